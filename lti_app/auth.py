@@ -1,0 +1,133 @@
+"""The tool's own session, bound to one LTI launch (platform, course, user, role) and expiring.
+
+Inside an LMS iframe the browser may refuse our cookie (third-party cookie blocking), so the
+launch context travels two ways: the Flask session cookie, and a signed launch token (`lt`)
+that every page adds to its links and forms (`lurl()` in templates). Either is enough; both
+carry the same signed, expiring context.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from hashlib import sha256
+
+from flask import abort, current_app, g, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from lti_app.models import Role
+
+SESSION_KEY = "gl_launch"
+TOKEN_PARAM = "lt"
+TOKEN_HEADER = "X-Gradeloop-Launch"
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    launch_id: str
+    platform_id: int
+    course_id: int
+    user_id: int
+    role: str
+    resource_link_id: int | None = None   # ResourceLink.id (database id), if launched from one
+    expires_at: float = 0.0
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def can_grade(self) -> bool:
+        return self.role_enum.can_grade
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="gradeloop-launch")
+
+
+def start_session(platform_id: int, course_id: int, user_id: int, role: Role,
+                  resource_link_id: int | None = None) -> LaunchContext:
+    """Create the tool session for a verified launch; returns the context (also stored in `g`)."""
+    minutes = current_app.config.get("GRADELOOP_SESSION_MINUTES", 120)
+    ctx = LaunchContext(
+        launch_id=uuid.uuid4().hex, platform_id=platform_id, course_id=course_id, user_id=user_id,
+        role=Role(role).value, resource_link_id=resource_link_id, expires_at=time.time() + minutes * 60)
+    session.clear()
+    session[SESSION_KEY] = asdict(ctx)
+    session.permanent = True
+    g.launch = ctx
+    return ctx
+
+
+def launch_token(ctx: LaunchContext | None = None) -> str:
+    ctx = ctx or current_launch()
+    return _serializer().dumps(asdict(ctx)) if ctx else ""
+
+
+def _from_dict(data: dict | None) -> LaunchContext | None:
+    if not data:
+        return None
+    try:
+        ctx = LaunchContext(**data)
+    except TypeError:
+        return None
+    return ctx if ctx.expires_at > time.time() else None
+
+
+def current_launch() -> LaunchContext | None:
+    """The launch context of this request: signed token first, then the session cookie."""
+    if "launch" in g:
+        return g.launch
+    ctx = None
+    token = request.values.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
+    if token:
+        try:
+            ctx = _from_dict(_serializer().loads(token))
+        except BadSignature:
+            ctx = None
+    if ctx is None:
+        ctx = _from_dict(session.get(SESSION_KEY))
+    g.launch = ctx
+    return ctx
+
+
+def require_launch(*roles: Role, grader: bool = False):
+    """Decorator: 401 without a live launch, 403 when the role is not allowed."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            ctx = current_launch()
+            if ctx is None:
+                abort(401, description="Your session has ended or was never started. "
+                                       "Open Gradeloop again from your course in the LMS.")
+            if grader and not ctx.can_grade:
+                abort(403, description="Only the course's teachers can open this page.")
+            if roles and ctx.role_enum not in roles:
+                abort(403, description="Your role in this course cannot open this page.")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def csrf_token() -> str:
+    """Per-launch anti-forgery token, embedded in every form as `csrf_token`."""
+    ctx = current_launch()
+    if ctx is None:
+        return ""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"csrf:{ctx.launch_id}".encode(), sha256).hexdigest()
+
+
+def csrf_valid(candidate: str | None) -> bool:
+    expected = csrf_token()
+    return bool(expected and candidate and hmac.compare_digest(expected, candidate))
+
+
+def lurl(endpoint: str, **values) -> str:
+    """`url_for` that carries the launch token, so pages work without third-party cookies."""
+    token = launch_token()
+    if token:
+        values.setdefault(TOKEN_PARAM, token)
+    return url_for(endpoint, **values)

@@ -1,0 +1,18 @@
+"""Database models, one module per area; importing this package registers every table."""
+from lti_app.models.platform import Deployment, LoginState, Platform, UsedNonce
+from lti_app.models.course import Course, CourseRole, ResourceLink, Role, User
+from lti_app.models.coursework import (
+    AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission, SubmissionStatus,
+)
+from lti_app.models.outbox import OutboxEvent
+from lti_app.models.jobs import DeadLetter, JobLease, ProcessedMessage, TrainingRun, WorkerHeartbeat
+from lti_app.models.ml import ModelVersion
+
+__all__ = [
+    "Platform", "Deployment", "LoginState", "UsedNonce",
+    "Course", "CourseRole", "ResourceLink", "Role", "User",
+    "Assignment", "Submission", "SubmissionStatus", "Grade", "GradeSource", "AiProposal", "FeedbackMode",
+    "OutboxEvent",
+    "JobLease", "DeadLetter", "ProcessedMessage", "TrainingRun", "WorkerHeartbeat",
+    "ModelVersion",
+]

@@ -1,0 +1,129 @@
+"""Essay assignments, student submissions, teacher grades (training data) and AI proposals."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_app.extensions import db
+from lti_app.models.base import created_at_column, utcnow
+
+
+class FeedbackMode(str, enum.Enum):
+    OFF = "off"
+    REVIEW = "review"          # AI proposes, the teacher approves/edits each
+    AUTO_RELEASE = "auto"      # confident proposals are posted at once
+
+
+class SubmissionStatus(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    GRADED = "graded"          # a final grade exists (teacher, import or approved AI)
+
+
+class GradeSource(str, enum.Enum):
+    TEACHER = "teacher"
+    IMPORT = "import"
+    AI_APPROVED = "ai_approved"   # teacher approved the AI proposal unchanged
+    AI_EDITED = "ai_edited"       # teacher changed it: counts as the teacher's grade
+    AI_AUTO = "ai_auto"           # auto-released, never used as training data
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="SET NULL"), nullable=True, unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    score_min: Mapped[int] = mapped_column(Integer, default=1)
+    score_max: Mapped[int] = mapped_column(Integer, default=6)
+    # [{"name": "cohesion", "min": 1, "max": 5}, ...]
+    traits: Mapped[list] = mapped_column(JSON, default=list)
+    lineitem_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    resource_id: Mapped[str] = mapped_column(String(100), default="")  # our id, sent as lineItem resourceId
+    # Auto-feedback settings (issue: auto-feedback end to end)
+    feedback_mode: Mapped[FeedbackMode] = mapped_column(
+        Enum(FeedbackMode, native_enum=False, length=20), default=FeedbackMode.REVIEW)
+    min_graded: Mapped[int] = mapped_column(Integer, default=30)
+    retrain_every: Mapped[int] = mapped_column(Integer, default=20)   # K new grades trigger retraining
+    confidence_threshold: Mapped[float] = mapped_column(Float, default=0.6)
+    show_ai_label: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_resubmit: Mapped[bool] = mapped_column(Boolean, default=True)
+    current_model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", use_alter=True, ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    course = relationship("Course")
+
+
+class Submission(db.Model):
+    """One essay. Student submissions have a user; imported graded essays may not."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[SubmissionStatus] = mapped_column(
+        Enum(SubmissionStatus, native_enum=False, length=20), default=SubmissionStatus.SUBMITTED)
+    group_label: Mapped[str | None] = mapped_column(String(100), nullable=True)  # fairness reports
+    submitted_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    assignment = relationship("Assignment")
+    user = relationship("User")
+
+
+class Grade(db.Model):
+    """A final grade on a submission; the latest one per submission is the current grade."""
+
+    __tablename__ = "grades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    trait_scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    grader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    source: Mapped[GradeSource] = mapped_column(Enum(GradeSource, native_enum=False, length=20))
+    score_min: Mapped[int] = mapped_column(Integer)   # scale at grading time
+    score_max: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()
+    # Gradebook sync state (AGS)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    post_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    submission = relationship("Submission")
+
+    @property
+    def is_training_example(self) -> bool:
+        return self.source in (GradeSource.TEACHER, GradeSource.IMPORT,
+                               GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
+
+
+class AiProposal(db.Model):
+    """The course model's score + feedback for a submission, awaiting or past teacher review."""
+
+    __tablename__ = "ai_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL"), nullable=True)
+    score: Mapped[float] = mapped_column(Float)
+    trait_scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    confidence: Mapped[float] = mapped_column(Float)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending/approved/edited/released
+    created_at: Mapped[datetime] = created_at_column()
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

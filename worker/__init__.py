@@ -1,0 +1,1 @@
+"""Gradeloop worker: consumes queue events, trains course models, scores essays, syncs grades."""
