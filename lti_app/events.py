@@ -1,0 +1,93 @@
+"""Event messages shared by web and worker: versioned marshmallow schemas + the outbox writer.
+
+The web app never talks to the broker inside a request. `record_event` adds an `OutboxEvent`
+row to the caller's database transaction, so the event exists if and only if the change it
+describes was committed; the relay (worker side) publishes unpublished rows and marks them.
+Message id = `event_id`, which consumers use for idempotency.
+"""
+from __future__ import annotations
+
+import uuid
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from lti_app.extensions import db
+from lti_app.models import OutboxEvent
+
+SCHEMA_VERSION = 1
+
+
+class EventSchema(Schema):
+    """Envelope common to every message."""
+
+    event_id = fields.String(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=SCHEMA_VERSION))
+    payload = fields.Dict(required=True)
+
+
+class SubmissionCreated(Schema):
+    submission_id = fields.Integer(required=True)
+    assignment_id = fields.Integer(required=True)
+    course_id = fields.Integer(required=True)
+
+
+class GradeCreated(Schema):
+    grade_id = fields.Integer(required=True)
+    submission_id = fields.Integer(required=True)
+    assignment_id = fields.Integer(required=True)
+    course_id = fields.Integer(required=True)
+
+
+class TrainingDue(Schema):
+    assignment_id = fields.Integer(required=True)
+    reason = fields.String(load_default="manual")
+
+
+class GradebookSync(Schema):
+    """Push one grade (teacher or released AI grade) or one submission status to the LMS."""
+
+    assignment_id = fields.Integer(required=True)
+    grade_id = fields.Integer(load_default=None, allow_none=True)
+    submission_id = fields.Integer(load_default=None, allow_none=True)
+    activity_progress = fields.String(load_default=None, allow_none=True)
+    grading_progress = fields.String(load_default=None, allow_none=True)
+
+
+# type -> (payload schema, routing key). Routing keys map to queues in the worker topology.
+EVENT_TYPES: dict[str, tuple[type[Schema], str]] = {
+    "submission.created": (SubmissionCreated, "scoring"),
+    "grade.created": (GradeCreated, "training"),
+    "training.due": (TrainingDue, "training"),
+    "gradebook.sync": (GradebookSync, "gradebook"),
+}
+
+
+class UnknownEvent(ValueError):
+    pass
+
+
+def validate_payload(event_type: str, payload: dict) -> dict:
+    """Validate and normalise a payload; raises `UnknownEvent` or marshmallow `ValidationError`."""
+    if event_type not in EVENT_TYPES:
+        raise UnknownEvent(f"unknown event type {event_type!r}")
+    schema, _ = EVENT_TYPES[event_type]
+    return schema().load(payload)
+
+
+def envelope(event_type: str, payload: dict, event_id: str | None = None) -> dict:
+    return EventSchema().load({"event_id": event_id or uuid.uuid4().hex, "type": event_type,
+                               "version": SCHEMA_VERSION, "payload": validate_payload(event_type, payload)})
+
+
+def record_event(event_type: str, payload: dict) -> OutboxEvent:
+    """Add the event to the current transaction (the caller commits)."""
+    message = envelope(event_type, payload)
+    row = OutboxEvent(event_id=message["event_id"], type=event_type,
+                      routing_key=EVENT_TYPES[event_type][1], payload=message)
+    db.session.add(row)
+    return row
+
+
+__all__ = ["record_event", "envelope", "validate_payload", "EVENT_TYPES", "SCHEMA_VERSION",
+           "UnknownEvent", "ValidationError"]
