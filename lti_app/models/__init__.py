@@ -1,5 +1,5 @@
 """Database models, one module per area; importing this package registers every table."""
-from lti_app.models.platform import Deployment, LoginState, Platform, UsedNonce
+from lti_app.models.platform import DeepLinkingRequest, Deployment, LoginState, Platform, UsedNonce
 from lti_app.models.course import Course, CourseRole, ResourceLink, Role, User
 from lti_app.models.coursework import (
     AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission, SubmissionStatus,
@@ -9,7 +9,7 @@ from lti_app.models.jobs import DeadLetter, JobLease, ProcessedMessage, Training
 from lti_app.models.ml import ModelVersion
 
 __all__ = [
-    "Platform", "Deployment", "LoginState", "UsedNonce",
+    "Platform", "Deployment", "LoginState", "UsedNonce", "DeepLinkingRequest",
     "Course", "CourseRole", "ResourceLink", "Role", "User",
     "Assignment", "Submission", "SubmissionStatus", "Grade", "GradeSource", "AiProposal", "FeedbackMode",
     "OutboxEvent",

@@ -57,6 +57,9 @@ class LoginState(db.Model):
     browser_binding: Mapped[str] = mapped_column(String(128))  # hash of a cookie set at login
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
     target_link_uri: Mapped[str] = mapped_column(String(1000), default="")
+    # The login request's parameters: they rebuild the login for "open in a new window" when the
+    # iframe refused our cookie, and say whether the LTI platform-storage flow was used.
+    login_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = created_at_column()
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -69,3 +72,16 @@ class UsedNonce(db.Model):
     nonce: Mapped[str] = mapped_column(String(255), primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeepLinkingRequest(db.Model):
+    """Settings of a verified Deep Linking launch, kept server-side (keyed by the tool session's
+    launch_id) until the teacher picks content and the tool answers the platform."""
+
+    __tablename__ = "deep_linking_requests"
+
+    launch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    settings: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = created_at_column()
