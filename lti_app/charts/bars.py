@@ -1,0 +1,82 @@
+"""Horizontal bar charts: per-group SMD around zero with the fairness band, and agreement rates.
+
+Bars are labelled with their value; a group outside the ±threshold band also gets the words
+"outside band" (and a warning colour), so the judgement does not rest on colour.
+"""
+from __future__ import annotations
+
+from lti_app.charts.svg import (ACCENT, BAND, FG, MUTED, WARN, WIDTH, document, esc, finite,
+                                fmt, no_data, pct, rect, text)
+
+ROW = 30
+LABEL_W = 150
+
+
+def bar_chart(groups: dict, threshold: float = 0.10, *,
+              title: str = "Score difference by group (SMD)",
+              value_label: str = "Standardised mean difference") -> str:
+    """`groups`: {group label: SMD}. NaN values are listed as "no data" for that group."""
+    items = [(str(k), v) for k, v in (groups or {}).items()]
+    values = [float(v) for _, v in items if finite(v)]
+    if not values:
+        return no_data(title, "Group differences appear once essays with group labels are scored.",
+                       kind="bars")
+    band = abs(float(threshold)) if finite(threshold) else 0.0
+    reach = max([abs(v) for v in values] + [band * 2, 0.05]) * 1.1
+    top, plot_l, plot_r = 40, LABEL_W, WIDTH - 120
+    mid = (plot_l + plot_r) / 2
+    scale = (plot_r - plot_l) / 2 / reach
+    height = top + ROW * len(items) + 40
+    parts = [text(8, 18, value_label, size=12, fill=MUTED)]
+    if band:
+        parts.append(rect(mid - band * scale, top - 6, 2 * band * scale, ROW * len(items) + 6, BAND,
+                          'class="gl-band"'))
+        parts.append(text(mid, top + ROW * len(items) + 16, f"shaded band: ±{fmt(band)}",
+                          anchor="middle", size=11, fill=MUTED))
+    parts.append(f'<line x1="{mid:.1f}" x2="{mid:.1f}" y1="{top - 8}" '
+                 f'y2="{top + ROW * len(items)}" stroke="{FG}"/>')
+    parts.append(text(mid, top - 12, "0", anchor="middle", size=11, fill=MUTED))
+    outside = []
+    for i, (name, value) in enumerate(items):
+        y = top + ROW * i
+        parts.append(text(plot_l - 10, y + ROW / 2 + 4, name, anchor="end"))
+        if not finite(value):
+            parts.append(text(mid + 6, y + ROW / 2 + 4, "no data", size=12, fill=MUTED))
+            continue
+        v = float(value)
+        out = band > 0 and abs(v) > band
+        if out:
+            outside.append(name)
+        x = mid if v >= 0 else mid + v * scale
+        parts.append(rect(x, y + 6, abs(v) * scale, ROW - 12, WARN if out else ACCENT,
+                          f'class="gl-bar" data-group="{esc(name)}"'))
+        label = fmt(v) + (" (outside band)" if out else "")
+        parts.append(text(max(mid, mid + v * scale) + 6, y + ROW / 2 + 4, label, size=12,
+                          weight="600" if out else "normal", extra='class="gl-value"'))
+    desc = (f"{value_label} per group, band ±{fmt(band)}: "
+            + "; ".join(f"{n}: {fmt(v) if finite(v) else 'no data'}" for n, v in items) + ". "
+            + (f"Outside the band: {', '.join(outside)}." if outside else "All groups within the band."))
+    return document(title, desc, "".join(parts), height, kind="bars")
+
+
+def agreement_bars(exact: float, adjacent: float, *,
+                   title: str = "Agreement with the teacher's scores") -> str:
+    """`exact`: share of essays scored the same; `adjacent`: share within ±1 (exact included)."""
+    if not (finite(exact) and finite(adjacent)):
+        return no_data(title, "Agreement is measured once the model has been checked against "
+                       "held-out teacher grades.", kind="agreement")
+    for name, value in (("exact", exact), ("adjacent", adjacent)):
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} agreement must be a fraction in [0, 1], got {value!r}")
+    rows = [("Exact score", float(exact)), ("Within one point", float(adjacent))]
+    top, plot_l, plot_w = 16, LABEL_W, WIDTH - LABEL_W - 70
+    parts = []
+    for i, (name, value) in enumerate(rows):
+        y = top + 40 * i
+        parts.append(text(plot_l - 10, y + 18, name, anchor="end"))
+        parts.append(rect(plot_l, y + 4, plot_w, 20, BAND))
+        parts.append(rect(plot_l, y + 4, plot_w * value, 20, ACCENT, 'class="gl-bar"'))
+        parts.append(text(plot_l + plot_w + 8, y + 19, pct(value), weight="600",
+                          extra='class="gl-value"'))
+    desc = (f"Exact agreement {pct(exact)} of essays; within one point {pct(adjacent)}.")
+    return document(title, desc, "".join(parts), top + 40 * len(rows) + 4, kind="agreement")
