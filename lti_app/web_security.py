@@ -16,7 +16,12 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _frame_ancestors() -> str:
-    """LMS origins allowed to frame us; a feature may add to `GRADELOOP_FRAME_ANCESTORS`."""
+    """LMS origins allowed to frame us: `GRADELOOP_FRAME_ANCESTORS` when set, else the registered
+    platforms' origins (lti_app.lti.framing, cached)."""
+    if "lti" in current_app.blueprints:
+        from lti_app.lti.framing import frame_ancestors
+
+        return " ".join(frame_ancestors())
     ancestors = current_app.config.get("GRADELOOP_FRAME_ANCESTORS") or ["*"]
     return " ".join(ancestors)
 

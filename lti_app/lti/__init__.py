@@ -1,6 +1,46 @@
-"""LTI 1.3 endpoints: OIDC login, launch, JWKS, dynamic registration, Canvas JSON config."""
-from flask import Flask
+"""LTI 1.3 endpoints: OIDC login, launch, JWKS, dynamic registration, Canvas JSON config,
+and the role landing pages. See docs/lti.md for the flow and the security checks."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify
+
+from lti_app.lti import canvas, keys, launch, login, pages, registration
+from lti_app.lti.errors import LaunchError
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+@bp.route("/login", methods=["GET", "POST"], endpoint="login")
+def login_view():
+    return login.start_login()
+
+
+@bp.post("/launch", endpoint="launch")
+def launch_view():
+    return launch.handle_launch()
+
+
+@bp.get("/jwks", endpoint="jwks")
+def jwks_view():
+    response = jsonify(keys.public_jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+bp.add_url_rule("/register", "register", registration.register_view, methods=["GET", "POST"])
+bp.add_url_rule("/canvas.json", "canvas_config", canvas.canvas_config_view)
+bp.add_url_rule("/instructor", "instructor_home", pages.instructor_home)
+bp.add_url_rule("/learner", "learner_home", pages.learner_home)
+bp.add_url_rule("/deep-link", "deep_link_home", pages.deep_link_home)
+
+
+@bp.errorhandler(LaunchError)
+def _refused(exc: LaunchError):
+    return launch.error_response(exc)
 
 
 def init_app(app: Flask) -> None:
-    pass
+    app.register_blueprint(bp)
+    app.cli.add_command(keys.keys_group)
+    with app.app_context():
+        keys.ensure_keys()

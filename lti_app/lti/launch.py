@@ -1,0 +1,96 @@
+"""`/lti/launch`: the platform posts id_token + state here (LTI 1.3 step two).
+
+When the browser did not send our binding cookie, three recoveries exist before refusing:
+platform storage (read the value back with `lti.get_data`, then re-post), a same-site bounce
+for a top-level cross-site POST over HTTP (SameSite=Lax cookies are not sent on those), and
+finally an error page with "open in a new window".
+"""
+from __future__ import annotations
+
+import hmac
+
+from flask import make_response, redirect, render_template, request, session, url_for
+
+from lti_app import auth
+from lti_app.extensions import db
+from lti_app.lti import binding, deep_linking_state
+from lti_app.lti import claims as C
+from lti_app.lti.errors import LaunchError
+from lti_app.lti.login import new_window_url
+from lti_app.lti.provisioning import provision
+from lti_app.lti.urls import origin
+from lti_app.lti.validation import binding_hash, consume_state, find_state, verify_id_token
+from lti_app.models import LoginState, Platform, Role
+
+
+def _matching_secret(row: LoginState) -> str | None:
+    for candidate in (binding.current_secret(), request.form.get("storage_binding")):
+        if candidate and hmac.compare_digest(binding_hash(candidate), row.browser_binding):
+            return candidate
+    return None
+
+
+def _recovery_page(row: LoginState):
+    """A page that retries the launch with the binding from platform storage or a same-site POST."""
+    if binding.current_secret() or row.used_at is not None:
+        return None
+    fields = {"id_token": request.form.get("id_token", ""), "state": row.state}
+    target = request.form.get("lti_storage_target") or (row.login_params or {}).get("lti_storage_target")
+    if target and "storage_binding" not in request.form:
+        platform = db.session.get(Platform, row.platform_id)
+        return render_template("lti/launch_storage.html", fields=fields, storage_target=target,
+                               storage_key=binding.storage_key(row.state),
+                               platform_origin=origin(platform.auth_login_url) if platform else "")
+    cross_site_top_level = (request.headers.get("Sec-Fetch-Site") == "cross-site"
+                            and request.headers.get("Sec-Fetch-Dest") == "document")
+    if cross_site_top_level and "gl_bounced" not in request.form:
+        return render_template("lti/launch_bounce.html", fields=fields)
+    return None
+
+
+def landing_endpoint(message_type: str, role: Role) -> str:
+    if message_type == C.DEEP_LINKING_REQUEST:
+        return "lti.deep_link_home"
+    return "lti.instructor_home" if role.can_grade else "lti.learner_home"
+
+
+def handle_launch():
+    row = find_state(request.form.get("state"))
+    secret = _matching_secret(row)
+    if secret is None:
+        page = _recovery_page(row)
+        if page is not None:
+            return page
+        if not binding.current_secret() and not request.form.get("storage_binding"):
+            raise LaunchError("Your browser did not send back the cookie set when this launch started, "
+                              "so the launch cannot be tied to the browser that started it. It was "
+                              "started in a different browser, or this browser blocks cookies inside "
+                              "the course page.", code="state_other_browser")
+    consume_state(row, secret)
+    verified = verify_id_token(request.form.get("id_token"), row)
+    made = provision(verified)
+    ctx = auth.start_session(verified.platform.id, made.course.id, made.user.id, made.role,
+                             made.resource_link.id if made.resource_link else None)
+    if verified.message_type == C.DEEP_LINKING_REQUEST:
+        deep_linking_state.save(ctx.launch_id, verified.platform.id, verified.deployment_id,
+                                verified.claims[C.DEEP_LINKING_SETTINGS])
+    db.session.commit()
+    target = url_for(landing_endpoint(verified.message_type, made.role), lt=auth.launch_token(ctx))
+    return redirect(target, code=303)
+
+
+def error_response(exc: LaunchError):
+    """The refusal page; nothing of the launch is kept and no session is started."""
+    db.session.rollback()
+    session.clear()
+    new_window = None
+    if exc.code == "state_other_browser":
+        row = db.session.get(LoginState, (request.form.get("state") or "")[:128])
+        new_window = new_window_url(row.login_params if row else None)
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": exc.message, "code": exc.code, "status": exc.status}, exc.status
+    response = make_response(render_template("lti/launch_error.html", message=exc.message, code=exc.code,
+                                             status=exc.status, new_window_url=new_window), exc.status)
+    if request.path.startswith("/lti/register"):
+        response.headers["Content-Security-Policy"] = "frame-ancestors *"   # shown inside the LMS admin UI
+    return response

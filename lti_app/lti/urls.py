@@ -1,0 +1,33 @@
+"""The tool's public URLs (from GRADELOOP_PUBLIC_URL, or the request's host when unset)."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import current_app, request, url_for
+
+
+def public_base() -> str:
+    configured = current_app.config.get("GRADELOOP_PUBLIC_URL") or ""
+    return configured.rstrip("/") or request.host_url.rstrip("/")
+
+
+def public_url(endpoint: str, **values) -> str:
+    return public_base() + url_for(endpoint, **values)
+
+
+def launch_url() -> str:
+    return public_url("lti.launch")
+
+
+def served_over_https() -> bool:
+    """Whether browsers reach us over HTTPS (then cookies are SameSite=None; Secure; Partitioned)."""
+    configured = current_app.config.get("GRADELOOP_PUBLIC_URL") or ""
+    return (configured.startswith("https://") or current_app.config.get("GRADELOOP_ENV") == "production"
+            or request.is_secure)
+
+
+def origin(url: str | None) -> str | None:
+    parsed = urlparse(url or "")
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return None
+    return f"{parsed.scheme}://{parsed.netloc}"

@@ -1,0 +1,205 @@
+"""Launch security: the OIDC state bound to this browser, and every check on the id_token.
+
+pylti1p3 2.0 is lax exactly where it matters (no aud/azp check, replayable state and token,
+no fetch timeout), so the checks are ours, each with its own message; see docs/lti.md.
+Order: state (single use, this browser, fresh) -> JWT shape -> RS256 + kid -> platform key
+(cached JWKS, one refetch) -> signature -> iss, aud/azp, exp/iat -> nonce (LoginState, never
+seen before) -> deployment -> message claims. Nothing is created before all pass.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from lti_app.extensions import db
+from lti_app.lti import claims as C
+from lti_app.lti.errors import LaunchError
+from lti_app.lti.jwks_cache import platform_key
+from lti_app.models import LoginState, Platform, UsedNonce
+
+STATE_MAX_AGE = timedelta(minutes=10)
+LEEWAY_S = 60
+
+
+def binding_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class VerifiedLaunch:
+    platform: Platform
+    claims: dict
+    login_state: LoginState
+
+    @property
+    def message_type(self) -> str:
+        return self.claims[C.MESSAGE_TYPE]
+
+    @property
+    def deployment_id(self) -> str:
+        return self.claims[C.DEPLOYMENT_ID]
+
+
+def find_state(state: str | None) -> LoginState:
+    if not state:
+        raise LaunchError("The launch has no state parameter, so it cannot be matched to a login "
+                          "started by this browser.", code="missing_state")
+    row = db.session.get(LoginState, state[:128])
+    if row is None or row.state != state:
+        raise LaunchError("The launch's state is unknown: it was not issued by this tool's login.",
+                          code="unknown_state")
+    return row
+
+
+def consume_state(row: LoginState, binding_secret: str | None) -> LoginState:
+    """Check the state belongs to this browser and is fresh, then mark it used (atomically)."""
+    if not binding_secret or not hmac.compare_digest(binding_hash(binding_secret), row.browser_binding):
+        raise LaunchError("This launch's state was issued to a different browser (the login cookie "
+                          "or platform-storage value does not match).", code="state_other_browser")
+    if row.used_at is not None:
+        raise LaunchError("This launch's state was already used: a launch can be sent only once.",
+                          code="state_used")
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+    now = datetime.now(timezone.utc)
+    if now - created > STATE_MAX_AGE:
+        raise LaunchError("The login for this launch is more than 10 minutes old. Open the "
+                          "activity again from the course.", code="state_expired")
+    done = db.session.execute(update(LoginState).where(LoginState.state == row.state,
+                                                       LoginState.used_at.is_(None))
+                              .values(used_at=now))
+    db.session.commit()
+    if done.rowcount != 1:
+        raise LaunchError("This launch's state was already used: a launch can be sent only once.",
+                          code="state_used")
+    return row
+
+
+def _header(id_token: str | None) -> dict:
+    if not id_token:
+        raise LaunchError("The launch has no id_token.", code="missing_id_token")
+    if id_token.count(".") != 2:
+        raise LaunchError("The id_token is not a JWT (it must have three dot-separated parts).",
+                          code="not_jwt")
+    try:
+        header = jwt.get_unverified_header(id_token)
+        jwt.decode(id_token, options={"verify_signature": False})
+    except (jwt.DecodeError, ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise LaunchError(f"The id_token is not a JWT: {exc}", code="not_jwt") from exc
+    if header.get("alg") != "RS256":
+        raise LaunchError(f"The id_token is signed with alg {header.get('alg')!r}; only RS256 is "
+                          f"accepted.", code="bad_alg")
+    if not header.get("kid"):
+        raise LaunchError("The id_token header has no kid, so the platform key cannot be chosen.",
+                          code="missing_kid")
+    return header
+
+
+def _check_audience(body: dict, client_id: str) -> None:
+    aud = body.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    if client_id not in audiences:
+        raise LaunchError(f"The id_token audience (aud) {aud!r} does not contain this tool's client "
+                          f"id {client_id!r}.", code="bad_aud")
+    azp = body.get("azp")
+    if len(audiences) > 1 and not azp:
+        raise LaunchError("The id_token has several audiences but no azp (authorized party) claim.",
+                          code="missing_azp")
+    if azp is not None and azp != client_id:
+        raise LaunchError(f"The id_token azp {azp!r} is not this tool's client id {client_id!r}.",
+                          code="bad_azp")
+
+
+def _check_times(body: dict) -> None:
+    now = time.time()
+    exp, iat = body.get("exp"), body.get("iat")
+    if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
+        raise LaunchError("The id_token must carry numeric exp and iat claims.", code="bad_times")
+    if exp + LEEWAY_S < now:
+        raise LaunchError("The id_token has expired (exp is in the past).", code="expired")
+    if iat - LEEWAY_S > now:
+        raise LaunchError("The id_token was issued in the future (iat is ahead of our clock).",
+                          code="future_iat")
+
+
+def _check_nonce(body: dict, row: LoginState, platform: Platform) -> None:
+    nonce = body.get("nonce")
+    if not nonce or not isinstance(nonce, str):
+        raise LaunchError("The id_token has no nonce.", code="missing_nonce")
+    if not hmac.compare_digest(nonce, row.nonce):
+        raise LaunchError("The id_token nonce does not match the one this tool sent at login.",
+                          code="bad_nonce")
+    expires = datetime.fromtimestamp(body["exp"] + LEEWAY_S, timezone.utc)
+    try:
+        with db.session.begin_nested():
+            db.session.add(UsedNonce(nonce=nonce[:255], platform_id=platform.id, expires_at=expires))
+    except IntegrityError as exc:
+        raise LaunchError("The id_token nonce was already used: this launch is a replay.",
+                          code="nonce_replayed") from exc
+
+
+def _check_message(body: dict, platform: Platform) -> None:
+    deployment_id = body.get(C.DEPLOYMENT_ID)
+    if not deployment_id:
+        raise LaunchError("The id_token has no deployment_id claim.", code="missing_deployment")
+    if not platform.has_deployment(deployment_id):
+        raise LaunchError(f"The deployment {deployment_id!r} is not registered with this tool for "
+                          f"{platform.issuer}.", code="unknown_deployment")
+    message_type = body.get(C.MESSAGE_TYPE)
+    if not message_type:
+        raise LaunchError("The id_token has no message_type claim.", code="missing_message_type")
+    if message_type not in C.MESSAGE_TYPES:
+        raise LaunchError(f"The message type {message_type!r} is not supported (expected "
+                          f"{' or '.join(C.MESSAGE_TYPES)}).", code="bad_message_type")
+    if body.get(C.VERSION) != C.LTI_VERSION:
+        raise LaunchError(f"The LTI version {body.get(C.VERSION)!r} is not supported (expected 1.3.0).",
+                          code="bad_version")
+    if not isinstance(body.get(C.ROLES), list):
+        raise LaunchError("The id_token has no roles claim (a list, possibly empty).", code="missing_roles")
+    if not body.get("sub"):
+        raise LaunchError("Anonymous launches (no sub claim) are not supported: Gradeloop needs to "
+                          "know who is working.", code="missing_sub")
+    if message_type == C.RESOURCE_LINK_REQUEST:
+        link = body.get(C.RESOURCE_LINK)
+        if not isinstance(link, dict) or not link.get("id"):
+            raise LaunchError("The resource link launch has no resource_link id.",
+                              code="missing_resource_link")
+    else:
+        settings = body.get(C.DEEP_LINKING_SETTINGS)
+        if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
+            raise LaunchError("The deep linking launch has no deep_link_return_url in its "
+                              "deep_linking_settings.", code="missing_return_url")
+
+
+def verify_id_token(id_token: str | None, row: LoginState) -> VerifiedLaunch:
+    """Every id_token check against the (already consumed) login state; raises LaunchError."""
+    header = _header(id_token)
+    platform = db.session.get(Platform, row.platform_id)
+    if platform is None:
+        raise LaunchError("The platform of this login is no longer registered.", code="unknown_platform")
+    key = platform_key(platform, header["kid"])
+    try:
+        body = jwt.decode(id_token, key, algorithms=["RS256"],
+                          options={"verify_aud": False, "verify_iss": False, "verify_exp": False,
+                                   "verify_iat": False, "verify_nbf": False})
+    except jwt.InvalidSignatureError as exc:
+        raise LaunchError("The id_token signature does not verify with the platform's key.",
+                          code="bad_signature") from exc
+    except jwt.InvalidTokenError as exc:
+        raise LaunchError(f"The id_token cannot be verified: {exc}", code="bad_token") from exc
+    if body.get("iss") != platform.issuer:
+        raise LaunchError(f"The id_token issuer (iss) {body.get('iss')!r} is not the platform that "
+                          f"started this login ({platform.issuer}).", code="bad_iss")
+    _check_audience(body, platform.client_id)
+    _check_times(body)
+    _check_nonce(body, row, platform)
+    _check_message(body, platform)
+    return VerifiedLaunch(platform=platform, claims=body, login_state=row)
