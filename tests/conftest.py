@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+pytest_plugins = ["tests.peer"]
+
 
 def require_service(env_var: str, what: str) -> str:
     url = os.environ.get(env_var)

@@ -1,0 +1,31 @@
+"""`create_platform_app`: the sandbox LMS as its own Flask app (OIDC auth, JWKS, token, AGS,
+NRPS, deep linking return, and the development UI), over one `PlatformState` and `KeyRing`."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask
+
+from lti_app.sandbox.keys import KeyRing
+from lti_app.sandbox.state import PlatformState
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def create_platform_app(state: PlatformState, keys: KeyRing | None = None, *, ui: bool = True) -> Flask:
+    app = Flask("lti_app.sandbox", root_path=str(Path(__file__).resolve().parent), template_folder=str(_PACKAGE / "templates"),
+                static_folder=str(_PACKAGE / "static"))
+    app.config.update(SECRET_KEY="sandbox-lms-dev-only", JSON_SORT_KEYS=False)
+    app.extensions["sandbox_state"] = state
+    app.extensions["sandbox_keys"] = keys or KeyRing()
+    # Set at shutdown so an injected 'timeout' stops waiting and the server can close.
+    app.extensions["sandbox_stop"] = threading.Event()
+
+    from lti_app.sandbox import ags, deep_linking, nrps, oidc, services, ui as ui_pages
+
+    for blueprint in (oidc.bp, services.bp, ags.bp, nrps.bp, deep_linking.bp):
+        app.register_blueprint(blueprint)
+    if ui:
+        app.register_blueprint(ui_pages.bp)
+    return app
