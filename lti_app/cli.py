@@ -125,6 +125,12 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
     sys.exit(run_all(host=host, port=port, sandbox_port=sandbox_port))
 
 
+from worker.cli import COMMANDS as _WORKER_COMMANDS  # noqa: E402  (worker-status, deadletters)
+
+for _command in _WORKER_COMMANDS:
+    main.add_command(_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("GRADELOOP_ENV", "development")
     main()

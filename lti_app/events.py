@@ -24,6 +24,8 @@ class EventSchema(Schema):
     type = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1, max=SCHEMA_VERSION))
     payload = fields.Dict(required=True)
+    # Delivery attempt, set by the worker when it schedules a retry (0 = first delivery).
+    attempt = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class SubmissionCreated(Schema):
@@ -67,6 +69,25 @@ class UnknownEvent(ValueError):
     pass
 
 
+def register_event_type(event_type: str, schema: type[Schema], routing_key: str) -> None:
+    """Add an event type (worker plugins, e.g. the test suite's probe events)."""
+    from worker.topology import WORK_QUEUES
+
+    if routing_key not in WORK_QUEUES:
+        raise ValueError(f"routing key {routing_key!r} is not one of {WORK_QUEUES}")
+    EVENT_TYPES[event_type] = (schema, routing_key)
+
+
+def parse_message(body) -> tuple[dict, str, dict]:
+    """Validate a received message: returns (envelope, type, payload). Raises `UnknownEvent` or
+    `ValidationError` with a readable message for anything else (a poison message)."""
+    if not isinstance(body, dict):
+        raise ValidationError(f"message body must be a JSON object, got {type(body).__name__}")
+    message = EventSchema().load(body)
+    payload = validate_payload(message["type"], message["payload"])
+    return message, message["type"], payload
+
+
 def validate_payload(event_type: str, payload: dict) -> dict:
     """Validate and normalise a payload; raises `UnknownEvent` or marshmallow `ValidationError`."""
     if event_type not in EVENT_TYPES:
@@ -89,5 +110,5 @@ def record_event(event_type: str, payload: dict) -> OutboxEvent:
     return row
 
 
-__all__ = ["record_event", "envelope", "validate_payload", "EVENT_TYPES", "SCHEMA_VERSION",
+__all__ = ["record_event", "envelope", "validate_payload", "parse_message", "register_event_type", "EVENT_TYPES", "SCHEMA_VERSION",
            "UnknownEvent", "ValidationError"]

@@ -1,6 +1,107 @@
-"""Entry point of `gradeloop worker` (filled in by the messaging work)."""
+"""Entry point of `gradeloop worker`: consumer + scheduler + heartbeat in one process.
+
+`WorkerProcess` wires the parts and can run in a thread (tests, `gradeloop run`);
+`run_worker` adds what a real process needs: key=value logs, SIGTERM/SIGINT for a graceful stop
+(running jobs finish within the grace period, or go back to the broker), and lease cleanup.
+"""
 from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+
+from worker import leases
+from worker.consumer import QueueConsumer
+from worker.handlers import load_handlers
+from worker.health import Heartbeat
+from worker.scheduler import Scheduler
+from worker.settings import WorkerSettings
+
+log = logging.getLogger("gradeloop.worker")
+
+LOG_FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+
+
+class WorkerProcess:
+    def __init__(self, app, queues=None, concurrency: int = 1, settings: WorkerSettings | None = None,
+                 scheduler: bool = True):
+        self.app = app
+        self.settings = settings or WorkerSettings.from_app(app)
+        self.hostname = socket.gethostname()
+        self.worker_id = f"{self.hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        load_handlers()
+        self.consumer = QueueConsumer(app, self.settings, self.worker_id, queues, concurrency)
+        self.scheduler = Scheduler(app, self.settings, self.worker_id) if scheduler else None
+        self.heartbeat = Heartbeat(app, self.worker_id, self.hostname,
+                                   [q.name for q in self.consumer.queues], self.settings.heartbeat_seconds,
+                                   self.status)
+
+    def status(self) -> str:
+        if self.consumer.stopping.is_set():
+            return "stopping"
+        running = list(self.consumer.running.values())
+        if running:
+            return "busy: " + ",".join(sorted(set(running)))
+        return "idle" if self.consumer.connected.is_set() else "connecting"
+
+    def run(self) -> None:
+        """Block until `stop()`."""
+        self.heartbeat.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+        log.info("event=worker_started worker_id=%s queues=%s concurrency=%s broker=%s", self.worker_id,
+                 [q.name for q in self.consumer.queues], self.consumer.concurrency,
+                 self.settings.broker_url.split("://", 1)[0])
+        try:
+            self.consumer.run()
+        finally:
+            if self.scheduler is not None:
+                self.scheduler.stop()
+                self.scheduler.join(timeout=10)
+            unfinished = bool(self.consumer.running)
+            if unfinished:
+                # The jobs we give back must be free to start elsewhere at once.
+                with self.app.app_context():
+                    leases.release_prefix(self.worker_id)
+            self.heartbeat.stopping.set()
+            self.heartbeat.join(timeout=5)
+            self.heartbeat.send("stopped")
+            log.info("event=worker_stopped worker_id=%s processed=%s", self.worker_id, self.consumer.processed)
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="worker", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.consumer.stop()
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger("amqp").setLevel(logging.WARNING)
+    logging.getLogger("kombu").setLevel(logging.WARNING)
 
 
 def run_worker(app, queues=None, concurrency: int = 1) -> None:
-    raise SystemExit("the worker consumer is not implemented yet")
+    """`gradeloop worker`: run until SIGTERM/SIGINT, then stop gracefully."""
+    _configure_logging()
+    worker = WorkerProcess(app, queues=queues, concurrency=concurrency)
+
+    def _stop(signum, _frame):
+        log.info("event=signal signal=%s action=graceful_stop", signal.Signals(signum).name)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    worker.run()
+    if worker.consumer.running:
+        # A job overran the grace period; its message is back on the broker and its lease freed.
+        # Its thread cannot be interrupted, so leave without waiting for it.
+        logging.shutdown()
+        os._exit(0)

@@ -1,0 +1,86 @@
+"""Broker connections and the confirmed publisher, the same code for RabbitMQ and the embedded DB.
+
+`connect(settings)` picks the transport from the URL: `amqp://` (RabbitMQ, publisher confirms on),
+`sqla+<sqlalchemy url>` (the embedded broker in `worker.embedded`), or any other kombu URL
+(`memory://` in unit tests).
+"""
+from __future__ import annotations
+
+import logging
+
+from kombu import Connection, Producer
+
+from worker.settings import WorkerSettings
+from worker.topology import Topology
+
+log = logging.getLogger("gradeloop.worker.broker")
+
+EMBEDDED_PREFIXES = ("sqla+", "sqlalchemy+")
+
+
+def is_amqp(url: str) -> bool:
+    return url.split("://", 1)[0] in ("amqp", "amqps", "pyamqp")
+
+
+def connect(settings: WorkerSettings, heartbeat: int = 30) -> Connection:
+    url = settings.broker_url
+    if url.startswith(EMBEDDED_PREFIXES):
+        from worker import embedded
+
+        return Connection(url.split("+", 1)[1], transport=embedded.Transport, transport_options={
+            "visibility_timeout": settings.embedded_visibility_seconds,
+            "polling_interval": settings.embedded_polling_interval})
+    if is_amqp(url):
+        # confirm_publish: publish() returns only once RabbitMQ has the message (or raises).
+        return Connection(url, heartbeat=heartbeat, connect_timeout=5,
+                          transport_options={"confirm_publish": True})
+    return Connection(url, transport_options={"polling_interval": 0.05})
+
+
+class Publisher:
+    """Publishes envelopes as persistent messages; reconnects on the next call after a failure."""
+
+    def __init__(self, settings: WorkerSettings, topology: Topology | None = None):
+        self.settings = settings
+        self.topology = topology or Topology(settings.prefix, settings.consumer_timeout_ms)
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+
+    def _ensure(self) -> Producer:
+        if self._producer is None:
+            conn = connect(self.settings)
+            try:
+                conn.ensure_connection(max_retries=1)
+                channel = conn.channel()
+                self.topology.declare(channel)
+            except Exception:
+                conn.release()
+                raise
+            self._conn = conn
+            self._producer = Producer(channel, exchange=self.topology.exchange, serializer="json")
+        return self._producer
+
+    def publish(self, message: dict, routing_key: str, headers: dict | None = None) -> None:
+        """Raises on failure (after closing the connection) so the caller keeps the event."""
+        try:
+            self._ensure().publish(message, routing_key=routing_key, message_id=message["event_id"],
+                                   delivery_mode=2, headers=headers or {},
+                                   retry=False)
+        except Exception:
+            self.close()
+            raise
+
+    def heartbeat(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.heartbeat_check()
+            except Exception:
+                self.close()
+
+    def close(self) -> None:
+        conn, self._conn, self._producer = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # a broken socket may fail to close; nothing to keep
+                pass

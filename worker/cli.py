@@ -1,0 +1,73 @@
+"""Operator commands for the worker: `gradeloop worker-status`, `gradeloop deadletters list|requeue`."""
+from __future__ import annotations
+
+import json
+import socket
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from worker.settings import WorkerSettings
+
+
+@click.command("worker-status")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--check", "check_host", is_flag=True,
+              help="exit 1 unless a worker on this host sent a heartbeat recently (docker healthcheck)")
+@with_appcontext
+def worker_status_command(as_json: bool, check_host: bool) -> None:
+    """Show workers (from their heartbeats), the outbox backlog and open dead letters."""
+    from flask import current_app
+
+    from worker import health
+
+    stale_after = 3 * WorkerSettings.from_app(current_app).heartbeat_seconds
+    if check_host:
+        sys.exit(0 if health.is_healthy(socket.gethostname(), stale_after) else 1)
+    rows, summary = health.worker_rows(stale_after), health.summary()
+    if as_json:
+        click.echo(json.dumps({"workers": rows, **summary}))
+        return
+    if not rows:
+        click.echo("no workers have reported yet")
+    for r in rows:
+        click.echo(f"{r['worker_id']}\t{r['status']}\t{','.join(r['queues'])}\tlast seen {r['age_seconds']}s ago")
+    click.echo(f"outbox: {summary['outbox_unpublished']} unpublished; dead letters: {summary['dead_letters']} open")
+
+
+@click.group("deadletters")
+def deadletters_group() -> None:
+    """Messages that failed for good: list them, requeue one."""
+
+
+@deadletters_group.command("list")
+@click.option("--assignment", "assignment_id", type=int, default=None)
+@click.option("--all", "include_requeued", is_flag=True, help="include dead letters already requeued")
+@with_appcontext
+def deadletters_list(assignment_id, include_requeued) -> None:
+    from worker.deadletters import list_dead_letters
+
+    rows = list_dead_letters(assignment_id, include_requeued)
+    if not rows:
+        click.echo("no dead letters")
+    for d in rows:
+        state = f"requeued {d.requeued_at:%Y-%m-%d %H:%M}" if d.requeued_at else "open"
+        kind = d.payload.get("type", "?") if isinstance(d.payload, dict) else "?"
+        click.echo(f"{d.id}\t{d.queue}\t{kind}\tattempts={d.attempts}\t{state}\t{d.reason[:200]}")
+
+
+@deadletters_group.command("requeue")
+@click.argument("dead_letter_id", type=int)
+@with_appcontext
+def deadletters_requeue(dead_letter_id: int) -> None:
+    from worker.deadletters import requeue
+
+    try:
+        row = requeue(dead_letter_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"dead letter {row.id} requeued (message {row.message_id}); the worker's relay sends it")
+
+
+COMMANDS = (worker_status_command, deadletters_group)

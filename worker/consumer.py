@@ -1,0 +1,145 @@
+"""The consumer loop: receives from the work queues, runs handlers on a thread pool, acks late.
+
+One thread owns the broker connection (kombu channels are not thread-safe): it drains deliveries,
+hands each to a pool of `concurrency` handler threads, and acks each message only after its
+outcome is committed (`worker.jobs`). Prefetch equals concurrency, so a long training job holds
+one message and nothing waits behind it on this worker. The same thread sends AMQP heartbeats and
+renews the embedded broker's in-flight leases, so a job of any length keeps its delivery. When
+the broker goes away it reconnects with backoff; results of jobs that finished meanwhile are not
+acked on the new channel: the broker redelivers them and the `processed_messages` check skips them.
+"""
+from __future__ import annotations
+
+import logging
+import queue as queue_mod
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from kombu import Consumer
+
+from worker import jobs
+from worker.broker import connect
+from worker.topology import Topology
+
+log = logging.getLogger("gradeloop.worker.consumer")
+
+ACKED = (jobs.DONE, jobs.DUPLICATE, jobs.RETRY, jobs.DEFERRED, jobs.DEAD)
+
+
+class QueueConsumer:
+    """Runs until `stop()`; `run()` blocks (the runner calls it on the main thread)."""
+
+    def __init__(self, app, settings, worker_id: str, queues=None, concurrency: int = 1):
+        self.app, self.settings, self.worker_id = app, settings, worker_id
+        self.concurrency = max(1, int(concurrency))
+        self.topology = Topology(settings.prefix, settings.consumer_timeout_ms)
+        self.queues = self.topology.work_queues(queues)
+        self.stopping = threading.Event()
+        self.results: queue_mod.Queue = queue_mod.Queue()
+        self.running: dict[int, str] = {}      # id(message) -> event type, for heartbeats
+        self.processed = 0
+        self.connected = threading.Event()
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="job")
+        self._channel = None
+
+    # -- handler threads -------------------------------------------------------------------
+    def _on_message(self, message) -> None:
+        info = message.delivery_info or {}
+        routing_key = info.get("routing_key") or ""
+        queue = self.topology.queue_name(routing_key)
+        self.running[id(message)] = (message.headers or {}).get("type") or routing_key
+
+        def work():
+            outcome = jobs.process(self.app, message, queue, routing_key, self.settings, self.worker_id)
+            self.results.put((message, outcome))
+
+        self._pool.submit(work)
+
+    # -- connection thread -----------------------------------------------------------------
+    def _settle(self) -> None:
+        while True:
+            try:
+                message, outcome = self.results.get_nowait()
+            except queue_mod.Empty:
+                return
+            self.running.pop(id(message), None)
+            self.processed += 1
+            if message.channel is not self._channel:
+                log.info("event=stale_result outcome=%s note=broker_will_redeliver", outcome)
+                continue
+            try:
+                if outcome in ACKED:
+                    message.ack()
+                else:
+                    message.reject(requeue=True)
+            except Exception as exc:  # connection lost: the broker redelivers, dedup skips it
+                log.warning("event=ack_failed outcome=%s error=%r", outcome, exc)
+
+    def _serve(self, conn) -> None:
+        channel = conn.channel()
+        self.topology.declare(channel)
+        self._channel = channel
+        consumer = Consumer(channel, self.queues, on_message=self._on_message, accept=["json"],
+                            prefetch_count=self.concurrency)
+        consumer.consume()
+        self.connected.set()
+        log.info("event=consuming queues=%s concurrency=%s", [q.name for q in self.queues], self.concurrency)
+        renew = getattr(channel, "renew_inflight", None)
+        last_tick = 0.0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    # Short waits while jobs run: their acks free prefetch slots for the next message.
+                    conn.drain_events(timeout=0.01 if self.running else 0.2)
+                except socket.timeout:
+                    pass
+                self._settle()
+                now = time.monotonic()
+                if now - last_tick > 2.0:
+                    last_tick = now
+                    conn.heartbeat_check()
+                    if renew is not None:
+                        renew()
+            consumer.cancel()   # stop fetching; finish (or give back) what we hold
+            self._drain_running(conn, renew)
+        finally:
+            self.connected.clear()
+
+    def _drain_running(self, conn, renew) -> None:
+        deadline = time.monotonic() + self.settings.shutdown_grace_seconds
+        while self.running and time.monotonic() < deadline:
+            try:
+                conn.drain_events(timeout=0.05)
+            except socket.timeout:
+                pass
+            self._settle()
+            conn.heartbeat_check()
+            if renew is not None:
+                renew()
+        if self.running:
+            log.warning("event=shutdown_requeue unfinished=%s", len(self.running))
+
+    def run(self) -> None:
+        delay = 1.0
+        while not self.stopping.is_set():
+            conn = connect(self.settings)
+            try:
+                conn.ensure_connection(max_retries=1)
+                delay = 1.0
+                self._serve(conn)
+            except Exception as exc:  # broker down or restarted: back off and reconnect
+                log.warning("event=broker_connection_lost error=%r retry_in=%.1f", exc, delay)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, 15.0)
+            finally:
+                self._channel = None
+                try:
+                    conn.release()   # unacked deliveries go back to the broker
+                except Exception:
+                    pass
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,66 @@
+"""Dead letters: messages that failed for good, kept as `DeadLetter` rows teachers/admins can see,
+copied to the `dead` queue, and re-queueable (`requeue`, `gradeloop deadletters requeue ID`)."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from lti_app.extensions import db
+from lti_app.models import Assignment, DeadLetter
+from lti_app.models.base import utcnow
+from worker import relay
+from worker.topology import DEAD
+
+log = logging.getLogger("gradeloop.worker.deadletters")
+
+
+def _assignment_id(message) -> int | None:
+    payload = message.get("payload") if isinstance(message, dict) else None
+    value = payload.get("assignment_id") if isinstance(payload, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and db.session.get(Assignment, value):
+        return value
+    return None
+
+
+def dead_letter(message, *, message_id: str, queue: str, routing_key: str, reason: str,
+                attempts: int) -> DeadLetter:
+    """Record the failure in the caller's transaction (committed with the ack decision)."""
+    stored = message if isinstance(message, dict) else {"raw": message}
+    row = DeadLetter(message_id=message_id[:64], queue=queue, routing_key=routing_key, payload=stored,
+                     reason=reason[:10_000], attempts=attempts, assignment_id=_assignment_id(stored))
+    db.session.add(row)
+    db.session.flush()
+    relay.enqueue({"event_id": message_id, "type": "dead_letter", "dead_letter_id": row.id,
+                   "queue": queue, "reason": row.reason, "message": stored}, DEAD, event_type="dead_letter")
+    log.warning("event=dead_lettered dead_letter_id=%s message_id=%s queue=%s attempts=%s reason=%r",
+                row.id, message_id, queue, attempts, reason[:300])
+    return row
+
+
+def list_dead_letters(assignment_id: int | None = None, include_requeued: bool = False,
+                      limit: int = 100) -> list[DeadLetter]:
+    query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
+    if assignment_id is not None:
+        query = query.where(DeadLetter.assignment_id == assignment_id)
+    if not include_requeued:
+        query = query.where(DeadLetter.requeued_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def requeue(dead_letter_id: int) -> DeadLetter:
+    """Send the message again with a fresh attempt budget; commits. Raises ValueError if impossible."""
+    row = db.session.get(DeadLetter, dead_letter_id)
+    if row is None:
+        raise ValueError(f"no dead letter {dead_letter_id}")
+    if row.requeued_at is not None:
+        raise ValueError(f"dead letter {dead_letter_id} was already requeued at {row.requeued_at:%Y-%m-%d %H:%M}")
+    message = row.payload if isinstance(row.payload, dict) else {}
+    if "event_id" not in message or "type" not in message:
+        raise ValueError(f"dead letter {dead_letter_id} is not a valid event (it failed validation: "
+                         f"{row.reason}); fix the sender instead")
+    relay.enqueue({**message, "attempt": 0}, row.routing_key)
+    row.requeued_at = utcnow()
+    db.session.commit()
+    log.info("event=dead_letter_requeued dead_letter_id=%s message_id=%s", row.id, row.message_id)
+    return row

@@ -1,0 +1,84 @@
+"""`submission.created` -> an `AiProposal` from the assignment's promoted model, then whatever the
+assignment's feedback mode says (`FEEDBACK_MODES`, which the auto-feedback work may extend with
+`register_feedback_mode`). No promoted model yet: acknowledged, nothing to do.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from sqlalchemy import select
+
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission,
+                            SubmissionStatus)
+from lti_app.models.base import utcnow
+from worker.errors import PermanentError
+from worker.handlers import handles
+
+log = logging.getLogger("gradeloop.worker.scoring")
+
+
+def _keep_for_review(job, assignment: Assignment, proposal: AiProposal) -> None:
+    """review (and off): the proposal waits for the teacher; nothing reaches the student."""
+
+
+def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
+    """auto: a confident proposal becomes the grade and goes to the LMS; others wait for review.
+    A teacher's grade is never overwritten."""
+    if proposal.confidence < assignment.confidence_threshold:
+        return
+    if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
+        return
+    grade = Grade(submission_id=proposal.submission_id, score=proposal.score,
+                  trait_scores=proposal.trait_scores, comment=proposal.feedback, source=GradeSource.AI_AUTO,
+                  score_min=assignment.score_min, score_max=assignment.score_max)
+    db.session.add(grade)
+    proposal.status, proposal.decided_at = "released", utcnow()
+    db.session.get(Submission, proposal.submission_id).status = SubmissionStatus.GRADED
+    db.session.flush()
+    record_event("gradebook.sync", {"assignment_id": assignment.id, "grade_id": grade.id})
+
+
+FEEDBACK_MODES: dict[FeedbackMode, Callable] = {
+    FeedbackMode.OFF: _keep_for_review,
+    FeedbackMode.REVIEW: _keep_for_review,
+    FeedbackMode.AUTO_RELEASE: _auto_release,
+}
+
+
+def register_feedback_mode(mode: FeedbackMode, fn: Callable) -> None:
+    """`fn(job, assignment, proposal)` runs in the scoring transaction after the proposal is added."""
+    FEEDBACK_MODES[mode] = fn
+
+
+@handles("submission.created")
+def score_new_submission(job) -> None:
+    submission = db.session.get(Submission, job.payload["submission_id"])
+    if submission is None:
+        log.info("event=scoring_skipped reason=submission_gone submission_id=%s", job.payload["submission_id"])
+        return
+    assignment = db.session.get(Assignment, submission.assignment_id)
+    if assignment.current_model_id is None:
+        log.info("event=scoring_skipped reason=no_model assignment_id=%s", assignment.id)
+        return
+    if db.session.scalar(select(AiProposal.id).where(AiProposal.submission_id == submission.id,
+                                                     AiProposal.model_version_id == assignment.current_model_id)):
+        return   # scored by this model already (e.g. the event was requeued)
+    from worker.ml import scorer   # onnxruntime loads only in workers that score
+
+    try:
+        prediction = scorer.score_submission(job.app, submission.id)
+    except scorer.NoModel as exc:
+        log.info("event=scoring_skipped reason=no_model detail=%r", str(exc))
+        return
+    except scorer.ModelMismatch as exc:
+        raise PermanentError(str(exc)) from exc
+    proposal = AiProposal(submission_id=submission.id, model_version_id=assignment.current_model_id,
+                          score=float(prediction.score), confidence=float(prediction.confidence),
+                          trait_scores={name: t.get("score") for name, t in (prediction.traits or {}).items()},
+                          status="pending")
+    db.session.add(proposal)
+    db.session.flush()
+    FEEDBACK_MODES.get(assignment.feedback_mode, _keep_for_review)(job, assignment, proposal)

@@ -1,0 +1,89 @@
+"""Worker heartbeats (`worker_heartbeats` rows) and what `gradeloop worker-status` reports.
+
+Each worker process updates its row every `GRADELOOP_HEARTBEAT_SECONDS` with its queues and what
+it is doing; a row not updated for three beats is shown as stale (the process is gone or hung).
+`is_healthy(hostname)` backs the docker healthcheck of worker containers.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lti_app.extensions import db
+from lti_app.models import DeadLetter, OutboxEvent, WorkerHeartbeat
+from lti_app.models.base import utcnow
+
+log = logging.getLogger("gradeloop.worker.health")
+
+
+def beat(worker_id: str, hostname: str, queues: list[str], status: str) -> None:
+    row = db.session.get(WorkerHeartbeat, worker_id)
+    if row is None:
+        row = WorkerHeartbeat(worker_id=worker_id, hostname=hostname)
+        db.session.add(row)
+    row.queues, row.status, row.last_seen = list(queues), status[:50], utcnow()
+    db.session.commit()
+
+
+class Heartbeat(threading.Thread):
+    def __init__(self, app, worker_id: str, hostname: str, queues: list[str], interval: float, status_fn):
+        super().__init__(name="heartbeat", daemon=True)
+        self.app, self.worker_id, self.hostname, self.queues = app, worker_id, hostname, queues
+        self.interval, self.status_fn = interval, status_fn
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.send(self.status_fn())
+            if self.stopping.wait(self.interval):
+                return
+
+    def send(self, status: str) -> None:
+        with self.app.app_context():
+            try:
+                beat(self.worker_id, self.hostname, self.queues, status)
+            except Exception as exc:  # the DB may be restarting; the next beat catches up
+                log.warning("event=heartbeat_failed error=%r", exc)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+
+def _aware(ts):
+    return ts if ts.tzinfo else ts.replace(tzinfo=utcnow().tzinfo)
+
+
+def worker_rows(stale_after: float) -> list[dict]:
+    now = utcnow()
+    rows = []
+    for hb in db.session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.hostname, WorkerHeartbeat.worker_id)):
+        age = (now - _aware(hb.last_seen)).total_seconds()
+        state = hb.status if hb.status == "stopped" or age <= stale_after else f"stale ({hb.status})"
+        rows.append({"worker_id": hb.worker_id, "hostname": hb.hostname, "queues": hb.queues,
+                     "status": state, "age_seconds": round(age, 1)})
+    return rows
+
+
+def summary() -> dict:
+    backlog = db.session.scalar(select(db.func.count()).select_from(OutboxEvent)
+                                .where(OutboxEvent.published_at.is_(None))) or 0
+    dead = db.session.scalar(select(db.func.count()).select_from(DeadLetter)
+                             .where(DeadLetter.requeued_at.is_(None))) or 0
+    return {"outbox_unpublished": backlog, "dead_letters": dead}
+
+
+def is_healthy(hostname: str, stale_after: float) -> bool:
+    cutoff = utcnow() - timedelta(seconds=stale_after)
+    return db.session.scalar(select(db.func.count()).select_from(WorkerHeartbeat).where(
+        WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.last_seen >= cutoff,
+        WorkerHeartbeat.status != "stopped")) > 0
+
+
+def prune(older_than: timedelta = timedelta(days=7)) -> int:
+    """Forget workers not seen for a week (autoscaled containers leave rows behind)."""
+    n = db.session.execute(db.delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < utcnow() - older_than)).rowcount
+    db.session.commit()
+    return n

@@ -1,0 +1,137 @@
+"""Process one delivered message to an outcome, inside its own app context and DB transaction.
+
+Outcomes (the consumer acks all but ERROR):
+- DONE: the handler's work and the `processed_messages` row committed together;
+- DUPLICATE: that row already existed (a redelivery after the work was committed): skipped;
+- RETRY: a copy with attempt+1 is in the outbox, due after exponential backoff with jitter;
+- DEFERRED: a copy with the same attempt is in the outbox, due later (e.g. a busy lease);
+- DEAD: a `DeadLetter` row (and a copy on the dead queue): poison messages at once, others after
+  `max_attempts` deliveries;
+- ERROR: the bookkeeping itself failed (database down): the message goes back to the broker.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from lti_app.events import EVENT_TYPES, UnknownEvent, parse_message
+from lti_app.extensions import db
+from lti_app.models import ProcessedMessage
+from worker import relay
+from worker.deadletters import dead_letter
+from worker.errors import Deferred, is_permanent
+from worker.handlers import DEAD_HOOKS, HANDLERS, Job
+
+log = logging.getLogger("gradeloop.worker.jobs")
+
+DONE, DUPLICATE, RETRY, DEFERRED, DEAD, ERROR = "done", "duplicate", "retry", "deferred", "dead", "error"
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Delay before delivery number attempt+2: base * 2^attempt, capped, times U(0.5, 1)."""
+    return min(cap, base * (2 ** attempt)) * random.uniform(0.5, 1.0)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return f"invalid message: {exc.messages}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _message_id(body, message) -> str:
+    if isinstance(body, dict) and isinstance(body.get("event_id"), str):
+        return body["event_id"]
+    props = getattr(message, "properties", None) or {}
+    return str(props.get("message_id") or getattr(message, "delivery_tag", "") or "unknown")
+
+
+def process(app, message, queue: str, routing_key: str, settings, worker_id: str) -> str:
+    """Run the handler for `message` (a kombu Message); never raises."""
+    with app.app_context():
+        try:
+            return _process(app, message, queue, routing_key, settings, worker_id)
+        except Exception as exc:  # bookkeeping failed: let the broker redeliver later
+            log.exception("event=job_error queue=%s error=%r", queue, exc)
+            db.session.rollback()
+            time.sleep(1.0)
+            return ERROR
+        finally:
+            db.session.remove()
+
+
+def _process(app, message, queue, routing_key, settings, worker_id) -> str:
+    try:
+        body = message.decode()
+    except Exception as exc:
+        body = {"raw": message.body.decode("utf-8", "replace") if isinstance(message.body, bytes)
+                else str(message.body), "decode_error": str(exc)}
+        return _poison(body, _message_id(None, message), queue, routing_key, f"undecodable body: {exc}")
+    try:
+        envelope, event_type, payload = parse_message(body)
+        if event_type not in HANDLERS:
+            raise UnknownEvent(f"no handler for event type {event_type!r}")
+        if EVENT_TYPES[event_type][1] != routing_key:
+            raise UnknownEvent(f"{event_type!r} does not belong on the {routing_key} queue")
+    except (ValidationError, UnknownEvent) as exc:
+        return _poison(body, _message_id(body, message), queue, routing_key, _reason(exc))
+
+    message_id = envelope["event_id"]
+    if db.session.get(ProcessedMessage, message_id) is not None:
+        log.info("event=duplicate_skipped message_id=%s type=%s", message_id, event_type)
+        return DUPLICATE
+    attempt = envelope.get("attempt", 0)
+    job = Job(app=app, message_id=message_id, event_type=event_type, payload=payload, envelope=envelope,
+              attempt=attempt, queue=queue, worker_id=worker_id, settings=settings)
+    started = time.monotonic()
+    try:
+        HANDLERS[event_type](job)
+        db.session.add(ProcessedMessage(message_id=message_id, queue=queue))
+        db.session.commit()
+    except Deferred as exc:
+        db.session.rollback()
+        relay.enqueue(envelope, routing_key, delay=exc.delay)
+        db.session.commit()
+        log.info("event=deferred message_id=%s type=%s delay=%.1f reason=%r", message_id, event_type,
+                 exc.delay, str(exc))
+        return DEFERRED
+    except IntegrityError as exc:
+        db.session.rollback()
+        if db.session.get(ProcessedMessage, message_id) is not None:
+            return DUPLICATE   # another worker committed the same message first
+        return _failed(job, exc, routing_key)
+    except Exception as exc:
+        db.session.rollback()
+        return _failed(job, exc, routing_key)
+    log.info("event=done message_id=%s type=%s attempt=%s seconds=%.3f", message_id, event_type, attempt,
+             time.monotonic() - started)
+    return DONE
+
+
+def _poison(body, message_id, queue, routing_key, reason) -> str:
+    dead_letter(body, message_id=message_id, queue=queue, routing_key=routing_key,
+                reason=reason, attempts=1)
+    db.session.commit()
+    return DEAD
+
+
+def _failed(job: Job, exc: Exception, routing_key: str) -> str:
+    reason = _reason(exc)
+    attempts = job.attempt + 1
+    if is_permanent(exc) or attempts >= job.settings.max_attempts:
+        dead_letter(job.envelope, message_id=job.message_id, queue=job.queue, routing_key=routing_key,
+                    reason=reason, attempts=attempts)
+        hook = DEAD_HOOKS.get(job.event_type)
+        if hook is not None:
+            hook(job, reason)
+        db.session.commit()
+        return DEAD
+    delay = backoff(job.attempt, job.settings.retry_base_seconds, job.settings.retry_max_seconds)
+    relay.enqueue({**job.envelope, "attempt": attempts}, routing_key, delay=delay)
+    db.session.commit()
+    log.warning("event=retry_scheduled message_id=%s type=%s attempt=%s delay=%.2f error=%r",
+                job.message_id, job.event_type, attempts, delay, reason[:300])
+    return RETRY

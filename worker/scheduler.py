@@ -1,0 +1,126 @@
+"""The one scheduler: outbox relay (which also releases delayed retries) and periodic retraining.
+
+Every worker process runs this thread, but only the holder of the `scheduler` lease works, so
+several workers on several machines still relay each event once and start one retraining per
+assignment. If the leader dies its lease expires and another worker takes over.
+
+Retraining is due for an assignment with at least `min_graded` graded essays when
+`retrain_every` new teacher grades arrived since the last finished run (normally the
+`grade.created` handler notices first; this catches anything missed), or when any new grade
+exists and the last run is older than `GRADELOOP_RETRAIN_INTERVAL_HOURS`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.models import Assignment
+from lti_app.models.base import utcnow
+from worker import leases, relay
+from worker.broker import Publisher
+from worker.handlers.training import lease_key, training_state
+
+log = logging.getLogger("gradeloop.worker.scheduler")
+
+LEASE_KEY = "scheduler"
+
+
+def due_retraining(interval_hours: float) -> list[tuple[int, str]]:
+    """(assignment id, reason) for every assignment whose retraining is due now."""
+    due = []
+    now = utcnow()
+    for assignment in db.session.scalars(select(Assignment)):
+        state = training_state(assignment.id)
+        if state.graded < assignment.min_graded or state.new_grades == 0:
+            continue
+        if state.new_grades >= max(1, assignment.retrain_every):
+            due.append((assignment.id, "threshold"))
+            continue
+        last = state.last_trained_at
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=now.tzinfo)
+        if last is None or now - last >= timedelta(hours=interval_hours):
+            due.append((assignment.id, "schedule"))
+    return due
+
+
+class Scheduler(threading.Thread):
+    def __init__(self, app, settings, worker_id: str):
+        super().__init__(name="scheduler", daemon=True)
+        self.app, self.settings, self.worker_id = app, settings, worker_id
+        self.stopping = threading.Event()
+        self.is_leader = False
+        self._lease_at = 0.0
+        self._checked_at = 0.0
+        self._emitted: dict[int, float] = {}
+        self.publisher = Publisher(settings)
+
+    def _lead(self) -> bool:
+        now = time.monotonic()
+        if not self.is_leader or now - self._lease_at > self.settings.scheduler_lease_seconds / 3:
+            was = self.is_leader
+            self.is_leader = leases.acquire(LEASE_KEY, self.worker_id, self.settings.scheduler_lease_seconds)
+            self._lease_at = now
+            if self.is_leader != was:
+                log.info("event=scheduler_%s worker_id=%s", "leader" if self.is_leader else "follower",
+                         self.worker_id)
+        return self.is_leader
+
+    def check_retraining(self) -> list[int]:
+        cooldown = max(600.0, 5 * self.settings.retrain_check_seconds)
+        emitted = []
+        for assignment_id, reason in due_retraining(self.settings.retrain_interval_hours):
+            if time.monotonic() - self._emitted.get(assignment_id, -cooldown) < cooldown:
+                continue
+            if leases.holder(lease_key(assignment_id)) is not None:
+                continue   # training now; the handler re-checks when it finishes
+            record_event("training.due", {"assignment_id": assignment_id, "reason": reason})
+            self._emitted[assignment_id] = time.monotonic()
+            emitted.append(assignment_id)
+        db.session.commit()
+        if emitted:
+            log.info("event=retraining_scheduled assignments=%s", emitted)
+        return emitted
+
+    def tick(self) -> int:
+        """One round (inside an app context); returns how many events were published."""
+        if not self._lead():
+            return 0
+        published = 0
+        while not self.stopping.is_set():
+            n = relay.relay_once(self.publisher, self.settings.relay_batch)
+            published += n
+            if n < self.settings.relay_batch:
+                break
+        if time.monotonic() - self._checked_at >= self.settings.retrain_check_seconds:
+            self._checked_at = time.monotonic()
+            self.check_retraining()
+        return published
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            published = 0
+            with self.app.app_context():
+                try:
+                    published = self.tick()
+                except Exception as exc:  # DB or broker blip: next tick retries
+                    log.warning("event=scheduler_error error=%r", exc)
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+            self.publisher.heartbeat()
+            if not published:
+                self.stopping.wait(self.settings.relay_interval)
+        self.publisher.close()
+        if self.is_leader:
+            with self.app.app_context():
+                leases.release(LEASE_KEY, self.worker_id)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,59 @@
+"""Worker knobs: read from the Flask config (tests pass overrides), then `GRADELOOP_*` env vars.
+
+Kept apart from `config/settings.py` so the web app's configuration stays small; every knob has a
+default that suits one laptop, and docs/operations.md lists them for production.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _get(app, name: str, default, cast):
+    key = f"GRADELOOP_{name}"
+    value = app.config.get(key) if app is not None else None
+    if value in (None, ""):
+        value = os.environ.get(key)
+    if value in (None, ""):
+        return default
+    return cast(value)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    broker_url: str
+    prefix: str = "gradeloop"              # exchange name and queue-name prefix
+    max_attempts: int = 5                  # deliveries before a failing message is dead-lettered
+    retry_base_seconds: float = 2.0        # first backoff; doubles each attempt (+/- 50 % jitter)
+    retry_max_seconds: float = 300.0
+    lease_seconds: float = 120.0           # job lease expiry; renewed every third of it
+    scheduler_lease_seconds: float = 30.0
+    relay_interval: float = 0.5            # outbox poll when idle
+    relay_batch: int = 200
+    retrain_interval_hours: float = 24.0
+    retrain_check_seconds: float = 60.0
+    heartbeat_seconds: float = 10.0
+    shutdown_grace_seconds: float = 30.0   # SIGTERM: wait this long for running jobs, then requeue
+    consumer_timeout_ms: int = 24 * 3600 * 1000
+    embedded_visibility_seconds: float = 60.0
+    embedded_polling_interval: float = 0.2
+
+    @classmethod
+    def from_app(cls, app) -> "WorkerSettings":
+        d = cls.__dataclass_fields__
+        values = {"broker_url": _get(app, "BROKER_URL", "memory://", str)}
+        names = {"prefix": "QUEUE_PREFIX", "max_attempts": "RETRY_MAX_ATTEMPTS",
+                 "retry_base_seconds": "RETRY_BASE_SECONDS", "retry_max_seconds": "RETRY_MAX_SECONDS",
+                 "lease_seconds": "LEASE_SECONDS", "scheduler_lease_seconds": "SCHEDULER_LEASE_SECONDS",
+                 "relay_interval": "RELAY_INTERVAL", "relay_batch": "RELAY_BATCH",
+                 "retrain_interval_hours": "RETRAIN_INTERVAL_HOURS",
+                 "retrain_check_seconds": "RETRAIN_CHECK_SECONDS",
+                 "heartbeat_seconds": "HEARTBEAT_SECONDS",
+                 "shutdown_grace_seconds": "SHUTDOWN_GRACE_SECONDS",
+                 "consumer_timeout_ms": "CONSUMER_TIMEOUT_MS",
+                 "embedded_visibility_seconds": "EMBEDDED_VISIBILITY_SECONDS",
+                 "embedded_polling_interval": "EMBEDDED_POLLING_INTERVAL"}
+        for attr, env in names.items():
+            default = d[attr].default
+            values[attr] = _get(app, env, default, type(default))
+        return cls(**values)
