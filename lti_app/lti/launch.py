@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import make_response, redirect, render_template, request, session, url_for
+from flask import make_response, redirect, render_template, request, url_for
 
 from lti_app import auth
 from lti_app.extensions import db
@@ -55,6 +55,11 @@ def landing_endpoint(message_type: str, role: Role) -> str:
 
 
 def handle_launch():
+    if request.form.get("error") and not request.form.get("id_token"):
+        # OIDC error response (e.g. login_required when the LMS session ended).
+        raise LaunchError(f"The LMS did not sign you in to Gradeloop: {request.form['error']} "
+                          f"({request.form.get('error_description', 'no details')}). Reload the course "
+                          f"page and open the activity again.", code="platform_error")
     row = find_state(request.form.get("state"))
     secret = _matching_secret(row)
     if secret is None:
@@ -82,7 +87,6 @@ def handle_launch():
 def error_response(exc: LaunchError):
     """The refusal page; nothing of the launch is kept and no session is started."""
     db.session.rollback()
-    session.clear()
     new_window = None
     if exc.code == "state_other_browser":
         row = db.session.get(LoginState, (request.form.get("state") or "")[:128])

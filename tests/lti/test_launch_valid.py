@@ -1,0 +1,118 @@
+"""Valid launches through the sandbox platform over real HTTP: each role lands on its page with
+its content, and the course, user, role and resource link rows exist afterwards."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.lti.deep_linking_state import deep_linking_settings
+from lti_app.models import Course, CourseRole, ResourceLink, Role, User
+from tests.lti.conftest import SESSION_COOKIE, page_text
+
+
+def _landing(result, tool_server, path):
+    first = result.response.history[0] if result.response.history else result.response
+    assert first.status_code == 303, (first.status_code, first.text[:800])
+    location = first.headers["Location"]
+    assert urlparse(location).path == path
+    assert "lt=" in location
+    assert result.response.status_code == 200
+    assert result.response.url.startswith(tool_server.url + path)
+    return page_text(result.response)
+
+
+@pytest.mark.parametrize("role, expected, path", [
+    ("Instructor", Role.INSTRUCTOR, "/lti/instructor"),
+    ("TA", Role.TA, "/lti/instructor"),
+    ("Administrator", Role.ADMINISTRATOR, "/lti/instructor"),
+    ("Learner", Role.LEARNER, "/lti/learner"),
+])
+def test_role_launch_lands_on_role_page(peer, tool_server, role, expected, path):
+    peer.add_resource_link("course-1", "rl-essay", title="Persuasive essay 1")
+    result = peer.launch(role=role, user_id=f"user-{role}", resource_link_id="rl-essay")
+    text = _landing(result, tool_server, path)
+    assert "Course course-1" in text
+    assert "Persuasive essay 1" in text
+    if expected is Role.LEARNER:
+        assert "Your work for this assignment" in text
+        assert "Welcome, " in text
+    else:
+        assert "You opened Gradeloop from" in text
+    with tool_server.app.app_context():
+        course = db.session.scalar(db.select(Course).filter_by(context_id="course-1"))
+        user = db.session.scalar(db.select(User).filter_by(sub=f"user-{role}"))
+        membership = db.session.scalar(db.select(CourseRole).filter_by(course_id=course.id, user_id=user.id))
+        link = db.session.scalar(db.select(ResourceLink).filter_by(course_id=course.id,
+                                                                    resource_link_id="rl-essay"))
+        assert membership.role is expected
+        assert link.title == "Persuasive essay 1"
+        assert course.title == "Course course-1"
+        assert course.ags_lineitems_url == f"{peer.url}/api/lti/courses/course-1/lineitems"
+        assert course.nrps_url == f"{peer.url}/api/lti/courses/course-1/memberships"
+        assert user.name and user.email.endswith("@sandbox.example")
+
+
+def test_session_cookie_and_token_both_carry_the_launch(peer, tool_server):
+    result = peer.launch(role="Learner", user_id="s1")
+    assert SESSION_COOKIE in result.browser.cookies
+    # Another browser with only the signed launch token (cookies blocked) reaches the page too.
+    fresh = peer.browser()
+    assert fresh.get(result.response.url, timeout=10).status_code == 200
+    assert fresh.get(tool_server.url + "/lti/learner", timeout=10).status_code == 401
+
+
+def test_learner_cannot_open_instructor_page(peer, tool_server):
+    result = peer.launch(role="Learner", user_id="s2")
+    assert result.browser.get(tool_server.url + "/lti/instructor", timeout=10).status_code == 403
+
+
+def test_relaunch_updates_role_and_reuses_rows(peer, tool_server):
+    browser = peer.browser()
+    peer.launch(browser, role="Learner", user_id="u9")
+    peer.launch(browser, role="Instructor", user_id="u9")
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
+        assert db.session.scalar(db.select(CourseRole.role)) is Role.INSTRUCTOR
+
+
+def test_deep_linking_launch_reaches_picker_and_keeps_settings(peer, tool_server):
+    result = peer.deep_link(role="Instructor")
+    text = _landing(result, tool_server, "/lti/deep-link")
+    assert "Add a Gradeloop activity" in text
+    settings_claim = result.claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+    with tool_server.app.app_context():
+        from lti_app.models import DeepLinkingRequest
+
+        row = db.session.scalar(db.select(DeepLinkingRequest))
+        assert deep_linking_settings(row.launch_id) == settings_claim
+        assert row.deployment_id == peer.deployment_id
+        assert deep_linking_settings("no-such-launch") is None
+
+
+def test_learner_deep_linking_launch_is_refused(peer, tool_server):
+    result = peer.deep_link(role="Learner", user_id="s3")
+    assert result.response.status_code == 403
+    assert "Only the course's teachers" in page_text(result.response)
+
+
+def test_unsupported_role_is_refused(peer, tool_server):
+    result = peer.launch(role="Mentor", user_id="m1")
+    assert result.response.status_code == 403
+    assert "role" in page_text(result.response)
+
+
+def test_two_pending_logins_in_one_browser_both_succeed(peer, tool_server):
+    """Two tabs: the binding cookie is reused, so the first login's state still matches."""
+    from lti_app.sandbox.oidc import initiation_params, start_launch
+
+    browser = peer.browser()
+    spec = start_launch(peer.state, user_id="t2", course_id="course-1", role="Instructor")
+    first = browser.get(peer.state.tool.login_url, params=initiation_params(peer.state, spec),
+                        allow_redirects=False, timeout=10)
+    second = peer.launch(browser, role="Instructor", user_id="t2")
+    assert second.response.status_code == 200
+    auth = browser.get(first.headers["Location"], timeout=10)
+    form = peer.submit_form(auth, browser, with_field="state")
+    assert form.status_code == 200 and "/lti/instructor" in form.url
