@@ -42,6 +42,7 @@ def _register_features(app: Flask) -> None:
 # Feature packages, in registration order. Each has `init_app(app)`.
 FEATURES: list[str] = [
     "lti_app.lti",
+    "lti_app.coursework",
 ]
 
 

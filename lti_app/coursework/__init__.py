@@ -1,0 +1,16 @@
+"""Essay assignments: teachers create them (Deep Linking or a first launch), students submit,
+teachers grade, and every grade goes to the LMS gradebook (AGS) and becomes training data.
+
+Blueprint `coursework` under `/coursework`. The LTI landing pages link to `coursework.assignment_home` and `coursework.deep_link_select`.
+"""
+from flask import Blueprint, Flask
+
+bp = Blueprint("coursework", __name__, url_prefix="/coursework")
+
+
+def init_app(app: Flask) -> None:
+    # Views register their routes on `bp` when imported.
+    from lti_app.coursework import (assignments, data_admin, deep_linking, grading, roster,  # noqa: F401
+                                    settings, submissions)
+
+    app.register_blueprint(bp)

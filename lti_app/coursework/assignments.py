@@ -1,0 +1,141 @@
+"""Assignments: creating them, mapping a launched resource link to one, the landing page after a
+launch (`coursework.assignment_home`), the first-launch set-up form and the course overview."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import flash, redirect, render_template, request
+from marshmallow import ValidationError
+
+from lti_app.auth import lurl, require_launch
+from lti_app.coursework import access, bp
+from lti_app.coursework.schemas import AssignmentSchema
+from lti_app.extensions import db
+from lti_app.lms import ags, gradebook
+from lti_app.lms.errors import LmsError
+from lti_app.models import Assignment, DeepLinkingRequest, ResourceLink, Submission
+
+log = logging.getLogger(__name__)
+CUSTOM_PARAM = "gradeloop_assignment"
+
+
+def new_resource_id() -> str:
+    return "gl-" + uuid.uuid4().hex[:20]
+
+
+def create_assignment(course_id: int, data: dict, link: ResourceLink | None = None) -> Assignment:
+    assignment = Assignment(course_id=course_id, title=data["title"], prompt=data.get("prompt") or "",
+                            score_min=data["score_min"], score_max=data["score_max"],
+                            traits=data.get("traits") or [], resource_id=new_resource_id(),
+                            resource_link_id=link.id if link else None,
+                            lineitem_url=link.ags_lineitem_url if link else None)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def assignment_for_link(link: ResourceLink) -> Assignment | None:
+    """The assignment behind a launched resource link. Links made by Deep Linking carry our
+    custom parameter; otherwise the line item (from the launch) names our resourceId."""
+    assignment = db.session.scalar(db.select(Assignment).filter_by(resource_link_id=link.id))
+    if assignment is not None:
+        return assignment
+    candidates = db.select(Assignment).filter_by(course_id=link.course_id, resource_link_id=None)
+    resource_id = (link.custom or {}).get(CUSTOM_PARAM)
+    if resource_id:
+        assignment = db.session.scalar(candidates.filter_by(resource_id=str(resource_id)))
+    if assignment is None and link.ags_lineitem_url:
+        assignment = db.session.scalar(candidates.filter_by(lineitem_url=link.ags_lineitem_url))
+        if assignment is None:
+            assignment = _by_line_item_resource_id(link, candidates)
+    if assignment is not None:
+        assignment.resource_link_id = link.id
+        assignment.lineitem_url = link.ags_lineitem_url or assignment.lineitem_url
+        db.session.commit()
+    return assignment
+
+
+def _by_line_item_resource_id(link: ResourceLink, candidates) -> Assignment | None:
+    course = db.session.get(access.Course, link.course_id)
+    try:
+        item = ags.get_line_item(gradebook.client_for_course(course), link.ags_lineitem_url)
+    except LmsError as exc:
+        log.info("line item of link %s unreadable: %s", link.id, exc)
+        return None
+    resource_id = item.get("resourceId") if isinstance(item, dict) else None
+    return db.session.scalar(candidates.filter_by(resource_id=resource_id)) if resource_id else None
+
+
+@bp.get("/")
+@require_launch()
+def assignment_home():
+    """Where the LTI launch lands: the right page for this role and link."""
+    ctx = access.launch()
+    link = access.launched_link()
+    if link is None:
+        if ctx.can_grade and db.session.get(DeepLinkingRequest, ctx.launch_id) is not None:
+            return redirect(lurl("coursework.deep_link_select"))
+        if ctx.can_grade:
+            return redirect(lurl("coursework.course_home"))
+        return render_template("coursework/not_ready.html"), 200
+    assignment = assignment_for_link(link)
+    if assignment is None:
+        if ctx.can_grade:
+            return redirect(lurl("coursework.setup"))
+        return render_template("coursework/not_ready.html"), 200
+    if ctx.can_grade:
+        return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
+    return redirect(lurl("coursework.student", assignment_id=assignment.id))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@require_launch(grader=True)
+def setup():
+    """First instructor launch of a link added by hand: create the assignment and its column."""
+    link = access.launched_link()
+    if link is None:
+        return redirect(lurl("coursework.course_home"))
+    existing = assignment_for_link(link)
+    if existing is not None:
+        return redirect(lurl("coursework.submissions", assignment_id=existing.id))
+    form, errors = dict(request.form), {}
+    if request.method == "POST":
+        try:
+            data = AssignmentSchema().load(request.form)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            assignment = create_assignment(link.course_id, data, link)
+            db.session.commit()
+            problem = _ensure_column(assignment)
+            flash("The assignment is ready." + (f" {problem}" if problem else ""),
+                  "warning" if problem else "success")
+            return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
+    else:
+        form = {"title": link.title, "score_min": "1", "score_max": "6"}
+    return render_template("coursework/setup.html", form=form, errors=errors), 400 if errors else 200
+
+
+def _ensure_column(assignment: Assignment) -> str | None:
+    try:
+        gradebook.ensure_line_item(assignment)
+        db.session.commit()
+    except LmsError as exc:
+        db.session.rollback()
+        return f"The LMS gradebook column is not there yet ({exc}); Gradeloop will create it with the first grade."
+    return None
+
+
+@bp.get("/course")
+@require_launch(grader=True)
+def course_home():
+    ctx = access.launch()
+    assignments = db.session.scalars(db.select(Assignment).filter_by(course_id=ctx.course_id)
+                                     .order_by(Assignment.created_at)).all()
+    counts = dict(db.session.execute(
+        db.select(Submission.assignment_id, db.func.count(Submission.id))
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Assignment.course_id == ctx.course_id).group_by(Submission.assignment_id)).all())
+    return render_template("coursework/course.html", course=access.course(), assignments=assignments,
+                           counts=counts)

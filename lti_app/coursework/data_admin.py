@@ -1,0 +1,148 @@
+"""Course data in bulk: import previously graded essays (CSV), export essays and grades (CSV),
+and delete everything Gradeloop holds for the course's essays (with confirmation)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from flask import Response, current_app, flash, redirect, render_template, request
+
+from lti_app.auth import lurl, require_launch
+from lti_app.coursework import access, bp
+from lti_app.coursework.csv_io import CsvProblem, parse_import, write_export
+from lti_app.coursework.files import normalise, word_count
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.lms.gradebook import latest_grade
+from lti_app.models import (AiProposal, Assignment, DeadLetter, Grade, GradeSource, ModelVersion, Submission,
+                            SubmissionStatus, TrainingRun, User)
+
+CONFIRM_WORD = "DELETE"
+
+
+def import_rows(assignment: Assignment, rows: list[dict], grader_id: int) -> int:
+    """Store every row as a graded essay (caller commits; one transaction for the whole file)."""
+    for row in rows:
+        text = normalise(row["text"])
+        submission = Submission(assignment_id=assignment.id, user_id=None, text=text, word_count=word_count(text),
+                                status=SubmissionStatus.GRADED, group_label=row.get("group"), filename=None)
+        db.session.add(submission)
+        db.session.flush()
+        db.session.add(Grade(submission_id=submission.id, score=row["score"], trait_scores=row["trait_scores"],
+                             comment=row["comment"], grader_id=grader_id, source=GradeSource.IMPORT,
+                             score_min=assignment.score_min, score_max=assignment.score_max))
+    # One event for the batch: a per-row grade.created would flood the training queue.
+    record_event("training.due", {"assignment_id": assignment.id, "reason": "import"})
+    return len(rows)
+
+
+@bp.route("/a/<int:assignment_id>/import", methods=["GET", "POST"])
+@require_launch(grader=True)
+def import_grades(assignment_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    problem = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problem = CsvProblem("Choose a CSV file to import.")
+        else:
+            try:
+                rows = parse_import(upload.read(), assignment,
+                                    max_chars=current_app.config["GRADELOOP_MAX_ESSAY_CHARS"])
+                count = import_rows(assignment, rows, access.launch().user_id)
+                db.session.commit()
+            except CsvProblem as exc:
+                db.session.rollback()
+                problem = exc
+            else:
+                flash(f"Imported {count} graded essay{'s' if count != 1 else ''}.", "success")
+                return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
+    return render_template("coursework/import.html", assignment=assignment, problem=problem), \
+        400 if problem else 200
+
+
+def export_records(course_id: int):
+    assignments = db.session.scalars(db.select(Assignment).filter_by(course_id=course_id)
+                                     .order_by(Assignment.id)).all()
+    for assignment in assignments:
+        pairs = db.session.execute(db.select(Submission, User).outerjoin(User, Submission.user_id == User.id)
+                                   .where(Submission.assignment_id == assignment.id)
+                                   .order_by(Submission.id)).all()
+        for submission, user in pairs:
+            grade = latest_grade(submission.id)
+            record = {"assignment": assignment.title, "assignment_id": assignment.id, "essay_id": submission.id,
+                      "student": (user.name or user.sub) if user else "", "student_email": user.email if user else "",
+                      "submitted_at": submission.submitted_at.isoformat(), "status": submission.status.value,
+                      "group": submission.group_label or "", "text": submission.text}
+            if grade is not None:
+                record.update(score=f"{grade.score:g}", score_min=grade.score_min, score_max=grade.score_max,
+                              comment=grade.comment, grade_source=grade.source.value,
+                              graded_at=grade.created_at.isoformat(), in_lms="yes" if grade.posted_at else "no")
+                record.update({f"trait:{k}": f"{v:g}" for k, v in (grade.trait_scores or {}).items()})
+            yield record
+
+
+@bp.get("/course/export.csv")
+@require_launch(grader=True)
+def export_csv():
+    ctx = access.launch()
+    traits = sorted({t["name"] for a in db.session.scalars(db.select(Assignment).filter_by(course_id=ctx.course_id))
+                     for t in a.traits or []})
+    body = write_export(export_records(ctx.course_id), traits)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="gradeloop-course-{ctx.course_id}.csv"',
+        "Cache-Control": "no-store"})
+
+
+def delete_course_data(course_id: int) -> int:
+    """Delete the course's assignments with their essays, grades, proposals, models and model files.
+    Explicit deletes (not only FK cascades) so SQLite without foreign-key enforcement behaves too."""
+    assignment_ids = db.session.scalars(db.select(Assignment.id).filter_by(course_id=course_id)).all()
+    if not assignment_ids:
+        return 0
+    submission_ids = db.select(Submission.id).where(Submission.assignment_id.in_(assignment_ids))
+    paths = [p for row in db.session.execute(db.select(ModelVersion.path, ModelVersion.onnx_path)
+                                             .where(ModelVersion.assignment_id.in_(assignment_ids)))
+             for p in row if p]
+    db.session.execute(db.update(Assignment).where(Assignment.id.in_(assignment_ids)).values(current_model_id=None))
+    for model, column in ((AiProposal, AiProposal.submission_id), (Grade, Grade.submission_id)):
+        db.session.execute(db.delete(model).where(column.in_(submission_ids)))
+    for model in (Submission, TrainingRun, DeadLetter, ModelVersion):
+        db.session.execute(db.delete(model).where(model.assignment_id.in_(assignment_ids)))
+    db.session.execute(db.delete(Assignment).where(Assignment.id.in_(assignment_ids)))
+    db.session.commit()
+    _remove_model_files(paths)
+    return len(assignment_ids)
+
+
+def _remove_model_files(paths: list[str]) -> None:
+    """Only inside the data dir: a bad path in the database must never delete anything else."""
+    root = Path(current_app.config["GRADELOOP_DATA_DIR"]).resolve()
+    for raw in paths:
+        path = Path(raw)
+        path = (root / path if not path.is_absolute() else path).resolve()
+        if path != root and root in path.parents and path.exists():
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+@bp.route("/course/delete", methods=["GET", "POST"])
+@require_launch(grader=True)
+def delete_data():
+    access.require_course_admin()
+    ctx = access.launch()
+    error = None
+    if request.method == "POST":
+        if (request.form.get("confirm") or "").strip() != CONFIRM_WORD:
+            error = f"Type {CONFIRM_WORD} in capitals to confirm."
+        else:
+            count = delete_course_data(ctx.course_id)
+            flash(f"Deleted {count} assignment{'s' if count != 1 else ''} with all essays, grades and models.",
+                  "success")
+            return redirect(lurl("coursework.course_home"))
+    counts = {
+        "assignments": db.session.scalar(db.select(db.func.count(Assignment.id)).filter_by(course_id=ctx.course_id)),
+        "essays": db.session.scalar(db.select(db.func.count(Submission.id)).join(
+            Assignment, Assignment.id == Submission.assignment_id).where(Assignment.course_id == ctx.course_id)),
+    }
+    return render_template("coursework/delete.html", course=access.course(), counts=counts, error=error,
+                           confirm_word=CONFIRM_WORD), 400 if error else 200

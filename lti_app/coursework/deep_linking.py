@@ -1,0 +1,98 @@
+"""Deep Linking: the teacher creates an essay assignment from the LMS's "add content" flow and
+the tool answers with a signed `LtiDeepLinkingResponse` carrying one `ltiResourceLink` with a
+line item, auto-posted back to the platform's `deep_link_return_url`."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+from flask import abort, render_template, request
+from marshmallow import ValidationError
+from werkzeug.routing import BuildError
+
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp
+from lti_app.coursework.assignments import CUSTOM_PARAM, create_assignment
+from lti_app.coursework.schemas import AssignmentSchema
+from lti_app.extensions import db
+from lti_app.lms.gradebook import LINE_ITEM_TAG
+from lti_app.models import Assignment, DeepLinkingRequest, Platform
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+RESOURCE_LINK_TYPE = "ltiResourceLink"
+RESPONSE_LIFETIME_S = 600
+
+
+def _request_for_launch() -> DeepLinkingRequest:
+    ctx = access.launch()
+    row = db.session.get(DeepLinkingRequest, ctx.launch_id)
+    if row is None or row.platform_id != ctx.platform_id:
+        abort(400, description="This page needs a Deep Linking launch: use your LMS's "
+                               "\"add external tool\" (or \"add content\") button to create an assignment.")
+    accept = row.settings.get("accept_types") or [RESOURCE_LINK_TYPE]
+    if RESOURCE_LINK_TYPE not in accept:
+        abort(400, description="This place in the LMS does not accept assignments (LTI resource links); "
+                               "add Gradeloop as an activity or assignment instead.")
+    if not row.settings.get("deep_link_return_url"):
+        abort(400, description="The LMS did not say where to send the new assignment (deep_link_return_url).")
+    return row
+
+
+def _tool_launch_url() -> str | None:
+    try:
+        from lti_app.lti.urls import launch_url
+
+        return launch_url()
+    except (ImportError, BuildError):
+        return None   # the platform then uses the tool's registered launch URL
+
+
+def content_item(assignment: Assignment) -> dict:
+    item = {"type": RESOURCE_LINK_TYPE, "title": assignment.title,
+            "lineItem": {"scoreMaximum": assignment.score_max, "label": assignment.title[:250],
+                         "resourceId": assignment.resource_id, "tag": LINE_ITEM_TAG},
+            "custom": {CUSTOM_PARAM: assignment.resource_id}}
+    if assignment.prompt:
+        item["text"] = assignment.prompt[:1000]
+    url = _tool_launch_url()
+    if url:
+        item["url"] = url
+    return item
+
+
+def response_jwt(dl_request: DeepLinkingRequest, items: list[dict]) -> str:
+    """The signed LtiDeepLinkingResponse (LTI Deep Linking 2.0, section 4.2)."""
+    from lti_app.lti.keys import current_kid, tool_private_key
+
+    platform = db.session.get(Platform, dl_request.platform_id)
+    now = int(time.time())
+    claims = {"iss": platform.client_id, "aud": platform.issuer, "iat": now, "exp": now + RESPONSE_LIFETIME_S,
+              "nonce": uuid.uuid4().hex, LTI + "deployment_id": dl_request.deployment_id,
+              LTI + "message_type": "LtiDeepLinkingResponse", LTI + "version": "1.3.0",
+              DL + "content_items": items}
+    if dl_request.settings.get("data") is not None:
+        claims[DL + "data"] = dl_request.settings["data"]
+    return jwt.encode(claims, tool_private_key(), algorithm="RS256", headers={"kid": current_kid()})
+
+
+@bp.route("/deep-link", methods=["GET", "POST"])
+@require_launch(grader=True)
+def deep_link_select():
+    dl_request = _request_for_launch()
+    form, errors = dict(request.form), {}
+    if request.method == "POST":
+        try:
+            data = AssignmentSchema().load(request.form)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            assignment = create_assignment(access.launch().course_id, data)
+            token = response_jwt(dl_request, [content_item(assignment)])
+            db.session.commit()
+            return render_template("coursework/deep_link_post.html", assignment=assignment, jwt=token,
+                                   return_url=dl_request.settings["deep_link_return_url"])
+    else:
+        form = {"title": dl_request.settings.get("title") or "", "score_min": "1", "score_max": "6"}
+    return render_template("coursework/deep_link.html", form=form, errors=errors), 400 if errors else 200

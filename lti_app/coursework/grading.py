@@ -1,0 +1,93 @@
+"""Teachers grade an essay: score, optional trait scores and a comment. Each save is a new `Grade`
+(the latest is current, older ones stay as history), a training example, and is sent to the LMS
+gradebook; LMS errors are shown in words and the grade stays saved for a later retry."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request
+from marshmallow import ValidationError
+
+from lti_app.auth import lurl, require_launch
+from lti_app.coursework import access, bp, lms_sync
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.lms import gradebook
+from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
+
+from lti_app.coursework.schemas import grade_schema
+
+
+def save_grade(assignment: Assignment, submission: Submission, data: dict, grader_id: int | None,
+               source: GradeSource = GradeSource.TEACHER) -> Grade:
+    """Store a grade on the assignment's current scale and record its events (caller commits)."""
+    grade = Grade(submission_id=submission.id, score=data["score"], trait_scores=data.get("trait_scores") or {},
+                  comment=data.get("comment") or "", grader_id=grader_id, source=source,
+                  score_min=assignment.score_min, score_max=assignment.score_max)
+    db.session.add(grade)
+    submission.status = SubmissionStatus.GRADED
+    db.session.flush()
+    record_event("grade.created", {"grade_id": grade.id, "submission_id": submission.id,
+                                   "assignment_id": assignment.id, "course_id": assignment.course_id})
+    if submission.user_id is not None:
+        record_event("gradebook.sync", {"assignment_id": assignment.id, "grade_id": grade.id})
+    return grade
+
+
+@bp.route("/a/<int:assignment_id>/essays/<int:submission_id>", methods=["GET", "POST"])
+@require_launch(grader=True)
+def grade(assignment_id: int, submission_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    submission = access.submission_in_assignment(assignment, submission_id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = grade_schema(assignment).load(request.form)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            saved = save_grade(assignment, submission, data, access.launch().user_id)
+            db.session.commit()
+            problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
+            if problem:
+                flash(f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}", "error")
+            else:
+                flash("Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."), "success")
+            return redirect(lurl("coursework.grade", assignment_id=assignment.id, submission_id=submission.id))
+    current = gradebook.latest_grade(submission.id)
+    history = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id)
+                                 .order_by(Grade.created_at.desc(), Grade.id.desc())).all()
+    if errors:
+        values = dict(request.form)
+    elif current is not None:
+        values = {"score": f"{current.score:g}", "comment": current.comment,
+                  **{f"trait:{k}": f"{v:g}" for k, v in (current.trait_scores or {}).items()}}
+    else:
+        values = {}
+    student = db.session.get(User, submission.user_id) if submission.user_id else None
+    return render_template("coursework/grade.html", assignment=assignment, submission=submission, student=student,
+                           current=current, history=history, values=values, errors=errors,
+                           neighbours=_neighbours(assignment, submission)), 400 if errors else 200
+
+
+def _neighbours(assignment: Assignment, submission: Submission) -> dict:
+    """Previous/next student essay, so a teacher can grade a pile in order."""
+    ids = db.session.scalars(db.select(Submission.id).filter_by(assignment_id=assignment.id)
+                             .where(Submission.user_id.is_not(None)).order_by(Submission.id)).all()
+    if submission.id not in ids:
+        return {}
+    at = ids.index(submission.id)
+    return {"previous": ids[at - 1] if at > 0 else None, "next": ids[at + 1] if at + 1 < len(ids) else None}
+
+
+@bp.post("/a/<int:assignment_id>/resend")
+@require_launch(grader=True)
+def resend(assignment_id: int):
+    """Send every current grade the LMS does not have yet (after an outage)."""
+    assignment = access.assignment_in_course(assignment_id)
+    pending = [g.id for g in gradebook.unposted_grades(assignment.id)]
+    problems = [p for p in (lms_sync.push_grade_now(gid) for gid in pending) if p]
+    sent = len(pending) - len(problems)
+    if problems:
+        flash(f"{sent} of {len(pending)} grades sent. The LMS said: {problems[0]}", "error")
+    else:
+        flash(f"{sent} grade{'s' if sent != 1 else ''} sent to the LMS gradebook.", "success")
+    return redirect(lurl("coursework.submissions", assignment_id=assignment.id))

@@ -1,0 +1,126 @@
+"""The teacher's list of an assignment's essays, merged with the course roster from NRPS so that
+students who have not handed in show too; sortable and paged."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template, request
+
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp
+from lti_app.extensions import db
+from lti_app.lms import nrps
+from lti_app.lms.errors import LmsError
+from lti_app.lms.gradebook import client_for_course
+from lti_app.models import Assignment, Course, Grade, Submission, User
+
+PER_PAGE = 25
+SORTS = ("name", "status", "submitted", "score")
+STATUS_ORDER = {"Not submitted": 0, "Submitted": 1, "Graded": 2}
+
+
+@dataclass
+class Row:
+    name: str
+    email: str
+    status: str
+    submission: Submission | None = None
+    grade: Grade | None = None
+
+    @property
+    def submitted_at(self) -> datetime | None:
+        return self.submission.submitted_at if self.submission else None
+
+    @property
+    def sync(self) -> str:
+        if self.grade is None or self.submission is None or self.submission.user_id is None:
+            return ""
+        if self.grade.posted_at:
+            return "In LMS"
+        return "Not sent" if self.grade.post_error else "Sending"
+
+
+def roster_members(course: Course) -> tuple[list[nrps.Member], str | None]:
+    """Learners from NRPS, or ([], reason) when the roster cannot be read."""
+    if not course.nrps_url:
+        return [], "The LMS did not share the course roster with Gradeloop, so only students who handed in are listed."
+    try:
+        members = nrps.memberships(client_for_course(course), course.nrps_url)
+    except LmsError as exc:
+        return [], f"The course roster could not be read from the LMS: {exc}"
+    return [m for m in members if m.is_learner and m.active], None
+
+
+def current_grades(assignment_id: int) -> dict[int, Grade]:
+    grades = db.session.scalars(db.select(Grade).join(Submission, Grade.submission_id == Submission.id)
+                                .where(Submission.assignment_id == assignment_id)
+                                .order_by(Grade.created_at, Grade.id)).all()
+    return {g.submission_id: g for g in grades}   # later rows win: the latest grade
+
+
+def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
+    course = db.session.get(Course, assignment.course_id)
+    grades = current_grades(assignment.id)
+    pairs = db.session.execute(db.select(Submission, User).join(User, Submission.user_id == User.id)
+                               .where(Submission.assignment_id == assignment.id)).all()
+    by_sub = {user.sub: (submission, user) for submission, user in pairs if user.platform_id == course.platform_id}
+    rows: list[Row] = []
+    for member in members:
+        found = by_sub.pop(member.user_id, None)
+        submission = found[0] if found else None
+        rows.append(_row(member.name or (found[1].name if found else "") or member.user_id, member.email,
+                         submission, grades))
+    for submission, user in by_sub.values():   # handed in but not (or no longer) on the roster
+        rows.append(_row(user.name or user.email or user.sub, user.email, submission, grades))
+    return rows
+
+
+def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade]) -> Row:
+    grade = grades.get(submission.id) if submission else None
+    status = "Graded" if grade else ("Submitted" if submission else "Not submitted")
+    return Row(name=name, email=email, status=status, submission=submission, grade=grade)
+
+
+def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
+    keys = {
+        "name": lambda r: (r.name.lower(),),
+        "status": lambda r: (STATUS_ORDER[r.status], r.name.lower()),
+        "submitted": lambda r: (r.submitted_at is None, r.submitted_at.timestamp() if r.submitted_at else 0),
+        "score": lambda r: (r.grade is None, r.grade.score if r.grade else 0, r.name.lower()),
+    }
+    ordered = sorted(rows, key=keys[key], reverse=descending)
+    if key in ("submitted", "score"):   # rows without a value stay last either way
+        ordered = [r for r in ordered if (r.submission if key == "submitted" else r.grade)] + \
+                  [r for r in ordered if not (r.submission if key == "submitted" else r.grade)]
+    return ordered
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(request.args.get(name, default)), low), high)
+    except ValueError:
+        return default
+
+
+@bp.get("/a/<int:assignment_id>")
+@require_launch(grader=True)
+def submissions(assignment_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    course = db.session.get(Course, assignment.course_id)
+    members, roster_problem = roster_members(course)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    descending = request.args.get("dir") == "desc"
+    rows = sort_rows(build_rows(assignment, members), sort, descending)
+    per_page = _int_arg("per_page", PER_PAGE, 5, 200)
+    pages = max(1, math.ceil(len(rows) / per_page))
+    page = _int_arg("page", 1, 1, pages)
+    imported = db.session.scalar(db.select(db.func.count(Submission.id))
+                                 .filter_by(assignment_id=assignment.id, user_id=None))
+    counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_ORDER}
+    unsent = sum(1 for r in rows if r.sync == "Not sent")
+    return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
+                           page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
+                           descending=descending, roster_problem=roster_problem, imported=imported,
+                           counts=counts, unsent=unsent, total=len(rows))

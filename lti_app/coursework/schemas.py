@@ -1,0 +1,149 @@
+"""Marshmallow schemas for everything teachers and students type: assignment set-up, settings,
+grades, and the rows of an imported CSV (built per assignment, since its scales decide validity)."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate,
+                         validates_schema)
+
+from lti_app.models import FeedbackMode
+
+TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\n]+?)\s*[: ]\s*(?P<min>-?\d+)\s*(?:-|to|\.\.)\s*(?P<max>-?\d+)\s*$")
+TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
+MAX_SCALE = 1000
+
+
+def _blank_to_none(data: dict, names) -> dict:
+    data = dict(data)
+    for name in names:
+        if isinstance(data.get(name), str) and not data[name].strip():
+            data[name] = None
+    return data
+
+
+def parse_traits(text: str) -> list[dict]:
+    """"cohesion 1-5" per line -> [{"name": "cohesion", "min": 1, "max": 5}]."""
+    traits: list[dict] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = TRAIT_LINE.match(line)
+        if not match or not TRAIT_NAME.match(match["name"].strip()):
+            raise ValidationError(f"Line {number}: write each trait as 'name min-max', e.g. 'cohesion 1-5'.")
+        low, high = int(match["min"]), int(match["max"])
+        if not (0 <= low < high <= MAX_SCALE):
+            raise ValidationError(f"Line {number}: the scale must go up, from 0 or more to at most {MAX_SCALE}.")
+        name = match["name"].strip()
+        if any(t["name"].lower() == name.lower() for t in traits):
+            raise ValidationError(f"Line {number}: trait '{name}' is listed twice.")
+        traits.append({"name": name, "min": low, "max": high})
+    if len(traits) > 12:
+        raise ValidationError("At most 12 traits.")
+    return traits
+
+
+def traits_text(traits: list[dict]) -> str:
+    return "\n".join(f"{t['name']} {t['min']}-{t['max']}" for t in traits or [])
+
+
+class AssignmentSchema(Schema):
+    """Title, instructions, holistic scale and optional rubric traits."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    title = fields.String(required=True, validate=validate.Length(
+        min=1, max=200, error="Give the assignment a title (at most 200 characters)."))
+    prompt = fields.String(load_default="", validate=validate.Length(max=20_000))
+    score_min = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_SCALE))
+    score_max = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_SCALE))
+    traits = fields.String(load_default="")
+
+    @pre_load
+    def _strip(self, data, **kwargs):
+        data = {k: (v.strip() if isinstance(v, str) else v) for k, v in dict(data).items()}
+        return _blank_to_none(data, ("score_min", "score_max"))
+
+    @validates_schema
+    def _scale(self, data, **kwargs):
+        if "score_min" in data and "score_max" in data and data["score_min"] >= data["score_max"]:
+            raise ValidationError("The highest score must be above the lowest.", "score_max")
+
+    @post_load
+    def _traits(self, data, **kwargs):
+        try:
+            data["traits"] = parse_traits(data.get("traits") or "")
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, "traits") from exc
+        return data
+
+
+class SettingsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    feedback_mode = fields.Enum(FeedbackMode, by_value=True, required=True)
+    min_graded = fields.Integer(required=True, validate=validate.Range(min=5, max=100_000))
+    retrain_every = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    confidence_threshold = fields.Float(required=True, validate=validate.Range(min=0.0, max=1.0))
+    show_ai_label = fields.Boolean(load_default=False)
+    allow_resubmit = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _checkboxes(self, data, **kwargs):
+        data = dict(data)
+        for name in ("show_ai_label", "allow_resubmit"):
+            data[name] = name in data and data[name] not in ("", "0", "false", "off")
+        return data
+
+
+def _score_field(low: float, high: float, *, required: bool) -> fields.Float:
+    message = f"must be a number from {low:g} to {high:g}"
+    return fields.Float(required=required, allow_nan=False, validate=validate.Range(min=low, max=high, error=message),
+                        error_messages={"invalid": message, "required": "is missing",
+                                        "null": "is missing"}, allow_none=not required)
+
+
+def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool) -> Schema:
+    """Schema on `assignment`'s scales: score, trait scores (`trait:<name>`), comment, plus `extra`.
+    Loads to {"score", "trait_scores", "comment", **extra}."""
+    attrs: dict = {"score": _score_field(assignment.score_min, assignment.score_max, required=True),
+                   "comment": fields.String(load_default="", validate=validate.Length(max=20_000)), **extra}
+    scored = [k for k in attrs if k == "score" or k.startswith("trait:")]
+    for trait in assignment.traits or []:
+        key = f"trait:{trait['name']}"
+        attrs[key] = _score_field(trait["min"], trait["max"], required=traits_required)
+        scored.append(key)
+
+    def _blank(self, data, **kwargs):
+        data = {k: v.strip() if isinstance(v, str) and k != "text" else v for k, v in dict(data).items()}
+        return _blank_to_none(data, scored + [k for k in extra if k != "text"])
+
+    def _split(self, data, **kwargs):
+        out = {k: v for k, v in data.items() if not k.startswith("trait:")}
+        out["comment"] = out.get("comment") or ""
+        out["trait_scores"] = {k.split(":", 1)[1]: v for k, v in data.items()
+                               if k.startswith("trait:") and v is not None}
+        return out
+
+    attrs["Meta"] = type("Meta", (), {"unknown": EXCLUDE})
+    attrs["_blank"] = pre_load(_blank)
+    attrs["_split"] = post_load(_split)
+    return type(name, (Schema,), attrs)()
+
+
+def grade_schema(assignment) -> Schema:
+    """What a teacher enters on the grading page (trait scores optional)."""
+    return _scored_schema("GradeSchema", assignment, {}, traits_required=False)
+
+
+def import_row_schema(assignment, max_chars: int) -> Schema:
+    """One CSV row of a previously graded essay: text, score, optional comment/traits/group."""
+    text = fields.String(required=True, validate=[
+        validate.Predicate("strip", error="is empty"),
+        validate.Length(max=max_chars, error=f"is longer than {max_chars} characters")],
+        error_messages={"required": "is missing", "null": "is missing"})
+    group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    return _scored_schema("ImportRowSchema", assignment, {"text": text, "group": group},
+                          traits_required=False)

@@ -1,0 +1,93 @@
+"""Students hand in an essay (pasted or uploaded), see its status and, once released, the grade.
+
+A submission is one row per student and assignment; resubmitting replaces the text until the
+essay is graded (if the assignment allows it). The LMS is told "Submitted / Pending" through a
+`gradebook.sync` outbox event plus an immediate fail-soft attempt (see `lms_sync`).
+"""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request
+
+from lti_app.auth import lurl, require_launch
+from lti_app.coursework import access, bp, lms_sync
+from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, extract_text, normalise, word_count
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.lms.gradebook import latest_grade
+from lti_app.models import Assignment, GradeSource, Submission, SubmissionStatus
+from lti_app.models.base import utcnow
+
+AI_SOURCES = (GradeSource.AI_APPROVED, GradeSource.AI_EDITED, GradeSource.AI_AUTO)
+
+
+class SubmissionRefused(ValueError):
+    """Shown to the student as is."""
+
+
+def essay_from_request() -> tuple[str, str | None]:
+    """(text, filename) from the form: an uploaded file wins over pasted text."""
+    upload = request.files.get("file")
+    max_chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
+    if upload is not None and upload.filename:
+        data = upload.stream.read(current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"] + 1)
+        text = extract_text(upload.filename, data, max_bytes=current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"])
+        filename = upload.filename[-255:]
+    else:
+        text, filename = normalise(request.form.get("text") or ""), None
+    if not text:
+        raise EssayFileError("The essay is empty. Paste your text or choose a file." if filename is None
+                             else "This file contains no text.")
+    if len(text) > max_chars:
+        raise EssayFileError(f"The essay has {len(text):,} characters; the limit is {max_chars:,}.")
+    return text, filename
+
+
+def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str | None) -> Submission:
+    """Create or replace the student's submission and record its events (caller commits)."""
+    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id, user_id=user_id))
+    if submission is not None:
+        if submission.status == SubmissionStatus.GRADED:
+            raise SubmissionRefused("Your essay has already been graded, so it cannot be replaced.")
+        if not assignment.allow_resubmit:
+            raise SubmissionRefused("This assignment does not allow handing in a second version.")
+    else:
+        submission = Submission(assignment_id=assignment.id, user_id=user_id)
+        db.session.add(submission)
+    submission.text, submission.filename, submission.word_count = text, filename, word_count(text)
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = utcnow()
+    db.session.flush()
+    record_event("submission.created", {"submission_id": submission.id, "assignment_id": assignment.id,
+                                        "course_id": assignment.course_id})
+    record_event("gradebook.sync", {"assignment_id": assignment.id, "submission_id": submission.id,
+                                    "activity_progress": "Submitted", "grading_progress": "Pending"})
+    return submission
+
+
+@bp.route("/a/<int:assignment_id>/essay", methods=["GET", "POST"])
+@require_launch()
+def student(assignment_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    ctx = access.launch()
+    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
+                                                                   user_id=ctx.user_id))
+    error = None
+    if request.method == "POST":
+        try:
+            text, filename = essay_from_request()
+            submission = submit_essay(assignment, ctx.user_id, text, filename)
+        except (EssayFileError, SubmissionRefused) as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            problem = lms_sync.push_submission_now(submission.id)
+            flash("Your essay was handed in." + (" The LMS gradebook will show it shortly." if problem else ""),
+                  "success")
+            return redirect(lurl("coursework.student", assignment_id=assignment.id))
+    grade = latest_grade(submission.id) if submission is not None else None
+    can_submit = submission is None or (submission.status != SubmissionStatus.GRADED and assignment.allow_resubmit)
+    return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
+                           ai_label=bool(grade and grade.source in AI_SOURCES and assignment.show_ai_label),
+                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR,
+                           text=request.form.get("text", "") if error else ""), 400 if error else 200

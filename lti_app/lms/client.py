@@ -1,0 +1,212 @@
+"""Access tokens and HTTP for LTI Advantage services: one place for timeouts, paging and errors.
+
+Tokens come from the platform's token endpoint (OAuth2 client_credentials with a JWT client
+assertion signed by the tool key, RFC 7523) and are cached per (token URL, client id, scopes)
+until shortly before they expire, so many score posts share one token. A 401 on a service call
+drops the cached token and retries once with a fresh one (the platform may have revoked it).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+import requests
+from flask import current_app, has_app_context
+
+from lti_app.lms.errors import LmsError, LmsPermanentError, LmsTemporaryError
+
+log = logging.getLogger(__name__)
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+DEFAULT_TIMEOUT = 10.0
+MAX_PAGES = 1000
+# Renew this long before the platform's expiry so a token never dies mid-request.
+EXPIRY_MARGIN_S = 60.0
+
+
+@dataclass(frozen=True)
+class PlatformAuth:
+    """What the client needs from a `Platform` row (plain values, safe across sessions/threads)."""
+
+    issuer: str
+    client_id: str
+    token_url: str
+    audience: str | None = None
+    product_family: str | None = None
+
+    @classmethod
+    def of(cls, platform) -> "PlatformAuth":
+        return cls(issuer=platform.issuer, client_id=platform.client_id,
+                   token_url=platform.auth_token_url, audience=platform.auth_audience,
+                   product_family=(platform.product_family or "").lower() or None)
+
+
+_TOKENS: dict[tuple, tuple[str, float]] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+def clear_token_cache() -> None:
+    with _TOKENS_LOCK:
+        _TOKENS.clear()
+
+
+def http_timeout() -> float:
+    if has_app_context():
+        return float(current_app.config.get("GRADELOOP_HTTP_TIMEOUT") or DEFAULT_TIMEOUT)
+    return DEFAULT_TIMEOUT
+
+
+def tool_signing_key():
+    """(private key, kid) of the tool; the LTI launch package owns the key ring."""
+    from lti_app.lti import keys
+
+    return keys.tool_private_key(), keys.current_kid()
+
+
+def _lms_message(response: requests.Response) -> str:
+    """The LMS's own explanation, from whichever field it uses (OAuth, Moodle, Canvas)."""
+    text = (response.text or "").strip()
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error_description", "message", "reason", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            first = errors[0]
+            return first.get("message", str(first)) if isinstance(first, dict) else str(first)
+        if isinstance(errors, dict) and errors:
+            return json.dumps(errors)[:300]
+    return text[:300] or response.reason or "no explanation given"
+
+
+def raise_for_status(response: requests.Response, what: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    message = _lms_message(response)
+    if status >= 500 or status == 429:
+        raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}: {message}). "
+                                "Gradeloop will try again.", status=status, url=response.url)
+    raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}): {message}",
+                            status=status, url=response.url)
+
+
+def http(method: str, url: str, what: str, **kwargs) -> requests.Response:
+    """One HTTP call with the configured timeout; network trouble becomes `LmsTemporaryError`."""
+    timeout = kwargs.pop("timeout", None) or http_timeout()
+    try:
+        return requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.Timeout as exc:
+        raise LmsTemporaryError(f"The LMS did not answer within {timeout:g} s ({what}). "
+                                "Gradeloop will try again.", url=url) from exc
+    except requests.RequestException as exc:
+        raise LmsTemporaryError(f"Could not reach the LMS ({what}): {exc.__class__.__name__}. "
+                                "Gradeloop will try again.", url=url) from exc
+
+
+class LmsClient:
+    """Authenticated calls to one platform's services."""
+
+    def __init__(self, auth: PlatformAuth):
+        self.auth = auth
+
+    @classmethod
+    def for_platform(cls, platform) -> "LmsClient":
+        return cls(PlatformAuth.of(platform))
+
+    # -- tokens ---------------------------------------------------------------------------
+    def _cache_key(self, scopes: frozenset[str]) -> tuple:
+        return (self.auth.token_url, self.auth.client_id, scopes)
+
+    def client_assertion(self) -> str:
+        key, kid = tool_signing_key()
+        now = int(time.time())
+        claims = {"iss": self.auth.client_id, "sub": self.auth.client_id,
+                  "aud": self.auth.audience or self.auth.token_url,
+                  "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+    def access_token(self, scopes, *, fresh: bool = False) -> str:
+        scopes = frozenset(scopes)
+        key = self._cache_key(scopes)
+        now = time.time()
+        with _TOKENS_LOCK:
+            cached = _TOKENS.get(key)
+            if cached and not fresh and cached[1] > now:
+                return cached[0]
+        response = http("POST", self.auth.token_url, "the access token request", data={
+            "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(), "scope": " ".join(sorted(scopes))},
+            headers={"Accept": "application/json"})
+        raise_for_status(response, "the access token request")
+        try:
+            body = response.json()
+            token = body["access_token"]
+            lifetime = float(body.get("expires_in") or 3600)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LmsPermanentError("The LMS answered the access token request without a token.",
+                                    status=response.status_code, url=response.url) from exc
+        granted = set(str(body.get("scope") or "").split())
+        if granted and not scopes <= granted:
+            # Not fatal here: the service call will say precisely what it refuses.
+            log.warning("LMS %s granted %s of requested %s", self.auth.issuer, granted, set(scopes))
+        expires = now + max(lifetime - min(EXPIRY_MARGIN_S, lifetime / 10), 1.0)
+        with _TOKENS_LOCK:
+            _TOKENS[key] = (token, expires)
+        return token
+
+    # -- service calls --------------------------------------------------------------------
+    def request(self, method: str, url: str, scopes, what: str, *, accept: str | None = None,
+                content_type: str | None = None, body=None, params=None) -> requests.Response:
+        """Authenticated call; refreshes the token once on 401; raises `LmsError` on failure."""
+        data = json.dumps(body) if body is not None else None
+        response = None
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {self.access_token(scopes, fresh=attempt > 0)}"}
+            if accept:
+                headers["Accept"] = accept
+            if content_type:
+                headers["Content-Type"] = content_type
+            response = http(method, url, what, headers=headers, data=data, params=params)
+            if response.status_code != 401:
+                break
+        raise_for_status(response, what)
+        return response
+
+    def get_json(self, url: str, scopes, what: str, *, accept: str, params=None):
+        response = self.request("GET", url, scopes, what, accept=accept, params=params)
+        return parse_json(response, what)
+
+    def get_paged(self, url: str, scopes, what: str, *, accept: str, params=None):
+        """Yield each page's JSON, following `Link: <...>; rel="next"` until the last page."""
+        seen: set[str] = set()
+        next_url: str | None = url
+        pages = 0
+        while next_url and next_url not in seen and pages < MAX_PAGES:
+            seen.add(next_url)
+            response = self.request("GET", next_url, scopes, what, accept=accept,
+                                    params=params if pages == 0 else None)
+            yield parse_json(response, what)
+            pages += 1
+            next_url = response.links.get("next", {}).get("url")
+
+
+def parse_json(response: requests.Response, what: str):
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise LmsPermanentError(f"The LMS answered {what} with something that is not JSON.",
+                                status=response.status_code, url=response.url) from exc
+
+
+__all__ = ["LmsClient", "PlatformAuth", "LmsError", "clear_token_cache", "http_timeout"]

@@ -1,0 +1,189 @@
+"""Product-level gradebook sync: what the web app and the worker call to keep the LMS up to date.
+
+Every function is idempotent and safe to call twice (the outbox may deliver a `gradebook.sync`
+event after the web request already pushed it synchronously):
+- `push_grade` skips a grade that is already posted or superseded by a newer grade, and uses the
+  grade's creation time as the AGS timestamp, so a re-post is identical and an older grade can
+  never overwrite a newer one on the platform.
+- `push_submission_status` never posts "Pending" over a graded submission.
+Failures raise `LmsTemporaryError` (retry later) or `LmsPermanentError` (the LMS refused, message
+in words); `push_grade` also stores the message on `Grade.post_error` for the teacher's page.
+"""
+from __future__ import annotations
+
+import logging
+
+from lti_app.extensions import db
+from lti_app.lms import ags
+from lti_app.lms.client import LmsClient
+from lti_app.lms.errors import LmsError, LmsNotConfigured
+from lti_app.models import (Assignment, Course, CourseRole, Grade, Platform, ResourceLink, Submission,
+                            SubmissionStatus, User)
+from lti_app.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+LINE_ITEM_TAG = "gradeloop-essay"
+
+POSTED = "posted"
+SKIPPED = "skipped"
+
+
+def client_for_course(course: Course) -> LmsClient:
+    return LmsClient.for_platform(db.session.get(Platform, course.platform_id))
+
+
+def line_item_body(assignment: Assignment, resource_link: ResourceLink | None) -> dict:
+    item = {"scoreMaximum": assignment.score_max, "label": assignment.title[:250],
+            "resourceId": assignment.resource_id, "tag": LINE_ITEM_TAG}
+    if resource_link is not None:
+        item["resourceLinkId"] = resource_link.resource_link_id
+    return item
+
+
+def ensure_line_item(assignment: Assignment) -> str:
+    """The assignment's line item URL: the launch's, else found by resource link / resourceId,
+    else created. Sets `assignment.lineitem_url` (the caller commits)."""
+    if assignment.lineitem_url:
+        return assignment.lineitem_url
+    link = db.session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
+    if link is not None and link.ags_lineitem_url:
+        assignment.lineitem_url = link.ags_lineitem_url
+        return assignment.lineitem_url
+    course = db.session.get(Course, assignment.course_id)
+    if not course.ags_lineitems_url:
+        raise LmsNotConfigured("This course did not give Gradeloop access to its gradebook (LTI Assignment "
+                               "and Grade Services are off for this tool). Grades are kept in Gradeloop.")
+    client = client_for_course(course)
+    found: list[dict] = []
+    if link is not None:
+        found = ags.find_line_items(client, course.ags_lineitems_url, resource_link_id=link.resource_link_id)
+    if not found and assignment.resource_id:
+        found = ags.find_line_items(client, course.ags_lineitems_url, resource_id=assignment.resource_id)
+    item = found[0] if found else ags.create_line_item(client, course.ags_lineitems_url,
+                                                       line_item_body(assignment, link))
+    if not item.get("id"):
+        raise LmsNotConfigured("The LMS created the gradebook column but did not say where it is.")
+    assignment.lineitem_url = item["id"]
+    return assignment.lineitem_url
+
+
+def update_line_item(assignment: Assignment) -> None:
+    """Keep the column's label and maximum in step with the assignment's settings."""
+    if not assignment.lineitem_url:
+        return
+    course = db.session.get(Course, assignment.course_id)
+    client = client_for_course(course)
+    item = ags.get_line_item(client, assignment.lineitem_url)
+    link = db.session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
+    wanted = line_item_body(assignment, link)
+    if any(item.get(k) != v for k, v in wanted.items() if k in ("scoreMaximum", "label")):
+        item.update({k: wanted[k] for k in ("scoreMaximum", "label")})
+        ags.update_line_item(client, assignment.lineitem_url, item)
+
+
+def is_grader(course_id: int, user_id: int) -> bool:
+    role = db.session.scalar(db.select(CourseRole.role).filter_by(course_id=course_id, user_id=user_id))
+    return bool(role and role.can_grade)
+
+
+def latest_grade(submission_id: int) -> Grade | None:
+    return db.session.scalar(db.select(Grade).filter_by(submission_id=submission_id)
+                             .order_by(Grade.created_at.desc(), Grade.id.desc()).limit(1))
+
+
+def _target(submission: Submission) -> tuple[Assignment, User] | None:
+    """(assignment, LMS user) to post for, or None when there is nobody to post for."""
+    if submission.user_id is None:   # imported essay: no LMS user
+        return None
+    assignment = db.session.get(Assignment, submission.assignment_id)
+    # Moodle answers HTTP 400 for a non-gradable user (a teacher trying their own assignment).
+    if is_grader(assignment.course_id, submission.user_id):
+        return None
+    return assignment, db.session.get(User, submission.user_id)
+
+
+def _canvas_extension(platform: Platform, submission: Submission) -> dict:
+    if (platform.product_family or "").lower() != "canvas":
+        return {}
+    return {ags.CANVAS_SUBMISSION_EXT: {"new_submission": True, "submission_type": "online_text_entry",
+                                        "submission_data": submission.text,
+                                        "submitted_at": ags.iso(submission.submitted_at)}}
+
+
+def push_grade(grade_id: int) -> str:
+    """Post the grade (score, comment, FullyGraded/Completed) to the LMS; commits the sync state."""
+    grade = db.session.get(Grade, grade_id)
+    if grade is None:
+        return SKIPPED
+    submission = db.session.get(Submission, grade.submission_id)
+    latest = latest_grade(submission.id)
+    if grade.posted_at is not None or (latest is not None and latest.id != grade.id):
+        return SKIPPED
+    target = _target(submission)
+    if target is None:
+        if submission.user_id is not None:
+            grade.post_error = ("Not sent to the LMS: this essay belongs to a teacher of the course, "
+                                "and LMS gradebooks only hold grades for students.")
+            db.session.commit()
+        return SKIPPED
+    assignment, user = target
+    try:
+        lineitem_url = ensure_line_item(assignment)
+        course = db.session.get(Course, assignment.course_id)
+        body = ags.score_body(user_id=user.sub, timestamp=grade.created_at, activity_progress="Completed",
+                              grading_progress="FullyGraded", score_given=grade.score,
+                              score_maximum=grade.score_max, comment=grade.comment)
+        ags.post_score(client_for_course(course), lineitem_url, body)
+    except LmsError as exc:
+        grade.post_error = str(exc)
+        db.session.commit()
+        log.warning("grade %s not posted: %s", grade_id, exc)
+        raise
+    grade.posted_at = utcnow()
+    grade.post_error = None
+    db.session.commit()
+    return POSTED
+
+
+def push_submission_status(submission_id: int, activity_progress: str = "Submitted",
+                           grading_progress: str = "Pending") -> str:
+    """Tell the LMS the student handed in (no score). Never overwrites a graded submission."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return SKIPPED
+    if submission.status == SubmissionStatus.GRADED and grading_progress != "FullyGraded":
+        return SKIPPED
+    target = _target(submission)
+    if target is None:
+        return SKIPPED
+    assignment, user = target
+    lineitem_url = ensure_line_item(assignment)
+    course = db.session.get(Course, assignment.course_id)
+    platform = db.session.get(Platform, course.platform_id)
+    body = ags.score_body(user_id=user.sub, timestamp=submission.submitted_at,
+                          activity_progress=activity_progress, grading_progress=grading_progress,
+                          extensions=_canvas_extension(platform, submission))
+    ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
+    db.session.commit()   # keeps a line item URL found on the way
+    return POSTED
+
+
+def process_sync(payload: dict) -> str:
+    """Handle one `gradebook.sync` event payload (what the worker calls)."""
+    if payload.get("grade_id"):
+        return push_grade(int(payload["grade_id"]))
+    if payload.get("submission_id"):
+        return push_submission_status(int(payload["submission_id"]),
+                                      payload.get("activity_progress") or "Submitted",
+                                      payload.get("grading_progress") or "Pending")
+    return SKIPPED
+
+
+def unposted_grades(assignment_id: int) -> list[Grade]:
+    """Current grades of the assignment's students that the LMS does not have yet."""
+    grades = db.session.scalars(
+        db.select(Grade).join(Submission, Grade.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
+               Grade.posted_at.is_(None))).all()
+    return [g for g in grades if (latest_grade(g.submission_id) or g).id == g.id]

@@ -1,0 +1,61 @@
+"""Driving Gradeloop's coursework pages through the peer LMS over HTTP, as a browser would
+(requests sessions carry the tool's cookies; forms are read from the pages and posted back)."""
+from __future__ import annotations
+
+from lti_app.sandbox.forms import find_form, parse_forms
+
+COURSE = "course-1"
+
+
+def post_form(browser, page, data: dict | None = None, *, files=None, action_contains: str = ""):
+    """Submit the page's first POST form (whose action contains `action_contains`) with `data` merged in."""
+    forms = [f for f in parse_forms(page.text, page.url) if f.method == "POST" and action_contains in f.action]
+    assert forms, f"no POST form ({action_contains!r}) on {page.url}: {page.text[:500]}"
+    fields = {**forms[0].fields, **(data or {})}
+    return browser.post(forms[0].action, data=fields, files=files, timeout=30)
+
+
+def open_assignment(peer, tool, *, role="Learner", user_id="student-1", resource_link_id="rl-1",
+                    course_id=COURSE, browser=None, **member):
+    """Launch from the LMS, then follow the landing page to the coursework page for this role."""
+    if member:
+        peer.add_member(course_id, user_id, role, **member)
+    result = peer.launch(browser, role=role, user_id=user_id, resource_link_id=resource_link_id,
+                         course_id=course_id)
+    assert result.response.status_code == 200, result.response.text[:500]
+    page = result.browser.get(tool.url + "/coursework/", timeout=30)
+    assert page.status_code == 200, page.text[:500]
+    return result.browser, page
+
+
+def create_by_deep_link(peer, tool, *, title="Persuasive essay", score_min="1", score_max="6", traits="",
+                        prompt="Should students have a four-day week?", course_id=COURSE, user_id="teacher-1"):
+    """Teacher adds an assignment through Deep Linking; returns the peer's stored content item."""
+    result = peer.deep_link(user_id=user_id, course_id=course_id)
+    assert result.response.status_code == 200, result.response.text[:500]
+    page = result.browser.get(tool.url + "/coursework/", timeout=30)
+    assert "New essay assignment" in page.text, page.text[:500]
+    answer = post_form(result.browser, page, {"title": title, "prompt": prompt, "score_min": score_min,
+                                              "score_max": score_max, "traits": traits})
+    assert answer.status_code == 200 and find_form(answer.text, answer.url, with_field="JWT"), answer.text[:800]
+    done = peer.submit_form(answer, result.browser, with_field="JWT")
+    assert done.status_code == 200, done.text[:800]
+    return peer.deep_link_items(course_id)[-1]
+
+
+def submit_essay(peer, tool, link_id: str, user_id: str, text: str, **member):
+    browser, page = open_assignment(peer, tool, role="Learner", user_id=user_id, resource_link_id=link_id,
+                                    **member)
+    after = post_form(browser, page, {"text": text}, action_contains="/essay")
+    assert after.status_code == 200, after.text[:800]
+    return browser, after
+
+
+def grade_page_for(browser, submissions_page, student_name: str):
+    """Follow the essay link of `student_name` on the teacher's list."""
+    import re
+
+    match = re.search(r'<a href="([^"]+/essays/\d+[^"]*)">' + re.escape(student_name) + "</a>", submissions_page.text)
+    assert match, f"{student_name} has no essay link on {submissions_page.url}"
+    href = match.group(1).replace("&amp;", "&")
+    return browser.get(submissions_page.url.split("/coursework")[0] + href, timeout=30)

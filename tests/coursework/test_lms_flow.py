@@ -1,0 +1,73 @@
+"""End to end through the peer LMS over HTTP: Deep Linking creates the line item, a student's
+hand-in shows as Submitted/Pending, teacher grades (and re-grades) land in the gradebook."""
+from lti_app.extensions import db
+from lti_app.models import Assignment, Grade, OutboxEvent, Submission, SubmissionStatus
+from tests.coursework.flows import COURSE, create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+
+ESSAY = "A four-day week would give students time to rest.\n\nIt would also save energy."
+
+
+def test_deep_link_creates_line_item_and_link_maps_to_assignment(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server, title="Four-day week", score_max="6", traits="cohesion 1-5")
+    assert item["type"] == "ltiResourceLink" and item["custom"]["gradeloop_assignment"].startswith("gl-")
+    [line_item] = peer.line_items(COURSE)
+    assert line_item["scoreMaximum"] == 6 and line_item["label"] == "Four-day week"
+    assert line_item["resourceId"] == item["custom"]["gradeloop_assignment"]
+    assert line_item["tag"] == "gradeloop-essay" and line_item["resourceLinkId"] == item["resource_link_id"]
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        assert assignment.title == "Four-day week" and assignment.traits == [{"name": "cohesion", "min": 1, "max": 5}]
+        assert assignment.resource_link_id is None   # linked at the first launch of the placement
+    browser, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id=item["resource_link_id"])
+    assert "Four-day week" in page.text and "/coursework/a/" in page.url
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        assert assignment.resource_link_id is not None and assignment.lineitem_url == line_item["id"]
+
+
+def test_student_submission_shows_as_submitted_pending(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    browser, page = submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
+    assert "Waiting for grading" in page.text
+    [score] = peer.scores(item["line_item_id"])
+    assert score["userId"] == "student-1" and score["activityProgress"] == "Submitted"
+    assert score["gradingProgress"] == "Pending" and "scoreGiven" not in score
+    with tool_server.app.app_context():
+        submission = db.session.scalar(db.select(Submission))
+        assert submission.text == ESSAY and submission.status == SubmissionStatus.SUBMITTED
+        types = sorted(e.type for e in db.session.scalars(db.select(OutboxEvent)))
+        assert types == ["gradebook.sync", "submission.created"]   # the worker's durable copy
+
+
+def test_teacher_grade_and_regrade_reach_gradebook(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server, traits="cohesion 1-5")
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
+    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    grade_page = grade_page_for(teacher, listing, "Ada Student")
+    assert ESSAY.split("\n")[0] in grade_page.text
+    saved = post_form(teacher, grade_page, {"score": "5", "trait:cohesion": "4", "comment": "Clear argument."},
+                      action_contains="/essays/")
+    assert saved.status_code == 200 and "sent to the LMS gradebook" in saved.text
+    last = peer.scores(item["line_item_id"])[-1]
+    assert (last["scoreGiven"], last["scoreMaximum"], last["comment"]) == (5, 6, "Clear argument.")
+    assert last["gradingProgress"] == "FullyGraded" and last["activityProgress"] == "Completed"
+    [result] = peer.results(item["line_item_id"], "student-1")
+    assert result["resultScore"] == 5 and result["comment"] == "Clear argument."
+
+    regraded = post_form(teacher, saved, {"score": "3", "comment": "Second look: thin evidence."},
+                         action_contains="/essays/")
+    assert "sent to the LMS gradebook" in regraded.text
+    [result] = peer.results(item["line_item_id"], "student-1")
+    assert result["resultScore"] == 3 and result["comment"] == "Second look: thin evidence."
+    with tool_server.app.app_context():
+        grades = db.session.scalars(db.select(Grade).order_by(Grade.id)).all()
+        assert [g.score for g in grades] == [5, 3] and all(g.posted_at for g in grades)
+        assert grades[0].trait_scores == {"cohesion": 4} and grades[0].score_max == 6
+        types = [e.type for e in db.session.scalars(db.select(OutboxEvent).order_by(OutboxEvent.id))]
+        assert types.count("grade.created") == 2 and types.count("gradebook.sync") == 3
+
+    student, page = open_assignment(peer, tool_server, role="Learner", user_id="student-1",
+                                    resource_link_id=item["resource_link_id"])
+    assert 'id="score">3<' in page.text and "Second look: thin evidence." in page.text
