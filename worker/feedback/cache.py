@@ -1,0 +1,64 @@
+"""Per-course cache of retrieval indexes, keyed by the course's grading state.
+
+The key is (assignment id, the examples' own cache key: count and last grade id, when they
+come from `load_graded_examples`) or else a content fingerprint, plus the prompt, scale and
+embeddings; a new or changed grade therefore builds a fresh index and a stale one is never
+served. Small LRU: a worker serves few courses at a time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from worker.feedback.records import AssignmentView
+from worker.feedback.retrieval import CourseIndex
+
+MAX_COURSES = 8
+_cache: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+stats = {"builds": 0, "hits": 0}
+
+
+def fingerprint(examples) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for ex in examples:
+        h.update((ex.text or "").encode())
+        h.update(b"\x00%r\x00" % float(ex.score))
+        h.update((ex.comment or "").encode())
+        h.update(json.dumps(ex.trait_scores or {}, sort_keys=True, default=str).encode())
+        h.update(b"\x01")
+    return h.hexdigest()
+
+
+def _key(examples, assignment: AssignmentView, embeddings) -> tuple:
+    own = getattr(examples, "cache_key", None)
+    emb = (None if embeddings is None
+           else hashlib.blake2b(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes(),
+                                digest_size=16).hexdigest())
+    return (assignment.id, own if own is not None else fingerprint(examples), assignment.prompt,
+            assignment.score_min, assignment.score_max, emb)
+
+
+def course_index(examples, assignment: AssignmentView, embeddings=None) -> CourseIndex:
+    key = _key(examples, assignment, embeddings)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            stats["hits"] += 1
+            return _cache[key]
+    index = CourseIndex(list(examples), assignment, embeddings)
+    with _lock:
+        _cache[key] = index
+        stats["builds"] += 1
+        while len(_cache) > MAX_COURSES:
+            _cache.popitem(last=False)
+    return index
+
+
+def clear() -> None:
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,99 @@
+"""Compose the written feedback for one scored essay (the public entry point).
+
+Three kinds of content, in this order, and nothing else:
+1. "teacher": sentences the teacher wrote on similar essays at the predicted score (then one
+   step away), verbatim, each pointing at the graded example it came from;
+2. measured points about THIS essay (length, paragraphs, spelling, mechanics, sentences,
+   use of the source), only where they stand out;
+3. "trait": one line per scored trait.
+With nothing specific to say the feedback is short; an empty essay gets one factual line.
+"""
+from __future__ import annotations
+
+import math
+
+from worker.feedback import generator as gen
+from worker.feedback.cache import course_index
+from worker.feedback.points import measured_points
+from worker.feedback.records import AssignmentView, Feedback
+from worker.feedback.select import teacher_sentences
+from worker.feedback.textstats import measure
+from worker.feedback.traits import trait_lines
+
+EMPTY_TEXT = "No essay text was received, so there is nothing to give feedback on yet."
+
+
+def _score_text(score: float, a: AssignmentView) -> str:
+    value = f"{score:g}" if float(score).is_integer() else f"{score:.1f}"
+    return f"{value} out of {a.score_max:g}"
+
+
+def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict | None,
+                     assignment, graded_examples, *, max_sentences: int = 3, max_points: int = 5,
+                     essay_embedding=None, example_embeddings=None, generator=None) -> Feedback:
+    """Feedback for `essay_text` scored `predicted_score` on `assignment`'s scale.
+
+    `graded_examples`: the course's graded essays as `GradedExample` records (see
+    `loading.load_graded_examples`). `essay_embedding` / `example_embeddings` (one row per
+    example): the course model's vectors, used for similarity instead of TF-IDF when given.
+    `generator`: None reads `GRADELOOP_FEEDBACK_MODEL` (unset: retrieval only), False turns
+    generation off, or a callable(prompt) -> str.
+    """
+    if predicted_score is None or not math.isfinite(float(predicted_score)):
+        raise ValueError(f"predicted_score must be a number, got {predicted_score!r}")
+    a = AssignmentView.of(assignment)
+    text = essay_text or ""
+    stats = measure(text)
+    if stats.n_words == 0:
+        return Feedback(EMPTY_TEXT, [{"kind": "empty", "text": EMPTY_TEXT,
+                                      "evidence": {"words": 0}}])
+    index = course_index(graded_examples or [], a, example_embeddings)
+    sims = index.similarities(text, essay_embedding)
+    level = index.level(predicted_score)
+    points = measured_points(text, stats, index, level)[:max(0, max_points)]
+    issues: dict[str, float] = {}
+    for p in points:
+        ev = p["evidence"]
+        issues[ev["issue"]] = max(issues.get(ev["issue"], 0.0), ev["severity"])
+    chosen = teacher_sentences(index, sims, level, issues, max(0, max_sentences))
+    teacher = [{"kind": "teacher", "text": c.text,
+                "evidence": {"example": c.example, "example_score": c.score, "tier": tier,
+                             "similarity": round(float(sims[c.example]), 3),
+                             "aspects": sorted(c.aspects)}}
+               for _, c, tier in chosen]
+    traits = trait_lines(index, sims, a.traits, trait_scores or {}, [c for _, c, _ in chosen])
+    summary = _generated(generator, predicted_score, a, teacher, points, max_sentences) or teacher
+    return _assemble(summary + points + traits)
+
+
+def _generated(generator, score, a: AssignmentView, teacher, points, max_sentences) -> list[dict]:
+    if generator is False:
+        return []
+    if generator is None:
+        path = gen.configured_path()
+        if path is None:
+            return []
+        generator = gen.load_generator(path)
+    material_teacher = [p["text"] for p in teacher]
+    material_points = [p["text"] for p in points]
+    prompt = gen.build_prompt(_score_text(score, a), material_teacher, material_points)
+    kept = gen.postfilter(generator(prompt), max(1, max_sentences))
+    if not kept:
+        return []
+    return [{"kind": "generated", "text": " ".join(kept),
+             "evidence": {"model": getattr(generator, "path", repr(generator)),
+                          "teacher_sentences": material_teacher, "points": material_points}}]
+
+
+def _assemble(parts: list[dict]) -> Feedback:
+    blocks = []
+    lead = [p["text"] for p in parts if p["kind"] in ("teacher", "generated")]
+    if lead:
+        blocks.append(" ".join(lead))
+    measured = [f"- {p['text']}" for p in parts if p["kind"] not in ("teacher", "generated", "trait")]
+    if measured:
+        blocks.append("\n".join(measured))
+    trait = [p["text"] for p in parts if p["kind"] == "trait"]
+    if trait:
+        blocks.append("\n".join(trait))
+    return Feedback("\n\n".join(blocks), parts)

@@ -1,0 +1,51 @@
+"""Read a course's graded essays from the database as plain `GradedExample` records.
+
+Only the CURRENT grade of each submission counts (the latest row), and only when it is a
+teacher's grade (teacher, import, approved or edited AI proposal): auto-released AI grades
+would otherwise feed the model's own words back as the "teacher's voice". Scores graded on an
+older scale are mapped linearly onto the assignment's current scale.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from lti_app.extensions import db
+from lti_app.models.coursework import Assignment, Grade, GradeSource, Submission
+from worker.feedback.records import GradedExample, GradedExamples
+
+TEACHER_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED,
+                   GradeSource.AI_EDITED)
+
+
+def _rescale(score: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
+    if (lo, hi) == (new_lo, new_hi) or hi == lo:
+        return float(score)
+    return new_lo + (float(score) - lo) * (new_hi - new_lo) / (hi - lo)
+
+
+def load_graded_examples(assignment_id: int) -> GradedExamples:
+    """The assignment's teacher-graded essays, oldest grade first (needs an app context).
+
+    The result's `cache_key` is (assignment id, number of grades, last grade id), which is what
+    the feedback index cache is keyed by.
+    """
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise LookupError(f"no assignment with id {assignment_id}")
+    latest = (select(func.max(Grade.id).label("grade_id"))
+              .join(Submission, Submission.id == Grade.submission_id)
+              .where(Submission.assignment_id == assignment_id)
+              .group_by(Grade.submission_id).subquery())
+    rows = db.session.execute(
+        select(Grade, Submission.text)
+        .join(latest, Grade.id == latest.c.grade_id)
+        .join(Submission, Submission.id == Grade.submission_id)
+        .where(Grade.source.in_(TEACHER_SOURCES))
+        .order_by(Grade.id)).all()
+    examples = [GradedExample(text=text or "",
+                              score=_rescale(g.score, g.score_min, g.score_max,
+                                             assignment.score_min, assignment.score_max),
+                              trait_scores=dict(g.trait_scores or {}), comment=g.comment or "")
+                for g, text in rows]
+    last_id = rows[-1][0].id if rows else 0
+    return GradedExamples(examples, cache_key=(assignment_id, len(examples), last_id))

@@ -1,0 +1,166 @@
+"""Concrete, measured points about one essay, each compared with the course's better essays.
+
+A point is produced only when the count is out of line with what the essays graded higher in
+this course show (or is a plain error count such as misspellings), so a well-measured essay
+gets fewer points, never filler. Every point carries its numbers in `evidence`.
+"""
+from __future__ import annotations
+
+import statistics
+
+from worker.feedback.retrieval import CourseIndex, ExampleCounts
+from worker.feedback.spelling import misspelled
+from worker.feedback.textstats import EssayStats
+
+MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison is made
+ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
+LONG_PARAGRAPH = 200
+RUN_ON = 40
+SHOW_MISSPELLED = 6
+
+
+def _q(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _n(x: float) -> str:
+    return str(int(round(x))) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
+
+
+def _part(kind: str, text: str, issue: str, severity: float, **evidence) -> dict:
+    """`issue` names the aspect a teacher sentence should address; `severity` in [0, 1]."""
+    return {"kind": kind, "text": text,
+            "evidence": {"issue": issue, "severity": round(min(1.0, max(0.0, severity)), 3),
+                         **evidence}}
+
+
+def length(stats: EssayStats, higher: list[ExampleCounts], label: str):
+    if len(higher) < MIN_COMPARED or stats.n_words == 0:
+        return None
+    lengths = [c.n_words for c in higher]
+    longer = sum(1 for w in lengths if w > stats.n_words) / len(lengths)
+    if longer < 0.5:
+        return None
+    q1, q3 = _q(lengths, 0.25), _q(lengths, 0.75)
+    return _part("length",
+                 f"This essay has {stats.n_words} words; {round(100 * longer)}% of the essays graded "
+                 f"{label} or higher in this course are longer (their middle half runs "
+                 f"{q1}–{q3} words).", "development", 2 * (longer - 0.5),
+                 words=stats.n_words, percentile=round(100 * (1 - longer)),
+                 compared=len(lengths), higher_q1=q1, higher_q3=q3)
+
+
+def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
+    n, said = stats.n_paragraphs, []
+    typical = [c.n_paragraphs for c in higher] if len(higher) >= MIN_COMPARED else []
+    if n == 1 and stats.n_words >= ONE_BLOCK_WORDS:
+        said.append(f"The essay is a single paragraph of {stats.n_words} words")
+    elif typical and n < _q(typical, 0.25):
+        said.append(f"The essay has {n} paragraphs")
+    if said and typical:
+        said[-1] += (f"; essays graded {label} or higher here usually have "
+                     f"{_q(typical, 0.25)}–{_q(typical, 0.75)}")
+    limit = max(LONG_PARAGRAPH, _q([c.longest_paragraph for c in higher], 0.9) if typical else 0)
+    long_ones = [w for w in stats.paragraph_words if w > limit]
+    if n > 1 and long_ones:
+        said.append(f"{len(long_ones)} of its {n} paragraphs run over {limit} words "
+                    f"(the longest has {max(long_ones)})")
+    if not said:
+        return None
+    severity = 1.0 if n == 1 else 0.6
+    return _part("paragraphs", ". ".join(said) + ".", "organisation", severity, paragraphs=n,
+                 paragraph_words=stats.paragraph_words, long_paragraphs=len(long_ones),
+                 long_limit=limit, higher_typical=typical and [_q(typical, 0.25), _q(typical, 0.75)])
+
+
+def spelling(text: str, stats: EssayStats, index: CourseIndex):
+    wrong = misspelled(text, index.course_words)
+    if not wrong:
+        return None
+    shown = ", ".join(wrong[:SHOW_MISSPELLED])
+    more = f" and {len(wrong) - SHOW_MISSPELLED} more" if len(wrong) > SHOW_MISSPELLED else ""
+    noun = "word looks" if len(wrong) == 1 else "words look"
+    rate = 100 * len(wrong) / max(1, stats.n_words)
+    return _part("spelling", f"{len(wrong)} {noun} misspelled: {shown}{more}.", "conventions",
+                 rate / 3, count=len(wrong), words=wrong, per_100_words=round(rate, 1))
+
+
+def mechanics(stats: EssayStats):
+    said = []
+    if stats.lower_i:
+        said.append(f'"i" is written in lower case {stats.lower_i} '
+                    f'time{"s" if stats.lower_i > 1 else ""}')
+    if stats.lowercase_starts:
+        k = stats.lowercase_starts
+        said.append(f"{k} sentence{'s start' if k > 1 else ' starts'} with a lower-case letter")
+    if stats.doubled_words:
+        said.append("a word is repeated: " + ", ".join(f'"{d}"' for d in stats.doubled_words[:3]))
+    if stats.missing_spaces:
+        said.append(f"{stats.missing_spaces} missing space{'s' if stats.missing_spaces > 1 else ''} "
+                    "after punctuation")
+    if not said:
+        return None
+    text = "Mechanics: " + "; ".join(said) + "."
+    slips = (stats.lower_i + stats.lowercase_starts + len(stats.doubled_words)
+             + stats.missing_spaces)
+    return _part("mechanics", text, "conventions", slips / 5, lower_i=stats.lower_i,
+                 lowercase_starts=stats.lowercase_starts, doubled=stats.doubled_words,
+                 missing_spaces=stats.missing_spaces)
+
+
+def sentences(stats: EssayStats):
+    lens = stats.sentence_words
+    if len(lens) < 3:
+        return None
+    said = []
+    run_ons = [n for n in lens if n > RUN_ON]
+    if run_ons:
+        said.append(f"{len(run_ons)} sentence{'s run' if len(run_ons) > 1 else ' runs'} over "
+                    f"{RUN_ON} words (the longest has {max(run_ons)})")
+    mean, spread = stats.mean_sentence, stats.sentence_spread
+    if len(lens) >= 5 and mean < 8:
+        said.append(f"sentences average {_n(mean)} words, which reads as choppy")
+    elif len(lens) >= 6 and spread < 0.25 * mean:
+        said.append(f"most sentences are about the same length ({_n(mean)} ± {_n(spread)} words)")
+    if not said:
+        return None
+    text = "Sentences: " + "; ".join(said) + "."
+    return _part("sentences", text, "sentences", len(run_ons) / 3 if run_ons else 0.5,
+                 sentences=len(lens), mean_words=round(mean, 1),
+                 spread=round(spread, 1), run_ons=len(run_ons))
+
+
+def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts], label: str):
+    if not index.assignment.text_dependent:
+        return None
+    said = []
+    compared = len(higher) >= MIN_COMPARED
+    quoting = sum(1 for c in higher if c.n_quotes > 0) / len(higher) if compared else 0.0
+    if stats.n_quotes == 0 and (not compared or quoting >= 0.3):
+        said.append("The essay does not quote the source"
+                    + (f"; {round(100 * quoting)}% of the essays graded {label} or higher quote it "
+                       "at least once" if compared else ""))
+    used = sorted({w.lower() for w in stats.word_list} & set(index.key_terms))
+    typical = statistics.median(c.key_terms_used for c in higher) if compared else None
+    if index.key_terms and typical is not None and len(used) < typical:
+        missing = [t for t in index.key_terms if t not in used][:5]
+        said.append(f"It uses {len(used)} of the prompt's key terms"
+                    + (f" ({', '.join(used)})" if used else "")
+                    + f"; essays graded {label} or higher typically use {_n(typical)}. "
+                    f"Not used: {', '.join(missing)}")
+    if not said:
+        return None
+    return _part("evidence", ". ".join(said) + ".", "evidence", 0.5 * len(said),
+                 quotes=stats.n_quotes,
+                 key_terms_used=used, key_terms=index.key_terms, typical_key_terms=typical,
+                 higher_quoting_share=round(quoting, 2) if compared else None)
+
+
+def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int) -> list[dict]:
+    higher = index.higher_than(level)
+    label = index.step_label(level + 1)
+    found = [length(stats, higher, label), paragraphs(stats, higher, label),
+             spelling(text, stats, index), mechanics(stats), sentences(stats),
+             evidence(stats, index, higher, label)]
+    return [p for p in found if p]

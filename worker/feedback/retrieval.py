@@ -1,0 +1,154 @@
+"""The course's retrieval index: essay similarity, reusable comment sentences, per-essay counts.
+
+Built once per course state (see `cache`) from the graded examples; querying it for a new
+essay costs one TF-IDF transform and a sparse dot product. Similarity is character n-gram
+TF-IDF (robust to misspellings, no model needed) or, when the caller passes them, cosine over
+the course model's embeddings.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from worker.feedback.comments import prompt_ngram_set, reusable_sentences
+from worker.feedback.records import AssignmentView, GradedExample
+from worker.feedback.spelling import course_vocabulary
+from worker.feedback.textstats import EssayStats, content_terms, measure, words
+
+# Words that tell what a comment sentence is about; matched as prefixes of its words.
+ASPECTS: dict[str, tuple[str, ...]] = {
+    "conventions": ("spell", "grammar", "punctuat", "capital", "proofread", "mechanic",
+                    "convention", "typo", "comma", "apostroph"),
+    "organisation": ("paragraph", "organi", "structur", "transition", "introduc", "conclu",
+                     "flow", "order"),
+    "development": ("develop", "detail", "elaborat", "explain", "length", "longer", "short",
+                    "expand", "depth", "reasons"),
+    "evidence": ("evidence", "quot", "cite", "citation", "source", "article", "passage",
+                 "support", "example"),
+    "sentences": ("sentence", "variety", "run-on", "choppy", "vary", "varied"),
+}
+# Instruction words of a prompt are not topic terms.
+_PROMPT_VERBS = frozenset("""
+write writing essay essays explain argue argument article passage text source sources read
+reading using details detail evidence support response respond claim position paragraph
+paragraphs include make sure your based whether think describe discuss letter
+""".split())
+
+
+def stem(word: str) -> str:
+    word = word.lower()
+    return word[:6] if len(word) >= 8 else word.rstrip("s")
+
+
+def aspects_of(sentence: str) -> frozenset[str]:
+    tokens = [w.lower() for w in words(sentence)]
+    return frozenset(name for name, prefixes in ASPECTS.items()
+                     if any(t.startswith(p) for t in tokens for p in prefixes))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    example: int          # index into the graded examples
+    score: float
+    tokens: frozenset
+    aspects: frozenset
+    stems: frozenset
+
+
+@dataclass
+class ExampleCounts:
+    score: float
+    n_words: int
+    n_paragraphs: int
+    longest_paragraph: int
+    n_quotes: int
+    key_terms_used: int
+    mean_sentence: float
+
+
+class CourseIndex:
+    def __init__(self, examples: list[GradedExample], assignment: AssignmentView,
+                 embeddings=None):
+        self.examples = list(examples)
+        self.assignment = assignment
+        self.scores = np.array([float(e.score) for e in self.examples], dtype=float)
+        texts = [e.text or "" for e in self.examples]
+        self._fit_similarity(texts, embeddings)
+        df = Counter()
+        for t in texts:
+            df.update({w.lower() for w in words(t)})
+        prompt_words = {w.lower() for w in words(assignment.prompt)}
+        known = frozenset({w for w, c in df.items() if c >= 2} | prompt_words)
+        self.course_words = course_vocabulary(zip(texts, self.scores.tolist()), assignment.prompt)
+        terms = [t for t in content_terms(assignment.prompt) if t not in _PROMPT_VERBS]
+        self.key_terms = sorted((t for t in terms if df.get(t, 0) > 0),
+                                key=lambda t: (-df[t], t))[:12]
+        key = set(self.key_terms)
+        self.counts = [self._counts(measure(t), float(s), key) for t, s in zip(texts, self.scores)]
+        grams = prompt_ngram_set(assignment.prompt)
+        self.candidates: list[Candidate] = []
+        for i, ex in enumerate(self.examples):
+            for sentence in reusable_sentences(ex.comment, ex.text, known, grams):
+                tokens = [w.lower() for w in words(sentence)]
+                self.candidates.append(Candidate(
+                    text=sentence, example=i, score=float(ex.score), tokens=frozenset(tokens),
+                    aspects=aspects_of(sentence), stems=frozenset(stem(t) for t in tokens)))
+
+    @staticmethod
+    def _counts(stats: EssayStats, score: float, key_terms: set) -> ExampleCounts:
+        used = {w.lower() for w in stats.word_list} & key_terms
+        return ExampleCounts(score, stats.n_words, stats.n_paragraphs,
+                             max(stats.paragraph_words, default=0), stats.n_quotes, len(used),
+                             stats.mean_sentence)
+
+    def _fit_similarity(self, texts: list[str], embeddings) -> None:
+        self.vectorizer = self.matrix = self.embeddings = None
+        if embeddings is not None:
+            emb = np.asarray(embeddings, dtype=np.float32)
+            if emb.shape[0] != len(texts):
+                raise ValueError("embeddings must have one row per graded example")
+            self.embeddings = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
+            return
+        if sum(1 for t in texts if t.strip()) < 2:
+            return
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=2,
+                                          sublinear_tf=True, max_features=40000,
+                                          dtype=np.float32, lowercase=True)
+        self.matrix = self.vectorizer.fit_transform(texts)
+
+    def similarities(self, essay_text: str, essay_embedding=None) -> np.ndarray:
+        """Cosine similarity of the essay to every graded example (zeros when unknown)."""
+        n = len(self.examples)
+        if self.embeddings is not None and essay_embedding is not None:
+            q = np.asarray(essay_embedding, dtype=np.float32).ravel()
+            return self.embeddings @ (q / max(float(np.linalg.norm(q)), 1e-9))
+        if self.matrix is None or not (essay_text or "").strip():
+            return np.zeros(n)
+        q = self.vectorizer.transform([essay_text])
+        return np.asarray((self.matrix @ q.T).toarray()).ravel()
+
+    def level(self, score: float) -> int:
+        """Score as a whole number of scale steps (a 0-100 scale steps by 10)."""
+        a = self.assignment
+        step = max(1.0, (a.score_max - a.score_min) / 10)
+        return math.floor((float(score) - a.score_min) / step + 0.5)
+
+    def step_label(self, level: int) -> str:
+        a = self.assignment
+        step = max(1.0, (a.score_max - a.score_min) / 10)
+        value = a.score_min + level * step
+        return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+    def higher_than(self, level: int) -> list[ExampleCounts]:
+        return [c for c in self.counts if self.level(c.score) > level]
+
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / max(1, len(a | b))

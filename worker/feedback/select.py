@@ -1,0 +1,71 @@
+"""Choose which of the teacher's own sentences to show: same score first, then one step away.
+
+Within a score tier, sentences are ranked by how similar their essay is to this one and by
+whether they talk about something this essay measurably needs (its "issues"). Near-duplicate
+sentences are shown once.
+"""
+from __future__ import annotations
+
+from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
+
+DUPLICATE = 0.6
+ASPECT_BONUS = 0.3
+
+
+def _pick(ranked: list[tuple[float, Candidate]], limit: int, taken: list[Candidate]) -> list:
+    chosen = []
+    for rank, cand in ranked:
+        if len(chosen) >= limit:
+            break
+        if any(jaccard(cand.tokens, t.tokens) >= DUPLICATE for t in taken + [c for _, c in chosen]):
+            continue
+        chosen.append((rank, cand))
+    return chosen
+
+
+def _bonus(cand: Candidate, issues: dict[str, float]) -> float:
+    """The most severe measured issue the sentence speaks to (max, so breadth earns nothing)."""
+    return ASPECT_BONUS * max((issues.get(a, 0.0) for a in cand.aspects), default=0.0)
+
+
+def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, float], limit: int,
+                      taken: list[Candidate] | None = None) -> list[tuple[float, Candidate, int]]:
+    """Up to `limit` (relevance, candidate, tier) with tier 0 = same score, 1 = adjacent."""
+    taken = list(taken or [])
+    out = []
+    for tier in (0, 1):
+        pool = [c for c in index.candidates if abs(index.level(c.score) - level) == tier]
+        ranked = sorted(
+            ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
+            key=lambda rc: (-rc[0], rc[1].example, rc[1].text))
+        for rank, cand in _pick(ranked, limit - len(out), taken):
+            out.append((rank, cand, tier))
+            taken.append(cand)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate]):
+    """The teacher's best sentence about `trait` from essays at this trait score (or one off)."""
+    name = trait["name"]
+    stems = {stem(w) for w in name.replace("_", " ").split()}
+    mentions = [c for c in index.candidates if stems & c.stems]
+    if not mentions or trait_score is None:
+        return None
+    target = round(float(trait_score))
+
+    def trait_level(c: Candidate):
+        ts = index.examples[c.example].trait_scores or {}
+        value = ts.get(name)
+        return round(float(value)) if value is not None else None
+
+    for tier in (0, 1):
+        pool = [c for c in mentions
+                if (lv := trait_level(c)) is not None and abs(lv - target) == tier]
+        ranked = sorted(((float(sims[c.example]), c) for c in pool),
+                        key=lambda rc: (-rc[0], rc[1].example, rc[1].text))
+        picked = _pick(ranked, 1, taken)
+        if picked:
+            return picked[0][1], tier
+    return None

@@ -1,0 +1,99 @@
+"""Offline spelling check: an English word list plus the course's own vocabulary.
+
+The English list is the dictionary that ships inside `pyspellchecker` (a JSON file in the
+wheel; nothing is downloaded). Course words (names, topic terms like "Cydonia") are accepted
+when the course's better-graded essays use them repeatedly, unless they are one edit away from
+an English word, which is what a shared misspelling ("alot", "thier") looks like.
+Capitalised words inside a sentence are treated as names and never flagged.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from worker.feedback.textstats import words
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz'"
+# Everyday words of student essays that the shipped list lacks.
+_EXTRA = frozenset("""
+etc ok okay internet email emails online website websites texting texted selfie selfies app apps
+smartphone smartphones covid laptop laptops homeschool homeschooling wifi youtube google
+""".split())
+_SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*)[\"'\u201c(]*([A-Za-z][A-Za-z']*)")
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:  # pragma: no cover - the package is a declared dependency
+        return frozenset()
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary) | _EXTRA
+
+
+def _edits1(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS})
+
+
+def near_english(word: str) -> bool:
+    english = english_words()
+    return any(e in english for e in _edits1(word))
+
+
+def _norm(token: str) -> str:
+    lw = token.lower()
+    return lw[:-2] if lw.endswith("'s") else lw
+
+
+def course_vocabulary(texts_and_scores, prompt: str = "") -> frozenset[str]:
+    """Words this course uses that the English list lacks but that are not misspellings."""
+    english = english_words()
+    pairs = list(texts_and_scores)
+    accepted = {_norm(w) for w in words(prompt)}
+    if not pairs:
+        return frozenset(accepted)
+    scores = sorted(s for _, s in pairs)
+    median = scores[len(scores) // 2]
+    upper = [t for t, s in pairs if s >= median]
+    df = Counter()
+    for text in upper:
+        df.update({_norm(w) for w in words(text)} - english)
+    floor = max(3, round(0.03 * len(upper)))
+    for word, count in df.items():
+        if count >= floor and (count >= 0.2 * len(upper) or not near_english(word)):
+            accepted.add(word)
+    return frozenset(accepted)
+
+
+_SUFFIXES = frozenset({"ve", "ll", "re", "d", "m", "s"})
+
+
+def _contraction_ok(key: str, english: frozenset[str]) -> bool:
+    """could've, they'll, teacher's: a known word plus a standard clitic."""
+    base, _, suffix = key.partition("'")
+    return bool(suffix) and suffix in _SUFFIXES and base in english
+
+
+def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[str]:
+    """Unknown words of `text` in order of appearance (each listed once, original spelling)."""
+    english = english_words()
+    if not english:
+        return []
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(text or "")}
+    seen: dict[str, str] = {}
+    for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text or ""):
+        token = m.group(0)
+        if len(token) < 2 or (token.isupper() and len(token) > 1):
+            continue  # acronyms (NASA, FACS) and single letters
+        if token[0].isupper() and m.start() not in starts:
+            continue  # a name mid-sentence
+        key = _norm(token)
+        if key in english or key in course_words or _contraction_ok(key, english):
+            continue
+        seen.setdefault(key, token)
+    return list(seen.values())

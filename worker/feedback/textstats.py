@@ -1,0 +1,118 @@
+"""Measurements of one essay's text: words, paragraphs, sentences, quotations, mechanics.
+
+Everything here is counted, never judged: the points module turns counts into sentences only
+when they differ from what the course's better-graded essays show.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
+# or at a line break: students often drop the final full stop of a paragraph.
+_SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
+_QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{3,400}?)[\"\u201d]")
+_LOWER_I = re.compile(r"(?<![A-Za-z'])i(?=(?:'[a-z]+)?(?![A-Za-z]))")
+_DOUBLED = re.compile(r"\b([A-Za-z]+)\s+\1\b", re.I)
+_NO_SPACE = re.compile(r"[a-z]{2}[.!?,][A-Za-z]{2}")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|u\.s|a\.m|p\.m)\.$", re.I)
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers him his how i if in into is it its itself just me more most my
+no nor not now of off on once only or other our out over own same she should so some such than
+that the their them then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours yourself
+""".split())
+
+# Doubled words that are grammatical ("that that", "had had") are not slips.
+_OK_DOUBLES = frozenset({"that", "had", "is", "do"})
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text or "")
+
+
+def split_sentences(text: str) -> list[str]:
+    pieces, buf = [], ""
+    for piece in _SENT_END.split((text or "").strip()):
+        buf = f"{buf} {piece}".strip() if buf else piece.strip()
+        if buf and not _ABBREV.search(buf):
+            pieces.append(buf)
+            buf = ""
+    if buf:
+        pieces.append(buf)
+    return [p for p in pieces if WORD.search(p)]
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*", text or "") if WORD.search(p)]
+
+
+def quotations(text: str) -> list[str]:
+    """Quoted spans of at least three words (a quoted single word is emphasis, not evidence)."""
+    return [q for q in _QUOTE.findall((text or "").replace("''", '"')) if len(words(q)) >= 3]
+
+
+@dataclass
+class EssayStats:
+    n_words: int
+    paragraph_words: list[int]
+    sentence_words: list[int]
+    n_quotes: int
+    lower_i: int = 0
+    lowercase_starts: int = 0
+    doubled_words: list[str] = field(default_factory=list)
+    missing_spaces: int = 0
+    word_list: list[str] = field(default_factory=list)
+
+    @property
+    def n_paragraphs(self) -> int:
+        return len(self.paragraph_words)
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.sentence_words)
+
+    @property
+    def mean_sentence(self) -> float:
+        return statistics.fmean(self.sentence_words) if self.sentence_words else 0.0
+
+    @property
+    def sentence_spread(self) -> float:
+        return statistics.pstdev(self.sentence_words) if len(self.sentence_words) > 1 else 0.0
+
+
+def measure(text: str) -> EssayStats:
+    text = text or ""
+    tokens = words(text)
+    sents = split_sentences(text)
+    starts = 0
+    for s in sents:
+        first = s.lstrip("\"'\u201c( -*")
+        starts += bool(first[:1].isalpha() and first[:1].islower())
+    doubled = [m.group(0) for m in _DOUBLED.finditer(text) if m.group(1).lower() not in _OK_DOUBLES]
+    return EssayStats(
+        n_words=len(tokens),
+        paragraph_words=[len(words(p)) for p in paragraphs(text)],
+        sentence_words=[len(words(s)) for s in sents],
+        n_quotes=len(quotations(text)),
+        lower_i=len(_LOWER_I.findall(text)),
+        lowercase_starts=starts,
+        doubled_words=doubled,
+        missing_spaces=len(_NO_SPACE.findall(text)),
+        word_list=tokens,
+    )
+
+
+def content_terms(text: str, min_len: int = 4) -> list[str]:
+    """Lower-cased content words in order of first appearance (no stopwords, no duplicates)."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        lw = w.lower()
+        if len(lw) >= min_len and lw not in STOPWORDS:
+            seen.setdefault(lw, None)
+    return list(seen)

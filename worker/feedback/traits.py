@@ -1,0 +1,52 @@
+"""One line per scored trait: the teacher's own sentence about it, else the course's numbers.
+
+The sentence comes from a comment that names the trait, on an essay the teacher scored the
+same (or one off) on that trait. Without one, the line states the predicted trait score next
+to how the course's graded essays scored on it. No trait score, no line.
+"""
+from __future__ import annotations
+
+import statistics
+
+from worker.feedback.retrieval import Candidate, CourseIndex
+from worker.feedback.select import trait_sentence
+
+
+def _fmt(x) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:.1f}"
+
+
+def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
+                taken: list[Candidate]) -> list[dict]:
+    parts = []
+    for trait in traits:
+        name = trait["name"]
+        value = (trait_scores or {}).get(name)
+        if value is None:
+            continue
+        scale = f"{_fmt(value)} of {_fmt(trait['max'])}" if trait.get("max") is not None else _fmt(value)
+        title = name.replace("_", " ").capitalize()
+        found = trait_sentence(index, sims, trait, value, taken)
+        if found:
+            cand, tier = found
+            taken.append(cand)
+            parts.append({"kind": "trait", "text": f"{title} ({scale}): {cand.text}",
+                          "evidence": {"trait": name, "score": value, "source": "teacher_comment",
+                                       "example": cand.example, "example_score": cand.score,
+                                       "tier": tier, "sentence": cand.text}})
+            continue
+        course = [float(ts[name]) for ts in (e.trait_scores or {} for e in index.examples)
+                  if ts.get(name) is not None]
+        if not course:
+            parts.append({"kind": "trait", "text": f"{title}: {scale}.",
+                          "evidence": {"trait": name, "score": value, "source": "prediction"}})
+            continue
+        above = sum(1 for c in course if c > float(value)) / len(course)
+        parts.append({"kind": "trait",
+                      "text": f"{title}: {scale} (the course's {len(course)} graded essays: median "
+                              f"{_fmt(statistics.median(course))}, {round(100 * above)}% scored "
+                              f"higher).",
+                      "evidence": {"trait": name, "score": value, "source": "course_trait_scores",
+                                   "graded": len(course), "share_higher": round(above, 3)}})
+    return parts
