@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from lti_app.sandbox.keys import KeyRing
 from lti_app.sandbox.state import PlatformState
@@ -28,4 +29,13 @@ def create_platform_app(state: PlatformState, keys: KeyRing | None = None, *, ui
         app.register_blueprint(blueprint)
     if ui:
         app.register_blueprint(ui_pages.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if request.path.startswith(("/api/", "/token")):
+            return {"error": exc.name, "error_description": exc.description, "status": status}, status
+        return render_template("sandbox/message.html", title=exc.name, message=exc.description,
+                               status=status), status
+
     return app

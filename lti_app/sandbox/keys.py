@@ -133,10 +133,12 @@ class KeyRing:
     def sign(self, claims: dict, *, kid: str | None = None, alg: str = "RS256", key=None,
              headers: dict | None = None) -> str:
         """Sign `claims`. Defaults: the current key and its kid. `key` signs with another key
-        (an attacker's, an HS256 secret, None for alg=none); `kid` sets the header only."""
+        (an attacker's, an HS256 secret, None for alg=none); `kid` sets the header only.
+        A header given as None is left out: `headers={"kid": None}` signs a token without a kid."""
         if key is None and alg != "none":
             signing = self.find(kid) if kid else self.current
             key = (signing or self.current).private_key
         hdr = {"kid": kid or self.current.kid, "typ": "JWT"}
         hdr.update(headers or {})
+        hdr = {name: value for name, value in hdr.items() if value is not None}
         return jwt.encode(dict(claims), key, algorithm=alg, headers=hdr)

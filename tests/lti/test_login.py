@@ -1,0 +1,161 @@
+"""OIDC login initiation, the browser-binding cookie, and the recoveries for browsers that
+refuse our cookie in the LMS iframe (platform storage, same-site bounce, new window)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.lti.validation import binding_hash
+from lti_app.models import LoginState
+from lti_app.platforms import upsert_platform
+from lti_app.sandbox.oidc import initiation_params, start_launch
+from tests.lti.conftest import assert_refused, page_text
+
+BINDING = "gradeloop_lti_browser"
+
+
+def _params(peer, **extra):
+    spec = start_launch(peer.state, user_id="teacher-1", course_id="course-1", role="Instructor")
+    return {**initiation_params(peer.state, spec), **extra}
+
+
+def _login(peer, browser, **extra):
+    return browser.get(peer.state.tool.login_url, params=_params(peer, **extra), allow_redirects=False,
+                       timeout=10)
+
+
+def test_login_redirects_to_platform_with_oidc_parameters(peer, tool_server):
+    browser = peer.browser()
+    params = _params(peer)
+    response = browser.get(peer.state.tool.login_url, params=params, allow_redirects=False, timeout=10)
+    assert response.status_code == 302
+    location = urlparse(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == peer.state.auth_url
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert query["scope"] == "openid" and query["response_type"] == "id_token"
+    assert query["response_mode"] == "form_post" and query["prompt"] == "none"
+    assert query["client_id"] == peer.client_id
+    assert query["redirect_uri"] == tool_server.url + "/lti/launch"
+    assert query["login_hint"] == params["login_hint"]
+    assert query["lti_message_hint"] == params["lti_message_hint"]
+    with tool_server.app.app_context():
+        row = db.session.get(LoginState, query["state"])
+        assert row.nonce == query["nonce"] and row.used_at is None
+        assert row.browser_binding == binding_hash(browser.cookies[BINDING])
+    cookie = response.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie and "Secure" not in cookie
+
+
+def test_login_by_post_works(peer, tool_server):
+    assert peer.launch(login_method="POST").response.status_code == 200
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"iss": "https://unknown.example"}, "is not registered with this tool"),
+    ({"client_id": "another-client"}, "not with client id 'another-client'"),
+    ({"target_link_uri": "https://evil.example/lti/launch"}, "is not this tool's launch URL"),
+    ({"login_hint": ""}, "missing login_hint"),
+])
+def test_bad_login_is_refused_in_words(peer, tool_server, change, words):
+    browser = peer.browser()
+    response = browser.get(peer.state.tool.login_url, params=_params(peer, **change), allow_redirects=False,
+                           timeout=10)
+    assert_refused(response, words, status=400)
+    assert BINDING not in browser.cookies
+
+
+def test_cookie_is_samesite_none_secure_partitioned_over_https(make_app):
+    app = make_app(public_url="https://gradeloop.example")
+    with app.app_context():
+        upsert_platform(issuer="https://lms.example", client_id="c1", deployment_ids=["d1"],
+                        auth_login_url="https://lms.example/auth", auth_token_url="https://lms.example/token",
+                        key_set_url="https://lms.example/jwks")
+    response = app.test_client().get("/lti/login", query_string={
+        "iss": "https://lms.example", "login_hint": "u1", "client_id": "c1",
+        "target_link_uri": "https://gradeloop.example/lti/launch"})
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    for part in ("SameSite=None", "Secure", "Partitioned", "HttpOnly", "Path=/lti/"):
+        assert part in cookie
+    assert "redirect_uri=https%3A%2F%2Fgradeloop.example%2Flti%2Flaunch" in response.headers["Location"]
+
+
+def test_platform_storage_login_page_and_launch(peer, tool_server):
+    """Login with lti_storage_target answers a page that stores the binding value in the
+    platform's frame (lti.put_data) and goes on to the platform; the peer follows its form."""
+    browser = peer.browser()
+    page = _login(peer, browser, lti_storage_target="_parent")
+    assert page.status_code == 200
+    text = page.text
+    assert '"lti.put_data"' in text and f'"{peer.url}"' in text   # target origin = auth URL origin
+    secret = re.search(r'value: "([^"]+)"', text).group(1)
+    assert secret == browser.cookies[BINDING]
+    assert peer.launch(storage_target="_parent").response.status_code == 200
+
+
+def test_launch_without_cookie_reads_platform_storage(peer, tool_server):
+    """The iframe refused our cookie: the launch page asks platform storage (lti.get_data) and
+    re-posts with the value, which binds the launch to the browser that logged in."""
+    browser = peer.browser()
+    page = _login(peer, browser, lti_storage_target="post_message_forwarding")
+    secret = re.search(r'value: "([^"]+)"', page.text).group(1)
+    form_action = re.search(r'<form id="to-platform" method="get" action="([^"]+)"', page.text).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    auth = browser.get(form_action, params=fields, timeout=10)
+    cookieless = peer.browser()
+    first = peer.submit_form(auth, cookieless, with_field="state")
+    assert first.status_code == 200 and '"lti.get_data"' in first.text
+    assert '"post_message_forwarding"' in first.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', first.text))
+    assert fields["storage_binding"] == ""
+    wrong = cookieless.post(tool_server.url + "/lti/launch", data={**fields, "storage_binding": "x" * 40},
+                            timeout=10)
+    assert_refused(wrong, "different browser")
+    fields["storage_binding"] = secret
+    done = cookieless.post(tool_server.url + "/lti/launch", data=fields, timeout=10)
+    assert done.status_code == 200 and "/lti/instructor" in done.url
+
+
+def test_top_level_cross_site_post_without_cookie_bounces_once(peer, tool_server):
+    browser = peer.browser()
+    started = _login(peer, browser)
+    auth = browser.get(started.headers["Location"], timeout=10)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
+    cross_site = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}
+    bounce = peer.browser().post(tool_server.url + "/lti/launch", data=fields, headers=cross_site, timeout=10)
+    assert bounce.status_code == 200 and 'name="gl_bounced"' in bounce.text
+    # The bounced POST comes from our own page: same-site, so the Lax cookie is there.
+    done = browser.post(tool_server.url + "/lti/launch", data={**fields, "gl_bounced": "1"}, timeout=10)
+    assert done.status_code == 200 and "/lti/instructor" in done.url
+
+
+def test_cookieless_launch_offers_a_new_window(peer, tool_server):
+    browser = peer.browser()
+    started = _login(peer, browser, lti_storage_target="_parent")
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', started.text))
+    action = re.search(r'action="([^"]+)"', started.text).group(1)
+    auth = browser.get(action, params=fields, timeout=10)
+    cookieless = peer.browser()
+    launch_fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
+    refused = cookieless.post(tool_server.url + "/lti/launch",
+                              data={**launch_fields, "storage_binding": ""}, timeout=10)
+    assert_refused(refused, "did not send back the cookie")
+    link = re.search(r'id="open-new-window" href="([^"]+)"', refused.text).group(1)
+    query = parse_qs(urlparse(page_text(refused).split('id="open-new-window" href="')[1].split('"')[0]).query)
+    assert link.startswith("/lti/login?") and "lti_storage_target" not in query
+    assert query["iss"] == [peer.issuer] and query["client_id"] == [peer.client_id]
+    # The new window is a fresh top-level login that works with first-party cookies.
+    window = peer.browser()
+    relogin = window.get(tool_server.url + link.replace("&amp;", "&"), allow_redirects=False, timeout=10)
+    assert relogin.status_code == 302 and relogin.headers["Location"].startswith(peer.state.auth_url)
+
+
+def test_frame_ancestors_name_registered_platforms(peer, tool_server):
+    from lti_app.lti import framing
+
+    framing.forget()
+    csp = peer.browser().get(tool_server.url + "/lti/jwks", timeout=10).headers["Content-Security-Policy"]
+    assert csp == f"frame-ancestors 'self' {peer.url}"
