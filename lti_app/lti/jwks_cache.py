@@ -33,10 +33,10 @@ def fetch_key_set(url: str) -> dict:
         data = resp.json()
     except (requests.RequestException, ValueError) as exc:
         raise LaunchError(f"Could not fetch the platform's public keys from {url}: {exc}",
-                          status=502, code="jwks_unavailable") from exc
+                          code="jwks_unavailable") from exc
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise LaunchError(f"The platform's key set at {url} is not a JWKS document.",
-                          status=502, code="jwks_invalid")
+                          code="jwks_invalid")
     return data
 
 

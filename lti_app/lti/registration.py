@@ -32,16 +32,16 @@ def _http(method: str, url: str, token: str | None, **kwargs) -> dict:
         resp = requests.request(method, url, headers=headers, timeout=(min(timeout, 5.0), timeout),
                                 allow_redirects=False, **kwargs)
     except requests.RequestException as exc:
-        raise LaunchError(f"Could not reach {url}: {exc}", status=502, code="registration_unreachable") from exc
+        raise LaunchError(f"Could not reach {url}: {exc}", code="registration_unreachable") from exc
     if resp.status_code >= 400:
         raise LaunchError(f"The platform answered {resp.status_code} from {url}: {resp.text[:300]}",
-                          status=502, code="registration_refused")
+                          code="registration_refused")
     try:
         data = resp.json() if len(resp.content) <= MAX_BYTES else None
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise LaunchError(f"The platform's answer from {url} is not a JSON object.", status=502,
+        raise LaunchError(f"The platform's answer from {url} is not a JSON object.",
                           code="registration_bad_json")
     return data
 
@@ -111,7 +111,7 @@ def register(config_url: str, token: str | None):
     client_id = answer.get("client_id")
     if not client_id:
         raise LaunchError("The platform accepted the registration but returned no client_id.",
-                          status=502, code="registration_no_client")
+                          code="registration_no_client")
     deployment = (answer.get(TOOL_CONFIG) or {}).get("deployment_id")
     family = (config.get(PLATFORM_CONFIG) or {}).get("product_family_code")
     try:

@@ -37,13 +37,16 @@ def jwks_fetches(monkeypatch):
 
 
 def page_text(response) -> str:
-    return html.unescape(response.text)
+    return html.unescape(response.text if hasattr(response, "text") else response.get_data(as_text=True))
 
 
 def set_cookie_headers(response) -> list[str]:
+    """Set-Cookie headers of a requests response (and its redirects) or a Flask test response."""
+    if not hasattr(response, "raw"):
+        return response.headers.getlist("Set-Cookie")
     headers = []
     for r in [*response.history, response]:
-        headers += r.raw.headers.getlist("Set-Cookie") if hasattr(r.raw, "headers") else []
+        headers += r.raw.headers.getlist("Set-Cookie")
     return headers
 
 

@@ -190,3 +190,14 @@ def test_platform_error_response_is_a_clear_refusal(peer, tool_server):
                           data={"error": "login_required", "error_description": "not signed in",
                                 "state": state}, timeout=10)
     assert_refused(answer, "login_required")
+
+
+def test_unreachable_platform_jwks_is_a_clear_refusal(peer, tool_server):
+    from lti_app.models import Platform
+
+    with tool_server.app.app_context():
+        db.session.scalar(db.select(Platform)).key_set_url = "http://127.0.0.1:9/jwks"
+        db.session.commit()
+    result = peer.launch()
+    assert_refused(result.response, "Could not fetch the platform's public keys")
+    assert_no_session(result.browser, tool_server)
