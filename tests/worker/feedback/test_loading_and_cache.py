@@ -1,0 +1,99 @@
+"""Loading graded essays from the database, and the per-course index cache."""
+from __future__ import annotations
+
+import pytest
+
+from worker.feedback import cache
+from worker.feedback.compose import compose_feedback
+from worker.feedback.records import GradedExample, GradedExamples
+
+
+def _course(db):
+    from lti_app.models.course import Course
+    from lti_app.models.coursework import Assignment
+    from lti_app.models.platform import Platform
+
+    platform = Platform(issuer="https://lms.test", client_id="c1",
+                        auth_login_url="https://lms.test/auth", auth_token_url="https://lms.test/token",
+                        key_set_url="https://lms.test/jwks")
+    db.session.add(platform)
+    db.session.flush()
+    course = Course(platform_id=platform.id, context_id="ctx-1")
+    db.session.add(course)
+    db.session.flush()
+    assignment = Assignment(course_id=course.id, title="Face on Mars", prompt="Read the article.",
+                            score_min=1, score_max=6, traits=[])
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def test_load_graded_examples_keeps_current_teacher_grades(app):
+    from lti_app.extensions import db
+    from lti_app.models.coursework import Grade, GradeSource, Submission
+    from worker.feedback.loading import load_graded_examples
+
+    with app.app_context():
+        a = _course(db)
+        subs = [Submission(assignment_id=a.id, text=f"Essay number {i}.") for i in range(5)]
+        db.session.add_all(subs)
+        db.session.flush()
+
+        def grade(sub, score, source, comment="", lo=1, hi=6, traits=None):
+            db.session.add(Grade(submission_id=sub.id, score=score, source=source, comment=comment,
+                                 score_min=lo, score_max=hi, trait_scores=traits or {}))
+            db.session.flush()
+
+        grade(subs[0], 2, GradeSource.TEACHER, "First look.")
+        grade(subs[0], 3, GradeSource.AI_EDITED, "Regraded after revision.", traits={"evidence": 2})
+        grade(subs[1], 4, GradeSource.IMPORT, "Imported comment.")
+        grade(subs[2], 5, GradeSource.AI_AUTO, "Machine feedback.")      # not the teacher's voice
+        grade(subs[3], 4, GradeSource.TEACHER, "Old teacher grade.")
+        grade(subs[3], 2, GradeSource.AI_AUTO, "Auto grade superseding it.")
+        grade(subs[4], 3, GradeSource.TEACHER, "Graded out of four.", lo=0, hi=4)
+        db.session.commit()
+
+        examples = load_graded_examples(a.id)
+        assert [(e.text, e.score, e.comment) for e in examples] == [
+            ("Essay number 0.", 3.0, "Regraded after revision."),
+            ("Essay number 1.", 4.0, "Imported comment."),
+            ("Essay number 4.", 4.75, "Graded out of four."),       # 3/4 mapped onto 1..6
+        ]
+        assert examples[0].trait_scores == {"evidence": 2}
+        last = db.session.query(db.func.max(Grade.id)).scalar()
+        assert examples.cache_key == (a.id, 3, last)      # the score-out-of-four grade is last
+        with pytest.raises(LookupError):
+            load_graded_examples(a.id + 99)
+
+
+def test_index_is_cached_per_course_state(course, held_out, assignment):
+    cache.clear()
+    builds = cache.stats["builds"]
+    text, score = held_out[0]
+    first = compose_feedback(text, score, {}, assignment, course)
+    again = compose_feedback(text, score, {}, assignment, course)
+    assert first == again and cache.stats["builds"] == builds + 1       # second call hit the cache
+    changed = list(course) + [GradedExample(text, score, {}, "Your claim needs one more reason "
+                                            "from the article.")]
+    compose_feedback(text, score, {}, assignment, changed)
+    assert cache.stats["builds"] == builds + 2                         # a new grade: new index
+    keyed = GradedExamples(course, cache_key=(assignment["id"], len(course), 999))
+    compose_feedback(text, score, {}, assignment, keyed)
+    compose_feedback(text, score, {}, assignment, keyed)
+    assert cache.stats["builds"] == builds + 3
+
+
+def test_embeddings_replace_tfidf_similarity(course, held_out, assignment):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(len(course), 16))
+    target = next(i for i, ex in enumerate(course) if ex.score == 3)
+    text, _ = held_out[0]
+    fb = compose_feedback(text, 3, {}, {**assignment, "id": 501}, course,
+                          essay_embedding=emb[target] * 2.0, example_embeddings=emb)
+    top = next(p for p in fb.parts if p["kind"] == "teacher")
+    assert top["evidence"]["example"] == target and top["evidence"]["similarity"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="one row per graded example"):
+        compose_feedback(text, 3, {}, {**assignment, "id": 502}, course,
+                         essay_embedding=emb[0], example_embeddings=emb[:5])

@@ -1,0 +1,129 @@
+"""Measured points about THIS essay: exact counts on constructed essays, compared with the
+course's real essays graded higher; nothing generic when there is nothing specific to say."""
+from __future__ import annotations
+
+import re
+
+from worker.feedback.compose import EMPTY_TEXT, compose_feedback
+from worker.feedback.records import GradedExample
+
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+MEASURED = {"length", "paragraphs", "spelling", "mechanics", "sentences", "evidence"}
+PRAISE = re.compile(r"\b(great|good job|well done|excellent|nice work|awesome|strong)\b", re.I)
+
+LONG = ("The face is only a hill and the light made dark shadows that look like two eyes and a "
+        "mouth and a nose so many people thought that it was built by aliens long ago but the "
+        "new photos from the camera show that it is just a natural hill on the ground.")
+SENTENCES = [
+    "i think the face on Mars is a natural landform.",
+    "NASA took new photos and i looked at them with care.",
+    "The photos show a mesa and not a building made by aliens becuase the shadows were gone.",
+    LONG,
+    "Scientists did not recieve any signal from thier cameras that showed a city.",
+    "A landform like this one can be found in many places on our own planet.",
+    "The first picture was taken in a bad light and it was very blurry.",
+    "Later pictures were sharper and they showed every rock on the hill.",
+    "So the face is a trick of light and shadow and nothing more than that.",
+]
+
+
+def n_words(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def by_kind(feedback) -> dict:
+    return {p["kind"]: p for p in feedback.parts}
+
+
+def test_counts_for_a_constructed_one_paragraph_essay(course, assignment):
+    essay = " ".join(SENTENCES)
+    total = n_words(essay)
+    assert len(LONG.split()) > 40 and total >= 120
+    fb = compose_feedback(essay, 2, {}, assignment, course, max_points=6)
+    parts = by_kind(fb)
+    assert MEASURED <= set(parts) | {"sentences"}
+
+    higher = [n_words(ex.text) for ex in course if ex.score > 2]
+    longer = sum(1 for w in higher if w > total) / len(higher)
+    length = parts["length"]
+    assert length["evidence"]["words"] == total and length["evidence"]["compared"] == len(higher)
+    assert length["evidence"]["percentile"] == round(100 * (1 - longer))
+    assert f"This essay has {total} words; {round(100 * longer)}% of the essays graded 3 or higher" \
+        in length["text"]
+
+    assert parts["paragraphs"]["evidence"]["paragraphs"] == 1
+    assert parts["paragraphs"]["text"].startswith(f"The essay is a single paragraph of {total} words")
+
+    assert parts["spelling"]["evidence"]["words"] == ["becuase", "recieve", "thier"]
+    assert parts["spelling"]["text"] == "3 words look misspelled: becuase, recieve, thier."
+
+    mech = parts["mechanics"]["evidence"]
+    assert (mech["lower_i"], mech["lowercase_starts"], mech["doubled"]) == (2, 1, [])
+
+    sent = parts["sentences"]["evidence"]
+    assert sent["sentences"] == len(SENTENCES) and sent["run_ons"] == 1
+    assert f"(the longest has {len(LONG.split())})" in parts["sentences"]["text"]
+
+    ev = parts["evidence"]["evidence"]
+    assert ev["quotes"] == 0 and set(ev["key_terms_used"]) == {"face", "mars", "landform",
+                                                                "aliens", "natural", "nasa", "mesa"}
+
+
+def test_paragraph_counts_and_a_very_long_paragraph(course, assignment):
+    short = " ".join(SENTENCES[:2])
+    long_par = " ".join([s for s in SENTENCES if s is not LONG] * 5)
+    essay = f"{short}\n\n{long_par}"
+    fb = compose_feedback(essay, 3, {}, assignment, course, max_points=6)
+    par = by_kind(fb)["paragraphs"]["evidence"]
+    assert par["paragraphs"] == 2
+    assert par["paragraph_words"] == [n_words(short), n_words(long_par)]
+    assert par["long_paragraphs"] == (1 if n_words(long_par) > par["long_limit"] else 0) == 1
+
+
+def test_quotes_counted_and_independent_prompts_skip_source_use(course, assignment):
+    quoted = ('The article says "the Face is a natural landform" and it also says "it was just '
+              'a mesa" so NASA is right. ') * 3
+    fb = compose_feedback(quoted, 3, {}, assignment, course)
+    assert "evidence" not in by_kind(fb) or by_kind(fb)["evidence"]["evidence"]["quotes"] == 6
+    independent = {**assignment, "id": 301, "prompt": "Should students be required to do "
+                   "community service? Take a position."}
+    fb = compose_feedback(" ".join(SENTENCES), 3, {}, independent, course)
+    assert "evidence" not in by_kind(fb)
+
+
+def test_no_comments_in_the_course_gives_only_measured_points(course, held_out, assignment):
+    silent = [ex._replace(comment="") for ex in course]
+    for text, score in held_out[:10]:
+        fb = compose_feedback(text, score, {}, {**assignment, "id": 302}, silent)
+        assert {p["kind"] for p in fb.parts} <= MEASURED
+        assert all(line.startswith("- ") for line in fb.text.splitlines() if line)
+        assert not PRAISE.search(fb.text)
+
+
+def test_nothing_specific_means_nothing_said(assignment):
+    """A clean, quoted, varied essay at the top score in a course without comments: no points."""
+    essay = ("The Face on Mars is a natural landform, not a monument.\n\n"
+             "When NASA photographed Cydonia again, the article says \"the picture actually shows "
+             "the Martian equivalent of a butte or mesa\" and that settles it.\n\n"
+             "Some people still believe aliens carved it. They point at the eyes and the mouth, "
+             "yet these are only shadows that fall across the rock in the evening light.\n\n"
+             "Sharper images show the truth. A landform like this is common in the American West.")
+    examples = [GradedExample("The face is a mesa. It is natural.", 3, {}, ""),
+                GradedExample("It is a landform made by wind over many years.", 4, {}, "")]
+    fb = compose_feedback(essay, 6, {}, {**assignment, "id": 303}, examples)
+    assert fb.parts == [] and fb.text == ""
+
+
+def test_empty_essay_gets_one_factual_line_and_no_praise(course, trait_assignment):
+    for body in ("", "   \n\n  ", None, "... !!! ???"):
+        fb = compose_feedback(body, 5, {"evidence": 3}, trait_assignment, course)
+        assert fb.text == EMPTY_TEXT and [p["kind"] for p in fb.parts] == ["empty"]
+        assert not PRAISE.search(fb.text)
+
+
+def test_bad_score_is_rejected(course, assignment):
+    import pytest
+
+    for bad in (None, float("nan")):
+        with pytest.raises(ValueError, match="predicted_score"):
+            compose_feedback("Some text here.", bad, {}, assignment, course)
