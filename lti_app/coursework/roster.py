@@ -113,7 +113,7 @@ def submissions(assignment_id: int):
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     descending = request.args.get("dir") == "desc"
     rows = sort_rows(build_rows(assignment, members), sort, descending)
-    per_page = _int_arg("per_page", PER_PAGE, 5, 200)
+    per_page = _int_arg("per_page", PER_PAGE, 2, 200)
     pages = max(1, math.ceil(len(rows) / per_page))
     page = _int_arg("page", 1, 1, pages)
     imported = db.session.scalar(db.select(db.func.count(Submission.id))

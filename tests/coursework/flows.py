@@ -51,11 +51,12 @@ def submit_essay(peer, tool, link_id: str, user_id: str, text: str, **member):
     return browser, after
 
 
-def grade_page_for(browser, submissions_page, student_name: str):
-    """Follow the essay link of `student_name` on the teacher's list."""
+def grade_page_for(browser, submissions_page, student_name: str | None = None):
+    """Follow the essay link of `student_name` (default: the first essay) on the teacher's list."""
     import re
 
-    match = re.search(r'<a href="([^"]+/essays/\d+[^"]*)">' + re.escape(student_name) + "</a>", submissions_page.text)
+    name = re.escape(student_name) if student_name else "[^<]*"
+    match = re.search(r'<a href="([^"]+/essays/\d+[^"]*)">' + name + "</a>", submissions_page.text)
     assert match, f"{student_name} has no essay link on {submissions_page.url}"
     href = match.group(1).replace("&amp;", "&")
     return browser.get(submissions_page.url.split("/coursework")[0] + href, timeout=30)

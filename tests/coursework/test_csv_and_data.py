@@ -1,0 +1,178 @@
+"""CSV import (real essays; all-or-nothing with line numbers; broken files), export that imports
+back unchanged, deleting a course's data, and the settings page."""
+import csv
+import io
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.models import (Assignment, FeedbackMode, Grade, GradeSource, ModelVersion, OutboxEvent, Role,
+                            Submission)
+from tests.coursework.helpers import count, login
+
+
+@pytest.fixture
+def teacher(client, app, world):
+    token = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    client.csrf = token
+    return client
+
+
+def _upload(client, world, data: bytes):
+    return client.post(f"/coursework/a/{world.assignment_a}/import",
+                       data={"csrf_token": client.csrf, "file": (io.BytesIO(data), "grades.csv")},
+                       content_type="multipart/form-data")
+
+
+def _csv(rows, header=("text", "score", "comment", "trait:cohesion", "group")) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _real_essays(shared_data, n):
+    with open(shared_data / "persuade" / "0" / "train.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return [next(reader) for _ in range(n)]
+
+
+def test_import_real_graded_essays(teacher, app, world, shared_data):
+    essays = _real_essays(shared_data, 40)
+    rows = [(e["full_text"], e["holistic_essay_score"], "", "", "ell" if i % 3 == 0 else "") for i, e in enumerate(essays)]
+    response = _upload(teacher, world, _csv(rows))
+    assert response.status_code == 302
+    with app.app_context():
+        imported = db.session.scalars(db.select(Submission).filter_by(assignment_id=world.assignment_a, user_id=None)
+                                      .order_by(Submission.id)).all()
+        assert len(imported) == 40 and imported[0].text == essays[0]["full_text"].strip()
+        assert sum(1 for s in imported if s.group_label == "ell") == 14
+        grades = db.session.scalars(db.select(Grade).filter_by(source=GradeSource.IMPORT)).all()
+        assert sorted(g.score for g in grades) == sorted(float(e["holistic_essay_score"]) for e in essays)
+        assert all(g.is_training_example and g.score_max == 6 for g in grades)
+        assert count(OutboxEvent, type="training.due") == 1 and count(OutboxEvent, type="gradebook.sync") == 0
+    page = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    assert "40 imported graded essays" in page
+
+
+def test_bad_rows_are_all_reported_and_nothing_is_imported(teacher, app, world):
+    rows = [("Good essay one.", "4", "fine", "3", ""),
+            ("Multi-line\nessay\nspans lines 3-5.", "9", "", "2", ""),   # score out of range
+            ("", "3", "", "", ""),                                      # empty text
+            ("Fine again.", "abc", "", "7", "")]                        # bad score and trait
+    response = _upload(teacher, world, _csv(rows))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Nothing was imported: 3 line(s) need fixing" in text
+    assert "Line 3: score must be a number from 1 to 6" in text
+    assert "Line 6: text is empty" in text
+    assert "Line 7: score must be a number from 1 to 6; trait:cohesion must be a number from 1 to 5" in text
+    assert "Line 2" not in text
+    with app.app_context():
+        assert count(Submission, user_id=None) == 0 and count(Grade) == 0 and count(OutboxEvent) == 0
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", "The file is empty."),
+    ("text,score\ncaf\xe9,3\n".encode("latin-1"), "not UTF-8 text (first bad byte on line 2)"),
+    (b"essay,grade\nhello,3\n", "has no text or score column"),
+    (b"text,score,trait:style\nhello,3,2\n", "traits this assignment does not have: trait:style"),
+    (b"text,score,score\nhello,3,3\n", "repeats the column(s) score"),
+    (b"text,score\nhello,3,extra\n", "Line 2: 3 fields, but the header has 2"),
+    (b"text,score\n\"unclosed,3\n", "not valid CSV"),
+    (b"text,score\n\n", "has a header but no essays"),
+])
+def test_broken_csv_files(teacher, app, world, data, message):
+    response = _upload(teacher, world, data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(Grade) == 0
+
+
+def test_import_semicolon_csv_and_missing_file(teacher, world):
+    assert _upload(teacher, world, b"text;score;comment\nEssay, with comma;5;ok\n").status_code == 302
+    missing = teacher.post(f"/coursework/a/{world.assignment_a}/import", data={"csrf_token": teacher.csrf})
+    assert missing.status_code == 400 and "Choose a CSV file" in missing.get_data(as_text=True)
+
+
+def test_export_round_trips_through_import(teacher, app, world):
+    rows = [("=HYPERLINK(\"http://x\")", "5", "-careful", "4", "g1"), ("Plain essay.", "2", "", "", "")]
+    assert _upload(teacher, world, _csv(rows)).status_code == 302
+    export = teacher.get("/coursework/course/export.csv")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    records = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    formula = next(r for r in records if "HYPERLINK" in r["text"])
+    assert formula["text"].startswith("'=") and formula["comment"] == "'-careful"   # not run by spreadsheets
+    assert formula["trait:cohesion"] == "4" and formula["group"] == "g1"
+    assert any(r["student"] == "Student1 A" and r["status"] == "submitted" for r in records)
+    again = io.StringIO()
+    writer = csv.DictWriter(again, fieldnames=["text", "score", "comment", "trait:cohesion", "group"],
+                            extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(r for r in records if r["grade_source"] == "import")
+    assert _upload(teacher, world, again.getvalue().encode()).status_code == 302
+    with app.app_context():
+        texts = db.session.scalars(db.select(Submission.text).filter_by(user_id=None)).all()
+        assert texts.count('=HYPERLINK("http://x")') == 2
+        comments = db.session.scalars(db.select(Grade.comment)).all()
+        assert comments.count("-careful") == 2
+
+
+def test_delete_course_data_needs_confirmation(teacher, app, world, tmp_path):
+    model_dir = tmp_path / "data0" / "models" / "a1"
+    model_dir.mkdir(parents=True)
+    (model_dir / "weights.bin").write_bytes(b"x")
+    with app.app_context():
+        db.session.add(ModelVersion(assignment_id=world.assignment_a, version=1, approach="frozen-ridge",
+                                    path=str(model_dir)))
+        db.session.add(Grade(submission_id=world.essay_a, score=4, source=GradeSource.TEACHER, score_min=1, score_max=6))
+        db.session.commit()
+    page = teacher.get("/coursework/course/delete").get_data(as_text=True)
+    assert "1 assignment(s) and 1 essay(s)" in page
+    wrong = teacher.post("/coursework/course/delete", data={"csrf_token": teacher.csrf, "confirm": "delete"})
+    assert wrong.status_code == 400 and "Type DELETE" in wrong.get_data(as_text=True)
+    with app.app_context():
+        assert count(Assignment) == 2
+    done = teacher.post("/coursework/course/delete", data={"csrf_token": teacher.csrf, "confirm": "DELETE"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert count(Assignment, course_id=world.course_a) == 0 and count(Submission, assignment_id=world.assignment_a) == 0
+        assert count(Grade) == 0 and count(ModelVersion) == 0
+        assert count(Assignment, course_id=world.course_b) == 1 and count(Submission) == 1   # course B untouched
+    assert not model_dir.exists()
+
+
+def test_settings_page(teacher, app, world):
+    url = f"/coursework/a/{world.assignment_a}/settings"
+    page = teacher.get(url).get_data(as_text=True)
+    assert 'value="review" checked' in page and "cohesion 1-5" in page
+    bad = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "sometimes", "min_graded": "2",
+                                  "retrain_every": "0", "confidence_threshold": "1.5"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and text.count('class="field-error"') == 4
+    good = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "auto", "min_graded": "40",
+                                   "retrain_every": "10", "confidence_threshold": "0.8", "allow_resubmit": "on"})
+    assert good.status_code == 302
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assert assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and assignment.min_graded == 40
+        assert assignment.retrain_every == 10 and assignment.confidence_threshold == 0.8
+        assert assignment.allow_resubmit and not assignment.show_ai_label
+
+
+def test_grading_form_validation(teacher, app, world):
+    url = f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}"
+    bad = teacher.post(url, data={"csrf_token": teacher.csrf, "score": "7", "trait:cohesion": "0"})
+    assert bad.status_code == 400 and "must be a number from 1 to 6" in bad.get_data(as_text=True)
+    missing = teacher.post(url, data={"csrf_token": teacher.csrf, "score": ""})
+    assert missing.status_code == 400 and "is missing" in missing.get_data(as_text=True)
+    ok = teacher.post(url, data={"csrf_token": teacher.csrf, "score": "4.5", "comment": "Nice"}, follow_redirects=True)
+    text = ok.get_data(as_text=True)
+    # no AGS endpoint in this course: saved, and the LMS problem is said in words
+    assert ok.status_code == 200 and "Grade saved in Gradeloop" not in text
+    assert "did not give Gradeloop access to its gradebook" in text
+    with app.app_context():
+        grade = db.session.scalar(db.select(Grade))
+        assert grade.score == 4.5 and grade.grader_id == world.teacher_a and grade.source == GradeSource.TEACHER

@@ -1,0 +1,139 @@
+"""The LMS misbehaving: 5xx and timeouts give the teacher a clear message and lose nothing;
+a refused score (a teacher's own essay, Moodle-style 400) is reported in words; tokens are
+reused across many scores and refreshed once on 401."""
+from datetime import datetime, timezone
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.lms import ags, client as lms_client, gradebook
+from lti_app.lms.client import LmsClient
+from lti_app.lms.errors import LmsPermanentError, LmsTemporaryError
+from lti_app.models import Grade, OutboxEvent, Platform
+from tests.coursework.flows import create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+
+ESSAY = "School uniforms make mornings simpler and reduce pressure about clothes."
+
+
+def _graded_setup(peer, tool, student="student-1", name="Ada Student"):
+    item = create_by_deep_link(peer, tool)
+    submit_essay(peer, tool, item["resource_link_id"], student, ESSAY, name=name)
+    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    return item, teacher, grade_page_for(teacher, listing, name)
+
+
+@pytest.mark.parametrize("failure", [dict(status=503), dict(mode="timeout", delay=1.5)])
+def test_lms_outage_keeps_grade_and_says_why(peer, tool_server, failure):
+    tool_server.app.config["GRADELOOP_HTTP_TIMEOUT"] = 0.5
+    item, teacher, page = _graded_setup(peer, tool_server)
+    before = len(peer.scores(item["line_item_id"]))
+    peer.fail_next(1, **failure)
+    saved = post_form(teacher, page, {"score": "4", "comment": "Good."}, action_contains="/essays/")
+    assert saved.status_code == 200
+    assert "saved in Gradeloop, but the LMS gradebook did not take it" in saved.text
+    assert ("HTTP 503" if "status" in failure else "did not answer within 0.5 s") in saved.text
+    assert "Gradeloop will try again" in saved.text
+    assert len(peer.scores(item["line_item_id"])) == before
+    with tool_server.app.app_context():
+        grade = db.session.scalar(db.select(Grade))
+        assert grade.score == 4 and grade.posted_at is None and grade.post_error
+        sync = [e.payload["payload"] for e in db.session.scalars(db.select(OutboxEvent).filter_by(type="gradebook.sync"))]
+        assert {"assignment_id": grade.submission.assignment_id, "grade_id": grade.id, "submission_id": None,
+                "activity_progress": None, "grading_progress": None} in sync
+    listing = teacher.get(saved.url.split("/essays/")[0], timeout=30)
+    assert "not in the LMS gradebook yet" in listing.text
+    resent = post_form(teacher, listing, action_contains="/resend")
+    assert "1 grade sent to the LMS gradebook" in resent.text
+    assert peer.results(item["line_item_id"], "student-1")[0]["resultScore"] == 4
+
+
+def test_worker_path_posts_the_outbox_event_once(peer, tool_server):
+    """What the worker does with the `gradebook.sync` event after a failed synchronous attempt,
+    and that a redelivered event does not post twice."""
+    item, teacher, page = _graded_setup(peer, tool_server)
+    peer.fail_next(1, status=502)
+    post_form(teacher, page, {"score": "2"}, action_contains="/essays/")
+    with tool_server.app.app_context():
+        event = db.session.scalar(db.select(OutboxEvent).filter_by(type="gradebook.sync")
+                                  .order_by(OutboxEvent.id.desc()))
+        assert gradebook.process_sync(event.payload["payload"]) == gradebook.POSTED
+        assert gradebook.process_sync(event.payload["payload"]) == gradebook.SKIPPED
+    graded = [s for s in peer.scores(item["line_item_id"]) if s.get("scoreGiven") is not None]
+    assert len(graded) == 1 and graded[0]["scoreGiven"] == 2
+
+
+def test_submission_status_survives_lms_outage(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    peer.fail_next(1, status=503)
+    browser, page = submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
+    assert "handed in" in page.text and "The LMS gradebook will show it shortly" in page.text
+    assert peer.scores(item["line_item_id"]) == []
+    with tool_server.app.app_context():
+        event = db.session.scalar(db.select(OutboxEvent).filter_by(type="gradebook.sync"))
+        assert gradebook.process_sync(event.payload["payload"]) == gradebook.POSTED
+    [score] = peer.scores(item["line_item_id"])
+    assert (score["activityProgress"], score["gradingProgress"]) == ("Submitted", "Pending")
+
+
+def test_teacher_own_essay_is_not_posted(peer, tool_server):
+    """Moodle 4.5 answers 400 to a score for a teacher: Gradeloop does not send one and says so."""
+    item = create_by_deep_link(peer, tool_server)
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id=item["resource_link_id"])
+    essay_page = teacher.get(page.url.split("?")[0] + "/essay?" + page.url.split("?")[1], timeout=30)
+    handed = post_form(teacher, essay_page, {"text": "Testing my own assignment."}, action_contains="/essay")
+    assert handed.status_code == 200
+    listing = teacher.get(page.url, timeout=30)
+    graded = post_form(teacher, grade_page_for(teacher, listing), {"score": "6"},
+                       action_contains="/essays/")
+    assert "LMS gradebooks only hold grades for students" in graded.text
+    assert peer.scores(item["line_item_id"]) == []
+
+
+def test_refused_score_is_reported_in_words(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    peer.add_member("course-1", "teacher-2", "Instructor")
+    with tool_server.app.app_context():
+        client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
+        body = ags.score_body(user_id="teacher-2", timestamp=datetime.now(timezone.utc),
+                              activity_progress="Completed", grading_progress="FullyGraded", score_given=1,
+                              score_maximum=6)
+        with pytest.raises(LmsPermanentError) as refused:
+            ags.post_score(client, item["line_item_id"], body)
+    assert refused.value.status == 400 and "not a gradeable learner" in str(refused.value)
+
+
+def test_one_token_for_many_scores_and_refresh_on_401(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    for n in range(4):
+        peer.add_member("course-1", f"s{n}", "Learner")
+    with tool_server.app.app_context():
+        client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
+        def post(user):
+            ags.post_score(client, item["line_item_id"], ags.score_body(
+                user_id=user, timestamp=datetime.now(timezone.utc), activity_progress="Completed",
+                grading_progress="FullyGraded", score_given=3, score_maximum=6))
+
+        post("s0")
+        tokens = peer.token_requests
+        for user in ("s1", "s2", "s3"):
+            post(user)
+        assert peer.token_requests == tokens            # one token served all the scores
+        with lms_client._TOKENS_LOCK:                    # the platform forgot our token
+            for key, (token, expires) in list(lms_client._TOKENS.items()):
+                lms_client._TOKENS[key] = ("revoked-" + token, expires)
+        post("s0")
+        assert peer.token_requests == tokens + 1         # refreshed once, then the call succeeded
+    assert len(peer.results(item["line_item_id"])) == 4
+
+
+def test_token_endpoint_down_is_temporary(peer, tool_server):
+    create_by_deep_link(peer, tool_server)
+    lms_client.clear_token_cache()
+    peer.fail_next(1, status=503, services=("token",))
+    with tool_server.app.app_context():
+        client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
+        with pytest.raises(LmsTemporaryError) as down:
+            client.access_token([ags.SCOPE_SCORE])
+    assert "not available right now" in str(down.value)

@@ -1,0 +1,91 @@
+"""NRPS roster merged into the teacher's list (all pages followed), sorting and paging, and the
+first-launch set-up of a link added by hand in the LMS (line item found or created over AGS)."""
+import re
+
+from lti_app.extensions import db
+from lti_app.models import Assignment
+from tests.coursework.flows import COURSE, create_by_deep_link, open_assignment, post_form, submit_essay
+
+STUDENTS = [("s-anna", "Anna Zed"), ("s-bob", "Bob Young"), ("s-cara", "Cara Xu"), ("s-dan", "Dan Webb"),
+            ("s-eve", "Eve Vance")]
+
+
+def _names(page) -> list[str]:
+    table = page.text.split('<table id="essays">')[1].split("</table>")[0]
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<tr data-status[^>]*>\s*<td>(.*?)</td>", table, re.S)]
+
+
+def test_roster_lists_everyone_across_nrps_pages(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    for user_id, name in STUDENTS:
+        peer.add_member(COURSE, user_id, "Learner", name=name, email=f"{user_id}@school.example")
+    submit_essay(peer, tool_server, item["resource_link_id"], "s-cara", "Cara's essay on uniforms.")
+    calls_before = len(peer.service_calls("nrps"))
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id=item["resource_link_id"])
+    assert len(peer.service_calls("nrps")) - calls_before >= 3      # page size 2: 5+ members, 3+ pages
+    names = _names(page)
+    assert names[:5] == ["Anna Zed", "Bob Young", "Cara Xu", "Dan Webb", "Eve Vance"]
+    assert "teacher" not in " ".join(names).lower()                 # only learners are listed
+    assert page.text.count('data-status="Not submitted"') == 4 and 'data-status="Submitted"' in page.text
+    assert "1 to grade" in page.text and "4 not handed in" in page.text
+
+    base = page.url.split("?")[0]
+    lt = re.search(r"lt=([^&\"]+)", page.url).group(1)
+    by_status = teacher.get(f"{base}?lt={lt}&sort=status&dir=desc", timeout=30)
+    assert _names(by_status)[0] == "Cara Xu"
+    by_name_desc = teacher.get(f"{base}?lt={lt}&sort=name&dir=desc&per_page=5", timeout=30)
+    assert _names(by_name_desc)[:2] == ["Eve Vance", "Dan Webb"]
+    second = teacher.get(f"{base}?lt={lt}&sort=name&per_page=2&page=2", timeout=30)
+    assert _names(second) == ["Cara Xu", "Dan Webb"] and "Page 2 of 3" in second.text
+    assert teacher.get(f"{base}?lt={lt}&page=abc&sort=bogus", timeout=30).status_code == 200
+
+
+def test_roster_failure_still_lists_essays(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "s-anna", "Anna's essay.", name="Anna Zed")
+    teacher, _ = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                 resource_link_id=item["resource_link_id"])
+    peer.fail_next(1, status=500, services=("nrps",))
+    page = teacher.get(_.url, timeout=30)
+    assert page.status_code == 200 and "course roster could not be read" in page.text
+    assert "Anna Zed" in _names(page)
+
+
+def test_hand_added_link_is_set_up_and_creates_its_line_item(peer, tool_server):
+    peer.add_resource_link(COURSE, "manual-1", title="Argument essay")
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id="manual-1")
+    assert "Set up this essay assignment" in page.text and 'value="Argument essay"' in page.text
+    bad = post_form(teacher, page, {"title": "", "score_min": "6", "score_max": "1"})
+    assert bad.status_code == 400 and "Give the assignment a title" in bad.text
+    done = post_form(teacher, page, {"title": "Argument essay", "score_min": "0", "score_max": "100",
+                                     "traits": "evidence 0-10"})
+    assert done.status_code == 200 and "The assignment is ready." in done.text
+    [line_item] = peer.line_items(COURSE)
+    assert line_item["resourceLinkId"] == "manual-1" and line_item["scoreMaximum"] == 100
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        assert assignment.lineitem_url == line_item["id"] and assignment.score_min == 0
+
+    student, page = open_assignment(peer, tool_server, role="Learner", user_id="student-1",
+                                    resource_link_id="manual-1")
+    assert "Hand in your essay" in page.text
+
+
+def test_hand_added_link_with_existing_line_item_uses_it(peer, tool_server):
+    peer.add_resource_link(COURSE, "manual-2", title="Graded in Moodle",
+                           line_item={"scoreMaximum": 10, "label": "Graded in Moodle"})
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id="manual-2")
+    post_form(teacher, page, {"title": "Graded in Moodle", "score_min": "0", "score_max": "10"})
+    assert len(peer.line_items(COURSE)) == 1                         # found, not duplicated
+    submit_essay(peer, tool_server, "manual-2", "student-1", "An essay for Moodle.")
+    [score] = peer.scores(peer.line_items(COURSE)[0]["id"])
+    assert score["gradingProgress"] == "Pending"
+
+
+def test_learner_before_setup_sees_not_ready(peer, tool_server):
+    peer.add_resource_link(COURSE, "manual-3", title="Later")
+    _, page = open_assignment(peer, tool_server, role="Learner", user_id="student-1", resource_link_id="manual-3")
+    assert "not ready yet" in page.text
