@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import jwt
 import requests
-from flask import Flask, jsonify, make_response, redirect, request
+from flask import Flask, jsonify, redirect, request
 
 from lti_app.sandbox.keys import named_key, public_jwk, thumbprint
 from tests.peer import Peer

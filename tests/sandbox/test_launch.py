@@ -114,3 +114,11 @@ def test_auth_endpoint_refuses_bad_requests(fake_peer):
         assert "id_token" not in page.text
     good = requests.post(auth, data=base, timeout=5)
     assert 'name="id_token"' in good.text and f'action="{fake_peer.state.tool.launch_url}"' in good.text
+
+
+def test_sign_can_leave_out_the_kid_and_use_other_algorithms(fake_peer):
+    claims = fake_peer.base_claims()
+    assert "kid" not in jwt.get_unverified_header(fake_peer.sign(claims, headers={"kid": None}))
+    assert jwt.get_unverified_header(fake_peer.sign(claims, alg="none"))["alg"] == "none"
+    hs = fake_peer.sign(claims, alg="HS256", key="a-shared-secret-of-32-bytes-long!")
+    assert jwt.get_unverified_header(hs)["alg"] == "HS256"

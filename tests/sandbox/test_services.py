@@ -185,3 +185,13 @@ def test_failure_injection(course):
     course.fail_next(1, status=500, services=("token",))
     assert request_token(course, ALL).status_code == 500
     assert request_token(course, ALL).status_code == 200
+
+
+def test_token_endpoint_accepts_a_registered_public_key_without_a_jwks_url(course):
+    from lti_app.sandbox.keys import public_jwk
+
+    key = named_key("registered-tool-key")
+    course.state.tool.public_jwks = {"keys": [public_jwk(key, "registered")]}
+    course.state.tool.jwks_url = ""
+    assert request_token(course, ALL, key=key, kid="registered").status_code == 200
+    assert request_token(course, ALL, key=named_key("attacker"), kid="registered").status_code == 401
