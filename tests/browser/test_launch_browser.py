@@ -1,0 +1,102 @@
+"""Gradeloop launched by a real Chromium from the sandbox LMS course page: the tool in a
+cross-site iframe (tool at `localhost`, LMS at `127.0.0.1`), as teacher and as student, and once
+more with third-party cookies blocked (platform storage in the iframe, and "open in a new
+window", which goes through the same-site bounce). Screenshots go to test-output/."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lti_app.sandbox.ui import DEMO_COURSE, FRAME_NAME, seed_demo
+
+pytestmark = pytest.mark.browser
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+BLOCK_3PC = ["--test-third-party-cookie-phaseout"]
+SHOTS = Path(__file__).resolve().parents[2] / "test-output"
+LINK = "essay-feedback"
+
+
+@pytest.fixture(scope="module")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+def _open(playwright_instance, chromium_path, extra_args):
+    browser = playwright_instance.chromium.launch(executable_path=chromium_path, args=ARGS + extra_args)
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    return browser, context
+
+
+@pytest.fixture
+def lms(peer):
+    seed_demo(peer.state)
+    return peer
+
+
+def _launch_in_frame(page, lms, tool_server, user_id, landing):
+    page.goto(f"{lms.url}/courses/{DEMO_COURSE}/launch?user_id={user_id}&link={LINK}")
+    frame = page.frame(name=FRAME_NAME)
+    frame.wait_for_url(f"{tool_server.url}{landing}*", timeout=20000)
+    frame.wait_for_load_state()
+    return frame
+
+
+def _shot(page, name):
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"lti-{name}.png"), full_page=True)
+
+
+def test_teacher_and_student_launch_inside_the_lms_iframe(playwright_instance, chromium_path, lms, tool_server):
+    browser, context = _open(playwright_instance, chromium_path, [])
+    try:
+        page = context.new_page()
+        frame = _launch_in_frame(page, lms, tool_server, "teacher-1", "/lti/instructor")
+        assert frame.locator("h1").inner_text() == "Sandbox Demo Course"
+        assert "Essay feedback (Gradeloop)" in frame.locator("#resource-link").inner_text()
+        assert frame.locator(".error-message").count() == 0
+        _shot(page, "teacher-iframe")
+
+        frame = _launch_in_frame(page, lms, tool_server, "student-1", "/lti/learner")
+        assert frame.locator("h1").inner_text() == "Welcome, Grace Hopper"
+        assert frame.get_by_text("Your work for this assignment").is_visible()
+        _shot(page, "student-iframe")
+    finally:
+        browser.close()
+
+
+def test_third_party_cookies_blocked_platform_storage_and_new_window(playwright_instance, chromium_path, lms,
+                                                                     tool_server):
+    browser, context = _open(playwright_instance, chromium_path, BLOCK_3PC)
+    launches: list[tuple] = []     # (page, POST body) of every POST to the tool's launch URL
+    context.on("request", lambda r: launches.append((r.frame.page, r.post_data or ""))
+               if r.method == "POST" and r.url == f"{tool_server.url}/lti/launch" else None)
+    try:
+        page = context.new_page()
+        frame = _launch_in_frame(page, lms, tool_server, "teacher-1", "/lti/instructor")
+        # The flag really blocks: the framed tool has no unpartitioned cookie access.
+        assert frame.evaluate("document.hasStorageAccess()") is False
+        assert frame.locator("h1").inner_text() == "Sandbox Demo Course"
+        # Platform storage: the platform's post, then ours with the value read by lti.get_data.
+        posts = [body for p, body in launches if p == page]
+        assert len(posts) == 2 and "storage_binding=" in posts[1]
+        assert "storage_binding=&" not in posts[1] + "&"
+        _shot(page, "teacher-iframe-3pc-blocked")
+
+        page.goto(f"{lms.url}/courses/{DEMO_COURSE}/launch?user_id=student-1&link={LINK}")
+        with context.expect_page() as popup_info:
+            page.get_by_role("link", name="Open in new window").click()
+        window = popup_info.value
+        window.wait_for_url(f"{tool_server.url}/lti/learner*", timeout=20000)
+        assert window.locator("h1").inner_text() == "Welcome, Grace Hopper"
+        # Top-level cross-site POST carries no Lax cookie: one same-site bounce, then it does.
+        posts = [body for p, body in launches if p == window]
+        assert len(posts) == 2 and "gl_bounced=1" in posts[1]
+        _shot(window, "student-new-window-3pc-blocked")
+    finally:
+        browser.close()
