@@ -43,12 +43,12 @@ def training_state(assignment_id: int) -> TrainingState:
     if last is None:
         last = db.session.scalar(select(func.max(ModelVersion.created_at)).where(
             ModelVersion.assignment_id == assignment_id))
-    base = (select(Grade).join(Submission, Grade.submission_id == Submission.id)
-            .where(Submission.assignment_id == assignment_id, Grade.source.in_(TRAINING_SOURCES)))
-    graded = db.session.scalar(select(func.count(func.distinct(Grade.submission_id)))
-                               .select_from(base.subquery())) or 0
-    new_query = base.where(Grade.created_at > last) if last is not None else base
-    new = db.session.scalar(select(func.count()).select_from(new_query.subquery())) or 0
+    where = (Grade.submission_id == Submission.id, Submission.assignment_id == assignment_id,
+             Grade.source.in_(TRAINING_SOURCES))
+    graded = db.session.scalar(select(func.count(func.distinct(Grade.submission_id))).where(*where)) or 0
+    if last is not None:
+        where = (*where, Grade.created_at > last)
+    new = db.session.scalar(select(func.count(Grade.id)).where(*where)) or 0
     return TrainingState(graded, new, last)
 
 
@@ -72,14 +72,14 @@ def _train(job, assignment_id: int, reason: str) -> None:
                  assignment_id, reason, state.graded, state.new_grades, assignment.min_graded,
                  assignment.retrain_every)
         return
-    from worker.ml import pipeline   # torch loads only in workers that train
-
     db.session.commit()   # end the read transaction: training can take hours
     owner = f"{job.worker_id}/{job.message_id}"
     try:
         with leases.hold(job.app, lease_key(assignment_id), owner, job.settings.lease_seconds):
             log.info("event=training_started assignment_id=%s reason=%s graded=%s new=%s",
                      assignment_id, reason, state.graded, state.new_grades)
+            from worker.ml import pipeline   # torch loads only in workers that train
+
             pipeline.train_assignment(job.app, assignment_id)
     except leases.LeaseBusy as busy:
         raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",

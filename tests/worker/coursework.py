@@ -1,0 +1,40 @@
+"""Builders for the rows the worker's handlers read: a course, an assignment, graded essays."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from lti_app.extensions import db
+from lti_app.models import Assignment, Course, Grade, GradeSource, Platform, Submission, User
+from lti_app.models.base import utcnow
+
+
+def make_assignment(**settings) -> Assignment:
+    platform = Platform(issuer=f"https://lms{uuid.uuid4().hex[:8]}.example", client_id="c1", auth_login_url="https://lms.example/a",
+                        auth_token_url="https://lms.example/t", key_set_url="https://lms.example/k")
+    db.session.add(platform)
+    db.session.flush()
+    course = Course(platform_id=platform.id, context_id=f"ctx-{platform.id}", title="Essays 101")
+    db.session.add(course)
+    db.session.flush()
+    assignment = Assignment(course_id=course.id, title="Persuasive essay", **settings)
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def add_graded(assignment: Assignment, n: int, source=GradeSource.TEACHER, age: timedelta = timedelta(0)) -> list[Grade]:
+    grades = []
+    for i in range(n):
+        user = User(platform_id=assignment.course.platform_id, sub=f"s-{assignment.id}-{utcnow().timestamp()}-{i}")
+        db.session.add(user)
+        db.session.flush()
+        sub = Submission(assignment_id=assignment.id, user_id=user.id, text=f"essay {i} " * 50, word_count=100)
+        db.session.add(sub)
+        db.session.flush()
+        grade = Grade(submission_id=sub.id, score=3, source=source, score_min=1, score_max=6,
+                      created_at=utcnow() - age)
+        db.session.add(grade)
+        grades.append(grade)
+    db.session.commit()
+    return grades

@@ -1,0 +1,92 @@
+"""When retraining is due (K new teacher grades, the schedule, a manual request; never before
+`min_graded`), and that a busy assignment lease defers the message instead of training twice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.models import GradeSource, OutboxEvent, ProcessedMessage, TrainingRun
+from lti_app.models.base import utcnow
+from tests.worker.conftest import running_worker, wait_for
+from tests.worker.coursework import add_graded, make_assignment
+from worker import leases
+from worker.handlers.training import is_due, lease_key, training_state
+from worker.scheduler import due_retraining
+
+
+def test_counts_and_due_rules(app):
+    with app.app_context():
+        a = make_assignment(min_graded=10, retrain_every=5)
+        add_graded(a, 8)
+        add_graded(a, 3, source=GradeSource.AI_AUTO)   # auto-released AI grades never train
+        state = training_state(a.id)
+        assert (state.graded, state.new_grades, state.last_trained_at) == (8, 8, None)
+        assert not is_due(a, state, "manual"), "min_graded is respected even when forced"
+        add_graded(a, 2, source=GradeSource.AI_EDITED)
+        state = training_state(a.id)
+        assert state.graded == 10
+        assert is_due(a, state, "grade") and is_due(a, state, "manual")
+
+        db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=utcnow()))
+        db.session.commit()
+        state = training_state(a.id)
+        assert state.new_grades == 0
+        assert not is_due(a, state, "grade") and not is_due(a, state, "schedule")
+        assert is_due(a, state, "manual")
+        add_graded(a, 4)
+        state = training_state(a.id)
+        assert state.new_grades == 4 and not is_due(a, state, "grade") and is_due(a, state, "schedule")
+        add_graded(a, 1)
+        assert is_due(a, training_state(a.id), "grade")
+
+
+def test_scheduler_picks_due_assignments(app):
+    with app.app_context():
+        fresh = make_assignment(min_graded=3, retrain_every=50)
+        stale = make_assignment(min_graded=3, retrain_every=50)
+        busy = make_assignment(min_graded=3, retrain_every=2)
+        small = make_assignment(min_graded=30, retrain_every=2)
+        for a in (fresh, stale, busy, small):
+            add_graded(a, 4, age=timedelta(days=3))
+        now = utcnow()
+        db.session.add_all([TrainingRun(assignment_id=fresh.id, status="done", started_at=now - timedelta(hours=1)),
+                            TrainingRun(assignment_id=stale.id, status="done", started_at=now - timedelta(days=2)),
+                            TrainingRun(assignment_id=busy.id, status="done", started_at=now - timedelta(days=2))])
+        db.session.commit()
+        add_graded(fresh, 1)
+        add_graded(stale, 1)
+        add_graded(busy, 2)
+        due = dict(due_retraining(interval_hours=24))
+        assert due == {stale.id: "schedule", busy.id: "threshold"}
+        assert due_retraining(interval_hours=0.5) == [(fresh.id, "schedule"), (stale.id, "schedule"),
+                                                      (busy.id, "threshold")]
+
+
+def test_busy_lease_defers_instead_of_training_twice(worker_app, broker_for):
+    app = worker_app(broker_for("embedded"))
+    with app.app_context():
+        a = make_assignment(min_graded=2, retrain_every=2)
+        grades = add_graded(a, 2)
+        assert leases.acquire(lease_key(a.id), "gpu-box:1:abc/running-job", ttl=30)
+        event = record_event("grade.created", {"grade_id": grades[-1].id, "submission_id": grades[-1].submission_id,
+                                               "assignment_id": a.id, "course_id": a.course_id})
+        not_due = record_event("training.due", {"assignment_id": a.id + 1000, "reason": "manual"})
+        db.session.commit()
+        event_id, not_due_id, assignment_id = event.event_id, not_due.event_id, a.id
+
+    def deferred_copy():
+        with app.app_context():
+            return db.session.scalar(db.select(OutboxEvent).where(
+                OutboxEvent.type == "grade.created", OutboxEvent.event_id != event_id))
+
+    with running_worker(app, queues=["training"]):
+        copy = wait_for(deferred_copy, 20, what="deferred copy in the outbox")
+        with app.app_context():
+            wait_for(lambda: db.session.get(ProcessedMessage, not_due_id), 10, what="not-due event done")
+            assert db.session.get(ProcessedMessage, event_id) is None, "deferred, not done"
+    assert copy.payload["event_id"] == event_id and copy.payload["attempt"] == 0
+    due_in = (copy.created_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds()
+    assert 20 < due_in <= 31, "redelivered around the time the holder's lease would expire"
+    with app.app_context():
+        assert leases.holder(lease_key(assignment_id))[0] == "gpu-box:1:abc/running-job"
