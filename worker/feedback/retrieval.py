@@ -57,6 +57,7 @@ class Candidate:
     tokens: frozenset
     aspects: frozenset
     stems: frozenset
+    level: int            # the example's score in scale steps
 
 
 @dataclass
@@ -96,7 +97,8 @@ class CourseIndex:
                 tokens = [w.lower() for w in words(sentence)]
                 self.candidates.append(Candidate(
                     text=sentence, example=i, score=float(ex.score), tokens=frozenset(tokens),
-                    aspects=aspects_of(sentence), stems=frozenset(stem(t) for t in tokens)))
+                    aspects=aspects_of(sentence), stems=frozenset(stem(t) for t in tokens),
+                    level=self.level(ex.score)))
 
     @staticmethod
     def _counts(stats: EssayStats, score: float, key_terms: set) -> ExampleCounts:
@@ -130,8 +132,8 @@ class CourseIndex:
             return self.embeddings @ (q / max(float(np.linalg.norm(q)), 1e-9))
         if self.matrix is None or not (essay_text or "").strip():
             return np.zeros(n)
-        q = self.vectorizer.transform([essay_text])
-        return np.asarray((self.matrix @ q.T).toarray()).ravel()
+        q = self.vectorizer.transform([essay_text]).toarray().ravel()
+        return np.asarray(self.matrix @ q).ravel()
 
     def level(self, score: float) -> int:
         """Score as a whole number of scale steps (a 0-100 scale steps by 10)."""

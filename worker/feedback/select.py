@@ -34,7 +34,7 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     taken = list(taken or [])
     out = []
     for tier in (0, 1):
-        pool = [c for c in index.candidates if abs(index.level(c.score) - level) == tier]
+        pool = [c for c in index.candidates if abs(c.level - level) == tier]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
             key=lambda rc: (-rc[0], rc[1].example, rc[1].text))

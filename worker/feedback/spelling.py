@@ -84,6 +84,7 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
     english = english_words()
     if not english:
         return []
+    text = (text or "").replace("\u2019", "'")
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text or "")}
     seen: dict[str, str] = {}
     for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text or ""):

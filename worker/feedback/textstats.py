@@ -14,7 +14,7 @@ WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 # or at a line break: students often drop the final full stop of a paragraph.
 _SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
 _QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{3,400}?)[\"\u201d]")
-_LOWER_I = re.compile(r"(?<![A-Za-z'])i(?=(?:'[a-z]+)?(?![A-Za-z]))")
+_LOWER_I = re.compile(r"(?<![A-Za-z'.])i(?!\.[a-z]\.)(?=(?:'[a-z]+)?(?![A-Za-z]))")
 _DOUBLED = re.compile(r"\b([A-Za-z]+)\s+\1\b", re.I)
 _NO_SPACE = re.compile(r"[a-z]{2}[.!?,][A-Za-z]{2}")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|u\.s|a\.m|p\.m)\.$", re.I)
