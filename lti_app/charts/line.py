@@ -64,10 +64,14 @@ def line_chart(points, x_label: str, y_label: str, *, title: str = "Agreement wi
         return TOP + plot_h - (y - y0) / (y1 - y0) * plot_h
 
     parts = []
-    for tick in _ticks(y0, y1):
+    y_ticks = _ticks(y0, y1)
+    step = y_ticks[1] - y_ticks[0] if len(y_ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    for tick in y_ticks:
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" '
                      f'stroke="{LINE}"/>')
-        parts.append(text(LEFT - 8, py(tick) + 4, fmt(tick), anchor="end", size=11, fill=MUTED))
+        parts.append(text(LEFT - 8, py(tick) + 4, f"{tick:.{decimals}f}", anchor="end", size=11,
+                          fill=MUTED))
     x_ticks = xs if len(xs) <= 8 else _ticks(x0, x1)
     for tick in x_ticks:
         parts.append(text(px(tick), TOP + plot_h + 18, fmt(tick), anchor="middle", size=11, fill=MUTED))
