@@ -25,7 +25,7 @@ class ServerThread:
                                    request_handler=_QuietHandler if quiet else WSGIRequestHandler)
         self.port = self._server.server_port
         self.url = f"http://{url_host or host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         name=f"http-{self.port}", daemon=True)
 
     def start(self) -> ServerThread:
