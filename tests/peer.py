@@ -156,6 +156,11 @@ class Peer(SandboxPlatform):
     def add_member(self, course_id: str, user_id: str, role="Learner", **kwargs):
         return self.state.add_member(course_id, user_id, role, **kwargs)
 
+    def remove_member(self, course_id: str, user_id: str) -> None:
+        """The user leaves the course: gone from NRPS, and scores for them get 400."""
+        with self.state.lock:
+            self.state.course(course_id).members.pop(user_id, None)
+
     def add_resource_link(self, course_id: str, resource_link_id: str, *, title: str | None = None,
                           line_item: dict | None = None, custom: dict | None = None):
         """A placement; `line_item={'scoreMaximum': 6, 'label': ...}` makes the launch carry its
@@ -188,6 +193,12 @@ class Peer(SandboxPlatform):
         with self.state.lock:
             self.state.failures.extend(Failure(status=status, mode=mode, delay=delay,
                                                services=tuple(services)) for _ in range(n))
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far expires now (the next AGS/NRPS call gets 401)."""
+        with self.state.lock:
+            for token in self.state.tokens.values():
+                token.expires_at = 0
 
     @property
     def token_requests(self) -> int:

@@ -142,6 +142,8 @@ def _validate_score(course_id: str, data: dict) -> datetime:
     member = state().courses[course_id].members.get(user_id)
     if member is None:
         raise ServiceError(400, f"Incorrect score received: user {user_id!r} is not enrolled in this course")
+    if member.status != "Active":
+        raise ServiceError(400, f"Incorrect score received: user {user_id!r} is no longer active in this course")
     if not is_learner(member.roles):
         raise ServiceError(400, f"Incorrect score received: user {user_id!r} is not a gradeable learner "
                                 f"in this course (roles: {', '.join(r.rsplit('#', 1)[-1] for r in member.roles)})")

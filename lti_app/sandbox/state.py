@@ -220,7 +220,8 @@ class PlatformState:
             return course
 
     def add_member(self, course_id: str, user_id: str, role="Learner", *, name: str = "",
-                   given_name: str = "", family_name: str = "", email: str = "") -> Member:
+                   given_name: str = "", family_name: str = "", email: str = "",
+                   status: str = "Active") -> Member:
         roles = role_uris(role)
         if not name:
             name = f"{given_name} {family_name}".strip() or user_id.replace("-", " ").title()
@@ -228,7 +229,7 @@ class PlatformState:
         member = Member(user_id=user_id, roles=roles, name=name,
                         given_name=given_name or parts[0],
                         family_name=family_name or (parts[1] if len(parts) > 1 else ""),
-                        email=email or f"{user_id}@sandbox.example")
+                        email=email or f"{user_id}@sandbox.example", status=status)
         with self.lock:
             self.course(course_id).members[user_id] = member
         return member

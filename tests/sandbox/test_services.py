@@ -195,3 +195,22 @@ def test_token_endpoint_accepts_a_registered_public_key_without_a_jwks_url(cours
     course.state.tool.jwks_url = ""
     assert request_token(course, ALL, key=key, kid="registered").status_code == 200
     assert request_token(course, ALL, key=named_key("attacker"), kid="registered").status_code == 401
+
+
+def test_expired_tokens_and_roster_changes(course):
+    token = access_token(course, ALL)
+    item = course.add_resource_link("course-1", "rl-graded", line_item={"scoreMaximum": 6})
+    scores_url = course.state.lineitem_url("course-1", item.line_item_id) + "/scores"
+    members_url = course.state.memberships_url("course-1")
+    course.expire_tokens()
+    expired = requests.get(members_url, headers=headers(token), timeout=5)
+    assert expired.status_code == 401 and "expired" in expired.json()["error_description"]
+    token = access_token(course, ALL)
+    course.remove_member("course-1", "student-5")
+    course.add_member("course-1", "student-4", "Learner", status="Inactive")
+    members, _ = get_all(members_url, token)
+    assert "student-5" not in {m["user_id"] for m in members}
+    assert next(m for m in members if m["user_id"] == "student-4")["status"] == "Inactive"
+    for user in ("student-4", "student-5"):
+        resp = requests.post(scores_url, json=score(user), headers=headers(token, MT_SCORE), timeout=5)
+        assert resp.status_code == 400, user
