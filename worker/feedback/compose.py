@@ -50,7 +50,7 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     index = course_index(graded_examples or [], a, example_embeddings)
     sims = index.similarities(text, essay_embedding)
     level = index.level(predicted_score)
-    points = measured_points(text, stats, index, level)[:max(0, max_points)]
+    points = measured_points(text, stats, index, level, max(0, max_points))
     issues: dict[str, float] = {}
     for p in points:
         ev = p["evidence"]

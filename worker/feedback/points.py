@@ -89,8 +89,8 @@ def spelling(text: str, stats: EssayStats, index: CourseIndex):
 def mechanics(stats: EssayStats):
     said = []
     if stats.lower_i:
-        said.append(f'"i" is written in lower case {stats.lower_i} '
-                    f'time{"s" if stats.lower_i > 1 else ""}')
+        times = "once" if stats.lower_i == 1 else f"{stats.lower_i} times"
+        said.append(f'"i" is written in lower case {times}')
     if stats.lowercase_starts:
         k = stats.lowercase_starts
         said.append(f"{k} sentence{'s start' if k > 1 else ' starts'} with a lower-case letter")
@@ -157,10 +157,14 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
                  higher_quoting_share=round(quoting, 2) if compared else None)
 
 
-def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int) -> list[dict]:
+def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int,
+                    limit: int = 6) -> list[dict]:
+    """The `limit` most severe points, shown in a fixed reading order."""
     higher = index.higher_than(level)
     label = index.step_label(level + 1)
     found = [length(stats, higher, label), paragraphs(stats, higher, label),
              spelling(text, stats, index), mechanics(stats), sentences(stats),
              evidence(stats, index, higher, label)]
-    return [p for p in found if p]
+    found = [p for p in found if p]
+    keep = sorted(range(len(found)), key=lambda i: (-found[i]["evidence"]["severity"], i))[:limit]
+    return [found[i] for i in sorted(keep)]

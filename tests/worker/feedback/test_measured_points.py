@@ -127,3 +127,15 @@ def test_bad_score_is_rejected(course, assignment):
     for bad in (None, float("nan")):
         with pytest.raises(ValueError, match="predicted_score"):
             compose_feedback("Some text here.", bad, {}, assignment, course)
+
+
+def test_max_points_keeps_the_most_severe_in_reading_order(course, assignment):
+    essay = " ".join(SENTENCES)
+    every = compose_feedback(essay, 2, {}, assignment, course, max_points=6, max_sentences=0)
+    severity = {p["kind"]: p["evidence"]["severity"] for p in every.parts}
+    assert len(severity) >= 4
+    two = compose_feedback(essay, 2, {}, assignment, course, max_points=2, max_sentences=0)
+    kinds = [p["kind"] for p in two.parts]
+    assert len(kinds) == 2
+    assert min(severity[k] for k in kinds) >= max(v for k, v in severity.items() if k not in kinds)
+    assert kinds == [k for k in severity if k in kinds]          # same order as the full list
