@@ -23,11 +23,13 @@ def _rescale(score: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
     return new_lo + (float(score) - lo) * (new_hi - new_lo) / (hi - lo)
 
 
-def load_graded_examples(assignment_id: int) -> GradedExamples:
+def load_graded_examples(assignment_id: int, *,
+                         exclude_submission_id: int | None = None) -> GradedExamples:
     """The assignment's teacher-graded essays, oldest grade first (needs an app context).
 
-    The result's `cache_key` is (assignment id, number of grades, last grade id), which is what
-    the feedback index cache is keyed by.
+    `exclude_submission_id`: leave out the essay being given feedback (a resubmission must not
+    be matched against its own earlier comment). The result's `cache_key` is (assignment id,
+    number of grades, last grade id[, excluded id]): what the feedback index cache is keyed by.
     """
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
@@ -36,16 +38,19 @@ def load_graded_examples(assignment_id: int) -> GradedExamples:
               .join(Submission, Submission.id == Grade.submission_id)
               .where(Submission.assignment_id == assignment_id)
               .group_by(Grade.submission_id).subquery())
-    rows = db.session.execute(
-        select(Grade, Submission.text)
-        .join(latest, Grade.id == latest.c.grade_id)
-        .join(Submission, Submission.id == Grade.submission_id)
-        .where(Grade.source.in_(TEACHER_SOURCES))
-        .order_by(Grade.id)).all()
+    query = (select(Grade, Submission.text)
+             .join(latest, Grade.id == latest.c.grade_id)
+             .join(Submission, Submission.id == Grade.submission_id)
+             .where(Grade.source.in_(TEACHER_SOURCES)))
+    if exclude_submission_id:
+        query = query.where(Submission.id != exclude_submission_id)
+    rows = db.session.execute(query.order_by(Grade.id)).all()
     examples = [GradedExample(text=text or "",
                               score=_rescale(g.score, g.score_min, g.score_max,
                                              assignment.score_min, assignment.score_max),
                               trait_scores=dict(g.trait_scores or {}), comment=g.comment or "")
                 for g, text in rows]
     last_id = rows[-1][0].id if rows else 0
-    return GradedExamples(examples, cache_key=(assignment_id, len(examples), last_id))
+    key = (assignment_id, len(examples), last_id)
+    return GradedExamples(examples, cache_key=key + ((exclude_submission_id,)
+                                                     if exclude_submission_id else ()))

@@ -28,7 +28,31 @@ def _course(db):
     return assignment
 
 
-def test_load_graded_examples_keeps_current_teacher_grades(app):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_app(request, make_app):
+    """The app on SQLite, and on a scratch PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield make_app()
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    base = request.getfixturevalue("postgres_url")
+    name = f"gl_feedback_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_app(database_url=base.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_load_graded_examples_keeps_current_teacher_grades(db_app):
+    app = db_app
     from lti_app.extensions import db
     from lti_app.models.coursework import Grade, GradeSource, Submission
     from worker.feedback.loading import load_graded_examples
@@ -62,6 +86,9 @@ def test_load_graded_examples_keeps_current_teacher_grades(app):
         assert examples[0].trait_scores == {"evidence": 2}
         last = db.session.query(db.func.max(Grade.id)).scalar()
         assert examples.cache_key == (a.id, 3, last)      # the score-out-of-four grade is last
+        without = load_graded_examples(a.id, exclude_submission_id=subs[1].id)
+        assert [e.text for e in without] == ["Essay number 0.", "Essay number 4."]
+        assert without.cache_key == (a.id, 2, last, subs[1].id)
         with pytest.raises(LookupError):
             load_graded_examples(a.id + 99)
 
