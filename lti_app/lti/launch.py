@@ -19,8 +19,13 @@ from lti_app.lti.errors import LaunchError
 from lti_app.lti.login import new_window_url
 from lti_app.lti.provisioning import provision
 from lti_app.lti.urls import origin
-from lti_app.lti.validation import binding_hash, consume_state, find_state, verify_id_token
+from lti_app.lti.validation import binding_hash, burn_state, consume_state, find_state, verify_id_token
 from lti_app.models import LoginState, Platform, Role
+
+
+# Refusals that must leave the state usable: it was never ours to burn (someone else's browser
+# or a wrong platform-storage value cannot cancel the real user's launch).
+NOT_BURNING = {"state_other_browser", "missing_state", "unknown_state"}
 
 
 def _matching_secret(row: LoginState) -> str | None:
@@ -87,6 +92,8 @@ def handle_launch():
 def error_response(exc: LaunchError):
     """The refusal page; nothing of the launch is kept and no session is started."""
     db.session.rollback()
+    if exc.code not in NOT_BURNING:
+        burn_state(request.form.get("state"))
     new_window = None
     if exc.code == "state_other_browser":
         row = db.session.get(LoginState, (request.form.get("state") or "")[:128])

@@ -61,7 +61,9 @@ def find_state(state: str | None) -> LoginState:
 
 
 def consume_state(row: LoginState, binding_secret: str | None) -> LoginState:
-    """Check the state belongs to this browser and is fresh, then mark it used (atomically)."""
+    """Check the state belongs to this browser and is fresh, then mark it used (atomically: the
+    conditional UPDATE holds the row until the launch's single commit, so a concurrent replay
+    finds it used; a refused launch burns it in `burn_state`)."""
     if not binding_secret or not hmac.compare_digest(binding_hash(binding_secret), row.browser_binding):
         raise LaunchError("This launch's state was issued to a different browser (the login cookie "
                           "or platform-storage value does not match).", code="state_other_browser")
@@ -76,7 +78,6 @@ def consume_state(row: LoginState, binding_secret: str | None) -> LoginState:
     done = db.session.execute(update(LoginState).where(LoginState.state == row.state,
                                                        LoginState.used_at.is_(None))
                               .values(used_at=now))
-    db.session.commit()
     if done.rowcount != 1:
         raise LaunchError("This launch's state was already used: a launch can be sent only once.",
                           code="state_used")
@@ -138,10 +139,11 @@ def _check_nonce(body: dict, row: LoginState, platform: Platform) -> None:
         raise LaunchError("The id_token nonce does not match the one this tool sent at login.",
                           code="bad_nonce")
     expires = datetime.fromtimestamp(body["exp"] + LEEWAY_S, timezone.utc)
+    db.session.add(UsedNonce(nonce=nonce[:255], platform_id=platform.id, expires_at=expires))
     try:
-        with db.session.begin_nested():
-            db.session.add(UsedNonce(nonce=nonce[:255], platform_id=platform.id, expires_at=expires))
+        db.session.flush()   # no savepoint needed: a duplicate refuses the whole launch anyway
     except IntegrityError as exc:
+        db.session.rollback()
         raise LaunchError("The id_token nonce was already used: this launch is a replay.",
                           code="nonce_replayed") from exc
 
@@ -203,3 +205,13 @@ def verify_id_token(id_token: str | None, row: LoginState) -> VerifiedLaunch:
     _check_nonce(body, row, platform)
     _check_message(body, platform)
     return VerifiedLaunch(platform=platform, claims=body, login_state=row)
+
+
+def burn_state(state: str | None) -> None:
+    """After a refused launch: the state can never be used again (its own small commit)."""
+    if not state:
+        return
+    db.session.execute(update(LoginState).where(LoginState.state == state[:128],
+                                                LoginState.used_at.is_(None))
+                       .values(used_at=datetime.now(timezone.utc)))
+    db.session.commit()

@@ -13,16 +13,22 @@ from tests.lti.conftest import page_text
 
 def test_key_is_created_once_private_and_published(app):
     with app.app_context():
+        kid = keys.current_kid()
         folder = keys.keys_dir()
         pem = (folder / "current.pem")
         assert stat.S_IMODE(pem.stat().st_mode) == 0o600
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        kid = keys.current_kid()
         keys.ensure_keys()
         assert keys.current_kid() == kid          # not regenerated
     body = app.test_client().get("/lti/jwks").get_json()
     assert [k["kid"] for k in body["keys"]] == [kid]
     assert body["keys"][0]["alg"] == "RS256" and "d" not in body["keys"][0]
+
+
+def test_key_is_created_at_start_outside_tests(make_app):
+    app = make_app(env="development")
+    with app.app_context():
+        assert (keys.keys_dir() / "current.pem").exists()
 
 
 def test_kid_is_the_thumbprint_pylti1p3_computes(app):
