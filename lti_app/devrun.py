@@ -59,9 +59,11 @@ def _start_sandbox(app, tool_url: str, sandbox_port: int):
     from lti_app.sandbox.platform import SandboxPlatform
     from lti_app.sandbox.ui import seed_demo
 
-    key = load_or_create_key(Path(app.config["GRADELOOP_DATA_DIR"]) / "sandbox" / "platform_key.pem")
+    folder = Path(app.config["GRADELOOP_DATA_DIR"]) / "sandbox"
+    key = load_or_create_key(folder / "platform_key.pem")
     sandbox = SandboxPlatform(tool_url, client_id=SANDBOX_CLIENT_ID, deployment_id=SANDBOX_DEPLOYMENT_ID,
-                              host="127.0.0.1", port=sandbox_port, keys=KeyRing(first=key), quiet=False)
+                              host="127.0.0.1", port=sandbox_port, keys=KeyRing(first=key), quiet=False,
+                              persist_path=folder / "state.json")
     seed_demo(sandbox.state)
     sandbox.register_in_tool(app)
     return sandbox.start()

@@ -14,7 +14,9 @@ from lti_app.sandbox.state import PlatformState
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def create_platform_app(state: PlatformState, keys: KeyRing | None = None, *, ui: bool = True) -> Flask:
+def create_platform_app(state: PlatformState, keys: KeyRing | None = None, *, ui: bool = True,
+                        persist_path: Path | None = None) -> Flask:
+    """`persist_path`: save courses and gradebook there after every successful write request."""
     app = Flask("lti_app.sandbox", root_path=str(Path(__file__).resolve().parent), template_folder=str(_PACKAGE / "templates"),
                 static_folder=str(_PACKAGE / "static"))
     app.config.update(SECRET_KEY="sandbox-lms-dev-only", JSON_SORT_KEYS=False)
@@ -29,6 +31,16 @@ def create_platform_app(state: PlatformState, keys: KeyRing | None = None, *, ui
         app.register_blueprint(blueprint)
     if ui:
         app.register_blueprint(ui_pages.bp)
+
+    if persist_path is not None:
+        from lti_app.sandbox.persist import save
+
+        @app.after_request
+        def _persist(response):
+            if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400 \
+                    and request.path not in ("/auth", "/token"):
+                save(state, persist_path)
+            return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -2,6 +2,8 @@
 registration in the tool's database. The test peer and `gradeloop run` both build on it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from lti_app.sandbox.app import create_platform_app
 from lti_app.sandbox.keys import KeyRing
 from lti_app.sandbox.oidc import PRODUCT_FAMILY
@@ -15,11 +17,15 @@ class SandboxPlatform:
     def __init__(self, tool_url: str, *, client_id: str = "gradeloop-sandbox-client",
                  deployment_id: str = "sandbox-deployment-1", host: str = "127.0.0.1", port: int = 0,
                  keys: KeyRing | None = None, page_sizes: dict | None = None, quiet: bool = True,
-                 ui: bool = True):
+                 ui: bool = True, persist_path: Path | None = None):
         self.state = PlatformState(tool=ToolRegistration.for_tool(tool_url, client_id, deployment_id),
                                    page_sizes=page_sizes)
         self.keys = keys or KeyRing()
-        self.app = create_platform_app(self.state, self.keys, ui=ui)
+        if persist_path is not None:
+            from lti_app.sandbox.persist import load
+
+            load(self.state, persist_path)
+        self.app = create_platform_app(self.state, self.keys, ui=ui, persist_path=persist_path)
         self.server = ServerThread(self.app, host, port, quiet=quiet)
         self.state.issuer = self.server.url
 

@@ -27,12 +27,16 @@ class ServerThread:
         self.url = f"http://{url_host or host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         name=f"http-{self.port}", daemon=True)
+        self._stopped = False
 
     def start(self) -> ServerThread:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         stop = getattr(self.app, "extensions", {}).get("sandbox_stop")
         if stop is not None:
             stop.set()

@@ -6,7 +6,6 @@ under one lock (the platform's werkzeug server is threaded).
 """
 from __future__ import annotations
 
-import itertools
 import secrets
 import threading
 import time
@@ -176,7 +175,7 @@ class PlatformState:
         self.service_requests: list[tuple[str, str, str]] = []   # (service, method, path)
         self.failures: list[Failure] = []
         self.tool_jwks_cache: dict | None = None
-        self._ids = itertools.count(1)
+        self.last_id = 0
 
     # --- URLs (the issuer is only known once the server has its port) ---------------------
     def url(self, path: str) -> str:
@@ -209,7 +208,9 @@ class PlatformState:
 
     # --- courses and people -----------------------------------------------------------------
     def next_id(self) -> int:
-        return next(self._ids)
+        with self.lock:
+            self.last_id += 1
+            return self.last_id
 
     def course(self, course_id: str, *, title: str | None = None, label: str | None = None) -> Course:
         with self.lock:
