@@ -5,9 +5,21 @@ normalises an `Assignment` row, a dict or any object with the same attributes.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+
+def number(value) -> float | None:
+    """`value` as a finite float, or None (trait scores arrive from JSON: anything goes)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return result if math.isfinite(result) else None
 
 
 class GradedExample(NamedTuple):

@@ -6,6 +6,7 @@ sentences are shown once.
 """
 from __future__ import annotations
 
+from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
 
 DUPLICATE = 0.6
@@ -51,14 +52,13 @@ def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: li
     name = trait["name"]
     stems = {stem(w) for w in name.replace("_", " ").split()}
     mentions = [c for c in index.candidates if stems & c.stems]
-    if not mentions or trait_score is None:
+    if not mentions or number(trait_score) is None:
         return None
-    target = round(float(trait_score))
+    target = round(number(trait_score))
 
     def trait_level(c: Candidate):
-        ts = index.examples[c.example].trait_scores or {}
-        value = ts.get(name)
-        return round(float(value)) if value is not None else None
+        value = number((index.examples[c.example].trait_scores or {}).get(name))
+        return round(value) if value is not None else None
 
     for tier in (0, 1):
         pool = [c for c in mentions

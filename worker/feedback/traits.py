@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 
+from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex
 from worker.feedback.select import trait_sentence
 
@@ -22,10 +23,11 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
     parts = []
     for trait in traits:
         name = trait["name"]
-        value = (trait_scores or {}).get(name)
+        value = number((trait_scores or {}).get(name))
         if value is None:
             continue
-        scale = f"{_fmt(value)} of {_fmt(trait['max'])}" if trait.get("max") is not None else _fmt(value)
+        top = number(trait.get("max"))
+        scale = f"{_fmt(value)} of {_fmt(top)}" if top is not None else _fmt(value)
         title = name.replace("_", " ").capitalize()
         found = trait_sentence(index, sims, trait, value, taken)
         if found:
@@ -36,8 +38,8 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
                                        "example": cand.example, "example_score": cand.score,
                                        "tier": tier, "sentence": cand.text}})
             continue
-        course = [float(ts[name]) for ts in (e.trait_scores or {} for e in index.examples)
-                  if ts.get(name) is not None]
+        course = [v for v in (number((e.trait_scores or {}).get(name)) for e in index.examples)
+                  if v is not None]
         if not course:
             parts.append({"kind": "trait", "text": f"{title}: {scale}.",
                           "evidence": {"trait": name, "score": value, "source": "prediction"}})

@@ -139,3 +139,17 @@ def test_max_points_keeps_the_most_severe_in_reading_order(course, assignment):
     assert len(kinds) == 2
     assert min(severity[k] for k in kinds) >= max(v for k, v in severity.items() if k not in kinds)
     assert kinds == [k for k in severity if k in kinds]          # same order as the full list
+
+
+def test_odd_inputs_do_not_break_it(course, trait_assignment):
+    """Huge, non-Latin and emoji text, junk trait scores, junk examples: no exception."""
+    huge = (" ".join(SENTENCES) + "\n\n") * 300                   # ~100,000 characters
+    fb = compose_feedback(huge, 3, {"evidence": "high", "organization": float("nan"),
+                                    "conventions": 2, "voice": None}, trait_assignment, course)
+    assert [p["evidence"]["trait"] for p in fb.parts if p["kind"] == "trait"] == ["conventions"]
+    assert len(fb.text) < 5000
+    odd = [GradedExample(None, 3, {"evidence": "x"}, None), GradedExample("Texte en français.", 2,
+                                                                         None, "Très bien 👍")]
+    fb = compose_feedback("Это эссе 🚀 about Mars, i think.", 2, {"evidence": 1},
+                          {**trait_assignment, "id": 601}, odd)
+    assert "trait" in fb.kinds()
