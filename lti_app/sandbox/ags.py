@@ -3,6 +3,7 @@ scores (validated like Moodle 4.5: only gradeable learners, timestamps never go 
 results, each with its IMS media type and bearer-token scopes."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from flask import Blueprint, request
@@ -39,15 +40,16 @@ def _item(course_id: str, item_id: int) -> dict:
     return item
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def finite_number(value) -> bool:
+    """A finite JSON number (Python's json accepts NaN and Infinity; AGS does not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _validate_line_item(course_id: str, data: dict) -> dict:
     label = data.get("label")
     if not isinstance(label, str) or not label.strip():
         raise ServiceError(400, "label is required (a non-empty string)")
-    if not _number(data.get("scoreMaximum")) or data["scoreMaximum"] <= 0:
+    if not finite_number(data.get("scoreMaximum")) or data["scoreMaximum"] <= 0:
         raise ServiceError(400, "scoreMaximum is required and must be a number > 0")
     for key in ("resourceId", "tag", "resourceLinkId", "startDateTime", "endDateTime"):
         if key in data and not isinstance(data[key], str):
@@ -153,9 +155,9 @@ def _validate_score(course_id: str, data: dict) -> datetime:
         raise ServiceError(400, f"gradingProgress must be one of {sorted(GRADING)}")
     if "scoreGiven" in data and data["scoreGiven"] is not None:
         given, maximum = data["scoreGiven"], data.get("scoreMaximum")
-        if not _number(given) or given < 0:
+        if not finite_number(given) or given < 0:
             raise ServiceError(400, "scoreGiven must be a number >= 0")
-        if not _number(maximum) or maximum <= 0:
+        if not finite_number(maximum) or maximum <= 0:
             raise ServiceError(400, "scoreMaximum (> 0) is required with scoreGiven")
         if given > maximum:
             raise ServiceError(400, f"scoreGiven {given} is more than scoreMaximum {maximum}")
@@ -175,8 +177,9 @@ def post_score(course_id: str, item_id: int):
         key = (item_id, data["userId"])
         previous = st.results.get(key)
         if previous is not None and previous["_when"] > when:
-            raise ServiceError(409, f"a score with a later timestamp ({previous['timestamp']}) is already "
-                                    f"recorded for {data['userId']}; this one was not applied", "conflict")
+            # Moodle's words and status; the spec only says the later timestamp wins.
+            raise ServiceError(409, f"Refusing score with an earlier timestamp for item {item_id} and user "
+                                    f"{data['userId']}: {previous['timestamp']} is already recorded", "conflict")
         record = {k: v for k, v in data.items()}
         st.score_log[item_id].append(record)
         st.results[key] = {**record, "_when": when}

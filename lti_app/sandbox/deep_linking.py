@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from lti_app.sandbox.ags import finite_number
 from lti_app.sandbox.state import PlatformState
 from lti_app.sandbox.toolkeys import ToolJWTError, verify_tool_jwt
 
@@ -47,7 +48,7 @@ def _check_claims(st: PlatformState, claims: dict):
         line_item = item.get("lineItem")
         if line_item is not None:
             maximum = line_item.get("scoreMaximum") if isinstance(line_item, dict) else None
-            if not isinstance(maximum, (int, float)) or isinstance(maximum, bool) or maximum <= 0:
+            if not finite_number(maximum) or maximum <= 0:
                 raise DeepLinkError("lineItem.scoreMaximum must be a number > 0")
     with st.lock:
         st.used_dl_nonces.add(nonce)
