@@ -14,7 +14,7 @@ import math
 
 from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
-from worker.feedback.points import measured_points
+from worker.feedback.points import TOO_SHORT, measured_points
 from worker.feedback.records import AssignmentView, Feedback
 from worker.feedback.select import teacher_sentences
 from worker.feedback.textstats import measure
@@ -55,7 +55,10 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     for p in points:
         ev = p["evidence"]
         issues[ev["issue"]] = max(issues.get(ev["issue"], 0.0), ev["severity"])
-    chosen = teacher_sentences(index, sims, level, issues, max(0, max_sentences))
+    # A few words give no basis for matching the teacher's comments on real essays (and a
+    # mis-scored stub must not collect praise written for a full essay).
+    voice = max(0, max_sentences) if stats.n_words >= TOO_SHORT else 0
+    chosen = teacher_sentences(index, sims, level, issues, voice)
     teacher = [{"kind": "teacher", "text": c.text,
                 "evidence": {"example": c.example, "example_score": c.score, "tier": tier,
                              "similarity": round(float(sims[c.example]), 3),

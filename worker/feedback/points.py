@@ -16,6 +16,7 @@ MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison 
 ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
 LONG_PARAGRAPH = 200
 RUN_ON = 40
+TOO_SHORT = 25            # words; below this no teacher sentence is matched to the essay
 SHOW_MISSPELLED = 6
 
 
@@ -35,7 +36,13 @@ def _part(kind: str, text: str, issue: str, severity: float, **evidence) -> dict
                          **evidence}}
 
 
-def length(stats: EssayStats, higher: list[ExampleCounts], label: str):
+def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
+           course: list[ExampleCounts] = ()):
+    if 0 < stats.n_words < TOO_SHORT:
+        typical = (f"; the course's graded essays have a median of "
+                   f"{_q([c.n_words for c in course], 0.5)}" if course else "")
+        return _part("length", f"The essay has only {stats.n_words} words{typical}.",
+                     "development", 1.0, words=stats.n_words, too_short=True)
     if len(higher) < MIN_COMPARED or stats.n_words == 0:
         return None
     lengths = [c.n_words for c in higher]
@@ -162,7 +169,7 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
     """The `limit` most severe points, shown in a fixed reading order."""
     higher = index.higher_than(level)
     label = index.step_label(level + 1)
-    found = [length(stats, higher, label), paragraphs(stats, higher, label),
+    found = [length(stats, higher, label, index.counts), paragraphs(stats, higher, label),
              spelling(text, stats, index), mechanics(stats), sentences(stats),
              evidence(stats, index, higher, label)]
     found = [p for p in found if p]

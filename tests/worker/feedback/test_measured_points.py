@@ -153,3 +153,14 @@ def test_odd_inputs_do_not_break_it(course, trait_assignment):
     fb = compose_feedback("Это эссе 🚀 about Mars, i think.", 2, {"evidence": 1},
                           {**trait_assignment, "id": 601}, odd)
     assert "trait" in fb.kinds()
+
+
+def test_a_stub_gets_no_borrowed_praise(course, assignment):
+    """A few words mis-scored as a 6 get the length fact, not a top essay's compliments."""
+    fb = compose_feedback("The face is a mesa.", 6, {}, assignment, course)
+    assert "teacher" not in fb.kinds() and not PRAISE.search(fb.text)
+    ordered = sorted(n_words(ex.text) for ex in course)
+    middle = {ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]}
+    assert by_kind(fb)["length"]["text"] in {
+        f"The essay has only 5 words; the course's graded essays have a median of {m}."
+        for m in middle}
