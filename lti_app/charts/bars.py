@@ -5,8 +5,8 @@ Bars are labelled with their value; a group outside the ±threshold band also ge
 """
 from __future__ import annotations
 
-from lti_app.charts.svg import (ACCENT, BAND, FG, MUTED, WARN, WIDTH, document, esc, finite,
-                                fmt, no_data, pct, rect, text)
+from lti_app.charts.svg import (ACCENT, BAND, FG, MUTED, WARN, WIDTH, clip, document, esc,
+                                finite, fmt, no_data, pct, rect, text)
 
 ROW = 30
 LABEL_W = 150
@@ -39,7 +39,7 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
     outside = []
     for i, (name, value) in enumerate(items):
         y = top + ROW * i
-        parts.append(text(plot_l - 10, y + ROW / 2 + 4, name, anchor="end"))
+        parts.append(text(plot_l - 10, y + ROW / 2 + 4, clip(name), anchor="end"))
         if not finite(value):
             parts.append(text(mid + 6, y + ROW / 2 + 4, "no data", size=12, fill=MUTED))
             continue

@@ -6,8 +6,8 @@ only cue.
 """
 from __future__ import annotations
 
-from lti_app.charts.svg import (FG, MUTED, WIDTH, document, esc, finite, fmt, no_data, rect,
-                                text)
+from lti_app.charts.svg import (FG, MUTED, WIDTH, clip, document, esc, finite, fmt, no_data,
+                                rect, text)
 
 
 def _shade(share: float) -> tuple[str, str]:
@@ -35,11 +35,12 @@ def confusion_matrix(matrix, labels, *, title: str = "Teacher vs AI scores",
              text(18, top + cell * n / 2, row_label, anchor="middle", weight="600",
                   extra=f'transform="rotate(-90 18 {top + cell * n / 2:.1f})"')]
     for j, lab in enumerate(labels):
-        parts.append(text(left + cell * (j + 0.5), top - 10, lab, anchor="middle", fill=MUTED))
+        parts.append(text(left + cell * (j + 0.5), top - 10, clip(lab, 6), anchor="middle",
+                          fill=MUTED))
     agree = 0.0
     for i, row in enumerate(rows):
         y = top + cell * i
-        parts.append(text(left - 10, y + cell / 2 + 4, labels[i], anchor="end", fill=MUTED))
+        parts.append(text(left - 10, y + cell / 2 + 4, clip(labels[i], 8), anchor="end", fill=MUTED))
         row_total = sum(float(v) for v in row)
         for j, value in enumerate(row):
             x = left + cell * j

@@ -47,6 +47,12 @@ def pct(fraction: float) -> str:
     return f"{round(100 * float(fraction))}%"
 
 
+def clip(label: str, limit: int = 20) -> str:
+    """Shorten a label to fit its column; the full text stays in the chart's <desc>."""
+    label = str(label)
+    return label if len(label) <= limit else label[:limit - 1].rstrip() + "…"
+
+
 def text(x: float, y: float, content, *, anchor: str = "start", size: int = 13,
          fill: str = FG, weight: str = "normal", extra: str = "") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '

@@ -120,6 +120,14 @@ def test_agreement_bars():
         agreement_bars(62, 95)
 
 
+def test_long_group_names_are_shortened_but_kept_in_desc():
+    name = "English language learners (self-reported)"
+    root = parse(bar_chart({name: 0.02}))
+    shown = [t for t in texts(root) if t.startswith("English")]
+    assert shown and len(shown[0]) <= 20 and shown[0].endswith("\u2026")
+    assert name in root.find(f"{NS}desc").text
+
+
 def test_numpy_inputs_are_accepted():
     np = pytest.importorskip("numpy")
     root = parse(confusion_matrix(np.array([[3, 1], [0, 2]]), np.array([1, 2])))
