@@ -129,6 +129,19 @@ class Peer(SandboxPlatform):
             raise AssertionError(f"no form{' with ' + with_field if with_field else ''} in {response.url}")
         return self.submit(form, browser, **kwargs)
 
+    def dynamic_registration(self, browser: requests.Session | None = None, *,
+                             registration_url: str | None = None, timeout: float = 30) -> requests.Response:
+        """Open the tool's LTI Dynamic Registration URL as an LMS admin would (with this
+        platform's openid_configuration and a one-time registration_token). On success the
+        peer's client_id/deployment_id become the new registration's."""
+        from lti_app.sandbox.registration import issue_registration_token, openid_configuration_url
+
+        browser = browser or self.browser()
+        url = registration_url or self.tool.url + "/lti/register"
+        return browser.get(url, timeout=timeout, params={
+            "openid_configuration": openid_configuration_url(self.state),
+            "registration_token": issue_registration_token(self.state)})
+
     # --- tokens --------------------------------------------------------------------------
     def sign(self, claims: dict, *, kid: str | None = None, alg: str = "RS256", key=None,
              headers: dict | None = None) -> str:

@@ -25,9 +25,9 @@ def create_platform_app(state: PlatformState, keys: KeyRing | None = None, *, ui
     # Set at shutdown so an injected 'timeout' stops waiting and the server can close.
     app.extensions["sandbox_stop"] = threading.Event()
 
-    from lti_app.sandbox import ags, deep_linking, nrps, oidc, services, ui as ui_pages
+    from lti_app.sandbox import ags, deep_linking, nrps, oidc, registration, services, ui as ui_pages
 
-    for blueprint in (oidc.bp, services.bp, ags.bp, nrps.bp, deep_linking.bp):
+    for blueprint in (oidc.bp, services.bp, ags.bp, nrps.bp, deep_linking.bp, registration.bp):
         app.register_blueprint(blueprint)
     if ui:
         app.register_blueprint(ui_pages.bp)

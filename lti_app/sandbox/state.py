@@ -175,6 +175,8 @@ class PlatformState:
         self.service_requests: list[tuple[str, str, str]] = []   # (service, method, path)
         self.failures: list[Failure] = []
         self.tool_jwks_cache: dict | None = None
+        self.registration_tokens: set[str] = set()     # LTI Dynamic Registration, single use
+        self.registrations: list[dict] = []
         self.last_id = 0
 
     # --- URLs (the issuer is only known once the server has its port) ---------------------

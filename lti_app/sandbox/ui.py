@@ -117,6 +117,27 @@ def deep_link(course_id: str):
     return _launch_page(course_id, DEEP_LINKING)
 
 
+@bp.get("/admin/register")
+def dynamic_registration():
+    """LMS admin: register a tool through its LTI Dynamic Registration URL, in a frame."""
+    from urllib.parse import urlencode
+
+    from lti_app.sandbox.registration import issue_registration_token, openid_configuration_url
+
+    st = _state()
+    default = _origin(st.tool.login_url) + "/lti/register"
+    tool_url = request.args.get("url", "").strip()
+    frame_url = None
+    if tool_url:
+        if urlsplit(tool_url).scheme not in ("http", "https"):
+            abort(400, description="The registration URL must be an http(s) URL.")
+        query = urlencode({"openid_configuration": openid_configuration_url(st),
+                           "registration_token": issue_registration_token(st)})
+        frame_url = tool_url + ("&" if "?" in tool_url else "?") + query
+    return render_template("sandbox/register.html", default=default, frame_url=frame_url,
+                           tool_origin=_origin(tool_url) if tool_url else "", registrations=st.registrations)
+
+
 @bp.get("/courses/<course_id>/gradebook")
 def gradebook(course_id: str):
     st = _state()

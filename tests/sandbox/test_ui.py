@@ -60,3 +60,12 @@ def test_gradebook_shows_scores_and_comments(fake_peer):
     page = requests.get(f"{fake_peer.url}/courses/{DEMO_COURSE}/gradebook", timeout=5)
     assert page.status_code == 200
     assert "Essay 2" in page.text and "5 / 6" in page.text and "Strong evidence." in page.text
+
+
+def test_admin_registration_page_frames_the_tools_registration_url(fake_peer):
+    form = requests.get(fake_peer.url + "/admin/register", timeout=5)
+    assert form.status_code == 200 and f"{fake_peer.state.tool.login_url.rsplit('/lti/', 1)[0]}/lti/register" in form.text
+    page = requests.get(fake_peer.url + "/admin/register", params={"url": "http://localhost:9/lti/register"}, timeout=5)
+    assert "openid_configuration=" in page.text and "registration_token=" in page.text
+    assert "org.imsglobal.lti.close" in page.text and len(fake_peer.state.registration_tokens) == 1
+    assert requests.get(fake_peer.url + "/admin/register", params={"url": "javascript:alert(1)"}, timeout=5).status_code == 400

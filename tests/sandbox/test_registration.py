@@ -1,0 +1,54 @@
+"""LTI Dynamic Registration against the sandbox platform: the endpoint's checks, and the real
+tool's /lti/register registering itself end to end, then launching with the new client_id."""
+from __future__ import annotations
+
+import requests
+
+from lti_app.extensions import db
+from lti_app.models import Platform
+from lti_app.sandbox.registration import TOOL_CONFIG, issue_registration_token
+
+
+def registration_body(tool="http://localhost:9", **changes):
+    body = {"application_type": "web", "response_types": ["id_token"],
+            "grant_types": ["implicit", "client_credentials"], "initiate_login_uri": f"{tool}/lti/login",
+            "redirect_uris": [f"{tool}/lti/launch"], "client_name": "Tool", "jwks_uri": f"{tool}/lti/jwks",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            TOOL_CONFIG: {"domain": tool.split("//")[1], "target_link_uri": f"{tool}/lti/launch",
+                          "messages": [{"type": "LtiDeepLinkingRequest", "target_link_uri": f"{tool}/lti/dl"}]}}
+    body.update(changes)
+    return body
+
+
+def test_registration_endpoint_checks_token_and_metadata(fake_peer):
+    config = requests.get(fake_peer.url + "/.well-known/openid-configuration", timeout=5).json()
+    assert config["issuer"] == fake_peer.issuer and config["registration_endpoint"] == fake_peer.url + "/registration"
+    url = config["registration_endpoint"]
+    assert requests.post(url, json=registration_body(), timeout=5).status_code == 401
+    token = issue_registration_token(fake_peer.state)
+    auth = {"Authorization": f"Bearer {token}"}
+    for bad in (registration_body(grant_types=["implicit"]), registration_body(redirect_uris=[]),
+                registration_body(jwks_uri="ftp://x"),
+                registration_body(**{TOOL_CONFIG: {"domain": "elsewhere:1", "target_link_uri": "http://localhost:9/"}})):
+        assert requests.post(url, json=bad, headers=auth, timeout=5).status_code == 400
+    answer = requests.post(url, json=registration_body(), headers=auth, timeout=5)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["client_id"] == fake_peer.client_id and body[TOOL_CONFIG]["deployment_id"] == fake_peer.deployment_id
+    assert fake_peer.state.tool.deep_link_url == "http://localhost:9/lti/dl"
+    assert fake_peer.state.tool.scopes == ("https://purl.imsglobal.org/spec/lti-ags/scope/score",)
+    assert requests.post(url, json=registration_body(), headers=auth, timeout=5).status_code == 401  # single use
+
+
+def test_real_tool_registers_dynamically_then_launches(peer, tool_server):
+    old_client = peer.client_id
+    page = peer.dynamic_registration()
+    assert page.status_code == 200, page.text[:500]
+    assert peer.client_id != old_client and peer.state.registrations[-1]["client_id"] == peer.client_id
+    with tool_server.app.app_context():
+        row = db.session.scalar(db.select(Platform).filter_by(issuer=peer.issuer, client_id=peer.client_id))
+        assert row is not None and [d.deployment_id for d in row.deployments] == [peer.deployment_id]
+    result = peer.launch(role="Learner", user_id="student-1")
+    assert result.reached_launch and result.response.status_code == 200
+    assert result.claims["aud"] == peer.client_id
