@@ -46,7 +46,8 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
             continue
         above = sum(1 for c in course if c > float(value)) / len(course)
         parts.append({"kind": "trait",
-                      "text": f"{title}: {scale} (the course's {len(course)} graded essays: median "
+                      "text": f"{title}: {scale} (the course's {len(course)} graded "
+                              f"essay{'s' if len(course) != 1 else ''}: median "
                               f"{_fmt(statistics.median(course))}, {round(100 * above)}% scored "
                               f"higher).",
                       "evidence": {"trait": name, "score": value, "source": "course_trait_scores",
