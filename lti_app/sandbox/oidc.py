@@ -64,10 +64,10 @@ def start_launch(state: PlatformState, *, user_id: str, course_id: str, role=Non
         course = state.course(course_id)
         member = course.members.get(user_id)
         if role is not None:
-            roles = role_uris(role)
-            if member is None or member.roles != roles:
-                member = state.add_member(course_id, user_id, roles,
-                                          name=member.name if member else "")
+            if member is None:
+                member = state.add_member(course_id, user_id, role)
+            else:
+                member.roles = role_uris(role)   # a role change in the LMS keeps the person's details
         elif member is None:
             raise ValueError(f"{user_id} is not in course {course_id}; pass role=")
         if message_type == RESOURCE_LINK and resource_link_id:
