@@ -58,12 +58,14 @@ class QueueConsumer:
         self._pool.submit(work)
 
     # -- connection thread -----------------------------------------------------------------
-    def _settle(self) -> None:
+    def _settle(self, wait: float = 0.0) -> None:
+        """Ack/reject finished jobs; `wait` > 0 blocks up to that long for the first one."""
         while True:
             try:
-                message, outcome = self.results.get_nowait()
+                message, outcome = self.results.get(timeout=wait) if wait else self.results.get_nowait()
             except queue_mod.Empty:
                 return
+            wait = 0.0
             self.running.pop(id(message), None)
             self.processed += 1
             if message.channel is not self._channel:
@@ -90,9 +92,15 @@ class QueueConsumer:
         last_tick = 0.0
         try:
             while not self.stopping.is_set():
+                if len(self.running) >= self.concurrency:
+                    # Every prefetch slot is busy, so nothing new can arrive: wait on the jobs
+                    # instead of the socket and ack the moment one finishes.
+                    self._settle(wait=0.2)
+                    timeout = 0.001
+                else:
+                    timeout = 0.01 if self.running else 0.2
                 try:
-                    # Short waits while jobs run: their acks free prefetch slots for the next message.
-                    conn.drain_events(timeout=0.01 if self.running else 0.2)
+                    conn.drain_events(timeout=timeout)
                 except socket.timeout:
                     pass
                 self._settle()

@@ -30,8 +30,9 @@ def enqueue(message: dict, routing_key: str, delay: float = 0.0, event_type: str
     return row
 
 
-def relay_once(publisher, batch: int = 200) -> int:
-    """Publish one batch of due rows; returns how many were published. Inside an app context."""
+def relay_once(publishers, batch: int = 200) -> int:
+    """Publish one batch of due rows through a `PublisherPool`; returns how many were published.
+    Runs inside an app context."""
     now = utcnow()
     query = (select(OutboxEvent).where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= now)
              .order_by(OutboxEvent.created_at, OutboxEvent.id).limit(batch))
@@ -39,21 +40,23 @@ def relay_once(publisher, batch: int = 200) -> int:
         # Two relays (a scheduler hand-over) never publish the same row at the same moment.
         query = query.with_for_update(skip_locked=True)
     rows = db.session.scalars(query).all()
+    if not rows:
+        db.session.commit()
+        return 0
+    items = [(row.payload, row.routing_key,
+              {"attempt": int(row.payload.get("attempt", 0) or 0), "type": row.type}) for row in rows]
     published = 0
     try:
-        for row in rows:
-            message = row.payload
-            try:
-                publisher.publish(message, row.routing_key,
-                                  headers={"attempt": int(message.get("attempt", 0) or 0), "type": row.type})
-            except Exception as exc:
+        results = publishers.publish_many(items)
+        stamp = utcnow()
+        for row, result in zip(rows, results):
+            if result is None:
+                row.published_at = stamp
+                published += 1
+            elif isinstance(result, Exception):
                 row.attempts = (row.attempts or 0) + 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.warning("event=relay_publish_failed outbox_id=%s error=%r", row.id, exc)
-                break
-            row.published_at = utcnow()
-            published += 1
+                row.last_error = f"{type(result).__name__}: {result}"[:2000]
+                log.warning("event=relay_publish_failed outbox_id=%s error=%r", row.id, result)
     finally:
         db.session.commit()
     return published
-

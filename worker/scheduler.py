@@ -23,7 +23,7 @@ from lti_app.extensions import db
 from lti_app.models import Assignment
 from lti_app.models.base import utcnow
 from worker import leases, relay
-from worker.broker import Publisher
+from worker.broker import PublisherPool
 from worker.handlers.training import lease_key, training_state
 
 log = logging.getLogger("gradeloop.worker.scheduler")
@@ -59,7 +59,7 @@ class Scheduler(threading.Thread):
         self._lease_at = 0.0
         self._checked_at = 0.0
         self._emitted: dict[int, float] = {}
-        self.publisher = Publisher(settings)
+        self.publishers = PublisherPool(settings)
 
     def _lead(self) -> bool:
         now = time.monotonic()
@@ -94,7 +94,7 @@ class Scheduler(threading.Thread):
             return 0
         published = 0
         while not self.stopping.is_set():
-            n = relay.relay_once(self.publisher, self.settings.relay_batch)
+            n = relay.relay_once(self.publishers, self.settings.relay_batch)
             published += n
             if n < self.settings.relay_batch:
                 break
@@ -114,10 +114,10 @@ class Scheduler(threading.Thread):
                     db.session.rollback()
                 finally:
                     db.session.remove()
-            self.publisher.heartbeat()
+            self.publishers.heartbeat()
             if not published:
                 self.stopping.wait(self.settings.relay_interval)
-        self.publisher.close()
+        self.publishers.close()
         if self.is_leader:
             with self.app.app_context():
                 leases.release(LEASE_KEY, self.worker_id)

@@ -30,6 +30,7 @@ class WorkerSettings:
     scheduler_lease_seconds: float = 30.0
     relay_interval: float = 0.5            # outbox poll when idle
     relay_batch: int = 200
+    relay_publishers: int = 4              # parallel confirmed publishers (RabbitMQ only)
     retrain_interval_hours: float = 24.0
     retrain_check_seconds: float = 60.0
     heartbeat_seconds: float = 10.0
@@ -46,6 +47,7 @@ class WorkerSettings:
                  "retry_base_seconds": "RETRY_BASE_SECONDS", "retry_max_seconds": "RETRY_MAX_SECONDS",
                  "lease_seconds": "LEASE_SECONDS", "scheduler_lease_seconds": "SCHEDULER_LEASE_SECONDS",
                  "relay_interval": "RELAY_INTERVAL", "relay_batch": "RELAY_BATCH",
+                 "relay_publishers": "RELAY_PUBLISHERS",
                  "retrain_interval_hours": "RETRAIN_INTERVAL_HOURS",
                  "retrain_check_seconds": "RETRAIN_CHECK_SECONDS",
                  "heartbeat_seconds": "HEARTBEAT_SECONDS",

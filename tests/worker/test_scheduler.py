@@ -1,0 +1,73 @@
+"""One scheduler among several workers (leadership by lease, hand-over when the leader stops), the
+retraining check it runs, and `gradeloop worker-status`."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from lti_app.extensions import db
+from lti_app.models import OutboxEvent, TrainingRun
+from lti_app.models.base import utcnow
+from tests.worker.conftest import running_worker, wait_for
+from tests.worker.coursework import add_graded, make_assignment
+from worker import leases
+from worker.handlers.training import lease_key
+from worker.scheduler import LEASE_KEY, Scheduler
+from worker.settings import WorkerSettings
+
+
+def test_single_leader_and_handover(worker_app, broker_for):
+    app = worker_app(broker_for("embedded"))
+    settings = WorkerSettings.from_app(app)
+    first, second = Scheduler(app, settings, "host-a:1:aaa"), Scheduler(app, settings, "host-b:2:bbb")
+    with app.app_context():
+        first.tick()
+        second.tick()
+        assert (first.is_leader, second.is_leader) == (True, False)
+        assert leases.holder(LEASE_KEY)[0] == "host-a:1:aaa"
+    first.start()
+    first.stop()
+    first.join(10)
+    with app.app_context():
+        assert leases.holder(LEASE_KEY) is None, "a stopping leader hands over at once"
+        second._lease_at = 0.0
+        second.tick()
+        assert second.is_leader
+    second.publishers.close()
+
+
+def test_retraining_check_emits_once_and_skips_busy(worker_app, broker_for):
+    app = worker_app(broker_for("embedded"))
+    settings = WorkerSettings.from_app(app)
+    scheduler = Scheduler(app, settings, "host-a:1:aaa")
+    with app.app_context():
+        due = make_assignment(min_graded=3, retrain_every=3)
+        busy = make_assignment(min_graded=3, retrain_every=3)
+        quiet = make_assignment(min_graded=3, retrain_every=3)
+        for a in (due, busy):
+            add_graded(a, 3)
+        add_graded(quiet, 3, age=timedelta(hours=2))
+        db.session.add(TrainingRun(assignment_id=quiet.id, status="done", started_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+        leases.acquire(lease_key(busy.id), "gpu:1:x/job", ttl=60)
+        assert scheduler.check_retraining() == [due.id]
+        assert scheduler.check_retraining() == [], "cool-down: not again while the first is queued"
+        events = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "training.due")).all()
+        assert [e.payload["payload"] for e in events] == [{"assignment_id": due.id, "reason": "threshold"}]
+    scheduler.publishers.close()
+
+
+def test_worker_status_cli(worker_app, broker_for):
+    from lti_app.cli import main
+
+    app = worker_app(broker_for("embedded"))
+    runner = app.test_cli_runner()
+    assert "no workers have reported yet" in runner.invoke(main, ["worker-status"]).output
+    assert runner.invoke(main, ["worker-status", "--check"]).exit_code == 1
+    with running_worker(app, queues=["scoring", "gradebook"]) as worker:
+        wait_for(lambda: "idle" in runner.invoke(main, ["worker-status"]).output, 10, what="idle heartbeat")
+        out = runner.invoke(main, ["worker-status"]).output
+        assert worker.worker_id in out and ".scoring,"in out and "dead letters: 0 open" in out
+        assert runner.invoke(main, ["worker-status", "--check"]).exit_code == 0
+    out = runner.invoke(main, ["worker-status", "--json"]).output
+    assert '"status": "stopped"' in out
+    assert runner.invoke(main, ["worker-status", "--check"]).exit_code == 1
