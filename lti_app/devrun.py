@@ -38,6 +38,7 @@ def admin_urls(tool_url: str, sandbox_url: str) -> list[tuple[str, str]]:
         ("Dynamic registration URL", f"{tool_url}/lti/register"),
         ("Canvas JSON configuration", f"{tool_url}/lti/canvas.json"),
         ("Sandbox LMS (open this)", f"{sandbox_url}/"),
+        ("Sandbox dynamic registration", f"{sandbox_url}/admin/register"),
     ]
 
 

@@ -117,6 +117,16 @@ def deep_link(course_id: str):
     return _launch_page(course_id, DEEP_LINKING)
 
 
+@bp.post("/admin/rotate-keys")
+def rotate_keys():
+    """LMS admin: switch the platform's signing key (the old one stays published for an hour)."""
+    keys = current_app.extensions["sandbox_keys"]
+    kid = keys.rotate()
+    return render_template("sandbox/message.html", title="Signing key rotated", status=200, back="/",
+                           message=f"Launches are now signed with key {kid}; the previous key stays "
+                                   "in the key set for an hour.")
+
+
 @bp.get("/admin/register")
 def dynamic_registration():
     """LMS admin: register a tool through its LTI Dynamic Registration URL, in a frame."""

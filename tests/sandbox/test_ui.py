@@ -69,3 +69,11 @@ def test_admin_registration_page_frames_the_tools_registration_url(fake_peer):
     assert "openid_configuration=" in page.text and "registration_token=" in page.text
     assert "org.imsglobal.lti.close" in page.text and len(fake_peer.state.registration_tokens) == 1
     assert requests.get(fake_peer.url + "/admin/register", params={"url": "javascript:alert(1)"}, timeout=5).status_code == 400
+
+
+def test_admin_can_rotate_the_signing_key(fake_peer):
+    old = fake_peer.kid
+    page = requests.post(fake_peer.url + "/admin/rotate-keys", timeout=5)
+    assert page.status_code == 200 and fake_peer.kid != old and fake_peer.kid in page.text
+    kids = {k["kid"] for k in requests.get(fake_peer.state.jwks_url, timeout=5).json()["keys"]}
+    assert kids == {old, fake_peer.kid}
