@@ -54,6 +54,8 @@ def test_student_launches_gradeloop_in_the_course_iframe(page, peer, tool_server
     frame = page.frame(name="gradeloop-frame")
     wait_for_tool_page(frame, f"{tool_server.url}/lti/learner*")
     assert frame.locator(".error-message").count() == 0
+    # Over HTTP the tool's Lax cookie is not sent into the cross-site frame: platform storage did it.
+    assert page.evaluate("window.sandboxPostMessageLog") == ["lti.put_data", "lti.get_data"]
     spec = next(s for s in peer.state.launches.values() if s.user_id == "student-1")
     assert spec.used and spec.storage_target == "_parent"
 
