@@ -3,7 +3,9 @@ and the id_token it form-posts to the tool (resource link and deep linking reque
 
 Claims are assembled with lti1p3platform's `LTIAdvantageMessageLaunchAbstract` setters (user,
 roles, context, resource link, presentation, custom, AGS, NRPS, deep linking) through a thin
-Flask adapter; signing goes through our `KeyRing` (kid + rotation, see keys.py).
+Flask adapter; signing goes through our `KeyRing` (kid + rotation, see keys.py). `set_ags` is
+always given the lineitems URL: with only a lineitem URL the package edits the scope list while
+iterating over it and keeps the wrong scopes.
 """
 from __future__ import annotations
 

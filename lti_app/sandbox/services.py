@@ -1,6 +1,10 @@
 """The platform's OAuth2 token endpoint (client_credentials + JWT client assertion) and what the
 AGS/NRPS endpoints share: bearer-token scope checks, JSON errors, paging with `Link: rel="next"`
 and test-injected failures (`Peer.fail_next`).
+
+lti1p3platform's `get_access_token` is not used: it checks neither iss/sub nor aud, exp or jti of
+the client assertion, answers token_type "bearer" and issues self-contained JWTs that a test
+cannot expire (`Peer.expire_tokens`); our tokens are opaque and kept in the state.
 """
 from __future__ import annotations
 
