@@ -3,10 +3,11 @@
 
 The platform side is simulated in this process: a JWKS served over HTTP (fetched once by the
 tool, then cached), and id_tokens signed between the two timed phases, so the measured cost is
-the tool's. Every launch is a different student of one course (a new User + CourseRole each).
-Baseline in the same run: `/healthz` (one database round trip) requests per second.
+the tool's. First `--users` students of one course launch once (first launches: their User and
+CourseRole rows are created), then `--launches` more launches cycle through them (returning
+students, the everyday case). Baseline in the same run: `/healthz` (one database round trip).
 
-    .venv/bin/python benchmarks/launch_bench.py --launches 600 --concurrency 8
+    .venv/bin/python benchmarks/launch_bench.py --launches 600 --users 200 --concurrency 8
 """
 from __future__ import annotations
 
@@ -104,12 +105,14 @@ def timed(fn, items, concurrency):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--launches", type=int, default=600)
-    ap.add_argument("--warmup", type=int, default=60)
+    ap.add_argument("--users", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--port", type=int, default=8931)
     ap.add_argument("--database-url", default="", help="default: SQLite in the temp data dir")
+    ap.add_argument("--sqlite-wal", action="store_true",
+                    help="switch the SQLite file to WAL journaling (persistent in the file) before serving")
     args = ap.parse_args()
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -124,6 +127,10 @@ def main() -> None:
         env["GRADELOOP_DATABASE_URL"] = args.database_url
     gl = str(VENV_BIN / "gradeloop")
     run([gl, "upgrade-db"], env)
+    if args.sqlite_wal and not args.database_url:
+        import sqlite3
+
+        sqlite3.connect(Path(data) / "gradeloop.db").execute("PRAGMA journal_mode=WAL").fetchall()
     run([gl, "platform", "add", "--issuer", platform, "--client-id", CLIENT_ID, "--deployment-id", DEPLOYMENT,
          "--auth-login-url", platform + "/auth", "--auth-token-url", platform + "/token",
          "--key-set-url", platform + "/jwks"], env)
@@ -174,25 +181,28 @@ def main() -> None:
         def health(_):
             return browser().request("GET", "/healthz").status
 
-        def round_trips(first: int, count: int) -> tuple[float, float]:
-            t_login, logins = timed(login, range(first, first + count), args.concurrency)
+        def round_trips(users: list[int]) -> tuple[float, float]:
+            t_login, logins = timed(login, users, args.concurrency)
             signed = [sign(x) for x in logins]             # the platform's work: not timed
             t_launch, _ = timed(launch, signed, args.concurrency)
             return t_login, t_launch
 
-        round_trips(0, args.warmup)
-        timed(health, range(args.warmup), args.concurrency)
+        timed(health, range(100), args.concurrency)
         t_health, _ = timed(health, range(args.launches), args.concurrency)
-        t_login, t_launch = round_trips(args.warmup, args.launches)
-        rate = args.launches / (t_login + t_launch)
         health_rate = args.launches / t_health
-        print(f"launches: {args.launches} (after {args.warmup} warm-up), concurrency {args.concurrency}, "
-              f"gunicorn {args.workers} workers x {args.threads} threads on 2 cores, "
-              f"{'SQLite' if not args.database_url else args.database_url.split(':')[0]}")
-        print(f"login  {args.launches / t_login:8.1f} req/s   ({1000 * t_login / args.launches:.2f} ms each)")
-        print(f"launch {args.launches / t_launch:8.1f} req/s   ({1000 * t_launch / args.launches:.2f} ms each)")
-        print(f"LTI launch round trips (login + launch): {rate:.1f} launches/s")
-        print(f"baseline /healthz: {health_rate:.1f} req/s; a round trip costs {health_rate / rate:.1f} healthz requests")
+        store = args.database_url.split(":")[0] if args.database_url else \
+            "SQLite (WAL)" if args.sqlite_wal else "SQLite (default rollback journal)"
+        print(f"gunicorn {args.workers} workers x {args.threads} threads on 2 cores, concurrency "
+              f"{args.concurrency}, {store}")
+        phases = (("first launches", list(range(args.users))),
+                  ("returning launches", [i % args.users for i in range(args.launches)]))
+        for name, users in phases:
+            t_login, t_launch = round_trips(users)
+            n = len(users)
+            rate = n / (t_login + t_launch)
+            print(f"{name} ({n}): login {n / t_login:.1f} req/s, launch {n / t_launch:.1f} req/s -> "
+                  f"{rate:.1f} launches/s (login + launch); {health_rate / rate:.1f}x a /healthz request")
+        print(f"baseline /healthz: {health_rate:.1f} req/s")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -79,8 +79,8 @@ def handle_launch():
     consume_state(row, secret)
     verified = verify_id_token(request.form.get("id_token"), row)
     made = provision(verified)
-    ctx = auth.start_session(verified.platform.id, made.course.id, made.user.id, made.role,
-                             made.resource_link.id if made.resource_link else None)
+    ctx = auth.start_session(verified.platform.id, made.course_id, made.user_id, made.role,
+                             made.resource_link_id)
     if verified.message_type == C.DEEP_LINKING_REQUEST:
         deep_linking_state.save(ctx.launch_id, verified.platform.id, verified.deployment_id,
                                 verified.claims[C.DEEP_LINKING_SETTINGS])

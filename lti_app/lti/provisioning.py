@@ -1,13 +1,15 @@
 """Turn a verified launch into rows: Course, User, CourseRole, ResourceLink (+ AGS/NRPS URLs).
 
-Concurrent first launches of one course race on the unique keys; each insert runs in a
-savepoint and falls back to the row the other request created.
+A returning user costs one SELECT per row (and an UPDATE only when something changed). A new
+row is one `INSERT ... ON CONFLICT DO NOTHING RETURNING id`: concurrent first launches of one
+course race on the unique keys, and the loser simply reads the winner's row (no savepoints).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lti_app.extensions import db
 from lti_app.lti import claims as C
@@ -19,35 +21,43 @@ from lti_app.models import Course, CourseRole, ResourceLink, Role, User
 
 @dataclass
 class Provisioned:
-    course: Course
-    user: User
+    course_id: int
+    user_id: int
     role: Role
-    resource_link: ResourceLink | None
+    resource_link_id: int | None
 
 
-def _get_or_create(model, defaults: dict | None = None, **keys):
+def _ensure(model, keys: dict, values: dict) -> int:
+    """Id of the row with `keys`, created with `values` or updated to them (only if they differ).
+    Empty values are skipped: a launch without a name or title does not erase the known one."""
+    values = {k: v for k, v in values.items() if v}
     row = db.session.scalar(db.select(model).filter_by(**keys))
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            row = model(**keys, **(defaults or {}))
-            db.session.add(row)
-        return row
-    except IntegrityError:
-        return db.session.scalar(db.select(model).filter_by(**keys))
-
-
-def _set(row, **values) -> None:
-    """Assign only changed values, so a repeat launch does not rewrite rows for nothing."""
+    if row is None:
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = (insert(model).values(**keys, **values)
+                .on_conflict_do_nothing(index_elements=list(keys)).returning(model.id))
+        new_id = db.session.execute(stmt).scalar()
+        if new_id is not None:
+            return new_id
+        row = db.session.scalar(db.select(model).filter_by(**keys))   # lost the race: theirs
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
+    return row.id
+
+
+def _text(value, limit: int) -> str:
+    return str(value or "")[:limit]
 
 
 def _user_name(body: dict) -> str:
     name = body.get("name") or " ".join(p for p in (body.get("given_name"), body.get("family_name")) if p)
-    return str(name or "")[:500]
+    return _text(name, 500)
+
+
+def _claim(body: dict, name: str) -> dict:
+    value = body.get(name)
+    return value if isinstance(value, dict) else {}
 
 
 def provision(launch: VerifiedLaunch) -> Provisioned:
@@ -59,37 +69,37 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
     if launch.message_type == C.DEEP_LINKING_REQUEST and not role.can_grade:
         raise LaunchError("Only the course's teachers can add Gradeloop activities.", status=403,
                           code="learner_deep_link")
-    context = body.get(C.CONTEXT)
-    if not isinstance(context, dict) or not context.get("id"):
+    context = _claim(body, C.CONTEXT)
+    if not context.get("id"):
         raise LaunchError("The launch does not say which course it comes from (no context claim); "
                           "open Gradeloop from inside a course.", code="missing_context")
+    ags, nrps = _claim(body, C.AGS_ENDPOINT), _claim(body, C.NRPS)
 
-    course = _get_or_create(Course, platform_id=platform.id, context_id=str(context["id"])[:255])
-    _set(course, title=str(context.get("title") or course.title or "")[:500],
-         label=str(context.get("label") or course.label or "")[:255])
-    ags = body.get(C.AGS_ENDPOINT) if isinstance(body.get(C.AGS_ENDPOINT), dict) else {}
-    nrps = body.get(C.NRPS) if isinstance(body.get(C.NRPS), dict) else {}
+    course_values = {"title": _text(context.get("title"), 500), "label": _text(context.get("label"), 255)}
     if ags.get("lineitems"):
-        _set(course, ags_lineitems_url=str(ags["lineitems"])[:1000])
+        course_values["ags_lineitems_url"] = _text(ags["lineitems"], 1000)
     if nrps.get("context_memberships_url"):
-        _set(course, nrps_url=str(nrps["context_memberships_url"])[:1000])
+        course_values["nrps_url"] = _text(nrps["context_memberships_url"], 1000)
+    course_id = _ensure(Course, {"platform_id": platform.id, "context_id": _text(context["id"], 255)},
+                        course_values)
 
-    user = _get_or_create(User, platform_id=platform.id, sub=str(body["sub"])[:255])
-    _set(user, name=_user_name(body) or user.name, email=str(body.get("email") or user.email or "")[:500])
-    db.session.flush()
-    membership = _get_or_create(CourseRole, defaults={"role": role}, course_id=course.id, user_id=user.id)
-    _set(membership, role=role)
+    user_values = {"name": _user_name(body)}
+    if body.get("email"):
+        user_values["email"] = _text(body["email"], 500)
+    user_id = _ensure(User, {"platform_id": platform.id, "sub": _text(body["sub"], 255)}, user_values)
+    _ensure(CourseRole, {"course_id": course_id, "user_id": user_id}, {"role": role})
 
-    link = None
-    rl_claim = body.get(C.RESOURCE_LINK)
-    if launch.message_type == C.RESOURCE_LINK_REQUEST and isinstance(rl_claim, dict):
-        link = _get_or_create(ResourceLink, course_id=course.id, resource_link_id=str(rl_claim["id"])[:255])
-        _set(link, title=str(rl_claim.get("title") or link.title or "")[:500])
+    link_id = None
+    link = _claim(body, C.RESOURCE_LINK)
+    if launch.message_type == C.RESOURCE_LINK_REQUEST and link.get("id"):
+        link_values = {"title": _text(link.get("title"), 500)}
         if ags.get("lineitem"):
-            _set(link, ags_lineitem_url=str(ags["lineitem"])[:1000])
+            link_values["ags_lineitem_url"] = _text(ags["lineitem"], 1000)
         if isinstance(ags.get("scope"), list):
-            _set(link, ags_scopes=ags["scope"])
+            link_values["ags_scopes"] = ags["scope"]
         if isinstance(body.get(C.CUSTOM), dict):
-            _set(link, custom=body[C.CUSTOM])
+            link_values["custom"] = body[C.CUSTOM]
+        link_id = _ensure(ResourceLink, {"course_id": course_id, "resource_link_id": _text(link["id"], 255)},
+                          link_values)
     db.session.flush()
-    return Provisioned(course=course, user=user, role=role, resource_link=link)
+    return Provisioned(course_id=course_id, user_id=user_id, role=role, resource_link_id=link_id)

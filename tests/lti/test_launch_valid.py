@@ -116,3 +116,27 @@ def test_two_pending_logins_in_one_browser_both_succeed(peer, tool_server):
     auth = browser.get(first.headers["Location"], timeout=10)
     form = peer.submit_form(auth, browser, with_field="state")
     assert form.status_code == 200 and "/lti/instructor" in form.url
+
+
+def test_launch_without_name_keeps_the_known_name(peer, tool_server):
+    browser = peer.browser()
+    peer.launch(browser, role="Learner", user_id="s5")
+    peer.launch(browser, role="Learner", user_id="s5", drop_claims=("name", "given_name", "family_name", "email"))
+    with tool_server.app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(sub="s5"))
+        assert user.name and user.email
+
+
+def test_concurrent_first_launches_create_each_row_once(peer, tool_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda i: peer.launch(role="Learner", user_id="same-student",
+                                                      course_id="new-course", resource_link_id="rl-new"),
+                                range(6)))
+    assert [r.response.status_code for r in results] == [200] * 6
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(CourseRole)) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(Course)) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
