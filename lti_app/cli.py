@@ -130,6 +130,12 @@ from worker.cli import COMMANDS as _WORKER_COMMANDS  # noqa: E402  (worker-statu
 for _command in _WORKER_COMMANDS:
     main.add_command(_command)
 
+from worker.ml.cli import bench_command, model_group, pretrain_command  # noqa: E402  (course models)
+
+main.add_command(bench_command)
+main.add_command(pretrain_command)
+main.add_command(model_group)
+
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("GRADELOOP_ENV", "development")

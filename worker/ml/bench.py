@@ -1,0 +1,227 @@
+"""`gradeloop bench`: the course model against the TF-IDF baseline on real graded essays.
+
+For each prompt, seed and N: sample N training essays (a teacher who graded N), retrain exactly
+as the worker does for a course of that size on this hardware (held-out run + refit + ONNX
+export + int8 parity check on validation essays), score test.csv with the shipped ONNX model.
+Leave-one-prompt-out: the general prior for a prompt is pretrained on the OTHER prompts only.
+Also reports per-essay scoring latency (torch eager vs onnxruntime fp32 vs shipped) and whether
+abstaining on the least-confident 20% raises QWK on the rest.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from worker.ml.baseline import TfidfRidge
+from worker.ml.corpora import ELLIPSE_TRAITS, load_ellipse, load_prompt
+from worker.ml.examples import Examples
+from worker.ml.metrics import qwk
+
+
+def _latency_ms(fn, texts) -> list[float]:
+    fn(texts[:1])  # warm-up: session creation, first-call allocations
+    out = []
+    for t in texts:
+        started = time.perf_counter()
+        fn([t])
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def _pcts(values) -> dict:
+    return {"p50": round(float(np.percentile(values, 50)), 2), "p95": round(float(np.percentile(values, 95)), 2)}
+
+
+def _abstention(y, scores, conf, lo, hi, rng) -> dict:
+    """QWK on all essays, on the 80% most confident, and on a random 80% (the control)."""
+    y, scores, conf = map(np.asarray, (y, scores, conf))
+    keep = np.argsort(-conf, kind="stable")[: int(round(0.8 * len(y)))]
+    rand = rng.permutation(len(y))[: len(keep)]
+    return {"all": qwk(y, scores, lo, hi), "confident_80": qwk(y[keep], scores[keep], lo, hi),
+            "random_80": qwk(y[rand], scores[rand], lo, hi)}
+
+
+class _Course:
+    """Train + export + score one simulated course with the worker's code."""
+
+    def __init__(self, config, workdir: Path, parity_texts, parity_scores):
+        self.config, self.workdir = config, workdir
+        self.parity_texts, self.parity_scores = parity_texts, parity_scores
+
+    def run(self, examples: Examples, tag: str):
+        from worker.ml.export import export_model, save_torch
+        from worker.ml.retrain import retrain
+
+        started = time.monotonic()
+        result = retrain(examples, self.config)
+        final, _ = result.refit(examples, self.config)
+        train_seconds = time.monotonic() - started
+        model_dir = self.workdir / tag
+        started = time.monotonic()
+        save_torch(final, model_dir, {"assignment_id": None, "bench": tag})
+        meta = export_model(final, model_dir, self.parity_texts, self.parity_scores, keep_fp32=True)
+        return final, model_dir, meta, train_seconds, time.monotonic() - started
+
+
+def _summary(rows, ns, key="qwk") -> dict:
+    out = {}
+    for model in sorted({r["model"] for r in rows}):
+        out[model] = {f"N={n}": round(float(np.mean([r[key] for r in rows if r["model"] == model and r["n"] == n])), 4)
+                      for n in ns if any(r["model"] == model and r["n"] == n for r in rows)}
+    return out
+
+
+def _last_line(summary, ns, label="mean QWK") -> str:
+    parts = []
+    for model in ("default", "baseline"):
+        if model in summary:
+            parts.append(f"{model}: " + " ".join(f"N={n} {summary[model].get(f'N={n}', float('nan')):.3f}" for n in ns))
+    return f"{label} " + " | ".join(parts)
+
+
+def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str | None = None,
+              out: str | None = None, latency_essays: int = 30, parity_essays: int = 40,
+              max_test: int | None = None, echo=print) -> dict:
+    from worker.ml import scorer
+    from worker.ml.general import pretrain
+    from worker.ml.trainer import TrainConfig
+
+    rows, latency, abstain, parity, meta_rows = [], {}, [], [], []
+    feature_cache: dict = {}
+    workdir = Path(tempfile.mkdtemp(prefix="gradeloop-bench-"))
+    try:
+        for name in prompts:
+            prompt = load_prompt(data_dir, name)
+            train, val, test = (prompt.splits[s] for s in ("train", "validation", "test"))
+            test_texts, test_y = test.texts[:max_test], np.asarray(test.scores[:max_test])
+            general = None
+            if "default" in models:
+                general = pretrain(data_dir, base_model, exclude_prompts=[name], feature_cache=feature_cache)
+                assert name not in general.meta["prompts"]
+            for seed in seeds:
+                order = np.random.default_rng(seed).permutation(len(train.texts))
+                config = TrainConfig(base_model=base_model, device=device, seed=seed, general=general)
+                course = _Course(config, workdir, val.texts[:parity_essays], val.scores[:parity_essays])
+                for n in ns:
+                    idx = order[:n].tolist()
+                    ex = Examples(texts=[train.texts[i] for i in idx], scores=[train.scores[i] for i in idx],
+                                  score_min=prompt.lo, score_max=prompt.hi)
+                    base_row = {"prompt": name, "n": n, "seed": seed}
+                    if "default" in models:
+                        final, model_dir, meta, secs, export_secs = course.run(ex, f"{name}-{seed}-{n}")
+                        preds = scorer.score(model_dir, test_texts)
+                        scores = np.array([p.score for p in preds])
+                        lat = _latency_ms(lambda t, d=model_dir: scorer.score(d, t), test_texts[:latency_essays])
+                        row = {**base_row, "model": "default", "qwk": qwk(test_y, scores, prompt.lo, prompt.hi),
+                               "train_seconds": round(secs, 2), "score_ms_p50": _pcts(lat)["p50"],
+                               "export_seconds": round(export_secs, 2), "approach": final.approach,
+                               "candidate": final.info.get("candidate"), "shipped": meta["parity"]["shipped"]}
+                        rows.append(row)
+                        echo(json.dumps(row))
+                        parity.append({**base_row, **{k: meta["parity"][k]["qwk_drop"] for k in ("int8", "fp32")}})
+                        abstain.append({**base_row, **_abstention(test_y, scores, [p.confidence for p in preds],
+                                                                  prompt.lo, prompt.hi, np.random.default_rng(seed))})
+                        if not latency:
+                            texts = test_texts[:latency_essays]
+                            latency = {
+                                "essays": len(texts), "prompt": name, "n": n,
+                                "torch_eager_ms": _pcts(_latency_ms(final.predict_raw, texts)),
+                                "onnx_fp32_ms": _pcts(_latency_ms(
+                                    lambda t, d=model_dir: scorer.raw_predictions(d, t, onnx_file="model.onnx"), texts)),
+                                "shipped_ms": _pcts(_latency_ms(lambda t, d=model_dir: scorer.score(d, t), texts)),
+                                "shipped": meta["parity"]["shipped"]}
+                            echo("latency " + json.dumps(latency))
+                        scorer.forget(model_dir)
+                        shutil.rmtree(model_dir, ignore_errors=True)
+                    if "baseline" in models:
+                        started = time.monotonic()
+                        bl = TfidfRidge(prompt.lo, prompt.hi).fit(ex.texts, ex.scores)
+                        secs = time.monotonic() - started
+                        lat = _latency_ms(bl.predict, test_texts[:latency_essays])
+                        row = {**base_row, "model": "baseline",
+                               "qwk": qwk(test_y, bl.predict(test_texts), prompt.lo, prompt.hi),
+                               "train_seconds": round(secs, 2), "score_ms_p50": _pcts(lat)["p50"]}
+                        rows.append(row)
+                        echo(json.dumps(row))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    summary = _summary(rows, ns)
+    result = {"rows": rows, "summary": summary, "train_seconds": _summary(rows, ns, "train_seconds"),
+              "latency": latency, "parity_qwk_drop": parity,
+              "abstention": {"runs": abstain, "mean": {k: round(float(np.mean([a[k] for a in abstain])), 4)
+                                                       for k in ("all", "confident_80", "random_80")}
+                             if abstain else {}}}
+    if out:
+        Path(out).write_text(json.dumps(result, indent=2))
+    echo("train seconds " + json.dumps(result["train_seconds"]))
+    if abstain:
+        echo("abstention (mean QWK: all / 80% most confident / random 80%) " + json.dumps(result["abstention"]["mean"]))
+    echo(_last_line(summary, ns))
+    return result
+
+
+def run_traits(ellipse_csv, ns, seeds, models, base_model: str, device: str | None = None,
+               out: str | None = None, echo=print) -> dict:
+    """ELLIPSE: one model with the six traits as extra outputs; QWK per trait on test."""
+    from worker.ml.export import export_model, save_torch
+    from worker.ml import scorer
+    from worker.ml.retrain import retrain
+    from worker.ml.trainer import TrainConfig
+
+    data = load_ellipse(ellipse_csv)
+    (tr_texts, tr_Y), (va_texts, va_Y), (te_texts, te_Y) = data["train"], data["validation"], data["test"]
+    lo, hi = 2, 10
+    traits = [{"name": t, "min": lo, "max": hi} for t in ELLIPSE_TRAITS[1:]]
+    rows = []
+    workdir = Path(tempfile.mkdtemp(prefix="gradeloop-traits-"))
+    try:
+        for seed in seeds:
+            order = np.random.default_rng(seed).permutation(len(tr_texts))
+            for n in ns:
+                idx = order[:n]
+                ex = Examples(texts=[tr_texts[i] for i in idx], scores=tr_Y[idx, 0].tolist(), score_min=lo,
+                              score_max=hi, traits=traits,
+                              trait_scores=[dict(zip(ELLIPSE_TRAITS[1:], r[1:].tolist())) for r in tr_Y[idx]])
+                if "default" in models:
+                    config = TrainConfig(base_model=base_model, device=device, seed=seed)
+                    started = time.monotonic()
+                    r = retrain(ex, config)
+                    final, _ = r.refit(ex, config)
+                    secs = time.monotonic() - started
+                    model_dir = workdir / f"{seed}-{n}"
+                    save_torch(final, model_dir, {"assignment_id": None})
+                    export_model(final, model_dir, va_texts[:40], va_Y[:40, 0].tolist())
+                    preds = scorer.score(model_dir, te_texts)
+                    for j, name in enumerate(ELLIPSE_TRAITS):
+                        got = [p.score if j == 0 else p.traits[name]["score"] for p in preds]
+                        row = {"prompt": "ellipse", "trait": name, "n": n, "seed": seed, "model": "default",
+                               "qwk": qwk(te_Y[:, j], got, lo, hi), "train_seconds": round(secs, 2)}
+                        rows.append(row)
+                        echo(json.dumps(row))
+                    scorer.forget(model_dir)
+                if "baseline" in models:
+                    for j, name in enumerate(ELLIPSE_TRAITS):
+                        bl = TfidfRidge(lo, hi).fit(ex.texts, tr_Y[idx, j])
+                        row = {"prompt": "ellipse", "trait": name, "n": n, "seed": seed, "model": "baseline",
+                               "qwk": qwk(te_Y[:, j], bl.predict(te_texts), lo, hi)}
+                        rows.append(row)
+                        echo(json.dumps(row))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    per_trait = {}
+    for model in sorted({r["model"] for r in rows}):
+        per_trait[model] = {t: {f"N={n}": round(float(np.mean([r["qwk"] for r in rows if r["model"] == model
+                                                                and r["trait"] == t and r["n"] == n])), 4)
+                                for n in ns} for t in ELLIPSE_TRAITS}
+    summary = _summary(rows, ns)
+    result = {"rows": rows, "per_trait": per_trait, "summary": summary}
+    if out:
+        Path(out).write_text(json.dumps(result, indent=2))
+    echo("per trait " + json.dumps(per_trait))
+    echo(_last_line(summary, ns, label="mean trait QWK"))
+    return result

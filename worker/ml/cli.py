@@ -1,0 +1,125 @@
+"""Worker-side commands: `gradeloop bench`, `gradeloop pretrain`, `gradeloop model list|rollback`."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def _base_model() -> str:
+    from config.settings import default_base_model
+
+    return os.environ.get("GRADELOOP_BASE_MODEL") or default_base_model()
+
+
+def _csv_ints(value: str, what: str) -> list[int]:
+    try:
+        out = [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{what} must be comma-separated integers, not {value!r}") from None
+    if not out or any(x <= 0 and what != "seeds" for x in out):
+        raise click.BadParameter(f"{what}: give at least one positive integer")
+    return out
+
+
+def _ellipse_path(data: str) -> Path:
+    p = Path(data)
+    for cand in (p, p / "ellipse.csv", p.parent / "ellipse" / "ellipse.csv"):
+        if cand.is_file():
+            return cand
+    raise click.BadParameter(f"no ellipse.csv at or beside {data}")
+
+
+@click.command("bench")
+@click.option("--data", required=True, help="folder of <prompt>/{train,validation,test}.csv (or ELLIPSE with --traits)")
+@click.option("--prompts", default=None, help="comma-separated prompt folders (default: all)")
+@click.option("--n", "ns", default="50,100,300", show_default=True)
+@click.option("--seeds", default="0", show_default=True)
+@click.option("--models", default="default,baseline", show_default=True)
+@click.option("--out", default=None, help="write the JSON results here")
+@click.option("--traits", is_flag=True, help="ELLIPSE trait scoring instead of PERSUADE holistic scores")
+@click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]), help="default: automatic")
+@click.option("--max-test", default=None, type=int, help="score only the first K test essays (smoke runs)")
+def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_test):
+    """Benchmark course models against the TF-IDF baseline on real graded essays."""
+    from worker.ml import bench
+    from worker.ml.corpora import CorpusError, list_prompts
+
+    ns_, seeds_ = _csv_ints(ns, "n"), _csv_ints(seeds, "seeds")
+    models_ = [m.strip() for m in models.split(",") if m.strip()]
+    if not models_ or set(models_) - {"default", "baseline"}:
+        raise click.BadParameter("models: default and/or baseline")
+    try:
+        if traits:
+            bench.run_traits(_ellipse_path(data), ns_, seeds_, models_, _base_model(), device, out, echo=click.echo)
+            return
+        available = list_prompts(data)
+        chosen = [p.strip() for p in prompts.split(",")] if prompts else available
+        unknown = set(chosen) - set(available)
+        if unknown:
+            raise click.BadParameter(f"unknown prompt(s) {', '.join(sorted(unknown))}; have {', '.join(available)}")
+        bench.run_bench(data, chosen, ns_, seeds_, models_, _base_model(), device, out, max_test=max_test,
+                        echo=click.echo)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("pretrain")
+@click.option("--data", required=True, help="folder of <prompt>/train.csv with holistic scores")
+@click.option("--exclude-prompts", default="", help="comma-separated prompts to leave out")
+@click.option("--out", default=None, help="default: <GRADELOOP_DATA_DIR>/models/general")
+def pretrain_command(data, exclude_prompts, out):
+    """Pretrain the general essay model (a prior for small courses) on other prompts' grades."""
+    from config.settings import load_config
+    from worker.ml.corpora import CorpusError
+    from worker.ml.general import pretrain
+
+    target = Path(out) if out else load_config().data_dir / "models" / "general"
+    try:
+        model = pretrain(data, _base_model(), [p.strip() for p in exclude_prompts.split(",") if p.strip()])
+    except (CorpusError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    model.save(target)
+    click.echo(f"general model on prompts {','.join(model.meta['prompts'])} "
+               f"({model.meta['n']} essays) saved to {target}")
+
+
+model_group = click.Group("model", help="Course model versions: list, rollback.")
+
+
+@model_group.command("list")
+@click.option("--assignment", "assignment_id", required=True, type=int)
+@with_appcontext
+def model_list(assignment_id):
+    """List an assignment's model versions with their held-out metrics and gate decision."""
+    from worker.ml.versions import list_versions
+
+    rows = list_versions(current_app._get_current_object(), assignment_id)
+    if not rows:
+        click.echo(f"assignment {assignment_id} has no model versions")
+    for mv in rows:
+        held = (mv.metrics or {}).get("held_out") or {}
+        reasons = "; ".join((mv.gate or {}).get("reasons", []))
+        click.echo(f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
+                   f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}\t{reasons}")
+
+
+@model_group.command("rollback")
+@click.option("--assignment", "assignment_id", required=True, type=int)
+@click.option("--to", "to_version", default=None, type=int, help="version number (default: the previous one)")
+@with_appcontext
+def model_rollback(assignment_id, to_version):
+    """Put an earlier model version back in service."""
+    from worker.ml.versions import rollback
+
+    try:
+        mv = rollback(current_app._get_current_object(), assignment_id, to_version)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"assignment {assignment_id}: version {mv.version} is now the current model")
+
+
+COMMANDS = (bench_command, pretrain_command, model_group)

@@ -1,0 +1,70 @@
+"""Plain training data: essays, scores on an integer scale, optional traits and group labels.
+
+Framework-free (no Flask, no torch): the worker builds it from the database
+(`training_set.load_examples`), the benchmark and the GPU check build it from CSV files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output of the model: the overall score or a trait, with its integer scale."""
+
+    name: str
+    lo: int
+    hi: int
+
+    def normalise(self, values) -> np.ndarray:
+        return (np.asarray(values, dtype=float) - self.lo) / max(1, self.hi - self.lo)
+
+    def denormalise(self, values) -> np.ndarray:
+        return self.lo + np.asarray(values, dtype=float) * max(1, self.hi - self.lo)
+
+
+@dataclass
+class Examples:
+    texts: list[str]
+    scores: list[float]
+    score_min: int
+    score_max: int
+    traits: list[dict] = field(default_factory=list)          # [{"name", "min", "max"}]
+    trait_scores: list[dict] = field(default_factory=list)    # per essay {name: score}
+    groups: list[str | None] = field(default_factory=list)
+    submission_ids: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def targets(self) -> list[Target]:
+        out = [Target("overall", int(self.score_min), int(self.score_max))]
+        out += [Target(str(t["name"]), int(t["min"]), int(t["max"])) for t in self.traits]
+        return out
+
+    def y_matrix(self) -> np.ndarray:
+        """Scores in score units, one column per target.
+
+        A grade without a given trait score borrows the overall score mapped onto the trait's
+        scale, so one missing trait does not drop the essay from training.
+        """
+        targets = self.targets
+        overall = targets[0]
+        Y = np.zeros((len(self), len(targets)))
+        Y[:, 0] = self.scores
+        for j, t in enumerate(targets[1:], 1):
+            for i in range(len(self)):
+                given = (self.trait_scores[i] or {}).get(t.name) if self.trait_scores else None
+                Y[i, j] = (float(given) if given is not None
+                           else t.denormalise(overall.normalise(self.scores[i])))
+        return Y
+
+    def subset(self, idx) -> "Examples":
+        pick = lambda seq: [seq[i] for i in idx] if seq else []  # noqa: E731
+        return Examples(texts=pick(self.texts), scores=pick(self.scores), score_min=self.score_min,
+                        score_max=self.score_max, traits=self.traits,
+                        trait_scores=pick(self.trait_scores), groups=pick(self.groups),
+                        submission_ids=pick(self.submission_ids))

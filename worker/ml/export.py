@@ -1,0 +1,125 @@
+"""Save a trained model, export encoder + pooling + head to ONE ONNX graph, quantise, check parity.
+
+Export: plain `torch.onnx.export` (TorchScript exporter, dynamo=False, opset 17), inputs
+`input_ids`, `attention_mask`, `features`, output `raw` (normalised, one column per target).
+Quantisation: onnxruntime `quantize_dynamic(per_channel=True)` of the encoder (plain per-tensor
+int8 moved scores by up to 0.5 on a 1-6 scale); the linear head stays fp32 (see `quantise`). The int8 graph ships only if, on validation essays, its QWK
+is within `max_qwk_drop` of the torch model's; otherwise the fp32 graph ships.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from worker.ml import modelfiles
+from worker.ml.metrics import qwk
+from worker.ml.rounding import apply_cuts
+from worker.ml.trainer import TrainedModel
+
+log = logging.getLogger(__name__)
+OPSET = 17
+
+
+def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None = None) -> dict:
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(trained.base_model) / modelfiles.TOKENIZER, model_dir / modelfiles.TOKENIZER)
+    if trained.approach == "finetune":
+        torch.save(trained.module.state_dict(), model_dir / modelfiles.TORCH_FULL)
+        torch_file = modelfiles.TORCH_FULL
+    else:  # encoder untouched: the base model plus this head rebuild it exactly
+        torch.save(trained.module.head.state_dict(), model_dir / modelfiles.TORCH_HEAD)
+        torch_file = modelfiles.TORCH_HEAD
+    meta = {
+        "approach": trained.approach,
+        "targets": [{"name": t.name, "lo": t.lo, "hi": t.hi} for t in trained.targets],
+        "cuts": trained.cuts,
+        "sigma": trained.sigma,
+        "max_length": trained.max_length,
+        "head_tokens": trained.head_tokens,
+        "base_model": str(trained.base_model),
+        "torch_file": torch_file,
+        "info": trained.info,
+        "onnx_file": None,
+        **(extra_meta or {}),
+    }
+    modelfiles.write_meta(model_dir, meta)
+    return meta
+
+
+def export_onnx(trained: TrainedModel, path: Path) -> Path:
+    module = trained.module.to("cpu").eval()
+    ids = torch.ones((2, 16), dtype=torch.long)
+    mask = torch.ones((2, 16), dtype=torch.long)
+    feats = torch.zeros((2, module.head.in_features - module.encoder.config.hidden_size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module, (ids, mask, feats), str(path), dynamo=False, opset_version=OPSET,
+            input_names=["input_ids", "attention_mask", "features"], output_names=["raw"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                          "features": {0: "batch"}, "raw": {0: "batch"}})
+    return path
+
+
+def quantise(fp32: Path, int8: Path) -> Path:
+    """int8 encoder, fp32 head: the head's inputs mix unit-scale embeddings with raw surface
+    features (lengths, ratios) under large folded-in weights, and one per-tensor uint8 scale for
+    that activation moved scores by whole points; the head is 0.01% of the compute."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    # The quantiser first rewrites Gemm as `<name>_MatMul` + Add, so exclude both spellings.
+    head_nodes = [name for n in graph.node if n.name.startswith("/head/") for name in (n.name, n.name + "_MatMul")]
+    quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
+                     nodes_to_exclude=head_nodes)
+    return int8
+
+
+def _scores(raw, trained: TrainedModel) -> np.ndarray:
+    t = trained.targets[0]
+    return apply_cuts(raw[:, 0], trained.cuts[0], t.lo)
+
+
+def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true) -> dict:
+    """Torch eager vs an ONNX graph on the same essays: QWK of each against the teacher."""
+    from worker.ml.scorer import raw_predictions
+
+    t = trained.targets[0]
+    torch_raw = trained.predict_raw(texts)
+    onnx_raw = raw_predictions(model_dir, texts, onnx_file=onnx_file)
+    y = np.rint(np.asarray(y_true, dtype=float)).astype(int)
+    q_torch = qwk(y, _scores(torch_raw, trained), t.lo, t.hi)
+    q_onnx = qwk(y, _scores(onnx_raw, trained), t.lo, t.hi)
+    return {"n": len(texts), "qwk_torch": q_torch, "qwk_onnx": q_onnx, "qwk_drop": q_torch - q_onnx,
+            "max_abs_raw_diff": float(np.abs(torch_raw - onnx_raw).max()),
+            "score_changed": float((_scores(torch_raw, trained) != _scores(onnx_raw, trained)).mean())}
+
+
+def export_model(trained: TrainedModel, model_dir: Path, val_texts, val_scores, max_qwk_drop: float = 0.005,
+                 keep_fp32: bool = False) -> dict:
+    """Export + quantise + parity check; records the shipped file in meta.json and returns it."""
+    model_dir = Path(model_dir)
+    fp32 = export_onnx(trained, model_dir / modelfiles.ONNX_FP32)
+    int8 = quantise(fp32, model_dir / modelfiles.ONNX_INT8)
+    meta = modelfiles.read_meta(model_dir)
+    meta["onnx_file"] = int8.name  # parity reads the graph through the scorer
+    modelfiles.write_meta(model_dir, meta)
+    check = {"int8": parity(trained, model_dir, int8.name, val_texts, val_scores),
+             "fp32": parity(trained, model_dir, fp32.name, val_texts, val_scores)}
+    ship_int8 = check["int8"]["qwk_drop"] <= max_qwk_drop
+    meta["onnx_file"] = int8.name if ship_int8 else fp32.name
+    meta["parity"] = {**check, "shipped": "int8" if ship_int8 else "fp32", "max_qwk_drop": max_qwk_drop}
+    modelfiles.write_meta(model_dir, meta)
+    if ship_int8 and not keep_fp32:
+        fp32.unlink()
+    elif not ship_int8:
+        int8.unlink()
+    log.info("exported %s: %s", model_dir, meta["parity"])
+    return meta

@@ -1,0 +1,35 @@
+"""The promotion gate: a new version replaces the current one only if, on held-out teacher
+grades, it agrees with the teacher better than the current model and well enough in absolute
+terms, without a systematic bias overall or for any group of students."""
+from __future__ import annotations
+
+MIN_QWK = 0.70
+MAX_SMD = 0.15
+MAX_GROUP_SMD = 0.10
+GROUP_MIN_N = 5   # a group's SMD on fewer essays is reported, not gated (it is mostly noise)
+
+
+def decide(new: dict, current: dict | None) -> dict:
+    """`new` / `current`: `metrics.compute_metrics` results on the SAME held-out essays."""
+    reasons, checks = [], {}
+    checks["qwk"] = new["qwk"] >= MIN_QWK
+    if not checks["qwk"]:
+        reasons.append(f"QWK {new['qwk']:.3f} is below {MIN_QWK:.2f}")
+    checks["smd"] = abs(new["smd"]) <= MAX_SMD
+    if not checks["smd"]:
+        reasons.append(f"|SMD| {abs(new['smd']):.3f} exceeds {MAX_SMD:.2f}")
+    for group, g in (new.get("smd_by_group") or {}).items():
+        if g["n"] >= GROUP_MIN_N and abs(g["smd"]) > MAX_GROUP_SMD:
+            checks[f"smd_group:{group}"] = False
+            reasons.append(f"group {group!r}: |SMD| {abs(g['smd']):.3f} exceeds {MAX_GROUP_SMD:.2f} (n={g['n']})")
+    if current is not None:
+        checks["beats_current"] = new["qwk"] > current["qwk"]
+        if not checks["beats_current"]:
+            reasons.append(f"QWK {new['qwk']:.3f} does not beat the current model's {current['qwk']:.3f}")
+    promote = all(checks.values())
+    if promote:
+        reasons.append("passed: " + (f"QWK {new['qwk']:.3f} > current {current['qwk']:.3f}" if current
+                                     else f"QWK {new['qwk']:.3f}") + f", SMD {new['smd']:+.3f}")
+    return {"promote": promote, "reasons": reasons, "checks": checks,
+            "thresholds": {"min_qwk": MIN_QWK, "max_smd": MAX_SMD, "max_group_smd": MAX_GROUP_SMD,
+                           "group_min_n": GROUP_MIN_N}}

@@ -1,0 +1,71 @@
+"""One course retrain on plain data, exactly as the worker runs it (no Flask, no database):
+hold out ~20% of the teacher grades, train on the rest (approach by CV QWK), evaluate on the
+held-out essays, then refit on every grade reusing the cached embeddings.
+
+`pipeline.train_assignment` wraps this with the database, the gate and the export; the
+benchmark and `scripts/gpu_check.sh` call it directly so their timings are the worker's.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from worker.ml.examples import Examples
+from worker.ml.metrics import compute_metrics
+from worker.ml.trainer import TrainConfig, TrainedModel, train
+
+HOLDOUT_SHARE = 0.2
+MIN_HOLDOUT = 5
+
+
+@dataclass
+class Retrained:
+    held_out_model: TrainedModel
+    held: list[int]                 # indices of the held-out essays
+    fair: bool                      # held-out essays unseen by the current model
+    metrics: dict                   # held-out model vs teacher on the held-out essays
+    held_out_scores: np.ndarray     # its integer predictions there
+    seconds: float
+    cache: dict                     # text -> embedding, for the refit
+
+    def refit(self, examples: Examples, config: TrainConfig, progress=None) -> tuple[TrainedModel, float]:
+        """The shipped model: all grades, same config, fine-tuning off (a fine-tuned held-out
+        model ships as it is instead; see docs/models.md)."""
+        if self.held_out_model.approach == "finetune":
+            return self.held_out_model, 0.0
+        started = time.monotonic()
+        final = train(examples, replace(config, finetune="never"), progress=progress, embed_cache=self.cache)
+        return final, time.monotonic() - started
+
+
+def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int], bool]:
+    """~20% held out, spread over the score range; preferably essays the current model never
+    trained on (`seen_ids`), so comparing the two is fair."""
+    n = len(examples)
+    k = max(MIN_HOLDOUT, int(round(n * HOLDOUT_SHARE)))
+    rng = np.random.default_rng(seed)
+    seen = set(seen_ids or [])
+    unseen = [i for i, sid in enumerate(examples.submission_ids) if sid not in seen] if examples.submission_ids \
+        else list(range(n))
+    fair = len(unseen) >= k
+    pool = unseen if fair else list(range(n))
+    order = sorted(rng.permutation(pool).tolist(), key=lambda i: examples.scores[i])
+    step = len(order) / k
+    return sorted({order[min(len(order) - 1, int(j * step + rng.integers(0, max(1, int(step)))))]
+                   for j in range(k)}), fair
+
+
+def retrain(examples: Examples, config: TrainConfig, seen_ids=None, progress=None) -> Retrained:
+    started = time.monotonic()
+    held, fair = holdout_indices(examples, seen_ids, seed=config.seed + len(examples))
+    held_set = set(held)
+    fit_set = examples.subset([i for i in range(len(examples)) if i not in held_set])
+    held_ex = examples.subset(held)
+    cache: dict = {}
+    model = train(fit_set, config, progress=progress, embed_cache=cache)
+    pred = model.predict(held_ex.texts)[:, 0]
+    metrics = compute_metrics([int(s) for s in held_ex.scores], pred.tolist(), examples.score_min,
+                              examples.score_max, held_ex.groups or None)
+    return Retrained(model, held, fair, metrics, pred, time.monotonic() - started, cache)

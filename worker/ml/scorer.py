@@ -1,0 +1,165 @@
+"""Score essays with a promoted course model: onnxruntime only (never imports torch).
+
+`score(model, texts)` takes a model directory, a `ModelVersion`, or an app plus
+`model_version=`; `score_submission(app, submission_id)` uses the submission's own assignment's
+promoted model and refuses any other. Sessions are cached per model directory and file.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from worker.ml import modelfiles, rounding
+from worker.ml.textfeatures import features_for
+from worker.ml.tokens import head_tail_ids, length_sorted_batches, pad_batch
+
+
+class ModelMismatch(Exception):
+    """The model asked for does not belong to the essay's assignment."""
+
+
+class NoModel(Exception):
+    """The assignment has no promoted model (or its files are gone)."""
+
+
+@dataclass
+class Prediction:
+    score: int                      # on the assignment's integer scale
+    raw: float                      # regression value in score units, before the cut points
+    traits: dict = field(default_factory=dict)   # {name: {"score", "raw", "confidence"}}
+    confidence: float = 0.0         # 0..1: P(the score band survives the model's own error)
+
+
+@dataclass
+class _Loaded:
+    session: ort.InferenceSession
+    meta: dict
+    model_dir: str
+
+
+_sessions: dict[tuple[str, str], _Loaded] = {}
+_lock = threading.Lock()
+
+
+def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
+    model_dir = str(Path(model_dir).resolve())
+    meta = modelfiles.read_meta(model_dir)
+    name = onnx_file or modelfiles.shipped_onnx(model_dir).name
+    key = (model_dir, name)
+    with _lock:
+        loaded = _sessions.get(key)
+        if loaded is None:
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = int(os.environ.get("GRADELOOP_SCORER_THREADS", "0")) or min(4, os.cpu_count() or 1)
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
+            loaded = _sessions[key] = _Loaded(session, meta, model_dir)
+        return loaded
+
+
+def forget(model_dir) -> None:
+    """Drop cached sessions of a model directory (after rollback/retirement)."""
+    model_dir = str(Path(model_dir).resolve())
+    with _lock:
+        for key in [k for k in _sessions if k[0] == model_dir]:
+            del _sessions[key]
+
+
+def raw_predictions(model_dir, texts, onnx_file: str | None = None, batch_size: int = 8) -> np.ndarray:
+    """Raw predictions in score units, one column per target (overall first)."""
+    loaded = _load(model_dir, onnx_file)
+    meta = loaded.meta
+    texts = list(texts)
+    ids = head_tail_ids(loaded.model_dir, texts, meta["max_length"], meta["head_tokens"])
+    feats = features_for(loaded.model_dir, texts)
+    out = np.zeros((len(texts), len(meta["targets"])), dtype=np.float64)
+    for batch in length_sorted_batches([len(x) for x in ids], batch_size):
+        input_ids, mask = pad_batch([ids[i] for i in batch])
+        (raw,) = loaded.session.run(["raw"], {"input_ids": input_ids, "attention_mask": mask,
+                                              "features": feats[batch]})
+        out[batch] = raw
+    for j, t in enumerate(meta["targets"]):
+        out[:, j] = t["lo"] + out[:, j] * max(1, t["hi"] - t["lo"])
+    return out
+
+
+def _predictions(meta: dict, raw: np.ndarray) -> list[Prediction]:
+    targets = meta["targets"]
+    preds = []
+    for row in raw:
+        parts = []
+        for j, t in enumerate(targets):
+            value = float(np.clip(row[j], t["lo"], t["hi"]))
+            s = int(rounding.apply_cuts([value], meta["cuts"][j], t["lo"])[0])
+            parts.append({"score": s, "raw": value,
+                          "confidence": rounding.confidence(value, meta["cuts"][j], t["lo"], meta["sigma"][j])})
+        head = parts[0]
+        preds.append(Prediction(score=head["score"], raw=head["raw"], confidence=head["confidence"],
+                                traits={t["name"]: p for t, p in zip(targets[1:], parts[1:])}))
+    return preds
+
+
+def _model_dir_of(model) -> str:
+    path = getattr(model, "onnx_path", None) and getattr(model, "path", None)
+    if path:
+        return path
+    if getattr(model, "path", None):
+        raise NoModel(f"model version {getattr(model, 'id', '?')} has no exported ONNX graph")
+    return str(model)
+
+
+def score(app_or_model_dir, texts, *, model_version=None) -> list[Prediction]:
+    """Score `texts`. First argument: a model directory or a `ModelVersion`; or a Flask app
+    together with `model_version=` (a `ModelVersion` or its id)."""
+    target = app_or_model_dir
+    if hasattr(app_or_model_dir, "app_context"):
+        if model_version is None:
+            raise TypeError("score(app, texts) needs model_version= (or use score_submission)")
+        with app_or_model_dir.app_context():
+            target = _resolve_version(model_version)
+    model_dir = _model_dir_of(target)
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    if not texts:
+        return []
+    return _predictions(_load(model_dir).meta, raw_predictions(model_dir, texts))
+
+
+def _resolve_version(model_version):
+    from lti_app.extensions import db
+    from lti_app.models import ModelVersion
+
+    mv = db.session.get(ModelVersion, model_version) if isinstance(model_version, int) else model_version
+    if mv is None:
+        raise NoModel(f"model version {model_version} does not exist")
+    return mv
+
+
+def score_submission(app, submission_id: int) -> Prediction:
+    """Score one submission with ITS assignment's promoted model; refuse anything else."""
+    from lti_app.extensions import db
+    from lti_app.models import ModelVersion, Submission
+
+    with app.app_context():
+        sub = db.session.get(Submission, submission_id)
+        if sub is None:
+            raise LookupError(f"submission {submission_id} does not exist")
+        assignment = sub.assignment
+        if assignment.current_model_id is None:
+            raise NoModel(f"assignment {assignment.id} has no promoted model")
+        mv = db.session.get(ModelVersion, assignment.current_model_id)
+        if mv is None or mv.assignment_id != assignment.id:
+            raise ModelMismatch(f"model {assignment.current_model_id} does not belong to assignment {assignment.id}")
+        if mv.status != "promoted":
+            raise NoModel(f"model version {mv.version} of assignment {assignment.id} is {mv.status}")
+        model_dir, text = _model_dir_of(mv), sub.text
+    meta = modelfiles.read_meta(model_dir)
+    # The directory itself says whose model it is: a copied or mis-pointed path is refused too.
+    if meta.get("assignment_id") != assignment.id:
+        raise ModelMismatch(f"files at {model_dir} belong to assignment {meta.get('assignment_id')}, "
+                            f"not {assignment.id}")
+    return score(model_dir, [text])[0]

@@ -1,0 +1,199 @@
+"""Train one course model from plain lists (no Flask): the code path shared by the worker
+(`pipeline.train_assignment`), the benchmark and `scripts/gpu_check.sh`.
+
+Approaches, chosen by cross-validated QWK on the course's own essays:
+- `frozen-ridge`: mean-pooled encoder embedding + surface features (+ general prior) -> ridge.
+- `features-ridge`: surface features (+ general prior) only -> ridge; wins on tiny sets.
+- `finetune`: the whole encoder + head trained end to end, started from the ridge head; only
+  tried when its estimated time fits the retrain budget on this hardware (see docs/models.md).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from worker.ml import rounding
+from worker.ml.device import pick_device, seed_everything
+from worker.ml.encoder import ScoringModel, embed_ids, load_encoder
+from worker.ml.examples import Examples, Target
+from worker.ml.general import GeneralModel
+from worker.ml.metrics import qwk
+from worker.ml.ridge_head import LinearHead, class_weights, fit_head, fit_ridge_cv, folds
+from worker.ml.textfeatures import FEATURE_NAMES, features_for
+from worker.ml.tokens import DEFAULT_HEAD, DEFAULT_MAX_LENGTH, head_tail_ids
+
+log = logging.getLogger(__name__)
+
+# (name, surface features only?, embedding scale): the embedding scale < 1 penalises the 384
+# embedding dimensions harder than the surface features (better below a few hundred essays).
+CANDIDATES = (
+    ("features-ridge", True, 1.0),
+    ("frozen-ridge@1", False, 1.0),
+    ("frozen-ridge@0.3", False, 0.3),
+    ("frozen-ridge@0.1", False, 0.1),
+)
+
+
+@dataclass
+class TrainConfig:
+    base_model: str
+    device: str | None = None            # None: GRADELOOP_DEVICE or automatic
+    max_length: int = DEFAULT_MAX_LENGTH
+    head_tokens: int = DEFAULT_HEAD
+    seed: int = 0
+    cv_folds: int = 5
+    finetune: str = "auto"               # auto | never | always
+    budget_seconds: float = 150.0        # whole retrain on this hardware (N=300 must fit 3 min)
+    min_finetune_n: int = 100
+    epochs: int = 3
+    batch_size: int = 16
+    general: GeneralModel | None = None
+
+
+def _noop(*_args, **_kw) -> None:
+    return None
+
+
+@dataclass
+class TrainedModel:
+    module: ScoringModel
+    approach: str
+    targets: list[Target]
+    cuts: list[list[float]]
+    sigma: list[float]
+    max_length: int
+    head_tokens: int
+    base_model: str
+    info: dict = field(default_factory=dict)
+
+    @torch.inference_mode()
+    def predict_raw(self, texts, batch_size: int = 16) -> np.ndarray:
+        """Raw predictions in score units (torch eager, CPU), one column per target."""
+        ids = head_tail_ids(self.base_model, texts, self.max_length, self.head_tokens)
+        feats = torch.from_numpy(features_for(self.base_model, texts))
+        emb = torch.from_numpy(embed_ids(self.module.encoder, ids, torch.device("cpu"), batch_size))
+        norm = self.module.head(torch.cat([emb, feats], dim=-1)).numpy()
+        return np.stack([t.denormalise(norm[:, j]) for j, t in enumerate(self.targets)], axis=1)
+
+    def predict(self, texts) -> np.ndarray:
+        raw = self.predict_raw(texts)
+        return np.stack([rounding.apply_cuts(raw[:, j], self.cuts[j], t.lo)
+                         for j, t in enumerate(self.targets)], axis=1)
+
+
+def _cut_points(oof_norm, Y, targets):
+    """Per target: tuned cut points and the residual SD of out-of-fold predictions."""
+    cuts, sigma = [], []
+    for j, t in enumerate(targets):
+        raw = t.denormalise(oof_norm[:, j])
+        y = np.rint(Y[:, j]).astype(int)
+        cuts.append(rounding.fit_cuts(raw, y, t.lo, t.hi))
+        sigma.append(float(np.std(raw - Y[:, j])) or 0.5)
+    return cuts, sigma
+
+
+def _oof_qwk(oof_norm, Y, target: Target) -> float:
+    pred = rounding.apply_cuts(target.denormalise(oof_norm[:, 0]), rounding.default_cuts(target.lo, target.hi), target.lo)
+    return qwk(np.rint(Y[:, 0]).astype(int), pred, target.lo, target.hi)
+
+
+def _module_with_head(encoder, head: LinearHead, n_features: int) -> ScoringModel:
+    module = ScoringModel(encoder, n_features, head.W.shape[0])
+    with torch.no_grad():
+        module.head.weight.copy_(torch.from_numpy(head.W).float())
+        module.head.bias.copy_(torch.from_numpy(head.b).float())
+    return module.eval()
+
+
+def _embed_cached(encoder, config, texts, device, cache, progress):
+    """Embeddings of `texts`, computing only those not yet in `cache` (text -> vector): the
+    pipeline's final refit on all essays reuses the held-out run's work."""
+    cache = {} if cache is None else cache
+    todo = list(dict.fromkeys(t for t in texts if t not in cache))
+    if todo:
+        ids = head_tail_ids(config.base_model, todo, config.max_length, config.head_tokens)
+        for text, vec in zip(todo, embed_ids(encoder, ids, device, config.batch_size, progress=progress)):
+            cache[text] = vec
+    return np.stack([cache[t] for t in texts])
+
+
+def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: dict | None = None) -> TrainedModel:
+    """Fit a course model on `examples`. `progress(phase, step, total, eta_s, message)`;
+    `embed_cache` (text -> embedding) may be shared between calls with the same config."""
+    progress = progress or _noop
+    started = time.monotonic()
+    if len(examples) < 10:
+        raise ValueError(f"need at least 10 graded essays to train, got {len(examples)}")
+    seed_everything(config.seed)
+    device = pick_device(config.device)
+    targets = examples.targets
+    Y = examples.y_matrix()
+    Yn = np.stack([t.normalise(Y[:, j]) for j, t in enumerate(targets)], axis=1)
+    y_int = np.rint(Y[:, 0]).astype(int)
+    weights = class_weights(y_int)
+
+    progress("features", 0, len(examples), None, "encoding essays")
+    encoder = load_encoder(config.base_model)
+    t0 = time.monotonic()
+
+    def _embed_progress(step, total, elapsed):
+        progress("features", step, total, elapsed / step * (total - step), "encoding essays")
+
+    n_new = len(set(examples.texts) - set(embed_cache or {}))
+    emb = _embed_cached(encoder, config, examples.texts, device, embed_cache, _embed_progress)
+    # Per-essay cost (for the fine-tuning estimate) from what was actually encoded.
+    embed_seconds = (time.monotonic() - t0) * len(examples) / max(1, n_new)
+    feats = features_for(config.base_model, examples.texts)
+    X = np.hstack([emb, feats]).astype(np.float64)
+
+    progress("cross-validation", 0, 2, None, "choosing the approach")
+    splits = folds(len(examples), config.cv_folds, config.seed)
+    feat_mask = np.zeros(X.shape[1], dtype=bool)
+    feat_mask[emb.shape[1]:] = True
+    prior = config.general.prior_for(emb.shape[1]) if config.general is not None else None
+    candidates = {}
+    for name, only_feats, scale in CANDIDATES:
+        head, oof, alpha = fit_ridge_cv(X, Yn, weights, splits, mask=feat_mask if only_feats else None, prior=prior,
+                                        emb_scale=scale, n_emb=emb.shape[1])
+        candidates[name] = {"head": head, "oof": oof, "alpha": alpha, "mask": feat_mask if only_feats else None,
+                            "scale": scale, "cv_qwk": _oof_qwk(oof, Y, targets[0])}
+    cv = {name: round(c["cv_qwk"], 4) for name, c in candidates.items()}
+    best_name = max(candidates, key=lambda k: candidates[k]["cv_qwk"])
+    best = candidates[best_name]
+    module = _module_with_head(encoder, best["head"], len(FEATURE_NAMES))
+    approach, oof, max_length = best_name.split("@")[0], best["oof"], config.max_length
+    info = {"device": device.type, "embed_seconds": round(embed_seconds, 2), "alpha": best["alpha"],
+            "candidate": best_name,
+            "general_prior": config.general is not None, "cv_qwk": cv}
+
+    from worker.ml import finetune  # torch-heavy, only when training
+
+    plan = finetune.plan(config, device, len(examples), embed_seconds)
+    info["finetune_plan"] = plan
+    head_tokens, cut_rows = config.head_tokens, np.arange(len(examples))
+    if plan["try"]:
+        ridge = {"head": best["head"], "oof": best["oof"],
+                 "fold_head": lambda idx: fit_head(X[idx], Yn[idx], weights[idx], best["alpha"], best["mask"],
+                                                   prior, emb_scale=best["scale"], n_emb=emb.shape[1])}
+        tuned = finetune.compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, plan, progress)
+        cv["finetune_fold"] = round(tuned["fold_qwk"], 4)
+        cv[f"{best_name}_fold"] = round(tuned["ridge_fold_qwk"], 4)
+        info["finetune_seconds"] = tuned["seconds"]
+        if tuned["wins"]:
+            approach, module = "finetune", tuned["module"]
+            max_length, head_tokens = plan["max_length"], plan["head_tokens"]
+            # Only the held-out fold has honest predictions of the fine-tuned model.
+            cut_rows, oof = tuned["held_out"], tuned["pred_held_out"]
+
+    cuts, sigma = _cut_points(oof, Y[cut_rows], targets)
+    info["train_seconds"] = round(time.monotonic() - started, 2)
+    info["n_train"] = len(examples)
+    progress("done", 1, 1, 0.0, f"{approach} chosen (CV QWK {cv})")
+    module.to("cpu").eval()
+    return TrainedModel(module=module, approach=approach, targets=targets, cuts=cuts, sigma=sigma,
+                        max_length=max_length, head_tokens=head_tokens,
+                        base_model=config.base_model, info=info)

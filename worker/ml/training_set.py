@@ -1,0 +1,48 @@
+"""Build a course's training set from the database: every submission's latest grade that counts
+as a teacher's judgement (teacher, import, AI approved/edited; never auto-released AI grades).
+
+Grades given on another scale (the teacher changed the assignment's range later) are mapped
+linearly onto the current scale. Needs an app context.
+"""
+from __future__ import annotations
+
+from lti_app.extensions import db
+from lti_app.models import Assignment, Grade, GradeSource, Submission
+from worker.ml.examples import Examples
+
+TRAINING_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
+
+
+def _rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
+    if (lo, hi) == (new_lo, new_hi) or hi <= lo:
+        return float(value)
+    return new_lo + (float(value) - lo) * (new_hi - new_lo) / (hi - lo)
+
+
+def load_examples(assignment_id: int) -> Examples:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise LookupError(f"assignment {assignment_id} does not exist")
+    rows = db.session.execute(
+        db.select(Submission, Grade)
+        .join(Grade, Grade.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment_id, Grade.source.in_(TRAINING_SOURCES))
+        .order_by(Submission.id, Grade.created_at, Grade.id)
+    ).all()
+    latest: dict[int, tuple[Submission, Grade]] = {}
+    for sub, grade in rows:
+        latest[sub.id] = (sub, grade)  # ordered by time: the last one wins
+    lo, hi = assignment.score_min, assignment.score_max
+    ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
+    trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
+    for sub_id, (sub, grade) in sorted(latest.items()):
+        if not (sub.text or "").strip():
+            continue
+        score = _rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
+        ex.texts.append(sub.text)
+        ex.scores.append(min(hi, max(lo, round(score))))
+        ex.trait_scores.append({k: v for k, v in (grade.trait_scores or {}).items()
+                                if k in trait_scales and v is not None})
+        ex.groups.append(sub.group_label)
+        ex.submission_ids.append(sub_id)
+    return ex
