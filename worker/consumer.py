@@ -31,7 +31,7 @@ ACKED = (jobs.DONE, jobs.DUPLICATE, jobs.RETRY, jobs.DEFERRED, jobs.DEAD)
 class QueueConsumer:
     """Runs until `stop()`; `run()` blocks (the runner calls it on the main thread)."""
 
-    def __init__(self, app, settings, worker_id: str, queues=None, concurrency: int = 1):
+    def __init__(self, app, settings, worker_id: str, queues=None, concurrency: int = 1, on_state=None):
         self.app, self.settings, self.worker_id = app, settings, worker_id
         self.concurrency = max(1, int(concurrency))
         self.topology = Topology(settings.prefix, settings.consumer_timeout_ms)
@@ -43,6 +43,7 @@ class QueueConsumer:
         self.connected = threading.Event()
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="job")
         self._channel = None
+        self._on_state = on_state or (lambda: None)
 
     # -- handler threads -------------------------------------------------------------------
     def _on_message(self, message) -> None:
@@ -87,6 +88,7 @@ class QueueConsumer:
                             prefetch_count=self.concurrency)
         consumer.consume()
         self.connected.set()
+        self._on_state()
         log.info("event=consuming queues=%s concurrency=%s", [q.name for q in self.queues], self.concurrency)
         renew = getattr(channel, "renew_inflight", None)
         last_tick = 0.0
@@ -114,6 +116,7 @@ class QueueConsumer:
             self._drain_running(conn, renew)
         finally:
             self.connected.clear()
+            self._on_state()
 
     def _drain_running(self, conn, renew) -> None:
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds

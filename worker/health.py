@@ -34,12 +34,21 @@ class Heartbeat(threading.Thread):
         self.app, self.worker_id, self.hostname, self.queues = app, worker_id, hostname, queues
         self.interval, self.status_fn = interval, status_fn
         self.stopping = threading.Event()
+        self._wake = threading.Event()
+
+    def poke(self) -> None:
+        """Beat now (the status changed) instead of at the next period."""
+        self._wake.set()
 
     def run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             self.send(self.status_fn())
-            if self.stopping.wait(self.interval):
-                return
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._wake.set()
 
     def send(self, status: str) -> None:
         with self.app.app_context():
@@ -81,9 +90,3 @@ def is_healthy(hostname: str, stale_after: float) -> bool:
         WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.last_seen >= cutoff,
         WorkerHeartbeat.status != "stopped")) > 0
 
-
-def prune(older_than: timedelta = timedelta(days=7)) -> int:
-    """Forget workers not seen for a week (autoscaled containers leave rows behind)."""
-    n = db.session.execute(db.delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < utcnow() - older_than)).rowcount
-    db.session.commit()
-    return n

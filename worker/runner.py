@@ -33,7 +33,8 @@ class WorkerProcess:
         self.hostname = socket.gethostname()
         self.worker_id = f"{self.hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         load_handlers()
-        self.consumer = QueueConsumer(app, self.settings, self.worker_id, queues, concurrency)
+        self.consumer = QueueConsumer(app, self.settings, self.worker_id, queues, concurrency,
+                                      on_state=lambda: self.heartbeat.poke())
         self.scheduler = Scheduler(app, self.settings, self.worker_id) if scheduler else None
         self.heartbeat = Heartbeat(app, self.worker_id, self.hostname,
                                    [q.name for q in self.consumer.queues], self.settings.heartbeat_seconds,
@@ -66,7 +67,7 @@ class WorkerProcess:
                 # The jobs we give back must be free to start elsewhere at once.
                 with self.app.app_context():
                     leases.release_prefix(self.worker_id)
-            self.heartbeat.stopping.set()
+            self.heartbeat.stop()
             self.heartbeat.join(timeout=5)
             self.heartbeat.send("stopped")
             log.info("event=worker_stopped worker_id=%s processed=%s", self.worker_id, self.consumer.processed)
@@ -78,6 +79,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         self.consumer.stop()
+        self.heartbeat.poke()
 
 
 def _configure_logging() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import Assignment
+from lti_app.models import Assignment, OutboxEvent, ProcessedMessage, WorkerHeartbeat
 from lti_app.models.base import utcnow
 from worker import leases, relay
 from worker.broker import PublisherPool
@@ -48,6 +48,22 @@ def due_retraining(interval_hours: float) -> list[tuple[int, str]]:
         if last is None or now - last >= timedelta(hours=interval_hours):
             due.append((assignment.id, "schedule"))
     return due
+
+
+def housekeeping(keep_days: float = 30.0) -> dict:
+    """Forget bookkeeping nobody needs any more: published outbox rows, processed-message ids
+    (redeliveries come within hours, not weeks) and heartbeats of workers long gone."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    deleted = {
+        "outbox": db.session.execute(db.delete(OutboxEvent).where(
+            OutboxEvent.published_at.is_not(None), OutboxEvent.published_at < cutoff)).rowcount,
+        "processed": db.session.execute(db.delete(ProcessedMessage).where(
+            ProcessedMessage.processed_at < cutoff)).rowcount,
+        "heartbeats": db.session.execute(db.delete(WorkerHeartbeat).where(
+            WorkerHeartbeat.last_seen < utcnow() - timedelta(days=7))).rowcount,
+    }
+    db.session.commit()
+    return deleted
 
 
 class Scheduler(threading.Thread):
@@ -101,6 +117,7 @@ class Scheduler(threading.Thread):
         if time.monotonic() - self._checked_at >= self.settings.retrain_check_seconds:
             self._checked_at = time.monotonic()
             self.check_retraining()
+            housekeeping()
         return published
 
     def run(self) -> None:

@@ -1,0 +1,1 @@
+"""Tests of the event-driven worker (messaging, reliability, handlers, deployment files)."""

@@ -137,30 +137,17 @@ def spawn_worker(tmp_path):
 
 
 @pytest.fixture
-def pg_app(request, make_app, prefix):
+def pg_app(request, worker_app):
     """pg_app(broker_url): like worker_app but on a fresh PostgreSQL database of its own."""
     import sqlalchemy as sa
-
-    from lti_app.extensions import db
 
     base = request.getfixturevalue("postgres_url")
     name = f"gl_worker_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    urls = []
-
-    def _make(broker_url: str, **overrides):
-        app = make_app(broker_url=broker_url, database_url=base.rsplit("/", 1)[0] + "/" + name,
-                       **{**FAST, "GRADELOOP_QUEUE_PREFIX": prefix, **overrides})
-        with app.app_context():
-            plugins.ensure_tables(db.engine)
-        urls.append(broker_url)
-        return app
-
-    yield _make
-    for url in set(urls):
-        _delete_topology(url, prefix)
+    url = base.rsplit("/", 1)[0] + "/" + name
+    yield lambda broker_url, **overrides: worker_app(broker_url, database_url=url, **overrides)
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

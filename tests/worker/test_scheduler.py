@@ -71,3 +71,23 @@ def test_worker_status_cli(worker_app, broker_for):
     out = runner.invoke(main, ["worker-status", "--json"]).output
     assert '"status": "stopped"' in out
     assert runner.invoke(main, ["worker-status", "--check"]).exit_code == 1
+
+
+def test_housekeeping_keeps_recent_bookkeeping(app):
+    from lti_app.models import ProcessedMessage, WorkerHeartbeat
+    from worker.scheduler import housekeeping
+
+    with app.app_context():
+        old, recent = utcnow() - timedelta(days=40), utcnow() - timedelta(hours=1)
+        db.session.add_all([
+            OutboxEvent(event_id="old", type="t", routing_key="scoring", payload={}, published_at=old),
+            OutboxEvent(event_id="pending", type="t", routing_key="scoring", payload={}, created_at=old),
+            OutboxEvent(event_id="recent", type="t", routing_key="scoring", payload={}, published_at=recent),
+            ProcessedMessage(message_id="old", queue="q", processed_at=old),
+            ProcessedMessage(message_id="recent", queue="q", processed_at=recent),
+            WorkerHeartbeat(worker_id="gone", hostname="h", queues=[], status="stopped", last_seen=old),
+        ])
+        db.session.commit()
+        assert housekeeping() == {"outbox": 1, "processed": 1, "heartbeats": 1}
+        assert sorted(db.session.scalars(db.select(OutboxEvent.event_id))) == ["pending", "recent"]
+        assert db.session.scalars(db.select(ProcessedMessage.message_id)).all() == ["recent"]
