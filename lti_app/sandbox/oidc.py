@@ -20,12 +20,13 @@ from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.registration import Registration
 
-from lti_app.sandbox.state import LaunchSpec, PlatformState, role_uris
+from lti_app.sandbox.state import AGS_SCOPES, NRPS_SCOPE, LaunchSpec, PlatformState, role_uris
 
 bp = Blueprint("sandbox_oidc", __name__)
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DEEP_LINKING = "LtiDeepLinkingRequest"
 RESOURCE_LINK = "LtiResourceLinkRequest"
 PRODUCT_FAMILY = "gradeloop-sandbox"
@@ -124,8 +125,14 @@ def build_claims(state: PlatformState, spec: LaunchSpec, nonce: str) -> dict:
         launch.set_custom_parameters_claim(dict(link.custom))
         if link.line_item_id is not None and link.line_item_id in state.line_items:
             lineitem_url = state.lineitem_url(course.id, link.line_item_id)
-    launch.set_ags(state.lineitems_url(course.id), lineitem_url)
-    launch.set_nrps(state.memberships_url(course.id))
+    granted = set(state.tool.scopes)
+    ags_scopes = [s for s in AGS_SCOPES if s in granted]
+    if ags_scopes:
+        launch.set_ags(state.lineitems_url(course.id), lineitem_url)
+        # The claim lists what this registration may do (e.g. score only: "grade sync" set-ups).
+        launch.extra_claims[AGS_CLAIM]["scope"] = ags_scopes
+    if NRPS_SCOPE in granted:
+        launch.set_nrps(state.memberships_url(course.id))
     claims = launch.get_launch_message()
     now = int(time.time())
     claims.update({

@@ -122,3 +122,14 @@ def test_sign_can_leave_out_the_kid_and_use_other_algorithms(fake_peer):
     assert jwt.get_unverified_header(fake_peer.sign(claims, alg="none"))["alg"] == "none"
     hs = fake_peer.sign(claims, alg="HS256", key="a-shared-secret-of-32-bytes-long!")
     assert jwt.get_unverified_header(hs)["alg"] == "HS256"
+
+
+def test_service_claims_follow_the_registrations_scopes(fake_peer):
+    score = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+    full = fake_peer.base_claims()
+    assert len(full[AGS]["scope"]) == 4 and NRPS in full
+    fake_peer.state.tool.scopes = (score,)          # an LMS set up for grade sync only
+    claims = fake_peer.base_claims()
+    assert claims[AGS]["scope"] == [score] and NRPS not in claims
+    fake_peer.state.tool.scopes = ()                # services switched off
+    assert AGS not in fake_peer.base_claims()
