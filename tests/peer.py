@@ -198,14 +198,15 @@ class Peer(SandboxPlatform):
 
     # --- failures and counters -------------------------------------------------------------
     def fail_next(self, n: int = 1, status: int = 503, *, mode: str = "status", delay: float = 0.0,
-                  services=("ags", "nrps")) -> None:
+                  services=("ags", "nrps"), match: str | None = None) -> None:
         """The next `n` AGS/NRPS calls fail: HTTP `status`, or mode='timeout' (held `delay`
-        seconds, then 504). services may include 'token'."""
+        seconds, then 504). services may include 'token'; `match` limits it to requests whose
+        "METHOD /path" contains it (e.g. "POST", "/scores")."""
         if mode not in ("status", "timeout"):
             raise ValueError("mode is 'status' or 'timeout'")
         with self.state.lock:
             self.state.failures.extend(Failure(status=status, mode=mode, delay=delay,
-                                               services=tuple(services)) for _ in range(n))
+                                               services=tuple(services), match=match) for _ in range(n))
 
     def expire_tokens(self) -> None:
         """Every access token issued so far expires now (the next AGS/NRPS call gets 401)."""

@@ -103,7 +103,7 @@ def page(items: list, kind: str) -> tuple[list, dict]:
 def inject_failure(service: str):
     """Serve a failure queued by `Peer.fail_next`, if one is waiting for this service."""
     st = state()
-    failure = st.take_failure(service)
+    failure = st.take_failure(service, f"{request.method} {request.path}")
     if failure is None:
         return None
     if failure.mode == "timeout":

@@ -150,6 +150,7 @@ class Failure:
     mode: str = "status"      # "status" | "timeout"
     delay: float = 0.0
     services: tuple[str, ...] = ("ags", "nrps")
+    match: str | None = None  # only requests whose "METHOD /path" contains this
 
 
 class PlatformState:
@@ -291,9 +292,9 @@ class PlatformState:
             self.tokens[token.token] = token
         return token
 
-    def take_failure(self, service: str) -> Failure | None:
+    def take_failure(self, service: str, request_line: str = "") -> Failure | None:
         with self.lock:
             for i, failure in enumerate(self.failures):
-                if service in failure.services:
+                if service in failure.services and (failure.match is None or failure.match in request_line):
                     return self.failures.pop(i)
         return None

@@ -214,3 +214,16 @@ def test_expired_tokens_and_roster_changes(course):
     for user in ("student-4", "student-5"):
         resp = requests.post(scores_url, json=score(user), headers=headers(token, MT_SCORE), timeout=5)
         assert resp.status_code == 400, user
+
+
+def test_failure_injection_can_target_one_kind_of_call(course):
+    token = access_token(course, ALL)
+    item = course.add_resource_link("course-1", "rl-graded", line_item={"scoreMaximum": 6})
+    item_url = course.state.lineitem_url("course-1", item.line_item_id)
+    course.fail_next(1, status=429, match="/scores")
+    assert requests.get(item_url, headers=headers(token), timeout=5).status_code == 200
+    refused = requests.post(item_url + "/scores", json=score("student-1"), headers=headers(token, MT_SCORE), timeout=5)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert requests.post(item_url + "/scores", json=score("student-1"), headers=headers(token, MT_SCORE),
+                         timeout=5).status_code == 200
+    assert [c[1] for c in course.service_calls("ags")] == ["GET", "POST", "POST"]
