@@ -13,14 +13,14 @@ from flask import make_response, redirect, render_template, request, url_for
 
 from lti_app import auth
 from lti_app.extensions import db
-from lti_app.lti import binding, deep_linking_state
+from lti_app.lti import binding, deep_linking_state, registry
 from lti_app.lti import claims as C
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.login import new_window_url
 from lti_app.lti.provisioning import provision
 from lti_app.lti.urls import origin
 from lti_app.lti.validation import binding_hash, burn_state, consume_state, find_state, verify_id_token
-from lti_app.models import LoginState, Platform, Role
+from lti_app.models import LoginState, Role
 
 
 # Refusals that must leave the state usable: it was never ours to burn (someone else's browser
@@ -28,21 +28,21 @@ from lti_app.models import LoginState, Platform, Role
 NOT_BURNING = {"state_other_browser", "missing_state", "unknown_state"}
 
 
-def _matching_secret(row: LoginState) -> str | None:
+def _matching_secret(row) -> str | None:
     for candidate in (binding.current_secret(), request.form.get("storage_binding")):
         if candidate and hmac.compare_digest(binding_hash(candidate), row.browser_binding):
             return candidate
     return None
 
 
-def _recovery_page(row: LoginState):
+def _recovery_page(row):
     """A page that retries the launch with the binding from platform storage or a same-site POST."""
     if binding.current_secret() or row.used_at is not None:
         return None
     fields = {"id_token": request.form.get("id_token", ""), "state": row.state}
     target = request.form.get("lti_storage_target") or (row.login_params or {}).get("lti_storage_target")
     if target and "storage_binding" not in request.form:
-        platform = db.session.get(Platform, row.platform_id)
+        platform = registry.by_id(row.platform_id)
         return render_template("lti/launch_storage.html", fields=fields, storage_target=target,
                                storage_key=binding.storage_key(row.state),
                                platform_origin=origin(platform.auth_login_url) if platform else "")

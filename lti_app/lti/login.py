@@ -12,12 +12,15 @@ from urllib.parse import urlencode, urlparse
 
 from flask import make_response, redirect, render_template, request, url_for
 
+from sqlalchemy import insert
+
 from lti_app.extensions import db
-from lti_app.lti import binding
+from lti_app.lti import binding, registry
 from lti_app.lti.errors import LaunchError
+from lti_app.lti.registry import PlatformInfo
 from lti_app.lti.urls import launch_url, origin
 from lti_app.lti.validation import binding_hash
-from lti_app.models import LoginState, Platform
+from lti_app.models import LoginState
 
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id",
                 "lti_deployment_id", "lti_storage_target")
@@ -27,8 +30,11 @@ def _params() -> dict[str, str]:
     return {k: request.values[k] for k in LOGIN_PARAMS if request.values.get(k)}
 
 
-def find_platform(iss: str, client_id: str | None) -> Platform:
-    rows = db.session.scalars(db.select(Platform).filter_by(issuer=iss)).all()
+def find_platform(iss: str, client_id: str | None) -> PlatformInfo:
+    rows = registry.by_issuer(iss)
+    if client_id and not any(p.client_id == client_id for p in rows):
+        registry.forget()   # maybe registered a moment ago, in another process
+        rows = registry.by_issuer(iss)
     if not rows:
         raise LaunchError(f"The platform {iss!r} is not registered with this tool. Ask your LMS "
                           f"administrator to register Gradeloop.", code="unknown_platform")
@@ -61,9 +67,9 @@ def start_login():
     _check_target(params["target_link_uri"])
     secret = binding.secret_for_login()
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    db.session.add(LoginState(state=state, nonce=nonce, browser_binding=binding_hash(secret),
-                              platform_id=platform.id, target_link_uri=params["target_link_uri"],
-                              login_params=params))
+    db.session.execute(insert(LoginState).values(
+        state=state, nonce=nonce, browser_binding=binding_hash(secret), platform_id=platform.id,
+        target_link_uri=params["target_link_uri"][:1000], login_params=params))
     db.session.commit()
     query = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
              "prompt": "none", "client_id": platform.client_id, "redirect_uri": launch_url(),

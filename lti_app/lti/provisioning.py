@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -29,9 +30,12 @@ class Provisioned:
 
 def _ensure(model, keys: dict, values: dict) -> int:
     """Id of the row with `keys`, created with `values` or updated to them (only if they differ).
-    Empty values are skipped: a launch without a name or title does not erase the known one."""
+    Empty values are skipped: a launch without a name or title does not erase the known one.
+    Plain Core statements: this runs on every launch and ORM objects cost more than the SQL."""
     values = {k: v for k, v in values.items() if v}
-    row = db.session.scalar(db.select(model).filter_by(**keys))
+    query = select(model.id, *(getattr(model, k) for k in values)).where(
+        *(getattr(model, k) == v for k, v in keys.items()))
+    row = db.session.execute(query).first()
     if row is None:
         insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         stmt = (insert(model).values(**keys, **values)
@@ -39,10 +43,11 @@ def _ensure(model, keys: dict, values: dict) -> int:
         new_id = db.session.execute(stmt).scalar()
         if new_id is not None:
             return new_id
-        row = db.session.scalar(db.select(model).filter_by(**keys))   # lost the race: theirs
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
+        row = db.session.execute(query).first()   # lost the race: theirs
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if changed:
+        db.session.execute(update(model).where(model.id == row.id).values(**changed)
+                           .execution_options(synchronize_session=False))
     return row.id
 
 
@@ -101,5 +106,4 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
             link_values["custom"] = body[C.CUSTOM]
         link_id = _ensure(ResourceLink, {"course_id": course_id, "resource_link_id": _text(link["id"], 255)},
                           link_values)
-    db.session.flush()
     return Provisioned(course_id=course_id, user_id=user_id, role=role, resource_link_id=link_id)

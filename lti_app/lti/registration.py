@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import requests
 from flask import current_app, make_response, render_template, request
 
-from lti_app.lti import framing
+from lti_app.lti import framing, registry
 from lti_app.lti.canvas import SCOPES, TITLE, DESCRIPTION
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.urls import origin, public_base, public_url
@@ -125,6 +125,7 @@ def register(config_url: str, token: str | None):
         raise LaunchError(f"The platform's configuration cannot be stored: {exc}",
                           code="registration_invalid") from exc
     framing.forget()
+    registry.forget()
     return platform
 
 

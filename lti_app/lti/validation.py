@@ -17,14 +17,16 @@ from datetime import datetime, timedelta, timezone
 
 import jwt
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lti_app.extensions import db
 from lti_app.lti import claims as C
+from lti_app.lti import registry
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.jwks_cache import platform_key
-from lti_app.models import LoginState, Platform, UsedNonce
+from lti_app.lti.registry import PlatformInfo
+from lti_app.models import LoginState, UsedNonce
 
 STATE_MAX_AGE = timedelta(minutes=10)
 LEEWAY_S = 60
@@ -36,9 +38,9 @@ def binding_hash(secret: str) -> str:
 
 @dataclass
 class VerifiedLaunch:
-    platform: Platform
+    platform: PlatformInfo
     claims: dict
-    login_state: LoginState
+    login_state: Row
 
     @property
     def message_type(self) -> str:
@@ -49,18 +51,22 @@ class VerifiedLaunch:
         return self.claims[C.DEPLOYMENT_ID]
 
 
-def find_state(state: str | None) -> LoginState:
+STATE_COLUMNS = (LoginState.state, LoginState.nonce, LoginState.browser_binding, LoginState.platform_id,
+                 LoginState.login_params, LoginState.created_at, LoginState.used_at)
+
+
+def find_state(state: str | None) -> Row:
     if not state:
         raise LaunchError("The launch has no state parameter, so it cannot be matched to a login "
                           "started by this browser.", code="missing_state")
-    row = db.session.get(LoginState, state[:128])
+    row = db.session.execute(select(*STATE_COLUMNS).where(LoginState.state == state[:128])).first()
     if row is None or row.state != state:
         raise LaunchError("The launch's state is unknown: it was not issued by this tool's login.",
                           code="unknown_state")
     return row
 
 
-def consume_state(row: LoginState, binding_secret: str | None) -> LoginState:
+def consume_state(row: Row, binding_secret: str | None) -> Row:
     """Check the state belongs to this browser and is fresh, then mark it used (atomically: the
     conditional UPDATE holds the row until the launch's single commit, so a concurrent replay
     finds it used; a refused launch burns it in `burn_state`)."""
@@ -77,7 +83,7 @@ def consume_state(row: LoginState, binding_secret: str | None) -> LoginState:
                           "activity again from the course.", code="state_expired")
     done = db.session.execute(update(LoginState).where(LoginState.state == row.state,
                                                        LoginState.used_at.is_(None))
-                              .values(used_at=now))
+                              .values(used_at=now).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise LaunchError("This launch's state was already used: a launch can be sent only once.",
                           code="state_used")
@@ -130,7 +136,7 @@ def _check_times(body: dict) -> None:
                           code="future_iat")
 
 
-def _check_nonce(body: dict, row: LoginState, platform: Platform) -> None:
+def _check_nonce(body: dict, row: Row, platform: PlatformInfo) -> None:
     nonce = body.get("nonce")
     if not nonce or not isinstance(nonce, str):
         raise LaunchError("The id_token has no nonce.", code="missing_nonce")
@@ -138,19 +144,23 @@ def _check_nonce(body: dict, row: LoginState, platform: Platform) -> None:
         raise LaunchError("The id_token nonce does not match the one this tool sent at login.",
                           code="bad_nonce")
     expires = datetime.fromtimestamp(body["exp"] + LEEWAY_S, timezone.utc)
-    db.session.add(UsedNonce(nonce=nonce[:255], platform_id=platform.id, expires_at=expires))
-    try:
-        db.session.flush()   # no savepoint needed: a duplicate refuses the whole launch anyway
+    try:   # no savepoint needed: a duplicate refuses the whole launch anyway
+        db.session.execute(insert(UsedNonce).values(nonce=nonce[:255], platform_id=platform.id,
+                                                    expires_at=expires))
     except IntegrityError as exc:
         db.session.rollback()
         raise LaunchError("The id_token nonce was already used: this launch is a replay.",
                           code="nonce_replayed") from exc
 
 
-def _check_message(body: dict, platform: Platform) -> None:
+def _check_message(body: dict, platform: PlatformInfo) -> None:
     deployment_id = body.get(C.DEPLOYMENT_ID)
     if not deployment_id:
         raise LaunchError("The id_token has no deployment_id claim.", code="missing_deployment")
+    if not isinstance(deployment_id, str):
+        raise LaunchError("The id_token deployment_id is not a string.", code="unknown_deployment")
+    if not platform.has_deployment(deployment_id):
+        platform = registry.by_id(platform.id, fresh=True) or platform   # just registered?
     if not platform.has_deployment(deployment_id):
         raise LaunchError(f"The deployment {deployment_id!r} is not registered with this tool for "
                           f"{platform.issuer}.", code="unknown_deployment")
@@ -180,10 +190,10 @@ def _check_message(body: dict, platform: Platform) -> None:
                               "deep_linking_settings.", code="missing_return_url")
 
 
-def verify_id_token(id_token: str | None, row: LoginState) -> VerifiedLaunch:
+def verify_id_token(id_token: str | None, row: Row) -> VerifiedLaunch:
     """Every id_token check against the (already consumed) login state; raises LaunchError."""
     header = _header(id_token)
-    platform = db.session.get(Platform, row.platform_id)
+    platform = registry.by_id(row.platform_id)
     if platform is None:
         raise LaunchError("The platform of this login is no longer registered.", code="unknown_platform")
     key = platform_key(platform, header["kid"])
