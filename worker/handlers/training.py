@@ -80,7 +80,12 @@ def _train(job, assignment_id: int, reason: str) -> None:
                      assignment_id, reason, state.graded, state.new_grades)
             from worker.ml import pipeline   # torch loads only in workers that train
 
-            pipeline.train_assignment(job.app, assignment_id)
+            try:
+                pipeline.train_assignment(job.app, assignment_id)
+            except pipeline.NotEnoughGrades as exc:
+                # Not a failure to retry: the next grades make it due again (the run says why).
+                log.info("event=training_skipped assignment_id=%s reason=%r", assignment_id, str(exc))
+                return
     except leases.LeaseBusy as busy:
         raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",
                        delay=min(300.0, max(5.0, busy.seconds_left() + 1))) from busy
