@@ -13,8 +13,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import requests
+
+from config import load_config
 
 log = logging.getLogger("gradeloop.run")
 
@@ -42,32 +45,30 @@ def admin_urls(tool_url: str, sandbox_url: str) -> list[tuple[str, str]]:
     ]
 
 
-def _prepare_database():
+def _prepare_database(tool_url: str):
     """Migrations + the sandbox platform's registration; returns the tool app (for its config)."""
     from lti_app import create_app
     from lti_app.serving import upgrade_database
 
-    app = create_app()
+    app = create_app(public_url=tool_url)
     with app.app_context():
         upgrade_database()
     return app
 
 
-def _start_sandbox(app, tool_url: str, sandbox_port: int):
-    from pathlib import Path
-
+def _bind_sandbox(data_dir: Path, tool_url: str, sandbox_port: int):
+    """The sandbox LMS, bound to its port (not serving yet) with its demo course."""
     from lti_app.sandbox.keys import KeyRing, load_or_create_key
     from lti_app.sandbox.platform import SandboxPlatform
     from lti_app.sandbox.ui import seed_demo
 
-    folder = Path(app.config["GRADELOOP_DATA_DIR"]) / "sandbox"
+    folder = data_dir / "sandbox"
     key = load_or_create_key(folder / "platform_key.pem")
     sandbox = SandboxPlatform(tool_url, client_id=SANDBOX_CLIENT_ID, deployment_id=SANDBOX_DEPLOYMENT_ID,
                               host="127.0.0.1", port=sandbox_port, keys=KeyRing(first=key), quiet=False,
                               persist_path=folder / "state.json")
     seed_demo(sandbox.state)
-    sandbox.register_in_tool(app)
-    return sandbox.start()
+    return sandbox
 
 
 def _spawn(name: str, args: list[str], env: dict) -> subprocess.Popen:
@@ -109,14 +110,25 @@ def run_all(host: str = "127.0.0.1", port: int = 8000, sandbox_port: int = 8100)
               "sandbox LMS. Use `gradeloop serve` and `gradeloop worker`.", file=sys.stderr)
         return 2
     tool_url = os.environ.get("GRADELOOP_PUBLIC_URL") or tool_base_url(host, port)
-    os.environ["GRADELOOP_PUBLIC_URL"] = tool_url
+    # Bind the sandbox port first: a busy port is reported before anything is migrated.
     try:
-        app = _prepare_database()
-        sandbox = _start_sandbox(app, tool_url, sandbox_port)
-    except (RuntimeError, OSError, ValueError) as exc:
+        sandbox = _bind_sandbox(load_config(public_url=tool_url).data_dir, tool_url, sandbox_port)
+    except OSError as exc:
+        print(f"gradeloop run: cannot start the sandbox LMS on 127.0.0.1:{sandbox_port} ({exc}); "
+              "choose another port with --sandbox-port", file=sys.stderr)
+        return 2
+    except ValueError as exc:
         print(f"gradeloop run: {exc}", file=sys.stderr)
         return 2
-    env = {**os.environ, "GRADELOOP_DATA_DIR": app.config["GRADELOOP_DATA_DIR"]}
+    try:
+        app = _prepare_database(tool_url)
+        sandbox.register_in_tool(app)
+    except (RuntimeError, OSError, ValueError) as exc:
+        sandbox.stop()
+        print(f"gradeloop run: cannot prepare the database: {exc}", file=sys.stderr)
+        return 2
+    sandbox.start()
+    env = {**os.environ, "GRADELOOP_DATA_DIR": app.config["GRADELOOP_DATA_DIR"], "GRADELOOP_PUBLIC_URL": tool_url}
     procs = {"web": _spawn("web", ["serve", "--host", host, "--port", str(port), "--workers", "2"], env)}
     procs["worker"] = _spawn("worker", ["worker"], env)
     stop = threading.Event()

@@ -21,8 +21,12 @@ class ServerThread:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, url_host: str | None = None,
                  quiet: bool = True):
         self.app = app
-        self._server = make_server(host, port, app, threaded=True,
-                                   request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        try:
+            self._server = make_server(host, port, app, threaded=True,
+                                       request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        except SystemExit as exc:
+            # werkzeug prints "Address already in use" and calls sys.exit(1); callers want an error.
+            raise OSError(f"cannot listen on {host}:{port} (address already in use?)") from exc
         self.port = self._server.server_port
         self.url = f"http://{url_host or host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
@@ -40,6 +44,7 @@ class ServerThread:
         stop = getattr(self.app, "extensions", {}).get("sandbox_stop")
         if stop is not None:
             stop.set()
-        self._server.shutdown()
+        if self._thread.is_alive():       # shutdown() would wait forever on a server never started
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)

@@ -66,3 +66,13 @@ def _form(response, field):
     form = find_form(response.text, response.url, with_field=field)
     assert form is not None, response.text[:500]
     return form.action, form.fields
+
+
+def test_run_says_when_the_sandbox_port_is_taken(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("GRADELOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GRADELOOP_ENV", "development")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert run_all(port=free_port(), sandbox_port=busy.getsockname()[1]) == 2
+    assert "--sandbox-port" in capsys.readouterr().err
