@@ -93,7 +93,10 @@ def _configure_logging() -> None:
 def run_worker(app, queues=None, concurrency: int = 1) -> None:
     """`gradeloop worker`: run until SIGTERM/SIGINT, then stop gracefully."""
     _configure_logging()
-    worker = WorkerProcess(app, queues=queues, concurrency=concurrency)
+    try:
+        worker = WorkerProcess(app, queues=queues, concurrency=concurrency)
+    except ValueError as exc:   # e.g. --queues scoring,typo
+        raise SystemExit(f"gradeloop worker: {exc}") from exc
 
     def _stop(signum, _frame):
         log.info("event=signal signal=%s action=graceful_stop", signal.Signals(signum).name)

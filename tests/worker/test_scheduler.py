@@ -91,3 +91,11 @@ def test_housekeeping_keeps_recent_bookkeeping(app):
         assert housekeeping() == {"outbox": 1, "processed": 1, "heartbeats": 1}
         assert sorted(db.session.scalars(db.select(OutboxEvent.event_id))) == ["pending", "recent"]
         assert db.session.scalars(db.select(ProcessedMessage.message_id)).all() == ["recent"]
+
+
+def test_worker_refuses_unknown_queue(app):
+    from lti_app.cli import main
+
+    result = app.test_cli_runner().invoke(main, ["worker", "--queues", "scoring,typo"])
+    assert result.exit_code == 1
+    assert "unknown queue(s) ['typo']" in str(result.exception) + result.output
