@@ -43,6 +43,8 @@ def _register_features(app: Flask) -> None:
 FEATURES: list[str] = [
     "lti_app.lti",
     "lti_app.coursework",
+    "lti_app.review",
+    "lti_app.dashboard",
 ]
 
 

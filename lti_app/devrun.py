@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 from config import load_config
+from lti_app.demo import seed_demo_assignment
 
 log = logging.getLogger("gradeloop.run")
 
@@ -122,7 +123,7 @@ def run_all(host: str = "127.0.0.1", port: int = 8000, sandbox_port: int = 8100)
         return 2
     try:
         app = _prepare_database(tool_url)
-        sandbox.register_in_tool(app)
+        seed_demo_assignment(app, sandbox.register_in_tool(app))
     except (RuntimeError, OSError, ValueError) as exc:
         sandbox.stop()
         print(f"gradeloop run: cannot prepare the database: {exc}", file=sys.stderr)

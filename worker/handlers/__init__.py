@@ -17,7 +17,8 @@ from typing import Callable
 
 HANDLERS: dict[str, Callable] = {}
 DEAD_HOOKS: dict[str, Callable] = {}
-BUILTIN = ("worker.handlers.scoring", "worker.handlers.training", "worker.handlers.gradebook")
+BUILTIN = ("worker.handlers.scoring", "worker.handlers.training", "worker.handlers.gradebook",
+           "worker.autofeedback")
 
 
 @dataclass

@@ -1,0 +1,12 @@
+"""Teacher dashboard per assignment: course model status with live training progress, version
+history and rollback, the promotion gate's quality report as charts, the review queue, gradebook
+updates that failed for good (retry), and the auto-feedback settings. Blueprint `dashboard`."""
+from flask import Blueprint, Flask
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def init_app(app: Flask) -> None:
+    from lti_app.dashboard import views  # noqa: F401  (routes register on `bp`)
+
+    app.register_blueprint(bp)

@@ -1,0 +1,75 @@
+"""Figures the dashboard shows, from stored rows only (`ModelVersion.metrics` written by the
+training pipeline, `TrainingRun` progress): plain dicts and chart SVG, no HTTP."""
+from __future__ import annotations
+
+from lti_app import charts
+from lti_app.extensions import db
+from lti_app.models import Assignment, ModelVersion, TrainingRun
+
+
+def training_status(assignment_id: int) -> dict:
+    """The latest training run as the progress bar's JSON (`fraction` in 0..1)."""
+    run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id)
+                            .order_by(TrainingRun.id.desc()).limit(1))
+    if run is None:
+        return {"status": "none", "fraction": 0.0, "label": "Not trained yet", "active": False}
+    if run.status == "done":
+        fraction = 1.0
+    elif run.total_steps:
+        fraction = min(1.0, max(0.0, run.step / run.total_steps))
+    else:
+        fraction = 0.0
+    active = run.status in ("queued", "running")
+    phase = run.phase or run.status
+    label = {"done": "Training finished", "failed": "Training failed"}.get(run.status, f"Training: {phase}")
+    if active and run.eta_seconds:
+        label += f", about {int(run.eta_seconds) + 1} s left"
+    return {"run_id": run.id, "status": run.status, "phase": run.phase, "step": run.step,
+            "total_steps": run.total_steps, "fraction": fraction, "eta_seconds": run.eta_seconds,
+            "message": run.message, "active": active, "label": label,
+            "model_version_id": run.model_version_id,
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "svg": charts.progress_bar(fraction, label, title="Training progress")}
+
+
+def versions_of(assignment_id: int) -> list[ModelVersion]:
+    return list(db.session.scalars(db.select(ModelVersion).where(ModelVersion.assignment_id == assignment_id)
+                                   .order_by(ModelVersion.version.desc())))
+
+
+def held_out(version: ModelVersion | None) -> dict:
+    return ((version.metrics or {}).get("held_out") or {}) if version is not None else {}
+
+
+def qwk_curve(versions: list[ModelVersion]) -> list[tuple[float, float]]:
+    """(graded essays the version learned from, its held-out QWK), one point per version."""
+    points = []
+    for v in versions:
+        m = held_out(v)
+        n = (v.metrics or {}).get("n_examples") or v.n_train
+        if "qwk" in m and n:
+            points.append((float(n), float(m["qwk"])))
+    return sorted(points)
+
+
+def quality_charts(assignment: Assignment, version: ModelVersion | None, versions: list[ModelVersion]) -> dict:
+    """Chart SVGs for the quality report of `version` (the current model, else the newest)."""
+    m = held_out(version)
+    lo, hi = (m.get("scale") or [assignment.score_min, assignment.score_max])[:2]
+    smd_groups = {"All students": m["smd"]} if "smd" in m else {}
+    smd_groups.update({f"{g} (n={d['n']})": d["smd"] for g, d in (m.get("smd_by_group") or {}).items()})
+    return {
+        "agreement": charts.agreement_bars(m.get("exact", float("nan")), m.get("adjacent", float("nan"))),
+        "confusion": charts.confusion_matrix(m.get("confusion") or [], list(range(int(lo), int(hi) + 1))
+                                             if m.get("confusion") else []),
+        "curve": charts.line_chart(qwk_curve(versions), "Graded essays", "QWK vs teacher",
+                                   title="Agreement as more essays are graded"),
+        "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, len(smd_groups) > 1)),
+    }
+
+
+def _smd_band(version: ModelVersion | None, per_group: bool) -> float:
+    """The gate's own limit (per group when groups are shown, else overall)."""
+    limits = ((version.gate or {}).get("thresholds") or {}) if version is not None else {}
+    return float(limits.get("max_group_smd" if per_group else "max_smd", 0.10 if per_group else 0.15))

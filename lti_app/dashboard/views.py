@@ -1,0 +1,99 @@
+"""Dashboard pages: the overview, the training-progress JSON the page polls, and the teacher's
+actions (train now, roll back to an earlier version, retry a dead-lettered gradebook update)."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, render_template, request
+
+from lti_app.auth import require_launch
+from lti_app.coursework import access, notices
+from lti_app.dashboard import bp, report
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.models import DeadLetter, ModelVersion
+from lti_app.review.decisions import pending_proposals
+
+GRADEBOOK_QUEUE = "gradebook"
+
+
+def _dead_gradebook_updates(assignment_id: int) -> list[DeadLetter]:
+    from worker.deadletters import list_dead_letters
+
+    return [d for d in list_dead_letters(assignment_id) if d.routing_key == GRADEBOOK_QUEUE]
+
+
+@bp.get("/a/<int:assignment_id>")
+@require_launch(grader=True)
+def overview(assignment_id: int):
+    from worker.handlers.training import training_state
+
+    assignment = access.assignment_in_course(assignment_id)
+    versions = report.versions_of(assignment.id)
+    current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
+    shown = current or (versions[0] if versions else None)
+    return render_template("dashboard/overview.html", assignment=assignment, current=current, shown=shown,
+                           versions=versions, state=training_state(assignment.id),
+                           training=report.training_status(assignment.id), metrics=report.held_out(shown),
+                           charts=report.quality_charts(assignment, shown, versions),
+                           pending=len(pending_proposals(assignment.id)),
+                           dead=_dead_gradebook_updates(assignment.id))
+
+
+@bp.get("/a/<int:assignment_id>/training.json")
+@require_launch(grader=True)
+def training_json(assignment_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    response = jsonify(report.training_status(assignment.id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/a/<int:assignment_id>/train")
+@require_launch(grader=True)
+def train_now(assignment_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    record_event("training.due", {"assignment_id": assignment.id, "reason": "manual"})
+    db.session.commit()
+    return notices.redirect_with("dashboard.overview", [("success", "Training requested. Progress shows below.")],
+                                 assignment_id=assignment.id)
+
+
+@bp.post("/a/<int:assignment_id>/rollback")
+@require_launch(grader=True)
+def rollback(assignment_id: int):
+    from worker.ml import versions
+
+    assignment = access.assignment_in_course(assignment_id)
+    try:
+        to_version = int(request.form.get("version", ""))
+    except ValueError:
+        to_version = None
+    if to_version is None:
+        return notices.redirect_with("dashboard.overview", [("error", "Choose a version to go back to.")],
+                                     assignment_id=assignment.id)
+    try:
+        restored = versions.rollback(current_app._get_current_object(), assignment.id, to_version)
+    except ValueError as exc:
+        notice = ("error", f"Nothing changed: {exc}.")
+    else:
+        notice = ("success", f"Version {restored.version} scores new essays again.")
+    db.session.expire_all()
+    return notices.redirect_with("dashboard.overview", [notice], assignment_id=assignment.id)
+
+
+@bp.post("/a/<int:assignment_id>/dead/<int:dead_letter_id>/retry")
+@require_launch(grader=True)
+def retry_dead_letter(assignment_id: int, dead_letter_id: int):
+    from worker.deadletters import requeue
+
+    assignment = access.assignment_in_course(assignment_id)
+    row = db.session.get(DeadLetter, dead_letter_id)
+    if row is None or row.assignment_id != assignment.id or row.routing_key != GRADEBOOK_QUEUE:
+        return notices.redirect_with("dashboard.overview", [("error", "That gradebook update is not part of "
+                                                                      "this assignment.")], assignment_id=assignment.id)
+    try:
+        requeue(row.id)
+    except ValueError as exc:
+        notice = ("error", str(exc))
+    else:
+        notice = ("success", "The gradebook update was sent again.")
+    return notices.redirect_with("dashboard.overview", [notice], assignment_id=assignment.id)

@@ -1,0 +1,63 @@
+"""The review queue and the teacher's decision on a proposal (no HTTP here, so the worker-side
+tests and the views share it).
+
+Approving unchanged gives an `AI_APPROVED` grade; any change to the score, a trait score or the
+feedback gives `AI_EDITED`: the teacher's own grade. Both are training data, and both go to the
+LMS through `coursework.grading.save_grade` (events `grade.created` and `gradebook.sync`).
+"""
+from __future__ import annotations
+
+from lti_app.coursework.grading import save_grade
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submission, SubmissionStatus
+from lti_app.models.base import utcnow
+
+PENDING = "pending"
+
+
+class AlreadyDecided(ValueError):
+    """The essay was graded (or the proposal decided) since the page was opened."""
+
+
+def pending_proposals(assignment_id: int) -> list[AiProposal]:
+    """The newest pending proposal of each student essay still waiting for a grade, least
+    confident first (those need the teacher's eye most)."""
+    rows = db.session.scalars(
+        db.select(AiProposal).join(Submission, AiProposal.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
+               Submission.status != SubmissionStatus.GRADED, AiProposal.status == PENDING)
+        .order_by(AiProposal.id.desc())).all()
+    newest: dict[int, AiProposal] = {}
+    for proposal in rows:
+        newest.setdefault(proposal.submission_id, proposal)
+    return sorted(newest.values(), key=lambda p: (p.confidence, p.id))
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def is_unchanged(proposal: AiProposal, data: dict) -> bool:
+    proposed_traits = {k: float(v) for k, v in (proposal.trait_scores or {}).items() if v is not None}
+    given_traits = {k: float(v) for k, v in (data.get("trait_scores") or {}).items() if v is not None}
+    return (float(data["score"]) == float(proposal.score) and given_traits == proposed_traits
+            and _same_text(data.get("comment") or "", proposal.feedback))
+
+
+def proposal_values(proposal: AiProposal) -> dict:
+    return {"score": proposal.score, "comment": proposal.feedback,
+            "trait_scores": {k: v for k, v in (proposal.trait_scores or {}).items() if v is not None}}
+
+
+def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teacher_id: int) -> Grade:
+    """Release the proposal (`data=None`: as proposed; else the teacher's values) as the student's
+    grade. The caller commits."""
+    submission = db.session.get(Submission, proposal.submission_id)
+    if proposal.status != PENDING or submission.status == SubmissionStatus.GRADED:
+        raise AlreadyDecided("This essay has been graded in the meantime; nothing was changed.")
+    values = proposal_values(proposal) if data is None else data
+    edited = data is not None and not is_unchanged(proposal, data)
+    grade = save_grade(assignment, submission, values, teacher_id,
+                       source=GradeSource.AI_EDITED if edited else GradeSource.AI_APPROVED)
+    proposal.status, proposal.decided_at = ("edited" if edited else "approved"), utcnow()
+    return grade

@@ -1,0 +1,70 @@
+"""Review pages: the queue of pending AI proposals and one proposal with approve / edit forms."""
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from marshmallow import ValidationError
+
+from lti_app.auth import require_launch
+from lti_app.coursework import access, lms_sync, notices
+from lti_app.coursework.schemas import grade_schema
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Submission, User
+from lti_app.review import bp
+from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
+
+
+def _student_names(proposals: list[AiProposal]) -> dict[int, str]:
+    subs = {p.submission_id: db.session.get(Submission, p.submission_id) for p in proposals}
+    names = {}
+    for sub_id, sub in subs.items():
+        user = db.session.get(User, sub.user_id) if sub and sub.user_id else None
+        names[sub_id] = (user.name or user.email or user.sub) if user else "Unknown student"
+    return names
+
+
+@bp.get("/a/<int:assignment_id>")
+@require_launch(grader=True)
+def queue(assignment_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    proposals = pending_proposals(assignment.id)
+    return render_template("review/queue.html", assignment=assignment, proposals=proposals,
+                           names=_student_names(proposals))
+
+
+def _proposal_in(assignment, proposal_id: int) -> AiProposal:
+    proposal = db.session.get(AiProposal, proposal_id)
+    submission = db.session.get(Submission, proposal.submission_id) if proposal else None
+    if submission is None or submission.assignment_id != assignment.id:
+        abort(404, description="This proposal is not part of this assignment.")
+    return proposal
+
+
+@bp.route("/a/<int:assignment_id>/p/<int:proposal_id>", methods=["GET", "POST"])
+@require_launch(grader=True)
+def proposal(assignment_id: int, proposal_id: int):
+    assignment = access.assignment_in_course(assignment_id)
+    item = _proposal_in(assignment, proposal_id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = None if request.form.get("action") == "approve" else grade_schema(assignment).load(request.form)
+            grade = decide(assignment, item, data, access.launch().user_id)
+        except ValidationError as exc:
+            errors = exc.messages
+        except AlreadyDecided as exc:
+            db.session.rollback()
+            return notices.redirect_with("review.queue", [("error", str(exc))], assignment_id=assignment.id)
+        else:
+            db.session.commit()
+            problem = lms_sync.push_grade_now(grade.id)
+            what = "approved" if item.status == "approved" else "saved with your changes"
+            notice = (("error", f"Grade {what}, but the LMS gradebook did not take it yet: {problem}") if problem
+                      else ("success", f"Grade {what} and sent to the student and the LMS gradebook."))
+            return notices.redirect_with("review.queue", [notice], assignment_id=assignment.id)
+    submission = db.session.get(Submission, item.submission_id)
+    values = dict(request.form) if errors else {
+        "score": f"{item.score:g}", "comment": item.feedback,
+        **{f"trait:{k}": f"{v:g}" for k, v in (item.trait_scores or {}).items() if v is not None}}
+    return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
+                           student=_student_names([item])[item.submission_id], values=values,
+                           errors=errors), 400 if errors else 200

@@ -1,0 +1,120 @@
+"""One live course for the end-to-end auto-feedback tests (module scope, so the model trains once):
+
+the real tool app served over HTTP, the sandbox LMS peer registered in it, an assignment the
+teacher created by Deep Linking, 60 real graded PERSUADE essays imported through the teacher's CSV
+import page, a course model trained on them by the ML pipeline and promoted by its gate, and a real
+`gradeloop worker` subprocess on the same SQLite database and the embedded (SQLite) broker.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lti_app.demo import graded_csv, graded_rows
+from tests.conftest import ROOT, SHARED_DATA
+from tests.coursework.flows import create_by_deep_link, open_assignment, post_form
+from tests.peer import Peer, ToolServer
+from tests.worker.conftest import FAST, wait_for, worker_env
+
+N_GRADED = 60   # PERSUADE prompt 0, shuffle seed 0: the gate promotes this set (QWK ~0.85 held out)
+
+
+@dataclass
+class LiveCourse:
+    tool: ToolServer
+    peer: Peer
+    item: dict                 # the peer's content item (resource_link_id, line_item_id)
+    assignment_id: int
+    worker: subprocess.Popen
+    log_path: Path
+
+    def worker_log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def _start_tool(data_dir: Path, prefix: str) -> ToolServer:
+    from lti_app import create_app
+    from lti_app.extensions import db
+    from lti_app.sandbox.server import ServerThread
+
+    app = create_app(env="test", data_dir=str(data_dir), secret_key="test-secret",
+                     database_url=f"sqlite:///{data_dir / 'test.db'}",
+                     broker_url=f"sqla+sqlite:///{data_dir / 'broker.db'}",
+                     GRADELOOP_QUEUE_PREFIX=prefix, GRADELOOP_FINETUNE="never", **FAST)
+    with app.app_context():
+        db.create_all()
+    server = ServerThread(app, "127.0.0.1", 0, url_host="localhost")
+    app.config["GRADELOOP_PUBLIC_URL"] = server.url
+    server.start()
+    return ToolServer(url=server.url, app=app, server=server)
+
+
+def import_graded(peer: Peer, tool: ToolServer, link_id: str, rows: list[dict]):
+    """The teacher uploads the graded essays on the import page."""
+    teacher, _ = open_assignment(peer, tool, role="Instructor", user_id="teacher-1", resource_link_id=link_id)
+    listing = teacher.get(tool.url + "/coursework/", timeout=30)
+    page = teacher.get(_link(listing, "/import"), timeout=30)
+    return post_form(teacher, page, files={"file": ("graded.csv", graded_csv(rows), "text/csv")},
+                     action_contains="/import")
+
+
+def _link(page, contains: str) -> str:
+    import re
+
+    hrefs = [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', page.text) if contains in h]
+    assert hrefs, f"no link containing {contains!r} on {page.url}"
+    return page.url.split("/coursework")[0].split("/review")[0].split("/dashboard")[0] + hrefs[0]
+
+
+@pytest.fixture(scope="module")
+def live_course(tmp_path_factory, _peer_keys):
+    from lti_app.extensions import db
+    from lti_app.models import Assignment
+    from worker.ml import pipeline
+
+    if not (SHARED_DATA / "persuade" / "0" / "train.csv").is_file():
+        pytest.fail(f"real essays expected at {SHARED_DATA}/persuade/0/train.csv")
+    data_dir = tmp_path_factory.mktemp("live")
+    prefix = f"e2e{uuid.uuid4().hex[:8]}"
+    tool = _start_tool(data_dir, prefix)
+    peer = Peer(tool).start()
+    peer.register_in_tool(tool.app)
+    proc = None
+    try:
+        item = create_by_deep_link(peer, tool, title="The Face on Mars",
+                                   prompt="Convince a reader that the Face on Mars is a natural landform.")
+        answer = import_graded(peer, tool, item["resource_link_id"], graded_rows(N_GRADED, data_dir=SHARED_DATA))
+        assert answer.status_code == 200 and "60" in answer.text, answer.text[:800]
+        with tool.app.app_context():
+            assignment_id = db.session.scalar(db.select(Assignment.id))
+        version = pipeline.train_assignment(tool.app, assignment_id)
+        assert version.status == "promoted", f"gate rejected the test model: {version.gate}"
+
+        log_path = data_dir / "worker.log"
+        env = worker_env(tool.app, prefix, GRADELOOP_WORKER_PLUGINS="", GRADELOOP_FINETUNE="never")
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "worker"], cwd=ROOT, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
+        wait_for(lambda: proc.poll() is not None or "event=consuming" in log_path.read_text(errors="replace"),
+                 60, what="worker connected")
+        assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+        yield LiveCourse(tool, peer, item, assignment_id, proc, log_path)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        peer.stop()
+        tool.server.stop()
+        with tool.app.app_context():
+            db.session.remove()
+            db.engine.dispose()

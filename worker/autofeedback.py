@@ -1,0 +1,78 @@
+"""What happens after the course model scored a submission: written feedback is composed and the
+`AiProposal` completed, then the assignment's feedback mode decides who sees it.
+
+- `auto`: a proposal at or above the confidence threshold becomes an `AI_AUTO` grade (never training
+  data) posted to the LMS at once; a less confident one waits for the teacher, like `review`.
+- `review`: the proposal waits in the teacher's review queue; the LMS gradebook shows the essay as
+  handed in and awaiting a person (`gradingProgress=PendingManual`).
+- `off`: nothing: the proposal is dropped, nobody sees it.
+
+Registered into the messaging engineer's scoring dispatch (`worker.handlers.scoring`) through
+`register_feedback_mode` when this module is imported (it is one of the worker's built-in handler
+modules). Everything runs inside the scoring handler's transaction.
+"""
+from __future__ import annotations
+
+import logging
+
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Assignment, FeedbackMode, Submission, SubmissionStatus
+from worker.handlers import scoring
+
+log = logging.getLogger("gradeloop.worker.autofeedback")
+
+PENDING_MANUAL = "PendingManual"
+
+
+def compose_for(assignment: Assignment, proposal: AiProposal) -> None:
+    """Fill `proposal.feedback` in the teacher's voice (kept when it already has some: a requeued
+    or hand-made proposal is not rewritten)."""
+    if proposal.feedback:
+        return
+    from worker.feedback.compose import compose_feedback
+    from worker.feedback.loading import load_graded_examples
+
+    submission = db.session.get(Submission, proposal.submission_id)
+    examples = load_graded_examples(assignment.id, exclude_submission_id=submission.id)
+    feedback = compose_feedback(submission.text, proposal.score, proposal.trait_scores or {}, assignment, examples)
+    proposal.feedback = feedback.text
+
+
+def awaiting_teacher(assignment: Assignment, proposal: AiProposal) -> None:
+    """The LMS shows the essay as waiting for manual grading (the student sees nothing yet)."""
+    submission = db.session.get(Submission, proposal.submission_id)
+    if submission is None or submission.user_id is None or submission.status == SubmissionStatus.GRADED:
+        return
+    record_event("gradebook.sync", {"assignment_id": assignment.id, "submission_id": submission.id,
+                                    "activity_progress": "Submitted", "grading_progress": PENDING_MANUAL})
+
+
+def review(job, assignment: Assignment, proposal: AiProposal) -> None:
+    compose_for(assignment, proposal)
+    awaiting_teacher(assignment, proposal)
+    log.info("event=proposal_for_review submission_id=%s score=%s confidence=%.3f",
+             proposal.submission_id, proposal.score, proposal.confidence)
+
+
+def auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
+    compose_for(assignment, proposal)
+    scoring._auto_release(job, assignment, proposal)   # threshold check, AI_AUTO grade, gradebook.sync
+    if proposal.status == "pending":
+        awaiting_teacher(assignment, proposal)
+    log.info("event=proposal_%s submission_id=%s score=%s confidence=%.3f threshold=%.2f",
+             "released" if proposal.status == "released" else "for_review", proposal.submission_id,
+             proposal.score, proposal.confidence, assignment.confidence_threshold)
+
+
+def off(job, assignment: Assignment, proposal: AiProposal) -> None:
+    db.session.delete(proposal)
+
+
+def install() -> None:
+    scoring.register_feedback_mode(FeedbackMode.REVIEW, review)
+    scoring.register_feedback_mode(FeedbackMode.AUTO_RELEASE, auto_release)
+    scoring.register_feedback_mode(FeedbackMode.OFF, off)
+
+
+install()
