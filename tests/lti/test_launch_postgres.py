@@ -13,8 +13,19 @@ from tests.lti.conftest import assert_refused
 pytestmark = pytest.mark.postgres
 
 
-def test_launches_on_postgres(make_tool_server, make_peer, postgres_url):
+@pytest.fixture
+def pg_tool_server(make_tool_server, postgres_url):
+    """The tool on the session's scratch PostgreSQL database, emptied afterwards so the
+    migration tests that share the database still start from nothing."""
     server = make_tool_server(database_url=postgres_url)
+    yield server
+    with server.app.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+def test_launches_on_postgres(pg_tool_server, make_peer):
+    server = pg_tool_server
     server.app.config["GRADELOOP_JWKS_REFETCH_COOLDOWN"] = 0
     peer = make_peer(server)
     with ThreadPoolExecutor(6) as pool:
