@@ -25,6 +25,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def load_encoder(base_model: str) -> nn.Module:
     """The base encoder from a local directory; nothing is ever downloaded."""
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     if not base_model or not Path(base_model).is_dir():
         raise FileNotFoundError(f"base model directory not found: {base_model!r}")

@@ -142,7 +142,9 @@ def compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, pla
     ft_qwk = qwk(y_te, apply_cuts(target.denormalise(pred_te[:, 0]), cut, target.lo), target.lo, target.hi)
     ridge_qwk = qwk(y_te, apply_cuts(target.denormalise(ridge["oof"][te, 0]), cut, target.lo),
                     target.lo, target.hi)
-    result = {"fold_qwk": ft_qwk, "ridge_fold_qwk": ridge_qwk, "wins": ft_qwk > ridge_qwk, "held_out": te,
+    # "always" ships the fine-tuned model regardless (GPU checks, experiments).
+    wins = ft_qwk > ridge_qwk or config.finetune == "always"
+    result = {"fold_qwk": ft_qwk, "ridge_fold_qwk": ridge_qwk, "wins": wins, "held_out": te,
               "pred_held_out": pred_te}
     if result["wins"]:
         result["module"] = fit(texts, Yn, weights, ridge["head"], config, device, plan_, progress, "final run")

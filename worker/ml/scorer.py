@@ -55,7 +55,10 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
         loaded = _sessions.get(key)
         if loaded is None:
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads = int(os.environ.get("GRADELOOP_SCORER_THREADS", "0")) or min(4, os.cpu_count() or 1)
+            # One thread, no spinning: a server scores many essays at once, and on a shared CPU
+            # spinning threads measured 2x slower per essay (docs/benchmarks.md).
+            opts.intra_op_num_threads = int(os.environ.get("GRADELOOP_SCORER_THREADS", "1"))
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
             loaded = _sessions[key] = _Loaded(session, meta, model_dir)
@@ -113,9 +116,10 @@ def _model_dir_of(model) -> str:
     return str(model)
 
 
-def score(app_or_model_dir, texts, *, model_version=None) -> list[Prediction]:
+def score(app_or_model_dir, texts, *, model_version=None, onnx_file: str | None = None) -> list[Prediction]:
     """Score `texts`. First argument: a model directory or a `ModelVersion`; or a Flask app
-    together with `model_version=` (a `ModelVersion` or its id)."""
+    together with `model_version=` (a `ModelVersion` or its id). `onnx_file` picks another graph
+    of the same version (benchmarks); default: the shipped one."""
     target = app_or_model_dir
     if hasattr(app_or_model_dir, "app_context"):
         if model_version is None:
@@ -126,7 +130,7 @@ def score(app_or_model_dir, texts, *, model_version=None) -> list[Prediction]:
     texts = [t if isinstance(t, str) else "" for t in texts]
     if not texts:
         return []
-    return _predictions(_load(model_dir).meta, raw_predictions(model_dir, texts))
+    return _predictions(_load(model_dir, onnx_file).meta, raw_predictions(model_dir, texts, onnx_file=onnx_file))
 
 
 def _resolve_version(model_version):

@@ -46,9 +46,9 @@ class TrainConfig:
     head_tokens: int = DEFAULT_HEAD
     seed: int = 0
     cv_folds: int = 5
-    finetune: str = "auto"               # auto | never | always
+    finetune: str = "auto"               # auto (compare) | never | always (fine-tune and ship it)
     budget_seconds: float = 150.0        # whole retrain on this hardware (N=300 must fit 3 min)
-    min_finetune_n: int = 100
+    min_finetune_n: int = 200
     epochs: int = 3
     batch_size: int = 16
     general: GeneralModel | None = None
