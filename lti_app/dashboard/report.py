@@ -12,7 +12,9 @@ def training_status(assignment_id: int) -> dict:
     run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id)
                             .order_by(TrainingRun.id.desc()).limit(1))
     if run is None:
-        return {"status": "none", "fraction": 0.0, "label": "Not trained yet", "active": False}
+        label = "Not trained yet"
+        return {"run_id": None, "status": "none", "fraction": 0.0, "label": label, "active": False,
+                "message": "", "svg": charts.progress_bar(0.0, label, title="Training progress")}
     if run.status == "done":
         fraction = 1.0
     elif run.total_steps:

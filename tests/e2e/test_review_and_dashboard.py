@@ -1,0 +1,218 @@
+"""The auto-feedback pieces without a worker or an LMS (Flask test client, fresh SQLite): what each
+feedback mode does after scoring, the review queue and decisions, the dashboard's figures and actions,
+and bad input (wrong role, no CSRF token, bad scores, stale proposals, foreign ids) answered in words."""
+from __future__ import annotations
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.models import (AiProposal, Assignment, DeadLetter, FeedbackMode, Grade, GradeSource, ModelVersion,
+                            OutboxEvent, Role, Submission, SubmissionStatus, TrainingRun)
+from tests.coursework.helpers import build_world, login
+from worker import autofeedback
+from worker.handlers import scoring
+
+ESSAY = ("I think the face on mars is a natural landform because the nasa pictures from 2001 show a mesa. "
+         "The article says the shadows made it look like a face. ") * 4
+
+
+@pytest.fixture
+def world(app):
+    w = build_world(app)
+    with app.app_context():
+        db.session.add(Grade(submission_id=_imported(w.assignment_a, "Essays with clear claims. " * 30),
+                             score=4, comment="Explain each piece of evidence from the article more fully.",
+                             source=GradeSource.IMPORT, score_min=1, score_max=6))
+        db.session.commit()
+    return w
+
+
+def _imported(assignment_id: int, text: str) -> int:
+    sub = Submission(assignment_id=assignment_id, user_id=None, text=text, word_count=len(text.split()),
+                     status=SubmissionStatus.GRADED)
+    db.session.add(sub)
+    db.session.flush()
+    return sub.id
+
+
+def _propose(submission_id: int, score=4, confidence=0.5, feedback="") -> AiProposal:
+    proposal = AiProposal(submission_id=submission_id, score=score, confidence=confidence,
+                          trait_scores={"cohesion": 3}, feedback=feedback, status="pending")
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def _syncs() -> list[dict]:
+    return [e.payload["payload"] for e in db.session.scalars(
+        db.select(OutboxEvent).where(OutboxEvent.type == "gradebook.sync").order_by(OutboxEvent.id))]
+
+
+def test_modes_are_registered_in_the_scoring_dispatch():
+    assert scoring.FEEDBACK_MODES[FeedbackMode.REVIEW] is autofeedback.review
+    assert scoring.FEEDBACK_MODES[FeedbackMode.AUTO_RELEASE] is autofeedback.auto_release
+    assert scoring.FEEDBACK_MODES[FeedbackMode.OFF] is autofeedback.off
+
+
+@pytest.mark.parametrize("mode, threshold, confidence, released", [
+    (FeedbackMode.AUTO_RELEASE, 0.6, 0.9, True),
+    (FeedbackMode.AUTO_RELEASE, 0.6, 0.59, False),
+    (FeedbackMode.REVIEW, 0.0, 0.99, False),
+])
+def test_after_scoring(app, world, mode, threshold, confidence, released):
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assignment.feedback_mode, assignment.confidence_threshold = mode, threshold
+        db.session.get(Submission, world.essay_a).text = ESSAY
+        proposal = _propose(world.essay_a, confidence=confidence)
+        scoring.FEEDBACK_MODES[mode](None, assignment, proposal)
+        db.session.commit()
+        assert proposal.feedback, "feedback is composed for every proposal the teacher or student may see"
+        grade = db.session.scalar(db.select(Grade).filter_by(submission_id=world.essay_a))
+        if released:
+            assert proposal.status == "released" and grade.source == GradeSource.AI_AUTO
+            assert grade.comment == proposal.feedback and not grade.is_training_example
+            assert _syncs() == [{"assignment_id": assignment.id, "grade_id": grade.id, "submission_id": None,
+                                 "activity_progress": None, "grading_progress": None}]
+        else:
+            assert proposal.status == "pending" and grade is None
+            assert _syncs() == [{"assignment_id": assignment.id, "grade_id": None, "submission_id": world.essay_a,
+                                 "activity_progress": "Submitted", "grading_progress": "PendingManual"}]
+
+
+def test_off_mode_drops_the_proposal(app, world):
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assignment.feedback_mode = FeedbackMode.OFF
+        proposal = _propose(world.essay_a)
+        scoring.FEEDBACK_MODES[FeedbackMode.OFF](None, assignment, proposal)
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count()).select_from(AiProposal)) == 0
+        assert _syncs() == [] and db.session.scalar(db.select(Grade).filter_by(submission_id=world.essay_a)) is None
+
+
+def _second_essay(app, world) -> int:
+    with app.app_context():
+        sub = Submission(assignment_id=world.assignment_a, user_id=world.student2_a, text=ESSAY, word_count=60)
+        db.session.add(sub)
+        db.session.commit()
+        return sub.id
+
+
+def _teacher(client, app, world, role=Role.INSTRUCTOR, user="teacher_a"):
+    return login(client, app, course_id=world.course_a, user_id=getattr(world, user), role=role,
+                 resource_link_id=world.link_a, platform_id=world.platform)
+
+
+def test_queue_least_confident_first_and_decisions(app, client, world):
+    other = _second_essay(app, world)
+    with app.app_context():
+        sure = _propose(world.essay_a, score=5, confidence=0.8, feedback="Strong evidence.").id
+        unsure = _propose(other, score=2, confidence=0.3, feedback="Add evidence.").id
+        db.session.commit()
+    csrf = _teacher(client, app, world)
+    page = client.get(f"/review/a/{world.assignment_a}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert text.index(f'data-proposal="{unsure}"') < text.index(f'data-proposal="{sure}"')
+
+    url = f"/review/a/{world.assignment_a}/p/{sure}"
+    assert client.post(url, data={"action": "approve"}).status_code == 403, "no CSRF token, nothing stored"
+    bad = client.post(url, data={"csrf_token": csrf, "action": "edit", "score": "9", "comment": "x"})
+    assert bad.status_code == 400 and "score" in bad.get_data(as_text=True)
+    ok = client.post(url, data={"csrf_token": csrf, "action": "edit", "score": "5", "comment": " Strong   evidence. ",
+                                "trait:cohesion": "3"})
+    assert ok.status_code == 303
+    again = client.post(url, data={"csrf_token": csrf, "action": "approve"}, follow_redirects=True)
+    assert "graded in the meantime" in again.get_data(as_text=True)
+    edited = client.post(f"/review/a/{world.assignment_a}/p/{unsure}",
+                         data={"csrf_token": csrf, "action": "edit", "score": "3", "comment": "Add evidence."})
+    assert edited.status_code == 303
+    with app.app_context():
+        grades = {g.submission_id: g for g in db.session.scalars(db.select(Grade).where(Grade.source.in_(
+            (GradeSource.AI_APPROVED, GradeSource.AI_EDITED))))}
+        assert grades[world.essay_a].source == GradeSource.AI_APPROVED, "whitespace alone is no edit"
+        assert (grades[other].source, grades[other].score, grades[other].grader_id) == \
+            (GradeSource.AI_EDITED, 3, world.teacher_a)
+        events = db.session.scalars(db.select(OutboxEvent.type)).all()
+        assert events.count("grade.created") == 2 and events.count("gradebook.sync") == 2
+        assert db.session.get(AiProposal, unsure).status == "edited"
+    assert "Nothing to review" in client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+
+
+def test_students_and_other_courses_are_kept_out(app, client, world):
+    with app.app_context():
+        mine = _propose(world.essay_a).id
+        theirs = _propose(world.essay_b).id
+        db.session.commit()
+    login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+          resource_link_id=world.link_a, platform_id=world.platform)
+    for url in (f"/review/a/{world.assignment_a}", f"/review/a/{world.assignment_a}/p/{mine}",
+                f"/dashboard/a/{world.assignment_a}", f"/dashboard/a/{world.assignment_a}/training.json"):
+        assert client.get(url).status_code == 403, url
+    _teacher(client, app, world)
+    assert client.get(f"/review/a/{world.assignment_a}/p/{theirs}").status_code == 404
+    assert client.get(f"/dashboard/a/{world.assignment_b}").status_code == 404
+
+
+def _version(assignment_id: int, version: int, qwk: float, n: int, status="retired", onnx=None) -> ModelVersion:
+    metrics = {"n": 12, "qwk": qwk, "exact": 0.5, "adjacent": 0.9, "smd": 0.05, "scale": [1, 6],
+               "confusion": [[1 if i == j else 0 for j in range(6)] for i in range(6)],
+               "smd_by_group": {"ELL": {"n": 6, "smd": -0.08, "small": False}}}
+    mv = ModelVersion(assignment_id=assignment_id, version=version, status=status, approach="frozen-ridge",
+                      path=f"/nonexistent/v{version}", onnx_path=onnx, n_train=n,
+                      metrics={"held_out": metrics, "n_examples": n},
+                      gate={"promote": True, "reasons": [f"passed: QWK {qwk:.3f}"],
+                            "thresholds": {"max_smd": 0.15, "max_group_smd": 0.1}})
+    db.session.add(mv)
+    db.session.flush()
+    return mv
+
+
+def test_dashboard_report_progress_and_actions(app, client, world):
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        _version(assignment.id, 1, 0.71, 40, onnx="/nonexistent/v1/model.onnx")
+        current = _version(assignment.id, 2, 0.78, 80, status="promoted")
+        assignment.current_model_id = current.id
+        db.session.add(TrainingRun(assignment_id=assignment.id, status="running", phase="fine-tune", step=3,
+                                   total_steps=4, eta_seconds=7.0, message="epoch 2"))
+        db.session.add(DeadLetter(message_id="m1", queue="gradebook", routing_key="gradebook",
+                                  payload={"type": "gradebook.sync"}, reason="LMS said 400: not gradeable",
+                                  attempts=1, assignment_id=assignment.id))
+        db.session.commit()
+    csrf = _teacher(client, app, world)
+    status = client.get(f"/dashboard/a/{world.assignment_a}/training.json").get_json()
+    assert (status["status"], status["fraction"], status["active"]) == ("running", 0.75, True)
+    assert "<svg" in status["svg"] and "75" in status["svg"]
+
+    page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    assert "Version 2 is scoring new essays" in page and "QWK vs your grades <strong>0.78</strong>" in page
+    assert page.count("<svg") >= 5, "progress, agreement, confusion, QWK curve and SMD charts"
+    assert "ELL (n=6)" in page and "Use version 1" in page and "LMS said 400" in page
+
+    refused = client.post(f"/dashboard/a/{world.assignment_a}/rollback", data={"csrf_token": csrf, "version": "1"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Nothing changed" in refused and "no exported model on disk" in refused
+    junk = client.post(f"/dashboard/a/{world.assignment_a}/rollback", data={"csrf_token": csrf, "version": "x"},
+                       follow_redirects=True)
+    assert junk.status_code == 200 and "Choose a version" in junk.get_data(as_text=True)
+    with app.app_context():
+        dead_id = db.session.scalar(db.select(DeadLetter.id))
+    retried = client.post(f"/dashboard/a/{world.assignment_a}/dead/{dead_id}/retry", data={"csrf_token": csrf},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "is not a valid event" in retried, "a message without an envelope cannot be resent"
+    trained = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf})
+    assert trained.status_code == 303
+    with app.app_context():
+        due = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "training.due")).all()
+        assert [e.payload["payload"]["reason"] for e in due] == ["manual"]
+
+
+def test_dashboard_before_any_training(app, client, world):
+    _teacher(client, app, world)
+    page = client.get(f"/dashboard/a/{world.assignment_a}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "No model scores essays yet" in text and "Not trained yet" in text
+    assert "No quality figures yet" in text and "0 AI proposals waiting" in text
+    assert client.get(f"/dashboard/a/{world.assignment_a}/training.json").get_json()["status"] == "none"
