@@ -8,7 +8,8 @@ from lti_app.models import (AiProposal, FeedbackMode, Grade, GradeSource, Outbox
                             SubmissionStatus)
 from tests.worker.conftest import running_worker, wait_for
 from tests.worker.coursework import add_graded, make_assignment
-from worker.handlers.scoring import FEEDBACK_MODES
+from worker.handlers import load_handlers
+from worker.handlers.scoring import FEEDBACK_MODES, _auto_release, _keep_for_review
 
 
 def test_no_model_yet_is_acknowledged_without_work(worker_app, broker_for):
@@ -36,19 +37,20 @@ def _proposal(assignment, confidence: float, teacher_grade: bool = False) -> AiP
     return proposal
 
 
-def test_feedback_modes(app):
+def test_default_feedback_dispatch(app):
+    """The built-in release rule (the auto-feedback module wraps it with written feedback)."""
     with app.app_context():
         auto = make_assignment(feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.7)
         review = make_assignment(feedback_mode=FeedbackMode.REVIEW)
 
         confident = _proposal(auto, 0.9)
-        FEEDBACK_MODES[FeedbackMode.AUTO_RELEASE](None, auto, confident)
+        _auto_release(None, auto, confident)
         unsure = _proposal(auto, 0.5)
-        FEEDBACK_MODES[FeedbackMode.AUTO_RELEASE](None, auto, unsure)
+        _auto_release(None, auto, unsure)
         graded_by_teacher = _proposal(auto, 0.99, teacher_grade=True)
-        FEEDBACK_MODES[FeedbackMode.AUTO_RELEASE](None, auto, graded_by_teacher)
+        _auto_release(None, auto, graded_by_teacher)
         in_review = _proposal(review, 0.99)
-        FEEDBACK_MODES[FeedbackMode.REVIEW](None, review, in_review)
+        _keep_for_review(None, review, in_review)
         db.session.commit()
 
         assert (confident.status, unsure.status, graded_by_teacher.status, in_review.status) == \
@@ -58,3 +60,11 @@ def test_feedback_modes(app):
         assert released[0].submission.status == SubmissionStatus.GRADED
         sync = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "gradebook.sync")).all()
         assert [e.payload["payload"]["grade_id"] for e in sync] == [released[0].id]
+
+
+def test_feedback_modes_are_extensible():
+    """Every mode has a handler once the worker's built-in modules are loaded, and an extension
+    registered for a mode replaces the default."""
+    load_handlers("")
+    assert set(FEEDBACK_MODES) == set(FeedbackMode)
+    assert FEEDBACK_MODES[FeedbackMode.AUTO_RELEASE] is not _auto_release, "worker.autofeedback extends it"
