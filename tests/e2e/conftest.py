@@ -72,6 +72,29 @@ def _link(page, contains: str) -> str:
     return page.url.split("/coursework")[0].split("/review")[0].split("/dashboard")[0] + hrefs[0]
 
 
+def start_worker(app, prefix: str, log_path: Path) -> subprocess.Popen:
+    """A real `gradeloop worker` process on `app`'s database and broker; returns once it consumes."""
+    env = worker_env(app, prefix, GRADELOOP_WORKER_PLUGINS="")
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "worker"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    wait_for(lambda: proc.poll() is not None or "event=consuming" in log_path.read_text(errors="replace"),
+             60, what="worker connected")
+    assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 @pytest.fixture(scope="module")
 def live_course(tmp_path_factory, _peer_keys):
     from lti_app.extensions import db
@@ -97,22 +120,10 @@ def live_course(tmp_path_factory, _peer_keys):
         assert version.status == "promoted", f"gate rejected the test model: {version.gate}"
 
         log_path = data_dir / "worker.log"
-        env = worker_env(tool.app, prefix, GRADELOOP_WORKER_PLUGINS="", GRADELOOP_FINETUNE="never")
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "worker"], cwd=ROOT, env=env,
-                                    stdout=log, stderr=subprocess.STDOUT)
-        wait_for(lambda: proc.poll() is not None or "event=consuming" in log_path.read_text(errors="replace"),
-                 60, what="worker connected")
-        assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+        proc = start_worker(tool.app, prefix, log_path)
         yield LiveCourse(tool, peer, item, assignment_id, proc, log_path)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop_worker(proc)
         peer.stop()
         tool.server.stop()
         with tool.app.app_context():
