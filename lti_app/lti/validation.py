@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from flask import current_app
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -98,7 +96,7 @@ def _header(id_token: str | None) -> dict:
                           code="not_jwt")
     try:
         header = jwt.get_unverified_header(id_token)
-    except (jwt.DecodeError, ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise LaunchError(f"The id_token is not a JWT: {exc}", code="not_jwt") from exc
     if header.get("alg") != "RS256":
         raise LaunchError(f"The id_token is signed with alg {header.get('alg')!r}; only RS256 is "
@@ -106,6 +104,8 @@ def _header(id_token: str | None) -> dict:
     if not header.get("kid"):
         raise LaunchError("The id_token header has no kid, so the platform key cannot be chosen.",
                           code="missing_kid")
+    if not isinstance(header["kid"], str) or len(header["kid"]) > 255:
+        raise LaunchError("The id_token header kid is not a key id (a short string).", code="bad_kid")
     return header
 
 
