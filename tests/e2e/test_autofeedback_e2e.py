@@ -78,7 +78,7 @@ def test_auto_release_posts_score_and_feedback_to_the_gradebook(live_course):
 
     page = _student_page(c, "student-1")
     assert f'<span id="score">{grade.score:g}</span>' in page.text
-    assert "AI-assisted" in page.text
+    assert '<span class="badge" id="ai-label">AI-assisted feedback</span>' in page.text, "not reviewed by anyone"
     first_sentence = grade.comment.split("\n")[0][:40]
     assert first_sentence.replace("'", "&#39;").replace('"', "&#34;") in page.text
 
@@ -156,4 +156,5 @@ def test_review_mode_releases_only_after_the_teacher_decides(live_course):
         assert (grade.score, grade.comment) == (proposal.score, proposal.feedback)
     assert posted["scoreGiven"] == proposal.score and posted["comment"] == proposal.feedback
     page = _student_page(c, "student-4")
-    assert f'<span id="score">{proposal.score:g}</span>' in page.text and "AI-assisted" in page.text
+    assert f'<span id="score">{proposal.score:g}</span>' in page.text
+    assert "AI-assisted feedback, reviewed by your teacher" in page.text
