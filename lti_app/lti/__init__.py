@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
 
-from lti_app.lti import canvas, keys, launch, login, pages, registration
+from lti_app.lti import canvas, housekeeping, keys, launch, login, pages, registration
 from lti_app.lti.errors import LaunchError
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -18,6 +18,13 @@ def login_view():
 @bp.post("/launch", endpoint="launch")
 def launch_view():
     return launch.handle_launch()
+
+
+@bp.after_request
+def _no_store(response):
+    # Login/launch pages carry state, id_tokens and launch tokens: never cache them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 @bp.get("/jwks", endpoint="jwks")
@@ -42,6 +49,7 @@ def _refused(exc: LaunchError):
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(keys.keys_group)
+    app.cli.add_command(housekeeping.lti_group)
     if app.config.get("GRADELOOP_ENV") != "test":
         # Create the signing key at start-up; tests create it lazily (RSA generation is slow and
         # most tests never sign).

@@ -15,7 +15,7 @@ from flask import make_response, redirect, render_template, request, url_for
 from sqlalchemy import insert
 
 from lti_app.extensions import db
-from lti_app.lti import binding, registry
+from lti_app.lti import binding, housekeeping, registry
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.registry import PlatformInfo
 from lti_app.lti.urls import launch_url, origin
@@ -71,6 +71,7 @@ def start_login():
         state=state, nonce=nonce, browser_binding=binding_hash(secret), platform_id=platform.id,
         target_link_uri=params["target_link_uri"][:1000], login_params=params))
     db.session.commit()
+    housekeeping.after_login()
     query = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
              "prompt": "none", "client_id": platform.client_id, "redirect_uri": launch_url(),
              "login_hint": params["login_hint"], "state": state, "nonce": nonce}
@@ -88,7 +89,6 @@ def start_login():
         response = redirect(auth_url, code=302)
     response = make_response(response)
     binding.set_cookie(response, secret)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
