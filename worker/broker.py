@@ -101,6 +101,7 @@ class PublisherPool:
         self.publishers = [Publisher(settings) for _ in range(max(1, size))]
         self._pool = ThreadPoolExecutor(len(self.publishers), thread_name_prefix="relay") \
             if len(self.publishers) > 1 else None
+        self.failures = 0   # consecutive batches that failed: the relay backs off on them
 
     @staticmethod
     def _run(publisher: Publisher, items) -> list:
@@ -115,7 +116,13 @@ class PublisherPool:
         return results
 
     def publish_many(self, items: list[tuple[dict, str, dict]]) -> list:
-        """One entry per item: None (confirmed), an exception (failed), or missing (not tried)."""
+        """One entry per item: None (confirmed), an exception (failed), or False (not tried)."""
+        results = self._publish_many(items)
+        failed = any(isinstance(r, Exception) for r in results)
+        self.failures = self.failures + 1 if failed else 0
+        return results
+
+    def _publish_many(self, items):
         n = len(self.publishers)
         if self._pool is None or len(items) < 2 * n:
             return self._run(self.publishers[0], items)

@@ -133,7 +133,9 @@ class Scheduler(threading.Thread):
                     db.session.remove()
             self.publishers.heartbeat()
             if not published:
-                self.stopping.wait(self.settings.relay_interval)
+                # Broker unreachable: retry the connection less and less often (at most every 10 s).
+                backoff = min(10.0, self.settings.relay_interval * 2 ** min(self.publishers.failures, 10))
+                self.stopping.wait(backoff if self.publishers.failures else self.settings.relay_interval)
         self.publishers.close()
         if self.is_leader:
             with self.app.app_context():
