@@ -1,14 +1,15 @@
 """Turn a verified launch into rows: Course, User, CourseRole, ResourceLink (+ AGS/NRPS URLs).
 
-A returning user costs one SELECT per row (and an UPDATE only when something changed). A new
-row is one `INSERT ... ON CONFLICT DO NOTHING RETURNING id`: concurrent first launches of one
-course race on the unique keys, and the loser simply reads the winner's row (no savepoints).
+A returning user in a known course with nothing new costs one SELECT (joins); otherwise
+each row costs a SELECT (and an UPDATE only when something changed), and a new row is one
+`INSERT ... ON CONFLICT DO NOTHING RETURNING id`: concurrent first launches of one course race
+on the unique keys, and the loser simply reads the winner's row (no savepoints).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -65,6 +66,32 @@ def _claim(body: dict, name: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _known_unchanged(platform_id: int, course_key: dict, course_values: dict, user_key: dict,
+                     user_values: dict, role: Role, link_key: dict | None, link_values: dict) -> Provisioned | None:
+    """A returning user in a known course and link with nothing to update: one SELECT (inner
+    joins) instead of four. None sends the launch down the row-by-row path."""
+    wanted = {**{f"c_{k}": v for k, v in course_values.items() if v},
+              **{f"u_{k}": v for k, v in user_values.items() if v},
+              **({f"l_{k}": v for k, v in link_values.items() if v} if link_key else {})}
+    columns = [Course.id.label("c_id"), User.id.label("u_id"), CourseRole.role.label("r_role")]
+    columns += [getattr(Course, k[2:]).label(k) for k in wanted if k.startswith("c_")]
+    columns += [getattr(User, k[2:]).label(k) for k in wanted if k.startswith("u_")]
+    query = select(*columns).select_from(Course).join(
+        User, and_(User.platform_id == platform_id, User.sub == user_key["sub"])).join(
+        CourseRole, and_(CourseRole.course_id == Course.id, CourseRole.user_id == User.id))
+    if link_key:
+        query = query.add_columns(ResourceLink.id.label("l_id"), *(
+            getattr(ResourceLink, k[2:]).label(k) for k in wanted if k.startswith("l_")))
+        query = query.join(ResourceLink, and_(ResourceLink.course_id == Course.id,
+                                              ResourceLink.resource_link_id == link_key["resource_link_id"]))
+    row = db.session.execute(query.where(Course.platform_id == platform_id,
+                                         Course.context_id == course_key["context_id"])).first()
+    if row is None or row.r_role != role or any(getattr(row, k) != v for k, v in wanted.items()):
+        return None
+    return Provisioned(course_id=row.c_id, user_id=row.u_id, role=role,
+                       resource_link_id=row.l_id if link_key else None)
+
+
 def provision(launch: VerifiedLaunch) -> Provisioned:
     body, platform = launch.claims, launch.platform
     role = resolve_role(body.get(C.ROLES) or [])
@@ -80,30 +107,29 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
                           "open Gradeloop from inside a course.", code="missing_context")
     ags, nrps = _claim(body, C.AGS_ENDPOINT), _claim(body, C.NRPS)
 
-    course_values = {"title": _text(context.get("title"), 500), "label": _text(context.get("label"), 255)}
-    if ags.get("lineitems"):
-        course_values["ags_lineitems_url"] = _text(ags["lineitems"], 1000)
-    if nrps.get("context_memberships_url"):
-        course_values["nrps_url"] = _text(nrps["context_memberships_url"], 1000)
-    course_id = _ensure(Course, {"platform_id": platform.id, "context_id": _text(context["id"], 255)},
-                        course_values)
-
-    user_values = {"name": _user_name(body)}
-    if body.get("email"):
-        user_values["email"] = _text(body["email"], 500)
-    user_id = _ensure(User, {"platform_id": platform.id, "sub": _text(body["sub"], 255)}, user_values)
-    _ensure(CourseRole, {"course_id": course_id, "user_id": user_id}, {"role": role})
-
-    link_id = None
+    course_key = {"platform_id": platform.id, "context_id": _text(context["id"], 255)}
+    course_values = {"title": _text(context.get("title"), 500), "label": _text(context.get("label"), 255),
+                     "ags_lineitems_url": _text(ags.get("lineitems"), 1000),
+                     "nrps_url": _text(nrps.get("context_memberships_url"), 1000)}
+    user_key = {"platform_id": platform.id, "sub": _text(body["sub"], 255)}
+    user_values = {"name": _user_name(body), "email": _text(body.get("email"), 500)}
+    link_key, link_values = None, {}
     link = _claim(body, C.RESOURCE_LINK)
     if launch.message_type == C.RESOURCE_LINK_REQUEST and link.get("id"):
-        link_values = {"title": _text(link.get("title"), 500)}
-        if ags.get("lineitem"):
-            link_values["ags_lineitem_url"] = _text(ags["lineitem"], 1000)
-        if isinstance(ags.get("scope"), list):
-            link_values["ags_scopes"] = ags["scope"]
-        if isinstance(body.get(C.CUSTOM), dict):
-            link_values["custom"] = body[C.CUSTOM]
-        link_id = _ensure(ResourceLink, {"course_id": course_id, "resource_link_id": _text(link["id"], 255)},
-                          link_values)
+        link_key = {"course_id": None, "resource_link_id": _text(link["id"], 255)}
+        link_values = {"title": _text(link.get("title"), 500),
+                       "ags_lineitem_url": _text(ags.get("lineitem"), 1000),
+                       "ags_scopes": ags["scope"] if isinstance(ags.get("scope"), list) else None,
+                       "custom": body[C.CUSTOM] if isinstance(body.get(C.CUSTOM), dict) else None}
+
+    known = _known_unchanged(platform.id, course_key, course_values, user_key, user_values, role,
+                             link_key, link_values)
+    if known is not None:
+        return known
+    course_id = _ensure(Course, course_key, course_values)
+    user_id = _ensure(User, user_key, user_values)
+    _ensure(CourseRole, {"course_id": course_id, "user_id": user_id}, {"role": role})
+    link_id = None
+    if link_key:
+        link_id = _ensure(ResourceLink, {**link_key, "course_id": course_id}, link_values)
     return Provisioned(course_id=course_id, user_id=user_id, role=role, resource_link_id=link_id)

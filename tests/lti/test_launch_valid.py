@@ -140,3 +140,17 @@ def test_concurrent_first_launches_create_each_row_once(peer, tool_server):
         assert db.session.scalar(db.select(db.func.count()).select_from(CourseRole)) == 1
         assert db.session.scalar(db.select(db.func.count()).select_from(Course)) == 1
         assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
+
+
+def test_relaunch_picks_up_renamed_course_and_link(peer, tool_server):
+    LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+    browser = peer.browser()
+    peer.launch(browser, role="Learner", user_id="s6")
+    peer.launch(browser, role="Learner", user_id="s6")            # unchanged: the one-SELECT path
+    peer.launch(browser, role="Learner", user_id="s6", claims={
+        LTI + "context": {"id": "course-1", "title": "Renamed course", "label": "R-1"},
+        LTI + "resource_link": {"id": "rl-1", "title": "Renamed essay"}})
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(Course.title)) == "Renamed course"
+        assert db.session.scalar(db.select(ResourceLink.title)) == "Renamed essay"
+        assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
