@@ -125,7 +125,7 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         row = {**base_row, "model": "default", "qwk": qwk(test_y, scores, prompt.lo, prompt.hi),
                                "train_seconds": round(secs, 2), "score_ms_p50": _pcts(lat)["p50"],
                                "export_seconds": round(export_secs, 2), "approach": final.approach,
-                               "candidate": final.info.get("candidate"), "shipped": meta["parity"]["shipped"]}
+                               "cv_qwk": final.info["cv_qwk"].get(final.approach), "shipped": meta["parity"]["shipped"]}
                         rows.append(row)
                         echo(json.dumps(row))
                         parity.append({**base_row, **{k: meta["parity"][k]["qwk_drop"] for k in ("int8", "fp32")
