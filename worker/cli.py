@@ -46,6 +46,7 @@ def deadletters_group() -> None:
 @click.option("--all", "include_requeued", is_flag=True, help="include dead letters already requeued")
 @with_appcontext
 def deadletters_list(assignment_id, include_requeued) -> None:
+    """Open dead letters, newest first (id, queue, event type, attempts, state, reason)."""
     from worker.deadletters import list_dead_letters
 
     rows = list_dead_letters(assignment_id, include_requeued)
@@ -61,6 +62,7 @@ def deadletters_list(assignment_id, include_requeued) -> None:
 @click.argument("dead_letter_id", type=int)
 @with_appcontext
 def deadletters_requeue(dead_letter_id: int) -> None:
+    """Send a dead letter's message again with a fresh attempt budget (once per dead letter)."""
     from worker.deadletters import requeue
 
     try:
