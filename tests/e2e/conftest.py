@@ -38,21 +38,50 @@ class LiveCourse:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def _start_tool(data_dir: Path, prefix: str) -> ToolServer:
+def start_tool(data_dir: Path, prefix: str, broker_url: str | None = None, **settings) -> ToolServer:
+    """The tool app on a fresh SQLite database in `data_dir`, served over HTTP; broker: the
+    embedded one in `data_dir` unless `broker_url` is given."""
     from lti_app import create_app
     from lti_app.extensions import db
     from lti_app.sandbox.server import ServerThread
 
     app = create_app(env="test", data_dir=str(data_dir), secret_key="test-secret",
                      database_url=f"sqlite:///{data_dir / 'test.db'}",
-                     broker_url=f"sqla+sqlite:///{data_dir / 'broker.db'}",
-                     GRADELOOP_QUEUE_PREFIX=prefix, GRADELOOP_FINETUNE="never", **FAST)
+                     broker_url=broker_url or f"sqla+sqlite:///{data_dir / 'broker.db'}",
+                     GRADELOOP_QUEUE_PREFIX=prefix, **settings)
     with app.app_context():
         db.create_all()
     server = ServerThread(app, "127.0.0.1", 0, url_host="localhost")
     app.config["GRADELOOP_PUBLIC_URL"] = server.url
     server.start()
     return ToolServer(url=server.url, app=app, server=server)
+
+
+def stop_tool(tool: ToolServer) -> None:
+    from lti_app.extensions import db
+
+    tool.server.stop()
+    with tool.app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def trained_assignment(peer: Peer, tool: ToolServer) -> tuple[dict, int]:
+    """Teacher creates the assignment by Deep Linking and imports the graded essays; the ML
+    pipeline trains and its gate promotes the course model. Returns (content item, assignment id)."""
+    from lti_app.extensions import db
+    from lti_app.models import Assignment
+    from worker.ml import pipeline
+
+    item = create_by_deep_link(peer, tool, title="The Face on Mars",
+                               prompt="Convince a reader that the Face on Mars is a natural landform.")
+    answer = import_graded(peer, tool, item["resource_link_id"], graded_rows(N_GRADED, data_dir=SHARED_DATA))
+    assert answer.status_code == 200 and str(N_GRADED) in answer.text, answer.text[:800]
+    with tool.app.app_context():
+        assignment_id = db.session.scalar(db.select(Assignment.id).order_by(Assignment.id.desc()))
+    version = pipeline.train_assignment(tool.app, assignment_id)
+    assert version.status == "promoted", f"gate rejected the test model: {version.gate}"
+    return item, assignment_id
 
 
 def import_graded(peer: Peer, tool: ToolServer, link_id: str, rows: list[dict]):
@@ -72,9 +101,9 @@ def _link(page, contains: str) -> str:
     return page.url.split("/coursework")[0].split("/review")[0].split("/dashboard")[0] + hrefs[0]
 
 
-def start_worker(app, prefix: str, log_path: Path) -> subprocess.Popen:
+def start_worker(app, prefix: str, log_path: Path, **env_overrides) -> subprocess.Popen:
     """A real `gradeloop worker` process on `app`'s database and broker; returns once it consumes."""
-    env = worker_env(app, prefix, GRADELOOP_WORKER_PLUGINS="")
+    env = worker_env(app, prefix, GRADELOOP_WORKER_PLUGINS="", **env_overrides)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "worker"], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
@@ -97,35 +126,20 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
 
 @pytest.fixture(scope="module")
 def live_course(tmp_path_factory, _peer_keys):
-    from lti_app.extensions import db
-    from lti_app.models import Assignment
-    from worker.ml import pipeline
-
     if not (SHARED_DATA / "persuade" / "0" / "train.csv").is_file():
         pytest.fail(f"real essays expected at {SHARED_DATA}/persuade/0/train.csv")
     data_dir = tmp_path_factory.mktemp("live")
     prefix = f"e2e{uuid.uuid4().hex[:8]}"
-    tool = _start_tool(data_dir, prefix)
+    tool = start_tool(data_dir, prefix, **FAST)
     peer = Peer(tool).start()
     peer.register_in_tool(tool.app)
     proc = None
     try:
-        item = create_by_deep_link(peer, tool, title="The Face on Mars",
-                                   prompt="Convince a reader that the Face on Mars is a natural landform.")
-        answer = import_graded(peer, tool, item["resource_link_id"], graded_rows(N_GRADED, data_dir=SHARED_DATA))
-        assert answer.status_code == 200 and "60" in answer.text, answer.text[:800]
-        with tool.app.app_context():
-            assignment_id = db.session.scalar(db.select(Assignment.id))
-        version = pipeline.train_assignment(tool.app, assignment_id)
-        assert version.status == "promoted", f"gate rejected the test model: {version.gate}"
-
+        item, assignment_id = trained_assignment(peer, tool)
         log_path = data_dir / "worker.log"
         proc = start_worker(tool.app, prefix, log_path)
         yield LiveCourse(tool, peer, item, assignment_id, proc, log_path)
     finally:
         stop_worker(proc)
         peer.stop()
-        tool.server.stop()
-        with tool.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        stop_tool(tool)
