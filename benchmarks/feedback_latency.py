@@ -31,20 +31,15 @@ from tests.conftest import SHARED_DATA
 from tests.coursework.flows import open_assignment, post_form
 from tests.e2e.conftest import N_GRADED, start_tool, start_worker, stop_tool, stop_worker, trained_assignment
 from tests.peer import Peer
+from tests.worker.conftest import wait_for
 from worker.settings import WorkerSettings
 
 DEFAULT_TIMINGS = {"GRADELOOP_RELAY_INTERVAL": WorkerSettings.relay_interval,
                    "GRADELOOP_EMBEDDED_POLLING_INTERVAL": WorkerSettings.embedded_polling_interval}
 
 
-def _wait(predicate, timeout: float = 60.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError("nothing reached the gradebook in time")
+def _wait(predicate):
+    return wait_for(predicate, 60, interval=0.01, what="the score in the gradebook")
 
 
 def _graded(peer: Peer, line_item: str, user: str, score: float | None = None):
