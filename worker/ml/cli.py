@@ -71,7 +71,8 @@ def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_tes
 @click.option("--data", required=True, help="folder of <prompt>/train.csv with holistic scores")
 @click.option("--exclude-prompts", default="", help="comma-separated prompts to leave out")
 @click.option("--out", default=None, help="default: <GRADELOOP_DATA_DIR>/models/general")
-def pretrain_command(data, exclude_prompts, out):
+@click.option("--per-prompt", default=800, show_default=True, type=int, help="essays used per prompt")
+def pretrain_command(data, exclude_prompts, out, per_prompt):
     """Pretrain the general essay model (a prior for small courses) on other prompts' grades."""
     from config.settings import load_config
     from worker.ml.corpora import CorpusError
@@ -79,7 +80,8 @@ def pretrain_command(data, exclude_prompts, out):
 
     target = Path(out) if out else load_config().data_dir / "models" / "general"
     try:
-        model = pretrain(data, _base_model(), [p.strip() for p in exclude_prompts.split(",") if p.strip()])
+        model = pretrain(data, _base_model(), [p.strip() for p in exclude_prompts.split(",") if p.strip()],
+                         max_per_prompt=per_prompt)
     except (CorpusError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     model.save(target)

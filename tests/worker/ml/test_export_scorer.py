@@ -1,0 +1,77 @@
+"""ONNX export (one graph), int8 parity with the torch model on real essays, and the scorer:
+no torch import, cached sessions, odd inputs handled."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+
+from tests.conftest import ROOT
+from worker.ml import scorer
+
+
+def test_one_graph_with_text_and_feature_inputs(exported):
+    model_dir, meta = exported
+    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    assert [i.name for i in graph.input] == ["input_ids", "attention_mask", "features"]
+    assert [o.name for o in graph.output] == ["raw"]
+    assert any(n.op_type == "Softmax" for n in graph.node)   # the encoder is inside the graph
+    assert meta["onnx_file"] in ("model.int8.onnx", "model.onnx")
+
+
+def test_onnx_matches_torch_on_real_essays(trained, exported, eval_set):
+    model_dir, meta = exported
+    texts, y = eval_set
+    torch_raw = trained.predict_raw(texts)
+    fp32 = scorer.raw_predictions(model_dir, texts, onnx_file="model.onnx")
+    assert np.abs(fp32 - torch_raw).max() < 1e-3
+    shipped = meta["parity"]["shipped"]
+    drop = meta["parity"][shipped]["qwk_drop"]
+    assert drop <= 0.005
+    if shipped == "int8":
+        int8 = scorer.raw_predictions(model_dir, texts, onnx_file="model.int8.onnx")
+        assert np.abs(int8 - torch_raw).max() < 0.25   # per-channel int8 encoder, fp32 head
+
+
+def test_scores_are_on_scale_with_confidence(exported, eval_set):
+    model_dir, _ = exported
+    preds = scorer.score(model_dir, eval_set[0])
+    assert all(1 <= p.score <= 6 and isinstance(p.score, int) for p in preds)
+    assert all(0.0 <= p.confidence <= 1.0 for p in preds)
+    assert all(1.0 <= p.raw <= 6.0 for p in preds)
+    # Confidence means something: it is highest far from a cut point.
+    meta = json.loads((model_dir / "meta.json").read_text())
+    cuts = meta["cuts"][0]
+    dist = [min(abs(p.raw - c) for c in cuts) for p in preds]
+    conf = [p.confidence for p in preds]
+    assert np.corrcoef(dist, conf)[0, 1] > 0.5
+
+
+def test_odd_inputs(exported):
+    model_dir, _ = exported
+    assert scorer.score(model_dir, []) == []
+    huge = "Phones should be allowed at school because " * 12_000   # ~100k characters
+    preds = scorer.score(model_dir, ["", "   ", huge, "Short."])
+    assert len(preds) == 4 and all(1 <= p.score <= 6 for p in preds)
+
+
+def test_sessions_are_cached_per_version(exported):
+    model_dir, _ = exported
+    scorer.score(model_dir, ["An essay."])
+    first = scorer._load(model_dir)
+    assert scorer._load(model_dir) is first
+    scorer.forget(model_dir)
+    assert scorer._load(model_dir) is not first
+
+
+def test_scorer_never_imports_torch(exported):
+    model_dir, _ = exported
+    code = ("import sys; from worker.ml import scorer; "
+            f"p = scorer.score({str(model_dir)!r}, ['Cell phones help students learn.'])[0]; "
+            "assert 'torch' not in sys.modules, 'torch imported'; print(p.score)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 1 <= int(out.stdout.strip().splitlines()[-1]) <= 6

@@ -1,0 +1,194 @@
+"""The worker's retrain on a real database: progress, metrics, gate, ONNX, versions, rollback,
+and a model that never scores another assignment's essays."""
+from __future__ import annotations
+
+import random
+import shutil
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.models import Assignment, Grade, GradeSource, ModelVersion, Submission, TrainingRun
+from tests.worker.coursework import make_assignment
+from worker.ml import modelfiles, scorer, versions
+from worker.ml.cli import model_group, pretrain_command
+from worker.ml.pipeline import NotEnoughGrades, train_assignment
+from worker.ml.training_set import load_examples
+
+N_GRADED = 100
+
+
+def _add_essays(assignment_id, essays, source=GradeSource.TEACHER):
+    ids = []
+    for text, score in essays:
+        sub = Submission(assignment_id=assignment_id, text=text, word_count=len(text.split()))
+        db.session.add(sub)
+        db.session.flush()
+        if score is not None:
+            db.session.add(Grade(submission_id=sub.id, score=score, source=source, score_min=1, score_max=6))
+        ids.append(sub.id)
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, shared_data, persuade):
+    """An app with one assignment, 100 teacher-graded real essays, a general model pretrained on
+    the other prompts, and version 1 trained by the real pipeline."""
+    from click.testing import CliRunner
+
+    from lti_app import create_app
+
+    data_dir = tmp_path_factory.mktemp("gl")
+    app = create_app(env="test", data_dir=str(data_dir), secret_key="t", database_url=f"sqlite:///{data_dir}/t.db",
+                     broker_url="memory://", GRADELOOP_DEVICE="cpu")
+    out = CliRunner().invoke(pretrain_command, ["--data", str(shared_data / "persuade"), "--exclude-prompts",
+                                                persuade.name, "--per-prompt", "150",
+                                                "--out", str(data_dir / "models" / "general")])
+    assert out.exit_code == 0, out.output
+    assert persuade.name not in out.output.split("prompts ")[1].split(" ")[0].split(",")
+    train = persuade.splits["train"]
+    order = random.Random(1).sample(range(len(train.texts)), N_GRADED + 10)
+    with app.app_context():
+        db.create_all()
+        a = make_assignment(min_graded=30)
+        _add_essays(a.id, [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]])
+        fresh = _add_essays(a.id, [(train.texts[i], None) for i in order[N_GRADED:]])
+        assignment_id = a.id
+    seen = []
+    v1 = train_assignment(app, assignment_id, progress=lambda *args: seen.append(args))
+    yield {"app": app, "assignment_id": assignment_id, "v1": v1, "progress": seen, "fresh": fresh,
+           "essays": [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]]}
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_training_set_uses_latest_teacher_grade(course):
+    app = course["app"]
+    with app.app_context():
+        sub_id = db.session.scalars(db.select(Submission.id).where(
+            Submission.assignment_id == course["assignment_id"]).order_by(Submission.id)).first()
+        db.session.add(Grade(submission_id=sub_id, score=6, source=GradeSource.AI_AUTO, score_min=1, score_max=6))
+        db.session.add(Grade(submission_id=sub_id, score=2, source=GradeSource.TEACHER, score_min=1, score_max=4))
+        db.session.add(Grade(submission_id=sub_id, score=5, source=GradeSource.AI_AUTO, score_min=1, score_max=6))
+        db.session.commit()
+        ex = load_examples(course["assignment_id"])
+        assert len(ex) == N_GRADED                       # ungraded submissions are not examples
+        i = ex.submission_ids.index(sub_id)
+        assert ex.scores[i] == 3                         # 2 on 1-4 is 3 on 1-6; AI_AUTO ignored
+        db.session.execute(db.delete(Grade).where(Grade.submission_id == sub_id, Grade.score != 2))
+        db.session.execute(db.update(Grade).where(Grade.submission_id == sub_id).values(
+            score=course["essays"][0][1], score_min=1, score_max=6))
+        db.session.commit()
+
+
+def test_first_version_is_trained_gated_and_exported(course):
+    app, v1 = course["app"], course["v1"]
+    assert v1.version == 1 and v1.status == "promoted", v1.gate
+    held = v1.metrics["held_out"]
+    assert held["n"] == 20 and held["qwk"] >= 0.70 and abs(held["smd"]) <= 0.15
+    assert {"exact", "adjacent", "confusion", "smd"} <= set(held)
+    assert v1.metrics["train"]["general_prior"] is True
+    assert v1.onnx_path and v1.onnx_path.startswith(str(versions.version_dir(app, course["assignment_id"], 1)))
+    meta = modelfiles.read_meta(v1.path)
+    assert meta["assignment_id"] == course["assignment_id"] and meta["parity"]["shipped"] in ("int8", "fp32")
+    assert (versions.version_dir(app, course["assignment_id"], 1) / meta["torch_file"]).is_file()
+    with app.app_context():
+        run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v1.id))
+        assert run.status == "done" and run.n_examples == N_GRADED and run.finished_at is not None
+        assert db.session.get(Assignment, course["assignment_id"]).current_model_id == v1.id
+    phases = {p[0] for p in course["progress"]}
+    assert {"features", "cross-validation", "refit", "export", "done"} <= phases
+    assert any(p[3] is not None and p[3] >= 0 for p in course["progress"] if p[0] == "features")
+
+
+def test_submission_scored_with_its_own_model_only(course):
+    app = course["app"]
+    pred = scorer.score_submission(app, course["fresh"][0])
+    assert 1 <= pred.score <= 6 and 0 <= pred.confidence <= 1
+    with app.app_context():
+        other = make_assignment()
+        (other_sub,) = _add_essays(other.id, [("Another course's essay about phones.", None)])
+        other.current_model_id = course["v1"].id            # mis-pointed at course 1's model
+        db.session.commit()
+        other_id = other.id
+    with pytest.raises(scorer.ModelMismatch):
+        scorer.score_submission(app, other_sub)
+    # Files copied under another assignment's version still say whose they are.
+    copy = versions.version_dir(app, other_id, 1)
+    shutil.copytree(course["v1"].path, copy)
+    with app.app_context():
+        mv = ModelVersion(assignment_id=other_id, version=1, status="promoted", approach="frozen-ridge",
+                          path=str(copy), onnx_path=str(copy / modelfiles.read_meta(copy)["onnx_file"]))
+        db.session.add(mv)
+        db.session.flush()
+        db.session.get(Assignment, other_id).current_model_id = mv.id
+        db.session.commit()
+    with pytest.raises(scorer.ModelMismatch):
+        scorer.score_submission(app, other_sub)
+
+
+def test_gate_refuses_a_worse_model(course):
+    """Teacher grades scrambled: the new version must not replace the current one."""
+    app, aid = course["app"], course["assignment_id"]
+    with app.app_context():
+        rng = random.Random(3)
+        for grade in db.session.scalars(db.select(Grade).join(Submission).where(Submission.assignment_id == aid)):
+            db.session.add(Grade(submission_id=grade.submission_id, score=rng.randint(1, 6),
+                                 source=GradeSource.TEACHER, score_min=1, score_max=6))
+        db.session.commit()
+    v2 = train_assignment(app, aid)
+    assert v2.version == 2 and v2.status == "rejected" and v2.onnx_path is None
+    assert not v2.gate["promote"] and v2.gate["reasons"]
+    assert v2.metrics["current_on_held_out"] is not None
+    with app.app_context():
+        assert db.session.get(Assignment, aid).current_model_id == course["v1"].id
+
+
+def test_versions_and_rollback(course):
+    from worker.ml.export import save_torch  # noqa: F401  (torch side already loaded by training)
+
+    app, aid, v1 = course["app"], course["assignment_id"], course["v1"]
+    v3_dir = versions.version_dir(app, aid, 3)
+    shutil.copytree(v1.path, v3_dir)
+    with app.app_context():
+        v3 = ModelVersion(assignment_id=aid, version=3, status="candidate", approach=v1.approach, path=str(v3_dir),
+                          onnx_path=str(v3_dir / modelfiles.read_meta(v3_dir)["onnx_file"]), metrics={}, gate={})
+        db.session.add(v3)
+        db.session.flush()
+        versions.promote(db.session.get(Assignment, aid), v3)
+        db.session.commit()
+    statuses = {mv.version: mv.status for mv in versions.list_versions(app, aid)}
+    assert statuses == {1: "retired", 2: "rejected", 3: "promoted"}
+    back = versions.rollback(app, aid)
+    assert back.version == 1
+    with pytest.raises(ValueError, match="no exported model"):
+        versions.rollback(app, aid, to_version=2)
+    with pytest.raises(ValueError, match="no version 9"):
+        versions.rollback(app, aid, to_version=9)
+    runner = app.test_cli_runner()
+    out = runner.invoke(model_group, ["rollback", "--assignment", str(aid), "--to", "3"])
+    assert out.exit_code == 0 and "version 3 is now the current model" in out.output
+    out = runner.invoke(model_group, ["list", "--assignment", str(aid)])
+    lines = out.output.strip().splitlines()
+    assert [ln.split("\t")[:2] for ln in lines] == [["v1", "retired"], ["v2", "rejected"], ["v3", "promoted"]]
+    out = runner.invoke(model_group, ["rollback", "--assignment", str(aid), "--to", "2"])
+    assert out.exit_code != 0 and "no exported model" in out.output
+    pred = scorer.score_submission(app, course["fresh"][1])
+    assert 1 <= pred.score <= 6
+
+
+def test_not_enough_grades_fails_the_run_cleanly(course):
+    app = course["app"]
+    with app.app_context():
+        a = make_assignment(min_graded=30)
+        _add_essays(a.id, course["essays"][:12])
+        aid = a.id
+    with pytest.raises(NotEnoughGrades):
+        train_assignment(app, aid)
+    with app.app_context():
+        run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == aid))
+        assert run.status == "failed" and "need 30" in run.message
+        assert not db.session.scalar(db.select(ModelVersion).where(ModelVersion.assignment_id == aid))
+    assert not versions.version_dir(app, aid, 1).exists()

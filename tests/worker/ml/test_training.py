@@ -1,0 +1,68 @@
+"""Training on real essays: better than the majority score, reproducible, long essays cut
+head + tail on purpose, too little data refused, CUDA used when present."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from worker.ml.metrics import agreement, qwk
+from worker.ml.tokens import head_tail_ids, load_tokenizer
+
+
+def test_small_model_beats_the_most_common_score(trained, train_examples, eval_set):
+    texts, y = eval_set
+    pred = trained.predict(texts)[:, 0]
+    majority = np.full(len(y), np.bincount(train_examples.scores).argmax())
+    model_qwk, majority_qwk = qwk(y, pred, 1, 6), qwk(y, majority, 1, 6)
+    assert model_qwk > majority_qwk + 0.3, (model_qwk, majority_qwk)
+    assert model_qwk > 0.5
+    assert agreement(y, pred)[1] >= agreement(y, majority)[1]  # adjacent agreement no worse
+    assert trained.approach == "frozen-ridge" and trained.info["device"] == "cpu"
+    assert set(trained.info["cv_qwk"]) >= {"features", "embedding@0.3", "embedding@0.1", "frozen-ridge"}
+
+
+def test_training_is_reproducible(trained, train_examples, base_model, embed_cache):
+    from worker.ml.trainer import TrainConfig, train
+
+    again = train(train_examples, TrainConfig(base_model=base_model, device="cpu"), embed_cache=embed_cache)
+    assert torch.equal(again.module.head.weight, trained.module.head.weight)
+    assert again.cuts == trained.cuts
+
+
+def test_long_essays_keep_head_and_tail(base_model):
+    words = [f"word{i}" for i in range(3000)]
+    text = " ".join(words)
+    (ids,) = head_tail_ids(base_model, [text], max_length=512, head=128)
+    full = load_tokenizer(base_model).encode(text).ids
+    assert len(ids) == 512 and len(full) > 3000
+    assert ids[:129] == full[:129]                 # [CLS] + the first 128 tokens
+    assert ids[129:] == full[-(512 - 129):]        # the last tokens + [SEP]
+
+
+def test_too_few_grades_are_refused(train_examples, base_model):
+    from worker.ml.trainer import TrainConfig, train
+
+    with pytest.raises(ValueError, match="at least 10"):
+        train(train_examples.subset(range(5)), TrainConfig(base_model=base_model, device="cpu"))
+
+
+def test_device_override_is_checked(monkeypatch):
+    from worker.ml.device import pick_device
+
+    monkeypatch.setenv("GRADELOOP_DEVICE", "cpu")
+    assert pick_device().type == "cpu"
+    monkeypatch.setenv("GRADELOOP_DEVICE", "tpu")
+    with pytest.raises(ValueError):
+        pick_device()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_training_on_cuda_with_bf16(train_examples, base_model, eval_set):
+    from worker.ml.trainer import TrainConfig, train
+
+    model = train(train_examples, TrainConfig(base_model=base_model, device="cuda", finetune="always", epochs=1))
+    assert model.info["device"] == "cuda" and model.approach == "finetune"
+    texts, y = eval_set
+    assert qwk(y, model.predict(texts)[:, 0], 1, 6) > 0.3
