@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
 
-from lti_app.lti import canvas, housekeeping, keys, launch, login, pages, registration
+from lti_app.lti import canvas, framing, housekeeping, keys, launch, login, pages, registration, registry
 from lti_app.lti.errors import LaunchError
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -48,6 +48,10 @@ def _refused(exc: LaunchError):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # Per-process caches are keyed by database URL; a new app (tests recreate the schema on the
+    # same URL) starts from what the database says.
+    registry.forget()
+    framing.forget()
     app.cli.add_command(keys.keys_group)
     app.cli.add_command(housekeeping.lti_group)
     if app.config.get("GRADELOOP_ENV") != "test":
