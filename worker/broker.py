@@ -10,6 +10,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from kombu import Connection, Producer
+from kombu.transport import TRANSPORT_ALIASES
 
 from worker.settings import WorkerSettings
 from worker.topology import Topology
@@ -17,6 +18,7 @@ from worker.topology import Topology
 log = logging.getLogger("gradeloop.worker.broker")
 
 EMBEDDED_PREFIXES = ("sqla+", "sqlalchemy+")
+EMBEDDED_ALIAS = "glsqla"
 
 
 def is_amqp(url: str) -> bool:
@@ -26,9 +28,10 @@ def is_amqp(url: str) -> bool:
 def connect(settings: WorkerSettings, heartbeat: int = 30) -> Connection:
     url = settings.broker_url
     if url.startswith(EMBEDDED_PREFIXES):
-        from worker import embedded
-
-        return Connection(url.split("+", 1)[1], transport=embedded.Transport, transport_options={
+        # Our transport under its own URL scheme: kombu splits `scheme+rest` at the first "+", so
+        # `glsqla+postgresql+psycopg://...` keeps the driver part for SQLAlchemy.
+        TRANSPORT_ALIASES.setdefault(EMBEDDED_ALIAS, "worker.embedded:Transport")
+        return Connection(f"{EMBEDDED_ALIAS}+{url.split('+', 1)[1]}", transport_options={
             "visibility_timeout": settings.embedded_visibility_seconds,
             "polling_interval": settings.embedded_polling_interval})
     if is_amqp(url):

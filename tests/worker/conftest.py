@@ -37,14 +37,41 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
 
 @pytest.fixture
 def broker_for(request, tmp_path):
-    """broker_for("embedded" | "rabbitmq") -> broker URL (the rabbitmq one skips/fails like its fixture)."""
+    """broker_for("embedded" | "embedded-postgres" | "rabbitmq") -> broker URL (the server ones
+    skip/fail like their fixtures; embedded-postgres gets a scratch database)."""
     def _url(kind: str) -> str:
         if kind == "rabbitmq":
             return request.getfixturevalue("rabbitmq_url")
         if kind == "embedded":
             return f"sqla+sqlite:///{tmp_path / 'broker.db'}"
+        if kind == "embedded-postgres":
+            return "sqla+" + request.getfixturevalue("scratch_postgres")().replace("postgresql://",
+                                                                                    "postgresql+psycopg://")
         return "memory://"
     return _url
+
+
+@pytest.fixture
+def scratch_postgres(request):
+    """scratch_postgres() -> URL of a new empty PostgreSQL database, dropped after the test."""
+    import sqlalchemy as sa
+
+    base = request.getfixturevalue("postgres_url")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    names = []
+
+    def _create() -> str:
+        name = f"gl_worker_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return base.rsplit("/", 1)[0] + "/" + name
+
+    yield _create
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -137,17 +164,7 @@ def spawn_worker(tmp_path):
 
 
 @pytest.fixture
-def pg_app(request, worker_app):
+def pg_app(worker_app, scratch_postgres):
     """pg_app(broker_url): like worker_app but on a fresh PostgreSQL database of its own."""
-    import sqlalchemy as sa
-
-    base = request.getfixturevalue("postgres_url")
-    name = f"gl_worker_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    yield lambda broker_url, **overrides: worker_app(broker_url, database_url=url, **overrides)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = scratch_postgres()
+    return lambda broker_url, **overrides: worker_app(broker_url, database_url=url, **overrides)

@@ -46,7 +46,7 @@ def _record(app, *events):
     return ids
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("transport", [*TRANSPORTS, pytest.param("embedded-postgres", marks=pytest.mark.postgres)])
 def test_publish_consume_retry_deadletter_requeue(transport, broker_for, worker_app):
     app = worker_app(broker_for(transport), GRADELOOP_RETRY_MAX_ATTEMPTS=3)
     _record(app, *[("probe.work", {"key": f"ok-{i}"}) for i in range(10)],
