@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
 
 from lti_app import auth
 from lti_app.extensions import db
@@ -21,11 +21,6 @@ from lti_app.lti.provisioning import provision
 from lti_app.lti.urls import origin
 from lti_app.lti.validation import binding_hash, burn_state, consume_state, find_state, verify_id_token
 from lti_app.models import LoginState, Role
-
-
-# Refusals that must leave the state usable: it was never ours to burn (someone else's browser
-# or a wrong platform-storage value cannot cancel the real user's launch).
-NOT_BURNING = {"state_other_browser", "missing_state", "unknown_state"}
 
 
 def _matching_secret(row) -> str | None:
@@ -77,6 +72,8 @@ def handle_launch():
                               "started in a different browser, or this browser blocks cookies inside "
                               "the course page.", code="state_other_browser")
     consume_state(row, secret)
+    # From here on a refusal burns the state (the UPDATE above is rolled back with the launch).
+    g.lti_consumed_state = row.state
     verified = verify_id_token(request.form.get("id_token"), row)
     made = provision(verified)
     ctx = auth.start_session(verified.platform.id, made.course_id, made.user_id, made.role,
@@ -92,8 +89,9 @@ def handle_launch():
 def error_response(exc: LaunchError):
     """The refusal page; nothing of the launch is kept and no session is started."""
     db.session.rollback()
-    if exc.code not in NOT_BURNING:
-        burn_state(request.form.get("state"))
+    # Only a state this browser proved it owns is burned: nobody else can cancel a launch.
+    if g.get("lti_consumed_state"):
+        burn_state(g.lti_consumed_state)
     new_window = None
     if exc.code == "state_other_browser":
         row = db.session.get(LoginState, (request.form.get("state") or "")[:128])

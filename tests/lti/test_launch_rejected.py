@@ -201,3 +201,24 @@ def test_unreachable_platform_jwks_is_a_clear_refusal(peer, tool_server):
     result = peer.launch()
     assert_refused(result.response, "Could not fetch the platform's public keys")
     assert_no_session(result.browser, tool_server)
+
+
+def test_refused_launch_burns_its_state(peer, tool_server):
+    """A launch refused after the state was proven ours cannot be retried with that state."""
+    result = peer.launch(claims={"aud": "someone-else"})
+    assert_refused(result.response, "audience")
+    with tool_server.app.app_context():
+        assert db.session.get(LoginState, result.state).used_at is not None
+
+
+def test_a_stranger_cannot_burn_someone_elses_state(peer, tool_server):
+    browser = peer.browser()
+    started = _login(peer, browser)
+    state = started.headers["Location"].split("state=")[1].split("&")[0]
+    stranger = peer.browser()
+    refused = stranger.post(tool_server.url + "/lti/launch", data={"id_token": "x.y.z", "state": state}, timeout=10)
+    assert_refused(refused, "different browser")
+    with tool_server.app.app_context():
+        assert db.session.get(LoginState, state).used_at is None
+    auth = browser.get(started.headers["Location"], timeout=10)
+    assert peer.submit_form(auth, browser, with_field="state").status_code == 200
