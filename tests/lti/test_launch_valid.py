@@ -154,3 +154,24 @@ def test_relaunch_picks_up_renamed_course_and_link(peer, tool_server):
         assert db.session.scalar(db.select(Course.title)) == "Renamed course"
         assert db.session.scalar(db.select(ResourceLink.title)) == "Renamed essay"
         assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
+
+
+def test_assignment_link_only_when_the_coursework_endpoint_exists(peer, tool_server):
+    from lti_app.lti.pages import has_endpoint
+
+    app = tool_server.app
+    with app.test_request_context():
+        assert has_endpoint("lti.instructor_home") and not has_endpoint("coursework.no_such_page")
+    text = page_text(peer.launch(role="Instructor").response)
+    if "coursework.assignment_home" in app.view_functions:
+        assert "Open the assignment" in text
+    else:
+        assert "The assignment for this activity will appear here." in text
+    # Without the endpoint the page still renders (the link is left out, not a BuildError).
+    view = app.view_functions.pop("coursework.assignment_home", None)
+    try:
+        text = page_text(peer.launch(role="Instructor", user_id="t9").response)
+        assert "The assignment for this activity will appear here." in text
+    finally:
+        if view is not None:
+            app.view_functions["coursework.assignment_home"] = view
