@@ -1,0 +1,1 @@
+"""Real-browser tests (Chromium through playwright, marker `browser`)."""

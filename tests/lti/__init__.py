@@ -1,0 +1,1 @@
+"""LTI launch tests (through the platform peer, tests/peer.py)."""
