@@ -23,4 +23,7 @@ def init_app(app: Flask) -> None:
     from lti_app.coursework import (assignments, data_admin, deep_linking, grading, roster,  # noqa: F401
                                     settings, submissions)
 
+    from lti_app.coursework import notices
+
+    app.jinja_env.globals["coursework_notices"] = notices.current
     app.register_blueprint(bp)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import flash, redirect, render_template, request
+from flask import redirect, render_template, request
 from marshmallow import ValidationError
 
 from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp
+from lti_app.coursework import access, bp, notices
 from lti_app.coursework.schemas import AssignmentSchema
 from lti_app.extensions import db
 from lti_app.lms import ags, gradebook
@@ -109,9 +109,9 @@ def setup():
             assignment = create_assignment(link.course_id, data, link)
             db.session.commit()
             problem = _ensure_column(assignment)
-            flash("The assignment is ready." + (f" {problem}" if problem else ""),
-                  "warning" if problem else "success")
-            return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
+            return notices.redirect_with("coursework.submissions", [
+                ("warning" if problem else "success", "The assignment is ready." + (f" {problem}" if problem else ""))],
+                assignment_id=assignment.id)
     else:
         form = {"title": link.title, "score_min": "1", "score_max": "6"}
     return render_template("coursework/setup.html", form=form, errors=errors), 400 if errors else 200

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from flask import Response, current_app, flash, redirect, render_template, request
+from flask import Response, current_app, render_template, request
 
-from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp, notices
 from lti_app.coursework.csv_io import CsvProblem, parse_import, write_export
 from lti_app.coursework.files import normalise, word_count
 from lti_app.events import record_event
@@ -55,8 +55,8 @@ def import_grades(assignment_id: int):
                 db.session.rollback()
                 problem = exc
             else:
-                flash(f"Imported {count} graded essay{'s' if count != 1 else ''}.", "success")
-                return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
+                return notices.redirect_with("coursework.submissions", [
+                    ("success", f"Imported {count} graded essay{'s' if count != 1 else ''}.")], assignment_id=assignment.id)
     return render_template("coursework/import.html", assignment=assignment, problem=problem), \
         400 if problem else 200
 
@@ -136,9 +136,8 @@ def delete_data():
             error = f"Type {CONFIRM_WORD} in capitals to confirm."
         else:
             count = delete_course_data(ctx.course_id)
-            flash(f"Deleted {count} assignment{'s' if count != 1 else ''} with all essays, grades and models.",
-                  "success")
-            return redirect(lurl("coursework.course_home"))
+            return notices.redirect_with("coursework.course_home", [
+                ("success", f"Deleted {count} assignment{'s' if count != 1 else ''} with all essays, grades and models.")])
     counts = {
         "assignments": db.session.scalar(db.select(db.func.count(Assignment.id)).filter_by(course_id=ctx.course_id)),
         "essays": db.session.scalar(db.select(db.func.count(Submission.id)).join(

@@ -3,11 +3,11 @@
 gradebook; LMS errors are shown in words and the grade stays saved for a later retry."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request
+from flask import render_template, request
 from marshmallow import ValidationError
 
-from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp, lms_sync
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -48,10 +48,11 @@ def grade(assignment_id: int, submission_id: int):
             db.session.commit()
             problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
             if problem:
-                flash(f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}", "error")
+                notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
             else:
-                flash("Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."), "success")
-            return redirect(lurl("coursework.grade", assignment_id=assignment.id, submission_id=submission.id))
+                notice = ("success", "Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."))
+            return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
+                                         submission_id=submission.id)
     current = gradebook.latest_grade(submission.id)
     history = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id)
                                  .order_by(Grade.created_at.desc(), Grade.id.desc())).all()
@@ -87,7 +88,7 @@ def resend(assignment_id: int):
     problems = [p for p in (lms_sync.push_grade_now(gid) for gid in pending) if p]
     sent = len(pending) - len(problems)
     if problems:
-        flash(f"{sent} of {len(pending)} grades sent. The LMS said: {problems[0]}", "error")
+        notice = ("error", f"{sent} of {len(pending)} grades sent. The LMS said: {problems[0]}")
     else:
-        flash(f"{sent} grade{'s' if sent != 1 else ''} sent to the LMS gradebook.", "success")
-    return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
+        notice = ("success", f"{sent} grade{'s' if sent != 1 else ''} sent to the LMS gradebook.")
+    return notices.redirect_with("coursework.submissions", [notice], assignment_id=assignment.id)

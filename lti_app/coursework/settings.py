@@ -2,11 +2,11 @@
 retraining cadence, confidence threshold, AI label for students, resubmission."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request
+from flask import render_template, request
 from marshmallow import ValidationError
 
-from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp, notices
 from lti_app.coursework.schemas import SettingsSchema, traits_text
 from lti_app.extensions import db
 from lti_app.models import FeedbackMode
@@ -29,8 +29,8 @@ def settings(assignment_id: int):
             for name in FIELDS:
                 setattr(assignment, name, data[name])
             db.session.commit()
-            flash("Settings saved.", "success")
-            return redirect(lurl("coursework.settings", assignment_id=assignment.id))
+            return notices.redirect_with("coursework.settings", [("success", "Settings saved.")],
+                                         assignment_id=assignment.id)
     values = dict(request.form) if errors else {name: getattr(assignment, name) for name in FIELDS}
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value

@@ -6,10 +6,10 @@ essay is graded (if the assignment allows it). The LMS is told "Submitted / Pend
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request
+from flask import current_app, render_template, request
 
-from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp, lms_sync
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, extract_text, normalise, word_count
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -82,9 +82,8 @@ def student(assignment_id: int):
         else:
             db.session.commit()
             problem = lms_sync.push_submission_now(submission.id)
-            flash("Your essay was handed in." + (" The LMS gradebook will show it shortly." if problem else ""),
-                  "success")
-            return redirect(lurl("coursework.student", assignment_id=assignment.id))
+            message = "Your essay was handed in." + (" The LMS gradebook will show it shortly." if problem else "")
+            return notices.redirect_with("coursework.student", [("success", message)], assignment_id=assignment.id)
     grade = latest_grade(submission.id) if submission is not None else None
     can_submit = submission is None or (submission.status != SubmissionStatus.GRADED and assignment.allow_resubmit)
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,

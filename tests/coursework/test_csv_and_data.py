@@ -42,7 +42,7 @@ def test_import_real_graded_essays(teacher, app, world, shared_data):
     essays = _real_essays(shared_data, 40)
     rows = [(e["full_text"], e["holistic_essay_score"], "", "", "ell" if i % 3 == 0 else "") for i, e in enumerate(essays)]
     response = _upload(teacher, world, _csv(rows))
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         imported = db.session.scalars(db.select(Submission).filter_by(assignment_id=world.assignment_a, user_id=None)
                                       .order_by(Submission.id)).all()
@@ -92,14 +92,14 @@ def test_broken_csv_files(teacher, app, world, data, message):
 
 
 def test_import_semicolon_csv_and_missing_file(teacher, world):
-    assert _upload(teacher, world, b"text;score;comment\nEssay, with comma;5;ok\n").status_code == 302
+    assert _upload(teacher, world, b"text;score;comment\nEssay, with comma;5;ok\n").status_code == 303
     missing = teacher.post(f"/coursework/a/{world.assignment_a}/import", data={"csrf_token": teacher.csrf})
     assert missing.status_code == 400 and "Choose a CSV file" in missing.get_data(as_text=True)
 
 
 def test_export_round_trips_through_import(teacher, app, world):
     rows = [("=HYPERLINK(\"http://x\")", "5", "-careful", "4", "g1"), ("Plain essay.", "2", "", "", "")]
-    assert _upload(teacher, world, _csv(rows)).status_code == 302
+    assert _upload(teacher, world, _csv(rows)).status_code == 303
     export = teacher.get("/coursework/course/export.csv")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     records = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
@@ -112,7 +112,7 @@ def test_export_round_trips_through_import(teacher, app, world):
                             extrasaction="ignore")
     writer.writeheader()
     writer.writerows(r for r in records if r["grade_source"] == "import")
-    assert _upload(teacher, world, again.getvalue().encode()).status_code == 302
+    assert _upload(teacher, world, again.getvalue().encode()).status_code == 303
     with app.app_context():
         texts = db.session.scalars(db.select(Submission.text).filter_by(user_id=None)).all()
         assert texts.count('=HYPERLINK("http://x")') == 2
@@ -136,7 +136,7 @@ def test_delete_course_data_needs_confirmation(teacher, app, world, tmp_path):
     with app.app_context():
         assert count(Assignment) == 2
     done = teacher.post("/coursework/course/delete", data={"csrf_token": teacher.csrf, "confirm": "DELETE"})
-    assert done.status_code == 302
+    assert done.status_code == 303
     with app.app_context():
         assert count(Assignment, course_id=world.course_a) == 0 and count(Submission, assignment_id=world.assignment_a) == 0
         assert count(Grade) == 0 and count(ModelVersion) == 0
@@ -154,7 +154,7 @@ def test_settings_page(teacher, app, world):
     assert bad.status_code == 400 and text.count('class="field-error"') == 4
     good = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "auto", "min_graded": "40",
                                    "retrain_every": "10", "confidence_threshold": "0.8", "allow_resubmit": "on"})
-    assert good.status_code == 302
+    assert good.status_code == 303
     with app.app_context():
         assignment = db.session.get(Assignment, world.assignment_a)
         assert assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and assignment.min_graded == 40

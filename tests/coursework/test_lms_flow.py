@@ -71,3 +71,20 @@ def test_teacher_grade_and_regrade_reach_gradebook(peer, tool_server):
     student, page = open_assignment(peer, tool_server, role="Learner", user_id="student-1",
                                     resource_link_id=item["resource_link_id"])
     assert 'id="score">3<' in page.text and "Second look: thin evidence." in page.text
+
+
+def test_forged_cross_site_post_over_http_is_refused(peer, tool_server):
+    """A page on another site auto-posting to Gradeloop: the browser sends the teacher's session
+    cookie, but the form cannot carry the per-launch CSRF token."""
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
+    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    grade_url = grade_page_for(teacher, listing, "Ada Student").url.split("?")[0]
+    assert teacher.cookies.get("gradeloop_session")
+    forged = teacher.post(grade_url, data={"score": "1", "comment": "forged"}, timeout=30,
+                          headers={"Origin": "https://evil.example", "Referer": "https://evil.example/x"})
+    assert forged.status_code == 403 and "not sent from a Gradeloop page" in forged.text
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Grade.id))) == 0
+    assert all(s.get("scoreGiven") is None for s in peer.scores(item["line_item_id"]))

@@ -32,7 +32,7 @@ def _stored(app, world):
 
 def test_pasted_essay_is_stored_with_events(student, app, world):
     response = student(text="  My essay.\r\nSecond line.  ")
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         essay = db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a))
         assert essay.text == "My essay.\nSecond line." and essay.word_count == 4 and essay.filename is None
@@ -46,7 +46,7 @@ def test_pasted_essay_is_stored_with_events(student, app, world):
     ("essay.docx", docx_bytes("First paragraph.", "Second paragraph."), "First paragraph.\nSecond paragraph."),
 ])
 def test_accepted_files(student, app, world, name, data, expected):
-    assert student(file=(name, data)).status_code == 302
+    assert student(file=(name, data)).status_code == 303
     essay = _stored(app, world)
     assert essay.text == expected and essay.filename == name
 
@@ -103,8 +103,8 @@ def test_limits(make_app, world, app):
 
 
 def test_resubmission_replaces_until_graded(student, client, app, world):
-    assert student(text="First version.").status_code == 302
-    assert student(text="Second version.").status_code == 302
+    assert student(text="First version.").status_code == 303
+    assert student(text="Second version.").status_code == 303
     with app.app_context():
         [essay] = db.session.scalars(db.select(Submission).filter_by(user_id=world.student2_a)).all()
         assert essay.text == "Second version."

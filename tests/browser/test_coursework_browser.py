@@ -1,0 +1,108 @@
+"""A real Chromium drives the whole essay loop from the sandbox LMS's course page, with Gradeloop
+in the LMS's cross-site iframe: the teacher adds an essay assignment by Deep Linking, a student
+hands in an essay, the teacher grades it, the student sees the grade and the LMS gradebook holds
+it. Screenshots go to test-output/coursework-*.png."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lti_app.sandbox.ui import DEMO_COURSE, FRAME_NAME, seed_demo
+
+pytestmark = pytest.mark.browser
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run",
+        # Keep the cross-site iframe in the page's process: Playwright can lose track of an iframe
+        # that swaps renderer processes mid-launch (127.0.0.1 -> localhost -> 127.0.0.1). Cookie
+        # and SameSite rules do not depend on the process model, so the launch is unchanged.
+        "--disable-site-isolation-trials", "--disable-features=IsolateOrigins,site-per-process"]
+SHOTS = Path(__file__).resolve().parents[2] / "test-output"
+ESSAY = ("Cars should be limited in city centres. Fewer cars mean cleaner air, safer streets for "
+         "children walking to school, and more room for buses and bicycles.")
+
+
+def _launch(page, url: str, landing_text: str):
+    """Open an LMS page that launches Gradeloop in its iframe; returns a locator for the iframe.
+    A FrameLocator finds the iframe's current document for every action: the Frame object
+    Playwright tracks can lag behind when the cross-site iframe swaps processes mid-launch."""
+    page.goto(url)
+    frame = page.frame_locator(f'iframe[name="{FRAME_NAME}"]')
+    try:
+        frame.get_by_text(landing_text).first.wait_for(timeout=30000)
+    except Exception:
+        _shot(page, "failed")
+        raise
+    return frame
+
+
+def _shot(page, name):
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"coursework-{name}.png"), full_page=True)
+
+
+def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    seed_demo(peer.state)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        try:
+            def new_page():
+                return browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+
+            # Teacher: "add content" -> Gradeloop's assignment form -> back to the LMS.
+            teacher = new_page()
+            frame = _launch(teacher, f"{peer.url}/courses/{DEMO_COURSE}/deep-link?user_id=teacher-1",
+                            "Choose an essay assignment")
+            frame.get_by_role("link", name="Choose an essay assignment").click()
+            frame.get_by_label("Title").fill("Car-free city centres")
+            frame.get_by_label("Prompt and instructions for students").fill("Argue for or against car-free centres.")
+            frame.get_by_label("Rubric traits").fill("evidence 1-5")
+            _shot(teacher, "1-teacher-creates")
+            frame.get_by_role("button", name="Add to course").click()
+            frame.get_by_text("Content added to the course").wait_for(timeout=30000)
+            link_id = frame.locator("li[data-resource-link]").get_attribute("data-resource-link")
+            [line_item] = peer.line_items(DEMO_COURSE)
+            assert line_item["label"] == "Car-free city centres" and line_item["scoreMaximum"] == 6
+
+            # Student: launch the new placement, paste the essay, hand in.
+            launch = f"{peer.url}/courses/{DEMO_COURSE}/launch?link={link_id}&user_id="
+            student = new_page()
+            frame = _launch(student, launch + "student-1", "Open your assignment")
+            frame.get_by_role("link", name="Open your assignment").click()
+            frame.get_by_label("Paste your essay").fill(ESSAY)
+            frame.get_by_role("button", name="Hand in").click()
+            frame.get_by_text("Waiting for grading").wait_for()
+            _shot(student, "2-student-submitted")
+            assert peer.scores(line_item["id"])[-1]["gradingProgress"] == "Pending"
+
+            # Teacher: the list shows Grace Hopper's essay; grade it.
+            teacher = new_page()
+            frame = _launch(teacher, launch + "teacher-1", "Open the assignment")
+            frame.get_by_role("link", name="Open the assignment").click()
+            frame.get_by_role("link", name="Grace Hopper").wait_for()
+            assert frame.locator("tr[data-status='Not submitted']").count() == 3
+            frame.get_by_role("link", name="Grace Hopper").click()
+            frame.get_by_label("Score (1–6)").fill("5")
+            frame.get_by_label("Evidence (1–5)").fill("4")
+            frame.get_by_label("Comment for the student").fill("Strong reasons; add a source for the air-quality claim.")
+            frame.get_by_role("button", name="Save grade").click()
+            frame.get_by_text("Grade saved and sent to the LMS gradebook.").wait_for()
+            _shot(teacher, "3-teacher-graded")
+
+            # Student sees the grade; the LMS gradebook holds it.
+            student = new_page()
+            frame = _launch(student, launch + "student-1", "Open your assignment")
+            frame.get_by_role("link", name="Open your assignment").click()
+            frame.locator("#score").wait_for()
+            assert frame.locator("#score").inner_text() == "5"
+            assert "add a source" in frame.locator("#feedback").inner_text()
+            _shot(student, "4-student-sees-grade")
+            teacher.goto(f"{peer.url}/courses/{DEMO_COURSE}/gradebook")
+            _shot(teacher, "5-lms-gradebook")
+            [result] = peer.results(line_item["id"], "student-1")
+            assert result["resultScore"] == 5
+        finally:
+            browser.close()

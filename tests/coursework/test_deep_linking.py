@@ -1,0 +1,66 @@
+"""Deep Linking response details and refusals (test client; the full round trip through the peer
+is in test_lms_flow)."""
+import jwt
+
+from lti_app.extensions import db
+from lti_app.lti import keys
+from lti_app.models import Assignment, DeepLinkingRequest, Role
+from tests.coursework.helpers import count, login
+
+SETTINGS = {"deep_link_return_url": "https://lms.example/dl/return", "accept_types": ["ltiResourceLink"],
+            "data": "opaque-123", "title": "Essay"}
+
+
+def _dl_launch(client, app, world, settings):
+    launch_id = "dl-launch-1"
+    with app.app_context():
+        db.session.add(DeepLinkingRequest(launch_id=launch_id, platform_id=world.platform, deployment_id="dep-1",
+                                          settings=settings))
+        db.session.commit()
+    return login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+                 launch_id=launch_id)
+
+
+def test_response_jwt_claims(client, app, world):
+    token = _dl_launch(client, app, world, SETTINGS)
+    landing = client.get("/coursework/")
+    assert landing.status_code == 302 and "/coursework/deep-link" in landing.location
+    page = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
+                                                      "prompt": "Argue.", "score_min": "0", "score_max": "100"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'action="https://lms.example/dl/return"' in html
+    encoded = html.split('name="JWT" value="')[1].split('"')[0]
+    header = jwt.get_unverified_header(encoded)
+    with app.app_context():
+        public = jwt.PyJWK(next(k for k in keys.public_jwks()["keys"] if k["kid"] == header["kid"]))
+        assignment = db.session.scalar(db.select(Assignment).filter_by(title="Climate essay"))
+        resource_id = assignment.resource_id
+    claims = jwt.decode(encoded, public.key, algorithms=["RS256"], audience="https://lms.example")
+    lti = "https://purl.imsglobal.org/spec/lti/claim/"
+    dl = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+    assert claims["iss"] == "tool-1" and claims["nonce"] and claims[lti + "deployment_id"] == "dep-1"
+    assert claims[lti + "message_type"] == "LtiDeepLinkingResponse" and claims[lti + "version"] == "1.3.0"
+    assert claims[dl + "data"] == "opaque-123"
+    [item] = claims[dl + "content_items"]
+    assert item["type"] == "ltiResourceLink" and item["custom"] == {"gradeloop_assignment": resource_id}
+    assert item["lineItem"] == {"scoreMaximum": 100, "label": "Climate essay", "resourceId": resource_id,
+                                "tag": "gradeloop-essay"}
+
+
+def test_form_errors_create_nothing(client, app, world):
+    token = _dl_launch(client, app, world, SETTINGS)
+    page = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "X", "score_min": "5",
+                                                      "score_max": "5", "traits": "cohesion five"})
+    assert page.status_code == 400 and "highest score must be above the lowest" in page.get_data(as_text=True)
+    with app.app_context():
+        assert count(Assignment) == 2   # the world's two only
+
+
+def test_refusals(client, app, world):
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    assert client.get("/coursework/deep-link").status_code == 400    # not a deep linking launch
+    _dl_launch(client, app, world, {**SETTINGS, "accept_types": ["file"]})
+    refused = client.get("/coursework/deep-link")
+    assert refused.status_code == 400 and "does not accept assignments" in refused.get_data(as_text=True)
+    login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER, launch_id="dl-launch-1")
+    assert client.get("/coursework/deep-link").status_code == 403
