@@ -92,6 +92,8 @@ class QueueConsumer:
         log.info("event=consuming queues=%s concurrency=%s", [q.name for q in self.queues], self.concurrency)
         renew = getattr(channel, "renew_inflight", None)
         last_tick = 0.0
+        # Renew held embedded messages well inside their visibility timeout.
+        tick = min(2.0, self.settings.embedded_visibility_seconds / 3)
         try:
             while not self.stopping.is_set():
                 if len(self.running) >= self.concurrency:
@@ -107,7 +109,7 @@ class QueueConsumer:
                     pass
                 self._settle()
                 now = time.monotonic()
-                if now - last_tick > 2.0:
+                if now - last_tick > tick:
                     last_tick = now
                     conn.heartbeat_check()
                     if renew is not None:
