@@ -21,11 +21,13 @@ class AlreadyDecided(ValueError):
 
 def pending_proposals(assignment_id: int) -> list[AiProposal]:
     """The newest pending proposal of each student essay still waiting for a grade, least
-    confident first (those need the teacher's eye most)."""
+    confident first (those need the teacher's eye most). A proposal older than the essay's latest
+    hand-in scored a text the student has since replaced, so it is left out."""
     rows = db.session.scalars(
         db.select(AiProposal).join(Submission, AiProposal.submission_id == Submission.id)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
-               Submission.status != SubmissionStatus.GRADED, AiProposal.status == PENDING)
+               Submission.status != SubmissionStatus.GRADED, AiProposal.status == PENDING,
+               AiProposal.created_at >= Submission.submitted_at)
         .order_by(AiProposal.id.desc())).all()
     newest: dict[int, AiProposal] = {}
     for proposal in rows:
@@ -55,6 +57,10 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
     submission = db.session.get(Submission, proposal.submission_id)
     if proposal.status != PENDING or submission.status == SubmissionStatus.GRADED:
         raise AlreadyDecided("This essay has been graded in the meantime; nothing was changed.")
+    if db.session.scalar(db.select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
+                         .where(AiProposal.id == proposal.id, AiProposal.created_at < Submission.submitted_at)):
+        raise AlreadyDecided("The student handed in a new version after this proposal was made; "
+                             "nothing was changed. Grade the new version instead.")
     values = proposal_values(proposal) if data is None else data
     edited = data is not None and not is_unchanged(proposal, data)
     grade = save_grade(assignment, submission, values, teacher_id,

@@ -216,3 +216,23 @@ def test_dashboard_before_any_training(app, client, world):
     assert page.status_code == 200 and "No model scores essays yet" in text and "Not trained yet" in text
     assert "No quality figures yet" in text and "0 AI proposals waiting" in text
     assert client.get(f"/dashboard/a/{world.assignment_a}/training.json").get_json()["status"] == "none"
+
+
+def test_a_proposal_for_a_replaced_essay_is_neither_listed_nor_approvable(app, client, world):
+    from datetime import timedelta
+
+    from lti_app.models.base import utcnow
+
+    with app.app_context():
+        stale = _propose(world.essay_a, feedback="About the old text.")
+        stale.created_at = utcnow() - timedelta(minutes=5)
+        db.session.get(Submission, world.essay_a).submitted_at = utcnow()   # handed in again since
+        db.session.commit()
+        stale_id = stale.id
+    csrf = _teacher(client, app, world)
+    assert "Nothing to review" in client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    answer = client.post(f"/review/a/{world.assignment_a}/p/{stale_id}", data={"csrf_token": csrf, "action": "approve"},
+                         follow_redirects=True)
+    assert "handed in a new version" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(Grade).filter_by(submission_id=world.essay_a)) is None
