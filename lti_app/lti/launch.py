@@ -31,8 +31,9 @@ def _matching_secret(row) -> str | None:
 
 
 def _recovery_page(row):
-    """A page that retries the launch with the binding from platform storage or a same-site POST."""
-    if binding.current_secret() or row.used_at is not None:
+    """A page that retries the launch with the binding from platform storage or a same-site POST
+    (each at most once: the retry carries `storage_binding` / `gl_bounced`)."""
+    if row.used_at is not None:
         return None
     fields = {"id_token": request.form.get("id_token", ""), "state": row.state}
     target = request.form.get("lti_storage_target") or (row.login_params or {}).get("lti_storage_target")
