@@ -6,11 +6,10 @@ import logging
 import uuid
 
 from flask import redirect, render_template, request
-from marshmallow import ValidationError
 
 from lti_app.auth import lurl, require_launch
 from lti_app.coursework import access, bp, notices
-from lti_app.coursework.schemas import AssignmentSchema
+from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms import ags, gradebook
 from lti_app.lms.errors import LmsError
@@ -99,21 +98,15 @@ def setup():
     existing = assignment_for_link(link)
     if existing is not None:
         return redirect(lurl("coursework.submissions", assignment_id=existing.id))
-    form, errors = dict(request.form), {}
-    if request.method == "POST":
-        try:
-            data = AssignmentSchema().load(request.form)
-        except ValidationError as exc:
-            errors = exc.messages
-        else:
-            assignment = create_assignment(link.course_id, data, link)
-            db.session.commit()
-            problem = _ensure_column(assignment)
-            return notices.redirect_with("coursework.submissions", [
-                ("warning" if problem else "success", "The assignment is ready." + (f" {problem}" if problem else ""))],
-                assignment_id=assignment.id)
-    else:
-        form = {"title": link.title, "score_min": "1", "score_max": "6"}
+    data, errors = load_posted_form(AssignmentSchema())
+    if data is not None:
+        assignment = create_assignment(link.course_id, data, link)
+        db.session.commit()
+        problem = _ensure_column(assignment)
+        return notices.redirect_with("coursework.submissions", [
+            ("warning" if problem else "success", "The assignment is ready." + (f" {problem}" if problem else ""))],
+            assignment_id=assignment.id)
+    form = dict(request.form) if errors else {"title": link.title, "score_min": "1", "score_max": "6"}
     return render_template("coursework/setup.html", form=form, errors=errors), 400 if errors else 200
 
 

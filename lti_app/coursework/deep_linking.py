@@ -8,13 +8,12 @@ import uuid
 
 import jwt
 from flask import abort, render_template, request
-from marshmallow import ValidationError
 from werkzeug.routing import BuildError
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp
 from lti_app.coursework.assignments import CUSTOM_PARAM, create_assignment
-from lti_app.coursework.schemas import AssignmentSchema
+from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms.gradebook import LINE_ITEM_TAG
 from lti_app.models import Assignment, DeepLinkingRequest, Platform
@@ -81,18 +80,13 @@ def response_jwt(dl_request: DeepLinkingRequest, items: list[dict]) -> str:
 @require_launch(grader=True)
 def deep_link_select():
     dl_request = _request_for_launch()
-    form, errors = dict(request.form), {}
-    if request.method == "POST":
-        try:
-            data = AssignmentSchema().load(request.form)
-        except ValidationError as exc:
-            errors = exc.messages
-        else:
-            assignment = create_assignment(access.launch().course_id, data)
-            token = response_jwt(dl_request, [content_item(assignment)])
-            db.session.commit()
-            return render_template("coursework/deep_link_post.html", assignment=assignment, jwt=token,
-                                   return_url=dl_request.settings["deep_link_return_url"])
-    else:
-        form = {"title": dl_request.settings.get("title") or "", "score_min": "1", "score_max": "6"}
+    data, errors = load_posted_form(AssignmentSchema())
+    if data is not None:
+        assignment = create_assignment(access.launch().course_id, data)
+        token = response_jwt(dl_request, [content_item(assignment)])
+        db.session.commit()
+        return render_template("coursework/deep_link_post.html", assignment=assignment, jwt=token,
+                               return_url=dl_request.settings["deep_link_return_url"])
+    form = dict(request.form) if errors else {"title": dl_request.settings.get("title") or "", "score_min": "1",
+                                              "score_max": "6"}
     return render_template("coursework/deep_link.html", form=form, errors=errors), 400 if errors else 200

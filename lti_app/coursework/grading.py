@@ -4,16 +4,14 @@ gradebook; LMS errors are shown in words and the grade stays saved for a later r
 from __future__ import annotations
 
 from flask import render_template, request
-from marshmallow import ValidationError
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
+from lti_app.coursework.schemas import grade_schema, load_posted_form
 from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
-
-from lti_app.coursework.schemas import grade_schema
 
 
 def save_grade(assignment: Assignment, submission: Submission, data: dict, grader_id: int | None,
@@ -37,22 +35,17 @@ def save_grade(assignment: Assignment, submission: Submission, data: dict, grade
 def grade(assignment_id: int, submission_id: int):
     assignment = access.assignment_in_course(assignment_id)
     submission = access.submission_in_assignment(assignment, submission_id)
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            data = grade_schema(assignment).load(request.form)
-        except ValidationError as exc:
-            errors = exc.messages
+    data, errors = load_posted_form(grade_schema(assignment))
+    if data is not None:
+        saved = save_grade(assignment, submission, data, access.launch().user_id)
+        db.session.commit()
+        problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
+        if problem:
+            notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
         else:
-            saved = save_grade(assignment, submission, data, access.launch().user_id)
-            db.session.commit()
-            problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
-            if problem:
-                notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
-            else:
-                notice = ("success", "Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."))
-            return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
-                                         submission_id=submission.id)
+            notice = ("success", "Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."))
+        return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
+                                     submission_id=submission.id)
     current = gradebook.latest_grade(submission.id)
     history = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id)
                                  .order_by(Grade.created_at.desc(), Grade.id.desc())).all()

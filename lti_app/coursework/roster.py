@@ -13,7 +13,7 @@ from lti_app.coursework import access, bp
 from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
-from lti_app.lms.gradebook import client_for_course
+from lti_app.lms.gradebook import client_for_course, is_grader
 from lti_app.models import Assignment, Course, Grade, Submission, User
 
 PER_PAGE = 25
@@ -28,6 +28,8 @@ class Row:
     status: str
     submission: Submission | None = None
     grade: Grade | None = None
+    gradable: bool = True          # False for a teacher's own test essay: the LMS takes no grade
+
 
     @property
     def submitted_at(self) -> datetime | None:
@@ -37,6 +39,8 @@ class Row:
     def sync(self) -> str:
         if self.grade is None or self.submission is None or self.submission.user_id is None:
             return ""
+        if not self.gradable:
+            return "Teacher (not sent)"
         if self.grade.posted_at:
             return "In LMS"
         return "Not sent" if self.grade.post_error else "Sending"
@@ -73,7 +77,9 @@ def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
         rows.append(_row(member.name or (found[1].name if found else "") or member.user_id, member.email,
                          submission, grades))
     for submission, user in by_sub.values():   # handed in but not (or no longer) on the roster
-        rows.append(_row(user.name or user.email or user.sub, user.email, submission, grades))
+        row = _row(user.name or user.email or user.sub, user.email, submission, grades)
+        row.gradable = not is_grader(assignment.course_id, user.id)
+        rows.append(row)
     return rows
 
 

@@ -147,3 +147,15 @@ def import_row_schema(assignment, max_chars: int) -> Schema:
     group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     return _scored_schema("ImportRowSchema", assignment, {"text": text, "group": group},
                           traits_required=False)
+
+
+def load_posted_form(schema: Schema) -> tuple[dict | None, dict]:
+    """(data, {}) for a valid POST, (None, errors) for an invalid one, (None, {}) on GET."""
+    from flask import request
+
+    if request.method != "POST":
+        return None, {}
+    try:
+        return schema.load(request.form), {}
+    except ValidationError as exc:
+        return None, exc.messages

@@ -3,11 +3,10 @@ retraining cadence, confidence threshold, AI label for students, resubmission.""
 from __future__ import annotations
 
 from flask import render_template, request
-from marshmallow import ValidationError
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, notices
-from lti_app.coursework.schemas import SettingsSchema, traits_text
+from lti_app.coursework.schemas import SettingsSchema, load_posted_form, traits_text
 from lti_app.extensions import db
 from lti_app.models import FeedbackMode
 
@@ -19,18 +18,13 @@ FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold"
 @require_launch(grader=True)
 def settings(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            data = SettingsSchema().load(request.form)
-        except ValidationError as exc:
-            errors = exc.messages
-        else:
-            for name in FIELDS:
-                setattr(assignment, name, data[name])
-            db.session.commit()
-            return notices.redirect_with("coursework.settings", [("success", "Settings saved.")],
-                                         assignment_id=assignment.id)
+    data, errors = load_posted_form(SettingsSchema())
+    if data is not None:
+        for name in FIELDS:
+            setattr(assignment, name, data[name])
+        db.session.commit()
+        return notices.redirect_with("coursework.settings", [("success", "Settings saved.")],
+                                     assignment_id=assignment.id)
     values = dict(request.form) if errors else {name: getattr(assignment, name) for name in FIELDS}
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value

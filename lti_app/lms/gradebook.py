@@ -16,7 +16,7 @@ import logging
 from lti_app.extensions import db
 from lti_app.lms import ags
 from lti_app.lms.client import LmsClient
-from lti_app.lms.errors import LmsError, LmsNotConfigured
+from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.models import (Assignment, Course, CourseRole, Grade, Platform, ResourceLink, Submission,
                             SubmissionStatus, User)
 from lti_app.models.base import utcnow
@@ -164,7 +164,14 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
     body = ags.score_body(user_id=user.sub, timestamp=submission.submitted_at,
                           activity_progress=activity_progress, grading_progress=grading_progress,
                           extensions=_canvas_extension(platform, submission))
-    ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
+    try:
+        ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
+    except LmsPermanentError as exc:
+        if exc.status != 409:
+            raise
+        # 409: the LMS already holds a newer score (e.g. the grade): nothing to tell it.
+        db.session.commit()
+        return SKIPPED
     db.session.commit()   # keeps a line item URL found on the way
     return POSTED
 
@@ -186,4 +193,6 @@ def unposted_grades(assignment_id: int) -> list[Grade]:
         db.select(Grade).join(Submission, Grade.submission_id == Submission.id)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
                Grade.posted_at.is_(None))).all()
-    return [g for g in grades if (latest_grade(g.submission_id) or g).id == g.id]
+    assignment = db.session.get(Assignment, assignment_id)
+    return [g for g in grades if (latest_grade(g.submission_id) or g).id == g.id
+            and not is_grader(assignment.course_id, g.submission.user_id)]

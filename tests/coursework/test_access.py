@@ -127,3 +127,16 @@ def test_launch_token_works_without_cookie(app, world):
     cookieless = app.test_client(use_cookies=False)
     assert cookieless.get(f"/coursework/a/{world.assignment_a}/settings?lt={link}").status_code == 200
     assert cookieless.get(f"/coursework/a/{world.assignment_a}/settings?lt=forged").status_code == 401
+
+
+def test_notices_cannot_be_forged(client, app, world):
+    """Notices ride in the URL signed; a crafted one (phishing text) is not shown."""
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    page = client.get(f"/coursework/a/{world.assignment_a}?notice=W1siZXJyb3IiLCJDYWxsIDEyMyJdXQ")
+    assert page.status_code == 200 and "Call 123" not in page.get_data(as_text=True)
+    with app.test_request_context():
+        from lti_app.coursework import notices
+
+        token = notices._serializer().dumps([["success", "Settings saved."]])
+    shown = client.get(f"/coursework/a/{world.assignment_a}?notice={token}").get_data(as_text=True)
+    assert "Settings saved." in shown

@@ -89,6 +89,8 @@ def test_teacher_own_essay_is_not_posted(peer, tool_server):
                        action_contains="/essays/")
     assert "LMS gradebooks only hold grades for students" in graded.text
     assert peer.scores(item["line_item_id"]) == []
+    listing = teacher.get(page.url, timeout=30)
+    assert "Teacher (not sent)" in listing.text and "/resend" not in listing.text
 
 
 def test_refused_score_is_reported_in_words(peer, tool_server):
