@@ -1,9 +1,10 @@
-"""One live course for the end-to-end auto-feedback tests (module scope, so the model trains once):
+"""One live course for the end-to-end auto-feedback tests (module scope, so the model trains once
+per stack: SQLite + embedded broker, and PostgreSQL + RabbitMQ):
 
 the real tool app served over HTTP, the sandbox LMS peer registered in it, an assignment the
 teacher created by Deep Linking, 60 real graded PERSUADE essays imported through the teacher's CSV
 import page, a course model trained on them by the ML pipeline and promoted by its gate, and a real
-`gradeloop worker` subprocess on the same SQLite database and the embedded (SQLite) broker.
+`gradeloop worker` subprocess on the same database and broker.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from lti_app.demo import graded_csv, graded_rows
 from tests.conftest import ROOT, SHARED_DATA
 from tests.coursework.flows import create_by_deep_link, open_assignment, post_form
 from tests.peer import Peer, ToolServer
-from tests.worker.conftest import FAST, wait_for, worker_env
+from tests.worker.conftest import FAST, _delete_topology, wait_for, worker_env
 
 N_GRADED = 60   # PERSUADE prompt 0, shuffle seed 0: the gate promotes this set (QWK ~0.85 held out)
 
@@ -38,15 +40,16 @@ class LiveCourse:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def start_tool(data_dir: Path, prefix: str, broker_url: str | None = None, **settings) -> ToolServer:
-    """The tool app on a fresh SQLite database in `data_dir`, served over HTTP; broker: the
-    embedded one in `data_dir` unless `broker_url` is given."""
+def start_tool(data_dir: Path, prefix: str, broker_url: str | None = None, database_url: str | None = None,
+               **settings) -> ToolServer:
+    """The tool app served over HTTP, on a fresh SQLite database and the embedded broker in
+    `data_dir` unless `database_url` / `broker_url` are given."""
     from lti_app import create_app
     from lti_app.extensions import db
     from lti_app.sandbox.server import ServerThread
 
     app = create_app(env="test", data_dir=str(data_dir), secret_key="test-secret",
-                     database_url=f"sqlite:///{data_dir / 'test.db'}",
+                     database_url=database_url or f"sqlite:///{data_dir / 'test.db'}",
                      broker_url=broker_url or f"sqla+sqlite:///{data_dir / 'broker.db'}",
                      GRADELOOP_QUEUE_PREFIX=prefix, **settings)
     with app.app_context():
@@ -124,22 +127,48 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
         proc.wait(10)
 
 
-@pytest.fixture(scope="module")
-def live_course(tmp_path_factory, _peer_keys):
+@contextmanager
+def scratch_postgres(server_url: str):
+    """A database of its own on the test PostgreSQL server, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"gl_e2e_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+STACKS = {"sqlite+embedded": (None, None), "postgresql+rabbitmq": ("postgres_url", "rabbitmq_url")}
+
+
+@pytest.fixture(scope="module", params=list(STACKS))
+def live_course(request, tmp_path_factory, _peer_keys):
+    """The live course on SQLite + the embedded broker, then on PostgreSQL + RabbitMQ (those two
+    skip locally without the services and fail under CI=true, like their fixtures)."""
     if not (SHARED_DATA / "persuade" / "0" / "train.csv").is_file():
         pytest.fail(f"real essays expected at {SHARED_DATA}/persuade/0/train.csv")
+    pg_fixture, mq_fixture = STACKS[request.param]
+    broker_url = request.getfixturevalue(mq_fixture) if mq_fixture else None
     data_dir = tmp_path_factory.mktemp("live")
     prefix = f"e2e{uuid.uuid4().hex[:8]}"
-    tool = start_tool(data_dir, prefix, **FAST)
-    peer = Peer(tool).start()
-    peer.register_in_tool(tool.app)
-    proc = None
-    try:
+    with ExitStack() as stack:
+        database_url = stack.enter_context(scratch_postgres(request.getfixturevalue(pg_fixture))) \
+            if pg_fixture else None
+        if broker_url:
+            stack.callback(_delete_topology, broker_url, prefix)
+        tool = start_tool(data_dir, prefix, broker_url=broker_url, database_url=database_url, **FAST)
+        stack.callback(stop_tool, tool)
+        peer = Peer(tool).start()
+        stack.callback(peer.stop)
+        peer.register_in_tool(tool.app)
         item, assignment_id = trained_assignment(peer, tool)
         log_path = data_dir / "worker.log"
         proc = start_worker(tool.app, prefix, log_path)
+        stack.callback(stop_worker, proc)
         yield LiveCourse(tool, peer, item, assignment_id, proc, log_path)
-    finally:
-        stop_worker(proc)
-        peer.stop()
-        stop_tool(tool)
