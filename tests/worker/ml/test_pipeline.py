@@ -16,6 +16,7 @@ from worker.ml.pipeline import NotEnoughGrades, train_assignment
 from worker.ml.training_set import load_examples
 
 N_GRADED = 100
+pytestmark = pytest.mark.slow
 
 
 def _add_essays(assignment_id, essays, source=GradeSource.TEACHER):

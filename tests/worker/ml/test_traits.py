@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from worker.ml import scorer
 from worker.ml.corpora import ELLIPSE_TRAITS, load_ellipse
@@ -9,6 +10,7 @@ from worker.ml.examples import Examples
 from worker.ml.metrics import qwk
 
 
+@pytest.mark.slow
 def test_traits_are_extra_outputs_of_one_model(shared_data, base_model, tmp_path):
     from worker.ml.export import export_model, save_torch
     from worker.ml.trainer import TrainConfig, train

@@ -1,0 +1,53 @@
+"""`gradeloop bench` end to end on a small slice, its summary line, leave-one-prompt-out
+pretraining, and clear errors for broken corpora."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from worker.ml.cli import bench_command, pretrain_command
+from worker.ml.general import pretrain
+
+LAST_LINE = re.compile(r"^mean QWK default: N=20 \d\.\d{3} \| baseline: N=20 \d\.\d{3}$")
+
+
+@pytest.mark.slow
+def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path):
+    out = tmp_path / "results.json"
+    res = CliRunner().invoke(bench_command, ["--data", str(shared_data / "persuade"), "--prompts", "9", "--n", "20",
+                                             "--max-test", "12", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert LAST_LINE.match(res.output.strip().splitlines()[-1]), res.output[-500:]
+    result = json.loads(out.read_text())
+    rows = {r["model"]: r for r in result["rows"]}
+    assert set(rows) == {"default", "baseline"}
+    for row in rows.values():
+        assert set(row) >= {"prompt", "n", "seed", "model", "qwk", "train_seconds", "score_ms_p50"}
+    assert set(result["latency"]) >= {"torch_eager_ms", "onnx_fp32_ms", "shipped_ms"}
+    assert set(result["abstention"]["mean"]) == {"all", "confident_80", "random_80"}
+
+
+def test_pretraining_leaves_the_evaluated_prompt_out(shared_data, base_model, tmp_path):
+    model = pretrain(shared_data / "persuade", base_model, exclude_prompts=["9", "3"], max_per_prompt=30)
+    assert "9" not in model.meta["prompts"] and "3" not in model.meta["prompts"]
+    assert model.meta["n"] == 30 * len(model.meta["prompts"])
+    res = CliRunner().invoke(pretrain_command, ["--data", str(shared_data / "persuade"), "--exclude-prompts",
+                                                "0,1,2,3,4,5,7,8,9,10,11,13", "--out", str(tmp_path / "g")])
+    assert res.exit_code != 0 and "no prompts left" in res.output
+
+
+def test_broken_corpus_gives_a_clear_error(shared_data, tmp_path):
+    bad = tmp_path / "data" / "x"
+    bad.mkdir(parents=True)
+    (bad / "train.csv").write_text("text,score\nhello,3\n")
+    shutil.copy(shared_data / "persuade" / "9" / "validation.csv", bad / "validation.csv")
+    res = CliRunner().invoke(bench_command, ["--data", str(tmp_path / "data"), "--models", "baseline"])
+    assert res.exit_code != 0 and "missing column(s) full_text, holistic_essay_score" in res.output
+    res = CliRunner().invoke(bench_command, ["--data", str(tmp_path / "data"), "--prompts", "nope"])
+    assert res.exit_code != 0 and "unknown prompt" in res.output
+    res = CliRunner().invoke(bench_command, ["--data", str(tmp_path / "data"), "--n", "fifty"])
+    assert res.exit_code != 0 and "comma-separated integers" in res.output
