@@ -19,7 +19,8 @@ from lti_app.lti.errors import LaunchError
 from lti_app.lti.login import new_window_url
 from lti_app.lti.provisioning import provision
 from lti_app.lti.urls import origin
-from lti_app.lti.validation import binding_hash, burn_state, consume_state, find_state, verify_id_token
+from lti_app.lti.validation import (binding_hash, burn_state, consume_own_state, consume_state, find_state,
+                                    verify_id_token)
 from lti_app.models import LoginState, Role
 
 
@@ -61,18 +62,21 @@ def handle_launch():
         raise LaunchError(f"The LMS did not sign you in to Gradeloop: {request.form['error']} "
                           f"({request.form.get('error_description', 'no details')}). Reload the course "
                           f"page and open the activity again.", code="platform_error")
-    row = find_state(request.form.get("state"))
-    secret = _matching_secret(row)
-    if secret is None:
-        page = _recovery_page(row)
-        if page is not None:
-            return page
-        if not binding.current_secret() and not request.form.get("storage_binding"):
-            raise LaunchError("Your browser did not send back the cookie set when this launch started, "
-                              "so the launch cannot be tied to the browser that started it. It was "
-                              "started in a different browser, or this browser blocks cookies inside "
-                              "the course page.", code="state_other_browser")
-    consume_state(row, secret)
+    state = request.form.get("state")
+    row = consume_own_state(state, [binding.current_secret(), request.form.get("storage_binding")])
+    if row is None:
+        row = find_state(state)
+        secret = _matching_secret(row)
+        if secret is None:
+            page = _recovery_page(row)
+            if page is not None:
+                return page
+            if not binding.current_secret() and not request.form.get("storage_binding"):
+                raise LaunchError("Your browser did not send back the cookie set when this launch "
+                                  "started, so the launch cannot be tied to the browser that started "
+                                  "it. It was started in a different browser, or this browser blocks "
+                                  "cookies inside the course page.", code="state_other_browser")
+        consume_state(row, secret)
     # From here on a refusal burns the state (the UPDATE above is rolled back with the launch).
     g.lti_consumed_state = row.state
     verified = verify_id_token(request.form.get("id_token"), row)

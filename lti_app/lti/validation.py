@@ -64,6 +64,31 @@ def find_state(state: str | None) -> Row:
     return row
 
 
+def _check_fresh(created: datetime, now: datetime) -> None:
+    created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)   # SQLite drops the zone
+    if now - created > STATE_MAX_AGE:
+        raise LaunchError("The login for this launch is more than 10 minutes old. Open the "
+                          "activity again from the course.", code="state_expired")
+
+
+def consume_own_state(state: str | None, secrets: list[str | None]) -> Row | None:
+    """The everyday launch in one statement: mark the state used if it is unused and bound to one
+    of this browser's secrets (cookie, platform storage). None: not so, and `find_state` +
+    `consume_state` then say exactly why (or recover)."""
+    hashes = [binding_hash(secret) for secret in secrets if secret]
+    if not state or len(state) > 128 or not hashes:
+        return None
+    now = datetime.now(timezone.utc)
+    row = db.session.execute(
+        update(LoginState).where(LoginState.state == state, LoginState.used_at.is_(None),
+                                 LoginState.browser_binding.in_(hashes))
+        .values(used_at=now).returning(*STATE_COLUMNS)
+        .execution_options(synchronize_session=False)).first()
+    if row is not None:
+        _check_fresh(row.created_at, now)
+    return row
+
+
 def consume_state(row: Row, binding_secret: str | None) -> Row:
     """Check the state belongs to this browser and is fresh, then mark it used (atomically: the
     conditional UPDATE holds the row until the launch's single commit, so a concurrent replay
@@ -74,11 +99,8 @@ def consume_state(row: Row, binding_secret: str | None) -> Row:
     if row.used_at is not None:
         raise LaunchError("This launch's state was already used: a launch can be sent only once.",
                           code="state_used")
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
     now = datetime.now(timezone.utc)
-    if now - created > STATE_MAX_AGE:
-        raise LaunchError("The login for this launch is more than 10 minutes old. Open the "
-                          "activity again from the course.", code="state_expired")
+    _check_fresh(row.created_at, now)
     done = db.session.execute(update(LoginState).where(LoginState.state == row.state,
                                                        LoginState.used_at.is_(None))
                               .values(used_at=now).execution_options(synchronize_session=False))
