@@ -1,7 +1,8 @@
 """Flask extensions shared by every blueprint: the SQLAlchemy handle and Alembic (Flask-Migrate)."""
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
@@ -20,3 +21,19 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Embedded SQLite: WAL lets web, worker and scheduler read while one writes, and
+    synchronous=NORMAL drops the per-commit fsync that capped launches near 30/s
+    (docs/benchmarks.md, "LTI launch"); busy_timeout waits for a writer instead of failing."""
+    if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+    finally:
+        cursor.close()
