@@ -7,3 +7,21 @@ from tests.coursework.helpers import build_world
 @pytest.fixture
 def world(app):
     return build_world(app)
+
+
+@pytest.fixture
+def own_postgres(postgres_url):
+    """A PostgreSQL database of this test's own (the session's scratch database is shared with the
+    migration tests, which need it empty)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"gl_coursework_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,5 +1,7 @@
 """End to end through the peer LMS over HTTP: Deep Linking creates the line item, a student's
 hand-in shows as Submitted/Pending, teacher grades (and re-grades) land in the gradebook."""
+import pytest
+
 from lti_app.extensions import db
 from lti_app.models import Assignment, Grade, OutboxEvent, Submission, SubmissionStatus
 from tests.coursework.flows import COURSE, create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
@@ -88,3 +90,32 @@ def test_forged_cross_site_post_over_http_is_refused(peer, tool_server):
     with tool_server.app.app_context():
         assert db.session.scalar(db.select(db.func.count(Grade.id))) == 0
     assert all(s.get("scoreGiven") is None for s in peer.scores(item["line_item_id"]))
+
+
+def test_canvas_gets_the_submission_extension(peer, tool_server):
+    with tool_server.app.app_context():
+        from lti_app.models import Platform
+
+        db.session.scalar(db.select(Platform)).product_family = "canvas"
+        db.session.commit()
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
+    [score] = peer.scores(item["line_item_id"])
+    extension = score["https://canvas.instructure.com/lti/submission"]
+    assert extension["new_submission"] is True and extension["submission_type"] == "online_text_entry"
+    assert extension["submission_data"] == ESSAY and extension["submitted_at"].endswith("Z")
+
+
+@pytest.mark.postgres
+def test_hand_in_and_grade_on_postgresql(make_tool_server, make_peer, own_postgres):
+    tool = make_tool_server(database_url=own_postgres)
+    lms = make_peer(tool)
+    item = create_by_deep_link(lms, tool)
+    submit_essay(lms, tool, item["resource_link_id"], "student-pg", ESSAY, name="Pat Postgres")
+    teacher, listing = open_assignment(lms, tool, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    saved = post_form(teacher, grade_page_for(teacher, listing, "Pat Postgres"), {"score": "6", "comment": "PG"},
+                      action_contains="/essays/")
+    assert "sent to the LMS gradebook" in saved.text
+    [result] = lms.results(item["line_item_id"], "student-pg")
+    assert result["resultScore"] == 6
