@@ -63,25 +63,25 @@ def escape(value):
 
 
 def _header(raw: list[str], assignment) -> list[str]:
-    header = [h.strip() for h in raw]
-    lowered = [h.lower() if not h.lower().startswith("trait:") else h for h in header]
+    """Column keys for the schema: lower-case names, `trait:<name>` spelt as the assignment does."""
+    traits = {f"trait:{t['name']}".lower(): f"trait:{t['name']}" for t in assignment.traits or []}
+    lowered = [h.strip().lower() for h in raw]
     if not any(lowered):
         raise CsvProblem("The first line must be a header naming the columns: text, score "
                          "(and optionally comment, group, trait:<name>).")
     missing = [c for c in REQUIRED if c not in lowered]
     if missing:
         raise CsvProblem(f"The header (line 1) has no {' or '.join(missing)} column. Found: "
-                         f"{', '.join(h or '(blank)' for h in header)}.")
-    traits = {f"trait:{t['name']}" for t in assignment.traits or []}
+                         f"{', '.join(h.strip() or '(blank)' for h in raw)}.")
     unknown = [h for h in lowered if h.startswith("trait:") and h not in traits]
     if unknown:
-        known = ", ".join(sorted(traits)) or "none"
+        known = ", ".join(sorted(traits.values())) or "none"
         raise CsvProblem(f"The header names traits this assignment does not have: {', '.join(unknown)} "
                          f"(its traits: {known}).")
     duplicates = {h for h in lowered if h and lowered.count(h) > 1}
     if duplicates:
         raise CsvProblem(f"The header repeats the column(s) {', '.join(sorted(duplicates))}.")
-    return lowered
+    return [traits.get(h, h) for h in lowered]
 
 
 def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_000) -> list[dict]:

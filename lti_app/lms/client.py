@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -56,6 +57,14 @@ def clear_token_cache() -> None:
 
 
 def http_timeout() -> float:
+    """Seconds for every LMS call: the app's GRADELOOP_HTTP_TIMEOUT, unless the environment sets
+    it (config/settings.py does not read that variable itself yet)."""
+    raw = os.environ.get("GRADELOOP_HTTP_TIMEOUT")
+    if raw:
+        try:
+            return max(float(raw), 0.1)
+        except ValueError:
+            log.warning("GRADELOOP_HTTP_TIMEOUT=%r is not a number; using the configured timeout", raw)
     if has_app_context():
         return float(current_app.config.get("GRADELOOP_HTTP_TIMEOUT") or DEFAULT_TIMEOUT)
     return DEFAULT_TIMEOUT

@@ -54,6 +54,17 @@ def test_import_real_graded_essays(teacher, app, world, shared_data):
         assert count(OutboxEvent, type="training.due") == 1 and count(OutboxEvent, type="gradebook.sync") == 0
     page = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
     assert "40 imported graded essays" in page
+    essay_url = f"/coursework/a/{world.assignment_a}/essays/{imported[0].id}"
+    shown = teacher.get(essay_url).get_data(as_text=True)
+    assert "Imported essay #" in shown and "not sent to the LMS" in shown
+    regraded = teacher.post(essay_url, data={"csrf_token": teacher.csrf, "score": "3"}, follow_redirects=True)
+    assert regraded.status_code == 200 and "Grade saved." in regraded.get_data(as_text=True)
+
+
+def test_trait_columns_match_case_insensitively(teacher, app, world):
+    assert _upload(teacher, world, b"Text,Score,TRAIT:Cohesion\nAn essay.,4,5\n").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Grade)).trait_scores == {"cohesion": 5}
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_imported(teacher, app, world):
