@@ -13,7 +13,8 @@ from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms import ags, gradebook
 from lti_app.lms.errors import LmsError
-from lti_app.models import Assignment, DeepLinkingRequest, ResourceLink, Submission
+from lti_app.lti.deep_linking_state import deep_linking_request
+from lti_app.models import Assignment, Course, ResourceLink, Submission
 
 log = logging.getLogger(__name__)
 CUSTOM_PARAM = "gradeloop_assignment"
@@ -56,7 +57,7 @@ def assignment_for_link(link: ResourceLink) -> Assignment | None:
 
 
 def _by_line_item_resource_id(link: ResourceLink, candidates) -> Assignment | None:
-    course = db.session.get(access.Course, link.course_id)
+    course = db.session.get(Course, link.course_id)
     try:
         item = ags.get_line_item(gradebook.client_for_course(course), link.ags_lineitem_url)
     except LmsError as exc:
@@ -73,7 +74,7 @@ def assignment_home():
     ctx = access.launch()
     link = access.launched_link()
     if link is None:
-        if ctx.can_grade and db.session.get(DeepLinkingRequest, ctx.launch_id) is not None:
+        if ctx.can_grade and deep_linking_request(ctx.launch_id) is not None:
             return redirect(lurl("coursework.deep_link_select"))
         if ctx.can_grade:
             return redirect(lurl("coursework.course_home"))

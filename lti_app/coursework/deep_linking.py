@@ -16,6 +16,7 @@ from lti_app.coursework.assignments import CUSTOM_PARAM, create_assignment
 from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms.gradebook import LINE_ITEM_TAG
+from lti_app.lti.deep_linking_state import deep_linking_request
 from lti_app.models import Assignment, DeepLinkingRequest, Platform
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -26,7 +27,7 @@ RESPONSE_LIFETIME_S = 600
 
 def _request_for_launch() -> DeepLinkingRequest:
     ctx = access.launch()
-    row = db.session.get(DeepLinkingRequest, ctx.launch_id)
+    row = deep_linking_request(ctx.launch_id)
     if row is None or row.platform_id != ctx.platform_id:
         abort(400, description="This page needs a Deep Linking launch: use your LMS's "
                                "\"add external tool\" (or \"add content\") button to create an assignment.")
