@@ -71,7 +71,8 @@ def response_jwt(dl_request: DeepLinkingRequest, items: list[dict]) -> str:
     claims = {"iss": platform.client_id, "aud": platform.issuer, "iat": now, "exp": now + RESPONSE_LIFETIME_S,
               "nonce": uuid.uuid4().hex, LTI + "deployment_id": dl_request.deployment_id,
               LTI + "message_type": "LtiDeepLinkingResponse", LTI + "version": "1.3.0",
-              DL + "content_items": items}
+              DL + "content_items": items,
+              DL + "msg": f"Gradeloop added {len(items)} essay assignment{'s' if len(items) != 1 else ''}."}
     if dl_request.settings.get("data") is not None:
         claims[DL + "data"] = dl_request.settings["data"]
     return jwt.encode(claims, tool_private_key(), algorithm="RS256", headers={"kid": current_kid()})

@@ -100,8 +100,12 @@ def _lms_message(response: requests.Response) -> str:
 
 def raise_for_status(response: requests.Response, what: str) -> None:
     status = response.status_code
-    if status < 400:
+    if status < 300:
         return
+    if status < 400:   # not followed: a bearer token must not travel to wherever it points
+        target = response.headers.get("Location", "elsewhere")
+        raise LmsPermanentError(f"The LMS redirected {what} to {target} (HTTP {status}); check the service "
+                                "URLs the LMS gives Gradeloop.", status=status, url=response.url)
     message = _lms_message(response)
     if status >= 500 or status == 429:
         raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}: {message}). "

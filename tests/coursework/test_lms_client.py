@@ -38,3 +38,16 @@ def test_line_items_find_create_update_and_results(peer, tool_server):
 def test_service_url_keeps_the_query():
     assert ags.service_url("https://moodle.example/mod/lti/services.php/2/lineitems/7/lineitem?type_id=3",
                            "scores") == "https://moodle.example/mod/lti/services.php/2/lineitems/7/lineitem/scores?type_id=3"
+
+
+def test_redirect_is_not_followed_with_the_token(peer, tool_server):
+    import pytest
+
+    from lti_app.lms.errors import LmsPermanentError
+
+    with tool_server.app.app_context():
+        client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
+        with pytest.raises(LmsPermanentError) as refused:   # Flask answers 308 -> /coursework/
+            client.get_json(tool_server.url + "/coursework", [ags.SCOPE_LINEITEM], "the line item list",
+                            accept=ags.MT_LINEITEMS)
+    assert refused.value.status == 308 and "redirected the line item list to" in str(refused.value)
