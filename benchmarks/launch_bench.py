@@ -111,8 +111,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--port", type=int, default=8931)
     ap.add_argument("--database-url", default="", help="default: SQLite in the temp data dir")
-    ap.add_argument("--sqlite-wal", action="store_true",
-                    help="switch the SQLite file to WAL journaling (persistent in the file) before serving")
     args = ap.parse_args()
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -127,10 +125,6 @@ def main() -> None:
         env["GRADELOOP_DATABASE_URL"] = args.database_url
     gl = str(VENV_BIN / "gradeloop")
     run([gl, "upgrade-db"], env)
-    if args.sqlite_wal and not args.database_url:
-        import sqlite3
-
-        sqlite3.connect(Path(data) / "gradeloop.db").execute("PRAGMA journal_mode=WAL").fetchall()
     run([gl, "platform", "add", "--issuer", platform, "--client-id", CLIENT_ID, "--deployment-id", DEPLOYMENT,
          "--auth-login-url", platform + "/auth", "--auth-token-url", platform + "/token",
          "--key-set-url", platform + "/jwks"], env)
@@ -190,8 +184,7 @@ def main() -> None:
         timed(health, range(100), args.concurrency)
         t_health, _ = timed(health, range(args.launches), args.concurrency)
         health_rate = args.launches / t_health
-        store = args.database_url.split(":")[0] if args.database_url else \
-            "SQLite (WAL)" if args.sqlite_wal else "SQLite (default rollback journal)"
+        store = args.database_url.split(":")[0] if args.database_url else "SQLite (embedded default)"
         print(f"gunicorn {args.workers} workers x {args.threads} threads on 2 cores, concurrency "
               f"{args.concurrency}, {store}")
         phases = (("first launches", list(range(args.users))),
