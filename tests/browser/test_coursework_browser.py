@@ -84,13 +84,14 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             frame.get_by_role("link", name="Open the assignment").click()
             frame.get_by_role("link", name="Grace Hopper").wait_for()
             assert frame.locator("tr[data-status='Not submitted']").count() == 3
+            _shot(teacher, "3-teacher-list")
             frame.get_by_role("link", name="Grace Hopper").click()
             frame.get_by_label("Score (1–6)").fill("5")
             frame.get_by_label("Evidence (1–5)").fill("4")
             frame.get_by_label("Comment for the student").fill("Strong reasons; add a source for the air-quality claim.")
             frame.get_by_role("button", name="Save grade").click()
             frame.get_by_text("Grade saved and sent to the LMS gradebook.").wait_for()
-            _shot(teacher, "3-teacher-graded")
+            _shot(teacher, "4-teacher-graded")
 
             # Student sees the grade; the LMS gradebook holds it.
             student = new_page()
@@ -99,9 +100,9 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             frame.locator("#score").wait_for()
             assert frame.locator("#score").inner_text() == "5"
             assert "add a source" in frame.locator("#feedback").inner_text()
-            _shot(student, "4-student-sees-grade")
+            _shot(student, "5-student-sees-grade")
             teacher.goto(f"{peer.url}/courses/{DEMO_COURSE}/gradebook")
-            _shot(teacher, "5-lms-gradebook")
+            _shot(teacher, "6-lms-gradebook")
             [result] = peer.results(line_item["id"], "student-1")
             assert result["resultScore"] == 5
         finally:
