@@ -1,0 +1,1 @@
+"""Coursework tests: assignments, hand-ins, grading, CSV, gradebook sync through the peer LMS."""
