@@ -86,9 +86,12 @@ def deep_link_select():
     if data is not None:
         assignment = create_assignment(access.launch().course_id, data)
         token = response_jwt(dl_request, [content_item(assignment)])
+        return_url = dl_request.settings["deep_link_return_url"]
+        # Answered: a second post of this form (back button, double click) must not add a twin.
+        db.session.delete(dl_request)
         db.session.commit()
         return render_template("coursework/deep_link_post.html", assignment=assignment, jwt=token,
-                               return_url=dl_request.settings["deep_link_return_url"])
+                               return_url=return_url)
     form = dict(request.form) if errors else {"title": dl_request.settings.get("title") or "", "score_min": "1",
                                               "score_max": "6"}
     return render_template("coursework/deep_link.html", form=form, errors=errors), 400 if errors else 200

@@ -45,6 +45,11 @@ def test_response_jwt_claims(client, app, world):
     assert item["type"] == "ltiResourceLink" and item["custom"] == {"gradeloop_assignment": resource_id}
     assert item["lineItem"] == {"scoreMaximum": 100, "label": "Climate essay", "resourceId": resource_id,
                                 "tag": "gradeloop-essay"}
+    again = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
+                                                       "score_min": "0", "score_max": "100"})
+    assert again.status_code == 400 and "needs a Deep Linking launch" in again.get_data(as_text=True)
+    with app.app_context():
+        assert count(Assignment, title="Climate essay") == 1
 
 
 def test_form_errors_create_nothing(client, app, world):
