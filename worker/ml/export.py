@@ -35,8 +35,10 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
     else:  # encoder untouched: the base model plus this head rebuild it exactly
         torch.save(trained.module.head.state_dict(), model_dir / modelfiles.TORCH_HEAD)
         torch_file = modelfiles.TORCH_HEAD
+    lexical_file = trained.lexical.save(model_dir) if trained.lexical is not None else None
     meta = {
         "approach": trained.approach,
+        "lexical_file": lexical_file,
         "targets": [{"name": t.name, "lo": t.lo, "hi": t.hi} for t in trained.targets],
         "cuts": trained.cuts,
         "sigma": trained.sigma,

@@ -17,7 +17,6 @@ from worker.ml.device import autocast, seed_everything
 from worker.ml.encoder import ScoringModel, load_encoder
 from worker.ml.metrics import qwk
 from worker.ml.rounding import apply_cuts, default_cuts
-from worker.ml.textfeatures import FEATURE_NAMES, features_for
 from worker.ml.tokens import head_tail_ids
 
 log = logging.getLogger(__name__)
@@ -75,13 +74,13 @@ def _collator(base_model: str):
     return DataCollatorWithPadding(tok, return_tensors="pt")
 
 
-def fit(texts, Yn, weights, init_head, config, device, plan_, progress, label: str) -> ScoringModel:
+def fit(texts, feats, Yn, weights, init_head, config, device, plan_, progress, label: str) -> ScoringModel:
     """Fine-tune a fresh copy of the encoder with the given head initialisation."""
     seed_everything(config.seed)
     ids = head_tail_ids(config.base_model, texts, plan_["max_length"], plan_["head_tokens"])
-    data = _rows(ids, features_for(config.base_model, texts), Yn, weights)
+    data = _rows(ids, feats, Yn, weights)
     collate = _collator(config.base_model)
-    module = ScoringModel(load_encoder(config.base_model), len(FEATURE_NAMES), Yn.shape[1])
+    module = ScoringModel(load_encoder(config.base_model), feats.shape[1], Yn.shape[1])
     with torch.no_grad():
         module.head.weight.copy_(torch.from_numpy(init_head.W).float())
         module.head.bias.copy_(torch.from_numpy(init_head.b).float())
@@ -117,26 +116,28 @@ def fit(texts, Yn, weights, init_head, config, device, plan_, progress, label: s
 
 
 @torch.inference_mode()
-def predict_norm(module: ScoringModel, texts, plan_, config, device) -> np.ndarray:
+def predict_norm(module: ScoringModel, texts, feats, plan_, config, device) -> np.ndarray:
     from worker.ml.encoder import embed_ids
 
     ids = head_tail_ids(config.base_model, texts, plan_["max_length"], plan_["head_tokens"])
     emb = embed_ids(module.encoder, ids, device, config.batch_size)
-    x = torch.cat([torch.from_numpy(emb), torch.from_numpy(features_for(config.base_model, texts))], dim=-1)
+    x = torch.cat([torch.from_numpy(emb), torch.from_numpy(np.asarray(feats, dtype=np.float32))], dim=-1)
     return module.head.to("cpu")(x).numpy() if device.type == "cpu" else \
         module.head(x.to(device)).float().cpu().numpy()
 
 
 def compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, plan_, progress) -> dict:
     """Fine-tune on the first CV fold's training part, compare with ridge on its held-out part;
-    when fine-tuning wins, refit it on every essay. `ridge` carries `fold_head(idx)` and `oof`."""
+    when fine-tuning wins, refit it on every essay. `ridge` carries `fold_head(idx)`, `oof` and
+    the head's input `features` (lexical column out of fold)."""
     started = time.monotonic()
     tr, te = splits[0]
     texts = examples.texts
     target = examples.targets[0]
-    module = fit([texts[i] for i in tr], Yn[tr], weights[tr], ridge["fold_head"](tr), config, device, plan_,
-                 progress, "held-out run")
-    pred_te = predict_norm(module, [texts[i] for i in te], plan_, config, device)
+    feats = ridge["features"]
+    module = fit([texts[i] for i in tr], feats[tr], Yn[tr], weights[tr], ridge["fold_head"](tr), config, device,
+                 plan_, progress, "held-out run")
+    pred_te = predict_norm(module, [texts[i] for i in te], feats[te], plan_, config, device)
     cut = default_cuts(target.lo, target.hi)
     y_te = np.rint(Y[te, 0]).astype(int)
     ft_qwk = qwk(y_te, apply_cuts(target.denormalise(pred_te[:, 0]), cut, target.lo), target.lo, target.hi)
@@ -147,6 +148,7 @@ def compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, pla
     result = {"fold_qwk": ft_qwk, "ridge_fold_qwk": ridge_qwk, "wins": wins, "held_out": te,
               "pred_held_out": pred_te}
     if result["wins"]:
-        result["module"] = fit(texts, Yn, weights, ridge["head"], config, device, plan_, progress, "final run")
+        result["module"] = fit(texts, feats, Yn, weights, ridge["head"], config, device, plan_, progress,
+                               "final run")
     result["seconds"] = round(time.monotonic() - started, 2)
     return result

@@ -25,9 +25,11 @@ class GeneralModel:
     head: LinearHead
     meta: dict
 
-    def prior_for(self, n_emb: int) -> LinearHead:
-        """The head over [embedding, surface features] inputs (zero weight on the embedding)."""
-        W = np.hstack([np.zeros((self.head.W.shape[0], n_emb)), self.head.W])
+    def prior_for(self, n_emb: int, n_extra: int = 0) -> LinearHead:
+        """The head over [embedding, surface features, extra columns] inputs (zero weight on
+        the embedding and on the course-specific extra columns)."""
+        rows = self.head.W.shape[0]
+        W = np.hstack([np.zeros((rows, n_emb)), self.head.W, np.zeros((rows, n_extra))])
         return LinearHead(W=W, b=self.head.b.copy())
 
     def save(self, out_dir) -> Path:

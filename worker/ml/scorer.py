@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from worker.ml import modelfiles, rounding
-from worker.ml.textfeatures import features_for
+from worker.ml.lexical import Lexical, head_features
 from worker.ml.tokens import head_tail_ids, length_sorted_batches, pad_batch
 
 
@@ -40,6 +40,7 @@ class _Loaded:
     session: ort.InferenceSession
     meta: dict
     model_dir: str
+    lexical: object = None
 
 
 _sessions: dict[tuple[str, str], _Loaded] = {}
@@ -61,7 +62,8 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
-            loaded = _sessions[key] = _Loaded(session, meta, model_dir)
+            lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None
+            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical)
         return loaded
 
 
@@ -79,7 +81,7 @@ def raw_predictions(model_dir, texts, onnx_file: str | None = None, batch_size: 
     meta = loaded.meta
     texts = list(texts)
     ids = head_tail_ids(loaded.model_dir, texts, meta["max_length"], meta["head_tokens"])
-    feats = features_for(loaded.model_dir, texts)
+    feats = head_features(loaded.model_dir, loaded.lexical, texts)
     out = np.zeros((len(texts), len(meta["targets"])), dtype=np.float64)
     for batch in length_sorted_batches([len(x) for x in ids], batch_size):
         input_ids, mask = pad_batch([ids[i] for i in batch])

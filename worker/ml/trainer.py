@@ -24,6 +24,7 @@ from worker.ml.examples import Examples, Target
 from worker.ml.general import GeneralModel
 from worker.ml.metrics import qwk
 from worker.ml.ridge_head import LinearHead, class_weights, fit_head, fit_ridge_cv, folds
+from worker.ml.lexical import Lexical, head_features
 from worker.ml.textfeatures import FEATURE_NAMES, features_for
 from worker.ml.tokens import DEFAULT_HEAD, DEFAULT_MAX_LENGTH, head_tail_ids
 
@@ -54,6 +55,7 @@ class TrainConfig:
     min_finetune_n: int = 200
     epochs: int = 3
     batch_size: int = 16
+    lexical: bool = True                 # stack the TF-IDF ridge's prediction as a feature
     general: GeneralModel | None = None
 
 
@@ -71,13 +73,14 @@ class TrainedModel:
     max_length: int
     head_tokens: int
     base_model: str
+    lexical: Lexical | None = None
     info: dict = field(default_factory=dict)
 
     @torch.inference_mode()
     def predict_raw(self, texts, batch_size: int = 16) -> np.ndarray:
         """Raw predictions in score units (torch eager, CPU), one column per target."""
         ids = head_tail_ids(self.base_model, texts, self.max_length, self.head_tokens)
-        feats = torch.from_numpy(features_for(self.base_model, texts))
+        feats = torch.from_numpy(head_features(self.base_model, self.lexical, texts))
         emb = torch.from_numpy(embed_ids(self.module.encoder, ids, torch.device("cpu"), batch_size))
         norm = self.module.head(torch.cat([emb, feats], dim=-1)).numpy()
         return np.stack([t.denormalise(norm[:, j]) for j, t in enumerate(self.targets)], axis=1)
@@ -150,14 +153,20 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     emb = _embed_cached(encoder, config, examples.texts, device, embed_cache, _embed_progress)
     # Per-essay cost (for the fine-tuning estimate) from what was actually encoded.
     embed_seconds = (time.monotonic() - t0) * len(examples) / max(1, n_new)
-    feats = features_for(config.base_model, examples.texts)
-    X = np.hstack([emb, feats]).astype(np.float64)
-
-    progress("cross-validation", 0, 2, None, "choosing the approach")
+    progress("cross-validation", 0, 2, None, "fitting the heads")
     splits = folds(len(examples), config.cv_folds, config.seed)
+    lexical = None
+    feats = features_for(config.base_model, examples.texts)
+    if config.lexical:
+        lexical = Lexical(targets[0].lo, targets[0].hi)
+        lex_oof = lexical.out_of_fold(examples.texts, Y[:, 0], splits)
+        lexical.fit(examples.texts, Y[:, 0])
+        feats = np.hstack([feats, lex_oof[:, None]])
+    X = np.hstack([emb, feats]).astype(np.float64)
     feat_mask = np.zeros(X.shape[1], dtype=bool)
     feat_mask[emb.shape[1]:] = True
-    prior = config.general.prior_for(emb.shape[1]) if config.general is not None else None
+    n_extra = feats.shape[1] - len(FEATURE_NAMES)
+    prior = config.general.prior_for(emb.shape[1], n_extra) if config.general is not None else None
     members = {}
     for name, only_feats, scale in MEMBERS:
         mask = feat_mask if only_feats else None
@@ -169,7 +178,7 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     oof = np.mean([m["oof"] for m in members.values()], axis=0)
     cv = {name: round(_oof_qwk(m["oof"], Y, targets[0]), 4) for name, m in members.items()}
     cv["frozen-ridge"] = round(_oof_qwk(oof, Y, targets[0]), 4)
-    module = _module_with_head(encoder, ridge_head, len(FEATURE_NAMES))
+    module = _module_with_head(encoder, ridge_head, feats.shape[1])
     approach, max_length = "frozen-ridge", config.max_length
     info = {"device": device.type, "embed_seconds": round(embed_seconds, 2),
             "alphas": {name: m["alpha"] for name, m in members.items()},
@@ -186,7 +195,8 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     info["finetune_plan"] = plan
     head_tokens, cut_rows = config.head_tokens, np.arange(len(examples))
     if plan["try"]:
-        ridge = {"head": ridge_head, "oof": oof, "fold_head": fold_head}
+        # Out-of-fold lexical column: what the head saw in cross-validation, never its own fit.
+        ridge = {"head": ridge_head, "oof": oof, "fold_head": fold_head, "features": feats.astype(np.float32)}
         tuned = finetune.compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, plan, progress)
         cv["finetune_fold"] = round(tuned["fold_qwk"], 4)
         cv["frozen-ridge_fold"] = round(tuned["ridge_fold_qwk"], 4)
@@ -204,4 +214,4 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     module.to("cpu").eval()
     return TrainedModel(module=module, approach=approach, targets=targets, cuts=cuts, sigma=sigma,
                         max_length=max_length, head_tokens=head_tokens,
-                        base_model=config.base_model, info=info)
+                        base_model=config.base_model, lexical=lexical, info=info)
