@@ -42,11 +42,12 @@ def register(command: click.Command) -> click.Command:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: 2 x cores)")
 @click.option("--threads", default=4, show_default=True, type=int)
-def serve_command(host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option("--migrate", is_flag=True, help="apply pending database migrations before serving")
+def serve_command(host: str, port: int, workers: int | None, threads: int, migrate: bool) -> None:
     """Serve the web app with gunicorn (production WSGI server)."""
     from lti_app.serving import serve
 
-    serve(host, port, workers=workers, threads=threads)
+    serve(host, port, workers=workers, threads=threads, migrate=migrate)
 
 
 @main.command("upgrade-db")

@@ -38,4 +38,7 @@ def upsert_platform(*, issuer: str, client_id: str, deployment_ids, auth_login_u
             platform.deployments.append(Deployment(deployment_id=dep))
             known.add(dep)
     db.session.commit()
+    from lti_app.lti import registry
+
+    registry.forget()  # this process's platform snapshot must see the change at once
     return platform

@@ -11,9 +11,37 @@ def upgrade_database() -> None:
     upgrade()
 
 
-def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4) -> None:
-    """Serve `wsgi:app` under gunicorn (gthread workers: LTI launches wait on platform HTTP)."""
+def pending_migrations() -> list[str]:
+    """Alembic heads the database has not reached yet (inside an app context)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    from lti_app.extensions import db
+
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    with db.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return sorted(set(script.get_heads()) - current)
+
+
+def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
+          migrate: bool = False) -> None:
+    """Serve the app under gunicorn (gthread workers: LTI launches wait on platform HTTP).
+
+    Refuses to start on a database that is behind the migrations (every page would fail),
+    unless `migrate` asks to apply them first."""
     from gunicorn.app.base import BaseApplication
+
+    from lti_app import create_app
+
+    app = create_app()
+    with app.app_context():
+        if pending_migrations():
+            if not migrate:
+                raise SystemExit("The database is not migrated yet: run `gradeloop db upgrade` "
+                                 "(or `gradeloop serve --migrate`) first.")
+            upgrade_database()
 
     class _Gunicorn(BaseApplication):
         def load_config(self):
@@ -26,8 +54,9 @@ def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4)
             self.cfg.set("graceful_timeout", 20)
 
         def load(self):
-            from wsgi import app
+            # Same factory as wsgi.py; imported here so the console script works from any cwd.
+            from lti_app import create_app
 
-            return app
+            return create_app()
 
     _Gunicorn().run()
