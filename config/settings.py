@@ -111,6 +111,7 @@ def load_config(**overrides) -> Config:
         max_essay_chars=_int("GRADELOOP_MAX_ESSAY_CHARS", 100_000),
         max_upload_bytes=_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000),
         session_minutes=_int("GRADELOOP_SESSION_MINUTES", 120),
+        http_timeout=float(_env("GRADELOOP_HTTP_TIMEOUT", "10")),
     )
     for key, value in overrides.items():
         if hasattr(cfg, key):
