@@ -100,13 +100,20 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
         held_set = examples.subset(result.held)
         metrics = result.metrics
         report("evaluation", 0, 1, None, "scoring held-out essays with the current model")
-        current_metrics = None
+        current_metrics, current_error = None, None
         if current is not None:
-            cur_pred = [p.score for p in scorer.score(current.path, held_set.texts)]
-            current_metrics = compute_metrics([int(s) for s in held_set.scores], cur_pred,
-                                              assignment.score_min, assignment.score_max, held_set.groups)
+            try:
+                cur_pred = [p.score for p in scorer.score(current.path, held_set.texts)]
+            except Exception as exc:  # noqa: BLE001  a broken current model must not block a new one
+                current_error = f"current model v{current.version} could not score: {exc}"
+                log.warning("assignment %s: %s", assignment_id, current_error)
+            else:
+                current_metrics = compute_metrics([int(s) for s in held_set.scores], cur_pred,
+                                                  assignment.score_min, assignment.score_max, held_set.groups)
         decision = gate.decide(metrics, current_metrics)
         decision["fair_holdout"] = result.fair
+        if current_error:
+            decision["reasons"].append(current_error)
         trained = result.held_out_model
         train_set = examples.subset([i for i in range(len(examples)) if i not in set(result.held)])
 
