@@ -43,7 +43,9 @@ def _ellipse_path(data: str) -> Path:
 @click.option("--traits", is_flag=True, help="ELLIPSE trait scoring instead of PERSUADE holistic scores")
 @click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]), help="default: automatic")
 @click.option("--max-test", default=None, type=int, help="score only the first K test essays (smoke runs)")
-def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_test):
+@click.option("--latency-essays", default=30, show_default=True, type=int, help="essays timed one by one")
+@click.option("--parity-essays", default=40, show_default=True, type=int, help="validation essays for ONNX parity")
+def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_test, latency_essays, parity_essays):
     """Benchmark course models against the TF-IDF baseline on real graded essays."""
     from worker.ml import bench
     from worker.ml.corpora import CorpusError, list_prompts
@@ -62,7 +64,7 @@ def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_tes
         if unknown:
             raise click.BadParameter(f"unknown prompt(s) {', '.join(sorted(unknown))}; have {', '.join(available)}")
         bench.run_bench(data, chosen, ns_, seeds_, models_, _base_model(), device, out, max_test=max_test,
-                        echo=click.echo)
+                        latency_essays=latency_essays, parity_essays=parity_essays, echo=click.echo)
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -19,7 +19,8 @@ LAST_LINE = re.compile(r"^mean QWK default: N=20 \d\.\d{3} \| baseline: N=20 \d\
 def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path):
     out = tmp_path / "results.json"
     res = CliRunner().invoke(bench_command, ["--data", str(shared_data / "persuade"), "--prompts", "9", "--n", "20",
-                                             "--max-test", "12", "--out", str(out)])
+                                             "--max-test", "12", "--latency-essays", "8", "--parity-essays", "12",
+                                             "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert LAST_LINE.match(res.output.strip().splitlines()[-1]), res.output[-500:]
     result = json.loads(out.read_text())
