@@ -202,6 +202,11 @@ def test_dashboard_report_progress_and_actions(app, client, world):
     retried = client.post(f"/dashboard/a/{world.assignment_a}/dead/{dead_id}/retry", data={"csrf_token": csrf},
                           follow_redirects=True).get_data(as_text=True)
     assert "is not a valid event" in retried, "a message without an envelope cannot be resent"
+    too_few = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "Not trained: 1 graded essay," in too_few.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).min_graded = 1
+        db.session.commit()
     trained = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf})
     assert trained.status_code == 303
     with app.app_context():
