@@ -19,7 +19,7 @@ from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import N_GRADED, start_worker, stop_worker
 from tests.worker.conftest import FAST, wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"
 TRAINING_TIMEOUT_MS = 240_000

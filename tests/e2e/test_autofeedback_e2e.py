@@ -14,6 +14,8 @@ from tests.coursework.flows import open_assignment, post_form, submit_essay
 from tests.e2e.conftest import N_GRADED, _link
 from tests.worker.conftest import wait_for
 
+pytestmark = pytest.mark.slow   # trains a real course model (once per stack, module fixture)
+
 DEADLINE = 60   # seconds: generous for a loaded 2-core CI machine; the benchmark measures the real figure
 
 
