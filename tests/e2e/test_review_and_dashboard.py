@@ -241,3 +241,25 @@ def test_a_proposal_for_a_replaced_essay_is_neither_listed_nor_approvable(app, c
     assert "handed in a new version" in answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(Grade).filter_by(submission_id=world.essay_a)) is None
+
+
+def test_rollback_puts_an_earlier_exported_version_back(app, client, world, tmp_path):
+    graph = tmp_path / "v1" / "model.onnx"
+    graph.parent.mkdir()
+    graph.write_bytes(b"exported graph")   # rollback only checks that the export exists
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        old = _version(assignment.id, 1, 0.74, 40, onnx=str(graph))
+        old.promoted_at = old.created_at
+        current = _version(assignment.id, 2, 0.78, 80, status="promoted", onnx=str(tmp_path / "v2.onnx"))
+        assignment.current_model_id = current.id
+        db.session.commit()
+        old_id, current_id = old.id, current.id
+    csrf = _teacher(client, app, world)
+    done = client.post(f"/dashboard/a/{world.assignment_a}/rollback", data={"csrf_token": csrf, "version": "1"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Version 1 scores new essays again" in done and "Version 1 is scoring new essays" in done
+    with app.app_context():
+        assert db.session.get(Assignment, world.assignment_a).current_model_id == old_id
+        assert db.session.get(ModelVersion, current_id).status == "retired"
+        assert db.session.get(ModelVersion, old_id).gate["rollback"]["from_version"] == 2
