@@ -1,0 +1,1 @@
+"""End-to-end auto-feedback tests: real worker process, LMS peer over HTTP, trained course model."""
