@@ -164,10 +164,6 @@ def test_review_mode_releases_only_after_the_teacher_decides(live_course):
     assert "AI-assisted feedback, reviewed by your teacher" in page.text
 
 
-@pytest.mark.xfail(reason="worker.handlers.scoring skips a submission that already has a proposal from the "
-                          "current model, so a re-submitted essay is never re-scored (messaging engineer's "
-                          "handler; fix: also require AiProposal.created_at >= Submission.submitted_at)",
-                   strict=False)
 def test_a_resubmitted_essay_gets_a_fresh_proposal(live_course):
     c = live_course
     _settings(c, feedback_mode="review", confidence_threshold=0, min_graded=30, retrain_every=20,

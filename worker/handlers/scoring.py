@@ -64,8 +64,9 @@ def score_new_submission(job) -> None:
         log.info("event=scoring_skipped reason=no_model assignment_id=%s", assignment.id)
         return
     if db.session.scalar(select(AiProposal.id).where(AiProposal.submission_id == submission.id,
-                                                     AiProposal.model_version_id == assignment.current_model_id)):
-        return   # scored by this model already (e.g. the event was requeued)
+                                                     AiProposal.model_version_id == assignment.current_model_id,
+                                                     AiProposal.created_at >= submission.submitted_at)):
+        return   # this version of the essay was scored by this model already (e.g. a requeued event)
     from worker.ml import scorer   # onnxruntime loads only in workers that score
 
     try:
