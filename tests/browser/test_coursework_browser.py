@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 
 from lti_app.sandbox.ui import DEMO_COURSE, FRAME_NAME, seed_demo
+from tests.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run",
-        # Keep the cross-site iframe in the page's process: Playwright can lose track of an iframe
-        # that swaps renderer processes mid-launch (127.0.0.1 -> localhost -> 127.0.0.1). Cookie
-        # and SameSite rules do not depend on the process model, so the launch is unchanged.
-        "--disable-site-isolation-trials", "--disable-features=IsolateOrigins,site-per-process"]
+ARGS = CHROMIUM_ARGS
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"
 ESSAY = ("Cars should be limited in city centres. Fewer cars mean cleaner air, safer streets for "
          "children walking to school, and more room for buses and bicycles.")

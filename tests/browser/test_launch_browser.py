@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from lti_app.sandbox.ui import DEMO_COURSE, FRAME_NAME, seed_demo
+from tests.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = CHROMIUM_ARGS
 BLOCK_3PC = ["--test-third-party-cookie-phaseout"]
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"
 LINK = "essay-feedback"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from lti_app.sandbox.ui import DEMO_COURSE, seed_demo
+from tests.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
