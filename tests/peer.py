@@ -6,6 +6,7 @@ background threads, so the tool can call the peer's token/AGS/NRPS endpoints whi
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import jwt
@@ -273,3 +274,29 @@ def make_peer(tool_server, _peer_keys):
 @pytest.fixture
 def peer(make_peer) -> Peer:
     return make_peer()
+
+
+@contextlib.contextmanager
+def bench_tool_and_peer():
+    """For benchmarks outside pytest: the real tool on a scratch SQLite database served over
+    HTTP, and a started peer registered in it. Yields (app, peer); stops both afterwards."""
+    import tempfile
+
+    from lti_app import create_app
+    from lti_app.extensions import db
+    from lti_app.sandbox.server import ServerThread
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(env="test", data_dir=tmp, database_url=f"sqlite:///{tmp}/bench.db",
+                         broker_url="memory://", secret_key="bench")
+        with app.app_context():
+            db.create_all()
+        server = ServerThread(app, "127.0.0.1", 0, url_host="localhost").start()
+        app.config["GRADELOOP_PUBLIC_URL"] = server.url
+        peer = Peer(ToolServer(url=server.url, app=app, server=server)).start()
+        try:
+            peer.register_in_tool(app)
+            yield app, peer
+        finally:
+            peer.stop()
+            server.stop()

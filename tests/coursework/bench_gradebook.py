@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from datetime import datetime, timezone
 
@@ -38,45 +37,31 @@ def main(argv=None) -> None:
     parser.add_argument("--members", type=int, default=120)
     args = parser.parse_args(argv)
 
-    from lti_app import create_app
     from lti_app.extensions import db
     from lti_app.lms import nrps
     from lti_app.lms.client import LmsClient, clear_token_cache
     from lti_app.models import Platform
-    from lti_app.sandbox.server import ServerThread
-    from tests.peer import Peer, ToolServer
+    from tests.peer import bench_tool_and_peer
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(env="test", data_dir=tmp, database_url=f"sqlite:///{tmp}/bench.db",
-                         broker_url="memory://", secret_key="bench")
+    with bench_tool_and_peer() as (app, peer):
+        users = [f"bench-{n}" for n in range(max(args.scores, args.members))]
+        for user in users:
+            peer.add_member("course-1", user, "Learner", name=user)
+        peer.add_resource_link("course-1", "bench-link", line_item={"scoreMaximum": 6, "label": "Bench"})
+        lineitem_url = peer.line_items("course-1")[0]["id"]
         with app.app_context():
-            db.create_all()
-        server = ServerThread(app, "127.0.0.1", 0, url_host="localhost").start()
-        app.config["GRADELOOP_PUBLIC_URL"] = server.url
-        peer = Peer(ToolServer(url=server.url, app=app, server=server)).start()
-        try:
-            peer.register_in_tool(app)
-            users = [f"bench-{n}" for n in range(max(args.scores, args.members))]
-            for user in users:
-                peer.add_member("course-1", user, "Learner", name=user)
-            peer.add_resource_link("course-1", "bench-link", line_item={"scoreMaximum": 6, "label": "Bench"})
-            lineitem_url = peer.line_items("course-1")[0]["id"]
-            with app.app_context():
-                client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
-                clear_token_cache()
-                _post_scores(client, lineitem_url, users[:3], cached=True)          # warm up
-                tokens = peer.token_requests
-                cached = _post_scores(client, lineitem_url, users[:args.scores], cached=True)
-                cached_tokens = peer.token_requests - tokens
-                tokens = peer.token_requests
-                fresh = _post_scores(client, lineitem_url, users[:args.scores], cached=False)
-                fresh_tokens = peer.token_requests - tokens
-                started = time.perf_counter()
-                members = nrps.memberships(client, peer.state.memberships_url("course-1"))
-                roster_ms = (time.perf_counter() - started) * 1000
-        finally:
-            peer.stop()
-            server.stop()
+            client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
+            clear_token_cache()
+            _post_scores(client, lineitem_url, users[:3], cached=True)          # warm up
+            tokens = peer.token_requests
+            cached = _post_scores(client, lineitem_url, users[:args.scores], cached=True)
+            cached_tokens = peer.token_requests - tokens
+            tokens = peer.token_requests
+            fresh = _post_scores(client, lineitem_url, users[:args.scores], cached=False)
+            fresh_tokens = peer.token_requests - tokens
+            started = time.perf_counter()
+            members = nrps.memberships(client, peer.state.memberships_url("course-1"))
+            roster_ms = (time.perf_counter() - started) * 1000
     print(f"{args.scores} scores, cached token:  mean {statistics.mean(cached):6.1f} ms  p95 {_p95(cached):6.1f} ms"
           f"  token requests {cached_tokens}")
     print(f"{args.scores} scores, fresh token each (baseline): mean {statistics.mean(fresh):6.1f} ms"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 
 from lti_app.sandbox.keys import KeyRing, new_private_key, pooled_key
@@ -44,28 +43,13 @@ def main(argv=None) -> None:
     print(f"peer start+stop, fresh key (baseline): mean {statistics.mean(fresh):7.1f} ms  p95 {_p95(fresh):7.1f} ms")
     print(f"speed-up of the key pool: {statistics.mean(fresh) / statistics.mean(pooled):.1f}x")
 
-    from lti_app import create_app
-    from lti_app.extensions import db
-    from lti_app.sandbox.server import ServerThread
-    from tests.peer import Peer, ToolServer
+    from tests.peer import bench_tool_and_peer
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(env="test", data_dir=tmp, database_url=f"sqlite:///{tmp}/bench.db",
-                         broker_url="memory://", secret_key="bench")
-        with app.app_context():
-            db.create_all()
-        server = ServerThread(app, "127.0.0.1", 0, url_host="localhost").start()
-        app.config["GRADELOOP_PUBLIC_URL"] = server.url
-        peer = Peer(ToolServer(url=server.url, app=app, server=server)).start()
-        peer.register_in_tool(app)
-        try:
-            peer.launch()   # warm-up: JWKS fetch, template compilation
-            statuses = []
-            launches = _timed(lambda: statuses.append(peer.launch(role="Learner", user_id="s1").response.status_code),
-                              args.runs)
-        finally:
-            peer.stop()
-            server.stop()
+    with bench_tool_and_peer() as (_, peer):
+        peer.launch()   # warm-up: JWKS fetch, template compilation
+        statuses = []
+        launches = _timed(lambda: statuses.append(peer.launch(role="Learner", user_id="s1").response.status_code),
+                          args.runs)
     print(f"full launch round trip (login -> auth -> launch -> landing page), {args.runs} runs: "
           f"mean {statistics.mean(launches):.1f} ms  p95 {_p95(launches):.1f} ms  statuses {sorted(set(statuses))}")
 
