@@ -36,9 +36,11 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
         torch.save(trained.module.head.state_dict(), model_dir / modelfiles.TORCH_HEAD)
         torch_file = modelfiles.TORCH_HEAD
     lexical_file = trained.lexical.save(model_dir) if trained.lexical is not None else None
+    general_file = trained.general.save(model_dir) if trained.general is not None else None
     meta = {
         "approach": trained.approach,
         "lexical_file": lexical_file,
+        "general_file": general_file,
         "targets": [{"name": t.name, "lo": t.lo, "hi": t.hi} for t in trained.targets],
         "cuts": trained.cuts,
         "sigma": trained.sigma,
@@ -59,14 +61,25 @@ def export_onnx(trained: TrainedModel, path: Path) -> Path:
     ids = torch.ones((2, 16), dtype=torch.long)
     mask = torch.ones((2, 16), dtype=torch.long)
     feats = torch.zeros((2, module.head.in_features - module.encoder.config.hidden_size))
+    # The plain attention graph, not SDPA: onnxruntime fuses it and quantises its projections;
+    # the SDPA graph exported from transformers 5 scored 2x slower as int8 (docs/benchmarks.md).
+    previous = module.encoder.config._attn_implementation
+    module.encoder.set_attn_implementation("eager")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module, (ids, mask, feats), str(path), dynamo=False, opset_version=OPSET,
-            input_names=["input_ids", "attention_mask", "features"], output_names=["raw"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                          "features": {0: "batch"}, "raw": {0: "batch"}})
+        try:
+            _export(module, (ids, mask, feats), path)
+        finally:
+            module.encoder.set_attn_implementation(previous)
     return path
+
+
+def _export(module, args, path: Path) -> None:
+    torch.onnx.export(
+        module, args, str(path), dynamo=False, opset_version=OPSET,
+        input_names=["input_ids", "attention_mask", "features"], output_names=["raw"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                      "features": {0: "batch"}, "raw": {0: "batch"}})
 
 
 def quantise(fp32: Path, int8: Path) -> Path:
@@ -80,7 +93,7 @@ def quantise(fp32: Path, int8: Path) -> Path:
     # The quantiser first rewrites Gemm as `<name>_MatMul` + Add, so exclude both spellings.
     head_nodes = [name for n in graph.node if n.name.startswith("/head/") for name in (n.name, n.name + "_MatMul")]
     quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
-                     nodes_to_exclude=head_nodes)
+                     nodes_to_exclude=head_nodes, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return int8
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from worker.ml.baseline import TfidfRidge
-from worker.ml.textfeatures import features_for
 
 LEXICAL_FILE = "lexical.pkl"
 
@@ -51,10 +50,3 @@ class Lexical:
     def load(model_dir) -> "Lexical":
         return pickle.loads((Path(model_dir) / LEXICAL_FILE).read_bytes())
 
-
-def head_features(vocab_dir, lexical: Lexical | None, texts) -> np.ndarray:
-    """The `features` input of the graph: surface features, then the lexical column."""
-    feats = features_for(vocab_dir, texts)
-    if lexical is None:
-        return feats
-    return np.hstack([feats, lexical.predict(texts)[:, None]]).astype(np.float32)

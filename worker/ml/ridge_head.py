@@ -1,10 +1,8 @@
 """Ridge regression heads on frozen features, as plain (W, b) that become one nn.Linear.
 
-Inputs are the concatenated [embedding, surface features]; they are standardised for the fit and
-the standardisation is folded back into W and b, so the exported graph needs no scaler. An
-optional prior (a general essay model's linear head, see `general.py`) enters as one more
-standardised column: the course fit decides how much to trust it, and because the prior is
-linear too, the result is still one linear layer.
+Inputs are the concatenated [embedding, surface features, stacked columns]; they are
+standardised for the fit and the standardisation is folded back into W and b, so the exported
+graph needs no scaler.
 """
 from __future__ import annotations
 
@@ -38,17 +36,10 @@ def class_weights(y_int) -> np.ndarray:
     return w / w.mean()
 
 
-def _design(X: np.ndarray, mask: np.ndarray | None, prior: LinearHead | None) -> np.ndarray:
-    cols = X if mask is None else X[:, mask]
-    if prior is not None:
-        cols = np.hstack([cols, prior.predict(X)[:, :1]])
-    return cols
-
-
-def fit_head(X, Y, w, alpha, mask, prior, emb_scale: float = 1.0, n_emb: int = 0) -> LinearHead:
+def fit_head(X, Y, w, alpha, mask, emb_scale: float = 1.0, n_emb: int = 0) -> LinearHead:
     """`emb_scale` < 1 shrinks the first `n_emb` (embedding) columns harder than the surface
     features: 384 noisy dimensions against a few hundred essays need a stronger penalty."""
-    D = _design(X, mask, prior)
+    D = X if mask is None else X[:, mask]
     mu, sd = D.mean(0), D.std(0)
     sd[sd < 1e-8] = 1.0
     if mask is None and n_emb and emb_scale != 1.0:
@@ -57,18 +48,11 @@ def fit_head(X, Y, w, alpha, mask, prior, emb_scale: float = 1.0, n_emb: int = 0
     model = Ridge(alpha=alpha).fit((D - mu) / sd, Y, sample_weight=w)
     coef = np.atleast_2d(model.coef_) / sd          # (outputs, design cols)
     b = np.atleast_1d(model.intercept_) - coef @ mu
-    n_in = X.shape[1]
-    W = np.zeros((coef.shape[0], n_in))
-    n_own = n_in if mask is None else int(mask.sum())
+    W = np.zeros((coef.shape[0], X.shape[1]))
     if mask is None:
-        W[:] = coef[:, :n_own]
+        W[:] = coef
     else:
-        W[:, mask] = coef[:, :n_own]
-    if prior is not None:
-        # The prior column is prior.W[0] @ x + prior.b[0]: fold it back into the raw inputs.
-        c = coef[:, n_own:n_own + 1]
-        W += c * prior.W[:1]
-        b = b + c[:, 0] * prior.b[0]
+        W[:, mask] = coef
     return LinearHead(W=W, b=b)
 
 
@@ -76,14 +60,14 @@ def folds(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(KFold(n_splits=min(k, n), shuffle=True, random_state=seed).split(np.arange(n)))
 
 
-def oof_predict(X, Y, w, alpha, mask, prior, splits, **kw) -> np.ndarray:
+def oof_predict(X, Y, w, alpha, mask, splits, **kw) -> np.ndarray:
     out = np.zeros_like(Y, dtype=float)
     for tr, te in splits:
-        out[te] = fit_head(X[tr], Y[tr], w[tr], alpha, mask, prior, **kw).predict(X[te])
+        out[te] = fit_head(X[tr], Y[tr], w[tr], alpha, mask, **kw).predict(X[te])
     return out
 
 
-def fit_ridge_cv(X, Y, w, splits, mask=None, prior=None, score_fn=None, **kw):
+def fit_ridge_cv(X, Y, w, splits, mask=None, score_fn=None, **kw):
     """Pick alpha by out-of-fold error on the overall score, refit on everything.
 
     Returns (head, oof predictions of the chosen alpha, chosen alpha).
@@ -92,9 +76,9 @@ def fit_ridge_cv(X, Y, w, splits, mask=None, prior=None, score_fn=None, **kw):
     Y = np.asarray(Y, dtype=float).reshape(len(X), -1)
     best = None
     for alpha in ALPHAS:
-        oof = oof_predict(X, Y, w, alpha, mask, prior, splits, **kw)
+        oof = oof_predict(X, Y, w, alpha, mask, splits, **kw)
         s = score_fn(oof) if score_fn else -float(np.average((oof[:, 0] - Y[:, 0]) ** 2, weights=w))
         if best is None or s > best[0]:
             best = (s, alpha, oof)
     _, alpha, oof = best
-    return fit_head(X, Y, w, alpha, mask, prior, **kw), oof, float(alpha)
+    return fit_head(X, Y, w, alpha, mask, **kw), oof, float(alpha)

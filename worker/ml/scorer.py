@@ -15,7 +15,9 @@ import numpy as np
 import onnxruntime as ort
 
 from worker.ml import modelfiles, rounding
-from worker.ml.lexical import Lexical, head_features
+from worker.ml.general import GeneralModel
+from worker.ml.headinputs import head_features
+from worker.ml.lexical import Lexical
 from worker.ml.tokens import head_tail_ids, length_sorted_batches, pad_batch
 
 
@@ -41,6 +43,7 @@ class _Loaded:
     meta: dict
     model_dir: str
     lexical: object = None
+    general: object = None
 
 
 _sessions: dict[tuple[str, str], _Loaded] = {}
@@ -56,15 +59,25 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
         loaded = _sessions.get(key)
         if loaded is None:
             opts = ort.SessionOptions()
-            # One thread, no spinning: a server scores many essays at once, and on a shared CPU
-            # spinning threads measured 2x slower per essay (docs/benchmarks.md).
-            opts.intra_op_num_threads = int(os.environ.get("GRADELOOP_SCORER_THREADS", "1"))
+            # All cores this process may use (one essay is scored at a time, so the latency of
+            # one essay is what counts), no spinning: spinning threads starve a training run on
+            # the same worker. GRADELOOP_SCORER_THREADS overrides (docs/operations.md).
+            opts.intra_op_num_threads = scorer_threads()
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
             lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None
-            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical)
+            general = GeneralModel.load(model_dir) if meta.get("general_file") else None
+            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general)
         return loaded
+
+
+def scorer_threads() -> int:
+    configured = os.environ.get("GRADELOOP_SCORER_THREADS")
+    if configured:
+        return max(1, int(configured))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cores))
 
 
 def forget(model_dir) -> None:
@@ -81,7 +94,7 @@ def raw_predictions(model_dir, texts, onnx_file: str | None = None, batch_size: 
     meta = loaded.meta
     texts = list(texts)
     ids = head_tail_ids(loaded.model_dir, texts, meta["max_length"], meta["head_tokens"])
-    feats = head_features(loaded.model_dir, loaded.lexical, texts)
+    feats = head_features(loaded.model_dir, texts, loaded.lexical, loaded.general)
     out = np.zeros((len(texts), len(meta["targets"])), dtype=np.float64)
     for batch in length_sorted_batches([len(x) for x in ids], batch_size):
         input_ids, mask = pad_batch([ids[i] for i in batch])

@@ -2,8 +2,9 @@
 (`pipeline.train_assignment`), the benchmark and `scripts/gpu_check.sh`.
 
 Approaches:
-- `frozen-ridge`: mean-pooled encoder embedding + surface features (+ general prior) -> an
-  average of ridge heads (see MEMBERS); always fitted, its CV QWK is recorded.
+- `frozen-ridge`: mean-pooled encoder embedding + surface features + stacked columns (the
+  course's TF-IDF prediction out of fold, the general essay model's prediction) -> an average of
+  ridge heads (see MEMBERS); always fitted, its CV QWK is recorded.
 - `finetune`: the whole encoder + head trained end to end, started from the ridge head; tried
   when its estimated time fits the retrain budget on this hardware, and kept only if it beats
   the ridge head on the same held-out fold (see docs/models.md).
@@ -24,8 +25,9 @@ from worker.ml.examples import Examples, Target
 from worker.ml.general import GeneralModel
 from worker.ml.metrics import qwk
 from worker.ml.ridge_head import LinearHead, class_weights, fit_head, fit_ridge_cv, folds
-from worker.ml.lexical import Lexical, head_features
-from worker.ml.textfeatures import FEATURE_NAMES, features_for
+from worker.ml.headinputs import head_features
+from worker.ml.lexical import Lexical
+from worker.ml.textfeatures import features_for
 from worker.ml.tokens import DEFAULT_HEAD, DEFAULT_MAX_LENGTH, head_tail_ids
 
 log = logging.getLogger(__name__)
@@ -74,13 +76,14 @@ class TrainedModel:
     head_tokens: int
     base_model: str
     lexical: Lexical | None = None
+    general: GeneralModel | None = None
     info: dict = field(default_factory=dict)
 
     @torch.inference_mode()
     def predict_raw(self, texts, batch_size: int = 16) -> np.ndarray:
         """Raw predictions in score units (torch eager, CPU), one column per target."""
         ids = head_tail_ids(self.base_model, texts, self.max_length, self.head_tokens)
-        feats = torch.from_numpy(head_features(self.base_model, self.lexical, texts))
+        feats = torch.from_numpy(head_features(self.base_model, texts, self.lexical, self.general))
         emb = torch.from_numpy(embed_ids(self.module.encoder, ids, torch.device("cpu"), batch_size))
         norm = self.module.head(torch.cat([emb, feats], dim=-1)).numpy()
         return np.stack([t.denormalise(norm[:, j]) for j, t in enumerate(self.targets)], axis=1)
@@ -162,16 +165,16 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
         lex_oof = lexical.out_of_fold(examples.texts, Y[:, 0], splits)
         lexical.fit(examples.texts, Y[:, 0])
         feats = np.hstack([feats, lex_oof[:, None]])
+    if config.general is not None:
+        # Honest as it is: the general model never saw this course's essays.
+        feats = np.hstack([feats, config.general.predict(config.base_model, examples.texts)[:, None]])
     X = np.hstack([emb, feats]).astype(np.float64)
     feat_mask = np.zeros(X.shape[1], dtype=bool)
     feat_mask[emb.shape[1]:] = True
-    n_extra = feats.shape[1] - len(FEATURE_NAMES)
-    prior = config.general.prior_for(emb.shape[1], n_extra) if config.general is not None else None
     members = {}
     for name, only_feats, scale in MEMBERS:
         mask = feat_mask if only_feats else None
-        head, oof, alpha = fit_ridge_cv(X, Yn, weights, splits, mask=mask, prior=prior,
-                                        emb_scale=scale, n_emb=emb.shape[1])
+        head, oof, alpha = fit_ridge_cv(X, Yn, weights, splits, mask=mask, emb_scale=scale, n_emb=emb.shape[1])
         members[name] = {"head": head, "oof": oof, "alpha": alpha, "mask": mask, "scale": scale}
     ridge_head = LinearHead(W=np.mean([m["head"].W for m in members.values()], axis=0),
                             b=np.mean([m["head"].b for m in members.values()], axis=0))
@@ -185,7 +188,7 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
             "general_prior": config.general is not None, "cv_qwk": cv}
 
     def fold_head(idx):
-        heads = [fit_head(X[idx], Yn[idx], weights[idx], m["alpha"], m["mask"], prior, emb_scale=m["scale"],
+        heads = [fit_head(X[idx], Yn[idx], weights[idx], m["alpha"], m["mask"], emb_scale=m["scale"],
                           n_emb=emb.shape[1]) for m in members.values()]
         return LinearHead(W=np.mean([h.W for h in heads], axis=0), b=np.mean([h.b for h in heads], axis=0))
 
@@ -214,4 +217,4 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     module.to("cpu").eval()
     return TrainedModel(module=module, approach=approach, targets=targets, cuts=cuts, sigma=sigma,
                         max_length=max_length, head_tokens=head_tokens,
-                        base_model=config.base_model, lexical=lexical, info=info)
+                        base_model=config.base_model, lexical=lexical, general=config.general, info=info)

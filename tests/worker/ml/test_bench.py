@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -39,6 +40,22 @@ def test_pretraining_leaves_the_evaluated_prompt_out(shared_data, base_model, tm
     res = CliRunner().invoke(pretrain_command, ["--data", str(shared_data / "persuade"), "--exclude-prompts",
                                                 "0,1,2,3,4,5,7,8,9,10,11,13", "--out", str(tmp_path / "g")])
     assert res.exit_code != 0 and "no prompts left" in res.output
+
+
+def test_general_model_ranks_essays_of_a_prompt_it_never_saw(shared_data, base_model, persuade, tmp_path):
+    """Trees on writing features of other prompts' essays order a new prompt's essays by quality
+    (no topic words, no essay of that prompt seen), and a saved copy scores identically."""
+    from scipy.stats import spearmanr
+
+    model = pretrain(shared_data / "persuade", base_model, exclude_prompts=[persuade.name], max_per_prompt=100)
+    val = persuade.splits["validation"]
+    pred = model.predict(base_model, val.texts)
+    assert pred.shape == (len(val.texts),) and np.isfinite(pred).all()
+    rho = spearmanr(pred, val.scores).statistic
+    assert rho > 0.5, rho
+    model.save(tmp_path / "g")
+    again = type(model).load(tmp_path / "g").predict(base_model, val.texts)
+    assert np.array_equal(pred, again)
 
 
 def test_broken_corpus_gives_a_clear_error(shared_data, tmp_path):

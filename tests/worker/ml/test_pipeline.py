@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,7 @@ def course(tmp_path_factory, shared_data, persuade):
     seen = []
     v1 = train_assignment(app, assignment_id, progress=lambda *args: seen.append(args))
     yield {"app": app, "assignment_id": assignment_id, "v1": v1, "progress": seen, "fresh": fresh,
+           "fresh_texts": [train.texts[i] for i in order[N_GRADED:]],
            "essays": [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]]}
     with app.app_context():
         db.session.remove()
@@ -91,6 +93,8 @@ def test_first_version_is_trained_gated_and_exported(course):
     assert held["n"] == 20 and held["qwk"] >= 0.70 and abs(held["smd"]) <= 0.15
     assert {"exact", "adjacent", "confusion", "smd"} <= set(held)
     assert v1.metrics["train"]["general_prior"] is True
+    meta_v1 = modelfiles.read_meta(v1.path)
+    assert meta_v1["general_file"] and (Path(v1.path) / meta_v1["general_file"]).is_file()
     assert v1.onnx_path and v1.onnx_path.startswith(str(versions.version_dir(app, course["assignment_id"], 1)))
     meta = modelfiles.read_meta(v1.path)
     assert meta["assignment_id"] == course["assignment_id"] and meta["parity"]["shipped"] in ("int8", "fp32")
@@ -128,6 +132,19 @@ def test_submission_scored_with_its_own_model_only(course):
         db.session.commit()
     with pytest.raises(scorer.ModelMismatch):
         scorer.score_submission(app, other_sub)
+
+
+def test_a_version_keeps_its_own_general_model(course, shared_data, base_model):
+    """Re-pretraining the operator's general model never changes how a promoted version scores:
+    each version scores with the copy it was trained with."""
+    from worker.ml.general import pretrain
+
+    app, v1 = course["app"], course["v1"]
+    before = [p.raw for p in scorer.score(v1.path, course["fresh_texts"])]
+    general_dir = Path(app.config["GRADELOOP_DATA_DIR"]) / "models" / "general"
+    pretrain(shared_data / "persuade", base_model, exclude_prompts=["9", "13"], max_per_prompt=20).save(general_dir)
+    scorer.forget(v1.path)
+    assert [p.raw for p in scorer.score(v1.path, course["fresh_texts"])] == before
 
 
 def test_gate_refuses_a_worse_model(course):
