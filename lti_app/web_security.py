@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lti_app import auth
@@ -59,6 +59,13 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        # The generic error page would read the form again to find the launch token and raise
+        # 413 once more (a 500). Answer without the launch context instead.
+        g.launch = None
+        return error_page(413, "This upload is larger than Gradeloop accepts. Use a smaller file, or paste the text.")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

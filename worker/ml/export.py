@@ -92,9 +92,20 @@ def quantise(fp32: Path, int8: Path) -> Path:
     graph = onnx.load(str(fp32), load_external_data=False).graph
     # The quantiser first rewrites Gemm as `<name>_MatMul` + Add, so exclude both spellings.
     head_nodes = [name for n in graph.node if n.name.startswith("/head/") for name in (n.name, n.name + "_MatMul")]
-    quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
-                     nodes_to_exclude=head_nodes, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    root = logging.getLogger()
+    root.addFilter(_no_preprocess_hint)
+    try:
+        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
+                         nodes_to_exclude=head_nodes, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        root.removeFilter(_no_preprocess_hint)
     return int8
+
+
+def _no_preprocess_hint(record: logging.LogRecord) -> bool:
+    """The quantiser logs a generic 'consider pre-processing' warning on every call, which only
+    applies to static quantisation of CNNs; it would be the one line in every worker log."""
+    return "pre-processing before quantization" not in record.getMessage()
 
 
 def _scores(raw, trained: TrainedModel) -> np.ndarray:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from worker.ml.stylefeatures import STYLE_NAMES, style_matrix
+from worker.ml.trees import FlatTrees
 
 GENERAL_FILE = "general.pkl"
 META_FILE = "general.json"
@@ -32,7 +33,7 @@ TREE_PARAMS = dict(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samp
 
 @dataclass
 class GeneralModel:
-    model: object            # a fitted sklearn HistGradientBoostingRegressor
+    trees: FlatTrees         # the fitted HistGradientBoostingRegressor, flattened (`trees.py`)
     meta: dict
 
     def predict(self, vocab_dir, texts) -> np.ndarray:
@@ -42,7 +43,7 @@ class GeneralModel:
         return self.predict_features(style_matrix(list(texts), load_vocab(str(vocab_dir))))
 
     def predict_features(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(X), dtype=np.float64)
+        return self.trees.predict(X)
 
     def save(self, out_dir) -> str:
         out = Path(out_dir)
@@ -62,7 +63,7 @@ def fit_general(features: np.ndarray, y_norm: np.ndarray, meta: dict, seed: int 
 
     model = HistGradientBoostingRegressor(random_state=seed, **TREE_PARAMS)
     model.fit(np.asarray(features, dtype=np.float64), np.asarray(y_norm, dtype=np.float64))
-    return GeneralModel(model, {**meta, "n": int(len(y_norm)), "inputs": list(STYLE_NAMES),
+    return GeneralModel(FlatTrees.from_sklearn(model), {**meta, "n": int(len(y_norm)), "inputs": list(STYLE_NAMES),
                                 "model": "HistGradientBoostingRegressor", "params": TREE_PARAMS})
 
 

@@ -36,8 +36,8 @@ def _train_config(app, seed: int = 0):
 class _RunProgress:
     """Writes phase/step/ETA to the TrainingRun row (at most every second) and forwards them."""
 
-    def __init__(self, run: TrainingRun, forward=None):
-        self.run, self.forward, self.last = run, forward, 0.0
+    def __init__(self, run: TrainingRun, forward=None, epochs: int = 3):
+        self.run, self.forward, self.last, self.epochs = run, forward, 0.0, epochs
 
     def __call__(self, phase, step, total, eta=None, message=""):
         if self.forward:
@@ -50,7 +50,7 @@ class _RunProgress:
         r.phase, r.step, r.total_steps, r.eta_seconds = phase, int(step), int(total), eta
         r.message = message[:2000]
         if phase == "fine-tune" and total:
-            r.epoch = round(step / max(1, total) * 3, 2)
+            r.epoch = round(step / max(1, total) * self.epochs, 2)
         db.session.commit()
 
 
@@ -95,6 +95,7 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
             raise NotEnoughGrades(f"{len(examples)} graded essays, need {needed} to train")
         current, current_meta = _current(assignment)
         config = _train_config(app)
+        report.epochs = config.epochs
         result = retrain(examples, config, seen_ids=(current_meta or {}).get("train_submission_ids"),
                          progress=report)
         held_set = examples.subset(result.held)
