@@ -87,7 +87,7 @@ def _last_line(summary, ns, label="mean QWK") -> str:
 
 
 def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str | None = None,
-              out: str | None = None, latency_essays: int = 30, parity_essays: int = 40,  # per-run p50: 10
+              out: str | None = None, latency_essays: int = 30, parity_essays: int = 100,  # per-run p50: 10
               max_test: int | None = None, echo=print, train_overrides: dict | None = None) -> dict:
     from worker.ml import scorer
     from worker.ml.general import pretrain

@@ -44,7 +44,7 @@ def _ellipse_path(data: str) -> Path:
 @click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]), help="default: automatic")
 @click.option("--max-test", default=None, type=int, help="score only the first K test essays (smoke runs)")
 @click.option("--latency-essays", default=30, show_default=True, type=int, help="essays timed one by one")
-@click.option("--parity-essays", default=40, show_default=True, type=int, help="validation essays for ONNX parity")
+@click.option("--parity-essays", default=100, show_default=True, type=int, help="validation essays for ONNX parity")
 def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_test, latency_essays, parity_essays):
     """Benchmark course models against the TF-IDF baseline on real graded essays."""
     from worker.ml import bench
