@@ -27,8 +27,10 @@ TRAIN_COST_PER_FORWARD = 3.0
 SPEEDUP_256 = 1.6
 
 
-def plan(config, device: torch.device, n: int, embed_seconds: float) -> dict:
-    """Decide whether to try fine-tuning, at which length, and what it would cost."""
+def plan(config, device: torch.device, n: int, embed_seconds: float, spent_seconds: float = 0.0) -> dict:
+    """Decide whether to try fine-tuning, at which length, and what it would cost.
+    `spent_seconds`: what this retrain has used already (encoding, the ridge heads); the budget
+    is for the whole retrain, so fine-tuning gets only what is left of it."""
     max_length = config.max_length if device.type == "cuda" else min(256, config.max_length)
     per_essay = embed_seconds / max(1, n) / (SPEEDUP_256 if max_length < config.max_length else 1.0)
     # Held-out run on (k-1)/k of the essays, then the refit on all of them.
@@ -41,8 +43,10 @@ def plan(config, device: torch.device, n: int, embed_seconds: float) -> dict:
         return {**out, "try": True, "reason": "forced"}
     if n < config.min_finetune_n:
         return {**out, "try": False, "reason": f"n={n} < {config.min_finetune_n}: too few to compare"}
-    if est > config.budget_seconds:
-        return {**out, "try": False, "reason": f"estimated {est:.0f}s > budget {config.budget_seconds:.0f}s"}
+    left = config.budget_seconds - spent_seconds
+    if est > left:
+        return {**out, "try": False, "reason": f"estimated {est:.0f}s > {left:.0f}s left of the "
+                                               f"{config.budget_seconds:.0f}s budget"}
     return {**out, "try": True, "reason": "fits the budget"}
 
 

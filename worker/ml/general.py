@@ -36,11 +36,12 @@ class GeneralModel:
     trees: FlatTrees         # the fitted HistGradientBoostingRegressor, flattened (`trees.py`)
     meta: dict
 
-    def predict(self, vocab_dir, texts) -> np.ndarray:
-        """Predicted overall score on the normalised 0..1 scale, one value per text."""
+    def predict(self, vocab_dir, texts, surface: np.ndarray | None = None) -> np.ndarray:
+        """Predicted overall score on the normalised 0..1 scale, one value per text. `surface`:
+        the texts' surface features if already computed (they are the first columns)."""
         from worker.ml.tokens import load_vocab
 
-        return self.predict_features(style_matrix(list(texts), load_vocab(str(vocab_dir))))
+        return self.predict_features(style_matrix(texts, load_vocab(str(vocab_dir)), surface))
 
     def predict_features(self, X: np.ndarray) -> np.ndarray:
         return self.trees.predict(X)

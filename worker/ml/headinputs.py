@@ -13,9 +13,10 @@ from worker.ml.textfeatures import features_for
 
 def head_features(vocab_dir, texts, lexical=None, general=None) -> np.ndarray:
     texts = list(texts)
-    columns = [features_for(vocab_dir, texts)]
+    surface = features_for(vocab_dir, texts)
+    columns = [surface]
     if lexical is not None:
         columns.append(lexical.predict(texts)[:, None])
     if general is not None:
-        columns.append(general.predict(vocab_dir, texts)[:, None])
+        columns.append(general.predict(vocab_dir, texts, surface)[:, None])
     return np.hstack(columns).astype(np.float32)

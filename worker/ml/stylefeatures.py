@@ -40,7 +40,8 @@ STYLE_NAMES = FEATURE_NAMES + (
 )
 
 
-def style_features(text: str, vocab: frozenset) -> list[float]:
+def style_features(text: str, vocab: frozenset, surface: list[float] | None = None) -> list[float]:
+    """`surface`: this text's `essay_features`, when the caller has them already."""
     text = text or ""
     words = _WORD.findall(text)
     lower = [w.lower() for w in words]
@@ -55,7 +56,7 @@ def style_features(text: str, vocab: frozenset) -> list[float]:
     connectives = sum(joined.count(c) for c in _CONNECTIVES)
     bigrams = list(zip(lower, lower[1:]))
     opening = lower[:200]
-    return essay_features(text, vocab) + [
+    return list(essay_features(text, vocab) if surface is None else surface) + [
         misspelt / n, math.log1p(misspelt),
         float(sent_len.std()), float(sent_len.max()), float(np.mean(sent_len > 35)), float(np.mean(sent_len < 6)),
         float(para_len.mean()), float(para_len.std()), float(len(para_len) == 1),
@@ -74,6 +75,8 @@ def style_features(text: str, vocab: frozenset) -> list[float]:
     ]
 
 
-def style_matrix(texts, vocab: frozenset) -> np.ndarray:
-    rows = [style_features(t, vocab) for t in texts]
+def style_matrix(texts, vocab: frozenset, surface: np.ndarray | None = None) -> np.ndarray:
+    """`surface`: the texts' `textfeatures.feature_matrix` rows, to avoid computing them twice."""
+    texts = list(texts)
+    rows = [style_features(t, vocab, None if surface is None else surface[i].tolist()) for i, t in enumerate(texts)]
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(STYLE_NAMES))

@@ -159,7 +159,8 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     progress("cross-validation", 0, 2, None, "fitting the heads")
     splits = folds(len(examples), config.cv_folds, config.seed)
     lexical = None
-    feats = features_for(config.base_model, examples.texts)
+    surface = features_for(config.base_model, examples.texts)
+    feats = surface
     if config.lexical:
         lexical = Lexical(targets[0].lo, targets[0].hi)
         lex_oof = lexical.out_of_fold(examples.texts, Y[:, 0], splits)
@@ -167,7 +168,7 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
         feats = np.hstack([feats, lex_oof[:, None]])
     if config.general is not None:
         # Honest as it is: the general model never saw this course's essays.
-        feats = np.hstack([feats, config.general.predict(config.base_model, examples.texts)[:, None]])
+        feats = np.hstack([feats, config.general.predict(config.base_model, examples.texts, surface)[:, None]])
     X = np.hstack([emb, feats]).astype(np.float64)
     feat_mask = np.zeros(X.shape[1], dtype=bool)
     feat_mask[emb.shape[1]:] = True
@@ -194,7 +195,7 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
 
     from worker.ml import finetune  # torch-heavy, only when training
 
-    plan = finetune.plan(config, device, len(examples), embed_seconds)
+    plan = finetune.plan(config, device, len(examples), embed_seconds, time.monotonic() - started)
     info["finetune_plan"] = plan
     head_tokens, cut_rows = config.head_tokens, np.arange(len(examples))
     if plan["try"]:
