@@ -66,3 +66,18 @@ def test_training_on_cuda_with_bf16(train_examples, base_model, eval_set):
     assert model.info["device"] == "cuda" and model.approach == "finetune"
     texts, y = eval_set
     assert qwk(y, model.predict(texts)[:, 0], 1, 6) > 0.3
+
+
+def test_fine_tuning_only_gets_what_is_left_of_the_budget(base_model):
+    """The retrain budget covers the whole retrain: an estimate that fits the budget but not what
+    encoding and the ridge heads left of it is not tried."""
+    from worker.ml import finetune
+    from worker.ml.trainer import TrainConfig
+
+    config = TrainConfig(base_model=base_model, budget_seconds=150)
+    cpu = torch.device("cpu")
+    fresh = finetune.plan(config, cpu, 300, embed_seconds=10.0, spent_seconds=0.0)
+    assert fresh["try"] and fresh["est_seconds"] < 150, fresh
+    late = finetune.plan(config, cpu, 300, embed_seconds=10.0, spent_seconds=150 - fresh["est_seconds"] + 1)
+    assert not late["try"] and "left of the 150s budget" in late["reason"], late
+    assert not finetune.plan(config, cpu, 100, embed_seconds=1.0)["try"]          # too few essays to compare
