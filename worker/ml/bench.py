@@ -7,8 +7,7 @@ Leave-one-prompt-out: the general prior for a prompt is pretrained on the OTHER 
 Also reports per-essay scoring latency (torch eager vs onnxruntime fp32 vs shipped), measured on
 the first run that shipped the int8 graph (the usual case; a run whose int8 graph failed parity
 ships fp32, and comparing fp32 with itself says nothing; if no run ships int8, the last run is
-measured), and whether abstaining on the
-least-confident 20% raises QWK on the rest.
+measured), and whether abstaining on the least-confident 20% raises QWK on the rest.
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_tes
 @click.option("--data", required=True, help="folder of <prompt>/train.csv with holistic scores")
 @click.option("--exclude-prompts", default="", help="comma-separated prompts to leave out")
 @click.option("--out", default=None, help="default: <GRADELOOP_DATA_DIR>/models/general")
-@click.option("--per-prompt", default=2000, show_default=True, type=int, help="at most this many essays per prompt")
+@click.option("--per-prompt", default=2000, show_default=True, type=click.IntRange(min=10), help="at most this many essays per prompt")
 def pretrain_command(data, exclude_prompts, out, per_prompt):
     """Pretrain the general essay model (a prior for small courses) on other prompts' grades."""
     from config.settings import load_config

@@ -41,10 +41,7 @@ class GeneralModel:
         the texts' surface features if already computed (they are the first columns)."""
         from worker.ml.tokens import load_vocab
 
-        return self.predict_features(style_matrix(texts, load_vocab(str(vocab_dir)), surface))
-
-    def predict_features(self, X: np.ndarray) -> np.ndarray:
-        return self.trees.predict(X)
+        return self.trees.predict(style_matrix(texts, load_vocab(str(vocab_dir)), surface))
 
     def save(self, out_dir) -> str:
         out = Path(out_dir)

@@ -73,9 +73,11 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
 
 
 def scorer_threads() -> int:
-    configured = os.environ.get("GRADELOOP_SCORER_THREADS")
+    configured = os.environ.get("GRADELOOP_SCORER_THREADS", "").strip()
     if configured:
-        return max(1, int(configured))
+        if not configured.isdigit() or int(configured) < 1:
+            raise ValueError(f"GRADELOOP_SCORER_THREADS must be a whole number >= 1, got {configured!r}")
+        return int(configured)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(8, cores))
 

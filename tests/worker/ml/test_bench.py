@@ -56,6 +56,12 @@ def test_general_model_ranks_essays_of_a_prompt_it_never_saw(shared_data, base_m
     model.save(tmp_path / "g")
     again = type(model).load(tmp_path / "g").predict(base_model, val.texts)
     assert np.array_equal(pred, again)
+    # What a student may hand in: nothing, blanks, one endless word, no ASCII letters at all.
+    odd = model.predict(base_model, ["", "   \n\n ", "a" * 200_000, "\u00e9t\u00e9 \u2014 \u4e2d\u6587"])
+    assert odd.shape == (4,) and np.isfinite(odd).all()
+    res = CliRunner().invoke(pretrain_command, ["--data", str(shared_data / "persuade"), "--per-prompt", "0",
+                                                "--out", str(tmp_path / "g0")])
+    assert res.exit_code != 0 and "--per-prompt" in res.output
 
 
 def test_broken_corpus_gives_a_clear_error(shared_data, tmp_path):

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import onnx
+import pytest
 
 from tests.conftest import ROOT
 from worker.ml import scorer
@@ -75,3 +76,15 @@ def test_scorer_never_imports_torch(exported):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert 1 <= int(out.stdout.strip().splitlines()[-1]) <= 6
+
+
+def test_scorer_threads_setting(monkeypatch):
+    from worker.ml.scorer import scorer_threads
+
+    monkeypatch.setenv("GRADELOOP_SCORER_THREADS", "3")
+    assert scorer_threads() == 3
+    monkeypatch.setenv("GRADELOOP_SCORER_THREADS", "two")
+    with pytest.raises(ValueError, match="GRADELOOP_SCORER_THREADS must be a whole number"):
+        scorer_threads()
+    monkeypatch.delenv("GRADELOOP_SCORER_THREADS")
+    assert 1 <= scorer_threads() <= 8
