@@ -1,5 +1,9 @@
 """The scoring network: MiniLM encoder + attention-masked mean pooling + one linear head.
 
+The encoder may be cut to its first layers (`GRADELOOP_ENCODER_LAYERS`; default 4 of the
+packaged MiniLM-L6's 6): the mean-pooled 4th layer scored as well as the 6th on the validation
+essays at two thirds of the compute (docs/benchmarks.md, "Course models").
+
 Inputs: token ids, attention mask and the surface features of `textfeatures`; outputs one raw
 value per target (overall score first, then each trait) on the normalised 0..1 scale. The same
 module is what is fine-tuned, what the frozen-features approach wraps around its ridge
@@ -22,8 +26,45 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def load_encoder(base_model: str) -> nn.Module:
-    """The base encoder from a local directory; nothing is ever downloaded."""
+PACKAGED_MODEL_LAYERS = 4
+
+
+def encoder_layers(base_model: str, requested=None) -> int | None:
+    """Layers to keep: `requested` (int, "all" or "auto"/None), else GRADELOOP_ENCODER_LAYERS,
+    else 4 for the packaged MiniLM-L6 and all of any other model (not measured: a deployer's
+    model keeps its depth unless they set it). None means all."""
+    raw = requested if requested not in (None, "") else os.environ.get("GRADELOOP_ENCODER_LAYERS", "")
+    raw = str(raw).strip().lower()
+    if raw in ("", "auto"):
+        from config.settings import default_base_model
+
+        packaged = default_base_model()
+        return PACKAGED_MODEL_LAYERS if packaged and Path(base_model).resolve() == Path(packaged).resolve() else None
+    if raw == "all":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"GRADELOOP_ENCODER_LAYERS must be a whole number >= 1, 'all' or 'auto', got {raw!r}")
+    return int(raw)
+
+
+def _truncate(model: nn.Module, layers: int) -> None:
+    stack = getattr(getattr(model, "encoder", None), "layer", None)   # BERT, RoBERTa, MPNet, ...
+    if stack is None:
+        stack = getattr(getattr(model, "transformer", None), "layer", None)   # DistilBERT
+    if not isinstance(stack, nn.ModuleList):
+        raise ValueError(f"GRADELOOP_ENCODER_LAYERS: cannot find the layer stack of {type(model).__name__}; "
+                         "use 'all' for this model")
+    if layers > len(stack):
+        raise ValueError(f"GRADELOOP_ENCODER_LAYERS={layers} but the base model has {len(stack)} layers")
+    del stack[layers:]
+    for name in ("num_hidden_layers", "n_layers"):
+        if hasattr(model.config, name):
+            setattr(model.config, name, layers)
+
+
+def load_encoder(base_model: str, layers=None) -> nn.Module:
+    """The base encoder from a local directory, cut to `encoder_layers(base_model, layers)`;
+    nothing is ever downloaded."""
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -31,7 +72,10 @@ def load_encoder(base_model: str) -> nn.Module:
 
     if not base_model or not Path(base_model).is_dir():
         raise FileNotFoundError(f"base model directory not found: {base_model!r}")
+    keep = encoder_layers(base_model, layers)   # a bad setting fails before the weights load
     model = AutoModel.from_pretrained(base_model, local_files_only=True, dtype=torch.float32)
+    if keep is not None:
+        _truncate(model, keep)
     model.eval()
     return model
 

@@ -47,6 +47,7 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
         "max_length": trained.max_length,
         "head_tokens": trained.head_tokens,
         "base_model": str(trained.base_model),
+        "encoder_layers": trained.module.encoder.config.num_hidden_layers,
         "torch_file": torch_file,
         "info": trained.info,
         "onnx_file": None,

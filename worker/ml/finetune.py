@@ -84,7 +84,7 @@ def fit(texts, feats, Yn, weights, init_head, config, device, plan_, progress, l
     ids = head_tail_ids(config.base_model, texts, plan_["max_length"], plan_["head_tokens"])
     data = _rows(ids, feats, Yn, weights)
     collate = _collator(config.base_model)
-    module = ScoringModel(load_encoder(config.base_model), feats.shape[1], Yn.shape[1])
+    module = ScoringModel(load_encoder(config.base_model, config.encoder_layers), feats.shape[1], Yn.shape[1])
     with torch.no_grad():
         module.head.weight.copy_(torch.from_numpy(init_head.W).float())
         module.head.bias.copy_(torch.from_numpy(init_head.b).float())

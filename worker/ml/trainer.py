@@ -58,6 +58,7 @@ class TrainConfig:
     epochs: int = 3
     batch_size: int = 16
     lexical: bool = True                 # stack the TF-IDF ridge's prediction as a feature
+    encoder_layers: int | str | None = None   # None/"auto": encoder.encoder_layers decides
     general: GeneralModel | None = None
 
 
@@ -146,7 +147,7 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     weights = class_weights(y_int)
 
     progress("features", 0, len(examples), None, "encoding essays")
-    encoder = load_encoder(config.base_model)
+    encoder = load_encoder(config.base_model, config.encoder_layers)
     t0 = time.monotonic()
 
     def _embed_progress(step, total, elapsed):

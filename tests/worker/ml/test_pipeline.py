@@ -13,7 +13,7 @@ from lti_app.models import Assignment, Grade, GradeSource, ModelVersion, Submiss
 from tests.worker.coursework import make_assignment
 from worker.ml import modelfiles, scorer, versions
 from worker.ml.cli import model_group, pretrain_command
-from worker.ml.pipeline import NotEnoughGrades, train_assignment
+from worker.ml.pipeline import PARITY_ESSAYS, NotEnoughGrades, parity_indices, train_assignment
 from worker.ml.training_set import load_examples
 
 N_GRADED = 100
@@ -98,6 +98,8 @@ def test_first_version_is_trained_gated_and_exported(course):
     assert v1.onnx_path and v1.onnx_path.startswith(str(versions.version_dir(app, course["assignment_id"], 1)))
     meta = modelfiles.read_meta(v1.path)
     assert meta["assignment_id"] == course["assignment_id"] and meta["parity"]["shipped"] in ("int8", "fp32")
+    # parity is checked on the held-out essays AND other graded ones, not on 20 essays alone
+    assert meta["parity"]["int8"]["n"] == min(PARITY_ESSAYS, N_GRADED) > held["n"]
     assert (versions.version_dir(app, course["assignment_id"], 1) / meta["torch_file"]).is_file()
     with app.app_context():
         run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v1.id))
@@ -210,3 +212,8 @@ def test_not_enough_grades_fails_the_run_cleanly(course):
         assert run.status == "failed" and "need 30" in run.message
         assert not db.session.scalar(db.select(ModelVersion).where(ModelVersion.assignment_id == aid))
     assert not versions.version_dir(app, aid, 1).exists()
+
+
+def test_parity_essays_put_held_out_first_then_fill_up():
+    assert parity_indices([7, 2], 10, limit=5) == [7, 2, 0, 1, 3]
+    assert parity_indices([1], 3) == [1, 0, 2]
