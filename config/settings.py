@@ -7,6 +7,7 @@ embedded kombu transport on the same database, and the base model shipped in the
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,47 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _int(name: str, default: int) -> int:
     raw = _env(name)
     return int(raw) if raw is not None else default
+
+
+def _origins(raw: str) -> list[str]:
+    return [part.rstrip("/") for part in re.split(r"[,\s]+", raw) if part]
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)   # ValueError names the bad text
+    if not value >= 0:
+        raise ValueError(f"must be a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+def _finetune(raw: str) -> str:
+    if raw not in ("auto", "never", "always"):
+        raise ValueError(f"must be auto, never or always, got {raw!r}")
+    return raw
+
+
+# Settings that one feature reads from the Flask config (tests set them there); in a deployment they
+# come from the environment. Lists are comma- or space-separated.
+FEATURE_SETTINGS = {
+    "GRADELOOP_REGISTRATION_ORIGINS": _origins,    # LMS origins allowed to use dynamic registration
+    "GRADELOOP_FRAME_ANCESTORS": _origins,         # replaces the computed CSP frame-ancestors
+    "GRADELOOP_JWKS_REFETCH_COOLDOWN": _seconds,
+    "GRADELOOP_ROSTER_SECONDS": _seconds,          # how long the teacher's list keeps a course roster
+    "GRADELOOP_TRAIN_BUDGET_S": _seconds,
+    "GRADELOOP_FINETUNE": _finetune,
+}
+
+
+def _feature_settings() -> dict:
+    out = {}
+    for name, parse in FEATURE_SETTINGS.items():
+        raw = _env(name)
+        if raw is not None:
+            try:
+                out[name] = parse(raw.strip())
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+    return out
 
 
 def default_base_model() -> str:
@@ -112,6 +154,7 @@ def load_config(**overrides) -> Config:
         max_upload_bytes=_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000),
         session_minutes=_int("GRADELOOP_SESSION_MINUTES", 120),
         http_timeout=float(_env("GRADELOOP_HTTP_TIMEOUT", "10")),
+        extra=_feature_settings(),
     )
     for key, value in overrides.items():
         if hasattr(cfg, key):

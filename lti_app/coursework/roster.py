@@ -1,12 +1,19 @@
 """The teacher's list of an assignment's essays, merged with the course roster from NRPS so that
-students who have not handed in show too; sortable and paged."""
+students who have not handed in show too; sortable and paged.
+
+The roster is kept for `ROSTER_SECONDS` per course in each web process: sorting or paging a class
+of 150 otherwise re-reads every NRPS page from the LMS on every click. "Read the roster again"
+(`?refresh=1`) skips the copy; a failed read is never kept.
+"""
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp
@@ -17,6 +24,8 @@ from lti_app.lms.gradebook import client_for_course, is_grader
 from lti_app.models import Assignment, Course, Grade, Submission, User
 
 PER_PAGE = 25
+ROSTER_SECONDS = 120
+_roster_lock = threading.Lock()
 SORTS = ("name", "status", "submitted", "score")
 STATUS_ORDER = {"Not submitted": 0, "Submitted": 1, "Graded": 2}
 
@@ -46,15 +55,29 @@ class Row:
         return "Not sent" if self.grade.post_error else "Sending"
 
 
-def roster_members(course: Course) -> tuple[list[nrps.Member], str | None]:
-    """Learners from NRPS, or ([], reason) when the roster cannot be read."""
+def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Member], str | None, float]:
+    """Learners from NRPS (or the copy read less than ROSTER_SECONDS ago), or ([], reason) when
+    the roster cannot be read; the third value is when the list was read (time.time())."""
     if not course.nrps_url:
-        return [], "The LMS did not share the course roster with Gradeloop, so only students who handed in are listed."
+        return [], ("The LMS did not share the course roster with Gradeloop, so only students who "
+                    "handed in are listed."), time.time()
+    # Per app, so two apps in one process (tests, the sandbox) never share a course id's roster.
+    cache = current_app.extensions.setdefault("gradeloop_roster", {})
+    key = (course.id, course.nrps_url)
+    ttl = current_app.config.get("GRADELOOP_ROSTER_SECONDS", ROSTER_SECONDS)
+    with _roster_lock:
+        kept = cache.get(key)
+    if kept and not refresh and time.time() - kept[0] < ttl:
+        return kept[1], None, kept[0]
     try:
         members = nrps.memberships(client_for_course(course), course.nrps_url)
     except LmsError as exc:
-        return [], f"The course roster could not be read from the LMS: {exc}"
-    return [m for m in members if m.is_learner and m.active], None
+        return [], f"The course roster could not be read from the LMS: {exc}", time.time()
+    learners = [m for m in members if m.is_learner and m.active]
+    read_at = time.time()
+    with _roster_lock:
+        cache[key] = (read_at, learners)
+    return learners, None, read_at
 
 
 def current_grades(assignment_id: int) -> dict[int, Grade]:
@@ -115,7 +138,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def submissions(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     course = db.session.get(Course, assignment.course_id)
-    members, roster_problem = roster_members(course)
+    members, roster_problem, roster_read_at = roster_members(course, refresh=request.args.get("refresh") == "1")
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     descending = request.args.get("dir") == "desc"
     rows = sort_rows(build_rows(assignment, members), sort, descending)
@@ -129,4 +152,5 @@ def submissions(assignment_id: int):
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
-                           counts=counts, unsent=unsent, total=len(rows))
+                           counts=counts, unsent=unsent, total=len(rows),
+                           roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

@@ -1,6 +1,7 @@
 """NRPS roster merged into the teacher's list (all pages followed), sorting and paging, and the
 first-launch set-up of a link added by hand in the LMS (line item found or created over AGS)."""
 import re
+from urllib.parse import urljoin
 
 from lti_app.extensions import db
 from lti_app.models import Assignment
@@ -41,13 +42,31 @@ def test_roster_lists_everyone_across_nrps_pages(peer, tool_server):
     assert teacher.get(f"{base}?lt={lt}&page=abc&sort=bogus", timeout=30).status_code == 200
 
 
+def test_roster_is_kept_between_clicks_and_read_again_on_request(peer, tool_server):
+    item = create_by_deep_link(peer, tool_server)
+    peer.add_member(COURSE, "s-anna", "Learner", name="Anna Zed")
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id=item["resource_link_id"])
+    assert "Anna Zed" in _names(page) and "Roster read from the LMS just now" in page.text
+    peer.add_member(COURSE, "s-bob", "Learner", name="Bob Young")
+    calls = len(peer.service_calls("nrps"))
+    base, lt = page.url.split("?")[0], re.search(r"lt=([^&\"]+)", page.url).group(1)
+    sorted_page = teacher.get(f"{base}?lt={lt}&sort=name&dir=desc", timeout=30)
+    assert len(peer.service_calls("nrps")) == calls                  # sorting used the kept roster
+    assert "Bob Young" not in _names(sorted_page)
+    link = re.search(r'id="refresh-roster" href="([^"]+)"', sorted_page.text).group(1).replace("&amp;", "&")
+    fresh = teacher.get(urljoin(page.url, link), timeout=30)
+    assert len(peer.service_calls("nrps")) > calls
+    assert _names(fresh)[:2] == ["Bob Young", "Anna Zed"]            # read again, sort kept
+
+
 def test_roster_failure_still_lists_essays(peer, tool_server):
     item = create_by_deep_link(peer, tool_server)
     submit_essay(peer, tool_server, item["resource_link_id"], "s-anna", "Anna's essay.", name="Anna Zed")
     teacher, _ = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                  resource_link_id=item["resource_link_id"])
     peer.fail_next(1, status=500, services=("nrps",))
-    page = teacher.get(_.url, timeout=30)
+    page = teacher.get(_.url + "&refresh=1", timeout=30)
     assert page.status_code == 200 and "course roster could not be read" in page.text
     assert "Anna Zed" in _names(page)
 

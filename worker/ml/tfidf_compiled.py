@@ -120,8 +120,8 @@ def compile_tfidf_ridge(model):
     exactly (another analyser than word + char_wb, or colliding n-gram hashes)."""
     words, chars = model.words, model.chars
     if (chars.analyzer != "char_wb" or words.analyzer != "word" or chars.preprocessor is not None
-            or chars.strip_accents is not None or not words.sublinear_tf or not chars.sublinear_tf
-            or words.norm != "l2" or chars.norm != "l2"):
+            or chars.strip_accents is not None or chars.vocabulary is not None
+            or any(not v.sublinear_tf or not v.use_idf or v.binary or v.norm != "l2" for v in (words, chars))):
         return model
     coef = np.asarray(model.ridge.coef_, dtype=np.float64).ravel()
     n_words = len(words.vocabulary_)

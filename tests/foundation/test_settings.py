@@ -1,0 +1,43 @@
+"""Feature settings a deployer sets in the environment reach the app's config, parsed; bad values
+stop start-up with the variable's name; keyword overrides (what tests pass) still win."""
+from __future__ import annotations
+
+import pytest
+
+from config.settings import FEATURE_SETTINGS, load_config
+from lti_app import create_app
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for name in FEATURE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GRADELOOP_DATA_DIR", str(tmp_path))
+    return monkeypatch
+
+
+def test_environment_reaches_the_flask_config(clean_env, tmp_path):
+    clean_env.setenv("GRADELOOP_REGISTRATION_ORIGINS", "https://canvas.school.edu/, https://moodle.school.edu")
+    clean_env.setenv("GRADELOOP_FRAME_ANCESTORS", "https://canvas.school.edu")
+    clean_env.setenv("GRADELOOP_TRAIN_BUDGET_S", "90")
+    clean_env.setenv("GRADELOOP_FINETUNE", "never")
+    clean_env.setenv("GRADELOOP_ROSTER_SECONDS", "0")
+    app = create_app(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert app.config["GRADELOOP_REGISTRATION_ORIGINS"] == ["https://canvas.school.edu", "https://moodle.school.edu"]
+    assert app.config["GRADELOOP_FRAME_ANCESTORS"] == ["https://canvas.school.edu"]
+    assert app.config["GRADELOOP_TRAIN_BUDGET_S"] == 90.0 and app.config["GRADELOOP_FINETUNE"] == "never"
+    assert app.config["GRADELOOP_ROSTER_SECONDS"] == 0.0
+
+
+def test_unset_settings_stay_out_and_overrides_win(clean_env):
+    assert not set(FEATURE_SETTINGS) & set(load_config().as_flask())
+    clean_env.setenv("GRADELOOP_FINETUNE", "never")
+    assert load_config(GRADELOOP_FINETUNE="always").as_flask()["GRADELOOP_FINETUNE"] == "always"
+
+
+@pytest.mark.parametrize("name,value", [("GRADELOOP_FINETUNE", "sometimes"), ("GRADELOOP_TRAIN_BUDGET_S", "fast"),
+                                        ("GRADELOOP_ROSTER_SECONDS", "-5"), ("GRADELOOP_JWKS_REFETCH_COOLDOWN", "nan")])
+def test_bad_values_name_the_variable(clean_env, name, value):
+    clean_env.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        load_config()
