@@ -73,7 +73,7 @@ def persuade_csv(prompt: str = DEMO_PROMPT, data_dir: Path | None = None) -> Pat
     return path if path.is_file() else None
 
 
-def graded_rows(n: int = 60, *, prompt: str = DEMO_PROMPT, data_dir: Path | None = None, seed: int = 0,
+def graded_rows(n: int = 100, *, prompt: str = DEMO_PROMPT, data_dir: Path | None = None, seed: int = 0,
                 skip: int = 0) -> list[dict]:
     """`n` essays of the prompt's train split (a fixed shuffle; `skip` the first ones) as
     {text, score, comment}; [] when the data folder is absent."""
@@ -100,7 +100,7 @@ def graded_csv(rows: list[dict]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def seed_demo_assignment(app, platform_id: int, *, n: int = 60, data_dir: Path | None = None) -> int | None:
+def seed_demo_assignment(app, platform_id: int, *, n: int = 100, data_dir: Path | None = None) -> int | None:
     """Create the demo course's assignment with `n` graded essays and ask the worker to train.
     Returns the assignment id (None when it already existed)."""
     from lti_app.coursework.assignments import new_resource_id

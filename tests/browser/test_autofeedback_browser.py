@@ -1,5 +1,5 @@
 """A real Chromium walks the auto-feedback story inside the sandbox LMS's iframe, with a real
-`gradeloop worker` process: the teacher turns on review mode, imports 60 graded essays (CSV), watches
+`gradeloop worker` process: the teacher turns on review mode, imports 100 graded essays (CSV), watches
 the worker train the course model on the dashboard's live progress bar, approves the AI proposal
 for a student's essay, and the student reads the score and feedback. Screenshots:
 test-output/autofeedback-*.png."""

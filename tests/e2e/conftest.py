@@ -24,7 +24,10 @@ from tests.coursework.flows import create_by_deep_link, open_assignment, post_fo
 from tests.peer import Peer, ToolServer
 from tests.worker.conftest import FAST, _delete_topology, wait_for, worker_env
 
-N_GRADED = 60   # PERSUADE prompt 0, shuffle seed 0: the gate promotes this set (QWK ~0.85 held out)
+# PERSUADE prompt 0, shuffle seed 0 (the demo course's essays): the gate promotes this set (held-out
+# QWK 0.86 on 20 essays). With 60 essays the gate saw 12 held-out essays and its verdict was a coin
+# toss (0.74 with the 6-layer encoder, 0.67 with 4 layers: docs/benchmarks.md).
+N_GRADED = 100
 
 
 @dataclass
