@@ -28,7 +28,6 @@ class CompiledTfidfRidge:
     """Build with `compile_tfidf_ridge(model)`; `predict_raw(texts)` equals `model.predict_raw`."""
 
     def __init__(self, model, words, chars):
-        self.model = model
         self._words = words          # (analyser, {term: (idf, coef)})
         self._chars = chars          # (n_min, n_max, lowercase, sorted hashes, idf, coef)
         self._len_coef = float(model.ridge.coef_[-1])

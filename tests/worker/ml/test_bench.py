@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from worker.ml.cli import bench_command, pretrain_command
 from worker.ml.general import pretrain
+from worker.ml.textfeatures import features_for
 
 LAST_LINE = re.compile(r"^mean QWK default: N=20 \d\.\d{3} \| baseline: N=20 \d\.\d{3}$")
 
@@ -56,6 +57,9 @@ def test_general_model_ranks_essays_of_a_prompt_it_never_saw(shared_data, base_m
     model.save(tmp_path / "g")
     again = type(model).load(tmp_path / "g").predict(base_model, val.texts)
     assert np.array_equal(pred, again)
+    # The trainer and scorer hand over their (float32) surface features: the same inputs as
+    # pretraining saw, so the trees take the same branches (float64 ones moved 12% of essays).
+    assert np.array_equal(model.predict(base_model, val.texts, features_for(base_model, val.texts)), pred)
     # What a student may hand in: nothing, blanks, one endless word, no ASCII letters at all.
     odd = model.predict(base_model, ["", "   \n\n ", "a" * 200_000, "\u00e9t\u00e9 \u2014 \u4e2d\u6587"])
     assert odd.shape == (4,) and np.isfinite(odd).all()
