@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check of the course-model training path (worker/ml), for a bare CUDA host.
 # Usage: scripts/gpu_check.sh --data DIR --model DIR [--device cuda|cpu] [--n 300,800]
-#                             [--prompts 3,9] [--max-test K] [--finetune auto|never|always] [--out FILE]
+#                             [--prompts 3,9] [--max-test K] [--finetune auto|never|always]
+#                             [--encoder-layers 4|all|K] [--out FILE]
 #   --data  : folder with <prompt>/{train,validation,test}.csv (PERSUADE layout)
 #   --model : the base encoder directory (config.json, model.safetensors, tokenizer.json)
 # Runs the worker's own retrain (held-out run, refit, ONNX export + parity check) on CUDA with

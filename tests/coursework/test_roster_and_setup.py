@@ -59,6 +59,15 @@ def test_roster_is_kept_between_clicks_and_read_again_on_request(peer, tool_serv
     assert len(peer.service_calls("nrps")) > calls
     assert _names(fresh)[:2] == ["Bob Young", "Anna Zed"]            # read again, sort kept
 
+    # Once the kept copy is older than GRADELOOP_ROSTER_SECONDS, the next click reads it again.
+    peer.add_member(COURSE, "s-cara", "Learner", name="Cara Xu")
+    calls = len(peer.service_calls("nrps"))
+    assert "Cara Xu" not in _names(teacher.get(f"{base}?lt={lt}", timeout=30))
+    assert len(peer.service_calls("nrps")) == calls
+    tool_server.app.config["GRADELOOP_ROSTER_SECONDS"] = 0
+    expired = teacher.get(f"{base}?lt={lt}", timeout=30)
+    assert len(peer.service_calls("nrps")) > calls and "Cara Xu" in _names(expired)
+
 
 def test_roster_failure_still_lists_essays(peer, tool_server):
     item = create_by_deep_link(peer, tool_server)

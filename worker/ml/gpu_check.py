@@ -24,6 +24,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-test", type=int, default=None)
     ap.add_argument("--finetune", default="auto", choices=["auto", "never", "always"])
+    ap.add_argument("--encoder-layers", default="4",
+                    help="layers of the encoder to keep: 4 is the product's default for the packaged "
+                         "MiniLM-L6 (a copy of it carried to the host is not recognised as packaged); "
+                         "'all' or a number for another model")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
 
@@ -46,7 +50,8 @@ def main(argv=None) -> int:
     result = bench.run_bench(args.data, prompts, ns, [args.seed], ["default", "baseline"], args.model,
                              device=args.device, out=args.out, max_test=args.max_test,
                              echo=lambda line: print(line, flush=True),
-                             train_overrides={"finetune": args.finetune})
+                             train_overrides={"finetune": args.finetune,
+                                                              "encoder_layers": args.encoder_layers})
     print("parity (QWK drop torch -> onnx, per run) " + json.dumps(result["parity_qwk_drop"]))
     print(f"total seconds {time.monotonic() - started:.1f}")
     return 0
