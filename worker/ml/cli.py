@@ -43,7 +43,8 @@ def _ellipse_path(data: str) -> Path:
 @click.option("--traits", is_flag=True, help="ELLIPSE trait scoring instead of PERSUADE holistic scores")
 @click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]), help="default: automatic")
 @click.option("--max-test", default=None, type=int, help="score only the first K test essays (smoke runs)")
-@click.option("--latency-essays", default=30, show_default=True, type=int, help="essays timed one by one")
+@click.option("--latency-essays", default=60, show_default=True, type=int,
+              help="essays timed one by one, taken in turn from every prompt's test split")
 @click.option("--parity-essays", default=100, show_default=True, type=int, help="validation essays for ONNX parity")
 def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_test, latency_essays, parity_essays):
     """Benchmark course models against the TF-IDF baseline on real graded essays."""

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from worker.ml.bench import _latency_sample
 from worker.ml.cli import bench_command, pretrain_command
+from worker.ml.corpora import load_prompt
 from worker.ml.general import pretrain
 from worker.ml.textfeatures import features_for
 
@@ -32,6 +34,14 @@ def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path
         assert set(row) >= {"prompt", "n", "seed", "model", "qwk", "train_seconds", "score_ms_p50"}
     assert set(result["latency"]) >= {"torch_eager_ms", "onnx_fp32_ms", "shipped_ms"}
     assert set(result["abstention"]["mean"]) == {"all", "confident_80", "random_80"}
+
+
+def test_latency_essays_come_in_turn_from_every_prompt(shared_data):
+    data = shared_data / "persuade"
+    tests = {p: load_prompt(data, p).splits["test"].texts for p in ("2", "7", "13")}
+    sample = _latency_sample(data, ["2", "7", "13"], 7)
+    assert sample == [tests["2"][0], tests["7"][0], tests["13"][0], tests["2"][1], tests["7"][1],
+                      tests["13"][1], tests["2"][2]]
 
 
 def test_pretraining_leaves_the_evaluated_prompt_out(shared_data, base_model, tmp_path):
