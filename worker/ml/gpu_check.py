@@ -50,8 +50,7 @@ def main(argv=None) -> int:
     result = bench.run_bench(args.data, prompts, ns, [args.seed], ["default", "baseline"], args.model,
                              device=args.device, out=args.out, max_test=args.max_test,
                              echo=lambda line: print(line, flush=True),
-                             train_overrides={"finetune": args.finetune,
-                                                              "encoder_layers": args.encoder_layers})
+                             train_overrides={"finetune": args.finetune, "encoder_layers": args.encoder_layers})
     print("parity (QWK drop torch -> onnx, per run) " + json.dumps(result["parity_qwk_drop"]))
     print(f"total seconds {time.monotonic() - started:.1f}")
     return 0
