@@ -1,8 +1,9 @@
 """Auto-feedback latency: a student hands in -> the AI score and feedback are in the LMS gradebook.
 
 Everything real, as in tests/e2e: the tool app over HTTP, the sandbox LMS peer (AGS over HTTP), a
-course model trained on 100 real graded essays (tests.e2e's N_GRADED), and a warm `gradeloop worker` subprocess with the
-worker's DEFAULT timings (relay poll 0.5 s, embedded broker poll 0.2 s), pinned to 2 cores.
+course model trained on 100 real graded essays (tests.e2e's N_GRADED), and a warm `gradeloop
+worker` subprocess with the worker's DEFAULT timings (relay poll 0.5 s, embedded broker poll
+0.2 s), pinned to 2 cores.
 Auto-release mode, threshold 0, so every essay is released.
 
 Measured per essay: from the student's hand-in POST to the moment the peer's gradebook holds a
