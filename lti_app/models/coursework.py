@@ -123,6 +123,9 @@ class AiProposal(db.Model):
     score: Mapped[float] = mapped_column(Float)
     trait_scores: Mapped[dict] = mapped_column(JSON, default=dict)
     confidence: Mapped[float] = mapped_column(Float)
+    # Why the model never learned from an essay like this (worker.ml.envelope): such a proposal
+    # always waits for the teacher, and the review page says why.
+    unusual: Mapped[list] = mapped_column(JSON, default=list)
     feedback: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending/approved/edited/released
     created_at: Mapped[datetime] = created_at_column()

@@ -35,9 +35,9 @@ def _imported(assignment_id: int, text: str) -> int:
     return sub.id
 
 
-def _propose(submission_id: int, score=4, confidence=0.5, feedback="") -> AiProposal:
+def _propose(submission_id: int, score=4, confidence=0.5, feedback="", unusual=()) -> AiProposal:
     proposal = AiProposal(submission_id=submission_id, score=score, confidence=confidence,
-                          trait_scores={"cohesion": 3}, feedback=feedback, status="pending")
+                          trait_scores={"cohesion": 3}, feedback=feedback, status="pending", unusual=list(unusual))
     db.session.add(proposal)
     db.session.flush()
     return proposal
@@ -102,6 +102,24 @@ def _second_essay(app, world) -> int:
 def _teacher(client, app, world, role=Role.INSTRUCTOR, user="teacher_a"):
     return login(client, app, course_id=world.course_a, user_id=getattr(world, user), role=role,
                  resource_link_id=world.link_a, platform_id=world.platform)
+
+
+def test_an_unusual_essay_says_why_it_waits(app, client, world):
+    """The scorer's reasons (worker.ml.envelope) reach the teacher in the queue and on the page."""
+    other = _second_essay(app, world)
+    reason = "much shorter than the essays the model learned from (2 words)"
+    with app.app_context():
+        odd = _propose(world.essay_a, score=1, confidence=0.0, unusual=[reason]).id
+        plain = _propose(other, score=3, confidence=0.4).id
+        db.session.commit()
+    _teacher(client, app, world)
+    queue = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    row = queue[queue.index(f'data-proposal="{odd}"'):queue.index(f'data-proposal="{plain}"')]
+    assert "unusual essay" in row and reason in row
+    assert "unusual essay" not in queue[queue.index(f'data-proposal="{plain}"'):]
+    page = client.get(f"/review/a/{world.assignment_a}/p/{odd}").get_data(as_text=True)
+    assert 'id="unusual"' in page and f"<li>{reason}</li>" in page
+    assert 'id="unusual"' not in client.get(f"/review/a/{world.assignment_a}/p/{plain}").get_data(as_text=True)
 
 
 def test_queue_least_confident_first_and_decisions(app, client, world):

@@ -26,12 +26,13 @@ def test_no_model_yet_is_acknowledged_without_work(worker_app, broker_for):
             assert db.session.scalar(db.select(db.func.count()).select_from(AiProposal)) == 0
 
 
-def _proposal(assignment, confidence: float, teacher_grade: bool = False) -> AiProposal:
+def _proposal(assignment, confidence: float, teacher_grade: bool = False, unusual=()) -> AiProposal:
     grades = add_graded(assignment, 1)
     sub_id = grades[0].submission_id
     if not teacher_grade:
         db.session.delete(grades[0])
-    proposal = AiProposal(submission_id=sub_id, score=4, confidence=confidence, trait_scores={}, feedback="Good.")
+    proposal = AiProposal(submission_id=sub_id, score=4, confidence=confidence, trait_scores={}, feedback="Good.",
+                          unusual=list(unusual))
     db.session.add(proposal)
     db.session.flush()
     return proposal
@@ -68,3 +69,16 @@ def test_feedback_modes_are_extensible():
     load_handlers("")
     assert set(FEEDBACK_MODES) == set(FeedbackMode)
     assert FEEDBACK_MODES[FeedbackMode.AUTO_RELEASE] is not _auto_release, "worker.autofeedback extends it"
+
+
+def test_an_unusual_essay_always_waits_for_the_teacher(app):
+    """Even with the auto-release threshold at 0, an essay unlike the graded ones is never released."""
+    with app.app_context():
+        auto = make_assignment(feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.0)
+        odd = _proposal(auto, 0.0, unusual=["much shorter than the essays the model learned from (2 words)"])
+        _auto_release(None, auto, odd)
+        plain = _proposal(auto, 0.0)
+        _auto_release(None, auto, plain)
+        db.session.commit()
+        assert (odd.status, plain.status) == ("pending", "released")
+        assert db.session.get(AiProposal, odd.id).unusual == ["much shorter than the essays the model learned from (2 words)"]

@@ -26,8 +26,9 @@ def _keep_for_review(job, assignment: Assignment, proposal: AiProposal) -> None:
 
 def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     """auto: a confident proposal becomes the grade and goes to the LMS; others wait for review.
-    A teacher's grade is never overwritten."""
-    if proposal.confidence < assignment.confidence_threshold:
+    A teacher's grade is never overwritten, and an essay unlike any the model learned from always
+    waits, whatever the threshold (a teacher may set it to 0)."""
+    if proposal.unusual or proposal.confidence < assignment.confidence_threshold:
         return
     if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
         return
@@ -79,7 +80,7 @@ def score_new_submission(job) -> None:
     proposal = AiProposal(submission_id=submission.id, model_version_id=assignment.current_model_id,
                           score=float(prediction.score), confidence=float(prediction.confidence),
                           trait_scores={name: t.get("score") for name, t in (prediction.traits or {}).items()},
-                          status="pending")
+                          unusual=list(prediction.unusual), status="pending")
     db.session.add(proposal)
     db.session.flush()
     FEEDBACK_MODES.get(assignment.feedback_mode, _keep_for_review)(job, assignment, proposal)

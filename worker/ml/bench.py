@@ -137,7 +137,9 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         row = {**base_row, "model": "default", "qwk": qwk(test_y, scores, prompt.lo, prompt.hi),
                                "train_seconds": round(secs, 2), "score_ms_p50": _pcts(lat)["p50"],
                                "export_seconds": round(export_secs, 2), "approach": final.approach,
-                               "cv_qwk": final.info["cv_qwk"].get(final.approach), "shipped": meta["parity"]["shipped"]}
+                               "cv_qwk": final.info["cv_qwk"].get(final.approach), "shipped": meta["parity"]["shipped"],
+                               # real test essays flagged as unlike the course's (worker.ml.envelope)
+                               "unusual": round(float(np.mean([bool(p.unusual) for p in preds])), 4)}
                         rows.append(row)
                         echo(json.dumps(row))
                         parity.append({**base_row, **{k: meta["parity"][k]["qwk_drop"] for k in ("int8", "fp32")

@@ -50,6 +50,7 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
         "encoder_layers": trained.module.encoder.config.num_hidden_layers,
         "torch_file": torch_file,
         "info": trained.info,
+        "envelope": trained.envelope,
         "onnx_file": None,
         **(extra_meta or {}),
     }

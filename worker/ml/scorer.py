@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from worker.ml import modelfiles, rounding
+from worker.ml import envelope, modelfiles, rounding
 from worker.ml.general import GeneralModel
 from worker.ml.headinputs import head_features
 from worker.ml.lexical import Lexical
+from worker.ml.textfeatures import FEATURE_NAMES
 from worker.ml.tokens import head_tail_ids, length_sorted_batches, pad_batch
 
 
@@ -35,6 +36,8 @@ class Prediction:
     raw: float                      # regression value in score units, before the cut points
     traits: dict = field(default_factory=dict)   # {name: {"score", "raw", "confidence"}}
     confidence: float = 0.0         # 0..1: P(the score band survives the model's own error)
+    unusual: list = field(default_factory=list)  # why the model never learned from an essay like
+    #   this one (`envelope.py`); when any, every confidence is 0 and the essay waits for the teacher
 
 
 @dataclass
@@ -95,6 +98,10 @@ def forget(model_dir) -> None:
 
 def raw_predictions(model_dir, texts, onnx_file: str | None = None, batch_size: int = 8) -> np.ndarray:
     """Raw predictions in score units, one column per target (overall first)."""
+    return _raw_and_surface(model_dir, texts, onnx_file, batch_size)[0]
+
+
+def _raw_and_surface(model_dir, texts, onnx_file: str | None = None, batch_size: int = 8):
     loaded = _load(model_dir, onnx_file)
     meta = loaded.meta
     texts = list(texts)
@@ -108,22 +115,23 @@ def raw_predictions(model_dir, texts, onnx_file: str | None = None, batch_size: 
         out[batch] = raw
     for j, t in enumerate(meta["targets"]):
         out[:, j] = t["lo"] + out[:, j] * max(1, t["hi"] - t["lo"])
-    return out
+    return out, feats[:, :len(FEATURE_NAMES)]
 
 
-def _predictions(meta: dict, raw: np.ndarray) -> list[Prediction]:
+def _predictions(meta: dict, raw: np.ndarray, surface: np.ndarray) -> list[Prediction]:
     targets = meta["targets"]
     preds = []
-    for row in raw:
+    for row, features in zip(raw, surface):
+        unusual = envelope.reasons(meta.get("envelope"), features)
         parts = []
         for j, t in enumerate(targets):
             value = float(np.clip(row[j], t["lo"], t["hi"]))
             s = int(rounding.apply_cuts([value], meta["cuts"][j], t["lo"])[0])
-            parts.append({"score": s, "raw": value,
-                          "confidence": rounding.confidence(value, meta["cuts"][j], t["lo"], meta["sigma"][j])})
+            conf = 0.0 if unusual else rounding.confidence(value, meta["cuts"][j], t["lo"], meta["sigma"][j])
+            parts.append({"score": s, "raw": value, "confidence": conf})
         head = parts[0]
         preds.append(Prediction(score=head["score"], raw=head["raw"], confidence=head["confidence"],
-                                traits={t["name"]: p for t, p in zip(targets[1:], parts[1:])}))
+                                traits={t["name"]: p for t, p in zip(targets[1:], parts[1:])}, unusual=unusual))
     return preds
 
 
@@ -150,7 +158,8 @@ def score(app_or_model_dir, texts, *, model_version=None, onnx_file: str | None 
     texts = [t if isinstance(t, str) else "" for t in texts]
     if not texts:
         return []
-    return _predictions(_load(model_dir, onnx_file).meta, raw_predictions(model_dir, texts, onnx_file=onnx_file))
+    raw, surface = _raw_and_surface(model_dir, texts, onnx_file=onnx_file)
+    return _predictions(_load(model_dir, onnx_file).meta, raw, surface)
 
 
 def _resolve_version(model_version):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from worker.ml import rounding
+from worker.ml import envelope, rounding
 from worker.ml.device import pick_device, seed_everything
 from worker.ml.encoder import ScoringModel, embed_ids, load_encoder
 from worker.ml.examples import Examples, Target
@@ -79,6 +79,7 @@ class TrainedModel:
     lexical: Lexical | None = None
     general: GeneralModel | None = None
     info: dict = field(default_factory=dict)
+    envelope: dict | None = None      # surface-feature range of the training essays (`envelope.py`)
 
     @torch.inference_mode()
     def predict_raw(self, texts, batch_size: int = 16) -> np.ndarray:
@@ -219,4 +220,5 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     module.to("cpu").eval()
     return TrainedModel(module=module, approach=approach, targets=targets, cuts=cuts, sigma=sigma,
                         max_length=max_length, head_tokens=head_tokens,
-                        base_model=config.base_model, lexical=lexical, general=config.general, info=info)
+                        base_model=config.base_model, lexical=lexical, general=config.general, info=info,
+                        envelope=envelope.fit(surface))

@@ -32,6 +32,7 @@ def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path
     assert set(rows) == {"default", "baseline"}
     for row in rows.values():
         assert set(row) >= {"prompt", "n", "seed", "model", "qwk", "train_seconds", "score_ms_p50"}
+    assert 0.0 <= rows["default"]["unusual"] <= 0.5, "a course of 20 real essays flags most of its prompt's essays"
     assert set(result["latency"]) >= {"torch_eager_ms", "onnx_fp32_ms", "shipped_ms"}
     assert set(result["abstention"]["mean"]) == {"all", "confident_80", "random_80"}
 
