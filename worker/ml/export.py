@@ -95,18 +95,21 @@ def quantise(fp32: Path, int8: Path) -> Path:
     # The quantiser first rewrites Gemm as `<name>_MatMul` + Add, so exclude both spellings.
     head_nodes = [name for n in graph.node if n.name.startswith("/head/") for name in (n.name, n.name + "_MatMul")]
     root = logging.getLogger()
-    root.addFilter(_no_preprocess_hint)
+    root.addFilter(_quantiser_chatter)
     try:
         quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
                          nodes_to_exclude=head_nodes, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
-        root.removeFilter(_no_preprocess_hint)
+        root.removeFilter(_quantiser_chatter)
     return int8
 
 
-def _no_preprocess_hint(record: logging.LogRecord) -> bool:
-    """The quantiser logs a generic 'consider pre-processing' warning on every call, which only
-    applies to static quantisation of CNNs; it would be the one line in every worker log."""
+def _quantiser_chatter(record: logging.LogRecord) -> bool:
+    """The quantiser logs through the root logger: two dozen INFO lines per export (tensors it
+    leaves alone, by design here) and a generic 'consider pre-processing' warning that only applies
+    to static quantisation of CNNs. They would bury the worker's own lines; real warnings pass."""
+    if record.levelno < logging.WARNING:
+        return False
     return "pre-processing before quantization" not in record.getMessage()
 
 

@@ -91,3 +91,20 @@ def test_scorer_threads_setting(monkeypatch):
         scorer_threads()
     monkeypatch.delenv("GRADELOOP_SCORER_THREADS")
     assert 1 <= scorer_threads() <= 8
+
+
+def test_quantising_keeps_the_worker_log_readable(exported, tmp_path, caplog):
+    """onnxruntime's quantiser logs through the root logger; its per-tensor INFO lines and its
+    generic pre-processing hint stay out of the worker's log, and the int8 graph is still made."""
+    import logging
+
+    from worker.ml.export import quantise
+
+    model_dir, _ = exported
+    with caplog.at_level(logging.INFO):
+        logging.getLogger().info("a line of our own")
+        out = quantise(model_dir / "model.onnx", tmp_path / "again.int8.onnx")
+        logging.getLogger().info("another line of our own")
+    assert out.stat().st_size > 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["a line of our own", "another line of our own"], messages[:5]
