@@ -1,7 +1,8 @@
 """Essay assignments: teachers create them (Deep Linking or a first launch), students submit,
 teachers grade, and every grade goes to the LMS gradebook (AGS) and becomes training data.
 
-Blueprint `coursework` under `/coursework`. The LTI landing pages link to `coursework.assignment_home` and `coursework.deep_link_select`.
+Blueprint `coursework` under `/coursework`. A resource-link launch lands on
+`coursework.assignment_home`; the deep-linking page links to `coursework.deep_link_select`.
 """
 from flask import Blueprint, Flask
 

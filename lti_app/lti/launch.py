@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import g, make_response, redirect, render_template, request, url_for
+from flask import current_app, g, make_response, redirect, render_template, request, url_for
 
 from lti_app import auth
 from lti_app.extensions import db
@@ -50,9 +50,17 @@ def _recovery_page(row):
     return None
 
 
+ACTIVITY_HOME = "coursework.assignment_home"
+
+
 def landing_endpoint(message_type: str, role: Role) -> str:
     if message_type == C.DEEP_LINKING_REQUEST:
         return "lti.deep_link_home"
+    # Opening the activity in the LMS opens the activity itself (the teacher's essay list, the
+    # student's assignment page, or its set-up), not a welcome page one click short of it. The
+    # role pages remain for an app without the coursework feature.
+    if ACTIVITY_HOME in current_app.view_functions:
+        return ACTIVITY_HOME
     return "lti.instructor_home" if role.can_grade else "lti.learner_home"
 
 

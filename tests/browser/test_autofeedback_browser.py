@@ -50,11 +50,11 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                 def new_page():
                     return browser.new_context(viewport={"width": 1100, "height": 1000}).new_page()
 
-                def launch(user, link_id, landing, button):
+                def launch(user, link_id, landing):
+                    """Open the placement in the LMS: the launch lands on the assignment itself."""
                     page = new_page()
                     frame = _launch(page, f"{peer.url}/courses/{DEMO_COURSE}/launch?user_id={user}&link={link_id}",
                                     landing)
-                    frame.get_by_role("link", name=button).click()
                     return page, frame
 
                 # The teacher adds the assignment (Deep Linking) ...
@@ -70,7 +70,7 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                 link_id = frame.locator("li[data-resource-link]").get_attribute("data-resource-link")
 
                 # ... turns on review mode ...
-                page, frame = launch("teacher-1", link_id, "Open the assignment", "Open the assignment")
+                page, frame = launch("teacher-1", link_id, "Import graded essays")
                 frame.get_by_role("link", name="Settings").click()
                 frame.get_by_label("Review: Gradeloop proposes a score and feedback, you approve or edit each").check()
                 frame.get_by_label("Graded essays needed before a course model is trained").fill("30")
@@ -95,7 +95,7 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                     path=str(SHOTS / "autofeedback-3b-quality-report.png"))
 
                 # A student hands in; the worker scores it and composes feedback for review.
-                student, sframe = launch("student-1", link_id, "Open your assignment", "Open your assignment")
+                student, sframe = launch("student-1", link_id, "Hand in your essay")
                 sframe.get_by_label("Paste your essay").fill(essay)
                 sframe.get_by_role("button", name="Hand in").click()
                 sframe.get_by_text("Waiting for grading").wait_for()
@@ -117,7 +117,8 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                     assert proposal.status == "approved"
 
                 # The student reads the score and the feedback.
-                student, sframe = launch("student-1", link_id, "Open your assignment", "Open your assignment")
+                student, sframe = launch("student-1", link_id, "Your essay")
+                sframe.locator("#score").wait_for()
                 assert sframe.locator("#score").inner_text() == f"{proposal.score:g}"
                 assert sframe.locator("#feedback").inner_text().split()[:5] == feedback.split()[:5]
                 assert sframe.locator("#ai-label").inner_text() == "AI-assisted feedback, reviewed by your teacher"

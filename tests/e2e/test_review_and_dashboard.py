@@ -3,6 +3,8 @@ feedback mode does after scoring, the review queue and decisions, the dashboard'
 and bad input (wrong role, no CSRF token, bad scores, stale proposals, foreign ids) answered in words."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lti_app.extensions import db
@@ -208,6 +210,8 @@ def test_dashboard_report_progress_and_actions(app, client, world):
     assert "Version 2 is scoring new essays" in page and "QWK vs your grades <strong>0.78</strong>" in page
     assert page.count("<svg") >= 5, "progress, agreement, confusion, QWK curve and SMD charts"
     assert "ELL (n=6)" in page and "Use version 1" in page and "LMS said 400" in page
+    mode = " ".join(re.sub(r"<[^>]+>", "", re.search(r'<p id="mode">(.*?)</p>', page, re.S).group(1)).split())
+    assert re.match(r"Mode: [A-Z][^.]*[a-z)]\. Students (do not )?see an", mode), mode
 
     refused = client.post(f"/dashboard/a/{world.assignment_a}/rollback", data={"csrf_token": csrf, "version": "1"},
                           follow_redirects=True).get_data(as_text=True)

@@ -12,34 +12,38 @@ from lti_app.models import Course, CourseRole, ResourceLink, Role, User
 from tests.lti.conftest import SESSION_COOKIE, page_text
 
 
-def _landing(result, tool_server, path):
+def _landing(result, tool_server, path, final):
     first = result.response.history[0] if result.response.history else result.response
     assert first.status_code == 303, (first.status_code, first.text[:800])
     location = first.headers["Location"]
     assert urlparse(location).path == path
     assert "lt=" in location
     assert result.response.status_code == 200
-    assert result.response.url.startswith(tool_server.url + path)
+    assert urlparse(result.response.url).path == final, result.response.url
     return page_text(result.response)
 
 
-@pytest.mark.parametrize("role, expected, path", [
-    ("Instructor", Role.INSTRUCTOR, "/lti/instructor"),
-    ("TA", Role.TA, "/lti/instructor"),
-    ("Administrator", Role.ADMINISTRATOR, "/lti/instructor"),
-    ("Learner", Role.LEARNER, "/lti/learner"),
+@pytest.mark.parametrize("role, expected, final, words", [
+    # A link added by hand has no assignment yet: a grader lands on its set-up, a learner is told.
+    ("Instructor", Role.INSTRUCTOR, "/coursework/setup", "Set up this essay assignment"),
+    ("TA", Role.TA, "/coursework/setup", "Set up this essay assignment"),
+    ("Administrator", Role.ADMINISTRATOR, "/coursework/setup", "Set up this essay assignment"),
+    ("Learner", Role.LEARNER, "/coursework/", "This assignment is not ready yet"),
 ])
-def test_role_launch_lands_on_role_page(peer, tool_server, role, expected, path):
+def test_role_launch_opens_the_activity(peer, tool_server, role, expected, final, words):
     peer.add_resource_link("course-1", "rl-essay", title="Persuasive essay 1")
     result = peer.launch(role=role, user_id=f"user-{role}", resource_link_id="rl-essay")
-    text = _landing(result, tool_server, path)
-    assert "Course course-1" in text
-    assert "Persuasive essay 1" in text
+    assert words in _landing(result, tool_server, "/coursework/", final)
+    # The role page stays reachable in the same session and names the course and the activity.
+    role_page = page_text(result.browser.get(
+        tool_server.url + ("/lti/learner" if expected is Role.LEARNER else "/lti/instructor"), timeout=10))
+    assert "Course course-1" in role_page
+    assert "Persuasive essay 1" in role_page
     if expected is Role.LEARNER:
-        assert "Your work for this assignment" in text
-        assert "Welcome, " in text
+        assert "Your work for this assignment" in role_page
+        assert "Welcome, " in role_page
     else:
-        assert "You opened Gradeloop from" in text
+        assert "You opened Gradeloop from" in role_page
     with tool_server.app.app_context():
         course = db.session.scalar(db.select(Course).filter_by(context_id="course-1"))
         user = db.session.scalar(db.select(User).filter_by(sub=f"user-{role}"))
@@ -79,7 +83,7 @@ def test_relaunch_updates_role_and_reuses_rows(peer, tool_server):
 
 def test_deep_linking_launch_reaches_picker_and_keeps_settings(peer, tool_server):
     result = peer.deep_link(role="Instructor")
-    text = _landing(result, tool_server, "/lti/deep-link")
+    text = _landing(result, tool_server, "/lti/deep-link", "/lti/deep-link")
     assert "Add a Gradeloop activity" in text
     settings_claim = result.claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
     with tool_server.app.app_context():
@@ -115,7 +119,7 @@ def test_two_pending_logins_in_one_browser_both_succeed(peer, tool_server):
     assert second.response.status_code == 200
     auth = browser.get(first.headers["Location"], timeout=10)
     form = peer.submit_form(auth, browser, with_field="state")
-    assert form.status_code == 200 and "/lti/instructor" in form.url
+    assert form.status_code == 200 and "/coursework/" in form.url
 
 
 def test_launch_without_name_keeps_the_known_name(peer, tool_server):
@@ -156,22 +160,22 @@ def test_relaunch_picks_up_renamed_course_and_link(peer, tool_server):
         assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
 
 
-def test_assignment_link_only_when_the_coursework_endpoint_exists(peer, tool_server):
+def test_without_the_coursework_feature_a_launch_lands_on_the_role_page(peer, tool_server):
     from lti_app.lti.pages import has_endpoint
 
     app = tool_server.app
     with app.test_request_context():
         assert has_endpoint("lti.instructor_home") and not has_endpoint("coursework.no_such_page")
-    text = page_text(peer.launch(role="Instructor").response)
-    if "coursework.assignment_home" in app.view_functions:
-        assert "Open the assignment" in text
-    else:
-        assert "The assignment for this activity will appear here." in text
-    # Without the endpoint the page still renders (the link is left out, not a BuildError).
+    result = peer.launch(role="Instructor")
+    assert "/coursework/" in result.response.url
+    role_page = page_text(result.browser.get(tool_server.url + "/lti/instructor", timeout=10))
+    assert "Open the assignment" in role_page
+    # Without the endpoint the launch lands on the role page, which renders without the link.
     view = app.view_functions.pop("coursework.assignment_home", None)
     try:
-        text = page_text(peer.launch(role="Instructor", user_id="t9").response)
-        assert "The assignment for this activity will appear here." in text
+        result = peer.launch(role="Instructor", user_id="t9")
+        assert urlparse(result.response.url).path == "/lti/instructor"
+        assert "The assignment for this activity will appear here." in page_text(result.response)
     finally:
         if view is not None:
             app.view_functions["coursework.assignment_home"] = view

@@ -52,7 +52,7 @@ def test_student_launches_gradeloop_in_the_course_iframe(page, peer, tool_server
     page.get_by_role("button", name="Launch Gradeloop").click()
     page.wait_for_url(f"{peer.url}/courses/{DEMO_COURSE}/launch*")
     frame = page.frame(name="gradeloop-frame")
-    wait_for_tool_page(frame, f"{tool_server.url}/lti/learner*")
+    wait_for_tool_page(frame, f"{tool_server.url}/coursework/*")
     assert frame.locator(".error-message").count() == 0
     # Over HTTP the tool's Lax cookie is not sent into the cross-site frame: platform storage did it.
     assert page.evaluate("window.sandboxPostMessageLog") == ["lti.put_data", "lti.get_data"]
@@ -64,7 +64,7 @@ def test_platform_storage_host_answers_only_the_tool_origin(page, peer, tool_ser
     seed_demo(peer.state)
     page.goto(f"{peer.url}/courses/{DEMO_COURSE}/launch?user_id=teacher-1&link=essay-feedback")
     frame = page.frame(name="gradeloop-frame")
-    wait_for_tool_page(frame, f"{tool_server.url}/lti/instructor*")
+    wait_for_tool_page(frame, f"{tool_server.url}/coursework/setup*")
     exchange = """async ([subject, extra]) => {
         const id = 'm' + Math.random();
         const answer = new Promise(resolve => window.addEventListener('message', e => {

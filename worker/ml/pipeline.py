@@ -167,7 +167,10 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
         run.model_version_id = mv.id
         run.step = run.total_steps = 1
         run.eta_seconds = 0.0
-        run.message = ("promoted: " if decision["promote"] else "rejected: ") + "; ".join(decision["reasons"])
+        detail = "; ".join(r.removeprefix("passed: ") for r in decision["reasons"])
+        run.message = (f"Version {version} passed the promotion gate and is in service ({detail})."
+                       if decision["promote"] else
+                       f"Version {version} did not pass the promotion gate and is not in service: {detail}.")
         db.session.commit()
         log.info("assignment %s: version %s %s (%s), n=%s", assignment_id, version, mv.status,
                  decision["reasons"], len(shipped_set))

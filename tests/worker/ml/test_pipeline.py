@@ -104,6 +104,7 @@ def test_first_version_is_trained_gated_and_exported(course):
     with app.app_context():
         run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v1.id))
         assert run.status == "done" and run.n_examples == N_GRADED and run.finished_at is not None
+        assert run.message.startswith("Version 1 passed the promotion gate and is in service (QWK "), run.message
         assert db.session.get(Assignment, course["assignment_id"]).current_model_id == v1.id
     phases = {p[0] for p in course["progress"]}
     assert {"features", "cross-validation", "refit", "export", "done"} <= phases
@@ -164,6 +165,9 @@ def test_gate_refuses_a_worse_model(course):
     assert v2.metrics["current_on_held_out"] is not None
     with app.app_context():
         assert db.session.get(Assignment, aid).current_model_id == course["v1"].id
+        run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v2.id))
+        assert run.message.startswith("Version 2 did not pass the promotion gate and is not in service: "), run.message
+        assert v2.gate["reasons"][0] in run.message
 
 
 def test_versions_and_rollback(course):
