@@ -9,7 +9,10 @@ taken in turn from every prompt of the run (essay length drives the cost: one pr
 essays flatters the figures), with the model of the first run that shipped the int8 graph (the
 usual case; a run whose int8 graph failed parity ships fp32, and comparing fp32 with itself says
 nothing; if no run ships int8, the last run's model), and whether abstaining on the least-confident
-20% raises QWK on the rest.
+20% raises QWK on the rest. Each default row also says which share of the run's own test essays the
+model named unusual (`unusual`) and which share of essays written for the run's OTHER prompts
+(`OTHER_PROMPT_ESSAYS` test essays of each) it named unusual (`other_prompts_flagged`): an essay
+handed in to the wrong assignment should wait for the teacher.
 """
 from __future__ import annotations
 
@@ -42,6 +45,16 @@ def _latency_sample(data_dir, prompts, k: int) -> list[str]:
     per_prompt = [load_prompt(data_dir, name, splits=("train", "test")).splits["test"].texts[:k] for name in prompts]
     mixed = [texts[i] for i in range(k) for texts in per_prompt if i < len(texts)]
     return mixed[:k]
+
+
+OTHER_PROMPT_ESSAYS = 5
+
+
+def _other_prompt_texts(data_dir, prompts) -> dict:
+    """prompt -> the first `OTHER_PROMPT_ESSAYS` test essays of every other prompt of the run."""
+    own = {name: load_prompt(data_dir, name, splits=("train", "test")).splits["test"].texts[:OTHER_PROMPT_ESSAYS]
+           for name in prompts}
+    return {name: [t for other, texts in own.items() if other != name for t in texts] for name in prompts}
 
 
 def _pcts(values) -> dict:
@@ -79,6 +92,24 @@ class _Course:
         return final, model_dir, meta, train_seconds, time.monotonic() - started
 
 
+def _flagged_share(model_dir, texts) -> float | None:
+    from worker.ml import scorer
+
+    if not texts:
+        return None
+    return round(float(np.mean([bool(p.unusual) for p in scorer.score(model_dir, texts)])), 4)
+
+
+def _flag_summary(rows, ns) -> dict:
+    out = {}
+    for n in ns:
+        runs = [r for r in rows if r["model"] == "default" and r["n"] == n and r.get("other_prompts_flagged") is not None]
+        if runs:
+            out[f"N={n}"] = {"own": round(float(np.mean([r["unusual"] for r in runs])), 4),
+                             "other_prompts": round(float(np.mean([r["other_prompts_flagged"] for r in runs])), 4)}
+    return out
+
+
 def _summary(rows, ns, key="qwk") -> dict:
     out = {}
     for model in sorted({r["model"] for r in rows}):
@@ -106,6 +137,7 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
     feature_cache: dict = {}
     workdir = Path(tempfile.mkdtemp(prefix="gradeloop-bench-"))
     latency_texts = _latency_sample(data_dir, prompts, latency_essays)
+    other_texts = _other_prompt_texts(data_dir, prompts)
     try:
         for name in prompts:
             prompt = load_prompt(data_dir, name)
@@ -139,7 +171,8 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                                "export_seconds": round(export_secs, 2), "approach": final.approach,
                                "cv_qwk": final.info["cv_qwk"].get(final.approach), "shipped": meta["parity"]["shipped"],
                                # real test essays flagged as unlike the course's (worker.ml.envelope)
-                               "unusual": round(float(np.mean([bool(p.unusual) for p in preds])), 4)}
+                               "unusual": round(float(np.mean([bool(p.unusual) for p in preds])), 4),
+                               "other_prompts_flagged": _flagged_share(model_dir, other_texts[name])}
                         rows.append(row)
                         echo(json.dumps(row))
                         parity.append({**base_row, **{k: meta["parity"][k]["qwk_drop"] for k in ("int8", "fp32")
@@ -177,12 +210,15 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
               "latency": latency, "parity_qwk_drop": parity,
               "abstention": {"runs": abstain, "mean": {k: round(float(np.mean([a[k] for a in abstain])), 4)
                                                        for k in ("all", "confident_80", "random_80")}
-                             if abstain else {}}}
+                             if abstain else {}},
+              "flagged": _flag_summary(rows, ns)}
     if out:
         Path(out).write_text(json.dumps(result, indent=2))
     echo("train seconds " + json.dumps(result["train_seconds"]))
     if abstain:
         echo("abstention (mean QWK: all / 80% most confident / random 80%) " + json.dumps(result["abstention"]["mean"]))
+    if result["flagged"]:
+        echo("flagged as unusual (mean share: own test essays / other prompts' essays) " + json.dumps(result["flagged"]))
     echo(_last_line(summary, ns))
     return result
 

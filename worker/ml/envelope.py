@@ -6,7 +6,8 @@ A regression head extrapolates without warning: a 100,000-character run of one l
 a few surface features over the course's graded essays (`fit`), widened by `MARGIN` times their
 10-90% spread, and the scorer names every feature of a new essay outside that range (`reasons`).
 Such an essay gets confidence 0 and always waits for the teacher, whatever the auto-release
-threshold (`worker.handlers.scoring`).
+threshold (`worker.handlers.scoring`). The same goes for an essay that uses almost none of the
+words the course's essays share, i.e. one written for another assignment (`topic.py`).
 
 Measured on the PERSUADE essays (12 prompts, courses of N graded train essays, their validation and
 test essays checked): real essays flagged 1.3% at N=50 (at most 4% on one prompt) and 0.4% at
@@ -20,6 +21,7 @@ import math
 
 import numpy as np
 
+from worker.ml import topic
 from worker.ml.textfeatures import FEATURE_NAMES
 
 MARGIN = 1.0
@@ -45,23 +47,26 @@ CHECKS = {
 }
 
 
-def fit(surface: np.ndarray) -> dict:
-    """The envelope of the training essays' surface features (`textfeatures.FEATURE_NAMES` order)."""
+def fit(surface: np.ndarray, texts=None) -> dict:
+    """The envelope of the training essays' surface features (`textfeatures.FEATURE_NAMES` order)
+    and, given their texts, the course's anchor words (`topic.fit`)."""
     surface = np.asarray(surface, dtype=np.float64)
     names = list(CHECKS)
     cols = surface[:, [FEATURE_NAMES.index(n) for n in names]]
     spread = np.quantile(cols, 0.9, axis=0) - np.quantile(cols, 0.1, axis=0)
     return {"features": names, "margin": MARGIN,
             "lo": [float(x) for x in cols.min(0) - MARGIN * spread],
-            "hi": [float(x) for x in cols.max(0) + MARGIN * spread]}
+            "hi": [float(x) for x in cols.max(0) + MARGIN * spread],
+            "topic": topic.fit(texts) if texts is not None else None}
 
 
-def reasons(envelope: dict | None, surface_row) -> list[str]:
-    """Plain-language reasons `surface_row` lies outside `envelope` (none for an envelope-less model
-    trained by an older release)."""
+def reasons(envelope: dict | None, surface_row, text: str | None = None) -> list[str]:
+    """Plain-language reasons the essay (`surface_row`, and its `text` for the topic check) lies
+    outside `envelope` (none for an envelope-less model trained by an older release)."""
     if not envelope:
         return []
-    out = []
+    off_topic = topic.reason(envelope.get("topic"), text) if text is not None else None
+    out = [off_topic] if off_topic else []
     for name, lo, hi in zip(envelope["features"], envelope["lo"], envelope["hi"]):
         if name not in CHECKS:
             continue

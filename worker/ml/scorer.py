@@ -118,11 +118,11 @@ def _raw_and_surface(model_dir, texts, onnx_file: str | None = None, batch_size:
     return out, feats[:, :len(FEATURE_NAMES)]
 
 
-def _predictions(meta: dict, raw: np.ndarray, surface: np.ndarray) -> list[Prediction]:
+def _predictions(meta: dict, raw: np.ndarray, surface: np.ndarray, texts: list[str]) -> list[Prediction]:
     targets = meta["targets"]
     preds = []
-    for row, features in zip(raw, surface):
-        unusual = envelope.reasons(meta.get("envelope"), features)
+    for row, features, text in zip(raw, surface, texts):
+        unusual = envelope.reasons(meta.get("envelope"), features, text)
         parts = []
         for j, t in enumerate(targets):
             value = float(np.clip(row[j], t["lo"], t["hi"]))
@@ -159,7 +159,7 @@ def score(app_or_model_dir, texts, *, model_version=None, onnx_file: str | None 
     if not texts:
         return []
     raw, surface = _raw_and_surface(model_dir, texts, onnx_file=onnx_file)
-    return _predictions(_load(model_dir, onnx_file).meta, raw, surface)
+    return _predictions(_load(model_dir, onnx_file).meta, raw, surface, texts)
 
 
 def _resolve_version(model_version):

@@ -221,4 +221,4 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     return TrainedModel(module=module, approach=approach, targets=targets, cuts=cuts, sigma=sigma,
                         max_length=max_length, head_tokens=head_tokens,
                         base_model=config.base_model, lexical=lexical, general=config.general, info=info,
-                        envelope=envelope.fit(surface))
+                        envelope=envelope.fit(surface, examples.texts))

@@ -22,17 +22,20 @@ LAST_LINE = re.compile(r"^mean QWK default: N=20 \d\.\d{3} \| baseline: N=20 \d\
 @pytest.mark.slow
 def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path):
     out = tmp_path / "results.json"
-    res = CliRunner().invoke(bench_command, ["--data", str(shared_data / "persuade"), "--prompts", "9", "--n", "20",
+    res = CliRunner().invoke(bench_command, ["--data", str(shared_data / "persuade"), "--prompts", "9,0", "--n", "20",
                                              "--max-test", "12", "--latency-essays", "8", "--parity-essays", "12",
                                              "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert LAST_LINE.match(res.output.strip().splitlines()[-1]), res.output[-500:]
     result = json.loads(out.read_text())
-    rows = {r["model"]: r for r in result["rows"]}
-    assert set(rows) == {"default", "baseline"}
-    for row in rows.values():
+    assert {(r["prompt"], r["model"]) for r in result["rows"]} == {(p, m) for p in ("9", "0") for m in ("default", "baseline")}
+    for row in result["rows"]:
         assert set(row) >= {"prompt", "n", "seed", "model", "qwk", "train_seconds", "score_ms_p50"}
-    assert 0.0 <= rows["default"]["unusual"] <= 0.5, "a course of 20 real essays flags most of its prompt's essays"
+    for row in (r for r in result["rows"] if r["model"] == "default"):
+        assert 0.0 <= row["unusual"] <= 0.5, "a course of 20 real essays flags most of its prompt's essays"
+        # Phones at school vs the Face on Mars: essays handed in to the wrong one wait for the teacher.
+        assert row["other_prompts_flagged"] >= 0.8, row
+    assert set(result["flagged"]["N=20"]) == {"own", "other_prompts"}
     assert set(result["latency"]) >= {"torch_eager_ms", "onnx_fp32_ms", "shipped_ms"}
     assert set(result["abstention"]["mean"]) == {"all", "confident_80", "random_80"}
 

@@ -31,6 +31,7 @@ def test_the_envelope_is_saved_with_the_model(model_dir, trained):
     meta = modelfiles.read_meta(model_dir)
     assert meta["envelope"] == trained.envelope
     assert meta["envelope"]["features"] == list(envelope.CHECKS)
+    assert "phones" in meta["envelope"]["topic"]["anchors"]
     assert all(lo < hi for lo, hi in zip(meta["envelope"]["lo"], meta["envelope"]["hi"]))
 
 
@@ -47,6 +48,16 @@ def test_the_reason_says_what_is_unusual(model_dir):
     assert any(r.startswith("much shorter than the essays the model learned from (2 words)") for r in short.unusual)
     (run_on,) = scorer.score(model_dir, [JUNK["no punctuation"]])
     assert any("sentences are far longer" in r for r in run_on.unusual)
+
+
+def test_an_essay_for_another_assignment_waits_for_the_teacher(model_dir, shared_data):
+    from worker.ml.corpora import load_prompt
+
+    mars = load_prompt(shared_data / "persuade", "0", splits=("train", "test")).splits["test"].texts[:10]
+    preds = scorer.score(model_dir, mars)
+    caught = [p for p in preds if any("written for another assignment" in r for r in p.unusual)]
+    assert len(caught) >= 9, [p.unusual for p in preds]
+    assert all(p.confidence == 0.0 for p in caught)
 
 
 def test_real_essays_of_the_prompt_are_not_flagged(model_dir, persuade):
