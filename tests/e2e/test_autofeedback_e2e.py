@@ -104,19 +104,27 @@ def test_auto_release_below_the_threshold_waits_for_the_teacher(live_course):
 
 
 def test_an_essay_unlike_the_graded_ones_waits_even_at_threshold_0(live_course):
-    """Keyboard mash must not be auto-released with a confident score (worker.ml.envelope)."""
+    """Keyboard mash, or a real essay written for another assignment (the Electoral College, handed
+    in to the Face on Mars), must not be auto-released with a confident score (worker.ml.envelope)."""
+    from worker.ml.corpora import load_prompt
+
     c = live_course
     _settings(c, feedback_mode="auto", confidence_threshold=0, min_graded=30, retrain_every=20,
               show_ai_label="on", allow_resubmit="on")
     mash = " ".join(("asdf", "jkl", "qwer", "zxcvb", "fghj")[i % 5] * (1 + i % 3) for i in range(300))
+    elsewhere = load_prompt(SHARED_DATA / "persuade", "3", splits=("train", "test")).splits["test"].texts[0]
     submit_essay(c.peer, c.tool, c.item["resource_link_id"], "student-5", mash, name="Lee Odd")
+    submit_essay(c.peer, c.tool, c.item["resource_link_id"], "student-6", elsewhere, name="Sam Elsewhere")
 
-    wait_for(lambda: any(s.get("gradingProgress") == "PendingManual" for s in _scores_for(c, "student-5")),
-             DEADLINE, what=f"PendingManual in the gradebook; worker log:\n{c.worker_log()}")
+    for user in ("student-5", "student-6"):
+        wait_for(lambda: any(s.get("gradingProgress") == "PendingManual" for s in _scores_for(c, user)),
+                 DEADLINE, what=f"{user} PendingManual in the gradebook; worker log:\n{c.worker_log()}")
+        with c.tool.app.app_context():
+            proposal = _proposal(c, user)
+            assert proposal.status == "pending" and proposal.confidence == 0.0 and proposal.unusual, proposal.unusual
+        assert _graded_score(c, user) is None
     with c.tool.app.app_context():
-        proposal = _proposal(c, "student-5")
-        assert proposal.status == "pending" and proposal.confidence == 0.0 and proposal.unusual, proposal.unusual
-    assert _graded_score(c, "student-5") is None
+        assert any("written for another assignment" in r for r in _proposal(c, "student-6").unusual)
 
 
 def _review_form(c, user_id: str, name: str):
