@@ -40,21 +40,24 @@ def _latency_ms(fn, texts) -> list[float]:
     return out
 
 
-def _latency_sample(data_dir, prompts, k: int) -> list[str]:
-    """`k` test essays taken in turn from each prompt (first essay of each, then the second...)."""
-    per_prompt = [load_prompt(data_dir, name, splits=("train", "test")).splits["test"].texts[:k] for name in prompts]
-    mixed = [texts[i] for i in range(k) for texts in per_prompt if i < len(texts)]
-    return mixed[:k]
-
-
 OTHER_PROMPT_ESSAYS = 5
 
 
-def _other_prompt_texts(data_dir, prompts) -> dict:
+def _test_texts(data_dir, prompts, k: int) -> dict:
+    """prompt -> its first `k` test essays."""
+    return {name: load_prompt(data_dir, name, splits=("train", "test")).splits["test"].texts[:k] for name in prompts}
+
+
+def _latency_sample(per_prompt: dict, k: int) -> list[str]:
+    """`k` test essays taken in turn from each prompt (first essay of each, then the second...)."""
+    mixed = [texts[i] for i in range(k) for texts in per_prompt.values() if i < len(texts)]
+    return mixed[:k]
+
+
+def _other_prompt_texts(per_prompt: dict) -> dict:
     """prompt -> the first `OTHER_PROMPT_ESSAYS` test essays of every other prompt of the run."""
-    own = {name: load_prompt(data_dir, name, splits=("train", "test")).splits["test"].texts[:OTHER_PROMPT_ESSAYS]
-           for name in prompts}
-    return {name: [t for other, texts in own.items() if other != name for t in texts] for name in prompts}
+    return {name: [t for other, texts in per_prompt.items() if other != name for t in texts[:OTHER_PROMPT_ESSAYS]]
+            for name in per_prompt}
 
 
 def _pcts(values) -> dict:
@@ -136,8 +139,9 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
     rows, latency, abstain, parity, meta_rows = [], {}, [], [], []
     feature_cache: dict = {}
     workdir = Path(tempfile.mkdtemp(prefix="gradeloop-bench-"))
-    latency_texts = _latency_sample(data_dir, prompts, latency_essays)
-    other_texts = _other_prompt_texts(data_dir, prompts)
+    per_prompt = _test_texts(data_dir, prompts, max(latency_essays, OTHER_PROMPT_ESSAYS))
+    latency_texts = _latency_sample(per_prompt, latency_essays)
+    other_texts = _other_prompt_texts(per_prompt)
     try:
         for name in prompts:
             prompt = load_prompt(data_dir, name)

@@ -46,11 +46,12 @@ def fit(texts, language: str = "en") -> dict | None:
         log.warning("wordfreq is not installed: this model has no topic check")
         return None
     texts = list(texts)
-    counts, essays = Counter(), Counter()
+    counts, essays, used = Counter(), Counter(), []
     for text in texts:
         tokens = words(text)
         counts.update(tokens)
-        essays.update(set(tokens))
+        used.append(set(tokens))
+        essays.update(used[-1])
     total = sum(counts.values()) or 1
     ranked = []
     for word, n in counts.items():
@@ -62,7 +63,7 @@ def fit(texts, language: str = "en") -> dict | None:
     anchors = [w for _, w in sorted(ranked, reverse=True)[:ANCHORS]]
     if len(anchors) < ANCHORS:
         return None
-    need = min(NEED, int(np.quantile([coverage(anchors, t) for t in texts], QUANTILE)))
+    need = min(NEED, int(np.quantile([len(u.intersection(anchors)) for u in used], QUANTILE)))
     return {"anchors": anchors, "need": need} if need > 0 else None
 
 

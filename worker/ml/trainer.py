@@ -79,7 +79,7 @@ class TrainedModel:
     lexical: Lexical | None = None
     general: GeneralModel | None = None
     info: dict = field(default_factory=dict)
-    envelope: dict | None = None      # surface-feature range of the training essays (`envelope.py`)
+    envelope: dict | None = None      # surface-feature range and anchor words of the training essays (`envelope.py`)
 
     @torch.inference_mode()
     def predict_raw(self, texts, batch_size: int = 16) -> np.ndarray:

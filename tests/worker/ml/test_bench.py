@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from worker.ml.bench import _latency_sample
+from worker.ml.bench import _latency_sample, _other_prompt_texts, _test_texts
 from worker.ml.cli import bench_command, pretrain_command
 from worker.ml.corpora import load_prompt
 from worker.ml.general import pretrain
@@ -43,9 +43,12 @@ def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path
 def test_latency_essays_come_in_turn_from_every_prompt(shared_data):
     data = shared_data / "persuade"
     tests = {p: load_prompt(data, p).splits["test"].texts for p in ("2", "7", "13")}
-    sample = _latency_sample(data, ["2", "7", "13"], 7)
+    per_prompt = _test_texts(data, ["2", "7", "13"], 7)
+    sample = _latency_sample(per_prompt, 7)
     assert sample == [tests["2"][0], tests["7"][0], tests["13"][0], tests["2"][1], tests["7"][1],
                       tests["13"][1], tests["2"][2]]
+    others = _other_prompt_texts(per_prompt)
+    assert others["2"] == tests["7"][:5] + tests["13"][:5] and not set(others["7"]) & set(tests["7"])
 
 
 def test_pretraining_leaves_the_evaluated_prompt_out(shared_data, base_model, tmp_path):
