@@ -1,7 +1,7 @@
 """How much faster than torch eager can the shipped ONNX graph get on this CPU? Prints where the
 int8 graph's time goes on full-length essays (512 tokens, the cost that grows with the square of
 the length) and the ratio it could reach if every operator that is neither arithmetic nor a
-normalisation (the attention mask, transposes, reshapes, quantising the activations) cost nothing.
+normalisation (transposes, reshapes, quantising the activations) cost nothing.
 
 It trains one course exactly as the worker does (`gradeloop bench`'s `_Course`: retrain, refit,
 export, int8 parity), then times torch eager (`TrainedModel.predict_raw`) and the shipped graph
@@ -24,10 +24,10 @@ import onnxruntime as ort
 
 from config.settings import default_base_model
 from worker.ml import scorer
-from worker.ml.bench import _Course, _latency_ms, _pcts
+from worker.ml.bench import _Course, _interleaved_ms, _pcts
 from worker.ml.corpora import load_prompt
 from worker.ml.examples import Examples
-from worker.ml.tokens import head_tail_ids, pad_batch
+from worker.ml.tokens import head_tail_ids
 from worker.ml.trainer import TrainConfig
 
 # Operator groups of the exported int8 graph (after onnxruntime's own fusions).
@@ -37,7 +37,7 @@ GROUPS = {
     "softmax": {"Softmax"},
     "layer norms, GELU": {"SkipLayerNormalization", "LayerNormalization", "Gelu", "BiasGelu"},
 }
-OVERHEAD = "mask, transposes, quantising activations, other"
+OVERHEAD = "transposes, quantising activations, other"
 
 
 def profile_groups(onnx_path: Path, ids: list[list[int]], n_features: int, threads: int) -> dict:
@@ -48,11 +48,8 @@ def profile_groups(onnx_path: Path, ids: list[list[int]], n_features: int, threa
     opts.enable_profiling = True
     opts.profile_file_prefix = str(Path(tempfile.gettempdir()) / "gradeloop-floor")
     session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    feeds = []
-    for row in ids:
-        input_ids, mask = pad_batch([row])
-        feeds.append({"input_ids": input_ids, "attention_mask": mask,
-                      "features": np.zeros((1, n_features), np.float32)})
+    feeds = [{"input_ids": np.asarray([row], dtype=np.int64), "features": np.zeros((1, n_features), np.float32)}
+             for row in ids]
     for feed in feeds:
         session.run(["raw"], feed)
     profile = Path(session.end_profiling())
@@ -88,8 +85,8 @@ def main(argv=None) -> None:
         final, model_dir, meta, _, _ = course.run(examples, "floor")
         shipped = meta["parity"]["shipped"]
         onnx_path = model_dir / meta["onnx_file"]
-        torch_ms = _pcts(_latency_ms(final.predict_raw, texts))["p50"]
-        shipped_ms = _pcts(_latency_ms(lambda t: scorer.score(model_dir, t), texts))["p50"]
+        times = _interleaved_ms({"torch": final.predict_raw, "shipped": lambda t: scorer.score(model_dir, t)}, texts)
+        torch_ms, shipped_ms = (_pcts(times[k])["p50"] for k in ("torch", "shipped"))
         groups = profile_groups(onnx_path, [ids[i] for i in long_idx], final.module.head.in_features
                                 - final.module.encoder.config.hidden_size, scorer.scorer_threads())
         print(f"{len(texts)} essays of prompt {args.prompt} at 512 tokens; shipped graph: {shipped}")

@@ -1,7 +1,10 @@
 """Save a trained model, export encoder + pooling + head to ONE ONNX graph, quantise, check parity.
 
 Export: plain `torch.onnx.export` (TorchScript exporter, dynamo=False, opset 17), inputs
-`input_ids`, `attention_mask`, `features`, output `raw` (normalised, one column per target).
+`input_ids`, `features`, output `raw` (normalised, one column per target). No attention mask:
+the scorer never pads (one essay, or rows of equal length, per run), and the mask's additions
+cost 14% of an essay's time (docs/benchmarks.md). Graphs of older releases take an
+`attention_mask` too; the scorer reads either.
 Quantisation: onnxruntime `quantize_dynamic(per_channel=True)` of the encoder (plain per-tensor
 int8 moved scores by up to 0.5 on a 1-6 scale); the linear head stays fp32 (see `quantise`). The int8 graph ships only if, on validation essays, its QWK
 is within `max_qwk_drop` of the torch model's; otherwise the fp32 graph ships.
@@ -58,10 +61,22 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
     return meta
 
 
+class Unpadded(torch.nn.Module):
+    """The scoring network for rows without padding: no attention mask, a plain mean over the
+    tokens. On unpadded rows it computes exactly what `ScoringModel` computes with a mask of ones."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, features):
+        hidden = self.model.encoder(input_ids=input_ids).last_hidden_state
+        return self.model.head(torch.cat([hidden.mean(1).float(), features], dim=-1))
+
+
 def export_onnx(trained: TrainedModel, path: Path) -> Path:
     module = trained.module.to("cpu").eval()
     ids = torch.ones((2, 16), dtype=torch.long)
-    mask = torch.ones((2, 16), dtype=torch.long)
     feats = torch.zeros((2, module.head.in_features - module.encoder.config.hidden_size))
     # The plain attention graph, not SDPA: onnxruntime fuses it and quantises its projections;
     # the SDPA graph exported from transformers 5 scored 2x slower as int8 (docs/benchmarks.md).
@@ -70,7 +85,7 @@ def export_onnx(trained: TrainedModel, path: Path) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            _export(module, (ids, mask, feats), path)
+            _export(Unpadded(module), (ids, feats), path)
         finally:
             module.encoder.set_attn_implementation(previous)
     return path
@@ -79,9 +94,8 @@ def export_onnx(trained: TrainedModel, path: Path) -> Path:
 def _export(module, args, path: Path) -> None:
     torch.onnx.export(
         module, args, str(path), dynamo=False, opset_version=OPSET,
-        input_names=["input_ids", "attention_mask", "features"], output_names=["raw"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                      "features": {0: "batch"}, "raw": {0: "batch"}})
+        input_names=["input_ids", "features"], output_names=["raw"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "features": {0: "batch"}, "raw": {0: "batch"}})
 
 
 def quantise(fp32: Path, int8: Path) -> Path:

@@ -47,6 +47,7 @@ class _Loaded:
     model_dir: str
     lexical: object = None
     general: object = None
+    masked: bool = False    # graphs of older releases take an attention mask and padded batches
 
 
 _sessions: dict[tuple[str, str], _Loaded] = {}
@@ -74,7 +75,8 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
             lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None
             general = GeneralModel.load(model_dir) if meta.get("general_file") else None
-            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general)
+            masked = "attention_mask" in {i.name for i in session.get_inputs()}
+            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general, masked)
         return loaded
 
 
@@ -108,10 +110,15 @@ def _raw_and_surface(model_dir, texts, onnx_file: str | None = None, batch_size:
     ids = head_tail_ids(loaded.model_dir, texts, meta["max_length"], meta["head_tokens"])
     feats = head_features(loaded.model_dir, texts, loaded.lexical, loaded.general)
     out = np.zeros((len(texts), len(meta["targets"])), dtype=np.float64)
-    for batch in length_sorted_batches([len(x) for x in ids], batch_size):
+    # Current graphs take one essay per run, unpadded (`export.Unpadded`): no slower than batches
+    # on CPU, and an essay's int8 score never depends on the essays run beside it (the dynamic
+    # quantiser picks one scale per batch: up to 0.01 raw in a batch of 8).
+    for batch in length_sorted_batches([len(x) for x in ids], batch_size if loaded.masked else 1):
         input_ids, mask = pad_batch([ids[i] for i in batch])
-        (raw,) = loaded.session.run(["raw"], {"input_ids": input_ids, "attention_mask": mask,
-                                              "features": feats[batch]})
+        feed = {"input_ids": input_ids, "features": feats[batch]}
+        if loaded.masked:
+            feed["attention_mask"] = mask
+        (raw,) = loaded.session.run(["raw"], feed)
         out[batch] = raw
     for j, t in enumerate(meta["targets"]):
         out[:, j] = t["lo"] + out[:, j] * max(1, t["hi"] - t["lo"])

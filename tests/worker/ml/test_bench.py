@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from worker.ml.bench import _latency_sample, _other_prompt_texts, _test_texts
+from worker.ml.bench import _interleaved_ms, _latency_sample, _other_prompt_texts, _test_texts
 from worker.ml.cli import bench_command, pretrain_command
 from worker.ml.corpora import load_prompt
 from worker.ml.general import pretrain
@@ -49,6 +49,21 @@ def test_latency_essays_come_in_turn_from_every_prompt(shared_data):
                       tests["13"][1], tests["2"][2]]
     others = _other_prompt_texts(per_prompt)
     assert others["2"] == tests["7"][:5] + tests["13"][:5] and not set(others["7"]) & set(tests["7"])
+
+
+def test_scorers_take_turns_on_each_essay():
+    """Latency figures compare scorers timed on the same essays at the same moments: each essay
+    goes through every scorer (warm-up first), the one going first changes from essay to essay."""
+    calls = []
+    fns = {name: (lambda texts, name=name: calls.append((name, texts[0]))) for name in ("torch", "fp32", "int8")}
+    times = _interleaved_ms(fns, ["e1", "e2", "e3", "e4"])
+    assert {k: len(v) for k, v in times.items()} == {"torch": 4, "fp32": 4, "int8": 4}
+    assert all(ms >= 0 for v in times.values() for ms in v)
+    assert calls[:3] == [("torch", "e1"), ("fp32", "e1"), ("int8", "e1")]          # warm-up
+    timed = calls[3:]
+    assert [name for name, essay in timed if essay == "e2"] == ["fp32", "int8", "torch"]
+    assert [name for name, essay in timed if essay == "e3"] == ["int8", "torch", "fp32"]
+    assert [essay for _, essay in timed] == ["e1"] * 3 + ["e2"] * 3 + ["e3"] * 3 + ["e4"] * 3
 
 
 def test_pretraining_leaves_the_evaluated_prompt_out(shared_data, base_model, tmp_path):

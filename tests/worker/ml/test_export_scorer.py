@@ -17,7 +17,8 @@ from worker.ml import scorer
 def test_one_graph_with_text_and_feature_inputs(exported):
     model_dir, meta = exported
     graph = onnx.load(str(model_dir / "model.onnx")).graph
-    assert [i.name for i in graph.input] == ["input_ids", "attention_mask", "features"]
+    # No attention mask: the scorer never pads (the mask's additions cost 14% of an essay).
+    assert [i.name for i in graph.input] == ["input_ids", "features"]
     assert [o.name for o in graph.output] == ["raw"]
     assert any(n.op_type == "Softmax" for n in graph.node)   # the encoder is inside the graph
     assert meta["onnx_file"] in ("model.int8.onnx", "model.onnx")
@@ -35,6 +36,46 @@ def test_onnx_matches_torch_on_real_essays(trained, exported, eval_set):
     if shipped == "int8":
         int8 = scorer.raw_predictions(model_dir, texts, onnx_file="model.int8.onnx")
         assert np.abs(int8 - torch_raw).max() < 0.25   # per-channel int8 encoder, fp32 head
+
+
+def test_an_essay_scores_the_same_alone_or_among_others(exported, eval_set):
+    """One essay per run, unpadded: with a batch, the int8 graph's dynamic quantiser would pick
+    one activation scale for all its rows, and an essay's score would depend on its neighbours."""
+    model_dir, _ = exported
+    texts = list(eval_set[0]) + ["Short.", eval_set[0][0]]
+    together = scorer.raw_predictions(model_dir, texts)
+    alone = np.vstack([scorer.raw_predictions(model_dir, [t]) for t in texts])
+    assert np.array_equal(together, alone)
+
+
+def test_graphs_of_older_releases_still_score(trained, exported, eval_set, tmp_path):
+    """Versions promoted before the unpadded export have a graph with an attention mask; they
+    keep scoring (padded batches) with the same results as a current graph of the same model."""
+    import shutil
+    import warnings
+
+    import torch
+
+    model_dir, _ = exported
+    old_dir = tmp_path / "old"
+    shutil.copytree(model_dir, old_dir)
+    module = trained.module.to("cpu").eval()
+    previous = module.encoder.config._attn_implementation
+    module.encoder.set_attn_implementation("eager")
+    ids, feats = torch.ones((2, 16), dtype=torch.long), torch.zeros((2, module.head.in_features - 384))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (ids, torch.ones_like(ids), feats), str(old_dir / "model.onnx"), dynamo=False,
+                          opset_version=17, input_names=["input_ids", "attention_mask", "features"],
+                          output_names=["raw"], dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                                                              "attention_mask": {0: "batch", 1: "seq"},
+                                                              "features": {0: "batch"}, "raw": {0: "batch"}})
+    module.encoder.set_attn_implementation(previous)
+    texts = eval_set[0]
+    old = scorer.raw_predictions(old_dir, texts, onnx_file="model.onnx")
+    assert scorer._load(old_dir, "model.onnx").masked and not scorer._load(model_dir, "model.onnx").masked
+    assert np.abs(old - scorer.raw_predictions(model_dir, texts, onnx_file="model.onnx")).max() < 1e-4
+    scorer.forget(old_dir)
 
 
 def test_scores_are_on_scale_with_confidence(exported, eval_set):
