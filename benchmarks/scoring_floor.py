@@ -3,7 +3,7 @@ int8 graph's time goes on full-length essays (512 tokens, the cost that grows wi
 the length) and the ratio it could reach if every operator that is neither arithmetic nor a
 normalisation (transposes, reshapes, quantising the activations) cost nothing.
 
-It trains one course exactly as the worker does (`gradeloop bench`'s `_Course`: retrain, refit,
+It trains one course exactly as the worker does (`course_run.CourseRun`, as `gradeloop bench`: retrain, refit,
 export, int8 parity), then times torch eager (`TrainedModel.predict_raw`) and the shipped graph
 (`scorer.score`) one essay at a time, and reads onnxruntime's own profile of the same graph. Three
 minutes on 2 cores:
@@ -24,9 +24,10 @@ import onnxruntime as ort
 
 from config.settings import default_base_model
 from worker.ml import scorer
-from worker.ml.bench import _Course, _interleaved_ms, _pcts
 from worker.ml.corpora import load_prompt
+from worker.ml.course_run import CourseRun
 from worker.ml.examples import Examples
+from worker.ml.timing import interleaved_ms, pcts
 from worker.ml.tokens import head_tail_ids
 from worker.ml.trainer import TrainConfig
 
@@ -81,12 +82,12 @@ def main(argv=None) -> None:
     try:
         examples = Examples(texts=train.texts[:args.n], scores=train.scores[:args.n],
                             score_min=prompt.lo, score_max=prompt.hi)
-        course = _Course(TrainConfig(base_model=base_model, seed=0), workdir, val.texts[:40], val.scores[:40])
+        course = CourseRun(TrainConfig(base_model=base_model, seed=0), workdir, val.texts[:40], val.scores[:40])
         final, model_dir, meta, _, _ = course.run(examples, "floor")
         shipped = meta["parity"]["shipped"]
         onnx_path = model_dir / meta["onnx_file"]
-        times = _interleaved_ms({"torch": final.predict_raw, "shipped": lambda t: scorer.score(model_dir, t)}, texts)
-        torch_ms, shipped_ms = (_pcts(times[k])["p50"] for k in ("torch", "shipped"))
+        times = interleaved_ms({"torch": final.predict_raw, "shipped": lambda t: scorer.score(model_dir, t)}, texts)
+        torch_ms, shipped_ms = (pcts(times[k])["p50"] for k in ("torch", "shipped"))
         groups = profile_groups(onnx_path, [ids[i] for i in long_idx], final.module.head.in_features
                                 - final.module.encoder.config.hidden_size, scorer.scorer_threads())
         print(f"{len(texts)} essays of prompt {args.prompt} at 512 tokens; shipped graph: {shipped}")

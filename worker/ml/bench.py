@@ -26,28 +26,10 @@ import numpy as np
 
 from worker.ml.baseline import TfidfRidge
 from worker.ml.corpora import ELLIPSE_TRAITS, load_ellipse, load_prompt
+from worker.ml.course_run import CourseRun
 from worker.ml.examples import Examples
 from worker.ml.metrics import qwk
-
-
-def _latency_ms(fn, texts) -> list[float]:
-    return _interleaved_ms({"one": fn}, texts)["one"]
-
-
-def _interleaved_ms(fns: dict, texts) -> dict[str, list[float]]:
-    """Per-essay milliseconds of each scoring function, one essay at a time. The functions take
-    turns on each essay (in rotating order), so a shared machine that slows down for a few seconds
-    slows all of them alike: timed one after another, two runs' ratios differed by 15%."""
-    names = list(fns)
-    for name in names:
-        fns[name](texts[:1])  # warm-up: session creation, first-call allocations
-    out: dict[str, list[float]] = {name: [] for name in names}
-    for i, t in enumerate(texts):
-        for name in names[i % len(names):] + names[:i % len(names)]:
-            started = time.perf_counter()
-            fns[name]([t])
-            out[name].append((time.perf_counter() - started) * 1000)
-    return out
+from worker.ml.timing import interleaved_ms, latency_ms, pcts
 
 
 OTHER_PROMPT_ESSAYS = 5
@@ -70,10 +52,6 @@ def _other_prompt_texts(per_prompt: dict) -> dict:
             for name in per_prompt}
 
 
-def _pcts(values) -> dict:
-    return {"p50": round(float(np.percentile(values, 50)), 2), "p95": round(float(np.percentile(values, 95)), 2)}
-
-
 def _abstention(y, scores, conf, lo, hi, rng) -> dict:
     """QWK on all essays, on the 80% most confident, and on a random 80% (the control)."""
     y, scores, conf = map(np.asarray, (y, scores, conf))
@@ -81,28 +59,6 @@ def _abstention(y, scores, conf, lo, hi, rng) -> dict:
     rand = rng.permutation(len(y))[: len(keep)]
     return {"all": qwk(y, scores, lo, hi), "confident_80": qwk(y[keep], scores[keep], lo, hi),
             "random_80": qwk(y[rand], scores[rand], lo, hi)}
-
-
-class _Course:
-    """Train + export + score one simulated course with the worker's code."""
-
-    def __init__(self, config, workdir: Path, parity_texts, parity_scores):
-        self.config, self.workdir = config, workdir
-        self.parity_texts, self.parity_scores = parity_texts, parity_scores
-
-    def run(self, examples: Examples, tag: str):
-        from worker.ml.export import export_model, save_torch
-        from worker.ml.retrain import retrain
-
-        started = time.monotonic()
-        result = retrain(examples, self.config)
-        final, _ = result.refit(examples, self.config)
-        train_seconds = time.monotonic() - started
-        model_dir = self.workdir / tag
-        started = time.monotonic()
-        save_torch(final, model_dir, {"assignment_id": None, "bench": tag})
-        meta = export_model(final, model_dir, self.parity_texts, self.parity_scores, keep_fp32=True)
-        return final, model_dir, meta, train_seconds, time.monotonic() - started
 
 
 def _flagged_share(model_dir, texts) -> float | None:
@@ -169,7 +125,7 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                 order = np.random.default_rng(seed).permutation(len(train.texts))
                 config = TrainConfig(base_model=base_model, device=device, seed=seed, general=general,
                                      **(train_overrides or {}))
-                course = _Course(config, workdir, val.texts[:parity_essays], val.scores[:parity_essays])
+                course = CourseRun(config, workdir, val.texts[:parity_essays], val.scores[:parity_essays])
                 for n in ns:
                     idx = order[:n].tolist()
                     ex = Examples(texts=[train.texts[i] for i in idx], scores=[train.scores[i] for i in idx],
@@ -179,9 +135,9 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         final, model_dir, meta, secs, export_secs = course.run(ex, f"{name}-{seed}-{n}")
                         preds = scorer.score(model_dir, test_texts)
                         scores = np.array([p.score for p in preds])
-                        lat = _latency_ms(lambda t, d=model_dir: scorer.score(d, t), test_texts[:10])
+                        lat = latency_ms(lambda t, d=model_dir: scorer.score(d, t), test_texts[:10])
                         row = {**base_row, "model": "default", "qwk": qwk(test_y, scores, prompt.lo, prompt.hi),
-                               "train_seconds": round(secs, 2), "score_ms_p50": _pcts(lat)["p50"],
+                               "train_seconds": round(secs, 2), "score_ms_p50": pcts(lat)["p50"],
                                "export_seconds": round(export_secs, 2), "approach": final.approach,
                                "cv_qwk": final.info["cv_qwk"].get(final.approach), "shipped": meta["parity"]["shipped"],
                                # real test essays flagged as unlike the course's (worker.ml.envelope)
@@ -196,14 +152,14 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         last_run = (name, seed, n) == (prompts[-1], seeds[-1], ns[-1])
                         if not latency and (meta["parity"]["shipped"] == "int8" or last_run):
                             texts = latency_texts
-                            times = _interleaved_ms({
+                            times = interleaved_ms({
                                 "torch_eager_ms": final.predict_raw,
                                 "onnx_fp32_ms": lambda t, d=model_dir: scorer.score(d, t, onnx_file="model.onnx"),
                                 "shipped_ms": lambda t, d=model_dir: scorer.score(d, t)}, texts)
                             latency = {
                                 "essays": len(texts), "prompts": len(prompts), "model_of": [name, n],
                                 "median_words": int(np.median([len(t.split()) for t in texts])),
-                                **{k: _pcts(v) for k, v in times.items()},
+                                **{k: pcts(v) for k, v in times.items()},
                                 "shipped": meta["parity"]["shipped"]}
                             echo("latency " + json.dumps(latency))
                         scorer.forget(model_dir)
@@ -212,10 +168,10 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         started = time.monotonic()
                         bl = TfidfRidge(prompt.lo, prompt.hi).fit(ex.texts, ex.scores)
                         secs = time.monotonic() - started
-                        lat = _latency_ms(bl.predict, test_texts[:10])
+                        lat = latency_ms(bl.predict, test_texts[:10])
                         row = {**base_row, "model": "baseline",
                                "qwk": qwk(test_y, bl.predict(test_texts), prompt.lo, prompt.hi),
-                               "train_seconds": round(secs, 2), "score_ms_p50": _pcts(lat)["p50"]}
+                               "train_seconds": round(secs, 2), "score_ms_p50": pcts(lat)["p50"]}
                         rows.append(row)
                         echo(json.dumps(row))
     finally:

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from worker.ml.bench import _interleaved_ms, _latency_sample, _other_prompt_texts, _test_texts
+from worker.ml.bench import _latency_sample, _other_prompt_texts, _test_texts
 from worker.ml.cli import bench_command, pretrain_command
 from worker.ml.corpora import load_prompt
 from worker.ml.general import pretrain
 from worker.ml.textfeatures import features_for
+from worker.ml.timing import interleaved_ms
 
 LAST_LINE = re.compile(r"^mean QWK default: N=20 \d\.\d{3} \| baseline: N=20 \d\.\d{3}$")
 
@@ -56,7 +57,7 @@ def test_scorers_take_turns_on_each_essay():
     goes through every scorer (warm-up first), the one going first changes from essay to essay."""
     calls = []
     fns = {name: (lambda texts, name=name: calls.append((name, texts[0]))) for name in ("torch", "fp32", "int8")}
-    times = _interleaved_ms(fns, ["e1", "e2", "e3", "e4"])
+    times = interleaved_ms(fns, ["e1", "e2", "e3", "e4"])
     assert {k: len(v) for k, v in times.items()} == {"torch": 4, "fp32": 4, "int8": 4}
     assert all(ms >= 0 for v in times.values() for ms in v)
     assert calls[:3] == [("torch", "e1"), ("fp32", "e1"), ("int8", "e1")]          # warm-up
