@@ -61,6 +61,12 @@ def _abstention(y, scores, conf, lo, hi, rng) -> dict:
             "random_80": qwk(y[rand], scores[rand], lo, hi)}
 
 
+def _cv_qwk(final) -> float | None:
+    """The chosen approach's cross-validated QWK (a fine-tuned model has its held-out fold's)."""
+    cv = final.info["cv_qwk"]
+    return cv.get(final.approach, cv.get(f"{final.approach}_fold"))
+
+
 def _flagged_share(model_dir, texts) -> float | None:
     from worker.ml import scorer
 
@@ -139,7 +145,7 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         row = {**base_row, "model": "default", "qwk": qwk(test_y, scores, prompt.lo, prompt.hi),
                                "train_seconds": round(secs, 2), "score_ms_p50": pcts(lat)["p50"],
                                "export_seconds": round(export_secs, 2), "approach": final.approach,
-                               "cv_qwk": final.info["cv_qwk"].get(final.approach), "shipped": meta["parity"]["shipped"],
+                               "cv_qwk": _cv_qwk(final), "shipped": meta["parity"]["shipped"],
                                # real test essays flagged as unlike the course's (worker.ml.envelope)
                                "unusual": round(float(np.mean([bool(p.unusual) for p in preds])), 4),
                                "other_prompts_flagged": _flagged_share(model_dir, other_texts[name])}
@@ -224,7 +230,7 @@ def run_traits(ellipse_csv, ns, seeds, models, base_model: str, device: str | No
                     secs = time.monotonic() - started
                     model_dir = workdir / f"{seed}-{n}"
                     save_torch(final, model_dir, {"assignment_id": None})
-                    export_model(final, model_dir, va_texts[:40], va_Y[:40, 0].tolist())
+                    export_model(final, model_dir, va_texts[:40], va_Y[:40])
                     preds = scorer.score(model_dir, te_texts)
                     for j, name in enumerate(ELLIPSE_TRAITS):
                         got = [p.score if j == 0 else p.traits[name]["score"] for p in preds]

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from worker.ml.device import autocast
 from worker.ml.tokens import length_sorted_batches, pad_batch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -104,7 +103,9 @@ class ScoringModel(nn.Module):
 @torch.inference_mode()
 def embed_ids(encoder: nn.Module, ids: list[list[int]], device: torch.device,
               batch_size: int = 16, progress=None) -> np.ndarray:
-    """Mean-pooled embeddings, batches grouped by length (dynamic padding)."""
+    """Mean-pooled embeddings, batches grouped by length (dynamic padding). fp32 on every device,
+    no autocast: the heads and cut points fitted on these must see what the fp32 ONNX graph
+    computes at scoring time (bf16 embeddings on a GPU would not be)."""
     encoder.to(device).eval()
     dim = encoder.config.hidden_size
     out = np.zeros((len(ids), dim), dtype=np.float32)
@@ -114,8 +115,7 @@ def embed_ids(encoder: nn.Module, ids: list[list[int]], device: torch.device,
         input_ids, mask = pad_batch([ids[i] for i in batch])
         t_ids = torch.from_numpy(input_ids).to(device)
         t_mask = torch.from_numpy(mask).to(device)
-        with autocast(device):
-            hidden = encoder(input_ids=t_ids, attention_mask=t_mask).last_hidden_state
+        hidden = encoder(input_ids=t_ids, attention_mask=t_mask).last_hidden_state
         out[batch] = mean_pool(hidden.float(), t_mask).cpu().numpy()
         if progress:
             progress(step, len(batches), time.monotonic() - started)

@@ -127,29 +127,38 @@ def _quantiser_chatter(record: logging.LogRecord) -> bool:
     return "pre-processing before quantization" not in record.getMessage()
 
 
-def _scores(raw, trained: TrainedModel) -> np.ndarray:
-    t = trained.targets[0]
-    return apply_cuts(raw[:, 0], trained.cuts[0], t.lo)
+def _scores(raw, trained: TrainedModel, j: int = 0) -> np.ndarray:
+    return apply_cuts(raw[:, j], trained.cuts[j], trained.targets[j].lo)
 
 
 def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true) -> dict:
-    """Torch eager vs an ONNX graph on the same essays: QWK of each against the teacher."""
+    """Torch eager vs an ONNX graph on the same essays: QWK of each against the teacher.
+    `y_true`: overall scores, or one column per target (overall, then traits). With traits,
+    `qwk_drop` is the largest drop over all targets (each trait's is under `traits`): an int8
+    graph must keep every score it gives, not the overall one only."""
     from worker.ml.scorer import raw_predictions
 
-    t = trained.targets[0]
     torch_raw = trained.predict_raw(texts)
     onnx_raw = raw_predictions(model_dir, texts, onnx_file=onnx_file)
     y = np.rint(np.asarray(y_true, dtype=float)).astype(int)
-    q_torch = qwk(y, _scores(torch_raw, trained), t.lo, t.hi)
-    q_onnx = qwk(y, _scores(onnx_raw, trained), t.lo, t.hi)
-    return {"n": len(texts), "qwk_torch": q_torch, "qwk_onnx": q_onnx, "qwk_drop": q_torch - q_onnx,
-            "max_abs_raw_diff": float(np.abs(torch_raw - onnx_raw).max()),
-            "score_changed": float((_scores(torch_raw, trained) != _scores(onnx_raw, trained)).mean())}
+    y = y[:, None] if y.ndim == 1 else y
+    per_target = []
+    for j, t in enumerate(trained.targets[:y.shape[1]]):
+        q_torch = qwk(y[:, j], _scores(torch_raw, trained, j), t.lo, t.hi)
+        q_onnx = qwk(y[:, j], _scores(onnx_raw, trained, j), t.lo, t.hi)
+        per_target.append({"qwk_torch": q_torch, "qwk_onnx": q_onnx, "qwk_drop": q_torch - q_onnx})
+    out = {"n": len(texts), **per_target[0], "qwk_drop": max(p["qwk_drop"] for p in per_target),
+           "max_abs_raw_diff": float(np.abs(torch_raw - onnx_raw).max()),
+           "score_changed": float((_scores(torch_raw, trained) != _scores(onnx_raw, trained)).mean())}
+    if len(per_target) > 1:
+        out["traits"] = {t.name: p for t, p in zip(trained.targets[1:], per_target[1:])}
+    return out
 
 
 def export_model(trained: TrainedModel, model_dir: Path, val_texts, val_scores, max_qwk_drop: float = 0.005,
                  keep_fp32: bool = False) -> dict:
-    """Export + quantise + parity check; records the shipped file in meta.json and returns it."""
+    """Export + quantise + parity check; records the shipped file in meta.json and returns it.
+    `val_scores`: overall scores, or one column per target to hold the traits to the rule too."""
     model_dir = Path(model_dir)
     fp32 = export_onnx(trained, model_dir / modelfiles.ONNX_FP32)
     meta = modelfiles.read_meta(model_dir)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from worker.ml.device import autocast, seed_everything
+from worker.ml.device import autocast, mixed_precision, seed_everything
 from worker.ml.encoder import ScoringModel, load_encoder
 from worker.ml.metrics import qwk
 from worker.ml.rounding import apply_cuts, default_cuts
@@ -105,6 +105,8 @@ def fit(texts, feats, Yn, weights, init_head, config, device, plan_, progress, l
     total = steps_per_epoch * config.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, (total - s) / total))
+    # fp16 gradients underflow without loss scaling; bf16 and fp32 need none.
+    scaler = torch.amp.GradScaler(device.type, enabled=mixed_precision(device) == torch.float16)
     step, started = 0, time.monotonic()
     for epoch in range(config.epochs):
         for batch_idx in _length_grouped(lengths, config.batch_size, rng):
@@ -115,9 +117,11 @@ def fit(texts, feats, Yn, weights, init_head, config, device, plan_, progress, l
             err = (out.float() - batch["labels"].float()) ** 2
             loss = (err.mean(1) * batch["weight"].float()).mean()
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
-            opt.step()
+            scaler.step(opt)
+            scaler.update()
             sched.step()
             step += 1
             elapsed = time.monotonic() - started

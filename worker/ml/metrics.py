@@ -39,6 +39,9 @@ def qwk(y_true: Sequence[int], y_pred: Sequence[int], lo: int | None = None, hi:
     return 1.0 if denom == 0 else float(1.0 - (weights * obs).sum() / denom)
 
 
+SMD_NO_SPREAD = 99.0
+
+
 def smd(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
     """Standardised mean difference (machine - teacher) / pooled SD (Williamson et al. 2012)."""
     t = np.asarray(y_true, dtype=float)
@@ -48,7 +51,9 @@ def smd(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
     pooled = np.sqrt((t.var(ddof=1) + p.var(ddof=1)) / 2.0)
     diff = p.mean() - t.mean()
     if pooled == 0:
-        return 0.0 if diff == 0 else float(np.sign(diff)) * float("inf")
+        # Both raters constant: no spread to standardise by, so any difference is total. Capped,
+        # not infinite: metrics are stored as JSON, and PostgreSQL's json type refuses Infinity.
+        return 0.0 if diff == 0 else float(np.sign(diff)) * SMD_NO_SPREAD
     return float(diff / pooled)
 
 

@@ -42,15 +42,19 @@ class Retrained:
 
 def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int], bool]:
     """~20% held out, spread over the score range; preferably essays the current model never
-    trained on (`seen_ids`), so comparing the two is fair."""
+    trained on (`seen_ids`), so comparing the two is fair. Never an AI proposal the teacher
+    approved unchanged (unless nothing else is left): the current model gave that score, so it
+    would agree with the teacher there by construction and no new version could beat it."""
     n = len(examples)
     k = max(MIN_HOLDOUT, int(round(n * HOLDOUT_SHARE)))
     rng = np.random.default_rng(seed)
     seen = set(seen_ids or [])
-    unseen = [i for i, sid in enumerate(examples.submission_ids) if sid not in seen] if examples.submission_ids \
-        else list(range(n))
+    approved = examples.approved_proposals or [False] * n
+    candidates = [i for i in range(n) if not approved[i]]
+    candidates = candidates if len(candidates) >= k else list(range(n))
+    unseen = [i for i in candidates if i >= len(examples.submission_ids) or examples.submission_ids[i] not in seen]
     fair = len(unseen) >= k
-    pool = unseen if fair else list(range(n))
+    pool = unseen if fair else candidates
     order = sorted(rng.permutation(pool).tolist(), key=lambda i: examples.scores[i])
     step = len(order) / k
     return sorted({order[min(len(order) - 1, int(j * step + rng.integers(0, max(1, int(step)))))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,10 @@ class _Loaded:
     masked: bool = False    # graphs of older releases take an attention mask and padded batches
 
 
-_sessions: dict[tuple[str, str], _Loaded] = {}
+# Least recently used first. Bounded: a worker serves every course's current version, and a
+# session holds ~45 MB (int8 graph, after a 512-token essay); promotions and rollbacks leave
+# retired versions behind. GRADELOOP_SCORER_SESSIONS (default 16) sets the bound.
+_sessions: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -61,7 +65,10 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
     key = (model_dir, name)
     with _lock:
         loaded = _sessions.get(key)
-        if loaded is None:
+        if loaded is not None:
+            _sessions.move_to_end(key)
+        else:
+            limit = _positive_setting("GRADELOOP_SCORER_SESSIONS", 16)
             opts = ort.SessionOptions()
             # All cores this process may use (one essay is scored at a time, so the latency of
             # one essay is what counts). Threads spin between the graph's operators (9% faster
@@ -77,17 +84,23 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             general = GeneralModel.load(model_dir) if meta.get("general_file") else None
             masked = "attention_mask" in {i.name for i in session.get_inputs()}
             loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general, masked)
+            while len(_sessions) > limit:
+                _sessions.popitem(last=False)
         return loaded
 
 
+def _positive_setting(name: str, default: int) -> int:
+    configured = os.environ.get(name, "").strip()
+    if not configured:
+        return default
+    if not configured.isdigit() or int(configured) < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {configured!r}")
+    return int(configured)
+
+
 def scorer_threads() -> int:
-    configured = os.environ.get("GRADELOOP_SCORER_THREADS", "").strip()
-    if configured:
-        if not configured.isdigit() or int(configured) < 1:
-            raise ValueError(f"GRADELOOP_SCORER_THREADS must be a whole number >= 1, got {configured!r}")
-        return int(configured)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(8, cores))
+    return _positive_setting("GRADELOOP_SCORER_THREADS", max(1, min(8, cores)))
 
 
 def forget(model_dir) -> None:

@@ -45,4 +45,5 @@ def load_examples(assignment_id: int) -> Examples:
                                 if k in trait_scales and v is not None})
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)
+        ex.approved_proposals.append(grade.source == GradeSource.AI_APPROVED)
     return ex

@@ -122,6 +122,25 @@ def test_scorer_never_imports_torch(exported):
     assert 1 <= int(out.stdout.strip().splitlines()[-1]) <= 6
 
 
+def test_session_cache_is_bounded(exported, monkeypatch):
+    """A long-running worker keeps the most recently used sessions only (~45 MB each)."""
+    import shutil
+
+    model_dir, _ = exported
+    shutil.copyfile(model_dir / "model.onnx", model_dir / "second.onnx")
+    monkeypatch.setenv("GRADELOOP_SCORER_SESSIONS", "1")
+    first = scorer._load(model_dir, "model.onnx")
+    assert scorer._load(model_dir, "model.onnx") is first         # a hit stays cached
+    scorer._load(model_dir, "second.onnx")                        # another graph evicts it
+    assert len(scorer._sessions) == 1
+    assert scorer._load(model_dir, "model.onnx") is not first
+    monkeypatch.setenv("GRADELOOP_SCORER_SESSIONS", "0")
+    with pytest.raises(ValueError, match="GRADELOOP_SCORER_SESSIONS"):
+        scorer._load(model_dir, "second.onnx")
+    assert len(scorer._sessions) == 1
+    (model_dir / "second.onnx").unlink()
+
+
 def test_scorer_threads_setting(monkeypatch):
     from worker.ml.scorer import scorer_threads
 

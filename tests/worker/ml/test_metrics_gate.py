@@ -1,6 +1,8 @@
 """Agreement metrics and the promotion gate's decisions."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
@@ -21,6 +23,11 @@ def test_smd_and_confusion():
     y = [1, 2, 3, 4, 5, 6] * 5
     assert smd(y, y) == 0.0
     assert smd(y, [v + 1 for v in y]) > 0.5            # machine scores higher: positive
+    # A group where teacher and machine are each constant (two essays are enough): the figure is
+    # stored as JSON in PostgreSQL, which refuses Infinity; it stays finite and fails the gate.
+    stuck = compute_metrics([3, 3, 3, 3, 3], [4, 4, 4, 4, 4], 1, 6, groups=["g"] * 5)
+    assert json.loads(json.dumps(stuck, allow_nan=False))["smd_by_group"]["g"]["smd"] > 10
+    assert not gate.decide({**stuck, "qwk": 0.9}, None)["promote"]
     mat = confusion(y, y, 1, 6)
     assert np.trace(mat) == 30 and len(mat) == 6
 

@@ -57,9 +57,15 @@ def course(tmp_path_factory, shared_data, persuade):
         _add_essays(a.id, [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]])
         fresh = _add_essays(a.id, [(train.texts[i], None) for i in order[N_GRADED:]])
         assignment_id = a.id
-    seen = []
-    v1 = train_assignment(app, assignment_id, progress=lambda *args: seen.append(args))
-    yield {"app": app, "assignment_id": assignment_id, "v1": v1, "progress": seen, "fresh": fresh,
+    seen, bar = [], []
+
+    def progress(*args):
+        seen.append(args)
+        run = db.session.scalar(db.select(TrainingRun).order_by(TrainingRun.id.desc()).limit(1))
+        bar.append((run.status, run.phase, run.step / run.total_steps if run.total_steps else 0.0))
+
+    v1 = train_assignment(app, assignment_id, progress=progress)
+    yield {"app": app, "assignment_id": assignment_id, "v1": v1, "progress": seen, "bar": bar, "fresh": fresh,
            "fresh_texts": [train.texts[i] for i in order[N_GRADED:]],
            "essays": [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]]}
     with app.app_context():
@@ -109,6 +115,20 @@ def test_first_version_is_trained_gated_and_exported(course):
     phases = {p[0] for p in course["progress"]}
     assert {"features", "cross-validation", "refit", "export", "done"} <= phases
     assert any(p[3] is not None and p[3] >= 0 for p in course["progress"] if p[0] == "features")
+
+
+def test_progress_bar_covers_the_whole_run(course):
+    """The stored bar (what the dashboard draws) only moves forward, never reads done or full
+    while the run is still going (refit and export come after the held-out fit), and reaches
+    every stage."""
+    fractions = [f for _, _, f in course["bar"]]
+    assert fractions == sorted(fractions) and fractions[-1] < 1.0
+    assert all(status == "running" and phase != "done" for status, phase, _ in course["bar"])
+    assert {"features", "cross-validation", "evaluation", "refit", "export"} <= {p for _, p, _ in course["bar"]}
+    assert any(f < 0.3 for f in fractions) and any(f >= 0.8 for f in fractions)
+    with course["app"].app_context():
+        run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == course["v1"].id))
+        assert run.step == run.total_steps and run.phase == "done"
 
 
 def test_submission_scored_with_its_own_model_only(course):

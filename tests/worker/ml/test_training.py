@@ -57,6 +57,43 @@ def test_device_override_is_checked(monkeypatch):
         pick_device()
 
 
+def test_fine_tuning_runs_on_cpu_too(train_examples, base_model, eval_set):
+    """The fine-tuning path (`datasets` rows, dynamic padding, length-grouped batches, loss
+    scaling off) on CPU, short: 30 essays, one epoch, 128 tokens (~10 s). The CUDA test below
+    covers it on a GPU; without this, CI would never run it."""
+    from worker.ml.encoder import load_encoder
+    from worker.ml.trainer import TrainConfig, train
+
+    config = TrainConfig(base_model=base_model, device="cpu", finetune="always", epochs=1, max_length=128,
+                         head_tokens=32)
+    model = train(train_examples.subset(range(30)), config)
+    assert model.approach == "finetune"
+    base = load_encoder(base_model, model.module.encoder.config.num_hidden_layers)
+    tuned = dict(model.module.encoder.named_parameters())
+    assert any(not torch.equal(p, tuned[name]) for name, p in base.named_parameters()), "encoder unchanged"
+    raw = model.predict_raw(eval_set[0][:8])
+    assert np.isfinite(raw).all() and raw.std() > 0
+
+
+def test_mixed_precision_follows_the_gpu(monkeypatch):
+    """bf16 where the GPU has it, fp16 (with loss scaling) where it has not: bf16 autocast
+    refuses to run on a T4 or V100. CPU trains in fp32. GRADELOOP_PRECISION overrides."""
+    from worker.ml.device import mixed_precision
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    monkeypatch.delenv("GRADELOOP_PRECISION", raising=False)
+    assert mixed_precision(cuda, bf16_supported=True) == torch.bfloat16
+    assert mixed_precision(cuda, bf16_supported=False) == torch.float16
+    assert mixed_precision(cpu, bf16_supported=True) is None
+    monkeypatch.setenv("GRADELOOP_PRECISION", "fp32")
+    assert mixed_precision(cuda, bf16_supported=True) is None
+    monkeypatch.setenv("GRADELOOP_PRECISION", "fp16")
+    assert mixed_precision(cuda, bf16_supported=True) == torch.float16
+    monkeypatch.setenv("GRADELOOP_PRECISION", "half")
+    with pytest.raises(ValueError, match="GRADELOOP_PRECISION"):
+        mixed_precision(cpu)
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_training_on_cuda_with_bf16(train_examples, base_model, eval_set):

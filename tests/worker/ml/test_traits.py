@@ -28,7 +28,16 @@ def test_traits_are_extra_outputs_of_one_model(shared_data, base_model, tmp_path
     model_dir = tmp_path / "traits"
     save_torch(model, model_dir, {"assignment_id": None})
     val_texts, val_Y = data["validation"]
-    export_model(model, model_dir, val_texts[:20], val_Y[:20, 0].tolist())
+    meta = export_model(model, model_dir, val_texts[:20], val_Y[:20][:, cols])
+    # int8 parity holds every trait to the rule, not the overall score only.
+    for form in ("int8", "fp32"):
+        if form in meta["parity"]:
+            check = meta["parity"][form]
+            assert set(check["traits"]) == set(names)
+            drops = [check["qwk_torch"] - check["qwk_onnx"]] + [t["qwk_drop"] for t in check["traits"].values()]
+            assert check["qwk_drop"] == max(drops)
+    shipped = meta["parity"]["shipped"]
+    assert meta["parity"][shipped]["qwk_drop"] <= 0.005 or shipped == "fp32"
     preds = scorer.score(model_dir, val_texts[:40])
     assert all(set(p.traits) == set(names) for p in preds)
     assert all(2 <= p.traits[n]["score"] <= 10 and 0 <= p.traits[n]["confidence"] <= 1

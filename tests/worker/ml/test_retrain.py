@@ -1,0 +1,31 @@
+"""Which graded essays the promotion gate judges on (`retrain.holdout_indices`)."""
+from __future__ import annotations
+
+from worker.ml.examples import Examples
+from worker.ml.retrain import holdout_indices
+
+
+def _course(n: int, approved: set[int]) -> Examples:
+    return Examples(texts=[f"essay {i}" for i in range(n)], scores=[1 + i % 6 for i in range(n)], score_min=1,
+                    score_max=6, submission_ids=list(range(100, 100 + n)),
+                    approved_proposals=[i in approved for i in range(n)])
+
+
+def test_approved_proposals_are_never_held_out():
+    """A proposal the teacher approved unchanged is the current model's own score: holding it out
+    would hand the current model perfect agreement there."""
+    approved = set(range(0, 100, 2))                      # half the grades are approved proposals
+    held, fair = holdout_indices(_course(100, approved), seen_ids=[], seed=3)
+    assert len(held) == 20 and fair and not set(held) & approved
+    # The same course without approvals holds out some of those essays (the rule is what excludes them).
+    held_any, _ = holdout_indices(_course(100, set()), seen_ids=[], seed=3)
+    assert set(held_any) & approved
+
+
+def test_unseen_essays_first_and_approvals_only_when_nothing_else_is_left():
+    ex = _course(50, approved={0, 1, 2})
+    seen = [100 + i for i in range(3, 45)]                 # the current model trained on 42 essays
+    held, fair = holdout_indices(ex, seen_ids=seen, seed=0)
+    assert not fair and not set(held) & {0, 1, 2}         # 5 unseen essays < the 10 needed
+    held, fair = holdout_indices(_course(10, approved=set(range(8))), seen_ids=[], seed=0)
+    assert len(held) == 5                                  # a tiny course of approvals still gets a gate
