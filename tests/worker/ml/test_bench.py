@@ -41,6 +41,27 @@ def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path
     assert set(result["abstention"]["mean"]) == {"all", "confident_80", "random_80"}
 
 
+@pytest.mark.slow
+def test_trait_mode_scores_every_ellipse_trait(shared_data, tmp_path):
+    """`--traits`: one model with six trait outputs on ELLIPSE, a row per trait and model with the
+    same fields as the prompt rows, and the trait summary as the last line."""
+    from worker.ml.corpora import ELLIPSE_TRAITS
+
+    out = tmp_path / "traits.json"
+    res = CliRunner().invoke(bench_command, ["--data", str(shared_data / "ellipse"), "--traits", "--n", "20",
+                                             "--seeds", "0", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert re.match(r"^mean trait QWK default: N=20 -?\d\.\d{3} \| baseline: N=20 -?\d\.\d{3}$",
+                    res.output.strip().splitlines()[-1]), res.output[-500:]
+    result = json.loads(out.read_text())
+    assert {(r["trait"], r["model"]) for r in result["rows"]} == {(t, m) for t in ELLIPSE_TRAITS
+                                                                  for m in ("default", "baseline")}
+    for row in result["rows"]:
+        assert set(row) >= {"prompt", "trait", "n", "seed", "model", "qwk", "train_seconds", "score_ms_p50"}
+        assert row["score_ms_p50"] > 0 and -1 <= row["qwk"] <= 1
+    assert set(result["per_trait"]["default"]) == set(ELLIPSE_TRAITS)
+
+
 def test_latency_essays_come_in_turn_from_every_prompt(shared_data):
     data = shared_data / "persuade"
     tests = {p: load_prompt(data, p).splits["test"].texts for p in ("2", "7", "13")}

@@ -29,3 +29,13 @@ def test_unseen_essays_first_and_approvals_only_when_nothing_else_is_left():
     assert not fair and not set(held) & {0, 1, 2}         # 5 unseen essays < the 10 needed
     held, fair = holdout_indices(_course(10, approved=set(range(8))), seen_ids=[], seed=0)
     assert len(held) == 5                                  # a tiny course of approvals still gets a gate
+
+
+def test_after_a_promotion_the_newest_grades_are_the_held_out_set():
+    """The current model learnt 100 grades; 20 new ones arrived. Holding out 20% (24) would need
+    4 essays the current model trained on, handing it the comparison: the 20 new ones are judged."""
+    ex = _course(120, approved=set())
+    held, fair = holdout_indices(ex, seen_ids=[100 + i for i in range(100)], seed=0)
+    assert fair and held == list(range(100, 120))
+    held, fair = holdout_indices(ex, seen_ids=[100 + i for i in range(110)], seed=0)
+    assert not fair and len(held) == 24                   # 10 new grades are too few to judge on

@@ -22,10 +22,11 @@ def test_small_model_beats_the_most_common_score(trained, train_examples, eval_s
     assert set(trained.info["cv_qwk"]) >= {"features", "embedding@0.3", "embedding@0.1", "frozen-ridge"}
 
 
-def test_training_is_reproducible(trained, train_examples, base_model, embed_cache):
+def test_training_is_reproducible(trained, train_examples, base_model):
+    """From the essays again, encoder pass included (no shared embedding cache)."""
     from worker.ml.trainer import TrainConfig, train
 
-    again = train(train_examples, TrainConfig(base_model=base_model, device="cpu"), embed_cache=embed_cache)
+    again = train(train_examples, TrainConfig(base_model=base_model, device="cpu"))
     assert torch.equal(again.module.head.weight, trained.module.head.weight)
     assert again.cuts == trained.cuts
 
