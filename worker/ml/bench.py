@@ -226,13 +226,14 @@ def run_traits(ellipse_csv, ns, seeds, models, base_model: str, device: str | No
                     # int8 parity on all seven outputs (`export.parity`)
                     course = CourseRun(TrainConfig(base_model=base_model, device=device, seed=seed), workdir,
                                        va_texts[:40], va_Y[:40])
-                    _, model_dir, _, secs, _ = course.run(ex, f"{seed}-{n}")
+                    _, model_dir, meta, secs, _ = course.run(ex, f"{seed}-{n}")
                     preds = scorer.score(model_dir, te_texts)
                     p50 = pcts(latency_ms(lambda t, d=model_dir: scorer.score(d, t), te_texts[:10]))["p50"]
                     for j, name in enumerate(ELLIPSE_TRAITS):
                         got = [p.score if j == 0 else p.traits[name]["score"] for p in preds]
                         row = {**base_row, "trait": name, "model": "default", "qwk": qwk(te_Y[:, j], got, lo, hi),
-                               "train_seconds": round(secs, 2), "score_ms_p50": p50}
+                               "train_seconds": round(secs, 2), "score_ms_p50": p50,
+                               "shipped": meta["parity"]["shipped"]}
                         rows.append(row)
                         echo(json.dumps(row))
                     scorer.forget(model_dir)

@@ -34,8 +34,8 @@ def test_traits_are_extra_outputs_of_one_model(shared_data, base_model, tmp_path
         if form in meta["parity"]:
             check = meta["parity"][form]
             assert set(check["traits"]) == set(names)
-            drops = [check["qwk_torch"] - check["qwk_onnx"]] + [t["qwk_drop"] for t in check["traits"].values()]
-            assert check["qwk_drop"] == max(drops)
+            trait_drops = [t["qwk_drop"] for t in check["traits"].values()]
+            assert check["qwk_drop"] == max(check["qwk_torch"] - check["qwk_onnx"], float(np.mean(trait_drops)))
     shipped = meta["parity"]["shipped"]
     assert meta["parity"][shipped]["qwk_drop"] <= 0.005 or shipped == "fp32"
     preds = scorer.score(model_dir, val_texts[:40])
