@@ -2,9 +2,9 @@
 
 Export: plain `torch.onnx.export` (TorchScript exporter, dynamo=False, opset 17), inputs
 `input_ids`, `features`, output `raw` (normalised, one column per target). No attention mask:
-the scorer never pads (one essay, or rows of equal length, per run), and the mask's additions
-cost 14% of an essay's time (docs/benchmarks.md). Graphs of older releases take an
-`attention_mask` too; the scorer reads either.
+the scorer runs one essay per run, never padded, and the mask's additions cost 11-19% of an
+essay's time (docs/benchmarks.md). Graphs of older releases take an `attention_mask` too; the
+scorer reads either.
 Quantisation: onnxruntime `quantize_dynamic(per_channel=True)` of the encoder (plain per-tensor
 int8 moved scores by up to 0.5 on a 1-6 scale); the linear head stays fp32 (see `quantise`). The int8 graph ships only if, on validation essays, its QWK
 is within `max_qwk_drop` of the torch model's; otherwise the fp32 graph ships.
