@@ -1,3 +1,4 @@
+"""Alembic environment for Flask-Migrate: runs the migrations against the app's database."""
 import logging
 from logging.config import fileConfig
 
@@ -16,12 +17,8 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    # Flask-SQLAlchemy 3 (pyproject pins it): its `get_engine()` is deprecated, `engine` is not.
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():
