@@ -66,7 +66,8 @@ class _RunProgress:
         if now - self.last >= 1.0 or step in (0, total):
             self.last = now
             r = self.run
-            r.phase = self.stage if phase == "done" else phase
+            if phase != "done":   # the trainer's "done" ends a stage, not the run: keep the label
+                r.phase = phase
             r.step = max(r.step or 0, min(BAR_STEPS - 1, int(BAR_STEPS * (lo + (hi - lo) * within))))
             r.total_steps, r.eta_seconds = BAR_STEPS, eta
             r.message = message[:2000]
