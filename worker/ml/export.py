@@ -137,7 +137,7 @@ def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true
     `qwk_drop` is the larger of the overall score's drop and the traits' mean drop (each trait's
     is under `traits`): an int8 graph must keep the trait scores too, on average. Not the largest
     single trait's: on 40-100 essays each trait's drop is noisy, and the largest of six noisy
-    figures is above 0.005 almost always, whatever the graph."""
+    figures is usually above 0.005 whatever the graph."""
     from worker.ml.scorer import raw_predictions
 
     torch_raw = trained.predict_raw(texts)
