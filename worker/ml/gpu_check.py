@@ -36,10 +36,14 @@ def main(argv=None) -> int:
 
     from worker.ml import bench
     from worker.ml.corpora import list_prompts
+    from worker.ml.device import mixed_precision
 
-    print(json.dumps({"torch": torch.__version__, "cuda": torch.cuda.is_available(),
-                      "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-                      "bf16": torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+    cuda = torch.cuda.is_available()
+    print(json.dumps({"torch": torch.__version__, "cuda": cuda,
+                      "gpu": torch.cuda.get_device_name(0) if cuda else None,
+                      "bf16": cuda and torch.cuda.is_bf16_supported(),
+                      "fine-tuning precision": str(mixed_precision(torch.device("cuda" if cuda else "cpu"))
+                                                   or "fp32").removeprefix("torch."),
                       "device": args.device}), flush=True)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("CUDA requested but not available", file=sys.stderr)
