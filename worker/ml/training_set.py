@@ -41,8 +41,10 @@ def load_examples(assignment_id: int) -> Examples:
         score = _rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
         ex.texts.append(sub.text)
         ex.scores.append(min(hi, max(lo, round(score))))
-        ex.trait_scores.append({k: v for k, v in (grade.trait_scores or {}).items()
-                                if k in trait_scales and v is not None})
+        # A trait's scale given at grading time is not stored: a score outside the trait's
+        # current range (the teacher narrowed it later) is clipped into it, not dropped.
+        ex.trait_scores.append({k: min(trait_scales[k][1], max(trait_scales[k][0], v))
+                                for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None})
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)
         ex.approved_proposals.append(grade.source == GradeSource.AI_APPROVED)

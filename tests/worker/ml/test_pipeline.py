@@ -92,6 +92,18 @@ def test_training_set_uses_latest_teacher_grade(course):
         db.session.commit()
 
 
+def test_trait_scores_outside_the_current_scale_are_clipped(course):
+    """The teacher narrowed a trait from 1-6 to 1-4 after grading: a 6 becomes the new top, 4."""
+    with course["app"].app_context():
+        a = make_assignment(traits=[{"name": "Evidence", "min": 1, "max": 4}])
+        (sub_id,) = _add_essays(a.id, [("An essay about phones at school.", None)])
+        db.session.add(Grade(submission_id=sub_id, score=5, source=GradeSource.TEACHER, score_min=1, score_max=6,
+                             trait_scores={"Evidence": 6, "Gone": 2}))
+        db.session.commit()
+        ex = load_examples(a.id)
+        assert ex.trait_scores == [{"Evidence": 4}] and ex.approved_proposals == [False]
+
+
 def test_first_version_is_trained_gated_and_exported(course):
     app, v1 = course["app"], course["v1"]
     assert v1.version == 1 and v1.status == "promoted", v1.gate
