@@ -10,7 +10,7 @@ from worker.ml.examples import Examples
 
 
 class CourseRun:
-    """Train + export + score one simulated course with the worker's code."""
+    """Train and export one simulated course with the worker's code (the caller scores it)."""
 
     def __init__(self, config, workdir: Path, parity_texts, parity_scores):
         self.config, self.workdir = config, workdir
