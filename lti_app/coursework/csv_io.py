@@ -37,11 +37,16 @@ def _decode(data: bytes) -> str:
     if not data.strip():
         raise CsvProblem("The file is empty.")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise CsvProblem(f"The file is not UTF-8 text (first bad byte on line {line}). In your spreadsheet "
                          "choose \"CSV UTF-8\" when saving, then upload it again.") from exc
+    if "\x00" in text:   # UTF-16 without a BOM decodes as UTF-8 full of NULs; PostgreSQL refuses NUL
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise CsvProblem(f"The file contains NUL bytes (first on line {line}): it is not CSV UTF-8 text. In your "
+                         "spreadsheet choose \"CSV UTF-8\" when saving, then upload it again.")
+    return text
 
 
 def _delimiter(text: str) -> str:

@@ -76,8 +76,9 @@ def extract_text(filename: str, data: bytes, *, max_bytes: int) -> str:
 
 
 def normalise(text: str) -> str:
-    """Unix newlines and no trailing blanks, so word counts and models see the same text."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """Unix newlines and no trailing blanks, so word counts and models see the same text. NUL
+    characters (never text; PostgreSQL cannot store them, a pasted one gave a 500) are dropped."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 

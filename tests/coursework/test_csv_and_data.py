@@ -88,6 +88,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(teacher, app, world):
     (b"", "The file is empty."),
     ("text,score\ncaf\xe9,3\n".encode("latin-1"), "not UTF-8 text (first bad byte on line 2)"),
     (b"essay,grade\nhello,3\n", "has no text or score column"),
+    ("text,score\nhello,3\n".encode("utf-16-le"), "contains NUL bytes"),   # Excel "Unicode text", no BOM
+    (b"text,score\nhel\x00lo,3\n", "contains NUL bytes (first on line 2)"),
     (b"text,score,trait:style\nhello,3,2\n", "traits this assignment does not have: trait:style"),
     (b"text,score,score\nhello,3,3\n", "repeats the column(s) score"),
     (b"text,score\nhello,3,extra\n", "Line 2: 3 fields, but the header has 2"),

@@ -102,6 +102,14 @@ def test_limits(make_app, world, app):
         assert count(Submission, user_id=w.student2_a) == 0
 
 
+def test_a_pasted_nul_character_is_dropped_not_a_500(student, app, world):
+    """PostgreSQL cannot store NUL in text; a NUL pasted from a broken document is no content."""
+    assert student(text="My essay\x00 about phones.").status_code == 303
+    with app.app_context():
+        [essay] = db.session.scalars(db.select(Submission).filter_by(user_id=world.student2_a)).all()
+        assert essay.text == "My essay about phones."
+
+
 def test_resubmission_replaces_until_graded(student, client, app, world):
     assert student(text="First version.").status_code == 303
     assert student(text="Second version.").status_code == 303

@@ -7,8 +7,9 @@ Leave-one-prompt-out: the general prior for a prompt is pretrained on the OTHER 
 Also reports per-essay scoring latency (torch eager vs onnxruntime fp32 vs shipped) on test essays
 taken in turn from every prompt of the run (essay length drives the cost: one prompt of short
 essays flatters the figures), with the model of the first run that shipped the int8 graph (the
-usual case; a run whose int8 graph failed parity ships fp32, and comparing fp32 with itself says
-nothing; if no run ships int8, the last run's model), and whether abstaining on the least-confident
+usual case; a run whose int8 graph failed parity ships a slower form, and comparing fp32 with
+itself says nothing; if no run ships int8, the last run's model), how many runs shipped each graph
+form (`quantise.FORMS`, else fp32) with their median per-run p50, and whether abstaining on the least-confident
 20% raises QWK on the rest. Each default row also says which share of the run's own test essays the
 model named unusual (`unusual`) and which share of essays written for the run's OTHER prompts
 (`OTHER_PROMPT_ESSAYS` test essays of each) it named unusual (`other_prompts_flagged`): an essay
@@ -28,6 +29,7 @@ from worker.ml.baseline import TfidfRidge
 from worker.ml.corpora import ELLIPSE_TRAITS, load_ellipse, load_prompt
 from worker.ml.course_run import CourseRun
 from worker.ml.examples import Examples
+from worker.ml.quantise import CHECKED_FORMS
 from worker.ml.metrics import qwk
 from worker.ml.timing import interleaved_ms, latency_ms, pcts
 
@@ -82,6 +84,16 @@ def _flag_summary(rows, ns) -> dict:
         if runs:
             out[f"N={n}"] = {"own": round(float(np.mean([r["unusual"] for r in runs])), 4),
                              "other_prompts": round(float(np.mean([r["other_prompts_flagged"] for r in runs])), 4)}
+    return out
+
+
+def _shipped_summary(rows) -> dict:
+    """Graph form -> runs that shipped it and the median of their per-run scoring p50."""
+    out = {}
+    for form in CHECKED_FORMS:
+        runs = [r["score_ms_p50"] for r in rows if r["model"] == "default" and r.get("shipped") == form]
+        if runs:
+            out[form] = {"runs": len(runs), "score_ms_p50_median": round(float(np.median(runs)), 1)}
     return out
 
 
@@ -151,7 +163,7 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                                "other_prompts_flagged": _flagged_share(model_dir, other_texts[name])}
                         rows.append(row)
                         echo(json.dumps(row))
-                        parity.append({**base_row, **{k: meta["parity"][k]["qwk_drop"] for k in ("int8", "fp32")
+                        parity.append({**base_row, **{k: meta["parity"][k]["qwk_drop"] for k in CHECKED_FORMS
                                                       if k in meta["parity"]}})
                         abstain.append({**base_row, **_abstention(test_y, scores, [p.confidence for p in preds],
                                                                   prompt.lo, prompt.hi, np.random.default_rng(seed))})
@@ -188,12 +200,14 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
               "abstention": {"runs": abstain, "mean": {k: round(float(np.mean([a[k] for a in abstain])), 4)
                                                        for k in ("all", "confident_80", "random_80")}
                              if abstain else {}},
-              "flagged": _flag_summary(rows, ns)}
+              "flagged": _flag_summary(rows, ns), "shipped": _shipped_summary(rows)}
     if out:
         Path(out).write_text(json.dumps(result, indent=2))
     echo("train seconds " + json.dumps(result["train_seconds"]))
     if abstain:
         echo("abstention (mean QWK: all / 80% most confident / random 80%) " + json.dumps(result["abstention"]["mean"]))
+    if result["shipped"]:
+        echo("shipped graphs (runs, median per-run p50 ms) " + json.dumps(result["shipped"]))
     if result["flagged"]:
         echo("flagged as unusual (mean share: own test essays / other prompts' essays) " + json.dumps(result["flagged"]))
     echo(_last_line(summary, ns))

@@ -5,9 +5,9 @@ Export: plain `torch.onnx.export` (TorchScript exporter, dynamo=False, opset 17)
 the scorer runs one essay per run, never padded, and the mask's additions cost 11-19% of an
 essay's time (docs/benchmarks.md). Graphs of older releases take an `attention_mask` too; the
 scorer reads either.
-Quantisation: onnxruntime `quantize_dynamic(per_channel=True)` of the encoder (plain per-tensor
-int8 moved scores by up to 0.5 on a 1-6 scale); the linear head stays fp32 (see `quantise`). The int8 graph ships only if, on validation essays, its QWK
-is within `max_qwk_drop` of the torch model's; otherwise the fp32 graph ships.
+Quantisation (`worker.ml.quantise`): the int8 forms are tried fastest first, and the first whose
+QWK on validation essays is within `max_qwk_drop` of the torch model's ships; if none is, the fp32
+graph ships. Every form checked is recorded under meta["parity"].
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import torch
 
 from worker.ml import modelfiles
 from worker.ml.metrics import qwk
+from worker.ml.quantise import FORMS, quantise
 from worker.ml.rounding import apply_cuts
 from worker.ml.trainer import TrainedModel
 
@@ -98,49 +99,21 @@ def _export(module, args, path: Path) -> None:
         dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "features": {0: "batch"}, "raw": {0: "batch"}})
 
 
-def quantise(fp32: Path, int8: Path) -> Path:
-    """int8 encoder, fp32 head: the head's inputs mix unit-scale embeddings with raw surface
-    features (lengths, ratios) under large folded-in weights, and one per-tensor uint8 scale for
-    that activation moved scores by whole points; the head is 0.01% of the compute."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    graph = onnx.load(str(fp32), load_external_data=False).graph
-    # The quantiser first rewrites Gemm as `<name>_MatMul` + Add, so exclude both spellings.
-    head_nodes = [name for n in graph.node if n.name.startswith("/head/") for name in (n.name, n.name + "_MatMul")]
-    root = logging.getLogger()
-    root.addFilter(_quantiser_chatter)
-    try:
-        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
-                         nodes_to_exclude=head_nodes, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    finally:
-        root.removeFilter(_quantiser_chatter)
-    return int8
-
-
-def _quantiser_chatter(record: logging.LogRecord) -> bool:
-    """The quantiser logs through the root logger: two dozen INFO lines per export (tensors it
-    leaves alone, by design here) and a generic 'consider pre-processing' warning that only applies
-    to static quantisation of CNNs. They would bury the worker's own lines; real warnings pass."""
-    if record.levelno < logging.WARNING:
-        return False
-    return "pre-processing before quantization" not in record.getMessage()
-
-
 def _scores(raw, trained: TrainedModel, j: int = 0) -> np.ndarray:
     return apply_cuts(raw[:, j], trained.cuts[j], trained.targets[j].lo)
 
 
-def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true) -> dict:
+def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true, torch_raw=None) -> dict:
     """Torch eager vs an ONNX graph on the same essays: QWK of each against the teacher.
     `y_true`: overall scores, or one column per target (overall, then traits). With traits,
     `qwk_drop` is the larger of the overall score's drop and the traits' mean drop (each trait's
     is under `traits`): an int8 graph must keep the trait scores too, on average. Not the largest
     single trait's: on 40-100 essays each trait's drop is noisy, and the largest of six noisy
-    figures is usually above 0.005 whatever the graph."""
+    figures is usually above 0.005 whatever the graph. `torch_raw`: the torch model's raw
+    predictions on `texts`, when already computed for another graph."""
     from worker.ml.scorer import raw_predictions
 
-    torch_raw = trained.predict_raw(texts)
+    torch_raw = trained.predict_raw(texts) if torch_raw is None else torch_raw
     onnx_raw = raw_predictions(model_dir, texts, onnx_file=onnx_file)
     y = np.rint(np.asarray(y_true, dtype=float)).astype(int)
     y = y[:, None] if y.ndim == 1 else y
@@ -161,31 +134,35 @@ def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true
 def export_model(trained: TrainedModel, model_dir: Path, val_texts, val_scores, max_qwk_drop: float = 0.005,
                  keep_fp32: bool = False) -> dict:
     """Export + quantise + parity check; records the shipped file in meta.json and returns it.
-    `val_scores`: overall scores, or one column per target to hold the traits to the rule too."""
+    `val_scores`: overall scores, or one column per target to hold the traits to the rule too.
+    `keep_fp32`: keep model.onnx beside a shipped int8 form (the benchmark times both)."""
     model_dir = Path(model_dir)
     fp32 = export_onnx(trained, model_dir / modelfiles.ONNX_FP32)
     meta = modelfiles.read_meta(model_dir)
-    try:
-        int8 = quantise(fp32, model_dir / modelfiles.ONNX_INT8)
-    except ImportError as exc:  # quantisation needs the `onnx` package (absent on bare GPU hosts)
+    check: dict = {}
+    shipped = None
+    torch_raw = trained.predict_raw(val_texts)
+    for form, filename, keep_down in FORMS:
+        try:
+            graph = quantise(fp32, model_dir / filename, keep_down_projections=keep_down)
+        except ImportError as exc:  # quantisation needs the `onnx` package (absent on bare GPU hosts)
+            check["int8_unavailable"] = str(exc)
+            break
+        meta["onnx_file"] = graph.name  # parity reads the graph through the scorer
+        modelfiles.write_meta(model_dir, meta)
+        check[form] = parity(trained, model_dir, graph.name, val_texts, val_scores, torch_raw)
+        if check[form]["qwk_drop"] <= max_qwk_drop:
+            shipped = form
+            break
+        graph.unlink()
+    if shipped is None:  # the fallback is checked too, so the record says what ships
         meta["onnx_file"] = fp32.name
         modelfiles.write_meta(model_dir, meta)
-        meta["parity"] = {"fp32": parity(trained, model_dir, fp32.name, val_texts, val_scores),
-                          "shipped": "fp32", "int8_unavailable": str(exc), "max_qwk_drop": max_qwk_drop}
-        modelfiles.write_meta(model_dir, meta)
-        return meta
-    meta["onnx_file"] = int8.name  # parity reads the graph through the scorer
-    modelfiles.write_meta(model_dir, meta)
-    check = {"int8": parity(trained, model_dir, int8.name, val_texts, val_scores)}
-    ship_int8 = check["int8"]["qwk_drop"] <= max_qwk_drop
-    if not ship_int8:  # the fallback is checked too, so the record says what ships
-        check["fp32"] = parity(trained, model_dir, fp32.name, val_texts, val_scores)
-    meta["onnx_file"] = int8.name if ship_int8 else fp32.name
-    meta["parity"] = {**check, "shipped": "int8" if ship_int8 else "fp32", "max_qwk_drop": max_qwk_drop}
-    modelfiles.write_meta(model_dir, meta)
-    if ship_int8 and not keep_fp32:
+        check["fp32"] = parity(trained, model_dir, fp32.name, val_texts, val_scores, torch_raw)
+        shipped = "fp32"
+    elif not keep_fp32:
         fp32.unlink()
-    elif not ship_int8:
-        int8.unlink()
+    meta["parity"] = {**check, "shipped": shipped, "max_qwk_drop": max_qwk_drop}
+    modelfiles.write_meta(model_dir, meta)
     log.info("exported %s: %s", model_dir, meta["parity"])
     return meta

@@ -2,7 +2,8 @@
 
     meta.json        targets, cut points, residual SD, tokenisation, approach, metrics, parity
     tokenizer.json   copy of the base model's tokenizer (scoring needs nothing else)
-    model.onnx / model.int8.onnx   the shipped graph (see meta["onnx_file"])
+    model.int8.onnx | model.int8-mixed.onnx | model.onnx   the shipped graph (meta["onnx_file"];
+                     the forms are in worker.ml.quantise)
     head.pt | model.pt   torch weights: the head alone (frozen encoder) or encoder + head
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ META = "meta.json"
 TOKENIZER = "tokenizer.json"
 ONNX_FP32 = "model.onnx"
 ONNX_INT8 = "model.int8.onnx"
+ONNX_INT8_MIXED = "model.int8-mixed.onnx"
 TORCH_HEAD = "head.pt"
 TORCH_FULL = "model.pt"
 

@@ -38,6 +38,9 @@ def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path
         assert row["other_prompts_flagged"] >= 0.8, row
     assert set(result["flagged"]["N=20"]) == {"own", "other_prompts"}
     assert set(result["latency"]) >= {"torch_eager_ms", "onnx_fp32_ms", "shipped_ms"}
+    defaults = [r for r in result["rows"] if r["model"] == "default"]
+    assert sum(f["runs"] for f in result["shipped"].values()) == len(defaults)
+    assert all(result["shipped"][r["shipped"]]["runs"] >= 1 for r in defaults)
     assert set(result["abstention"]["mean"]) == {"all", "confident_80", "random_80"}
 
 

@@ -158,7 +158,7 @@ def test_quantising_keeps_the_worker_log_readable(exported, tmp_path, caplog):
     generic pre-processing hint stay out of the worker's log, and the int8 graph is still made."""
     import logging
 
-    from worker.ml.export import quantise
+    from worker.ml.quantise import quantise
 
     model_dir, _ = exported
     with caplog.at_level(logging.INFO):
@@ -168,3 +168,52 @@ def test_quantising_keeps_the_worker_log_readable(exported, tmp_path, caplog):
     assert out.stat().st_size > 0
     messages = [r.getMessage() for r in caplog.records]
     assert messages == ["a line of our own", "another line of our own"], messages[:5]
+
+
+def test_mixed_int8_keeps_the_down_projections_fp32_and_is_closer(exported, eval_set):
+    """`int8-mixed` leaves exactly the feed-forward output products (found by their weights'
+    shape) in fp32 and quantises every other encoder product; on real essays it stays closer to
+    the fp32 graph than the all-int8 form (the outlier channels after GELU are what int8 loses)."""
+    from worker.ml.quantise import down_projections, quantise
+
+    model_dir, meta = exported
+    fp32_graph = onnx.load(str(model_dir / "model.onnx")).graph
+    down = down_projections(fp32_graph)
+    assert len(down) == meta["encoder_layers"] and all("/output/dense/" in n for n in down)
+    fp32 = scorer.raw_predictions(model_dir, eval_set[0], onnx_file="model.onnx")
+    errors = {}
+    for keep in (False, True):
+        path = quantise(model_dir / "model.onnx", model_dir / f"test-keep-{keep}.onnx", keep_down_projections=keep)
+        try:
+            graph = onnx.load(str(path)).graph
+            plain = {n.name for n in graph.node if n.op_type == "MatMul"}
+            assert set(down) <= plain if keep else not set(down) & plain
+            # q, k, v, attention output, feed-forward in (and out unless kept) per layer
+            assert sum(n.op_type == "MatMulInteger" for n in graph.node) == (5 if keep else 6) * meta["encoder_layers"]
+            errors[keep] = np.abs(scorer.raw_predictions(model_dir, eval_set[0], onnx_file=path.name) - fp32).mean()
+        finally:
+            scorer.forget(model_dir)
+            path.unlink()
+    assert errors[True] < errors[False]
+
+
+def test_export_ships_the_fastest_form_that_keeps_parity(trained, exported, eval_set, tmp_path):
+    """Forms are tried fastest first; each one checked before the shipped one failed parity.
+    With a rule no quantised form can meet, both int8 forms are checked, fp32 ships, and no
+    unshipped graph is left on disk."""
+    from worker.ml.export import export_model, save_torch
+    from worker.ml.quantise import CHECKED_FORMS
+
+    _, meta = exported
+    shipped = meta["parity"]["shipped"]
+    checked = [f for f in CHECKED_FORMS if f in meta["parity"]]
+    assert checked[-1] == shipped and meta["onnx_file"] in ("model.int8.onnx", "model.int8-mixed.onnx", "model.onnx")
+    assert all(meta["parity"][f]["qwk_drop"] > 0.005 for f in checked[:-1])
+
+    strict_dir = tmp_path / "strict"
+    save_torch(trained, strict_dir, {"assignment_id": None})
+    strict = export_model(trained, strict_dir, *eval_set, max_qwk_drop=-1.0)
+    assert [f for f in CHECKED_FORMS if f in strict["parity"]] == list(CHECKED_FORMS)
+    assert strict["parity"]["shipped"] == "fp32" and strict["onnx_file"] == "model.onnx"
+    assert sorted(p.name for p in strict_dir.glob("*.onnx")) == ["model.onnx"]
+    assert scorer.score(strict_dir, eval_set[0][:2])[0].score is not None

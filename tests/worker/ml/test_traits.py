@@ -13,6 +13,7 @@ from worker.ml.metrics import qwk
 @pytest.mark.slow
 def test_traits_are_extra_outputs_of_one_model(shared_data, base_model, tmp_path):
     from worker.ml.export import export_model, save_torch
+    from worker.ml.quantise import CHECKED_FORMS
     from worker.ml.trainer import TrainConfig, train
 
     data = load_ellipse(shared_data / "ellipse" / "ellipse.csv")
@@ -30,7 +31,7 @@ def test_traits_are_extra_outputs_of_one_model(shared_data, base_model, tmp_path
     val_texts, val_Y = data["validation"]
     meta = export_model(model, model_dir, val_texts[:20], val_Y[:20][:, cols])
     # int8 parity holds every trait to the rule, not the overall score only.
-    for form in ("int8", "fp32"):
+    for form in CHECKED_FORMS:
         if form in meta["parity"]:
             check = meta["parity"][form]
             assert set(check["traits"]) == set(names)
