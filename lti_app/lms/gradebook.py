@@ -177,13 +177,20 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
 
 
 def process_sync(payload: dict) -> str:
-    """Handle one `gradebook.sync` event payload (what the worker calls)."""
-    if payload.get("grade_id"):
-        return push_grade(int(payload["grade_id"]))
-    if payload.get("submission_id"):
-        return push_submission_status(int(payload["submission_id"]),
-                                      payload.get("activity_progress") or "Submitted",
-                                      payload.get("grading_progress") or "Pending")
+    """Handle one `gradebook.sync` event payload (what the worker calls). A course whose LMS
+    gives no gradebook access (no AGS) is skipped, not dead-lettered: nothing can be retried, and
+    the grade's `post_error` already tells the teacher, so every hand-in and grade of such a
+    course would otherwise fill the dead letters."""
+    try:
+        if payload.get("grade_id"):
+            return push_grade(int(payload["grade_id"]))
+        if payload.get("submission_id"):
+            return push_submission_status(int(payload["submission_id"]),
+                                          payload.get("activity_progress") or "Submitted",
+                                          payload.get("grading_progress") or "Pending")
+    except LmsNotConfigured as exc:
+        db.session.rollback()
+        log.info("gradebook sync %s skipped: %s", payload, exc)
     return SKIPPED
 
 

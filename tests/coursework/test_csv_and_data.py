@@ -189,3 +189,9 @@ def test_grading_form_validation(teacher, app, world):
     with app.app_context():
         grade = db.session.scalar(db.select(Grade))
         assert grade.score == 4.5 and grade.grader_id == world.teacher_a and grade.source == GradeSource.TEACHER
+        # the worker's gradebook.sync events of such a course are skipped, not dead letters
+        from lti_app.lms.gradebook import SKIPPED, process_sync
+
+        assert process_sync({"grade_id": grade.id}) == SKIPPED
+        assert process_sync({"submission_id": world.essay_a}) == SKIPPED
+        assert "did not give Gradeloop access" in db.session.get(Grade, grade.id).post_error
