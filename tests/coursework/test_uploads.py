@@ -102,6 +102,15 @@ def test_limits(make_app, world, app):
         assert count(Submission, user_id=w.student2_a) == 0
 
 
+def test_a_course_without_gradebook_access_promises_no_gradebook(student, client):
+    """This course's LMS gave no AGS: the hand-in is kept, and the student is not told that the
+    LMS gradebook will show it (it never will)."""
+    response = student(text="An essay in a course without AGS.")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your essay was handed in." in page and "gradebook" not in page
+
+
 def test_a_pasted_nul_character_is_dropped_not_a_500(student, app, world):
     """PostgreSQL cannot store NUL in text; a NUL pasted from a broken document is no content."""
     assert student(text="My essay\x00 about phones.").status_code == 303
