@@ -1,11 +1,18 @@
 """Which sites may frame Gradeloop: the registered platforms' origins (issuer and auth URL).
 
+Canvas cloud is the exception: its issuer is https://canvas.instructure.com (or canvas.beta /
+canvas.test) and its auth URL https://sso.canvaslms.com, but each school's course pages are on
+its own https://<school>.instructure.com, so those origins alone made browsers refuse every Canvas
+launch in its iframe. A platform on instructure.com therefore also allows
+https://*.instructure.com; a school on its own vanity domain sets GRADELOOP_FRAME_ANCESTORS.
+
 Computed from the database and cached briefly per process, so each response does not query;
 `GRADELOOP_FRAME_ANCESTORS` (a list) overrides it.
 """
 from __future__ import annotations
 
 import time
+from urllib.parse import urlparse
 
 from flask import current_app
 
@@ -14,6 +21,8 @@ from lti_app.lti.urls import origin
 from lti_app.models import Platform
 
 CACHE_S = 30.0
+# host suffix of a hosted LMS -> the CSP source that covers every school on it
+HOSTED_FAMILIES = {".instructure.com": "https://*.instructure.com"}
 _cache: dict[str, tuple[float, list[str]]] = {}
 
 
@@ -23,9 +32,18 @@ def platform_origins() -> list[str]:
     if hit and time.monotonic() - hit[0] < CACHE_S:
         return hit[1]
     rows = db.session.execute(db.select(Platform.issuer, Platform.auth_login_url)).all()
-    found = sorted({o for row in rows for o in (origin(row[0]), origin(row[1])) if o})
+    found = ancestors_for([url for row in rows for url in row])
     _cache[key] = (time.monotonic(), found)
     return found
+
+
+def ancestors_for(urls) -> list[str]:
+    """CSP sources for the platforms' URLs: their origins, plus a hosted LMS's whole domain."""
+    found = {o for o in map(origin, urls) if o}
+    for o in list(found):
+        host = urlparse(o).hostname or ""
+        found |= {source for suffix, source in HOSTED_FAMILIES.items() if o.startswith("https://") and host.endswith(suffix)}
+    return sorted(found)
 
 
 def forget() -> None:

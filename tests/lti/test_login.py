@@ -159,3 +159,16 @@ def test_frame_ancestors_name_registered_platforms(peer, tool_server):
     framing.forget()
     csp = peer.browser().get(tool_server.url + "/lti/jwks", timeout=10).headers["Content-Security-Policy"]
     assert csp == f"frame-ancestors 'self' {peer.url}"
+
+
+def test_canvas_cloud_schools_may_frame_the_tool():
+    """Canvas cloud's issuer and login URL are not where courses live (<school>.instructure.com):
+    the whole instructure.com domain may frame the tool; other platforms only their own origins."""
+    from lti_app.lti.framing import ancestors_for
+
+    canvas = ancestors_for(["https://canvas.instructure.com", "https://sso.canvaslms.com/api/lti/authorize_redirect"])
+    assert canvas == ["https://*.instructure.com", "https://canvas.instructure.com", "https://sso.canvaslms.com"]
+    moodle = ancestors_for(["https://moodle.school.org", "https://moodle.school.org/mod/lti/auth.php"])
+    assert moodle == ["https://moodle.school.org"]
+    assert ancestors_for(["https://evil-instructure.com", "http://x.instructure.com", None, "not a url"]) == [
+        "http://x.instructure.com", "https://evil-instructure.com"]
