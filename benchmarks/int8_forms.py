@@ -25,14 +25,11 @@ from worker.ml import scorer
 from worker.ml.corpora import load_prompt
 from worker.ml.course_run import CourseRun
 from worker.ml.examples import Examples
-from worker.ml.export import _scores
+from worker.ml.export import MAX_QWK_DROP, parity
 from worker.ml.general import pretrain
-from worker.ml.metrics import qwk
 from worker.ml.quantise import down_projections, quantise
 from worker.ml.timing import interleaved_ms, pcts
 from worker.ml.trainer import TrainConfig
-
-MAX_QWK_DROP = 0.005
 
 
 def forms(graph) -> dict:
@@ -49,21 +46,16 @@ def forms(graph) -> dict:
 
 
 def compare(final, model_dir: Path, texts, y, time_texts=None) -> dict:
-    target = final.targets[0]
+    """Each form against the torch model with the worker's own parity check (`export.parity`)."""
     torch_raw = final.predict_raw(texts)
-    torch_scores = _scores(torch_raw, final)
-    q_torch = qwk(y, torch_scores, target.lo, target.hi)
     graph = onnx.load(str(model_dir / "model.onnx"), load_external_data=False).graph
     out, files = {}, {"fp32": "model.onnx"}
     for i, (name, (keep_down, keep)) in enumerate(forms(graph).items()):
         files[name] = f"form{i}.onnx"
         quantise(model_dir / "model.onnx", model_dir / files[name], keep_down_projections=keep_down, keep_nodes=keep)
-        raw = scorer.raw_predictions(model_dir, texts, onnx_file=files[name])
-        scores = _scores(raw, final)
-        drop = q_torch - qwk(y, scores, target.lo, target.hi)
-        out[name] = {"mad": round(float(np.abs(raw - torch_raw)[:, 0].mean()), 5),
-                     "moved": int((scores != torch_scores).sum()), "qwk_drop": round(drop, 4),
-                     "parity": bool(drop <= MAX_QWK_DROP)}
+        check = parity(final, model_dir, files[name], texts, y, torch_raw)
+        out[name] = {"mad": round(check["mean_abs_raw_diff"], 5), "moved": int(round(check["score_changed"] * len(texts))),
+                     "qwk_drop": round(check["qwk_drop"], 4), "parity": bool(check["qwk_drop"] <= MAX_QWK_DROP)}
     if time_texts:
         times = interleaved_ms({name: (lambda t, f=f: scorer.score(model_dir, t, onnx_file=f))
                                 for name, f in files.items() if name in ("int8", "int8-mixed", "fp32")}, time_texts)
@@ -99,9 +91,8 @@ def main(argv=None) -> None:
                 examples = Examples(texts=[train.texts[i] for i in idx], scores=[train.scores[i] for i in idx],
                                     score_min=prompt.lo, score_max=prompt.hi)
                 final, model_dir, meta, _, _ = course.run(examples, f"{name}-{n}")
-                y = np.rint(np.asarray(val.scores[:100])).astype(int)
                 row = {"prompt": name, "n": n, "shipped": meta["parity"]["shipped"],
-                       **compare(final, model_dir, val.texts[:100], y, None if rows else time_texts)}
+                       **compare(final, model_dir, val.texts[:100], val.scores[:100], None if rows else time_texts)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
                 scorer.forget(model_dir)

@@ -11,18 +11,15 @@ import logging
 
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.lms.errors import LmsError, LmsNotConfigured
+from lti_app.lms.errors import LmsError
 
 log = logging.getLogger(__name__)
 
 
-def attempt(function, *args, passing=()) -> str | None:
-    """Run a gradebook function now; None on success, else the reason in words (never raises,
-    except the `passing` error types)."""
+def attempt(function, *args) -> str | None:
+    """Run a gradebook function now; None on success, else the reason in words (never raises)."""
     try:
         function(*args)
-    except passing:
-        raise
     except LmsError as exc:
         db.session.rollback()
         return str(exc)
@@ -38,11 +35,7 @@ def push_grade_now(grade_id: int) -> str | None:
 
 
 def push_submission_now(submission_id: int) -> str | None:
-    """None also when the course has no gradebook access (AGS off): there is nothing to tell the
-    LMS, and a student must not read that the gradebook "will show it shortly"."""
-    try:
-        return attempt(gradebook.push_submission_status, submission_id, "Submitted", "Pending",
-                       passing=(LmsNotConfigured,))
-    except LmsNotConfigured:
-        db.session.rollback()
-        return None
+    """The worker's own path (`process_sync`), so a course without gradebook access (AGS off) is
+    skipped here too: a student must not read that the gradebook "will show it shortly"."""
+    return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
+                                            "grading_progress": "Pending"})

@@ -40,10 +40,9 @@ def platform_origins() -> list[str]:
 def ancestors_for(urls) -> list[str]:
     """CSP sources for the platforms' URLs: their origins, plus a hosted LMS's whole domain."""
     found = {o for o in map(origin, urls) if o}
-    for o in list(found):
-        host = urlparse(o).hostname or ""
-        found |= {source for suffix, source in HOSTED_FAMILIES.items() if o.startswith("https://") and host.endswith(suffix)}
-    return sorted(found)
+    hosted = {source for o in found if o.startswith("https://") for suffix, source in HOSTED_FAMILIES.items()
+              if (urlparse(o).hostname or "").endswith(suffix)}
+    return sorted(found | hosted)
 
 
 def forget() -> None:

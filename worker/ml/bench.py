@@ -29,8 +29,8 @@ from worker.ml.baseline import TfidfRidge
 from worker.ml.corpora import ELLIPSE_TRAITS, load_ellipse, load_prompt
 from worker.ml.course_run import CourseRun
 from worker.ml.examples import Examples
-from worker.ml.quantise import CHECKED_FORMS
 from worker.ml.metrics import qwk
+from worker.ml.quantise import CHECKED_FORMS
 from worker.ml.timing import interleaved_ms, latency_ms, pcts
 
 
