@@ -6,10 +6,12 @@ embedded kombu transport on the same database, and the base model shipped in the
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -130,6 +132,26 @@ def _secret_key(data_dir: Path, env: str) -> str:
     return path.read_text().strip()
 
 
+def public_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the production GRADELOOP_PUBLIC_URL, or None when it can.
+
+    LMSs reach the tool at this address: their HTTP clients fetch its JWKS and launch URLs (Moodle
+    blocks local hosts by default), the browser posts launches to it from an https LMS page, and
+    the session cookie is Secure. A localhost or plain-http default only fails later, at the first
+    launch, with an error that names neither this setting nor the cause."""
+    parsed = urlparse(url)
+    if not url:
+        return "it is not set"
+    if parsed.scheme != "https" or not parsed.hostname:
+        return f"{url!r} is not an https:// address"
+    host = parsed.hostname.lower()
+    try:
+        local = ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    return f"{url!r} names this machine, which an LMS cannot reach" if local else None
+
+
 def load_config(**overrides) -> Config:
     """Build the `Config` from the environment; keyword overrides win (tests use them)."""
     env = overrides.pop("env", None) or _env("GRADELOOP_ENV", "development")
@@ -161,4 +183,8 @@ def load_config(**overrides) -> Config:
             setattr(cfg, key, value)
         else:
             cfg.extra[key] = value
+    problem = public_url_problem(cfg.public_url) if cfg.is_production else None
+    if problem:
+        raise RuntimeError(f"GRADELOOP_PUBLIC_URL must be the https address LMSs reach the tool at in "
+                           f"production (e.g. https://gradeloop.school.edu), but {problem}.")
     return cfg

@@ -12,6 +12,7 @@ import uuid
 from marshmallow import Schema, ValidationError, fields, validate
 
 from lti_app.extensions import db
+from lti_app.lms.ags import ACTIVITY_PROGRESS, GRADING_PROGRESS
 from lti_app.models import OutboxEvent
 
 SCHEMA_VERSION = 1
@@ -52,8 +53,10 @@ class GradebookSync(Schema):
     assignment_id = fields.Integer(required=True)
     grade_id = fields.Integer(load_default=None, allow_none=True)
     submission_id = fields.Integer(load_default=None, allow_none=True)
-    activity_progress = fields.String(load_default=None, allow_none=True)
-    grading_progress = fields.String(load_default=None, allow_none=True)
+    # AGS's own words only: a typo here would otherwise surface as a dead letter at the LMS call.
+    activity_progress = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.OneOf(ACTIVITY_PROGRESS))
+    grading_progress = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GRADING_PROGRESS))
 
 
 # type -> (payload schema, routing key). Routing keys map to queues in the worker topology.

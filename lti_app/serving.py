@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import os
 
+# gunicorn's default access line has the query string and the Referer. Inside an LMS iframe the
+# tool session travels as `?lt=<launch token>` (cookies may be refused there), so those fields
+# would write working two-hour credentials into every access log: path only, no Referer.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
 
 def upgrade_database() -> None:
     """Bring the database to the latest Alembic revision (inside an app context)."""
@@ -50,6 +55,7 @@ def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", os.environ.get("GRADELOOP_ACCESS_LOG") or None)
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
 

@@ -201,10 +201,11 @@ class Peer(SandboxPlatform):
     def fail_next(self, n: int = 1, status: int = 503, *, mode: str = "status", delay: float = 0.0,
                   services=("ags", "nrps"), match: str | None = None) -> None:
         """The next `n` AGS/NRPS calls fail: HTTP `status`, or mode='timeout' (held `delay`
-        seconds, then 504). services may include 'token'; `match` limits it to requests whose
+        seconds, then 504), or are only slow: mode='slow' (held `delay` seconds, then answered
+        as usual). services may include 'token'; `match` limits it to requests whose
         "METHOD /path" contains it (e.g. "POST", "/scores")."""
-        if mode not in ("status", "timeout"):
-            raise ValueError("mode is 'status' or 'timeout'")
+        if mode not in ("status", "timeout", "slow"):
+            raise ValueError("mode is 'status', 'timeout' or 'slow'")
         with self.state.lock:
             self.state.failures.extend(Failure(status=status, mode=mode, delay=delay,
                                                services=tuple(services), match=match) for _ in range(n))

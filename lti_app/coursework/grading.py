@@ -75,13 +75,20 @@ def _neighbours(assignment: Assignment, submission: Submission) -> dict:
 @bp.post("/a/<int:assignment_id>/resend")
 @require_launch(grader=True)
 def resend(assignment_id: int):
-    """Send every current grade the LMS does not have yet (after an outage)."""
+    """Send the current grades the LMS does not have yet (after an outage): as many as fit in a
+    few seconds while the LMS answers; the rest go to the worker (see `lms_sync.push_grades_now`)."""
     assignment = access.assignment_in_course(assignment_id)
     pending = [g.id for g in gradebook.unposted_grades(assignment.id)]
-    problems = [p for p in (lms_sync.push_grade_now(gid) for gid in pending) if p]
-    sent = len(pending) - len(problems)
-    if problems:
-        notice = ("error", f"{sent} of {len(pending)} grades sent. The LMS said: {problems[0]}")
+    result = lms_sync.push_grades_now(assignment.id, pending)
+    if result.sent == result.total:
+        notice = ("success", f"{result.sent} grade{'s' if result.sent != 1 else ''} sent to the LMS gradebook.")
     else:
-        notice = ("success", f"{sent} grade{'s' if sent != 1 else ''} sent to the LMS gradebook.")
+        words = [f"{result.sent} of {result.total} grades sent."]
+        said = result.refused[:1] + ([result.problem] if result.problem else [])
+        if said:
+            words.append("The LMS said: " + " ".join(said))
+        if result.queued:
+            words.append(f"The other {result.queued} {'are' if result.queued != 1 else 'is'} queued; "
+                         "Gradeloop will keep trying.")
+        notice = ("error" if result.refused else "warning", " ".join(words))
     return notices.redirect_with("coursework.submissions", [notice], assignment_id=assignment.id)

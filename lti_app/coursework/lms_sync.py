@@ -8,26 +8,42 @@ the same idempotent `lti_app.lms.gradebook` functions, so doing both is harmless
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 
+from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.lms.errors import LmsError
+from lti_app.lms.errors import LmsError, LmsTemporaryError
 
 log = logging.getLogger(__name__)
 
+RESEND_BUDGET_S = 10.0
+"""Seconds "Send to the LMS again" keeps posting grades inside the teacher's request. Each LMS call
+may wait the whole HTTP timeout (GRADELOOP_HTTP_TIMEOUT), so posting hundreds of grades in one
+request would outlast a reverse proxy's timeout (often 30-60 s) and the teacher would see a gateway
+error; past this budget the remaining grades go to the worker through the outbox instead."""
 
-def attempt(function, *args) -> str | None:
-    """Run a gradebook function now; None on success, else the reason in words (never raises)."""
+
+def failure(function, *args) -> LmsError | None:
+    """Run a gradebook function now; None on success, else the failure (never raises). Anything
+    that is not an `LmsError` counts as temporary, as the worker treats it."""
     try:
         function(*args)
     except LmsError as exc:
         db.session.rollback()
-        return str(exc)
+        return exc
     except Exception:   # a page must never fail because the LMS or network misbehaved
         log.exception("gradebook sync %s%s failed", getattr(function, "__name__", function), args)
         db.session.rollback()
-        return "Gradeloop could not reach the LMS gradebook just now; it will try again."
+        return LmsTemporaryError("Gradeloop could not reach the LMS gradebook just now; it will try again.")
     return None
+
+
+def attempt(function, *args) -> str | None:
+    """Run a gradebook function now; None on success, else the reason in words (never raises)."""
+    problem = failure(function, *args)
+    return str(problem) if problem is not None else None
 
 
 def push_grade_now(grade_id: int) -> str | None:
@@ -39,3 +55,49 @@ def push_submission_now(submission_id: int) -> str | None:
     skipped here too: a student must not read that the gradebook "will show it shortly"."""
     return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
                                             "grading_progress": "Pending"})
+
+
+@dataclass
+class Resent:
+    """What `push_grades_now` did: `sent` posted, `refused` the LMS's words for each grade it
+    refused for good, `queued` grades handed to the worker, `problem` the temporary failure that
+    stopped the loop (None when the time budget did, or nothing did)."""
+
+    total: int
+    sent: int = 0
+    refused: list[str] = field(default_factory=list)
+    queued: int = 0
+    problem: str | None = None
+
+
+def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | None = None) -> Resent:
+    """Post grades now, but only while that makes sense: stop at the first temporary LMS failure
+    (an outage would make every further call wait its timeout too) or once `budget_s` (default
+    `RESEND_BUDGET_S`) is used up. Each grade not tried, and the one that failed temporarily, gets
+    a fresh `gradebook.sync` outbox event (committed) for the worker, since the grade's earlier
+    events may be dead letters by now. A grade the LMS refused for good (4xx) is not queued: the
+    worker would dead-letter it at once; its `post_error` tells the teacher why, and pressing the
+    button again retries it."""
+    budget_s = RESEND_BUDGET_S if budget_s is None else budget_s
+    deadline = time.monotonic() + budget_s
+    result = Resent(total=len(grade_ids))
+    rest: list[int] = []
+    for index, grade_id in enumerate(grade_ids):
+        problem = failure(gradebook.push_grade, grade_id)
+        if problem is None:
+            result.sent += 1
+        elif problem.temporary:
+            result.problem = str(problem)
+            rest = grade_ids[index:]
+            break
+        else:
+            result.refused.append(str(problem))
+        if time.monotonic() >= deadline:
+            rest = grade_ids[index + 1:]
+            break
+    for grade_id in rest:
+        record_event("gradebook.sync", {"assignment_id": assignment_id, "grade_id": grade_id})
+    if rest:
+        db.session.commit()
+    result.queued = len(rest)
+    return result

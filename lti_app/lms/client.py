@@ -98,6 +98,13 @@ def _lms_message(response: requests.Response) -> str:
     return text[:300] or response.reason or "no explanation given"
 
 
+def _throttled(response: requests.Response, message: str) -> bool:
+    """Canvas answers its request throttling with "403 Forbidden (Rate Limit Exceeded)" rather than
+    429. Read as a refusal, a busy afternoon of grading would turn into permanent failures."""
+    return response.status_code == 403 and (
+        "rate limit exceeded" in message.lower() or "rate limit exceeded" in (response.reason or "").lower())
+
+
 def raise_for_status(response: requests.Response, what: str) -> None:
     status = response.status_code
     if status < 300:
@@ -107,7 +114,7 @@ def raise_for_status(response: requests.Response, what: str) -> None:
         raise LmsPermanentError(f"The LMS redirected {what} to {target} (HTTP {status}); check the service "
                                 "URLs the LMS gives Gradeloop.", status=status, url=response.url)
     message = _lms_message(response)
-    if status >= 500 or status == 429:
+    if status >= 500 or status == 429 or _throttled(response, message):
         raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}: {message}). "
                                 "Gradeloop will try again.", status=status, url=response.url)
     raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}): {message}",

@@ -43,7 +43,23 @@ def line_item_body(assignment: Assignment, resource_link: ResourceLink | None) -
 
 def ensure_line_item(assignment: Assignment) -> str:
     """The assignment's line item URL: the launch's, else found by resource link / resourceId,
-    else created. Sets `assignment.lineitem_url` (the caller commits)."""
+    else created. Sets `assignment.lineitem_url` (the caller commits).
+
+    Only one column is ever created per assignment, even when the web request, the hand-in push,
+    assignment setup and the worker get here at once: before searching the LMS this takes a row
+    lock on the assignment (PostgreSQL `FOR NO KEY UPDATE`) and looks at `lineitem_url` again.
+    The lock lasts until the caller's commit or rollback, so every caller must end its transaction
+    on every path (they all do: success commits, `LmsError` commits `post_error` or rolls back,
+    the worker and `lms_sync` roll back anything else). A caller waits at most as long as the
+    holder's LMS calls, each bounded by `client.http_timeout()`, and only while the assignment has
+    no column yet; the fast path (URL already known) takes no lock. Callers hold no other row
+    lock when they get here, and the holder only waits on the LMS, so no deadlock.
+
+    SQLite (embedded, one machine) has no row locks and drops FOR UPDATE: two processes can
+    still both create a column there. Serialising would need SQLite's database-wide write lock,
+    held across LMS calls of up to the HTTP timeout each, stalling every launch and grade save
+    (busy_timeout 10 s) whenever the LMS is slow; a rare extra column in a demo is the lesser
+    harm (the teacher can delete it; grades go to the one stored here)."""
     if assignment.lineitem_url:
         return assignment.lineitem_url
     link = db.session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
@@ -54,6 +70,18 @@ def ensure_line_item(assignment: Assignment) -> str:
     if not course.ags_lineitems_url:
         raise LmsNotConfigured("This course did not give Gradeloop access to its gradebook (LTI Assignment "
                                "and Grade Services are off for this tool). Grades are kept in Gradeloop.")
+    # Search-then-create is not atomic on the LMS side: two callers that both search before
+    # either has created would both create, and the teacher would see duplicate columns. So the
+    # search and create are done under the assignment's row lock, and a caller that waited
+    # re-reads the row (populate_existing) to pick up the winner's committed URL.
+    # NO KEY UPDATE rather than UPDATE: it still excludes other lockers, but not the KEY SHARE
+    # locks that inserting a submission (foreign key to the assignment) takes, so hand-ins are
+    # not held up behind the LMS calls.
+    assignment = db.session.scalars(
+        db.select(Assignment).where(Assignment.id == assignment.id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)).one()
+    if assignment.lineitem_url:
+        return assignment.lineitem_url
     client = client_for_course(course)
     found: list[dict] = []
     if link is not None:

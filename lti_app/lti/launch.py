@@ -99,20 +99,30 @@ def handle_launch():
     return redirect(target, code=303)
 
 
+def _hint_is_single_use(platform_id: int) -> bool:
+    """Moodle deletes a launch's `lti_message_hint` when its auth endpoint first reads it, so the
+    same login opened again in a new window ends in Moodle's "invalid_request". Such a launch can
+    only be started again from the LMS page itself."""
+    platform = registry.by_id(platform_id)
+    return platform is not None and platform.product_family == "moodle"
+
+
 def error_response(exc: LaunchError):
     """The refusal page; nothing of the launch is kept and no session is started."""
     db.session.rollback()
     # Only a state this browser proved it owns is burned: nobody else can cancel a launch.
     if g.get("lti_consumed_state"):
         burn_state(g.lti_consumed_state)
-    new_window = None
+    new_window, relaunch_from_lms = None, False
     if exc.code == "state_other_browser":
         row = db.session.get(LoginState, (request.form.get("state") or "")[:128])
-        new_window = new_window_url(row.login_params if row else None)
+        relaunch_from_lms = row is not None and _hint_is_single_use(row.platform_id)
+        new_window = None if relaunch_from_lms else new_window_url(row.login_params if row else None)
     if request.accept_mimetypes.best == "application/json":
         return {"error": exc.message, "code": exc.code, "status": exc.status}, exc.status
     response = make_response(render_template("lti/launch_error.html", message=exc.message, code=exc.code,
-                                             status=exc.status, new_window_url=new_window), exc.status)
+                                             status=exc.status, new_window_url=new_window,
+                                             relaunch_from_lms=relaunch_from_lms), exc.status)
     if request.path.startswith("/lti/register"):
         response.headers["Content-Security-Policy"] = "frame-ancestors *"   # shown inside the LMS admin UI
     return response

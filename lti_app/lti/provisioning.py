@@ -15,10 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lti_app.extensions import db
 from lti_app.lti import claims as C
+from lti_app.lti import registry
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.roles import resolve_role
 from lti_app.lti.validation import VerifiedLaunch
-from lti_app.models import Course, CourseRole, ResourceLink, Role, User
+from lti_app.models import Course, CourseRole, Platform, ResourceLink, Role, User
 
 
 @dataclass
@@ -92,8 +93,22 @@ def _known_unchanged(platform_id: int, course_key: dict, course_values: dict, us
                        resource_link_id=row.l_id if link_key else None)
 
 
+def _note_product_family(launch: VerifiedLaunch) -> None:
+    """Learn the platform's product family ("canvas", "moodle") from its signed launches. A platform
+    added by hand (`gradeloop platform add`) has none, and the gradebook (Canvas's submission
+    extension) and the launch error page (Moodle cannot be launched twice from one login) need it.
+    A family set by registration or by an administrator is kept. Costs one comparison per launch;
+    an UPDATE only the first time."""
+    family = _text(_claim(launch.claims, C.TOOL_PLATFORM).get("product_family_code"), 100).strip().lower()
+    if family and not launch.platform.product_family:
+        db.session.execute(update(Platform).where(Platform.id == launch.platform.id)
+                           .values(product_family=family).execution_options(synchronize_session=False))
+        registry.forget()
+
+
 def provision(launch: VerifiedLaunch) -> Provisioned:
     body, platform = launch.claims, launch.platform
+    _note_product_family(launch)
     role = resolve_role(body.get(C.ROLES) or [])
     if role is None:
         raise LaunchError("Your role in this course is not one Gradeloop supports (teacher, teaching "

@@ -106,6 +106,10 @@ def inject_failure(service: str):
     failure = st.take_failure(service, f"{request.method} {request.path}")
     if failure is None:
         return None
+    if failure.mode == "slow":
+        # A slow LMS: hold the request, then serve it as usual (wake early at shutdown).
+        current_app.extensions["sandbox_stop"].wait(failure.delay)
+        return None
     if failure.mode == "timeout":
         # Hold the connection so the caller's read timeout fires; wake early at shutdown.
         current_app.extensions["sandbox_stop"].wait(failure.delay)

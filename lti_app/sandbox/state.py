@@ -147,7 +147,7 @@ class AccessToken:
 @dataclass
 class Failure:
     status: int = 503
-    mode: str = "status"      # "status" | "timeout"
+    mode: str = "status"      # "status" | "timeout" | "slow" (held `delay` s, then served)
     delay: float = 0.0
     services: tuple[str, ...] = ("ags", "nrps")
     match: str | None = None  # only requests whose "METHOD /path" contains this

@@ -51,3 +51,29 @@ def test_redirect_is_not_followed_with_the_token(peer, tool_server):
             client.get_json(tool_server.url + "/coursework", [ags.SCOPE_LINEITEM], "the line item list",
                             accept=ags.MT_LINEITEMS)
     assert refused.value.status == 308 and "redirected the line item list to" in str(refused.value)
+
+
+def _answer(status: int, body: bytes, reason: str = ""):
+    import requests
+
+    response = requests.Response()
+    response.status_code, response._content, response.reason = status, body, reason
+    response.url = "https://school.instructure.com/api/lti/courses/1/line_items/2/scores"
+    return response
+
+
+def test_canvas_throttling_is_temporary_and_a_real_403_is_not():
+    """Canvas throttles with 403 "Rate Limit Exceeded" (not 429): the score must be retried, while
+    any other 403 is the LMS refusing and is reported as such."""
+    import pytest
+
+    from lti_app.lms.client import raise_for_status
+    from lti_app.lms.errors import LmsPermanentError, LmsTemporaryError
+
+    with pytest.raises(LmsTemporaryError, match="Rate Limit Exceeded"):
+        raise_for_status(_answer(403, b"403 Forbidden (Rate Limit Exceeded)\n", "Forbidden"), "the score")
+    with pytest.raises(LmsTemporaryError):
+        raise_for_status(_answer(403, b"", "Forbidden (Rate Limit Exceeded)"), "the score")
+    with pytest.raises(LmsPermanentError, match="insufficient scopes"):
+        raise_for_status(_answer(403, b'{"errors": [{"message": "insufficient scopes"}]}', "Forbidden"),
+                         "the score")

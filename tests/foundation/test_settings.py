@@ -41,3 +41,21 @@ def test_bad_values_name_the_variable(clean_env, name, value):
     clean_env.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         load_config()
+
+
+@pytest.mark.parametrize("url,why", [("", "not set"), ("http://localhost:8000", "not an https"),
+                                     ("https://localhost:8443", "names this machine"),
+                                     ("https://127.0.0.1", "names this machine"),
+                                     ("gradeloop.school.edu", "not an https")])
+def test_production_refuses_a_public_url_no_lms_can_reach(clean_env, url, why):
+    clean_env.setenv("GRADELOOP_SECRET_KEY", "x" * 64)
+    clean_env.setenv("GRADELOOP_PUBLIC_URL", url)
+    with pytest.raises(RuntimeError, match=f"GRADELOOP_PUBLIC_URL.*{why}"):
+        load_config(env="production")
+    assert load_config(env="development").public_url == url.rstrip("/")
+
+
+def test_production_accepts_an_https_public_url(clean_env):
+    clean_env.setenv("GRADELOOP_SECRET_KEY", "x" * 64)
+    clean_env.setenv("GRADELOOP_PUBLIC_URL", "https://gradeloop.school.edu/")
+    assert load_config(env="production").public_url == "https://gradeloop.school.edu"

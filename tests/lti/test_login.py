@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from lti_app.extensions import db
+from lti_app.lti.claims import TOOL_PLATFORM
 from lti_app.lti.validation import binding_hash
 from lti_app.models import LoginState
 from lti_app.platforms import upsert_platform
@@ -151,6 +152,46 @@ def test_cookieless_launch_offers_a_new_window(peer, tool_server):
     window = peer.browser()
     relogin = window.get(tool_server.url + link.replace("&amp;", "&"), allow_redirects=False, timeout=10)
     assert relogin.status_code == 302 and relogin.headers["Location"].startswith(peer.state.auth_url)
+
+
+def _cookieless_refusal(peer, tool_server):
+    browser = peer.browser()
+    started = _login(peer, browser)
+    auth = browser.get(started.headers["Location"], timeout=10)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
+    return peer.browser().post(tool_server.url + "/lti/launch", data=fields, timeout=10)
+
+
+def test_launches_teach_the_tool_its_platform_family(peer, tool_server):
+    """A platform added by hand has no product family; its signed launches say which LMS it is."""
+    from lti_app.lti import registry
+    from lti_app.models import Platform
+
+    with tool_server.app.app_context():
+        db.session.execute(db.update(Platform).values(product_family=None))
+        db.session.commit()
+        registry.forget()
+    assert peer.launch(claims={TOOL_PLATFORM: {"guid": "m1", "product_family_code": "Moodle"}}).reached_launch
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(Platform.product_family)) == "moodle"
+        assert registry.by_id(db.session.scalar(db.select(Platform.id))).product_family == "moodle"
+
+
+def test_cookieless_moodle_launch_asks_for_a_new_window_launch_from_moodle(peer, tool_server):
+    """Moodle deletes the login's lti_message_hint on first use: re-sending the same login in a new
+    window can only fail there, so the page says what does work instead of offering that link."""
+    from lti_app.lti import registry
+    from lti_app.models import Platform
+
+    assert 'id="open-new-window"' in _cookieless_refusal(peer, tool_server).text
+    with tool_server.app.app_context():
+        db.session.execute(db.update(Platform).values(product_family="moodle"))
+        db.session.commit()
+        registry.forget()
+    refused = _cookieless_refusal(peer, tool_server)
+    assert_refused(refused, "did not send back the cookie")
+    assert 'id="open-new-window"' not in refused.text
+    assert "Launch container" in page_text(refused) and "New window" in page_text(refused)
 
 
 def test_frame_ancestors_name_registered_platforms(peer, tool_server):

@@ -26,6 +26,9 @@ def test_compose_services_and_healthchecks():
         env = services[name]["environment"]
         assert {"GRADELOOP_DATABASE_URL", "GRADELOOP_BROKER_URL", "GRADELOOP_SECRET_KEY",
                 "GRADELOOP_DATA_DIR"} <= set(env), name
+        # No default an LMS cannot reach: compose refuses to start until the deployer sets both.
+        for required in ("GRADELOOP_SECRET_KEY", "GRADELOOP_PUBLIC_URL"):
+            assert env[required].startswith("${" + required + ":?"), (name, required)
         assert env["GRADELOOP_BROKER_URL"].startswith("amqp://")
         assert env["GRADELOOP_DATABASE_URL"].startswith("postgresql+psycopg://"), "the image has psycopg 3"
         assert f"gradeloop-data:{env['GRADELOOP_DATA_DIR']}" in services[name]["volumes"], name

@@ -136,3 +136,17 @@ def test_redelivered_message_is_skipped(transport, broker_for, worker_app):
         wait_for(lambda: _unpublished(app) == 0, 10, what="both copies published")
         time.sleep(1.0)
     assert len(_effects(app)) == 1
+
+
+def test_gradebook_sync_progress_words_are_checked_when_recorded():
+    """A progress word AGS does not know is refused where the event is made, naming the field, not
+    discovered by the LMS call as a dead letter."""
+    from marshmallow import ValidationError
+
+    from lti_app.events import validate_payload
+
+    ok = validate_payload("gradebook.sync", {"assignment_id": 1, "submission_id": 2,
+                                             "activity_progress": "Submitted", "grading_progress": "Pending"})
+    assert ok["grading_progress"] == "Pending"
+    with pytest.raises(ValidationError, match="grading_progress"):
+        validate_payload("gradebook.sync", {"assignment_id": 1, "submission_id": 2, "grading_progress": "Graded"})

@@ -1,0 +1,81 @@
+"""Two processes pushing to the gradebook of an assignment that has no LMS column yet (the launch
+carried no lineitem URL and creating it at setup failed) must create exactly one column: here the
+teacher's "send again" request (`push_grade`) and the worker's `gradebook.sync` event for another
+student's hand-in (`process_sync`) run at once against a slow LMS, on PostgreSQL."""
+import threading
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.lms import gradebook
+from lti_app.models import Assignment, Grade, OutboxEvent, Submission, User
+from tests.coursework.flows import COURSE, grade_page_for, open_assignment, post_form, submit_essay
+
+ESSAY = "Homework should be optional, because rest helps students learn better the next day."
+
+
+def _assignment_without_column(lms, tool):
+    """A hand-added placement whose column the LMS failed to create at setup, with two hand-ins
+    and one grade that the LMS did not get either (each push failed on the first AGS call)."""
+    lms.add_resource_link(COURSE, "rl-race", title="Homework essay")
+    teacher, page = open_assignment(lms, tool, role="Instructor", user_id="teacher-1", resource_link_id="rl-race")
+    lms.fail_next(1, status=503, match="POST")
+    done = post_form(teacher, page, {"title": "Homework essay", "score_min": "1", "score_max": "6"})
+    assert "The LMS gradebook column is not there yet" in done.text, done.text[:800]
+    for student, name in (("student-1", "Ada Student"), ("student-2", "Bo Student")):
+        lms.fail_next(1, status=503)
+        submit_essay(lms, tool, "rl-race", student, ESSAY, name=name)
+    listing = teacher.get(done.url, timeout=30)
+    lms.fail_next(1, status=503)
+    saved = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"), {"score": "5"},
+                      action_contains="/essays/")
+    assert "the LMS gradebook did not take it" in saved.text, saved.text[:800]
+    assert lms.line_items(COURSE) == []
+    with tool.app.app_context():
+        assert db.session.scalar(db.select(Assignment)).lineitem_url is None
+        grade_id = db.session.scalar(db.select(Grade.id))
+        submission_id = db.session.scalar(db.select(Submission.id).join(User, User.id == Submission.user_id)
+                                          .where(User.sub == "student-2"))
+        events = db.session.scalars(db.select(OutboxEvent).filter_by(type="gradebook.sync")).all()
+        [hand_in] = [e.payload["payload"] for e in events if e.payload["payload"]["submission_id"] == submission_id]
+        return grade_id, hand_in
+
+
+@pytest.mark.postgres
+def test_concurrent_pushes_create_one_line_item(make_tool_server, make_peer, own_postgres):
+    tool = make_tool_server(database_url=own_postgres)
+    lms = make_peer(tool)
+    grade_id, hand_in_payload = _assignment_without_column(lms, tool)
+
+    # A slow LMS: each column creation takes a second, so both callers have searched (and found
+    # nothing) long before either column exists, unless the second waits for the first.
+    lms.fail_next(2, mode="slow", delay=1.0, services=("ags",), match="POST")
+    start = threading.Barrier(2, timeout=10)
+    outcome: dict[str, object] = {}
+
+    def run(name, function, *args):
+        with tool.app.app_context():
+            try:
+                start.wait()
+                outcome[name] = function(*args)
+            except Exception as exc:   # reported by the main thread
+                db.session.rollback()
+                outcome[name] = exc
+
+    threads = [threading.Thread(target=run, args=("web", gradebook.push_grade, grade_id)),
+               threading.Thread(target=run, args=("worker", gradebook.process_sync, hand_in_payload))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a caller is stuck"
+    assert outcome == {"web": gradebook.POSTED, "worker": gradebook.POSTED}
+
+    items = lms.line_items(COURSE)
+    assert len(items) == 1, f"duplicate gradebook columns: {[i['id'] for i in items]}"
+    [item] = items
+    scores = lms.scores(item["id"])
+    assert sorted((s["userId"], s["gradingProgress"]) for s in scores) == [
+        ("student-1", "FullyGraded"), ("student-2", "Pending")]   # both callers used the one column
+    with tool.app.app_context():
+        assert db.session.scalar(db.select(Assignment)).lineitem_url == item["id"]
