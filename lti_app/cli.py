@@ -137,6 +137,10 @@ main.add_command(bench_command)
 main.add_command(pretrain_command)
 main.add_command(model_group)
 
+from lti_app.erasure import privacy_group  # noqa: E402  (data-protection requests)
+
+main.add_command(privacy_group)
+
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("GRADELOOP_ENV", "development")

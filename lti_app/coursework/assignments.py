@@ -8,7 +8,7 @@ import uuid
 from flask import redirect, render_template, request
 
 from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp, notices
+from lti_app.coursework import access, bp, course_copy, notices
 from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms import ags, gradebook
@@ -99,16 +99,27 @@ def setup():
     existing = assignment_for_link(link)
     if existing is not None:
         return redirect(lurl("coursework.submissions", assignment_id=existing.id))
+    source = course_copy.copy_source(link, (link.custom or {}).get(CUSTOM_PARAM), access.launch().user_id)
     data, errors = load_posted_form(AssignmentSchema())
     if data is not None:
         assignment = create_assignment(link.course_id, data, link)
+        done = "The assignment is ready."
+        if source and source.may_copy_essays and request.form.get("copy_essays") == "1":
+            copied = course_copy.copy_graded_essays(source.assignment, assignment, access.launch().user_id)
+            done += (f" Graded essays copied from \u201c{source.assignment.title}\u201d as training data: "
+                     f"{copied}.")
         db.session.commit()
         problem = _ensure_column(assignment)
         return notices.redirect_with("coursework.submissions", [
-            ("warning" if problem else "success", "The assignment is ready." + (f" {problem}" if problem else ""))],
+            ("warning" if problem else "success", done + (f" {problem}" if problem else ""))],
             assignment_id=assignment.id)
-    form = dict(request.form) if errors else {"title": link.title, "score_min": "1", "score_max": "6"}
-    return render_template("coursework/setup.html", form=form, errors=errors), 400 if errors else 200
+    if errors:
+        form = dict(request.form)
+    elif source:
+        form = course_copy.form_from(source.assignment, link.title)
+    else:
+        form = {"title": link.title, "score_min": "1", "score_max": "6"}
+    return render_template("coursework/setup.html", form=form, errors=errors, source=source), 400 if errors else 200
 
 
 def _ensure_column(assignment: Assignment) -> str | None:

@@ -20,7 +20,7 @@ from lti_app.models import (AiProposal, Assignment, DeadLetter, Grade, GradeSour
 CONFIRM_WORD = "DELETE"
 
 
-def import_rows(assignment: Assignment, rows: list[dict], grader_id: int) -> int:
+def import_rows(assignment: Assignment, rows: list[dict], grader_id: int, reason: str = "import") -> int:
     """Store every row as a graded essay (caller commits; one transaction for the whole file)."""
     for row in rows:
         text = normalise(row["text"])
@@ -32,7 +32,7 @@ def import_rows(assignment: Assignment, rows: list[dict], grader_id: int) -> int
                              comment=row["comment"], grader_id=grader_id, source=GradeSource.IMPORT,
                              score_min=assignment.score_min, score_max=assignment.score_max))
     # One event for the batch: a per-row grade.created would flood the training queue.
-    record_event("training.due", {"assignment_id": assignment.id, "reason": "import"})
+    record_event("training.due", {"assignment_id": assignment.id, "reason": reason})
     return len(rows)
 
 
@@ -111,11 +111,11 @@ def delete_course_data(course_id: int) -> int:
         db.session.execute(db.delete(model).where(model.assignment_id.in_(assignment_ids)))
     db.session.execute(db.delete(Assignment).where(Assignment.id.in_(assignment_ids)))
     db.session.commit()
-    _remove_model_files(paths)
+    remove_model_files(paths)
     return len(assignment_ids)
 
 
-def _remove_model_files(paths: list[str]) -> None:
+def remove_model_files(paths: list[str]) -> None:
     """Only inside the data dir: a bad path in the database must never delete anything else."""
     root = Path(current_app.config["GRADELOOP_DATA_DIR"]).resolve()
     for raw in paths:

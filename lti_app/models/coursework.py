@@ -32,6 +32,10 @@ class GradeSource(str, enum.Enum):
     AI_AUTO = "ai_auto"           # auto-released, never used as training data
 
 
+# A teacher's judgement: what training, feedback examples and course copies learn from.
+TRAINING_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
+
+
 class Assignment(db.Model):
     __tablename__ = "assignments"
 

@@ -24,6 +24,7 @@ class _FormParser(HTMLParser):
         self.base_url = base_url
         self.forms: list[Form] = []
         self._current: Form | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = {k: (v or "") for k, v in attrs}
@@ -32,11 +33,23 @@ class _FormParser(HTMLParser):
                                  method=(attrs.get("method") or "GET").upper(), target=attrs.get("target", ""))
             self.forms.append(self._current)
         elif tag == "input" and self._current is not None and attrs.get("name"):
-            if attrs.get("type", "text").lower() not in ("submit", "button", "image", "reset"):
-                self._current.fields[attrs["name"]] = attrs.get("value", "")
+            kind = attrs.get("type", "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return   # a browser sends only the boxes that are ticked
+            if kind not in ("submit", "button", "image", "reset"):
+                self._current.fields[attrs["name"]] = attrs.get("value", "on" if kind == "checkbox" else "")
+        elif tag == "textarea" and self._current is not None and attrs.get("name"):
+            self._textarea = attrs["name"]
+            self._current.fields[self._textarea] = ""
+
+    def handle_data(self, data):
+        if self._textarea is not None and self._current is not None:
+            self._current.fields[self._textarea] += data
 
     def handle_endtag(self, tag):
-        if tag == "form":
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
             self._current = None
 
 

@@ -60,3 +60,30 @@ def grade_page_for(browser, submissions_page, student_name: str | None = None):
     assert match, f"{student_name} has no essay link on {submissions_page.url}"
     href = match.group(1).replace("&amp;", "&")
     return browser.get(submissions_page.url.split("/coursework")[0] + href, timeout=30)
+
+
+# --- a graded assignment, and the same link after a course copy ---------------------------
+NEW_COURSE = "course-2027"
+ESSAYS = {"student-1": ("Ada Student", "Four-day weeks give families time together and rest.", "5"),
+          "student-2": ("Bo Student", "I dont think so it is bad.", "2")}
+
+
+def graded_two_essays(peer, tool):
+    """An assignment with traits in COURSE whose two students' essays the teacher graded."""
+    item = create_by_deep_link(peer, tool, title="Persuasive essay", traits="cohesion 1-5",
+                               prompt="Should students have a four-day week?")
+    for student, (name, text, _) in ESSAYS.items():
+        submit_essay(peer, tool, item["resource_link_id"], student, text, name=name)
+    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    for name, _, score in ESSAYS.values():
+        post_form(teacher, grade_page_for(teacher, listing, name),
+                  {"score": score, "trait:cohesion": "3", "comment": f"Well argued, {name}."},
+                  action_contains="/essays/")
+    return item
+
+
+def link_copied(peer, item, link_id="rl-copied"):
+    """The LMS copied the course: the link, with its custom parameters, in NEW_COURSE."""
+    peer.add_resource_link(NEW_COURSE, link_id, title="Persuasive essay (2027)", custom=dict(item["custom"]))
+    return link_id

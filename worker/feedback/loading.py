@@ -10,17 +10,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lti_app.extensions import db
-from lti_app.models.coursework import Assignment, Grade, GradeSource, Submission
+from lti_app.models.coursework import TRAINING_SOURCES as TEACHER_SOURCES
+from lti_app.models.coursework import Assignment, Grade, Submission
 from worker.feedback.records import GradedExample, GradedExamples
-
-TEACHER_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED,
-                   GradeSource.AI_EDITED)
-
-
-def _rescale(score: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
-    if (lo, hi) == (new_lo, new_hi) or hi == lo:
-        return float(score)
-    return new_lo + (float(score) - lo) * (new_hi - new_lo) / (hi - lo)
+from worker.ml.training_set import rescale
 
 
 def load_graded_examples(assignment_id: int, *,
@@ -46,7 +39,7 @@ def load_graded_examples(assignment_id: int, *,
         query = query.where(Submission.id != exclude_submission_id)
     rows = db.session.execute(query.order_by(Grade.id)).all()
     examples = [GradedExample(text=text or "",
-                              score=_rescale(g.score, g.score_min, g.score_max,
+                              score=rescale(g.score, g.score_min, g.score_max,
                                              assignment.score_min, assignment.score_max),
                               trait_scores=dict(g.trait_scores or {}), comment=g.comment or "")
                 for g, text in rows]

@@ -16,14 +16,13 @@ from sqlalchemy import func, select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import Assignment, Grade, GradeSource, ModelVersion, Submission, TrainingRun
+from lti_app.models import (TRAINING_SOURCES, Assignment, Grade, ModelVersion, Submission,
+                            TrainingRun)
 from worker import leases
 from worker.errors import Deferred
 from worker.handlers import handles
 
 log = logging.getLogger("gradeloop.worker.training")
-
-TRAINING_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
 
 
 def lease_key(assignment_id: int) -> str:

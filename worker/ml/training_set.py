@@ -7,13 +7,11 @@ linearly onto the current scale. Needs an app context.
 from __future__ import annotations
 
 from lti_app.extensions import db
-from lti_app.models import Assignment, Grade, GradeSource, Submission
+from lti_app.models import TRAINING_SOURCES, Assignment, Grade, GradeSource, Submission
 from worker.ml.examples import Examples
 
-TRAINING_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
 
-
-def _rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
+def rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
     if (lo, hi) == (new_lo, new_hi) or hi <= lo:
         return float(value)
     return new_lo + (float(value) - lo) * (new_hi - new_lo) / (hi - lo)
@@ -38,7 +36,7 @@ def load_examples(assignment_id: int) -> Examples:
     for sub_id, (sub, grade) in sorted(latest.items()):
         if not (sub.text or "").strip():
             continue
-        score = _rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
+        score = rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
         ex.texts.append(sub.text)
         ex.scores.append(min(hi, max(lo, round(score))))
         # A trait's scale given at grading time is not stored: a score outside the trait's

@@ -1,0 +1,66 @@
+"""Course copy: a Gradeloop link copied into another course (a new term's course copy in Canvas or
+Moodle) still names the original assignment in its `gradeloop_assignment` custom parameter.
+
+The first teacher launch there sets up a new assignment (the copy's students, essays and
+gradebook column are its own), with the original's settings filled in, and, if this teacher also
+grades the original course, an offer to bring its graded essays as training data: copied like a
+CSV import (text, score, traits, group label; no student, no comment), so the new course's model
+starts from the teacher's standard instead of from nothing. Only assignments of the same LMS
+platform are looked at.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lti_app.coursework.schemas import traits_text
+from lti_app.extensions import db
+from lti_app.lms.gradebook import is_grader
+from lti_app.models import Assignment, Course, ResourceLink
+
+
+@dataclass
+class CopySource:
+    assignment: Assignment
+    course_title: str
+    graded: int          # essays that count as training data
+    may_copy_essays: bool
+
+
+def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> CopySource | None:
+    """The assignment another course's link was copied from, or None."""
+    if not resource_id:
+        return None
+    course = db.session.get(Course, link.course_id)
+    source = db.session.scalar(
+        db.select(Assignment).join(Course, Course.id == Assignment.course_id)
+        .where(Assignment.resource_id == str(resource_id)[:100], Course.platform_id == course.platform_id,
+               Assignment.course_id != link.course_id))
+    if source is None:
+        return None
+    from worker.ml.training_set import load_examples   # no torch: plain rows of the database
+
+    return CopySource(assignment=source, course_title=db.session.get(Course, source.course_id).title or "",
+                      graded=len(load_examples(source.id).texts),
+                      may_copy_essays=is_grader(source.course_id, user_id))
+
+
+def form_from(source: Assignment, link_title: str | None) -> dict:
+    """The set-up form, filled in with the original's settings."""
+    return {"title": link_title or source.title, "prompt": source.prompt, "score_min": str(source.score_min),
+            "score_max": str(source.score_max), "traits": traits_text(source.traits)}
+
+
+def copy_graded_essays(source: Assignment, target: Assignment, grader_id: int) -> int:
+    """Copy the original's training essays into `target` as imported grades, mapped onto the
+    target's scale (the caller commits; one `training.due` event for the batch)."""
+    from lti_app.coursework.data_admin import import_rows
+    from worker.ml.training_set import load_examples, rescale
+
+    examples = load_examples(source.id)
+    lo, hi = target.score_min, target.score_max
+    rows = [{"text": text, "score": min(hi, max(lo, round(rescale(score, source.score_min, source.score_max,
+                                                                   lo, hi)))),
+             "trait_scores": traits, "comment": "", "group": group}
+            for text, score, traits, group in zip(examples.texts, examples.scores, examples.trait_scores,
+                                                  examples.groups)]
+    return import_rows(target, rows, grader_id, reason="course_copy") if rows else 0

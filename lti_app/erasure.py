@@ -1,0 +1,157 @@
+"""One person's data, for a school's data-protection requests: `gradeloop privacy export-user`
+(right of access: everything Gradeloop holds about them, as JSON) and `gradeloop privacy
+erase-user` (right to erasure).
+
+Erasure deletes the person's essays with their grades and AI proposals, their course roles and
+their user row (name, e-mail), and also every copy of their essays that carries no student: a
+course copy's training essays and CSV re-imports of an export (matched by identical text).
+Grades they gave as a teacher stay, without their name. The affected assignments are queued for
+retraining, so the next model no longer learns from the essays; earlier model versions were
+trained on them, and `--drop-models` deletes those versions (rows and files) at once, leaving the
+assignment without automatic scoring until the retrain is promoted. The LMS's own copy of the
+grades is the LMS's to erase.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+from flask.cli import with_appcontext
+
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.models import (AiProposal, Assignment, Course, CourseRole, Grade, ModelVersion, Platform, Submission,
+                            User)
+
+
+@dataclass
+class Erasure:
+    essays: int = 0
+    copies: int = 0
+    courses: int = 0
+    assignments: list[int] = field(default_factory=list)
+    model_versions: int = 0
+
+
+def find_users(*, sub: str | None = None, email: str | None = None, issuer: str | None = None) -> list[User]:
+    query = db.select(User).join(Platform, Platform.id == User.platform_id)
+    if sub:
+        query = query.where(User.sub == sub)
+    if email:
+        query = query.where(db.func.lower(User.email) == email.strip().lower())
+    if issuer:
+        query = query.where(Platform.issuer == issuer)
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def export_user(user: User) -> dict:
+    """Everything held about `user`: identity, course roles, essays with every grade and proposal."""
+    platform = db.session.get(Platform, user.platform_id)
+    roles = db.session.execute(db.select(Course, CourseRole.role).join(CourseRole, CourseRole.course_id == Course.id)
+                               .where(CourseRole.user_id == user.id)).all()
+    essays = []
+    for submission in db.session.scalars(db.select(Submission).filter_by(user_id=user.id).order_by(Submission.id)):
+        assignment = db.session.get(Assignment, submission.assignment_id)
+        grades = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id).order_by(Grade.id))
+        proposals = db.session.scalars(db.select(AiProposal).filter_by(submission_id=submission.id)
+                                       .order_by(AiProposal.id))
+        essays.append({
+            "assignment": assignment.title, "submitted_at": submission.submitted_at.isoformat(),
+            "status": submission.status.value, "group": submission.group_label, "text": submission.text,
+            "grades": [{"score": g.score, "scale": [g.score_min, g.score_max], "traits": g.trait_scores,
+                        "comment": g.comment, "source": g.source.value, "at": g.created_at.isoformat(),
+                        "in_lms": g.posted_at is not None} for g in grades],
+            "ai_proposals": [{"score": p.score, "traits": p.trait_scores, "feedback": p.feedback,
+                              "confidence": p.confidence, "at": p.created_at.isoformat()} for p in proposals]})
+    return {"platform": platform.issuer, "sub": user.sub, "name": user.name, "email": user.email,
+            "first_seen": user.created_at.isoformat(),
+            "courses": [{"title": c.title, "context_id": c.context_id, "role": getattr(r, "value", r)}
+                        for c, r in roles],
+            "essays": essays}
+
+
+def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
+    """Delete `user` and their essays everywhere (see the module docstring); commits."""
+    from lti_app.coursework.data_admin import remove_model_files
+
+    own = db.session.scalars(db.select(Submission).filter_by(user_id=user.id)).all()
+    texts = {s.text for s in own if s.text.strip()}
+    copies = db.session.scalars(db.select(Submission).where(Submission.user_id.is_(None),
+                                                            Submission.text.in_(texts))).all() if texts else []
+    gone = [s.id for s in [*own, *copies]]
+    report = Erasure(essays=len(own), copies=len(copies),
+                     courses=db.session.scalar(db.select(db.func.count()).select_from(CourseRole)
+                                               .filter_by(user_id=user.id)),
+                     assignments=sorted({s.assignment_id for s in [*own, *copies]}))
+    # Explicit deletes, children first: SQLite may run without foreign-key enforcement.
+    for model in (AiProposal, Grade):
+        db.session.execute(db.delete(model).where(model.submission_id.in_(gone)))
+    db.session.execute(db.delete(Submission).where(Submission.id.in_(gone)))
+    db.session.execute(db.update(Grade).where(Grade.grader_id == user.id).values(grader_id=None))
+    db.session.execute(db.delete(CourseRole).where(CourseRole.user_id == user.id))
+    db.session.execute(db.delete(User).where(User.id == user.id))
+    paths: list[str] = []
+    if drop_models and report.assignments:
+        versions = db.select(ModelVersion).where(ModelVersion.assignment_id.in_(report.assignments))
+        rows = db.session.scalars(versions).all()
+        paths = [p for v in rows for p in (v.path, v.onnx_path) if p]
+        report.model_versions = len(rows)
+        db.session.execute(db.update(Assignment).where(Assignment.id.in_(report.assignments))
+                           .values(current_model_id=None))
+        db.session.execute(db.delete(ModelVersion).where(ModelVersion.assignment_id.in_(report.assignments)))
+    for assignment_id in report.assignments:
+        record_event("training.due", {"assignment_id": assignment_id, "reason": "erasure"})
+    db.session.commit()
+    remove_model_files(paths)
+    return report
+
+
+privacy_group = click.Group("privacy", help="One person's data: export it (access) or erase it.")
+
+
+def _one_user(sub, email, issuer) -> User:
+    if not sub and not email:
+        raise click.UsageError("give --sub (the LMS's LTI user id) or --email")
+    users = find_users(sub=sub, email=email, issuer=issuer)
+    if not users:
+        raise click.ClickException("no such user in Gradeloop (nothing is held about them)")
+    if len(users) > 1:
+        listed = "\n".join(f"  {db.session.get(Platform, u.platform_id).issuer}  sub={u.sub}  {u.name}"
+                           for u in users)
+        raise click.ClickException(f"{len(users)} users match; add --issuer (and --sub):\n{listed}")
+    return users[0]
+
+
+def _selectors(command):
+    for option in (click.option("--issuer", help="the LMS platform's issuer, when several match"),
+                   click.option("--email", help="the person's e-mail as the LMS sent it"),
+                   click.option("--sub", help="the person's LTI user id (the id_token's sub)")):
+        command = option(command)
+    return command
+
+
+@privacy_group.command("export-user")
+@_selectors
+@with_appcontext
+def export_user_command(sub, email, issuer):
+    """Print everything Gradeloop holds about one person, as JSON."""
+    import json
+
+    click.echo(json.dumps(export_user(_one_user(sub, email, issuer)), indent=2, ensure_ascii=False))
+
+
+@privacy_group.command("erase-user")
+@_selectors
+@click.option("--drop-models", is_flag=True, help="also delete the model versions trained on their essays")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@with_appcontext
+def erase_user_command(sub, email, issuer, drop_models, yes):
+    """Erase one person: their essays (and copies of them), grades, roles, name and e-mail."""
+    user = _one_user(sub, email, issuer)
+    essays = db.session.scalar(db.select(db.func.count(Submission.id)).filter_by(user_id=user.id))
+    if not yes:
+        click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}) and their {essays} essays?", abort=True)
+    done = erase_user(user, drop_models=drop_models)
+    click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "
+               f"roles, {done.model_versions} model versions; retraining queued for "
+               f"{len(done.assignments)} assignments")

@@ -1,0 +1,48 @@
+"""A Gradeloop link copied into a new course (course copy, a new term): the first teacher launch
+sets up a new assignment with the original's settings filled in and, for a teacher of both
+courses, brings the original's graded essays as training data (anonymous, like a CSV import).
+Students, grades and the gradebook column of the two courses stay apart."""
+from lti_app.extensions import db
+from lti_app.models import Assignment, Course, Grade, GradeSource, OutboxEvent, Submission
+from tests.coursework.flows import ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form
+
+
+def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, tool_server):
+    item = link_copied(peer, graded_two_essays(peer, tool_server))
+    teacher, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                     resource_link_id=item, course_id=NEW_COURSE)
+    assert 'id="copied-from"' in setup.text and "Persuasive essay" in setup.text
+    assert 'value="Persuasive essay (2027)"' in setup.text and "Should students have a four-day week?" in setup.text
+    assert "cohesion 1-5" in setup.text and 'name="copy_essays"' in setup.text
+    done = post_form(teacher, setup, action_contains="/setup")
+    assert done.status_code == 200 and "Graded essays copied from" in done.text and "training data: 2." in done.text
+    with tool_server.app.app_context():
+        course = db.session.scalar(db.select(Course).filter_by(context_id=NEW_COURSE))
+        copy = db.session.scalar(db.select(Assignment).filter_by(course_id=course.id))
+        original = db.session.scalar(db.select(Assignment).where(Assignment.id != copy.id))
+        assert copy.resource_id != original.resource_id and copy.traits == original.traits
+        rows = db.session.execute(db.select(Submission, Grade).join(Grade, Grade.submission_id == Submission.id)
+                                  .where(Submission.assignment_id == copy.id)).all()
+        assert sorted((s.text, g.score) for s, g in rows) == sorted(
+            (text, float(score)) for _, text, score in ESSAYS.values())
+        assert all(s.user_id is None and g.source == GradeSource.IMPORT and g.comment == ""
+                   and g.trait_scores == {"cohesion": 3} for s, g in rows)
+        due = [e.payload["payload"] for e in db.session.scalars(db.select(OutboxEvent).filter_by(type="training.due"))]
+        assert {"assignment_id": copy.id, "reason": "course_copy"} in due
+        # The original course keeps its own essays, with their students.
+        assert db.session.scalar(db.select(db.func.count(Submission.id)).where(
+            Submission.assignment_id == original.id, Submission.user_id.is_not(None))) == 2
+
+
+def test_only_a_teacher_of_the_original_may_bring_its_essays(peer, tool_server):
+    item = link_copied(peer, graded_two_essays(peer, tool_server))
+    stranger, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-9",
+                                      resource_link_id=item, course_id=NEW_COURSE)
+    assert 'id="copied-from"' in setup.text and 'name="copy_essays"' not in setup.text
+    done = post_form(stranger, setup, {"copy_essays": "1"}, action_contains="/setup")   # forged
+    assert done.status_code == 200 and "copied" not in done.text
+    with tool_server.app.app_context():
+        course = db.session.scalar(db.select(Course).filter_by(context_id=NEW_COURSE))
+        copy = db.session.scalar(db.select(Assignment).filter_by(course_id=course.id))
+        assert copy.title == "Persuasive essay (2027)"
+        assert db.session.scalar(db.select(db.func.count(Submission.id)).filter_by(assignment_id=copy.id)) == 0

@@ -1,0 +1,80 @@
+"""`gradeloop privacy`: a school's data-protection requests for one person. Export holds all their
+essays and grades; erasure removes them, their roles, name and e-mail, and the anonymous copies of
+their essays a course copy made, leaves everyone else's essays, queues retraining, and with
+--drop-models deletes the model versions trained on them (rows and files)."""
+import json
+from pathlib import Path
+
+from lti_app.erasure import privacy_group
+from lti_app.extensions import db
+from lti_app.models import Assignment, Course, CourseRole, ModelVersion, OutboxEvent, Submission, User
+from tests.coursework.flows import ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form
+
+
+def _cli(tool, *args, input=None):
+    return tool.app.test_cli_runner().invoke(cli=privacy_group, args=list(args), input=input)
+
+
+def _copied_course_with_a_model(peer, tool):
+    teacher, setup = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
+                                     resource_link_id=link_copied(peer, graded_two_essays(peer, tool)),
+                                     course_id=NEW_COURSE)
+    assert "training data: 2." in post_form(teacher, setup, action_contains="/setup").text
+    with tool.app.app_context():
+        copy = db.session.scalar(db.select(Assignment).join(Course).where(Course.context_id == NEW_COURSE))
+        folder = Path(tool.app.config["GRADELOOP_DATA_DIR"]) / "models" / f"assignment-{copy.id}" / "v1"
+        folder.mkdir(parents=True)
+        (folder / "model.int8.onnx").write_bytes(b"trained on both essays")
+        version = ModelVersion(assignment_id=copy.id, version=1, status="promoted", approach="frozen-ridge",
+                               path=str(folder), onnx_path=str(folder / "model.int8.onnx"), n_train=2)
+        db.session.add(version)
+        db.session.flush()
+        copy.current_model_id = version.id
+        db.session.commit()
+        return copy.id, folder
+
+
+def test_export_then_erase_one_student_everywhere(peer, tool_server):
+    copy_id, folder = _copied_course_with_a_model(peer, tool_server)
+    name, text, score = ESSAYS["student-1"]
+    exported = _cli(tool_server, "export-user", "--sub", "student-1")
+    assert exported.exit_code == 0, exported.output
+    record = json.loads(exported.output)
+    assert record["name"] == name and record["sub"] == "student-1"
+    assert [e["text"] for e in record["essays"]] == [text]
+    assert record["essays"][0]["grades"][0]["score"] == float(score)
+    assert record["essays"][0]["grades"][0]["comment"] == f"Well argued, {name}."
+
+    refused = _cli(tool_server, "erase-user", "--sub", "student-1", "--drop-models", input="n\n")
+    assert refused.exit_code != 0 and "Aborted" in refused.output
+    erased = _cli(tool_server, "erase-user", "--sub", "student-1", "--drop-models", "--yes")
+    assert erased.exit_code == 0, erased.output
+    assert "erased: 1 essays, 1 copies without a student, 1 course roles, 1 model versions" in erased.output
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(sub="student-1")) is None
+        left = db.session.scalars(db.select(Submission.text)).all()
+        assert text not in left and sorted(left) == [ESSAYS["student-2"][1]] * 2   # original + copy
+        assert db.session.scalar(db.select(db.func.count(CourseRole.id)).join(User)
+                                 .where(User.sub == "student-1")) == 0
+        assert db.session.scalar(db.select(ModelVersion).filter_by(assignment_id=copy_id)) is None
+        assert db.session.get(Assignment, copy_id).current_model_id is None
+        due = {e.payload["payload"]["assignment_id"] for e in db.session.scalars(
+            db.select(OutboxEvent).filter_by(type="training.due"))
+            if e.payload["payload"]["reason"] == "erasure"}
+        assert due == set(db.session.scalars(db.select(Assignment.id)))
+    assert not folder.exists()
+    gone = _cli(tool_server, "export-user", "--sub", "student-1")
+    assert gone.exit_code != 0 and "no such user" in gone.output
+
+
+def test_a_person_must_be_named_exactly(peer, tool_server):
+    graded_two_essays(peer, tool_server)
+    assert "give --sub" in _cli(tool_server, "erase-user", "--yes").output
+    with tool_server.app.app_context():
+        for user in db.session.scalars(db.select(User)):
+            user.email = "shared@school.example"
+        db.session.commit()
+    ambiguous = _cli(tool_server, "erase-user", "--email", "Shared@School.example", "--yes")
+    assert ambiguous.exit_code != 0 and "users match; add --issuer" in ambiguous.output
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Submission.id))) == 2   # nothing erased
