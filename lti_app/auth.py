@@ -2,8 +2,16 @@
 
 Inside an LMS iframe the browser may refuse our cookie (third-party cookie blocking), so the
 launch context travels two ways: the Flask session cookie, and a signed launch token (`lt`)
-that every page adds to its links and forms (`lurl()` in templates). Either is enough; both
-carry the same signed, expiring context.
+that pages add to their links and forms (`lurl()` in templates). Either is enough; both carry
+the same signed, expiring context.
+
+Once the browser has shown that it sends our cookie back for a launch, links and forms carry only
+the launch's id (`launch`), which is worthless without the cookie, and a GET that arrived with
+`lt` is redirected to the same URL without it. So a URL copied from the address bar, kept in the
+browser's history (a top-level "new window" launch on a shared computer), or written to a proxy's
+log is not a working session. The cookie keeps the few latest launches of the same person by id,
+so two tabs launched from two courses keep their own contexts; a launch by someone else replaces
+them all.
 """
 from __future__ import annotations
 
@@ -13,14 +21,18 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from hashlib import sha256
+from urllib.parse import urlencode
 
 from flask import abort, current_app, g, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lti_app.models import Role
 
-SESSION_KEY = "gl_launch"
+SESSION_KEY = "gl_launch"          # the latest launch
+LAUNCHES_KEY = "gl_launches"       # the person's recent launches, by launch id (one per tab)
+MAX_LAUNCHES = 6
 TOKEN_PARAM = "lt"
+LAUNCH_PARAM = "launch"
 TOKEN_HEADER = "X-Gradeloop-Launch"
 
 
@@ -54,11 +66,28 @@ def start_session(platform_id: int, course_id: int, user_id: int, role: Role,
     ctx = LaunchContext(
         launch_id=uuid.uuid4().hex, platform_id=platform_id, course_id=course_id, user_id=user_id,
         role=Role(role).value, resource_link_id=resource_link_id, expires_at=time.time() + minutes * 60)
+    same_person = {k: v for k, v in _cookie_launches().items()
+                   if (v["platform_id"], v["user_id"]) == (platform_id, user_id) and _from_dict(v)}
+    recent = dict(list(same_person.items())[-(MAX_LAUNCHES - 1):])
     session.clear()
+    session[LAUNCHES_KEY] = {**recent, ctx.launch_id: asdict(ctx)}
     session[SESSION_KEY] = asdict(ctx)
     session.permanent = True
     g.launch = ctx
     return ctx
+
+
+def _cookie_launches() -> dict[str, dict]:
+    launches = dict(session.get(LAUNCHES_KEY) or {})
+    latest = session.get(SESSION_KEY)
+    if isinstance(latest, dict) and latest.get("launch_id"):
+        launches.setdefault(latest["launch_id"], latest)
+    return launches
+
+
+def cookie_holds(ctx: LaunchContext | None) -> bool:
+    """Did this request's cookie carry the launch `ctx`? (The browser keeps our cookie.)"""
+    return ctx is not None and ctx.launch_id in _cookie_launches()
 
 
 def launch_token(ctx: LaunchContext | None = None) -> str:
@@ -88,7 +117,9 @@ def current_launch() -> LaunchContext | None:
         except BadSignature:
             ctx = None
     if ctx is None:
-        ctx = _from_dict(session.get(SESSION_KEY))
+        ref = request.values.get(LAUNCH_PARAM)
+        # A launch named in the URL must be in the cookie: an unknown one is not "the latest".
+        ctx = _from_dict(_cookie_launches().get(ref)) if ref else _from_dict(session.get(SESSION_KEY))
     g.launch = ctx
     return ctx
 
@@ -125,9 +156,30 @@ def csrf_valid(candidate: str | None) -> bool:
     return bool(expected and candidate and hmac.compare_digest(expected, candidate))
 
 
+def launch_field() -> tuple[str, str]:
+    """(name, value) that names this launch in a link or form: the launch id when the cookie
+    carries it, else the signed token (pages must work without third-party cookies)."""
+    ctx = current_launch()
+    if ctx is None:
+        return TOKEN_PARAM, ""
+    return (LAUNCH_PARAM, ctx.launch_id) if cookie_holds(ctx) else (TOKEN_PARAM, launch_token(ctx))
+
+
 def lurl(endpoint: str, **values) -> str:
-    """`url_for` that carries the launch token, so pages work without third-party cookies."""
-    token = launch_token()
-    if token:
-        values.setdefault(TOKEN_PARAM, token)
+    """`url_for` that names the launch (`launch_field`)."""
+    name, value = launch_field()
+    if value:
+        values.setdefault(name, value)
     return url_for(endpoint, **values)
+
+
+def url_without_token() -> str | None:
+    """For a GET that carries `lt` although the cookie holds its launch: the same URL naming the
+    launch by id instead (the caller redirects), so the token leaves the address bar."""
+    if request.method != "GET" or TOKEN_PARAM not in request.args:
+        return None
+    ctx = current_launch()
+    if not cookie_holds(ctx):
+        return None
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in (TOKEN_PARAM, LAUNCH_PARAM)]
+    return request.path + "?" + urlencode(args + [(LAUNCH_PARAM, ctx.launch_id)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lti_app import auth
@@ -38,8 +38,13 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="None" if https else "Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config.get("GRADELOOP_SESSION_MINUTES", 120)),
     )
-    app.jinja_env.globals.update(lurl=auth.lurl, csrf_token=auth.csrf_token,
-                                 launch_token=auth.launch_token, current_launch=auth.current_launch)
+    app.jinja_env.globals.update(lurl=auth.lurl, csrf_token=auth.csrf_token, launch_field=auth.launch_field,
+                                 current_launch=auth.current_launch)
+
+    @app.before_request
+    def _token_out_of_the_address_bar():
+        clean = auth.url_without_token()
+        return redirect(clean, code=303) if clean else None
 
     @app.before_request
     def _check_csrf():

@@ -1,4 +1,6 @@
 """Authorisation matrix and CSRF on coursework pages (Flask test client; sessions as a launch makes them)."""
+import time
+
 import pytest
 
 from lti_app.extensions import db
@@ -114,19 +116,73 @@ def test_every_form_carries_csrf_and_launch_token(client, app, world, role):
             form = form.split("</form>")[0]
             if 'method="post"' in form:
                 forms += 1
-                assert 'name="csrf_token" value="' in form and 'name="lt" value="' in form, url
+                # The cookie carries the launch: forms name it by id (the token is not needed).
+                assert 'name="csrf_token" value="' in form and 'name="launch" value="' in form, url
     assert forms >= len(urls)
 
 
+def _token(app, **launch):
+    from lti_app.auth import LaunchContext, launch_token
+
+    ctx = LaunchContext(launch_id="t" * 32, platform_id=1, role=Role.INSTRUCTOR.value, expires_at=time.time() + 600,
+                        **launch)
+    with app.test_request_context():
+        return launch_token(ctx)
+
+
 def test_launch_token_works_without_cookie(app, world):
-    """Third-party cookies blocked: the signed `lt` in links carries the session."""
-    client = app.test_client()
-    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
-    html = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
-    link = html.split(f'href="/coursework/a/{world.assignment_a}/settings?lt=')[1].split('"')[0]
+    """Third-party cookies blocked: the signed `lt` in links and forms carries the session."""
     cookieless = app.test_client(use_cookies=False)
+    token = _token(app, course_id=world.course_a, user_id=world.teacher_a)
+    page = cookieless.get(f"/coursework/a/{world.assignment_a}?lt={token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    link = html.split(f'href="/coursework/a/{world.assignment_a}/settings?lt=')[1].split('"')[0]
     assert cookieless.get(f"/coursework/a/{world.assignment_a}/settings?lt={link}").status_code == 200
+    assert 'name="lt" value="' in cookieless.get(f"/coursework/a/{world.assignment_a}/settings?lt={link}").get_data(
+        as_text=True)
     assert cookieless.get(f"/coursework/a/{world.assignment_a}/settings?lt=forged").status_code == 401
+
+
+def test_urls_hold_no_credential_once_the_cookie_works(app, world):
+    """With the cookie, links name the launch by id: such a URL (history on a shared computer, a
+    copied address, a proxy log) opens nothing without that cookie; a GET that arrived with the
+    token is sent to the same page without it."""
+    client = app.test_client()
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR, launch_id="a" * 32)
+    html = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    assert "lt=" not in html and f"settings?launch={'a' * 32}" in html
+    assert client.get(f"/coursework/a/{world.assignment_a}/settings?launch={'a' * 32}").status_code == 200
+    stranger = app.test_client(use_cookies=False)
+    assert stranger.get(f"/coursework/a/{world.assignment_a}/settings?launch={'a' * 32}").status_code == 401
+    assert client.get(f"/coursework/a/{world.assignment_a}/settings?launch={'b' * 32}").status_code == 401
+    # A token for the launch the cookie holds (the landing after a launch) leaves the address bar.
+    token = _token(app, course_id=world.course_a, user_id=world.teacher_a)
+    with client.session_transaction() as sess:
+        sess["gl_launches"] = {"t" * 32: {**sess["gl_launch"], "launch_id": "t" * 32}}
+    moved = client.get(f"/coursework/a/{world.assignment_a}?sort=name&lt={token}")
+    assert moved.status_code == 303
+    assert moved.headers["Location"] == f"/coursework/a/{world.assignment_a}?sort=name&launch={'t' * 32}"
+
+
+def test_two_tabs_keep_their_own_launch(peer, tool_server):
+    """Two launches from two courses in one browser: each tab's links keep naming its own launch."""
+    from lti_app.models import Assignment, Course
+    from tests.coursework.flows import open_assignment, post_form
+
+    browser = peer.browser()
+    _, first = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1", course_id="course-1",
+                               browser=browser)
+    _, second = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1", course_id="course-2",
+                                browser=browser)
+    assert "launch=" in first.url and "launch=" in second.url and "lt=" not in first.url + second.url
+    # The first tab's form, sent after the second launch, still acts in the first course.
+    done = post_form(browser, first, {"title": "Tab one essay", "score_min": "1", "score_max": "6"},
+                     action_contains="/setup")
+    assert done.status_code == 200 and "The assignment is ready" in done.text
+    with tool_server.app.app_context():
+        made = db.session.scalar(db.select(Assignment).filter_by(title="Tab one essay"))
+        assert db.session.get(Course, made.course_id).context_id == "course-1"
 
 
 def test_notices_cannot_be_forged(client, app, world):

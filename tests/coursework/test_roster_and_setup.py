@@ -32,14 +32,14 @@ def test_roster_lists_everyone_across_nrps_pages(peer, tool_server):
     assert "1 to grade" in page.text and "4 not handed in" in page.text
 
     base = page.url.split("?")[0]
-    lt = re.search(r"lt=([^&\"]+)", page.url).group(1)
-    by_status = teacher.get(f"{base}?lt={lt}&sort=status&dir=desc", timeout=30)
+    launch = re.search(r"[?&](launch=[^&\"]+)", page.url).group(1)
+    by_status = teacher.get(f"{base}?{launch}&sort=status&dir=desc", timeout=30)
     assert _names(by_status)[0] == "Cara Xu"
-    by_name_desc = teacher.get(f"{base}?lt={lt}&sort=name&dir=desc&per_page=5", timeout=30)
+    by_name_desc = teacher.get(f"{base}?{launch}&sort=name&dir=desc&per_page=5", timeout=30)
     assert _names(by_name_desc)[:2] == ["Eve Vance", "Dan Webb"]
-    second = teacher.get(f"{base}?lt={lt}&sort=name&per_page=2&page=2", timeout=30)
+    second = teacher.get(f"{base}?{launch}&sort=name&per_page=2&page=2", timeout=30)
     assert _names(second) == ["Cara Xu", "Dan Webb"] and "Page 2 of 3" in second.text
-    assert teacher.get(f"{base}?lt={lt}&page=abc&sort=bogus", timeout=30).status_code == 200
+    assert teacher.get(f"{base}?{launch}&page=abc&sort=bogus", timeout=30).status_code == 200
 
 
 def test_roster_is_kept_between_clicks_and_read_again_on_request(peer, tool_server):
@@ -50,8 +50,8 @@ def test_roster_is_kept_between_clicks_and_read_again_on_request(peer, tool_serv
     assert "Anna Zed" in _names(page) and "Roster read from the LMS just now" in page.text
     peer.add_member(COURSE, "s-bob", "Learner", name="Bob Young")
     calls = len(peer.service_calls("nrps"))
-    base, lt = page.url.split("?")[0], re.search(r"lt=([^&\"]+)", page.url).group(1)
-    sorted_page = teacher.get(f"{base}?lt={lt}&sort=name&dir=desc", timeout=30)
+    base, launch = page.url.split("?")[0], re.search(r"[?&](launch=[^&\"]+)", page.url).group(1)
+    sorted_page = teacher.get(f"{base}?{launch}&sort=name&dir=desc", timeout=30)
     assert len(peer.service_calls("nrps")) == calls                  # sorting used the kept roster
     assert "Bob Young" not in _names(sorted_page)
     link = re.search(r'id="refresh-roster" href="([^"]+)"', sorted_page.text).group(1).replace("&amp;", "&")
@@ -62,10 +62,10 @@ def test_roster_is_kept_between_clicks_and_read_again_on_request(peer, tool_serv
     # Once the kept copy is older than GRADELOOP_ROSTER_SECONDS, the next click reads it again.
     peer.add_member(COURSE, "s-cara", "Learner", name="Cara Xu")
     calls = len(peer.service_calls("nrps"))
-    assert "Cara Xu" not in _names(teacher.get(f"{base}?lt={lt}", timeout=30))
+    assert "Cara Xu" not in _names(teacher.get(f"{base}?{launch}", timeout=30))
     assert len(peer.service_calls("nrps")) == calls
     tool_server.app.config["GRADELOOP_ROSTER_SECONDS"] = 0
-    expired = teacher.get(f"{base}?lt={lt}", timeout=30)
+    expired = teacher.get(f"{base}?{launch}", timeout=30)
     assert len(peer.service_calls("nrps")) > calls and "Cara Xu" in _names(expired)
 
 

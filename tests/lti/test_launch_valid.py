@@ -2,7 +2,7 @@
 its content, and the course, user, role and resource link rows exist afterwards."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
 
@@ -62,9 +62,13 @@ def test_session_cookie_and_token_both_carry_the_launch(peer, tool_server):
     result = peer.launch(role="Learner", user_id="s1")
     assert SESSION_COOKIE in result.browser.cookies
     # Another browser with only the signed launch token (cookies blocked) reaches the page too.
+    landing = next(r for r in result.response.history if "lt=" in r.headers.get("Location", ""))
     fresh = peer.browser()
-    assert fresh.get(result.response.url, timeout=10).status_code == 200
+    assert fresh.get(urljoin(tool_server.url, landing.headers["Location"]), timeout=10).status_code == 200
     assert fresh.get(tool_server.url + "/lti/learner", timeout=10).status_code == 401
+    # The browser that keeps the cookie ends on a URL that names the launch but is no credential.
+    assert "launch=" in result.response.url and "lt=" not in result.response.url
+    assert peer.browser().get(result.response.url, timeout=10).status_code == 401
 
 
 def test_learner_cannot_open_instructor_page(peer, tool_server):
