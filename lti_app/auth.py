@@ -182,4 +182,4 @@ def url_without_token() -> str | None:
     if not cookie_holds(ctx):
         return None
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in (TOKEN_PARAM, LAUNCH_PARAM)]
-    return request.path + "?" + urlencode(args + [(LAUNCH_PARAM, ctx.launch_id)])
+    return request.script_root + request.path + "?" + urlencode(args + [(LAUNCH_PARAM, ctx.launch_id)])
