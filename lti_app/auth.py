@@ -5,9 +5,11 @@ launch context travels two ways: the Flask session cookie, and a signed launch t
 that pages add to their links and forms (`lurl()` in templates). Either is enough; both carry
 the same signed, expiring context.
 
-Once the browser has shown that it sends our cookie back for a launch, links and forms carry only
-the launch's id (`launch`), which is worthless without the cookie, and a GET that arrived with
-`lt` is redirected to the same URL without it. So a URL copied from the address bar, kept in the
+The launch itself lands on a URL with a `start` token that works for `START_SECONDS` only. Its
+GET is redirected at once: to the same URL with `lt` when the cookie did not come back, or, once
+the browser has shown that it sends our cookie back for a launch, with only the launch's id
+(`launch`), which is worthless without the cookie; links and forms then carry that id, and a GET
+that arrived with `lt` is redirected the same way. So a URL copied from the address bar, kept in the
 browser's history (a top-level "new window" launch on a shared computer), or written to a proxy's
 log is not a working session. The cookie keeps the few latest launches of the same person by id,
 so two tabs launched from two courses keep their own contexts; a launch by someone else replaces
@@ -33,6 +35,8 @@ LAUNCHES_KEY = "gl_launches"       # the person's recent launches, by launch id 
 MAX_LAUNCHES = 6
 TOKEN_PARAM = "lt"
 LAUNCH_PARAM = "launch"
+START_PARAM = "start"
+START_SECONDS = 60      # the landing URL after a launch (what a browser's history keeps) expires
 TOKEN_HEADER = "X-Gradeloop-Launch"
 
 
@@ -55,8 +59,8 @@ class LaunchContext:
         return self.role_enum.can_grade
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="gradeloop-launch")
+def _serializer(salt: str = "gradeloop-launch") -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def start_session(platform_id: int, course_id: int, user_id: int, role: Role,
@@ -95,6 +99,21 @@ def launch_token(ctx: LaunchContext | None = None) -> str:
     return _serializer().dumps(asdict(ctx)) if ctx else ""
 
 
+def start_token(ctx: LaunchContext) -> str:
+    """The token of the launch's landing URL (`start`): good for `START_SECONDS`, GET only."""
+    return _serializer("gradeloop-launch-start").dumps(asdict(ctx))
+
+
+def _from_start_token() -> LaunchContext | None:
+    raw = request.args.get(START_PARAM) if request.method == "GET" else None
+    if not raw:
+        return None
+    try:
+        return _from_dict(_serializer("gradeloop-launch-start").loads(raw, max_age=START_SECONDS))
+    except BadSignature:   # forged or expired (SignatureExpired is a BadSignature)
+        return None
+
+
 def _from_dict(data: dict | None) -> LaunchContext | None:
     if not data:
         return None
@@ -117,6 +136,8 @@ def current_launch() -> LaunchContext | None:
         except BadSignature:
             ctx = None
     if ctx is None:
+        ctx = _from_start_token()
+    if ctx is None and START_PARAM not in request.args:
         ref = request.values.get(LAUNCH_PARAM)
         # A launch named in the URL must be in the cookie: an unknown one is not "the latest".
         ctx = _from_dict(_cookie_launches().get(ref)) if ref else _from_dict(session.get(SESSION_KEY))
@@ -174,12 +195,19 @@ def lurl(endpoint: str, **values) -> str:
 
 
 def url_without_token() -> str | None:
-    """For a GET that carries `lt` although the cookie holds its launch: the same URL naming the
-    launch by id instead (the caller redirects), so the token leaves the address bar."""
-    if request.method != "GET" or TOKEN_PARAM not in request.args:
+    """Where to redirect a GET that carries a token the address bar should not keep (the caller
+    redirects): the launch's `start` URL, or `lt` although the cookie holds the launch. The same
+    URL naming the launch by id when the cookie holds it, else (cookie refused) by `lt`."""
+    if request.method != "GET" or not {TOKEN_PARAM, START_PARAM} & set(request.args):
         return None
     ctx = current_launch()
-    if not cookie_holds(ctx):
+    if ctx is None:
         return None
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in (TOKEN_PARAM, LAUNCH_PARAM)]
-    return request.script_root + request.path + "?" + urlencode(args + [(LAUNCH_PARAM, ctx.launch_id)])
+    if cookie_holds(ctx):
+        name, value = LAUNCH_PARAM, ctx.launch_id
+    elif START_PARAM in request.args:
+        name, value = TOKEN_PARAM, launch_token(ctx)
+    else:
+        return None
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in (TOKEN_PARAM, LAUNCH_PARAM, START_PARAM)]
+    return request.script_root + request.path + "?" + urlencode(args + [(name, value)])

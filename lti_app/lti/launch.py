@@ -95,7 +95,7 @@ def handle_launch():
         deep_linking_state.save(ctx.launch_id, verified.platform.id, verified.deployment_id,
                                 verified.claims[C.DEEP_LINKING_SETTINGS])
     db.session.commit()
-    target = url_for(landing_endpoint(verified.message_type, made.role), lt=auth.launch_token(ctx))
+    target = url_for(landing_endpoint(verified.message_type, made.role), start=auth.start_token(ctx))
     return redirect(target, code=303)
 
 

@@ -2,6 +2,7 @@
 its content, and the course, user, role and resource link rows exist afterwards."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -17,7 +18,7 @@ def _landing(result, tool_server, path, final):
     assert first.status_code == 303, (first.status_code, first.text[:800])
     location = first.headers["Location"]
     assert urlparse(location).path == path
-    assert "lt=" in location
+    assert "start=" in location and "lt=" not in location
     assert result.response.status_code == 200
     assert urlparse(result.response.url).path == final, result.response.url
     return page_text(result.response)
@@ -61,14 +62,27 @@ def test_role_launch_opens_the_activity(peer, tool_server, role, expected, final
 def test_session_cookie_and_token_both_carry_the_launch(peer, tool_server):
     result = peer.launch(role="Learner", user_id="s1")
     assert SESSION_COOKIE in result.browser.cookies
-    # Another browser with only the signed launch token (cookies blocked) reaches the page too.
-    landing = next(r for r in result.response.history if "lt=" in r.headers.get("Location", ""))
+    # A browser that refuses the cookie goes on from the landing URL with the signed token.
+    landing = urljoin(tool_server.url, result.response.history[0].headers["Location"])
     fresh = peer.browser()
-    assert fresh.get(urljoin(tool_server.url, landing.headers["Location"]), timeout=10).status_code == 200
+    page = fresh.get(landing, timeout=10)
+    assert page.status_code == 200 and "lt=" in page.url and "start=" not in page.url
     assert fresh.get(tool_server.url + "/lti/learner", timeout=10).status_code == 401
     # The browser that keeps the cookie ends on a URL that names the launch but is no credential.
     assert "launch=" in result.response.url and "lt=" not in result.response.url
     assert peer.browser().get(result.response.url, timeout=10).status_code == 401
+
+
+def test_the_landing_url_expires(peer, tool_server, monkeypatch):
+    """The one URL of a launch that carries the context (what a shared computer's history keeps)
+    works for START_SECONDS only."""
+    from lti_app import auth
+
+    result = peer.launch(role="Learner", user_id="s1")
+    landing = urljoin(tool_server.url, result.response.history[0].headers["Location"])
+    monkeypatch.setattr(auth, "START_SECONDS", 0)
+    time.sleep(1.1)
+    assert peer.browser().get(landing, timeout=10).status_code == 401
 
 
 def test_learner_cannot_open_instructor_page(peer, tool_server):
