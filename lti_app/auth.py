@@ -28,7 +28,8 @@ from urllib.parse import urlencode
 from flask import abort, current_app, g, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from lti_app.models import Role
+from lti_app.extensions import db
+from lti_app.models import Role, User
 
 SESSION_KEY = "gl_launch"          # the latest launch
 LAUNCHES_KEY = "gl_launches"       # the person's recent launches, by launch id (one per tab)
@@ -151,7 +152,9 @@ def require_launch(*roles: Role, grader: bool = False):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             ctx = current_launch()
-            if ctx is None:
+            # A signed session outlives an erased person (`gradeloop privacy erase-user`): their
+            # pages would act for a user row that is gone. One primary-key lookup per page.
+            if ctx is None or db.session.get(User, ctx.user_id) is None:
                 abort(401, description="Your session has ended or was never started. "
                                        "Open Gradeloop again from your course in the LMS.")
             if grader and not ctx.can_grade:

@@ -15,10 +15,9 @@ def _cli(tool, *args, input=None):
     return tool.app.test_cli_runner().invoke(cli=privacy_group, args=list(args), input=input)
 
 
-def _copied_course_with_a_model(peer, tool):
+def _copied_course_with_a_model(peer, tool, original):
     teacher, setup = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
-                                     resource_link_id=link_copied(peer, graded_two_essays(peer, tool)),
-                                     course_id=NEW_COURSE)
+                                     resource_link_id=link_copied(peer, original), course_id=NEW_COURSE)
     assert "training data: 2." in post_form(teacher, setup, action_contains="/setup").text
     with tool.app.app_context():
         copy = db.session.scalar(db.select(Assignment).join(Course).where(Course.context_id == NEW_COURSE))
@@ -35,7 +34,10 @@ def _copied_course_with_a_model(peer, tool):
 
 
 def test_export_then_erase_one_student_everywhere(peer, tool_server):
-    copy_id, folder = _copied_course_with_a_model(peer, tool_server)
+    original = graded_two_essays(peer, tool_server)
+    copy_id, folder = _copied_course_with_a_model(peer, tool_server, original)
+    student, page = open_assignment(peer, tool_server, user_id="student-1",
+                                    resource_link_id=original["resource_link_id"])
     name, text, score = ESSAYS["student-1"]
     exported = _cli(tool_server, "export-user", "--sub", "student-1")
     assert exported.exit_code == 0, exported.output
@@ -63,6 +65,8 @@ def test_export_then_erase_one_student_everywhere(peer, tool_server):
             if e.payload["payload"]["reason"] == "erasure"}
         assert due == set(db.session.scalars(db.select(Assignment.id)))
     assert not folder.exists()
+    # Their session cookie is still signed, but it names a person who is gone.
+    assert student.get(page.url, timeout=30).status_code == 401
     gone = _cli(tool_server, "export-user", "--sub", "student-1")
     assert gone.exit_code != 0 and "no such user" in gone.output
 
