@@ -146,7 +146,8 @@ def public_url_problem(url: str) -> str | None:
         return f"{url!r} is not an https:// address"
     host = parsed.hostname.lower()
     try:
-        local = ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+        address = ipaddress.ip_address(host)
+        local = address.is_loopback or address.is_unspecified
     except ValueError:
         local = host == "localhost" or host.endswith(".localhost")
     return f"{url!r} names this machine, which an LMS cannot reach" if local else None

@@ -20,8 +20,7 @@ from flask.cli import with_appcontext
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import (AiProposal, Assignment, Course, CourseRole, Grade, ModelVersion, Platform, Submission,
-                            User)
+from lti_app.models import AiProposal, Assignment, Course, CourseRole, Grade, Platform, Submission, User
 
 
 @dataclass
@@ -72,7 +71,7 @@ def export_user(user: User) -> dict:
 
 def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
     """Delete `user` and their essays everywhere (see the module docstring); commits."""
-    from lti_app.coursework.data_admin import remove_model_files
+    from lti_app.coursework.data_admin import delete_essays, delete_model_versions, remove_model_files
 
     own = db.session.scalars(db.select(Submission).filter_by(user_id=user.id)).all()
     texts = {s.text for s in own if s.text.strip()}
@@ -83,22 +82,13 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
                      courses=db.session.scalar(db.select(db.func.count()).select_from(CourseRole)
                                                .filter_by(user_id=user.id)),
                      assignments=sorted({s.assignment_id for s in [*own, *copies]}))
-    # Explicit deletes, children first: SQLite may run without foreign-key enforcement.
-    for model in (AiProposal, Grade):
-        db.session.execute(db.delete(model).where(model.submission_id.in_(gone)))
-    db.session.execute(db.delete(Submission).where(Submission.id.in_(gone)))
+    delete_essays(gone)
     db.session.execute(db.update(Grade).where(Grade.grader_id == user.id).values(grader_id=None))
     db.session.execute(db.delete(CourseRole).where(CourseRole.user_id == user.id))
     db.session.execute(db.delete(User).where(User.id == user.id))
     paths: list[str] = []
     if drop_models and report.assignments:
-        versions = db.select(ModelVersion).where(ModelVersion.assignment_id.in_(report.assignments))
-        rows = db.session.scalars(versions).all()
-        paths = [p for v in rows for p in (v.path, v.onnx_path) if p]
-        report.model_versions = len(rows)
-        db.session.execute(db.update(Assignment).where(Assignment.id.in_(report.assignments))
-                           .values(current_model_id=None))
-        db.session.execute(db.delete(ModelVersion).where(ModelVersion.assignment_id.in_(report.assignments)))
+        report.model_versions, paths = delete_model_versions(report.assignments)
     for assignment_id in report.assignments:
         record_event("training.due", {"assignment_id": assignment_id, "reason": "erasure"})
     db.session.commit()

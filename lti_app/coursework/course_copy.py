@@ -39,9 +39,9 @@ def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> Co
         return None
     from worker.ml.training_set import load_examples   # no torch: plain rows of the database
 
+    may_copy = is_grader(source.course_id, user_id)   # another course's essays are counted only for them
     return CopySource(assignment=source, course_title=db.session.get(Course, source.course_id).title or "",
-                      graded=len(load_examples(source.id).texts),
-                      may_copy_essays=is_grader(source.course_id, user_id))
+                      graded=len(load_examples(source.id).texts) if may_copy else 0, may_copy_essays=may_copy)
 
 
 def form_from(source: Assignment, link_title: str | None) -> dict:

@@ -100,19 +100,35 @@ def delete_course_data(course_id: int) -> int:
     assignment_ids = db.session.scalars(db.select(Assignment.id).filter_by(course_id=course_id)).all()
     if not assignment_ids:
         return 0
-    submission_ids = db.select(Submission.id).where(Submission.assignment_id.in_(assignment_ids))
-    paths = [p for row in db.session.execute(db.select(ModelVersion.path, ModelVersion.onnx_path)
-                                             .where(ModelVersion.assignment_id.in_(assignment_ids)))
-             for p in row if p]
-    db.session.execute(db.update(Assignment).where(Assignment.id.in_(assignment_ids)).values(current_model_id=None))
-    for model, column in ((AiProposal, AiProposal.submission_id), (Grade, Grade.submission_id)):
-        db.session.execute(db.delete(model).where(column.in_(submission_ids)))
-    for model in (Submission, TrainingRun, DeadLetter, ModelVersion):
+    delete_essays(db.select(Submission.id).where(Submission.assignment_id.in_(assignment_ids)))
+    for model in (TrainingRun, DeadLetter):
         db.session.execute(db.delete(model).where(model.assignment_id.in_(assignment_ids)))
+    _, paths = delete_model_versions(assignment_ids)
     db.session.execute(db.delete(Assignment).where(Assignment.id.in_(assignment_ids)))
     db.session.commit()
     remove_model_files(paths)
     return len(assignment_ids)
+
+
+def delete_essays(submission_ids) -> None:
+    """Delete submissions (ids, or a select of ids) with their grades and AI proposals. Explicit
+    deletes, children first: SQLite may run without foreign-key enforcement. Caller commits."""
+    for model in (AiProposal, Grade):
+        db.session.execute(db.delete(model).where(model.submission_id.in_(submission_ids)))
+    db.session.execute(db.delete(Submission).where(Submission.id.in_(submission_ids)))
+
+
+def delete_model_versions(assignment_ids: list[int]) -> tuple[int, list[str]]:
+    """Delete the assignments' model versions (they stop scoring); returns (count, their file
+    paths) for `remove_model_files` after the commit. Caller commits."""
+    rows = db.session.execute(db.select(ModelVersion.id, ModelVersion.path, ModelVersion.onnx_path)
+                              .where(ModelVersion.assignment_id.in_(assignment_ids))).all()
+    ids = [r.id for r in rows]
+    db.session.execute(db.update(Assignment).where(Assignment.id.in_(assignment_ids)).values(current_model_id=None))
+    for model in (AiProposal, TrainingRun):   # what SET NULL does where foreign keys are enforced
+        db.session.execute(db.update(model).where(model.model_version_id.in_(ids)).values(model_version_id=None))
+    db.session.execute(db.delete(ModelVersion).where(ModelVersion.id.in_(ids)))
+    return len(ids), [p for r in rows for p in (r.path, r.onnx_path) if p]
 
 
 def remove_model_files(paths: list[str]) -> None:
