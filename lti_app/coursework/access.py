@@ -11,6 +11,8 @@ from lti_app.extensions import db
 from lti_app.models import Assignment, Course, ResourceLink, Role, Submission
 
 NOT_FOUND = "This assignment is not part of the course you opened Gradeloop from."
+OTHER_LINK = ("This assignment is not the one you opened Gradeloop from. Open it from its own link in your "
+              "course.")
 
 
 def launch():
@@ -28,6 +30,17 @@ def assignment_in_course(assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.course_id != launch().course_id:
         abort(404, description=NOT_FOUND)
+    return assignment
+
+
+def assignment_for_student(assignment_id: int) -> Assignment:
+    """An assignment a student may open: only the one behind the link they launched. The LMS hides,
+    schedules and restricts each link (release dates, groups, deleted activities); a student who
+    edits the id in the URL must not reach another assignment of the course around those rules."""
+    assignment = assignment_in_course(assignment_id)
+    ctx = launch()
+    if not ctx.can_grade and (ctx.resource_link_id is None or assignment.resource_link_id != ctx.resource_link_id):
+        abort(404, description=OTHER_LINK)
     return assignment
 
 

@@ -67,7 +67,7 @@ def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str 
 @bp.route("/a/<int:assignment_id>/essay", methods=["GET", "POST"])
 @require_launch()
 def student(assignment_id: int):
-    assignment = access.assignment_in_course(assignment_id)
+    assignment = access.assignment_for_student(assignment_id)
     ctx = access.launch()
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
                                                                    user_id=ctx.user_id))

@@ -33,6 +33,21 @@ def _launch(page, url: str, landing_text: str):
     return frame
 
 
+def _propose(app, user_sub: str, score: float) -> int:
+    """The worker's proposal for a student's essay, written straight to the tool's database."""
+    from lti_app.extensions import db
+    from lti_app.models import AiProposal, Submission, User
+
+    with app.app_context():
+        submission = db.session.scalar(db.select(Submission).join(User, Submission.user_id == User.id)
+                                       .where(User.sub == user_sub))
+        proposal = AiProposal(submission_id=submission.id, score=score, confidence=0.9, trait_scores={"evidence": 5},
+                              feedback="Great work overall.", status="pending", unusual=[])
+        db.session.add(proposal)
+        db.session.commit()
+        return proposal.id
+
+
 def _shot(page, name):
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"coursework-{name}.png"), full_page=True)
@@ -97,5 +112,25 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             _shot(teacher, "6-lms-gradebook")
             [result] = peer.results(line_item["id"], "student-1")
             assert result["resultScore"] == 5
+
+            # Reviewing an AI proposal: the teacher changes the score and presses Enter in the field.
+            # Enter must save the teacher's edit, not press "Approve as proposed" (the AI's score).
+            student = new_page()
+            frame = _launch(student, launch + "student-2", "Hand in your essay")
+            frame.get_by_label("Paste your essay").fill(ESSAY + " Buses would run on time.")
+            frame.get_by_role("button", name="Hand in").click()
+            frame.get_by_text("Waiting for grading").wait_for()
+            proposal_id = _propose(tool_server.app, "student-2", score=6)   # as the worker would
+            teacher = new_page()
+            frame = _launch(teacher, launch + "teacher-1", "Grace Hopper")
+            frame.get_by_role("link", name="Review queue").first.click()
+            frame.locator(f"tr[data-proposal='{proposal_id}'] a").click()
+            frame.locator("#proposed-score").wait_for()
+            frame.get_by_label("Feedback for the student").fill("Name one study about buses.")
+            frame.get_by_label("Score (1–6)").fill("3")
+            frame.get_by_label("Score (1–6)").press("Enter")
+            frame.get_by_text("Grade saved with your changes").wait_for()
+            [result] = peer.results(line_item["id"], "student-2")
+            assert result["resultScore"] == 3 and "study about buses" in result["comment"]
         finally:
             browser.close()

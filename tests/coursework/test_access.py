@@ -28,13 +28,13 @@ def test_no_session_is_401(client, world):
 
 
 def test_learner_cannot_open_grading_pages(client, app, world):
-    login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER)
+    login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER, resource_link_id=world.link_a)
     for name, url in _pages(world).items():
         assert client.get(url).status_code == 403, name
 
 
 def test_learner_cannot_see_another_students_essay(client, app, world):
-    login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER)
+    login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER, resource_link_id=world.link_a)
     page = client.get(f"/coursework/a/{world.assignment_a}/essay")
     assert page.status_code == 200
     assert b"My essay about things." not in page.data          # student1's text
@@ -42,8 +42,33 @@ def test_learner_cannot_see_another_students_essay(client, app, world):
     assert client.get(f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}").status_code == 403
 
 
+def test_learner_reaches_only_the_assignment_of_the_link_launched(client, app, world):
+    """A student of course A launched essay A's link; editing the id in the URL to another assignment
+    of the same course (hidden, not yet released, or for another group in the LMS) reaches nothing."""
+    with app.app_context():
+        from lti_app.models import Assignment, ResourceLink
+        link = ResourceLink(course_id=world.course_a, resource_link_id="rl-hidden", title="Hidden essay")
+        db.session.add(link)
+        db.session.flush()
+        hidden = Assignment(course_id=world.course_a, resource_link_id=link.id, title="Hidden essay", prompt="Later.",
+                            score_min=1, score_max=6, resource_id="res-hidden")
+        db.session.add(hidden)
+        db.session.commit()
+        hidden_id = hidden.id
+    token = login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER,
+                  resource_link_id=world.link_a)
+    page = client.get(f"/coursework/a/{hidden_id}/essay")
+    assert page.status_code == 404 and b"Open it from its own link" in page.data
+    assert b"Later." not in page.data
+    posted = client.post(f"/coursework/a/{hidden_id}/essay", data={"csrf_token": token, "text": "An essay. " * 20})
+    assert posted.status_code == 404
+    assert client.get(f"/coursework/a/{world.assignment_a}/essay").status_code == 200   # its own link's
+    with app.app_context():
+        assert count(Submission, assignment_id=hidden_id) == 0
+
+
 def test_learner_cannot_open_another_course(client, app, world):
-    login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER)
+    login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER, resource_link_id=world.link_a)
     assert client.get(f"/coursework/a/{world.assignment_b}/essay").status_code == 404
 
 
@@ -93,7 +118,7 @@ def test_forged_cross_site_post_is_refused(client, app, world):
         response = client.post(url, data=data, headers={"Origin": "https://evil.example"})
         assert response.status_code == 403
         assert b"not sent from a Gradeloop page" in response.data
-    other = login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER)
+    other = login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER, resource_link_id=world.link_a)
     login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
     assert client.post(url, data={"score": "6", "csrf_token": other}).status_code == 403  # another launch's token
     response = client.post("/coursework/course/delete", data={"confirm": "DELETE"})
@@ -106,7 +131,7 @@ def test_forged_cross_site_post_is_refused(client, app, world):
 @pytest.mark.parametrize("role", [Role.INSTRUCTOR, Role.LEARNER])
 def test_every_form_carries_csrf_and_launch_token(client, app, world, role):
     user = world.teacher_a if role == Role.INSTRUCTOR else world.student2_a
-    login(client, app, course_id=world.course_a, user_id=user, role=role)
+    login(client, app, course_id=world.course_a, user_id=user, role=role, resource_link_id=world.link_a)
     urls = ([_pages(world)[n] for n in ("grade", "settings", "import")] + ["/coursework/course/delete"]
             if role == Role.INSTRUCTOR else [f"/coursework/a/{world.assignment_a}/essay"])
     forms = 0

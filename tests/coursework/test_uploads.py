@@ -12,7 +12,7 @@ from tests.coursework.helpers import count, docx_bytes, login
 
 @pytest.fixture
 def student(client, app, world):
-    token = login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER)
+    token = login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER, resource_link_id=world.link_a)
     url = f"/coursework/a/{world.assignment_a}/essay"
 
     def post(**data):
@@ -88,7 +88,7 @@ def test_limits(make_app, world, app):
 
     w = build_world(small)
     client = small.test_client()
-    token = login(client, small, course_id=w.course_a, user_id=w.student2_a, role=Role.LEARNER)
+    token = login(client, small, course_id=w.course_a, user_id=w.student2_a, role=Role.LEARNER, resource_link_id=w.link_a)
     url = f"/coursework/a/{w.assignment_a}/essay"
     long_text = client.post(url, data={"csrf_token": token, "text": "word " * 20})
     assert long_text.status_code == 400 and "the limit is 50" in long_text.get_data(as_text=True)

@@ -68,7 +68,7 @@ def assert_no_session(browser, tool_server) -> None:
     """The browser holds no tool session: no cookie, and the landing pages answer 401."""
     assert SESSION_COOKIE not in browser.cookies
     for path in ("/lti/instructor", "/lti/learner"):
-        assert browser.get(tool_server.url + path, timeout=10).status_code == 401
+        assert browser.get(tool_server.url + path, timeout=30).status_code == 401
 
 
 def count_users(tool_server) -> tuple[int, int]:

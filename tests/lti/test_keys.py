@@ -89,7 +89,7 @@ def test_deep_link_response_is_signed_with_the_published_key(peer, tool_server):
             [DeepLinkResource().set_url(tool_server.url + "/lti/launch").set_title("Essay 1")])
         platform = db.session.get(Platform, row.platform_id)
         assert registration_for(platform).get_kid() == keys.current_kid()
-    jwks = peer.browser().get(tool_server.url + "/lti/jwks", timeout=10).json()
+    jwks = peer.browser().get(tool_server.url + "/lti/jwks", timeout=30).json()
     kid = jwt.get_unverified_header(token)["kid"]
     key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid)).key
     body = jwt.decode(token, key, algorithms=["RS256"], audience=peer.issuer)

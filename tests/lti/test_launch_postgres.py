@@ -38,7 +38,7 @@ def test_launches_on_postgres(pg_tool_server, make_peer):
                                  .filter_by(user_id=user.id)) == 1
     first = results[0]
     again = first.browser.post(server.url + "/lti/launch", data={"id_token": first.id_token, "state": first.state},
-                               timeout=10)
+                               timeout=30)
     assert_refused(again, "already used", existing_session=first.browser.cookies.get("gradeloop_session"))
 
 

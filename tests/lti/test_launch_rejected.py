@@ -43,14 +43,14 @@ def _now_claims(exp_delta, iat_delta):
 def _post_launch(fields_from):
     def make(peer, tool_server):
         browser = peer.browser()
-        return browser.post(tool_server.url + "/lti/launch", data=fields_from(peer), timeout=10)
+        return browser.post(tool_server.url + "/lti/launch", data=fields_from(peer), timeout=30)
     return make
 
 
 def _login(peer, browser, user_id="teacher-1"):
     spec = start_launch(peer.state, user_id=user_id, course_id="course-1", role="Instructor")
     return browser.get(peer.state.tool.login_url, params=initiation_params(peer.state, spec),
-                       allow_redirects=False, timeout=10)
+                       allow_redirects=False, timeout=30)
 
 
 def _state_of_other_browser(peer, tool_server):
@@ -59,7 +59,7 @@ def _state_of_other_browser(peer, tool_server):
     victim, attacker = peer.browser(), peer.browser()
     started = _login(peer, victim)
     _login(peer, attacker)
-    auth = attacker.get(started.headers["Location"], timeout=10)
+    auth = attacker.get(started.headers["Location"], timeout=30)
     return peer.submit_form(auth, attacker, with_field="state")
 
 
@@ -70,7 +70,7 @@ def _stale_state(peer, tool_server):
         for row in db.session.scalars(db.select(LoginState)):
             row.created_at = row.created_at - timedelta(minutes=11)
         db.session.commit()
-    auth = browser.get(started.headers["Location"], timeout=10)
+    auth = browser.get(started.headers["Location"], timeout=30)
     return peer.submit_form(auth, browser, with_field="state")
 
 
@@ -140,7 +140,7 @@ def test_replayed_launch_in_same_browser_is_refused(peer, tool_server):
     assert first.response.status_code == 200
     session_before = first.browser.cookies[SESSION_COOKIE]
     again = first.browser.post(tool_server.url + "/lti/launch",
-                               data={"id_token": first.id_token, "state": first.state}, timeout=10)
+                               data={"id_token": first.id_token, "state": first.state}, timeout=30)
     assert_refused(again, "already used", existing_session=session_before)
     assert first.browser.cookies[SESSION_COOKIE] == session_before
 
@@ -149,7 +149,7 @@ def test_same_token_and_state_from_fresh_browser_is_refused(peer, tool_server):
     first = peer.launch()
     thief = peer.browser()
     stolen = thief.post(tool_server.url + "/lti/launch",
-                        data={"id_token": first.id_token, "state": first.state}, timeout=10)
+                        data={"id_token": first.id_token, "state": first.state}, timeout=30)
     assert_refused(stolen, "different browser")
     assert_no_session(thief, tool_server)
 
@@ -161,7 +161,7 @@ def test_replayed_token_with_fresh_state_is_refused(peer, tool_server):
     started = _login(peer, thief)
     fresh_state = started.headers["Location"].split("state=")[1].split("&")[0]
     replay = thief.post(tool_server.url + "/lti/launch",
-                        data={"id_token": first.id_token, "state": fresh_state}, timeout=10)
+                        data={"id_token": first.id_token, "state": fresh_state}, timeout=30)
     assert_refused(replay, "nonce")
     assert_no_session(thief, tool_server)
 
@@ -177,7 +177,7 @@ def test_replayed_nonce_is_refused_even_with_a_matching_state(peer, tool_server)
         db.session.get(LoginState, fresh_state).nonce = nonce
         db.session.commit()
     replay = browser.post(tool_server.url + "/lti/launch",
-                          data={"id_token": first.id_token, "state": fresh_state}, timeout=10)
+                          data={"id_token": first.id_token, "state": fresh_state}, timeout=30)
     assert_refused(replay, "already used: this launch is a replay")
 
 
@@ -188,7 +188,7 @@ def test_platform_error_response_is_a_clear_refusal(peer, tool_server):
     state = started.headers["Location"].split("state=")[1].split("&")[0]
     answer = browser.post(tool_server.url + "/lti/launch",
                           data={"error": "login_required", "error_description": "not signed in",
-                                "state": state}, timeout=10)
+                                "state": state}, timeout=30)
     assert_refused(answer, "login_required")
 
 
@@ -216,9 +216,9 @@ def test_a_stranger_cannot_burn_someone_elses_state(peer, tool_server):
     started = _login(peer, browser)
     state = started.headers["Location"].split("state=")[1].split("&")[0]
     stranger = peer.browser()
-    refused = stranger.post(tool_server.url + "/lti/launch", data={"id_token": "x.y.z", "state": state}, timeout=10)
+    refused = stranger.post(tool_server.url + "/lti/launch", data={"id_token": "x.y.z", "state": state}, timeout=30)
     assert_refused(refused, "different browser")
     with tool_server.app.app_context():
         assert db.session.get(LoginState, state).used_at is None
-    auth = browser.get(started.headers["Location"], timeout=10)
+    auth = browser.get(started.headers["Location"], timeout=30)
     assert peer.submit_form(auth, browser, with_field="state").status_code == 200

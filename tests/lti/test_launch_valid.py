@@ -37,7 +37,7 @@ def test_role_launch_opens_the_activity(peer, tool_server, role, expected, final
     assert words in _landing(result, tool_server, "/coursework/", final)
     # The role page stays reachable in the same session and names the course and the activity.
     role_page = page_text(result.browser.get(
-        tool_server.url + ("/lti/learner" if expected is Role.LEARNER else "/lti/instructor"), timeout=10))
+        tool_server.url + ("/lti/learner" if expected is Role.LEARNER else "/lti/instructor"), timeout=30))
     assert "Course course-1" in role_page
     assert "Persuasive essay 1" in role_page
     if expected is Role.LEARNER:
@@ -65,12 +65,12 @@ def test_session_cookie_and_token_both_carry_the_launch(peer, tool_server):
     # A browser that refuses the cookie goes on from the landing URL with the signed token.
     landing = urljoin(tool_server.url, result.response.history[0].headers["Location"])
     fresh = peer.browser()
-    page = fresh.get(landing, timeout=10)
+    page = fresh.get(landing, timeout=30)
     assert page.status_code == 200 and "lt=" in page.url and "start=" not in page.url
-    assert fresh.get(tool_server.url + "/lti/learner", timeout=10).status_code == 401
+    assert fresh.get(tool_server.url + "/lti/learner", timeout=30).status_code == 401
     # The browser that keeps the cookie ends on a URL that names the launch but is no credential.
     assert "launch=" in result.response.url and "lt=" not in result.response.url
-    assert peer.browser().get(result.response.url, timeout=10).status_code == 401
+    assert peer.browser().get(result.response.url, timeout=30).status_code == 401
 
 
 def test_the_landing_url_expires(peer, tool_server, monkeypatch):
@@ -82,12 +82,12 @@ def test_the_landing_url_expires(peer, tool_server, monkeypatch):
     landing = urljoin(tool_server.url, result.response.history[0].headers["Location"])
     monkeypatch.setattr(auth, "START_SECONDS", 0)
     time.sleep(1.1)
-    assert peer.browser().get(landing, timeout=10).status_code == 401
+    assert peer.browser().get(landing, timeout=30).status_code == 401
 
 
 def test_learner_cannot_open_instructor_page(peer, tool_server):
     result = peer.launch(role="Learner", user_id="s2")
-    assert result.browser.get(tool_server.url + "/lti/instructor", timeout=10).status_code == 403
+    assert result.browser.get(tool_server.url + "/lti/instructor", timeout=30).status_code == 403
 
 
 def test_relaunch_updates_role_and_reuses_rows(peer, tool_server):
@@ -132,10 +132,10 @@ def test_two_pending_logins_in_one_browser_both_succeed(peer, tool_server):
     browser = peer.browser()
     spec = start_launch(peer.state, user_id="t2", course_id="course-1", role="Instructor")
     first = browser.get(peer.state.tool.login_url, params=initiation_params(peer.state, spec),
-                        allow_redirects=False, timeout=10)
+                        allow_redirects=False, timeout=30)
     second = peer.launch(browser, role="Instructor", user_id="t2")
     assert second.response.status_code == 200
-    auth = browser.get(first.headers["Location"], timeout=10)
+    auth = browser.get(first.headers["Location"], timeout=30)
     form = peer.submit_form(auth, browser, with_field="state")
     assert form.status_code == 200 and "/coursework/" in form.url
 
@@ -186,7 +186,7 @@ def test_without_the_coursework_feature_a_launch_lands_on_the_role_page(peer, to
         assert has_endpoint("lti.instructor_home") and not has_endpoint("coursework.no_such_page")
     result = peer.launch(role="Instructor")
     assert "/coursework/" in result.response.url
-    role_page = page_text(result.browser.get(tool_server.url + "/lti/instructor", timeout=10))
+    role_page = page_text(result.browser.get(tool_server.url + "/lti/instructor", timeout=30))
     assert "Open the assignment" in role_page
     # Without the endpoint the launch lands on the role page, which renders without the link.
     view = app.view_functions.pop("coursework.assignment_home", None)

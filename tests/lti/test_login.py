@@ -25,13 +25,13 @@ def _params(peer, **extra):
 
 def _login(peer, browser, **extra):
     return browser.get(peer.state.tool.login_url, params=_params(peer, **extra), allow_redirects=False,
-                       timeout=10)
+                       timeout=30)
 
 
 def test_login_redirects_to_platform_with_oidc_parameters(peer, tool_server):
     browser = peer.browser()
     params = _params(peer)
-    response = browser.get(peer.state.tool.login_url, params=params, allow_redirects=False, timeout=10)
+    response = browser.get(peer.state.tool.login_url, params=params, allow_redirects=False, timeout=30)
     assert response.status_code == 302
     location = urlparse(response.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == peer.state.auth_url
@@ -63,7 +63,7 @@ def test_login_by_post_works(peer, tool_server):
 def test_bad_login_is_refused_in_words(peer, tool_server, change, words):
     browser = peer.browser()
     response = browser.get(peer.state.tool.login_url, params=_params(peer, **change), allow_redirects=False,
-                           timeout=10)
+                           timeout=30)
     assert_refused(response, words, status=400)
     assert BINDING not in browser.cookies
 
@@ -105,7 +105,7 @@ def test_launch_without_cookie_reads_platform_storage(peer, tool_server):
     secret = re.search(r'value: "([^"]+)"', page.text).group(1)
     form_action = re.search(r'<form id="to-platform" method="get" action="([^"]+)"', page.text).group(1)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    auth = browser.get(form_action, params=fields, timeout=10)
+    auth = browser.get(form_action, params=fields, timeout=30)
     cookieless = peer.browser()
     first = peer.submit_form(auth, cookieless, with_field="state")
     assert first.status_code == 200 and '"lti.get_data"' in first.text
@@ -113,23 +113,23 @@ def test_launch_without_cookie_reads_platform_storage(peer, tool_server):
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', first.text))
     assert fields["storage_binding"] == ""
     wrong = cookieless.post(tool_server.url + "/lti/launch", data={**fields, "storage_binding": "x" * 40},
-                            timeout=10)
+                            timeout=30)
     assert_refused(wrong, "different browser")
     fields["storage_binding"] = secret
-    done = cookieless.post(tool_server.url + "/lti/launch", data=fields, timeout=10)
+    done = cookieless.post(tool_server.url + "/lti/launch", data=fields, timeout=30)
     assert done.status_code == 200 and "/coursework/" in done.url
 
 
 def test_top_level_cross_site_post_without_cookie_bounces_once(peer, tool_server):
     browser = peer.browser()
     started = _login(peer, browser)
-    auth = browser.get(started.headers["Location"], timeout=10)
+    auth = browser.get(started.headers["Location"], timeout=30)
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
     cross_site = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}
-    bounce = peer.browser().post(tool_server.url + "/lti/launch", data=fields, headers=cross_site, timeout=10)
+    bounce = peer.browser().post(tool_server.url + "/lti/launch", data=fields, headers=cross_site, timeout=30)
     assert bounce.status_code == 200 and 'name="gl_bounced"' in bounce.text
     # The bounced POST comes from our own page: same-site, so the Lax cookie is there.
-    done = browser.post(tool_server.url + "/lti/launch", data={**fields, "gl_bounced": "1"}, timeout=10)
+    done = browser.post(tool_server.url + "/lti/launch", data={**fields, "gl_bounced": "1"}, timeout=30)
     assert done.status_code == 200 and "/coursework/" in done.url
 
 
@@ -138,11 +138,11 @@ def test_cookieless_launch_offers_a_new_window(peer, tool_server):
     started = _login(peer, browser, lti_storage_target="_parent")
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', started.text))
     action = re.search(r'action="([^"]+)"', started.text).group(1)
-    auth = browser.get(action, params=fields, timeout=10)
+    auth = browser.get(action, params=fields, timeout=30)
     cookieless = peer.browser()
     launch_fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
     refused = cookieless.post(tool_server.url + "/lti/launch",
-                              data={**launch_fields, "storage_binding": ""}, timeout=10)
+                              data={**launch_fields, "storage_binding": ""}, timeout=30)
     assert_refused(refused, "did not send back the cookie")
     link = re.search(r'id="open-new-window" href="([^"]+)"', refused.text).group(1)
     query = parse_qs(urlparse(page_text(refused).split('id="open-new-window" href="')[1].split('"')[0]).query)
@@ -150,16 +150,16 @@ def test_cookieless_launch_offers_a_new_window(peer, tool_server):
     assert query["iss"] == [peer.issuer] and query["client_id"] == [peer.client_id]
     # The new window is a fresh top-level login that works with first-party cookies.
     window = peer.browser()
-    relogin = window.get(tool_server.url + link.replace("&amp;", "&"), allow_redirects=False, timeout=10)
+    relogin = window.get(tool_server.url + link.replace("&amp;", "&"), allow_redirects=False, timeout=30)
     assert relogin.status_code == 302 and relogin.headers["Location"].startswith(peer.state.auth_url)
 
 
 def _cookieless_refusal(peer, tool_server):
     browser = peer.browser()
     started = _login(peer, browser)
-    auth = browser.get(started.headers["Location"], timeout=10)
+    auth = browser.get(started.headers["Location"], timeout=30)
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
-    return peer.browser().post(tool_server.url + "/lti/launch", data=fields, timeout=10)
+    return peer.browser().post(tool_server.url + "/lti/launch", data=fields, timeout=30)
 
 
 def test_launches_teach_the_tool_its_platform_family(peer, tool_server):
@@ -198,7 +198,7 @@ def test_frame_ancestors_name_registered_platforms(peer, tool_server):
     from lti_app.lti import framing
 
     framing.forget()
-    csp = peer.browser().get(tool_server.url + "/lti/jwks", timeout=10).headers["Content-Security-Policy"]
+    csp = peer.browser().get(tool_server.url + "/lti/jwks", timeout=30).headers["Content-Security-Policy"]
     assert csp == f"frame-ancestors 'self' {peer.url}"
 
 

@@ -40,7 +40,7 @@ def test_malformed_id_token_is_a_4xx(peer, tool_server, name):
     {},
 ])
 def test_malformed_launch_form_is_a_4xx(tool_server, peer, form):
-    response = peer.browser().post(tool_server.url + "/lti/launch", data=form, timeout=10)
+    response = peer.browser().post(tool_server.url + "/lti/launch", data=form, timeout=30)
     assert 400 <= response.status_code < 500
     assert "<script>alert(1)</script>" not in response.text
 
@@ -51,5 +51,5 @@ def test_malformed_launch_form_is_a_4xx(tool_server, peer, form):
     {"iss": "http://[::1", "login_hint": "u", "target_link_uri": "http://[::1"},
 ])
 def test_malformed_login_is_a_4xx(tool_server, peer, query):
-    response = peer.browser().get(tool_server.url + "/lti/login", params=query, allow_redirects=False, timeout=10)
+    response = peer.browser().get(tool_server.url + "/lti/login", params=query, allow_redirects=False, timeout=30)
     assert response.status_code == 400, response.text[:300]

@@ -99,7 +99,7 @@ def test_dynamic_registration_in_moodle_shape(tool_server):
     with FakeMoodle() as moodle:
         import requests
 
-        page = requests.get(tool_server.url + "/lti/register", timeout=10, params={
+        page = requests.get(tool_server.url + "/lti/register", timeout=30, params={
             "openid_configuration": moodle.url + "/mod/lti/openid-configuration.php",
             "registration_token": TOKEN})
     assert page.status_code == 200, page_text(page)[:800]
@@ -141,7 +141,7 @@ def test_dynamic_registration_errors_in_words(tool_server, fake, token, words):
     import requests
 
     with FakeMoodle(**fake) as moodle:
-        page = requests.get(tool_server.url + "/lti/register", timeout=10, params={
+        page = requests.get(tool_server.url + "/lti/register", timeout=30, params={
             "openid_configuration": moodle.url + "/mod/lti/openid-configuration.php",
             "registration_token": token})
     assert_refused(page, words)
