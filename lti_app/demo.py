@@ -104,7 +104,7 @@ def seed_demo_assignment(app, platform_id: int, *, n: int = 100, data_dir: Path 
     """Create the demo course's assignment with `n` graded essays and ask the worker to train.
     Returns the assignment id (None when it already existed)."""
     from lti_app.coursework.assignments import new_resource_id
-    from lti_app.coursework.data_admin import import_rows
+    from lti_app.coursework.imports import import_rows
     from lti_app.extensions import db
     from lti_app.models import Assignment, Course, ResourceLink
 

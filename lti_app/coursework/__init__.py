@@ -17,4 +17,7 @@ def init_app(app: Flask) -> None:
     from lti_app.coursework import notices
 
     app.jinja_env.globals["coursework_notices"] = notices.current
+    # Jinja's `capitalize` lower-cases the rest ("APA style" -> "Apa style"); rubric trait names
+    # are the teacher's words, so only their first letter is raised.
+    app.jinja_env.filters["first_upper"] = lambda text: str(text)[:1].upper() + str(text)[1:]
     app.register_blueprint(bp)

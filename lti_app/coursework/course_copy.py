@@ -53,7 +53,7 @@ def form_from(source: Assignment, link_title: str | None) -> dict:
 def copy_graded_essays(source: Assignment, target: Assignment, grader_id: int) -> int:
     """Copy the original's training essays into `target` as imported grades, mapped onto the
     target's scale (the caller commits; one `training.due` event for the batch)."""
-    from lti_app.coursework.data_admin import import_rows
+    from lti_app.coursework.imports import import_rows
     from worker.ml.training_set import load_examples, rescale
 
     examples = load_examples(source.id)
@@ -63,4 +63,4 @@ def copy_graded_essays(source: Assignment, target: Assignment, grader_id: int) -
              "trait_scores": traits, "comment": "", "group": group}
             for text, score, traits, group in zip(examples.texts, examples.scores, examples.trait_scores,
                                                   examples.groups)]
-    return import_rows(target, rows, grader_id, reason="course_copy") if rows else 0
+    return import_rows(target, rows, grader_id, reason="course_copy").added if rows else 0

@@ -4,7 +4,8 @@ exporting a course's essays and grades.
 Import columns: `text`, `score`, optional `comment`, `group`, and `trait:<name>` per rubric trait.
 Line numbers in errors are the file's own line numbers (a quoted essay may span many lines).
 Exported cells that a spreadsheet would run as a formula get a leading apostrophe, which the
-import removes again, so an export can be imported back unchanged.
+import removes again, so an export's text and comments come back unchanged; the export starts
+with a UTF-8 BOM for Excel. Matching re-imported rows to stored essays is `imports`.
 """
 from __future__ import annotations
 
@@ -136,6 +137,7 @@ EXPORT_COLUMNS = ["assignment", "assignment_id", "essay_id", "student", "student
 def write_export(records, trait_names: list[str]) -> str:
     """CSV text of `records` (dicts keyed by EXPORT_COLUMNS plus `trait:<name>`)."""
     out = io.StringIO()
+    out.write("\ufeff")   # Excel reads UTF-8 only after a BOM (else "Zoë" shows as "ZoÃ«"); the import skips it
     columns = EXPORT_COLUMNS + [f"trait:{name}" for name in trait_names]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()

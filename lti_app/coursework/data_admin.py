@@ -1,5 +1,6 @@
-"""Course data in bulk: import previously graded essays (CSV), export essays and grades (CSV),
-and delete everything Gradeloop holds for the course's essays (with confirmation)."""
+"""Course data in bulk: import previously graded essays (CSV; storing them is `imports`) or remove
+them again, export essays and grades (CSV), and delete everything Gradeloop holds for the
+course's essays (with confirmation)."""
 from __future__ import annotations
 
 import shutil
@@ -10,30 +11,13 @@ from flask import Response, current_app, render_template, request
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, notices
 from lti_app.coursework.csv_io import CsvProblem, parse_import, write_export
-from lti_app.coursework.files import normalise, word_count
+from lti_app.coursework.imports import count_imported, import_rows, imported_essays
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms.gradebook import latest_grade
-from lti_app.models import (AiProposal, Assignment, DeadLetter, Grade, GradeSource, ModelVersion, Submission,
-                            SubmissionStatus, TrainingRun, User)
+from lti_app.models import AiProposal, Assignment, DeadLetter, Grade, ModelVersion, Submission, TrainingRun, User
 
 CONFIRM_WORD = "DELETE"
-
-
-def import_rows(assignment: Assignment, rows: list[dict], grader_id: int, reason: str = "import") -> int:
-    """Store every row as a graded essay (caller commits; one transaction for the whole file)."""
-    for row in rows:
-        text = normalise(row["text"])
-        submission = Submission(assignment_id=assignment.id, user_id=None, text=text, word_count=word_count(text),
-                                status=SubmissionStatus.GRADED, group_label=row.get("group"), filename=None)
-        db.session.add(submission)
-        db.session.flush()
-        db.session.add(Grade(submission_id=submission.id, score=row["score"], trait_scores=row["trait_scores"],
-                             comment=row["comment"], grader_id=grader_id, source=GradeSource.IMPORT,
-                             score_min=assignment.score_min, score_max=assignment.score_max))
-    # One event for the batch: a per-row grade.created would flood the training queue.
-    record_event("training.due", {"assignment_id": assignment.id, "reason": reason})
-    return len(rows)
 
 
 @bp.route("/a/<int:assignment_id>/import", methods=["GET", "POST"])
@@ -49,16 +33,35 @@ def import_grades(assignment_id: int):
             try:
                 rows = parse_import(upload.read(), assignment,
                                     max_chars=current_app.config["GRADELOOP_MAX_ESSAY_CHARS"])
-                count = import_rows(assignment, rows, access.launch().user_id)
+                result = import_rows(assignment, rows, access.launch().user_id)
                 db.session.commit()
             except CsvProblem as exc:
                 db.session.rollback()
                 problem = exc
             else:
-                return notices.redirect_with("coursework.submissions", [
-                    ("success", f"Imported {count} graded essay{'s' if count != 1 else ''}.")], assignment_id=assignment.id)
-    return render_template("coursework/import.html", assignment=assignment, problem=problem), \
+                return notices.redirect_with("coursework.import_grades", [
+                    ("success" if result.changed else "warning", result.summary())], assignment_id=assignment.id)
+    return render_template("coursework/import.html", assignment=assignment, problem=problem,
+                           imported=count_imported(assignment.id), confirm_word=CONFIRM_WORD), \
         400 if problem else 200
+
+
+@bp.post("/a/<int:assignment_id>/import/remove")
+@require_launch(grader=True)
+def remove_imported(assignment_id: int):
+    """Remove every imported essay of the assignment (a wrong file, a wrong scale): the way back
+    from an import, short of deleting the whole course's data. Students' essays are untouched."""
+    assignment = access.assignment_in_course(assignment_id)
+    if (request.form.get("confirm") or "").strip() != CONFIRM_WORD:
+        return notices.redirect_with("coursework.import_grades", [
+            ("error", f"Nothing was removed: type {CONFIRM_WORD} in capitals to confirm.")], assignment_id=assignment.id)
+    removed = count_imported(assignment.id)
+    delete_essays(imported_essays(assignment.id))
+    if removed:   # the current model learned from them: retrain without them
+        record_event("training.due", {"assignment_id": assignment.id, "reason": "manual"})
+    db.session.commit()
+    return notices.redirect_with("coursework.import_grades", [
+        ("success", f"Removed {removed} imported essay{'s' if removed != 1 else ''}.")], assignment_id=assignment.id)
 
 
 def export_records(course_id: int):

@@ -1,5 +1,6 @@
 """Turn an uploaded essay file into plain text: `.txt`/`.md` (UTF-8, or UTF-16 with a BOM) and
-`.docx` (python-docx). Anything else, or a file we cannot read, is refused with a sentence that
+`.docx` (python-docx opens it; the text is read from its XML, content controls and tracked insertions
+included, deletions left out). Anything else, or a file we cannot read, is refused with a sentence that
 says what to do; nothing is stored on error."""
 from __future__ import annotations
 
@@ -54,11 +55,53 @@ def _docx_text(data: bytes) -> str:
                              "Open it in your word processor, save it again as .docx, or paste the text.") from exc
     except Exception as exc:  # lxml/python-docx raise assorted errors on malformed XML
         raise EssayFileError("This Word file could not be read. Save it again as .docx or paste the text.") from exc
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(parts)
+    return "\n".join(_blocks(document.element.body))
+
+
+# WordprocessingML: python-docx's `document.paragraphs` sees only the body's direct paragraphs, so
+# an essay typed inside a school template's content control (w:sdt) or with Track Changes on
+# (w:ins) was silently dropped. Walk the XML instead, in document order.
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Deleted or moved-away text (still in the file while changes are tracked), and the fallback copy
+# of a text box that Word stores beside the real one.
+_NOT_TEXT = {W + "del", W + "moveFrom", MC_FALLBACK}
+_CONTAINERS = {W + "sdt", W + "sdtContent", W + "customXml", W + "ins", W + "smartTag"}
+
+
+def _blocks(parent):
+    """Paragraph and table-row texts under a body-like element, in order."""
+    for child in parent:
+        if child.tag == W + "p":
+            yield _paragraph_text(child)
+        elif child.tag == W + "tbl":
+            for row in child.iter(W + "tr"):
+                yield "\t".join(" ".join(_blocks(cell)) for cell in row if cell.tag == W + "tc")
+        elif child.tag in _CONTAINERS:
+            yield from _blocks(child)
+
+
+def _paragraph_text(paragraph) -> str:
+    out = []
+    for node in paragraph.iter(W + "t", W + "tab", W + "br", W + "cr", W + "p"):
+        if _skipped(node, paragraph):
+            continue
+        if node.tag == W + "t":
+            out.append(node.text or "")
+        elif node.tag == W + "tab":
+            out.append("\t")
+        elif node is not paragraph:   # a line break, or a paragraph of a text box inside this one
+            out.append("\n")
+    return "".join(out)
+
+
+def _skipped(node, paragraph) -> bool:
+    parent = node.getparent()
+    while parent is not None and parent is not paragraph:
+        if parent.tag in _NOT_TEXT:
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def extract_text(filename: str, data: bytes, *, max_bytes: int) -> str:

@@ -36,12 +36,19 @@ def grade(assignment_id: int, submission_id: int):
     assignment = access.assignment_in_course(assignment_id)
     submission = access.submission_in_assignment(assignment, submission_id)
     data, errors = load_posted_form(grade_schema(assignment))
+    conflict = _changed_since_opened(submission) if data is not None else None
+    if conflict:
+        db.session.rollback()
+        data, errors = None, {"_schema": [conflict]}
     if data is not None:
         saved = save_grade(assignment, submission, data, access.launch().user_id)
         db.session.commit()
         problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
+        saved = db.session.get(Grade, saved.id)
         if problem:
             notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
+        elif submission.user_id and saved.posted_at is None and saved.post_error:   # e.g. a teacher's own essay
+            notice = ("warning", f"Grade saved. {saved.post_error}")
         else:
             notice = ("success", "Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."))
         return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
@@ -57,9 +64,41 @@ def grade(assignment_id: int, submission_id: int):
     else:
         values = {}
     student = db.session.get(User, submission.user_id) if submission.user_id else None
+    graders = {g.grader_id: db.session.get(User, g.grader_id) for g in history if g.grader_id}
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, student=student,
-                           current=current, history=history, values=values, errors=errors,
-                           neighbours=_neighbours(assignment, submission)), 400 if errors else 200
+                           current=current, history=history, values=values, errors=errors, graders=graders,
+                           seen=seen_token(submission, current),
+                           neighbours=_neighbours(assignment, submission)), (409 if conflict else 400) if errors else 200
+
+
+def seen_token(submission: Submission, current: Grade | None) -> str:
+    """What the grading page showed: the essay version (hand-in time) and the current grade. The
+    form sends it back so a save can tell whether either changed while the teacher was reading."""
+    handed_in = submission.submitted_at.isoformat() if submission.submitted_at else "-"
+    return f"{handed_in}/{current.id if current else 0}"
+
+
+def _changed_since_opened(submission: Submission) -> str | None:
+    """Why the teacher's save would overwrite something they never saw, or None. Without this a
+    grade could land on a version the student handed in while the page was open (and lock the
+    student out), or a co-grader's newer grade could be silently replaced by an older page's."""
+    seen = request.form.get("seen")
+    if seen is None:   # a client that does not send it (API-style use) gets the old behaviour
+        return None
+    # Lock the essay's row (PostgreSQL) so two saves of the same essay check one after the other.
+    db.session.execute(db.select(Submission).where(Submission.id == submission.id).with_for_update()
+                       .execution_options(populate_existing=True))
+    current = gradebook.latest_grade(submission.id)
+    if seen == seen_token(submission, current):
+        return None
+    if not seen.startswith((submission.submitted_at.isoformat() if submission.submitted_at else "-") + "/"):
+        what = "the student handed in a new version"
+    else:
+        grader = db.session.get(User, current.grader_id) if current and current.grader_id else None
+        who = (grader.name or grader.sub) if grader else "someone else"
+        what = f"{who} saved a grade of {current.score:g}" if current else "its grade was removed"
+    return (f"This essay changed while you had it open: {what}. Your grade was not saved. Read the essay "
+            "and the current grade below, then save again.")
 
 
 def _neighbours(assignment: Assignment, submission: Submission) -> dict:

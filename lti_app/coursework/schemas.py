@@ -7,11 +7,12 @@ import re
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate,
                          validates_schema)
 
-from lti_app.models import FeedbackMode
+from lti_app.models import MIN_TRAINING_ESSAYS, FeedbackMode
 
 TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\n]+?)\s*[: ]\s*(?P<min>-?\d+)\s*(?:-|to|\.\.)\s*(?P<max>-?\d+)\s*$")
 TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
 MAX_SCALE = 1000
+DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def _blank_to_none(data: dict, names) -> dict:
@@ -84,7 +85,9 @@ class SettingsSchema(Schema):
         unknown = EXCLUDE
 
     feedback_mode = fields.Enum(FeedbackMode, by_value=True, required=True)
-    min_graded = fields.Integer(required=True, validate=validate.Range(min=5, max=100_000))
+    min_graded = fields.Integer(required=True, validate=validate.Range(
+        min=MIN_TRAINING_ESSAYS, max=100_000,
+        error=f"must be a whole number from {MIN_TRAINING_ESSAYS} (the fewest a model can learn from) to 100000"))
     retrain_every = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
     confidence_threshold = fields.Float(required=True, validate=validate.Range(min=0.0, max=1.0))
     show_ai_label = fields.Boolean(load_default=False)
@@ -118,6 +121,9 @@ def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool)
 
     def _blank(self, data, **kwargs):
         data = {k: v.strip() if isinstance(v, str) and k != "text" else v for k, v in dict(data).items()}
+        for key in scored:   # "4,5" from a European spreadsheet is 4.5, not an error
+            if isinstance(data.get(key), str) and DECIMAL_COMMA.fullmatch(data[key]):
+                data[key] = data[key].replace(",", ".")
         return _blank_to_none(data, scored + [k for k in extra if k != "text"])
 
     def _split(self, data, **kwargs):

@@ -8,7 +8,7 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, notices
 from lti_app.coursework.schemas import SettingsSchema, load_posted_form, traits_text
 from lti_app.extensions import db
-from lti_app.models import FeedbackMode
+from lti_app.models import MIN_TRAINING_ESSAYS, FeedbackMode
 
 FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
           "allow_resubmit")
@@ -29,4 +29,5 @@ def settings(assignment_id: int):
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
+                           min_training_essays=MIN_TRAINING_ESSAYS,
                            modes=FeedbackMode, traits=traits_text(assignment.traits)), 400 if errors else 200

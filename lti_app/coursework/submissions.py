@@ -7,6 +7,7 @@ essay is graded (if the assignment allows it). The LMS is told "Submitted / Pend
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
@@ -42,10 +43,20 @@ def essay_from_request() -> tuple[str, str | None]:
     return text, filename
 
 
+class AlreadyHandedIn(Exception):
+    """The same text is already the student's current version (a double click, or a re-sent form)."""
+
+    def __init__(self, submission: Submission):
+        super().__init__("already handed in")
+        self.submission = submission
+
+
 def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str | None) -> Submission:
     """Create or replace the student's submission and record its events (caller commits)."""
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id, user_id=user_id))
     if submission is not None:
+        if submission.text == text and submission.status != SubmissionStatus.GRADED:
+            raise AlreadyHandedIn(submission)
         if submission.status == SubmissionStatus.GRADED:
             raise SubmissionRefused("Your essay has already been graded, so it cannot be replaced.")
         if not assignment.allow_resubmit:
@@ -64,6 +75,23 @@ def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str 
     return submission
 
 
+def _hand_in(assignment: Assignment, user_id: int, text: str, filename: str | None) -> Submission:
+    """`submit_essay` and commit. Two first hand-ins at the same moment (a double click while the
+    first waits for the LMS) both find no row; the unique (assignment, student) constraint stops the
+    second, which is then answered from the row the first made: nothing is stored twice."""
+    try:
+        submission = submit_essay(assignment, user_id, text, filename)
+        db.session.commit()
+        return submission
+    except IntegrityError:
+        db.session.rollback()
+    # Once more against the other request's row: the same text raises AlreadyHandedIn, another text
+    # replaces it or is refused, exactly as if the two clicks had come one after the other.
+    submission = submit_essay(assignment, user_id, text, filename)
+    db.session.commit()
+    return submission
+
+
 @bp.route("/a/<int:assignment_id>/essay", methods=["GET", "POST"])
 @require_launch()
 def student(assignment_id: int):
@@ -75,12 +103,15 @@ def student(assignment_id: int):
     if request.method == "POST":
         try:
             text, filename = essay_from_request()
-            submission = submit_essay(assignment, ctx.user_id, text, filename)
+            submission = _hand_in(assignment, ctx.user_id, text, filename)
         except (EssayFileError, SubmissionRefused) as exc:
             db.session.rollback()
             error = str(exc)
+        except AlreadyHandedIn:
+            db.session.rollback()
+            return notices.redirect_with("coursework.student", [("success", "Your essay was handed in.")],
+                                         assignment_id=assignment.id)
         else:
-            db.session.commit()
             problem = lms_sync.push_submission_now(submission.id)
             message = "Your essay was handed in." + (" The LMS gradebook will show it shortly." if problem else "")
             return notices.redirect_with("coursework.student", [("success", message)], assignment_id=assignment.id)

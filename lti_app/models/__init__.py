@@ -2,7 +2,8 @@
 from lti_app.models.platform import DeepLinkingRequest, Deployment, LoginState, Platform, UsedNonce
 from lti_app.models.course import Course, CourseRole, ResourceLink, Role, User
 from lti_app.models.coursework import (
-    TRAINING_SOURCES, AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission, SubmissionStatus,
+    MIN_TRAINING_ESSAYS, TRAINING_SOURCES, AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission,
+    SubmissionStatus,
 )
 from lti_app.models.outbox import OutboxEvent
 from lti_app.models.jobs import DeadLetter, JobLease, ProcessedMessage, TrainingRun, WorkerHeartbeat
@@ -12,6 +13,7 @@ __all__ = [
     "Platform", "Deployment", "LoginState", "UsedNonce", "DeepLinkingRequest",
     "Course", "CourseRole", "ResourceLink", "Role", "User",
     "Assignment", "Submission", "SubmissionStatus", "Grade", "GradeSource", "AiProposal", "FeedbackMode",
+    "MIN_TRAINING_ESSAYS",
     "TRAINING_SOURCES",
     "OutboxEvent",
     "JobLease", "DeadLetter", "ProcessedMessage", "TrainingRun", "WorkerHeartbeat",

@@ -33,6 +33,9 @@ class GradeSource(str, enum.Enum):
 
 
 # A teacher's judgement: what training, feedback examples and course copies learn from.
+MIN_TRAINING_ESSAYS = 10
+"""The fewest graded essays a course model trains on (the held-out check needs some too); the
+settings form refuses a lower `min_graded` and the worker never starts a run below it."""
 TRAINING_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
 
 

@@ -63,7 +63,15 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
                              "nothing was changed. Grade the new version instead.")
     values = proposal_values(proposal) if data is None else data
     edited = data is not None and not is_unchanged(proposal, data)
-    grade = save_grade(assignment, submission, values, teacher_id,
-                       source=GradeSource.AI_EDITED if edited else GradeSource.AI_APPROVED)
-    proposal.status, proposal.decided_at = ("edited" if edited else "approved"), utcnow()
-    return grade
+    # Compare-and-set: two reviewers deciding the same proposal at once both read "pending" above;
+    # only the first UPDATE matches (PostgreSQL makes the second wait for the first's commit and
+    # then re-check the condition), so the second is told instead of releasing a second grade.
+    status = "edited" if edited else "approved"
+    claimed = db.session.execute(
+        db.update(AiProposal).where(AiProposal.id == proposal.id, AiProposal.status == PENDING)
+        .values(status=status, decided_at=utcnow()).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise AlreadyDecided("Someone else decided this proposal in the meantime; nothing was changed.")
+    db.session.refresh(proposal)
+    return save_grade(assignment, submission, values, teacher_id,
+                      source=GradeSource.AI_EDITED if edited else GradeSource.AI_APPROVED)

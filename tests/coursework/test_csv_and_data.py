@@ -1,5 +1,6 @@
-"""CSV import (real essays; all-or-nothing with line numbers; broken files), export that imports
-back unchanged, deleting a course's data, and the settings page."""
+"""CSV import (real essays; all-or-nothing with line numbers; broken files; a file uploaded again
+or corrected; removing imported essays), export that imports back unchanged, deleting a course's
+data, and the settings page."""
 import csv
 import io
 
@@ -125,12 +126,51 @@ def test_export_round_trips_through_import(teacher, app, world):
                             extrasaction="ignore")
     writer.writeheader()
     writer.writerows(r for r in records if r["grade_source"] == "import")
-    assert _upload(teacher, world, again.getvalue().encode()).status_code == 303
+    # Re-imported into the same assignment, every essay matches what is there, quote marks removed:
+    # nothing is added twice.
+    back = _upload(teacher, world, again.getvalue().encode())
+    assert back.status_code == 303
+    assert "Imported 0 graded essays. 2 lines were already in this assignment" in \
+        teacher.get(back.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         texts = db.session.scalars(db.select(Submission.text).filter_by(user_id=None)).all()
-        assert texts.count('=HYPERLINK("http://x")') == 2
+        assert texts.count('=HYPERLINK("http://x")') == 1
         comments = db.session.scalars(db.select(Grade.comment)).all()
-        assert comments.count("-careful") == 2
+        assert comments.count("-careful") == 1
+    assert export.get_data()[:3] == b"\xef\xbb\xbf"   # a UTF-8 BOM, or Excel shows "ZoÃ«"
+
+
+def test_uploading_a_file_again_or_corrected_adds_nothing_twice(teacher, app, world):
+    rows = [("First essay about cars.", "4", "Good.", "3", ""), ("Second essay about buses.", "2", "", "", "")]
+    assert _upload(teacher, world, _csv(rows)).status_code == 303
+    assert _upload(teacher, world, _csv(rows)).status_code == 303              # the same file, twice
+    corrected = [("First essay about cars.", "4,5", "Good; cite one source.", "3", ""), rows[1],
+                 ("Third essay about trains.", "5", "", "", ""), ("Third essay about trains.", "5", "", "", "")]
+    answer = _upload(teacher, world, _csv(corrected))
+    notice = teacher.get(answer.headers["Location"]).get_data(as_text=True)
+    assert ("Imported 1 graded essay. 1 already imported essay took the new score or comment from the file. "
+            "2 lines were already in this assignment and left unchanged.") in notice
+    assert "holds <strong>3</strong> imported essays" in notice
+    with app.app_context():
+        assert count(Submission, user_id=None) == 3
+        first = db.session.scalar(db.select(Submission.id).filter_by(text="First essay about cars."))
+        scores = db.session.scalars(db.select(Grade.score).filter_by(submission_id=first).order_by(Grade.id)).all()
+        assert scores == [4, 4.5]   # the decimal comma is read; the earlier grade stays as history
+        assert count(OutboxEvent, type="training.due") == 2   # the repeat upload queued no training
+
+
+def test_teacher_removes_imported_essays_but_not_students(teacher, app, world):
+    assert _upload(teacher, world, _csv([("Imported essay.", "4", "", "", "")])).status_code == 303
+    url = f"/coursework/a/{world.assignment_a}/import/remove"
+    refused = teacher.post(url, data={"csrf_token": teacher.csrf, "confirm": "yes"})
+    assert "Nothing was removed" in teacher.get(refused.headers["Location"]).get_data(as_text=True)
+    done = teacher.post(url, data={"csrf_token": teacher.csrf, "confirm": "DELETE"})
+    assert "Removed 1 imported essay." in teacher.get(done.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert count(Submission, user_id=None) == 0 and count(Grade) == 0
+        assert count(Submission, assignment_id=world.assignment_a) == 1   # the student's essay stays
+        assert db.session.scalars(db.select(OutboxEvent.payload).filter_by(type="training.due")
+                                  .order_by(OutboxEvent.id)).all()[-1]["payload"]["reason"] == "manual"
 
 
 def test_delete_course_data_needs_confirmation(teacher, app, world, tmp_path):

@@ -138,3 +138,88 @@ def test_resubmission_replaces_until_graded(student, client, app, world):
     refused = student(text="After grading.")
     assert refused.status_code == 400 and "already been graded" in refused.get_data(as_text=True)
     assert _stored(app, world).text == "Second version."
+
+
+def _word_file_as_templates_and_track_changes_make_it() -> bytes:
+    """A .docx whose essay sits in a content control (school templates) and was edited with Track
+    Changes on, written as Word writes them; python-docx's paragraph list sees none of it."""
+    import docx
+    from docx.oxml import parse_xml
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.add_paragraph("Title: Cars in cities")
+    body = document.element.body
+    body.insert(1, parse_xml(
+        f'<w:sdt {ns}><w:sdtPr><w:alias w:val="Essay"/></w:sdtPr><w:sdtContent>'
+        '<w:p><w:r><w:t>Cars should leave the centre.</w:t></w:r><w:r><w:tab/><w:t>Air is cleaner.</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t xml:space="preserve">Streets are </w:t></w:r>'
+        '<w:del w:id="1" w:author="S"><w:r><w:delText>very </w:delText></w:r></w:del>'
+        '<w:ins w:id="2" w:author="S"><w:r><w:t>much </w:t></w:r></w:ins>'
+        '<w:r><w:t>safer.</w:t></w:r></w:p>'
+        '</w:sdtContent></w:sdt>'))
+    body.insert(2, parse_xml(f'<w:ins {ns} w:id="3" w:author="S"><w:p><w:r><w:t>An added paragraph.</w:t></w:r>'
+                             '</w:p></w:ins>'))
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Reason", "Evidence"
+    document.add_paragraph("The end.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_word_text_in_content_controls_and_tracked_insertions_is_kept():
+    from lti_app.coursework.files import extract_text
+
+    text = extract_text("essay.docx", _word_file_as_templates_and_track_changes_make_it(), max_bytes=10**6)
+    assert text.split("\n") == ["Title: Cars in cities", "Cars should leave the centre.\tAir is cleaner.",
+                                "Streets are much safer.", "An added paragraph.", "Reason\tEvidence", "The end."]
+
+
+def _no_resubmission(app, world):
+    from lti_app.models import Assignment
+
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).allow_resubmit = False
+        db.session.commit()
+
+
+def test_a_double_click_hands_in_once(student, app, world):
+    """The second click of a slow hand-in re-sends the same text: it is answered like the first,
+    not with "does not allow a second version", and nothing is stored or announced twice."""
+    _no_resubmission(app, world)
+    first, second = student(text="My essay, sent twice."), student(text="My essay, sent twice.")
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"].split("notice=")[0] == first.headers["Location"].split("notice=")[0]
+    with app.app_context():
+        assert count(Submission, user_id=world.student2_a) == 1
+        assert count(OutboxEvent, type="submission.created") == 1
+    assert student(text="A different second version.").status_code == 400   # still no second version
+
+
+def test_two_first_hand_ins_at_the_same_moment_store_one(student, app, world):
+    """The other click's request commits its row between this one's lookup and its insert (the
+    unique constraint then refuses this insert): the student gets the same answer, not a 500."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    _no_resubmission(app, world)
+    raced = []
+
+    def other_request_commits_first(session, *_):
+        if raced or not any(isinstance(o, Submission) for o in session.new):
+            return
+        raced.append(True)
+        with db.engine.begin() as other:
+            other.execute(db.insert(Submission).values(
+                assignment_id=world.assignment_a, user_id=world.student2_a, text="Same essay.", word_count=2,
+                status=SubmissionStatus.SUBMITTED, submitted_at=db.func.now()))
+
+    event.listen(Session, "before_flush", other_request_commits_first)
+    try:
+        response = student(text="Same essay.")
+    finally:
+        event.remove(Session, "before_flush", other_request_commits_first)
+    assert raced and response.status_code == 303
+    with app.app_context():
+        assert count(Submission, user_id=world.student2_a) == 1

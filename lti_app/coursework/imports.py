@@ -1,0 +1,89 @@
+"""Storing previously graded essays (CSV import, course copy, the demo) as anonymous graded essays,
+matched against what the assignment already holds, and removing them again.
+
+A teacher who uploads the same file twice (a double click, or "did it work?") or a corrected
+version of it must not get every essay twice: duplicates count twice in training and in the
+held-out quality figures. An essay is matched by its normalised text: an imported one whose
+score, trait scores, comment or group changed gets a new grade (its history is kept); an
+identical one is left alone; a student's own hand-in with the same text is never regraded from a
+file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lti_app.coursework.files import normalise, word_count
+from lti_app.events import record_event
+from lti_app.extensions import db
+from lti_app.lms.gradebook import latest_grade
+from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus
+
+
+@dataclass
+class Imported:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0   # already here with the same grade, repeated in the file, or a student's own essay
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated
+
+    def summary(self) -> str:
+        words = [f"Imported {self.added} graded essay{'s' if self.added != 1 else ''}."]
+        if self.updated:
+            words.append(f"{self.updated} already imported essay{'s' if self.updated != 1 else ''} took the "
+                         "new score or comment from the file.")
+        if self.unchanged:
+            words.append(f"{self.unchanged} line{'s were' if self.unchanged != 1 else ' was'} already in this "
+                         "assignment and left unchanged.")
+        return " ".join(words)
+
+
+def _same_grade(grade: Grade | None, submission: Submission, row: dict) -> bool:
+    return (grade is not None and float(grade.score) == float(row["score"])
+            and (grade.trait_scores or {}) == (row.get("trait_scores") or {})
+            and (grade.comment or "") == (row.get("comment") or "")
+            and (submission.group_label or None) == (row.get("group") or None))
+
+
+def import_rows(assignment: Assignment, rows: list[dict], grader_id: int | None,
+                reason: str = "import") -> Imported:
+    """Store the rows as graded essays, matched against the assignment's essays (caller commits;
+    one transaction for the whole file). One `training.due` event when anything changed."""
+    held = {s.text: s for s in db.session.scalars(db.select(Submission).filter_by(assignment_id=assignment.id))}
+    result = Imported()
+    for row in rows:
+        text = normalise(row["text"])
+        submission = held.get(text)
+        if submission is not None and (submission.user_id is not None
+                                       or _same_grade(latest_grade(submission.id), submission, row)):
+            result.unchanged += 1
+            continue
+        if submission is None:
+            submission = Submission(assignment_id=assignment.id, user_id=None, text=text, word_count=word_count(text),
+                                    status=SubmissionStatus.GRADED, filename=None)
+            db.session.add(submission)
+            held[text] = submission
+            result.added += 1
+        else:
+            result.updated += 1
+        submission.group_label = row.get("group")
+        db.session.flush()
+        db.session.add(Grade(submission_id=submission.id, score=row["score"], trait_scores=row["trait_scores"],
+                             comment=row["comment"], grader_id=grader_id, source=GradeSource.IMPORT,
+                             score_min=assignment.score_min, score_max=assignment.score_max))
+        db.session.flush()   # the next row's latest_grade must see this one (a line repeated in the file)
+    if result.changed:
+        # One event for the batch: a per-row grade.created would flood the training queue.
+        record_event("training.due", {"assignment_id": assignment.id, "reason": reason})
+    return result
+
+
+def imported_essays(assignment_id: int):
+    """A select of the assignment's imported essays (no student: CSV imports and course copies)."""
+    return db.select(Submission.id).where(Submission.assignment_id == assignment_id, Submission.user_id.is_(None))
+
+
+def count_imported(assignment_id: int) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(imported_essays(assignment_id).subquery()))

@@ -1,0 +1,89 @@
+"""Saving a grade over something the grader never saw: the student handed in a new version while
+the grading page was open, a co-grader saved a newer grade, or two reviewers decided the same AI
+proposal. Each is refused in words and nothing is stored; and a save tells the truth about the
+LMS (Flask test client, fresh SQLite)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Assignment, Grade, Role, Submission
+from lti_app.review.decisions import AlreadyDecided, decide
+from tests.coursework.helpers import count, login
+
+
+def _seen(page) -> str:
+    return re.search(r'name="seen" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def _grade_url(world) -> str:
+    return f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}"
+
+
+def test_grade_for_a_version_the_teacher_never_read_is_refused(client, app, world):
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    seen = _seen(client.get(_grade_url(world)))
+    with app.app_context():   # the student hands in a second version meanwhile
+        essay = db.session.get(Submission, world.essay_a)
+        essay.text, essay.submitted_at = "My second, much better version.", essay.submitted_at + timedelta(minutes=3)
+        db.session.commit()
+    stale = client.post(_grade_url(world), data={"csrf_token": csrf, "seen": seen, "score": "2", "comment": "Thin."})
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert "the student handed in a new version" in html and "Your grade was not saved" in html
+    assert "My second, much better version." in html and 'value="2"' in html   # the new text; the typed score kept
+    with app.app_context():
+        assert count(Grade) == 0
+    fresh = client.post(_grade_url(world), data={"csrf_token": csrf, "seen": _seen(stale), "score": "5"})
+    assert fresh.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Grade.score)) == 5
+
+
+def test_older_page_does_not_overwrite_a_co_graders_newer_grade(client, app, world):
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    teacher_seen = _seen(client.get(_grade_url(world)))
+    ta = app.test_client()
+    ta_csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
+    assert ta.post(_grade_url(world), data={"csrf_token": ta_csrf, "seen": _seen(ta.get(_grade_url(world))),
+                                            "score": "3", "comment": "Average."}).status_code == 303
+    late = client.post(_grade_url(world), data={"csrf_token": csrf, "seen": teacher_seen, "score": "6"})
+    assert late.status_code == 409
+    html = late.get_data(as_text=True)
+    assert "Ta A saved a grade of 3" in html
+    assert "by Ta A" in html   # the history names who graded
+    with app.app_context():
+        assert [g.score for g in db.session.scalars(db.select(Grade))] == [3]
+
+
+def test_two_reviewers_deciding_one_proposal_release_one_grade(app, world):
+    with app.app_context():
+        proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.8, trait_scores={}, feedback="Good.",
+                              status="pending", unusual=[])
+        db.session.add(proposal)
+        db.session.commit()
+        assignment = db.session.get(Assignment, world.assignment_a)
+        proposal = db.session.get(AiProposal, proposal.id)   # reviewer 1 has read it: pending
+        with db.engine.begin() as other:                       # reviewer 2 approves it meanwhile
+            other.execute(db.update(AiProposal).where(AiProposal.id == proposal.id).values(status="approved"))
+        assert proposal.status == "pending"                    # what reviewer 1's request still believes
+        with pytest.raises(AlreadyDecided, match="Someone else decided"):
+            decide(assignment, proposal, {"score": 2, "comment": "Weak."}, world.teacher_a)
+        db.session.rollback()
+        assert count(Grade) == 0
+
+
+def test_grading_a_teachers_own_essay_does_not_claim_it_reached_the_lms(client, app, world):
+    with app.app_context():
+        own = Submission(assignment_id=world.assignment_a, user_id=world.teacher_a, text="Trying it out myself.",
+                         word_count=4)
+        db.session.add(own)
+        db.session.commit()
+        url = f"/coursework/a/{world.assignment_a}/essays/{own.id}"
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    page = client.post(url, data={"csrf_token": csrf, "score": "4"}, follow_redirects=True).get_data(as_text=True)
+    assert "Grade saved. Not sent to the LMS: this essay belongs to a teacher" in page
+    assert "sent to the LMS gradebook." not in page
