@@ -21,9 +21,31 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default, cast, minimum, kind: str):
+    """`cast(os.environ[name])`, or `default` when unset. A bad value stops start-up with an error
+    that names the variable and the text it holds: a bare `int("2h")` only said "invalid literal
+    for int() with base 10: '2h'", which leaves an operator guessing which of the settings it was."""
     raw = _env(name)
-    return int(raw) if raw is not None else default
+    if raw is None:
+        return default
+    try:
+        value = cast(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be {kind}, got {raw!r}") from None
+    # `not value >= minimum` also refuses nan, which compares false with everything.
+    if minimum is not None and not value >= minimum:
+        raise ValueError(f"{name} must be {kind} >= {minimum}, got {raw!r}")
+    return value
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """Whole-number setting from the environment (see `_number`); also used by lti_app.serving."""
+    return _number(name, default, int, minimum, "a whole number")
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """Decimal-number setting from the environment (see `_number`)."""
+    return _number(name, default, float, minimum, "a number")
 
 
 def _origins(raw: str) -> list[str]:
@@ -173,10 +195,10 @@ def load_config(**overrides) -> Config:
         secret_key=overrides.pop("secret_key", None) or _secret_key(data_dir, env),
         base_model=overrides.pop("base_model", None) or _env("GRADELOOP_BASE_MODEL") or default_base_model(),
         public_url=(overrides.pop("public_url", None) or _env("GRADELOOP_PUBLIC_URL", "")).rstrip("/"),
-        max_essay_chars=_int("GRADELOOP_MAX_ESSAY_CHARS", 100_000),
-        max_upload_bytes=_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000),
-        session_minutes=_int("GRADELOOP_SESSION_MINUTES", 120),
-        http_timeout=float(_env("GRADELOOP_HTTP_TIMEOUT", "10")),
+        max_essay_chars=env_int("GRADELOOP_MAX_ESSAY_CHARS", 100_000, minimum=1),
+        max_upload_bytes=env_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000, minimum=1),
+        session_minutes=env_int("GRADELOOP_SESSION_MINUTES", 120, minimum=1),
+        http_timeout=env_float("GRADELOOP_HTTP_TIMEOUT", 10.0, minimum=0.1),  # lms.client floors it at 0.1 too
         extra=_feature_settings(),
     )
     for key, value in overrides.items():

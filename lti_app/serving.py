@@ -1,12 +1,110 @@
 """Running the web app for real: gunicorn as the WSGI server, and applying migrations."""
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
 
 # gunicorn's default access line has the query string and the Referer. Inside an LMS iframe the
 # tool session travels as `?lt=<launch token>` (cookies may be refused there), so those fields
 # would write working two-hour credentials into every access log: path only, no Referer.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
+# Web process count. Every gunicorn process has its own SQLAlchemy pool, and each of its request
+# threads holds one PostgreSQL connection while it serves a request, so peak connections are about
+# processes x threads (docs/operations.md, "Database connections"). The old default, 2 x
+# os.cpu_count(), counted the host's cores even in a container limited to two, and on a 16-core
+# host asked for 32 x 4 = 128 connections: past PostgreSQL's default max_connections of 100 before
+# any worker connected. So: 2 per CPU this process may really use, at least 2, at most
+# WEB_WORKERS_CAP (8 x 4 threads = 32 connections); GRADELOOP_WEB_WORKERS or --workers overrides.
+WEB_WORKERS_CAP = 8
+WEB_WORKERS_ENV = "GRADELOOP_WEB_WORKERS"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
+def _cgroup_dirs(root: Path, path: str) -> list[Path]:
+    """`root/path` and each of its ancestors up to `root` (a limit on any of them applies)."""
+    parts = [p for p in path.strip().split("/") if p]
+    dirs = [root.joinpath(*parts[:n]) for n in range(len(parts), -1, -1)]
+    return list(dict.fromkeys(dirs))
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def cgroup_cpu_limit(root: Path | None = None, proc_cgroup: Path | None = None) -> float | None:
+    """CPUs granted by a cgroup CPU quota (docker --cpus, Kubernetes limits), or None without one.
+
+    cgroup v2: `cpu.max` holds "<quota> <period>" or "max <period>". cgroup v1: `cpu.cfs_quota_us`
+    (-1 when unlimited) over `cpu.cfs_period_us`. Inside a container the process's own cgroup is
+    usually mounted at the root; on a host it is the path in /proc/self/cgroup. The smallest quota
+    along the way wins, as the kernel enforces every level."""
+    root, proc_cgroup = root or CGROUP_ROOT, proc_cgroup or PROC_CGROUP
+    lines = (_read(proc_cgroup) or "").splitlines()
+    v2_path = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
+    v1_path = next((line.split(":", 2)[2] for line in lines
+                    if line.count(":") >= 2 and "cpu" in line.split(":", 2)[1].split(",")), None)
+    limits = []
+    for directory in _cgroup_dirs(root, v2_path or "/"):
+        fields = (_read(directory / "cpu.max") or "").split()
+        if len(fields) == 2 and fields[0] != "max":
+            try:
+                limits.append(int(fields[0]) / int(fields[1]))
+            except (ValueError, ZeroDivisionError):
+                pass
+    for mount in (root / "cpu,cpuacct", root / "cpuacct,cpu", root / "cpu"):
+        for directory in _cgroup_dirs(mount, v1_path or "/"):
+            quota, period = _read(directory / "cpu.cfs_quota_us"), _read(directory / "cpu.cfs_period_us")
+            try:
+                if quota is not None and period is not None and int(quota) > 0:
+                    limits.append(int(quota) / int(period))
+            except (ValueError, ZeroDivisionError):
+                pass
+    return min(limits) if limits else None
+
+
+def available_cpus(root: Path | None = None, proc_cgroup: Path | None = None) -> int:
+    """CPUs this process may use: its affinity mask (taskset, cpusets), further limited by a
+    cgroup CPU quota rounded up; os.cpu_count() counts the whole host."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_limit(root, proc_cgroup)
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)
+
+
+def default_web_workers(cpus: int | None = None) -> int:
+    """gunicorn processes when neither --workers nor GRADELOOP_WEB_WORKERS says: see above."""
+    from config.settings import env_int
+
+    configured = env_int(WEB_WORKERS_ENV, 0, minimum=1)
+    if configured:
+        return configured
+    cpus = available_cpus() if cpus is None else cpus
+    return min(WEB_WORKERS_CAP, max(2, 2 * cpus))
+
+
+def gunicorn_options(host: str, port: int, *, workers: int | None = None, threads: int = 4) -> dict:
+    """The gunicorn settings `serve` applies (a function so tests can check them without serving)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers or default_web_workers(),
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": os.environ.get("GRADELOOP_ACCESS_LOG") or None,
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "timeout": 60,
+        "graceful_timeout": 20,
+    }
 
 
 def upgrade_database() -> None:
@@ -40,6 +138,7 @@ def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
 
     from lti_app import create_app
 
+    options = gunicorn_options(host, port, workers=workers, threads=threads)  # a bad setting stops here
     app = create_app()
     with app.app_context():
         if pending_migrations():
@@ -50,14 +149,8 @@ def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
 
     class _Gunicorn(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers or max(2, (os.cpu_count() or 1) * 2))
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", os.environ.get("GRADELOOP_ACCESS_LOG") or None)
-            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 20)
+            for key, value in options.items():
+                self.cfg.set(key, value)
 
         def load(self):
             # Same factory as wsgi.py; imported here so the console script works from any cwd.

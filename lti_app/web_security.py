@@ -2,6 +2,7 @@
 every state-changing request, and friendly 4xx pages instead of stack traces."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, render_template, request
@@ -9,21 +10,57 @@ from werkzeug.exceptions import HTTPException
 
 from lti_app import auth
 
+log = logging.getLogger(__name__)
+
 # Endpoints that receive cross-site POSTs by design and are protected by LTI itself
 # (OIDC state + signed id_token, or a registration token).
 CSRF_EXEMPT_PREFIXES = ("/lti/login", "/lti/launch", "/lti/register", "/sandbox/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+# The last frame-ancestors computed from the database, per database URL, and whether the failure
+# to compute it has been logged (once per outage, not once per response).
+_last_good: dict[str, str] = {}
+_outage_logged = False
+
+
 def _frame_ancestors() -> str:
     """LMS origins allowed to frame us: `GRADELOOP_FRAME_ANCESTORS` when set, else the registered
     platforms' origins (lti_app.lti.framing, cached)."""
+    global _outage_logged
     if "lti" in current_app.blueprints:
         from lti_app.lti.framing import frame_ancestors
 
-        return " ".join(frame_ancestors())
+        key = current_app.config.get("SQLALCHEMY_DATABASE_URI", "")
+        try:
+            value = " ".join(frame_ancestors())
+        except Exception as exc:
+            # The platforms table is read here, after the view ran, for *every* response. With the
+            # database down that turned /healthz's 503 JSON (and every error page) into a bare 500:
+            # a header must never cost the response. Fall back to the last origins we computed, or
+            # to 'self' alone (stricter than any real list; during an outage pages fail anyway).
+            _forget_failed_transaction()
+            if not _outage_logged:
+                _outage_logged = True
+                log.warning("event=frame_ancestors_fallback error=%s: cannot read the registered "
+                            "platforms; using the last known frame-ancestors until the database "
+                            "answers (set GRADELOOP_FRAME_ANCESTORS to avoid the lookup)",
+                            exc.__class__.__name__)
+            return _last_good.get(key, "'self'")
+        _last_good[key] = value
+        _outage_logged = False
+        return value
     ancestors = current_app.config.get("GRADELOOP_FRAME_ANCESTORS") or ["*"]
     return " ".join(ancestors)
+
+
+def _forget_failed_transaction() -> None:
+    from lti_app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the app context's teardown discards the session
+        pass
 
 
 def init_app(app: Flask) -> None:

@@ -20,7 +20,7 @@ from lti_app.coursework import access, bp
 from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
-from lti_app.lms.gradebook import client_for_course, is_grader
+from lti_app.lms.gradebook import client_for_course, has_gradebook, is_grader
 from lti_app.models import Assignment, Course, Grade, Submission, User
 
 PER_PAGE = 25
@@ -153,4 +153,5 @@ def submissions(assignment_id: int):
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
                            counts=counts, unsent=unsent, total=len(rows),
+                           gradebook_off=not has_gradebook(assignment),
                            roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

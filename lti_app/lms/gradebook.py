@@ -41,6 +41,17 @@ def line_item_body(assignment: Assignment, resource_link: ResourceLink | None) -
     return item
 
 
+def has_gradebook(assignment: Assignment) -> bool:
+    """Whether grades of this assignment can reach the LMS at all: a column is known, or the course
+    gave Gradeloop its line-items service (LTI AGS). Without either nothing can be sent, so
+    offering "send again" would only fail again."""
+    if assignment.lineitem_url:
+        return True
+    link = db.session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
+    return bool(link is not None and link.ags_lineitem_url) or \
+        bool(db.session.get(Course, assignment.course_id).ags_lineitems_url)
+
+
 def ensure_line_item(assignment: Assignment) -> str:
     """The assignment's line item URL: the launch's, else found by resource link / resourceId,
     else created. Sets `assignment.lineitem_url` (the caller commits).

@@ -205,6 +205,9 @@ def test_settings_page(teacher, app, world):
                                   "retrain_every": "0", "confidence_threshold": "1.5"})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and text.count('class="field-error"') == 4
+    for name in ("min_graded", "retrain_every", "confidence_threshold"):   # each error is tied to its field
+        assert f'id="{name}" ' in text and f'aria-describedby="{name}-error"' in text and f'id="{name}-error"' in text
+    assert "must be a whole number from 10" in text
     good = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "auto", "min_graded": "40",
                                    "retrain_every": "10", "confidence_threshold": "0.8", "allow_resubmit": "on"})
     assert good.status_code == 303
@@ -235,3 +238,6 @@ def test_grading_form_validation(teacher, app, world):
         assert process_sync({"grade_id": grade.id}) == SKIPPED
         assert process_sync({"submission_id": world.essay_a}) == SKIPPED
         assert "did not give Gradeloop access" in db.session.get(Grade, grade.id).post_error
+    # The essay list says why instead of offering "Send to the LMS again", which could only fail.
+    listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    assert 'id="gradebook-off"' in listing and "Send to the LMS again</button>" not in listing

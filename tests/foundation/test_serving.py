@@ -1,5 +1,6 @@
 """`gradeloop serve` (gunicorn) for real: it migrates on request, serves, and its access log never
-holds the launch token that travels in URLs inside LMS iframes."""
+holds the launch token that travels in URLs inside LMS iframes; its default process count follows
+the CPUs the process may use and stays within PostgreSQL's connections."""
 from __future__ import annotations
 
 import os
@@ -8,8 +9,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
+from lti_app import serving
 from tests.conftest import ROOT
 
 SECRET = "lt-SECRET-launch-token"
@@ -47,3 +50,81 @@ def test_served_app_logs_paths_without_launch_tokens(tmp_path):
     text = log.read_text()
     assert '"GET /lti/jwks HTTP/1.1" 200' in text
     assert SECRET not in text
+
+
+# --- how many web processes `gradeloop serve` starts ------------------------------------------
+# Each gunicorn process has its own database pool and holds up to `threads` connections at once.
+# The old default, 2 x os.cpu_count(), gave 32 processes x 4 threads = 128 connections on a 16-core
+# host (PostgreSQL allows 100 by default) and counted the host's cores inside a 2-CPU container.
+
+def _cgroup(tmp_path, proc_line: str, files: dict[str, str]):
+    root = tmp_path / "cgroup"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text + "\n")
+    root.mkdir(exist_ok=True)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text(proc_line + "\n")
+    return root, proc
+
+
+@pytest.fixture
+def host(monkeypatch, tmp_path):
+    """A fake host: `host(cpus, proc_line, files)` sets the affinity mask and the cgroup tree."""
+    monkeypatch.delenv("GRADELOOP_WEB_WORKERS", raising=False)
+
+    def make(cpus: int, proc_line: str = "0::/", files: dict | None = None):
+        root, proc = _cgroup(tmp_path, proc_line, files or {})
+        monkeypatch.setattr(serving, "CGROUP_ROOT", root)
+        monkeypatch.setattr(serving, "PROC_CGROUP", proc)
+        monkeypatch.setattr(serving.os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+        monkeypatch.setattr(serving.os, "cpu_count", lambda: 64)   # the host's cores: never the answer
+    return make
+
+
+def test_cgroup_v2_quota_smallest_along_the_path(tmp_path):
+    root, proc = _cgroup(tmp_path, "0::/system.slice/gradeloop.service",
+                         {"cpu.max": "max 100000", "system.slice/cpu.max": "300000 100000",
+                          "system.slice/gradeloop.service/cpu.max": "150000 100000"})
+    assert serving.cgroup_cpu_limit(root, proc) == 1.5
+    root, proc = _cgroup(tmp_path / "b", "0::/", {"cpu.max": "max 100000"})
+    assert serving.cgroup_cpu_limit(root, proc) is None
+
+
+def test_cgroup_v1_quota(tmp_path):
+    files = {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "200000",
+             "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000",
+             "cpu,cpuacct/cpu.cfs_quota_us": "-1", "cpu,cpuacct/cpu.cfs_period_us": "100000"}
+    root, proc = _cgroup(tmp_path, "4:cpu,cpuacct:/docker/abc\n2:cpuacct:/\n0::/", files)
+    assert serving.cgroup_cpu_limit(root, proc) == 2.0
+    root, proc = _cgroup(tmp_path / "b", "4:cpu,cpuacct:/", {"cpu,cpuacct/cpu.cfs_quota_us": "-1",
+                                                            "cpu,cpuacct/cpu.cfs_period_us": "100000"})
+    assert serving.cgroup_cpu_limit(root, proc) is None
+
+
+def test_default_counts_the_cpus_this_process_may_use(host):
+    host(16)
+    assert serving.available_cpus() == 16
+    assert serving.gunicorn_options("0.0.0.0", 8000)["workers"] == serving.WEB_WORKERS_CAP == 8   # was 32
+    host(16, "0::/", {"cpu.max": "150000 100000"})          # docker --cpus 1.5 on a 16-core host
+    assert serving.available_cpus() == 2 and serving.default_web_workers() == 4
+    host(1)
+    assert serving.default_web_workers() == 2
+
+
+@pytest.mark.parametrize("cpus", [1, 2, 4, 8, 16, 64, 256])
+def test_default_stays_within_postgres_connections(host, cpus):
+    host(cpus)
+    options = serving.gunicorn_options("0.0.0.0", 8000)
+    # one web container's share of PostgreSQL's default max_connections=100 (docs/operations.md)
+    assert options["workers"] * options["threads"] <= 32
+
+
+def test_workers_flag_and_environment_override(host, monkeypatch):
+    host(16)
+    monkeypatch.setenv("GRADELOOP_WEB_WORKERS", "12")
+    assert serving.gunicorn_options("0.0.0.0", 8000)["workers"] == 12
+    assert serving.gunicorn_options("0.0.0.0", 8000, workers=3)["workers"] == 3
+    monkeypatch.setenv("GRADELOOP_WEB_WORKERS", "lots")
+    with pytest.raises(ValueError, match="GRADELOOP_WEB_WORKERS.*'lots'"):
+        serving.gunicorn_options("0.0.0.0", 8000)

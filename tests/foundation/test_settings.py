@@ -43,6 +43,25 @@ def test_bad_values_name_the_variable(clean_env, name, value):
         load_config()
 
 
+@pytest.mark.parametrize("name,value", [("GRADELOOP_SESSION_MINUTES", "2h"), ("GRADELOOP_MAX_ESSAY_CHARS", "100k"),
+                                        ("GRADELOOP_MAX_UPLOAD_BYTES", "2MB"), ("GRADELOOP_HTTP_TIMEOUT", "10s"),
+                                        ("GRADELOOP_SESSION_MINUTES", "0"), ("GRADELOOP_HTTP_TIMEOUT", "nan"),
+                                        ("GRADELOOP_MAX_UPLOAD_BYTES", "-1")])
+def test_bad_numbers_name_the_variable_and_the_value(clean_env, name, value):
+    # int("2h") alone said "invalid literal for int() with base 10: '2h'", naming no variable.
+    clean_env.setenv(name, value)
+    with pytest.raises(ValueError) as caught:
+        load_config()
+    assert name in str(caught.value) and repr(value) in str(caught.value)
+
+
+def test_numbers_from_the_environment(clean_env):
+    clean_env.setenv("GRADELOOP_SESSION_MINUTES", " 45 ")
+    clean_env.setenv("GRADELOOP_HTTP_TIMEOUT", "2.5")
+    cfg = load_config()
+    assert cfg.session_minutes == 45 and cfg.http_timeout == 2.5 and cfg.max_essay_chars == 100_000
+
+
 @pytest.mark.parametrize("url,why", [("", "not set"), ("http://localhost:8000", "not an https"),
                                      ("https://localhost:8443", "names this machine"),
                                      ("https://127.0.0.1", "names this machine"),
