@@ -16,7 +16,11 @@ def _get(app, name: str, default, cast):
         value = os.environ.get(key)
     if value in (None, ""):
         return default
-    return cast(value)
+    try:
+        return cast(value)
+    except (TypeError, ValueError):   # name the setting: a bare int("2h") leaves the operator guessing
+        kind = {int: "a whole number", float: "a number"}.get(cast, cast.__name__)
+        raise ValueError(f"{key} must be {kind}, got {value!r}") from None
 
 
 @dataclass(frozen=True)
