@@ -1,14 +1,16 @@
-"""Per-assignment feedback settings: mode (off / review / auto-release), training threshold,
-retraining cadence, confidence threshold, AI label for students, resubmission."""
+"""Per-assignment settings: feedback mode (off / review / auto-release), training threshold,
+retraining cadence, confidence threshold, AI label for students, resubmission; and editing the
+assignment itself (title and instructions always, scale and traits until the first grade)."""
 from __future__ import annotations
 
 from flask import render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, notices
-from lti_app.coursework.schemas import SettingsSchema, load_posted_form, traits_text
+from lti_app.coursework import access, bp, lms_sync, notices
+from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, load_posted_form, traits_text
 from lti_app.extensions import db
-from lti_app.models import MIN_TRAINING_ESSAYS, FeedbackMode
+from lti_app.lms import gradebook
+from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, FeedbackMode, Grade, ModelVersion, Submission
 
 FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
           "allow_resubmit")
@@ -31,3 +33,39 @@ def settings(assignment_id: int):
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
                            min_training_essays=MIN_TRAINING_ESSAYS,
                            modes=FeedbackMode, traits=traits_text(assignment.traits)), 400 if errors else 200
+
+
+def has_grades(assignment: Assignment) -> bool:
+    """Grades or model versions exist: they are on the assignment's scale and traits."""
+    graded = db.session.scalar(db.select(Grade.id).join(Submission, Grade.submission_id == Submission.id)
+                               .where(Submission.assignment_id == assignment.id).limit(1))
+    return graded is not None or db.session.scalar(
+        db.select(ModelVersion.id).filter_by(assignment_id=assignment.id).limit(1)) is not None
+
+
+@bp.route("/a/<int:assignment_id>/edit", methods=["GET", "POST"])
+@require_launch(grader=True)
+def edit_assignment(assignment_id: int):
+    """Fix the title or instructions at any time; change the scale or traits only before the first
+    grade (afterwards grades, the LMS column and the model would disagree about them). A new title
+    or maximum is sent to the LMS column; if the LMS is unreachable the edit is still saved."""
+    assignment = access.assignment_in_course(assignment_id)
+    locked = has_grades(assignment)
+    data, errors = load_posted_form(AssignmentSchema())
+    if data is not None and locked and (data["score_min"], data["score_max"], data["traits"]) != (
+            assignment.score_min, assignment.score_max, assignment.traits or []):
+        data, errors = None, {"score_max": ["The scale and traits cannot change once essays are graded."]}
+    if data is not None:
+        column_changes = (data["title"], data["score_max"]) != (assignment.title, assignment.score_max)
+        for name in ("title", "prompt", "score_min", "score_max", "traits"):
+            setattr(assignment, name, data[name])
+        db.session.commit()
+        problem = lms_sync.attempt(gradebook.update_line_item, assignment) if column_changes else None
+        notice = (("warning", f"Assignment saved; the LMS gradebook column keeps its old name or maximum for now: "
+                              f"{problem}") if problem else ("success", "Assignment saved."))
+        return notices.redirect_with("coursework.settings", [notice], assignment_id=assignment.id)
+    form = dict(request.form) if errors else {
+        "title": assignment.title, "prompt": assignment.prompt, "score_min": str(assignment.score_min),
+        "score_max": str(assignment.score_max), "traits": traits_text(assignment.traits)}
+    return render_template("coursework/edit.html", assignment=assignment, form=form, errors=errors,
+                           locked=locked), 400 if errors else 200

@@ -14,6 +14,7 @@ def _pages(w, course="a"):
         "submissions": f"/coursework/a/{a}",
         "grade": f"/coursework/a/{a}/essays/{e}",
         "settings": f"/coursework/a/{a}/settings",
+        "edit": f"/coursework/a/{a}/edit",
         "import": f"/coursework/a/{a}/import",
         "export": "/coursework/course/export.csv",
         "course": "/coursework/course",

@@ -117,3 +117,45 @@ def test_learner_before_setup_sees_not_ready(peer, tool_server):
     peer.add_resource_link(COURSE, "manual-3", title="Later")
     _, page = open_assignment(peer, tool_server, role="Learner", user_id="student-1", resource_link_id="manual-3")
     assert "not ready yet" in page.text
+
+
+def test_teacher_edits_the_assignment_and_the_lms_column_follows(peer, tool_server):
+    """A typo in the title or instructions can be fixed at any time, and the LMS column's name and
+    maximum follow; the scale and traits change only until the first grade."""
+    peer.add_resource_link(COURSE, "manual-2", title="Argument essay")
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                    resource_link_id="manual-2")
+    post_form(teacher, page, {"title": "Argumnet essay", "score_min": "1", "score_max": "6"})
+    settings = teacher.get(_link(teacher.get(tool_server.url + "/coursework/", timeout=30), "/settings"), timeout=30)
+    edit = teacher.get(_link(settings, "/edit"), timeout=30)
+    assert edit.status_code == 200 and 'value="Argumnet essay"' in edit.text and "readonly" not in edit.text
+    saved = post_form(teacher, edit, {"title": "Argument essay", "prompt": "Argue for one side.",
+                                      "score_max": "10", "traits": "evidence 1-4"})
+    assert saved.status_code == 200 and "Assignment saved." in saved.text
+    [line_item] = peer.line_items(COURSE)
+    assert line_item["label"] == "Argument essay" and line_item["scoreMaximum"] == 10
+
+    submit_essay(peer, tool_server, "manual-2", "student-1", "Cars should leave the city centre.")
+    with tool_server.app.app_context():
+        from lti_app.coursework.grading import save_grade
+        from lti_app.models import Submission
+
+        assignment = db.session.scalar(db.select(Assignment).filter_by(title="Argument essay"))
+        save_grade(assignment, db.session.scalar(db.select(Submission)), {"score": 7}, None)
+        db.session.commit()
+        assignment_id = assignment.id
+    edit = teacher.get(edit.url, timeout=30)
+    assert "fixed once essays are graded" in edit.text and edit.text.count("readonly") == 3
+    refused = post_form(teacher, edit, {"score_max": "6"})
+    assert refused.status_code == 400 and "cannot change once essays are graded" in refused.text
+    renamed = post_form(teacher, edit, {"title": "Argument essay (final)"})   # the scale as shown: fine
+    assert "Assignment saved." in renamed.text and peer.line_items(COURSE)[0]["label"] == "Argument essay (final)"
+    with tool_server.app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        assert (assignment.score_max, assignment.traits[0]["max"], assignment.prompt) == (10, 4, "Argue for one side.")
+
+
+def _link(page, contains: str) -> str:
+    hrefs = [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', page.text) if contains in h]
+    assert hrefs, f"no link containing {contains!r} on {page.url}"
+    return urljoin(page.url, hrefs[0])
