@@ -23,6 +23,9 @@ def load_graded_examples(assignment_id: int, *,
     `exclude_submission_id`: leave out the essay being given feedback (a resubmission must not
     be matched against its own earlier comment). The result's `cache_key` is (assignment id,
     number of grades, last grade id[, excluded id]): what the feedback index cache is keyed by.
+    The excluded id joins the key only when that essay had a teacher grade to leave out: a new
+    essay (the usual case) has none, and keying on it anyway gave every essay its own key, so
+    the worker rebuilt the course's index for each one (~1-3 s at 300 graded essays).
     """
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
@@ -35,9 +38,10 @@ def load_graded_examples(assignment_id: int, *,
              .join(latest, Grade.id == latest.c.grade_id)
              .join(Submission, Submission.id == Grade.submission_id)
              .where(Grade.source.in_(TEACHER_SOURCES)))
-    if exclude_submission_id:
-        query = query.where(Submission.id != exclude_submission_id)
     rows = db.session.execute(query.order_by(Grade.id)).all()
+    kept = [row for row in rows if row[0].submission_id != exclude_submission_id]
+    excluded = len(kept) != len(rows)
+    rows = kept
     examples = [GradedExample(text=text or "",
                               score=rescale(g.score, g.score_min, g.score_max,
                                              assignment.score_min, assignment.score_max),
@@ -45,5 +49,4 @@ def load_graded_examples(assignment_id: int, *,
                 for g, text in rows]
     last_id = rows[-1][0].id if rows else 0
     key = (assignment_id, len(examples), last_id)
-    return GradedExamples(examples, cache_key=key + ((exclude_submission_id,)
-                                                     if exclude_submission_id else ()))
+    return GradedExamples(examples, cache_key=key + ((exclude_submission_id,) if excluded else ()))

@@ -96,6 +96,12 @@ def test_load_graded_examples_keeps_current_teacher_grades(db_app):
         without = load_graded_examples(a.id, exclude_submission_id=subs[1].id)
         assert [e.text for e in without] == ["Essay number 0.", "Essay number 4."]
         assert without.cache_key == (a.id, 2, last, subs[1].id)
+        # New, ungraded essays leave nothing out: they share the course's key (and its cached index)
+        new = [Submission(assignment_id=a.id, text=f"New essay {i}.") for i in range(2)]
+        db.session.add_all(new)
+        db.session.flush()
+        keys = {load_graded_examples(a.id, exclude_submission_id=s.id).cache_key for s in new + [subs[2]]}
+        assert keys == {examples.cache_key}   # subs[2]'s only grade is an auto-released one
         with pytest.raises(LookupError):
             load_graded_examples(a.id + 99)
 
