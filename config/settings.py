@@ -71,6 +71,9 @@ FEATURE_SETTINGS = {
     "GRADELOOP_REGISTRATION_ORIGINS": _origins,    # LMS origins allowed to use dynamic registration
     "GRADELOOP_FRAME_ANCESTORS": _origins,         # replaces the computed CSP frame-ancestors
     "GRADELOOP_JWKS_REFETCH_COOLDOWN": _seconds,
+    "GRADELOOP_JWKS_MAX_AGE": _seconds,            # platform keys: refetched after this (Cache-Control caps it)
+    "GRADELOOP_JWKS_MIN_AGE": _seconds,
+    "GRADELOOP_JWKS_STALE_GRACE": _seconds,        # keep cached keys this long when a refetch fails
     "GRADELOOP_ROSTER_SECONDS": _seconds,          # how long the teacher's list keeps a course roster
     "GRADELOOP_TRAIN_BUDGET_S": _seconds,
     "GRADELOOP_FINETUNE": _finetune,

@@ -40,7 +40,7 @@ def register(command: click.Command) -> click.Command:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: 2 x cores)")
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: 2 per available CPU, 2 to 8; GRADELOOP_WEB_WORKERS)")
 @click.option("--threads", default=4, show_default=True, type=int)
 @click.option("--migrate", is_flag=True, help="apply pending database migrations before serving")
 def serve_command(host: str, port: int, workers: int | None, threads: int, migrate: bool) -> None:
@@ -60,37 +60,75 @@ def upgrade_db_command() -> None:
     click.echo("database is at the latest revision")
 
 
-platform_group = click.Group("platform", help="Register and list LMS platforms.")
+platform_group = click.Group("platform", help="Register, list, disable and remove LMS platforms.")
 main.add_command(platform_group)
 
 
+def _platform_summary(p) -> list[str]:
+    """What an LMS administrator needs to check a registration against the LMS's own settings."""
+    from lti_app.lti import jwks_cache, registry
+
+    status = f"disabled since {p.disabled_at:%Y-%m-%d %H:%M}" if p.disabled_at else "enabled"
+    deps = ", ".join(sorted(d.deployment_id for d in p.deployments)) or (
+        "none yet (the deployment of its first validly signed launch will be recorded)")
+    lines = [f"{p.id}\t{p.name or '-'}\t{status}" + (f"\t{p.product_family}" if p.product_family else ""),
+             f"  issuer:          {p.issuer}",
+             f"  client id:       {p.client_id}",
+             f"  deployments:     {deps}",
+             f"  login (OIDC):    {p.auth_login_url}",
+             f"  token:           {p.auth_token_url}" + (f" (audience {p.auth_audience})" if p.auth_audience else ""),
+             f"  key set (JWKS):  {p.key_set_url}"]
+    info = registry.by_id(p.id, fresh=True)
+    if p.key_set and info is not None:
+        kids = ", ".join(str(k.get("kid")) for k in p.key_set.get("keys", []) if isinstance(k, dict))
+        lines.append(f"  keys cached:     {kids or '-'} (fetched {p.key_set_fetched_at:%Y-%m-%d %H:%M} UTC, "
+                     f"refetched after {int(jwks_cache.max_age(info))} s)")
+    else:
+        lines.append("  keys cached:     none (fetched at the next launch)")
+    return lines
+
+
+def _admin_call(fn, *args):
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @platform_group.command("add")
-@click.option("--issuer", required=True)
+@click.option("--issuer", required=True, help="the platform's 'iss', exactly as in its id_tokens")
 @click.option("--client-id", required=True)
-@click.option("--deployment-id", "deployment_ids", multiple=True, required=True)
-@click.option("--auth-login-url", required=True)
-@click.option("--auth-token-url", required=True)
-@click.option("--key-set-url", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True,
+              help="repeatable; needed for a new platform, added to an existing one")
+@click.option("--auth-login-url", default=None, help="OIDC authorization endpoint (new platform: required)")
+@click.option("--auth-token-url", default=None, help="OAuth2 token endpoint (new platform: required)")
+@click.option("--key-set-url", default=None, help="the platform's JWKS URL (new platform: required)")
+@click.option("--auth-audience", default=None, help="'aud' of token requests when not the token URL")
 @click.option("--name", default="")
 @with_appcontext
-def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_url, key_set_url, name):
-    """Register a platform (or update it, and add deployments)."""
-    from lti_app.platforms import upsert_platform
+def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_url, key_set_url,
+                 auth_audience, name):
+    """Register a platform, or update one: only the options given change it (re-running it to add
+    a deployment keeps the URLs and token audience already stored)."""
+    from lti_app.platforms import find_platform, upsert_platform
 
+    if find_platform(issuer, client_id) is None and not deployment_ids:
+        raise click.ClickException(
+            "a new platform needs --deployment-id (Moodle: the tool's Deployment ID in Manage tools; "
+            "Canvas: Settings > Apps > the app's gear > Deployment Id)")
     try:
         platform = upsert_platform(issuer=issuer, client_id=client_id, deployment_ids=deployment_ids,
                                    auth_login_url=auth_login_url, auth_token_url=auth_token_url,
-                                   key_set_url=key_set_url, name=name)
+                                   key_set_url=key_set_url, name=name, auth_audience=auth_audience)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"platform {platform.id}: {platform.issuer} client {platform.client_id} "
-               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}")
+    click.echo("\n".join(_platform_summary(platform)))
 
 
 @platform_group.command("list")
 @with_appcontext
 def platform_list():
-    """List registered platforms."""
+    """List registered platforms with their endpoints, deployments and cached keys."""
     from lti_app.models import Platform
     from lti_app.extensions import db
 
@@ -98,8 +136,88 @@ def platform_list():
     if not rows:
         click.echo("no platforms registered")
     for p in rows:
-        deps = ",".join(d.deployment_id for d in p.deployments)
-        click.echo(f"{p.id}\t{p.name or '-'}\t{p.issuer}\t{p.client_id}\t{deps}")
+        click.echo("\n".join(_platform_summary(p)))
+
+
+@platform_group.command("remove-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+@with_appcontext
+def platform_remove_deployment(platform_id, deployment_id):
+    """Refuse launches from one deployment of a platform (its courses are kept)."""
+    from lti_app.platforms import remove_deployment
+
+    platform = _admin_call(remove_deployment, platform_id, deployment_id)
+    click.echo(f"deployment {deployment_id!r} removed; platform {platform.id} keeps: "
+               f"{', '.join(d.deployment_id for d in platform.deployments)}")
+
+
+@platform_group.command("disable")
+@click.argument("platform_id", type=int)
+@with_appcontext
+def platform_disable(platform_id):
+    """Refuse every login and launch from a platform; its courses and data are kept."""
+    from lti_app.platforms import set_disabled
+
+    platform = _admin_call(set_disabled, platform_id, True)
+    click.echo(f"platform {platform.id} ({platform.issuer}) is disabled: its logins and launches are refused "
+               f"(within 10 s in running web processes). Its courses and data are kept; "
+               f"`gradeloop platform enable {platform.id}` undoes this.")
+
+
+@platform_group.command("enable")
+@click.argument("platform_id", type=int)
+@with_appcontext
+def platform_enable(platform_id):
+    """Accept logins and launches from a disabled platform again."""
+    from lti_app.platforms import set_disabled
+
+    platform = _admin_call(set_disabled, platform_id, False)
+    click.echo(f"platform {platform.id} ({platform.issuer}) is enabled")
+
+
+@platform_group.command("remove")
+@click.argument("platform_id", type=int)
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@with_appcontext
+def platform_remove(platform_id, yes):
+    """Delete a platform that holds no courses (a mistaken or unwanted registration).
+
+    A platform with courses is refused: use `disable`, which keeps its data."""
+    from lti_app.platforms import get_platform, platform_holdings, remove_platform
+
+    platform = _admin_call(get_platform, platform_id)
+    courses, people = platform_holdings(platform_id)
+    if not courses and not people and not yes:
+        click.confirm(f"Remove platform {platform.id} ({platform.issuer}, client {platform.client_id})?", abort=True)
+    _admin_call(remove_platform, platform_id)
+    click.echo(f"platform {platform_id} removed")
+
+
+@platform_group.command("refresh-keys")
+@click.argument("platform_id", type=int, required=False)
+@with_appcontext
+def platform_refresh_keys(platform_id):
+    """Fetch the platform's signing keys (JWKS) now; every platform without PLATFORM_ID."""
+    from lti_app.extensions import db
+    from lti_app.lti import jwks_cache
+    from lti_app.lti.errors import LaunchError
+    from lti_app.models import Platform
+
+    ids = [platform_id] if platform_id is not None else db.session.scalars(
+        db.select(Platform.id).order_by(Platform.id)).all()
+    failed = False
+    for pid in ids:
+        try:
+            key_set = jwks_cache.refresh_now(pid)
+        except LaunchError as exc:
+            failed = True
+            click.echo(f"platform {pid}: {exc.message}", err=True)
+            continue
+        kids = ", ".join(str(k.get("kid")) for k in key_set.get("keys", []) if isinstance(k, dict))
+        click.echo(f"platform {pid}: {len(key_set.get('keys', []))} key(s): {kids}")
+    if failed:
+        sys.exit(1)
 
 
 @main.command("worker")

@@ -52,6 +52,9 @@ def init_app(app: Flask) -> None:
     # same URL) starts from what the database says.
     registry.forget()
     framing.forget()
+    warning = registration.startup_warning(app.config)
+    if warning:   # production without an allowlist: dynamic registration is refused (docs/lti.md)
+        app.logger.warning(warning)
     app.cli.add_command(keys.keys_group)
     app.cli.add_command(housekeeping.lti_group)
     if app.config.get("GRADELOOP_ENV") != "test":

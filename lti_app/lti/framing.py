@@ -31,7 +31,9 @@ def platform_origins() -> list[str]:
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < CACHE_S:
         return hit[1]
-    rows = db.session.execute(db.select(Platform.issuer, Platform.auth_login_url)).all()
+    # A disabled platform's pages may no longer frame the tool (`gradeloop platform disable`).
+    rows = db.session.execute(db.select(Platform.issuer, Platform.auth_login_url)
+                              .where(Platform.disabled_at.is_(None))).all()
     found = ancestors_for([url for row in rows for url in row])
     _cache[key] = (time.monotonic(), found)
     return found

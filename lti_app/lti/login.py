@@ -19,7 +19,7 @@ from lti_app.lti import binding, housekeeping, registry
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.registry import PlatformInfo
 from lti_app.lti.urls import launch_url, origin
-from lti_app.lti.validation import binding_hash
+from lti_app.lti.validation import binding_hash, platform_disabled
 from lti_app.models import LoginState
 
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id",
@@ -44,11 +44,18 @@ def find_platform(iss: str, client_id: str | None) -> PlatformInfo:
             raise LaunchError(f"The platform {iss!r} is registered, but not with client id "
                               f"{client_id!r}. Check the tool's client id in the LMS.",
                               code="unknown_client_id")
-        return match[0]
+        return _enabled(match[0])
     if len(rows) > 1:
         raise LaunchError(f"The platform {iss!r} is registered several times; the login must say "
                           f"which client id it is for.", code="ambiguous_platform")
-    return rows[0]
+    return _enabled(rows[0])
+
+
+def _enabled(platform: PlatformInfo) -> PlatformInfo:
+    # `gradeloop platform disable`: refused before any state is stored or the LMS is contacted.
+    if platform.disabled:
+        raise platform_disabled(platform)
+    return platform
 
 
 def _check_target(target: str) -> None:

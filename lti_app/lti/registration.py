@@ -4,13 +4,41 @@ The LMS opens this page (iframe or popup) with `openid_configuration` and usuall
 `registration_token`. We fetch the platform's OpenID configuration, POST our client
 registration to its `registration_endpoint`, store the platform with `upsert_platform`, and
 answer a page that tells the LMS to close the dialog (`org.imsglobal.lti.close`).
+
+The page is unauthenticated, so it must not be a way to make this server fetch arbitrary URLs
+(SSRF) and read the answers:
+
+- **Who may register.** `GRADELOOP_REGISTRATION_ORIGINS` lists the LMS origins allowed (the
+  configuration URL and the registration endpoint must both be on one of them); `*` allows any
+  public origin. Unset: any public origin in development and test, and **nothing in production**
+  (a stranger's registration adds a platform whose origin may frame Gradeloop, and whose
+  launches create courses and training work). `lti.init_app` logs a warning at start then.
+- **Where we connect.** Every URL this page fetches, and the key set and token URLs we will use
+  later, must resolve only to public addresses: loopback, private (RFC 1918, fc00::/7),
+  link-local (169.254.0.0/16, where cloud metadata services answer), CGNAT, multicast and
+  reserved addresses are refused, unless the URL's origin is listed in
+  GRADELOOP_REGISTRATION_ORIGINS (schools host Moodle on private networks: listing it is how they
+  allow it). Development also allows loopback, for the sandbox LMS of `gradeloop run`.
+- **No DNS rebinding between check and fetch.** The host is resolved once; the request is sent
+  to the address that was checked (Host header and TLS SNI/certificate still use the name), so
+  a name that answers a public address to the check and 127.0.0.1 to the fetch gains nothing.
+  Limits: when an HTTP(S) proxy is configured in the environment the proxy resolves the name
+  again; and the key set / token URLs are checked here but resolved afresh whenever they are used
+  later (a platform's DNS may change after registration).
+- **Nothing fetched is echoed.** Errors say what was wrong in our words (the HTTP status, "not a
+  JSON object"...), never the body or values of the answer; details go to the log.
 """
 from __future__ import annotations
 
-from urllib.parse import urlparse
+import ipaddress
+import json
+import logging
+import socket
+from urllib.parse import urlparse, urlunparse
 
 import requests
 from flask import current_app, make_response, render_template, request
+from requests.adapters import HTTPAdapter
 
 from lti_app.lti import framing, registry
 from lti_app.lti.canvas import SCOPES, TITLE, DESCRIPTION
@@ -18,50 +46,176 @@ from lti_app.lti.errors import LaunchError
 from lti_app.lti.urls import origin, public_base, public_url
 from lti_app.platforms import upsert_platform
 
+log = logging.getLogger(__name__)
+
 PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 MAX_BYTES = 1_000_000
+ANY_ORIGIN = "*"
+# Certificate verification for the pinned HTTPS requests (requests' `verify`); tests point it at
+# their own CA. Always on.
+VERIFY: bool | str = True
 
 
-def _http(method: str, url: str, token: str | None, **kwargs) -> dict:
+def allowed_origins() -> list[str]:
+    return [o.rstrip("/") for o in current_app.config.get("GRADELOOP_REGISTRATION_ORIGINS") or []]
+
+
+def startup_warning(config) -> str | None:
+    """What `lti.init_app` logs at start about open registration (None: nothing to say)."""
+    if config.get("GRADELOOP_ENV") != "production":
+        return None
+    origins = config.get("GRADELOOP_REGISTRATION_ORIGINS") or []
+    if not origins:
+        return ("GRADELOOP_REGISTRATION_ORIGINS is not set: LTI dynamic registration (/lti/register) is "
+                "refused. Set it to your LMS origins (e.g. https://moodle.school.edu), or to * to let any "
+                "public LMS register itself; `gradeloop platform add` works either way.")
+    if ANY_ORIGIN in origins:
+        return ("GRADELOOP_REGISTRATION_ORIGINS=*: anyone who can reach /lti/register can register an LMS "
+                "(public addresses only). List your LMS origins instead to restrict it.")
+    return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (a function of its own so tests can name hosts)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def address_problem(address: str, *, loopback_ok: bool = False) -> str | None:
+    """Why we will not connect to `address` (None: a public address)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])   # drop an IPv6 zone id
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped                               # ::ffff:127.0.0.1 is 127.0.0.1
+    if ip.is_loopback:
+        return None if loopback_ok else "a loopback address"
+    if ip.is_unspecified or ip.is_multicast:   # 0.0.0.0 reaches this machine on Linux
+        return "a reserved address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_private:
+        return "a private-network address"
+    if ip.is_reserved or not ip.is_global:
+        return "a reserved address"
+    return None
+
+
+def vet(url: str, what: str, *, must_be_listed: bool = True, fetched: bool = False) -> str:
+    """Check `url` against the registration policy; returns the resolved address to connect to.
+
+    `what` names the URL in errors; `fetched` means the URL came from the platform's answer and
+    is not repeated in the error (only logged). `must_be_listed`: with an allowlist the origin
+    must be on it (configuration URL, registration endpoint); the key set and token URLs may be
+    elsewhere (Canvas cloud serves them from sso.canvaslms.com) but must be public unless listed."""
+    parsed = urlparse(url or "")
+    shown = what if fetched else f"{what} {url}"
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise LaunchError(f"The {shown} must be an http(s) URL.", code="registration_bad_request")
+    allowed = allowed_origins()
+    listed = origin(url) in allowed
+    if must_be_listed and not listed:
+        if allowed and ANY_ORIGIN not in allowed:
+            log.warning("dynamic registration refused: %s %s is not in GRADELOOP_REGISTRATION_ORIGINS", what, url)
+            raise LaunchError(f"Registrations from this LMS are not allowed on this Gradeloop: the {shown} is "
+                              f"not on an origin listed in GRADELOOP_REGISTRATION_ORIGINS.",
+                              status=403, code="registration_forbidden")
+        if not allowed and current_app.config.get("GRADELOOP_ENV") == "production":
+            raise LaunchError("Dynamic registration is turned off on this Gradeloop until its administrator "
+                              "lists the LMS origins allowed to register (GRADELOOP_REGISTRATION_ORIGINS). "
+                              "The LMS can also be added by hand with `gradeloop platform add`.",
+                              status=403, code="registration_closed")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        addresses = resolve(parsed.hostname, port)
+    except (OSError, UnicodeError) as exc:
+        log.info("dynamic registration: cannot resolve %s: %s", parsed.hostname, exc)
+        raise LaunchError(f"Could not reach the {shown}: its host name does not resolve.",
+                          code="registration_unreachable") from exc
+    if not addresses:
+        raise LaunchError(f"Could not reach the {shown}: its host name does not resolve.",
+                          code="registration_unreachable")
+    if not listed:
+        loopback_ok = current_app.config.get("GRADELOOP_ENV") == "development"
+        for address in addresses:
+            problem = address_problem(address, loopback_ok=loopback_ok)
+            if problem:
+                log.warning("dynamic registration refused: %s %s resolves to %s (%s)", what, url, address, problem)
+                raise LaunchError(
+                    f"The {shown} is on {problem}, which Gradeloop does not contact for a registration. "
+                    f"An LMS on a private network is allowed by listing its origin in "
+                    f"GRADELOOP_REGISTRATION_ORIGINS.", status=403, code="registration_forbidden_address")
+    return addresses[0]
+
+
+class _PinnedHTTPS(HTTPAdapter):
+    """Connects to the checked address while TLS uses the URL's host name for SNI and for
+    verifying the certificate (urllib3's `server_hostname` / `assert_hostname`)."""
+
+    def __init__(self, hostname: str):
+        self._hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        pool_kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict]:
+    """`url` with its host replaced by `address`, and the Host header it must carry."""
+    parsed = urlparse(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal + (f":{parsed.port}" if parsed.port else "")
+    host = parsed.hostname + (f":{parsed.port}" if parsed.port else "")
+    if ":" in parsed.hostname:
+        host = f"[{parsed.hostname}]" + (f":{parsed.port}" if parsed.port else "")
+    return urlunparse(parsed._replace(netloc=netloc)), {"Host": host}
+
+
+def _http(method: str, url: str, token: str | None, what: str, *, fetched: bool = False, **kwargs) -> dict:
+    address = vet(url, what, fetched=fetched)
+    shown = what if fetched else f"{what} {url}"
     timeout = current_app.config.get("GRADELOOP_HTTP_TIMEOUT", 10.0)
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    try:
-        resp = requests.request(method, url, headers=headers, timeout=(min(timeout, 5.0), timeout),
-                                allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        raise LaunchError(f"Could not reach {url}: {exc}", code="registration_unreachable") from exc
-    if resp.status_code >= 400:
-        raise LaunchError(f"The platform answered {resp.status_code} from {url}: {resp.text[:300]}",
+    target = url
+    with requests.Session() as session:
+        if not requests.utils.get_environ_proxies(url):   # through a proxy the proxy resolves (docstring)
+            target, host = _pinned(url, address)
+            headers.update(host)
+            session.trust_env = False
+            session.mount("https://", _PinnedHTTPS(urlparse(url).hostname))
+        try:
+            resp = session.request(method, target, headers=headers, timeout=(min(timeout, 5.0), timeout),
+                                   allow_redirects=False, stream=True, verify=VERIFY, **kwargs)
+            body = resp.raw.read(MAX_BYTES + 1, decode_content=True)
+            resp.close()
+        except (requests.RequestException, OSError) as exc:
+            log.info("dynamic registration: %s %s failed: %s", method, url, exc)
+            raise LaunchError(f"Could not reach the {shown} (the connection failed or timed out).",
+                              code="registration_unreachable") from exc
+    if resp.status_code >= 300:
+        # The status only: the body (or a redirect's Location) of whatever answered stays here.
+        log.info("dynamic registration: %s %s answered %s: %r", method, url, resp.status_code, body[:300])
+        raise LaunchError(f"The platform answered {resp.status_code} to Gradeloop's request to the {shown}.",
                           code="registration_refused")
     try:
-        data = resp.json() if len(resp.content) <= MAX_BYTES else None
+        data = json.loads(body) if len(body) <= MAX_BYTES else None
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise LaunchError(f"The platform's answer from {url} is not a JSON object.",
+        raise LaunchError(f"The platform's answer from the {shown} is not a JSON object.",
                           code="registration_bad_json")
     return data
 
 
-def _check_allowed(config_url: str) -> None:
-    parsed = urlparse(config_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise LaunchError("openid_configuration must be an http(s) URL.", code="registration_bad_request")
-    allowed = current_app.config.get("GRADELOOP_REGISTRATION_ORIGINS")
-    if allowed and origin(config_url) not in allowed:
-        raise LaunchError(f"Registrations from {origin(config_url)} are not allowed on this Gradeloop "
-                          f"(GRADELOOP_REGISTRATION_ORIGINS).", status=403, code="registration_forbidden")
-
-
 def fetch_openid_configuration(config_url: str, token: str | None) -> dict:
-    config = _http("GET", config_url, token)
+    config = _http("GET", config_url, token, "OpenID configuration URL")
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or origin(issuer) != origin(config_url):
-        raise LaunchError(f"The platform's issuer {issuer!r} does not match the origin of its "
-                          f"configuration URL {config_url}.", code="registration_bad_issuer")
+        log.info("dynamic registration: issuer %r from %s", issuer, config_url)
+        raise LaunchError(f"The issuer in the platform's OpenID configuration does not match the origin "
+                          f"of its configuration URL {config_url}.", code="registration_bad_issuer")
     missing = [k for k in ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
                if not isinstance(config.get(k), str)]
     if missing:
@@ -105,9 +259,12 @@ def tool_registration(config: dict) -> dict:
 
 
 def register(config_url: str, token: str | None):
-    _check_allowed(config_url)
     config = fetch_openid_configuration(config_url, token)
-    answer = _http("POST", config["registration_endpoint"], token, json=tool_registration(config))
+    # URLs the worker and launches will contact later: public (or listed) now, before we store them.
+    vet(config["jwks_uri"], "platform's key set URL (jwks_uri)", must_be_listed=False, fetched=True)
+    vet(config["token_endpoint"], "platform's token endpoint", must_be_listed=False, fetched=True)
+    answer = _http("POST", config["registration_endpoint"], token, "platform's registration endpoint",
+                   fetched=True, json=tool_registration(config))
     client_id = answer.get("client_id")
     if not client_id:
         raise LaunchError("The platform accepted the registration but returned no client_id.",

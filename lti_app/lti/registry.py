@@ -33,6 +33,8 @@ class PlatformInfo:
     key_set_fetched_at: datetime | None
     deployments: frozenset[str] = field(default_factory=frozenset)
     product_family: str = ""   # lower case: "canvas", "moodle"... ("" when no launch or registration said)
+    key_set_max_age: int | None = None   # seconds; None: jwks_cache's default
+    disabled: bool = False     # `gradeloop platform disable`: logins and launches are refused
 
     def has_deployment(self, deployment_id: str) -> bool:
         return deployment_id in self.deployments
@@ -45,10 +47,11 @@ def _load() -> dict[int, PlatformInfo]:
         deployments.setdefault(platform_id, set()).add(deployment_id)
     rows = db.session.execute(db.select(
         Platform.id, Platform.issuer, Platform.client_id, Platform.auth_login_url, Platform.key_set_url,
-        Platform.key_set, Platform.key_set_fetched_at, Platform.product_family))
+        Platform.key_set, Platform.key_set_fetched_at, Platform.product_family, Platform.key_set_max_age,
+        Platform.disabled_at))
     return {r.id: PlatformInfo(r.id, r.issuer, r.client_id, r.auth_login_url, r.key_set_url, r.key_set,
                                r.key_set_fetched_at, frozenset(deployments.get(r.id, ())),
-                               (r.product_family or "").lower())
+                               (r.product_family or "").lower(), r.key_set_max_age, r.disabled_at is not None)
             for r in rows}
 
 

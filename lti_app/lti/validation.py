@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import shlex
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,8 +26,9 @@ from lti_app.lti import registry
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.jwks_cache import platform_key
 from lti_app.lti.registry import PlatformInfo
-from lti_app.models import LoginState, UsedNonce
+from lti_app.models import Deployment, LoginState, Platform, UsedNonce
 
+log = logging.getLogger(__name__)
 STATE_MAX_AGE = timedelta(minutes=10)
 LEEWAY_S = 60
 
@@ -175,6 +178,33 @@ def _check_nonce(body: dict, row: Row, platform: PlatformInfo) -> None:
                           code="nonce_replayed") from exc
 
 
+def _adopt_first_deployment(platform: PlatformInfo, deployment_id: str) -> bool:
+    """A platform with no deployment recorded takes the deployment of its first launch.
+
+    Canvas's dynamic registration answers no deployment_id (the deployment is made when the
+    admin installs the developer key, after registration), so such a platform would refuse every
+    launch. Accepting the first one is safe because we only get here after the id_token's
+    signature verified with this platform's own key (from its key set URL), its iss is this
+    platform's issuer, its aud/azp our client id, and its nonce is the one our login issued: only
+    the platform itself can have made it. Only the first deployment is adopted (under a row lock
+    on PostgreSQL; SQLite serialises the launch's writes already); later deployments are added by
+    the administrator, and the row is committed with the launch, so a launch refused by a later
+    check records nothing."""
+    if platform.deployments:
+        return False
+    locked = db.session.execute(select(Platform.id).where(Platform.id == platform.id).with_for_update()).first()
+    if locked is None:
+        return False
+    existing = db.session.scalars(select(Deployment.deployment_id)
+                                  .where(Deployment.platform_id == platform.id)).all()
+    if existing:
+        return deployment_id in existing   # a concurrent first launch recorded its own
+    db.session.execute(insert(Deployment).values(platform_id=platform.id, deployment_id=deployment_id))
+    log.warning("platform %s (%s) had no deployment; recorded %r from its first signed launch",
+                platform.id, platform.issuer, deployment_id)
+    return True
+
+
 def _check_message(body: dict, platform: PlatformInfo) -> None:
     deployment_id = body.get(C.DEPLOYMENT_ID)
     if not deployment_id:
@@ -183,9 +213,12 @@ def _check_message(body: dict, platform: PlatformInfo) -> None:
         raise LaunchError("The id_token deployment_id is not a string.", code="unknown_deployment")
     if not platform.has_deployment(deployment_id):
         platform = registry.by_id(platform.id, fresh=True) or platform   # just registered?
-    if not platform.has_deployment(deployment_id):
-        raise LaunchError(f"The deployment {deployment_id!r} is not registered with this tool for "
-                          f"{platform.issuer}.", code="unknown_deployment")
+    if not platform.has_deployment(deployment_id) and not _adopt_first_deployment(platform, deployment_id):
+        raise LaunchError(
+            f"The deployment {deployment_id!r} is not registered with this tool for {platform.issuer}. "
+            f"The Gradeloop administrator can add it with: gradeloop platform add --issuer "
+            f"{shlex.quote(platform.issuer)} --client-id {shlex.quote(platform.client_id)} "
+            f"--deployment-id {shlex.quote(deployment_id)}", code="unknown_deployment")
     message_type = body.get(C.MESSAGE_TYPE)
     if not message_type:
         raise LaunchError("The id_token has no message_type claim.", code="missing_message_type")
@@ -218,6 +251,8 @@ def verify_id_token(id_token: str | None, row: Row) -> VerifiedLaunch:
     platform = registry.by_id(row.platform_id)
     if platform is None:
         raise LaunchError("The platform of this login is no longer registered.", code="unknown_platform")
+    if platform.disabled:   # disabled after this login started
+        raise platform_disabled(platform)
     key = platform_key(platform, header["kid"])
     try:
         body = jwt.decode(id_token, key, algorithms=["RS256"],
@@ -236,6 +271,12 @@ def verify_id_token(id_token: str | None, row: Row) -> VerifiedLaunch:
     _check_nonce(body, row, platform)
     _check_message(body, platform)
     return VerifiedLaunch(platform=platform, claims=body, login_state=row)
+
+
+def platform_disabled(platform: PlatformInfo) -> LaunchError:
+    return LaunchError(f"Gradeloop is turned off for {platform.issuer}: its administrator disabled this "
+                       f"LMS. Courses and grades are kept. Ask your LMS administrator.",
+                       status=403, code="platform_disabled")
 
 
 def burn_state(state: str | None) -> None:

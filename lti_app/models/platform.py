@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_app.extensions import db
@@ -24,9 +24,14 @@ class Platform(db.Model):
     auth_token_url: Mapped[str] = mapped_column(String(1000))
     auth_audience: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     key_set_url: Mapped[str] = mapped_column(String(1000))
-    # Cached platform JWKS; refetched once when a launch names an unknown kid.
+    # Cached platform JWKS; refetched once when a launch names an unknown kid, and after its max age.
     key_set: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     key_set_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Seconds the cached JWKS counts as fresh (the platform's Cache-Control max-age, floored and
+    # capped when fetched; None: the default). Past it the next launch refetches (jwks_cache.py).
+    key_set_max_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set by `gradeloop platform disable`: logins and launches are refused, its courses are kept.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     product_family: Mapped[str | None] = mapped_column(String(100), nullable=True)  # canvas, moodle...
     created_at: Mapped[datetime] = created_at_column()
 

@@ -116,6 +116,9 @@ def register():
         st.tool_jwks_cache = None
         st.registrations.append({"client_id": tool.client_id, "deployment_id": tool.deployment_id,
                                  "client_name": body.get("client_name", "")})
-    answer = {**body, "client_id": tool.client_id,
-              TOOL_CONFIG: {**body[TOOL_CONFIG], "deployment_id": tool.deployment_id}}
+        answers_deployment = st.registration_answers_deployment
+    tool_config = dict(body[TOOL_CONFIG])
+    if answers_deployment:   # Moodle does; Canvas does not (`registration_answers_deployment`)
+        tool_config["deployment_id"] = tool.deployment_id
+    answer = {**body, "client_id": tool.client_id, TOOL_CONFIG: tool_config}
     return json_response(answer)

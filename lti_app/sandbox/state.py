@@ -178,6 +178,9 @@ class PlatformState:
         self.tool_jwks_cache: dict | None = None
         self.registration_tokens: set[str] = set()     # LTI Dynamic Registration, single use
         self.registrations: list[dict] = []
+        # Canvas's dynamic registration answers no deployment_id (its deployment is made when the
+        # admin installs the key); False makes the sandbox answer like Canvas.
+        self.registration_answers_deployment = True
         self.last_id = 0
 
     # --- URLs (the issuer is only known once the server has its port) ---------------------

@@ -42,6 +42,8 @@ def test_registration_endpoint_checks_token_and_metadata(fake_peer):
 
 
 def test_real_tool_registers_dynamically_then_launches(peer, tool_server):
+    # The peer runs on loopback, which the tool contacts for a registration only when listed.
+    tool_server.app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [peer.url]
     old_client = peer.client_id
     page = peer.dynamic_registration()
     assert page.status_code == 200, page.text[:500]
@@ -52,3 +54,14 @@ def test_real_tool_registers_dynamically_then_launches(peer, tool_server):
     result = peer.launch(role="Learner", user_id="student-1")
     assert result.reached_launch and result.response.status_code == 200
     assert result.claims["aud"] == peer.client_id
+
+
+def test_canvas_shaped_registration_answers_no_deployment(fake_peer):
+    """`registration_answers_deployment = False`: the answer has client_id only, as Canvas's."""
+    fake_peer.state.registration_answers_deployment = False
+    token = issue_registration_token(fake_peer.state)
+    answer = requests.post(fake_peer.url + "/registration", json=registration_body(), timeout=5,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    assert answer.json()["client_id"] == fake_peer.client_id
+    assert "deployment_id" not in answer.json()[TOOL_CONFIG]
