@@ -73,6 +73,10 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=https,
         SESSION_COOKIE_SAMESITE="None" if https else "Lax",
+        # CHIPS, like the login cookie (lti/binding.py): Chrome with third-party cookies blocked
+        # keeps a partitioned cookie for the LMS site, so the session rides the cookie there
+        # instead of the launch token in every URL. Browsers without CHIPS ignore the attribute.
+        SESSION_COOKIE_PARTITIONED=https,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config.get("GRADELOOP_SESSION_MINUTES", 120)),
     )
     app.jinja_env.globals.update(lurl=auth.lurl, csrf_token=auth.csrf_token, launch_field=auth.launch_field,

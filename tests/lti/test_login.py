@@ -82,6 +82,14 @@ def test_cookie_is_samesite_none_secure_partitioned_over_https(make_app):
     for part in ("SameSite=None", "Secure", "Partitioned", "HttpOnly", "Path=/lti/"):
         assert part in cookie
     assert "redirect_uri=https%3A%2F%2Fgradeloop.example%2Flti%2Flaunch" in response.headers["Location"]
+    with app.test_request_context("/"):   # the session cookie a launch then sets: the same attributes
+        from flask import session
+
+        session["launch"] = "x"
+        answer = app.response_class()
+        app.session_interface.save_session(app, session, answer)
+    for part in ("SameSite=None", "Secure", "Partitioned", "HttpOnly"):
+        assert part in answer.headers["Set-Cookie"], answer.headers["Set-Cookie"]
 
 
 def test_platform_storage_login_page_and_launch(peer, tool_server):
