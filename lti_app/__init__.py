@@ -23,7 +23,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
 
-    from lti_app import health, web_security
+    from lti_app import health, path_prefix, web_security
+    path_prefix.init_app(app)
     health.init_app(app)
     web_security.init_app(app)
     _register_features(app)

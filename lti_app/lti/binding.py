@@ -28,7 +28,8 @@ def secret_for_login() -> str:
 
 def set_cookie(response, secret: str) -> None:
     https = served_over_https()
-    response.set_cookie(COOKIE, secret, max_age=MAX_AGE_S, path="/lti/", httponly=True,
+    # Under the mount path when the app is served below one (lti_app.path_prefix).
+    response.set_cookie(COOKIE, secret, max_age=MAX_AGE_S, path=request.script_root + "/lti/", httponly=True,
                         secure=https, samesite="None" if https else "Lax", partitioned=https)
 
 

@@ -7,8 +7,9 @@ from flask import current_app, request, url_for
 
 
 def public_base() -> str:
-    configured = current_app.config.get("GRADELOOP_PUBLIC_URL") or ""
-    return configured.rstrip("/") or request.host_url.rstrip("/")
+    """Scheme and host LMSs reach us at. A path in GRADELOOP_PUBLIC_URL is not part of it: it is
+    the app's mount point (`lti_app.path_prefix`), which `url_for` already puts in every path."""
+    return origin(current_app.config.get("GRADELOOP_PUBLIC_URL")) or request.host_url.rstrip("/")
 
 
 def public_url(endpoint: str, **values) -> str:
