@@ -18,8 +18,9 @@ def _factory():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_factory, add_default_commands=False,
+@click.group(cls=FlaskGroup, create_app=_factory, add_default_commands=False, add_version_option=False,
              help="Gradeloop: LTI 1.3 essay feedback tool.")
+@click.version_option(package_name="gradeloop", prog_name="gradeloop")   # not Flask's and Python's versions
 def main() -> None:
     pass
 

@@ -128,3 +128,12 @@ def test_workers_flag_and_environment_override(host, monkeypatch):
     monkeypatch.setenv("GRADELOOP_WEB_WORKERS", "lots")
     with pytest.raises(ValueError, match="GRADELOOP_WEB_WORKERS.*'lots'"):
         serving.gunicorn_options("0.0.0.0", 8000)
+
+
+def test_version_is_gradeloops():
+    from click.testing import CliRunner
+
+    from lti_app.cli import main
+
+    answer = CliRunner().invoke(main, ["--version"])
+    assert answer.exit_code == 0 and answer.output.startswith("gradeloop, version 0.1.0"), answer.output
