@@ -6,7 +6,9 @@ Outcomes (the consumer acks all but ERROR):
 - RETRY: a copy with attempt+1 is in the outbox, due after exponential backoff with jitter;
 - DEFERRED: a copy with the same attempt is in the outbox, due later (e.g. a busy lease);
 - DEAD: a `DeadLetter` row (and a copy on the dead queue): poison messages at once, others after
-  `max_attempts` deliveries;
+  `max_attempts` deliveries, and a message whose worker died mid-job (killed, out of memory) on
+  more than `max_attempts` deliveries in a row (`MessageDelivery`: otherwise it would take down
+  every worker it reaches, for ever);
 - ERROR: the bookkeeping itself failed (database down): the message goes back to the broker.
 """
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_app.events import EVENT_TYPES, UnknownEvent, parse_message
 from lti_app.extensions import db
-from lti_app.models import ProcessedMessage
+from lti_app.models import MessageDelivery, ProcessedMessage
+from lti_app.models.base import utcnow
 from worker import relay
 from worker.deadletters import dead_letter
 from worker.errors import Deferred, is_permanent
@@ -86,14 +89,19 @@ def _process(app, message, queue, routing_key, settings, worker_id) -> str:
     attempt = envelope.get("attempt", 0)
     job = Job(app=app, message_id=message_id, event_type=event_type, payload=payload, envelope=envelope,
               attempt=attempt, queue=queue, worker_id=worker_id, settings=settings)
+    unfinished = _count_delivery(message_id)
+    if unfinished > settings.max_attempts:
+        return _died_too_often(job, routing_key, unfinished - 1)
     started = time.monotonic()
     try:
         HANDLERS[event_type](job)
         db.session.add(ProcessedMessage(message_id=message_id, queue=queue))
+        _delivered(message_id)
         db.session.commit()
     except Deferred as exc:
         db.session.rollback()
         relay.enqueue(envelope, routing_key, delay=exc.delay)
+        _delivered(message_id)
         db.session.commit()
         log.info("event=deferred message_id=%s type=%s delay=%.1f reason=%r", message_id, event_type,
                  exc.delay, str(exc))
@@ -111,6 +119,46 @@ def _process(app, message, queue, routing_key, settings, worker_id) -> str:
     return DONE
 
 
+def _count_delivery(message_id: str) -> int:
+    """Count this delivery in its own commit, before the handler runs; returns how many
+    deliveries of the message have started without reaching an outcome, this one included."""
+    row = db.session.get(MessageDelivery, message_id)
+    if row is None:
+        row = MessageDelivery(message_id=message_id, deliveries=0)
+        db.session.add(row)
+    row.deliveries += 1
+    row.last_at = utcnow()
+    try:
+        db.session.commit()
+    except IntegrityError:   # another worker counted the same message first (a redelivery race)
+        db.session.rollback()
+        return _count_delivery(message_id)
+    return row.deliveries
+
+
+def _delivered(message_id: str) -> None:
+    """The delivery reached an outcome (in the caller's transaction): it was no crash."""
+    db.session.execute(db.delete(MessageDelivery).where(MessageDelivery.message_id == message_id))
+
+
+def _died_too_often(job: Job, routing_key: str, deaths: int) -> str:
+    reason = (f"the worker stopped while handling this message {deaths} times in a row (killed, out of "
+              "memory, or a crash in native code); it was not run again")
+    log.error("event=dead_after_crashes message_id=%s type=%s deaths=%s", job.message_id, job.event_type, deaths)
+    _delivered(job.message_id)
+    return _dead(job, routing_key, reason, deaths)
+
+
+def _dead(job: Job, routing_key: str, reason: str, attempts: int) -> str:
+    dead_letter(job.envelope, message_id=job.message_id, queue=job.queue, routing_key=routing_key,
+                reason=reason, attempts=attempts)
+    hook = DEAD_HOOKS.get(job.event_type)
+    if hook is not None:
+        hook(job, reason)
+    db.session.commit()
+    return DEAD
+
+
 def _poison(body, message_id, queue, routing_key, reason) -> str:
     dead_letter(body, message_id=message_id, queue=queue, routing_key=routing_key,
                 reason=reason, attempts=1)
@@ -121,14 +169,9 @@ def _poison(body, message_id, queue, routing_key, reason) -> str:
 def _failed(job: Job, exc: Exception, routing_key: str) -> str:
     reason = _reason(exc)
     attempts = job.attempt + 1
+    _delivered(job.message_id)
     if is_permanent(exc) or attempts >= job.settings.max_attempts:
-        dead_letter(job.envelope, message_id=job.message_id, queue=job.queue, routing_key=routing_key,
-                    reason=reason, attempts=attempts)
-        hook = DEAD_HOOKS.get(job.event_type)
-        if hook is not None:
-            hook(job, reason)
-        db.session.commit()
-        return DEAD
+        return _dead(job, routing_key, reason, attempts)
     delay = backoff(job.attempt, job.settings.retry_base_seconds, job.settings.retry_max_seconds)
     relay.enqueue({**job.envelope, "attempt": attempts}, routing_key, delay=delay)
     db.session.commit()

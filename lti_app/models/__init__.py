@@ -6,7 +6,8 @@ from lti_app.models.coursework import (
     SubmissionStatus,
 )
 from lti_app.models.outbox import OutboxEvent
-from lti_app.models.jobs import DeadLetter, JobLease, ProcessedMessage, TrainingRun, WorkerHeartbeat
+from lti_app.models.jobs import (DeadLetter, JobLease, MessageDelivery, ProcessedMessage, TrainingRun,
+                                 WorkerHeartbeat)
 from lti_app.models.ml import ModelVersion
 
 __all__ = [
@@ -16,6 +17,6 @@ __all__ = [
     "MIN_TRAINING_ESSAYS",
     "TRAINING_SOURCES",
     "OutboxEvent",
-    "JobLease", "DeadLetter", "ProcessedMessage", "TrainingRun", "WorkerHeartbeat",
+    "JobLease", "DeadLetter", "MessageDelivery", "ProcessedMessage", "TrainingRun", "WorkerHeartbeat",
     "ModelVersion",
 ]

@@ -32,6 +32,20 @@ class ProcessedMessage(db.Model):
     processed_at: Mapped[datetime] = created_at_column()
 
 
+class MessageDelivery(db.Model):
+    """Deliveries of a message that have not reached an outcome yet. The row is counted up (and
+    committed) before the handler runs and deleted with the outcome, so what it counts are the
+    deliveries whose worker died mid-job (killed, out of memory, a crash in native code): past
+    the retry limit the next delivery is dead-lettered instead of killing one worker after
+    another."""
+
+    __tablename__ = "message_deliveries"
+
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = created_at_column()
+
+
 class DeadLetter(db.Model):
     __tablename__ = "dead_letters"
 
