@@ -6,10 +6,14 @@ Erasure deletes the person's essays with their grades and AI proposals, their co
 their user row (name, e-mail), and also every copy of their essays that carries no student: a
 course copy's training essays and CSV re-imports of an export (matched by identical text).
 Grades they gave as a teacher stay, without their name. The affected assignments are queued for
-retraining, so the next model no longer learns from the essays; earlier model versions were
-trained on them, and `--drop-models` deletes those versions (rows and files) at once, leaving the
-assignment without automatic scoring until the retrain is promoted. The LMS's own copy of the
-grades is the LMS's to erase.
+retraining (`training.due`, reason "erasure"), which the worker runs whatever the usual
+retraining rules say, so the next model no longer learns from the essays. The model in service
+was trained on them: that retrain replaces it if the new version passes the gate's validity
+checks even when it scores a little lower, and retires it (essays wait for the teacher) when no
+new version gets into service (worker/ml/pipeline.py, docs/privacy.md). `--drop-models` deletes
+every version (rows and files) at once, leaving the assignment without automatic scoring until the
+retrain is promoted; the worker numbers that version from 1 again but never reuses a version
+directory still on disk. The LMS's own copy of the grades is the LMS's to erase.
 """
 from __future__ import annotations
 

@@ -4,12 +4,19 @@ A lease is taken with a conditional INSERT/UPDATE in its own short transaction (
 so it works the same on SQLite and PostgreSQL across processes and machines. `hold()` renews it
 from a heartbeat thread while a long job (a GPU fine-tune) runs, so a live job keeps its lease
 however long it takes, and a crashed one loses it `ttl` seconds after its last renewal.
+
+A holder can still lose a lease it is renewing: during a database outage longer than `ttl` the
+renewals fail, the lease expires, and once the database is back another worker may take it.
+The renewer then sets `lost`; `confirm()` renews at once and says whether the lease is still
+ours, so a job checks it right before an effect another holder must not duplicate (the trainer
+before writing a model version and before promoting it).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
@@ -83,22 +90,47 @@ class _Renewer(threading.Thread):
         self.app, self.key, self.owner, self.ttl = app, key, owner, ttl
         self.stopped = threading.Event()
         self.lost = threading.Event()
+        self.renewed_at = time.monotonic()   # last successful renewal (or the acquisition)
+        self._renew_lock = threading.Lock()
+
+    def _renew(self) -> bool:
+        """One renewal; False once the lease is someone else's. Raises on a database error."""
+        with self._renew_lock:
+            if self.lost.is_set():
+                return False
+            with self.app.app_context():
+                ok = renew(self.key, self.owner, self.ttl)
+            if ok:
+                self.renewed_at = time.monotonic()
+            else:
+                self.lost.set()
+                log.error("event=lease_lost key=%s owner=%s", self.key, self.owner)
+            return ok
+
+    def confirm(self) -> bool:
+        """Renew now and say whether the lease is still ours. The renewer's own tick comes only
+        every ttl/3, so `lost` alone can lag a takeover by that long. When the database cannot
+        be reached, the lease counts as held only while the last renewal is younger than `ttl`
+        (until then nobody else can have taken it)."""
+        try:
+            return self._renew()
+        except Exception as exc:  # noqa: BLE001  database unreachable: judge by the last renewal
+            log.warning("event=lease_confirm_failed key=%s error=%r", self.key, exc)
+            return not self.lost.is_set() and time.monotonic() - self.renewed_at < self.ttl
 
     def run(self) -> None:
         while not self.stopped.wait(self.ttl / 3):
             try:
-                with self.app.app_context():
-                    if not renew(self.key, self.owner, self.ttl):
-                        self.lost.set()
-                        log.error("event=lease_lost key=%s owner=%s", self.key, self.owner)
-                        return
+                if not self._renew():
+                    return
             except Exception as exc:  # DB blip: try again next tick, the lease has 2/3 ttl left
                 log.warning("event=lease_renew_failed key=%s error=%r", self.key, exc)
 
 
 @contextlib.contextmanager
 def hold(app, key: str, owner: str, ttl: float):
-    """Hold `key` for the duration of the block, renewed in the background; raises LeaseBusy."""
+    """Hold `key` for the duration of the block, renewed in the background; raises LeaseBusy.
+    Yields the renewer: check `confirm()` (or `lost`) before effects only the holder may have."""
     if not acquire(key, owner, ttl):
         current = holder(key)
         raise LeaseBusy(key, *(current or ("?", None)))

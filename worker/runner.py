@@ -3,6 +3,11 @@
 `WorkerProcess` wires the parts and can run in a thread (tests, `gradeloop run`);
 `run_worker` adds what a real process needs: key=value logs, SIGTERM/SIGINT for a graceful stop
 (running jobs finish within the grace period, or go back to the broker), and lease cleanup.
+
+A worker that consumes the training queue checks `GRADELOOP_BASE_MODEL` when it starts
+(`worker.ml.basemodel`: a local model directory, never a Hub id) and refuses to start with a
+message naming the variable and the path: otherwise it started fine and every retrain failed
+later, deep inside training, once per message and attempt.
 """
 from __future__ import annotations
 
@@ -35,6 +40,10 @@ class WorkerProcess:
         load_handlers()
         self.consumer = QueueConsumer(app, self.settings, self.worker_id, queues, concurrency,
                                       on_state=lambda: self.heartbeat.poke())
+        if any(q.routing_key == "training" for q in self.consumer.queues):
+            from worker.ml.basemodel import check   # torch-free: fails before anything starts
+
+            check(app.config.get("GRADELOOP_BASE_MODEL"))   # ValueError naming the variable and path
         self.scheduler = Scheduler(app, self.settings, self.worker_id) if scheduler else None
         self.heartbeat = Heartbeat(app, self.worker_id, self.hostname,
                                    [q.name for q in self.consumer.queues], self.settings.heartbeat_seconds,
@@ -95,7 +104,7 @@ def run_worker(app, queues=None, concurrency: int = 1) -> None:
     _configure_logging()
     try:
         worker = WorkerProcess(app, queues=queues, concurrency=concurrency)
-    except ValueError as exc:   # e.g. --queues scoring,typo
+    except ValueError as exc:   # e.g. --queues scoring,typo, or an unusable GRADELOOP_BASE_MODEL
         raise SystemExit(f"gradeloop worker: {exc}") from exc
 
     def _stop(signum, _frame):

@@ -4,10 +4,12 @@ Every worker process runs this thread, but only the holder of the `scheduler` le
 several workers on several machines still relay each event once and start one retraining per
 assignment. If the leader dies its lease expires and another worker takes over.
 
-Retraining is due for an assignment with at least `min_graded` graded essays when
-`retrain_every` new teacher grades arrived since the last finished run (normally the
-`grade.created` handler notices first; this catches anything missed), or when any new grade
-exists and the last run is older than `GRADELOOP_RETRAIN_INTERVAL_HOURS`.
+Retraining is due for an assignment with at least `min_graded` graded essays (never fewer than
+the pipeline's minimum, `training.min_graded`) when `retrain_every` new teacher grades arrived
+since the last finished run (normally the `grade.created` handler notices first; this catches
+anything missed), or when any new grade exists and the last run is older than
+`GRADELOOP_RETRAIN_INTERVAL_HOURS`; in both cases not while the assignment is backing off after
+a failed run (`training.backoff_until`), which the handler would refuse anyway.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from lti_app.models import Assignment, OutboxEvent, ProcessedMessage, WorkerHear
 from lti_app.models.base import utcnow
 from worker import leases, relay
 from worker.broker import PublisherPool
-from worker.handlers.training import lease_key, training_state
+from worker.handlers.training import backoff_until, lease_key, min_graded, training_state
 
 log = logging.getLogger("gradeloop.worker.scheduler")
 
@@ -37,8 +39,10 @@ def due_retraining(interval_hours: float) -> list[tuple[int, str]]:
     now = utcnow()
     for assignment in db.session.scalars(select(Assignment)):
         state = training_state(assignment.id)
-        if state.graded < assignment.min_graded or state.new_grades == 0:
+        if state.graded < min_graded(assignment) or state.new_grades == 0:
             continue
+        if backoff_until(state) is not None:
+            continue   # a failed run: wait for a new grade or the back-off (not every 10 minutes)
         if state.new_grades >= max(1, assignment.retrain_every):
             due.append((assignment.id, "threshold"))
             continue

@@ -50,14 +50,14 @@ def training_json(assignment_id: int):
 @bp.post("/a/<int:assignment_id>/train")
 @require_launch(grader=True)
 def train_now(assignment_id: int):
-    from worker.handlers.training import training_state
+    from worker.handlers.training import min_graded, training_state
 
     assignment = access.assignment_in_course(assignment_id)
-    graded = training_state(assignment.id).graded
-    if graded < assignment.min_graded:
+    graded, needed = training_state(assignment.id).graded, min_graded(assignment)
+    if graded < needed:   # what the worker checks too: otherwise "requested" here, "not due" there
         return notices.redirect_with("dashboard.overview", [(
-            "error", f"Not trained: {graded} graded essay{'' if graded == 1 else 's'}, and this assignment's settings ask for "
-                     f"{assignment.min_graded} first.")], assignment_id=assignment.id)
+            "error", f"Not trained: {graded} graded essay{'' if graded == 1 else 's'}, and this assignment needs "
+                     f"{needed} first.")], assignment_id=assignment.id)
     record_event("training.due", {"assignment_id": assignment.id, "reason": "manual"})
     db.session.commit()
     return notices.redirect_with("dashboard.overview", [("success", "Training requested. Progress shows below.")],

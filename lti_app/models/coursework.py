@@ -33,9 +33,10 @@ class GradeSource(str, enum.Enum):
 
 
 # A teacher's judgement: what training, feedback examples and course copies learn from.
-MIN_TRAINING_ESSAYS = 10
-"""The fewest graded essays a course model trains on (the held-out check needs some too); the
-settings form refuses a lower `min_graded` and the worker never starts a run below it."""
+MIN_TRAINING_ESSAYS = 15
+"""The fewest graded essays a course model trains on: 10 to fit after 5 held out for the gate's
+check (`worker.ml.pipeline.MIN_GRADED`); the settings form refuses a lower `min_graded` and the
+worker never starts a run below it (older rows with less count as this)."""
 TRAINING_SOURCES = (GradeSource.TEACHER, GradeSource.IMPORT, GradeSource.AI_APPROVED, GradeSource.AI_EDITED)
 
 

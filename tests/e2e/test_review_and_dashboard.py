@@ -226,8 +226,15 @@ def test_dashboard_report_progress_and_actions(app, client, world):
     assert "is not a valid event" in retried, "a message without an envelope cannot be resent"
     too_few = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf}, follow_redirects=True)
     assert "Not trained: 1 graded essay," in too_few.get_data(as_text=True)
-    with app.app_context():
+    with app.app_context():   # a setting below what training needs counts as that minimum (15)
         db.session.get(Assignment, world.assignment_a).min_graded = 1
+        db.session.commit()
+    too_few = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "Not trained: 1 graded essay, and this assignment needs 15 first." in too_few.get_data(as_text=True)
+    with app.app_context():
+        for i in range(14):
+            db.session.add(Grade(submission_id=_imported(world.assignment_a, f"Imported essay {i}. " * 20), score=3,
+                                 source=GradeSource.IMPORT, score_min=1, score_max=6))
         db.session.commit()
     trained = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf})
     assert trained.status_code == 303

@@ -40,12 +40,12 @@ def test_retraining_check_emits_once_and_skips_busy(worker_app, broker_for):
     settings = WorkerSettings.from_app(app)
     scheduler = Scheduler(app, settings, "host-a:1:aaa")
     with app.app_context():
-        due = make_assignment(min_graded=3, retrain_every=3)
-        busy = make_assignment(min_graded=3, retrain_every=3)
-        quiet = make_assignment(min_graded=3, retrain_every=3)
+        due = make_assignment(min_graded=15, retrain_every=3)   # 15: the fewest a retrain can use
+        busy = make_assignment(min_graded=15, retrain_every=3)
+        quiet = make_assignment(min_graded=15, retrain_every=3)
         for a in (due, busy):
-            add_graded(a, 3)
-        add_graded(quiet, 3, age=timedelta(hours=2))
+            add_graded(a, 15)
+        add_graded(quiet, 15, age=timedelta(hours=2))
         db.session.add(TrainingRun(assignment_id=quiet.id, status="done", started_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
         leases.acquire(lease_key(busy.id), "gpu:1:x/job", ttl=60)

@@ -17,15 +17,15 @@ from worker.scheduler import due_retraining
 
 def test_counts_and_due_rules(app):
     with app.app_context():
-        a = make_assignment(min_graded=10, retrain_every=5)
-        add_graded(a, 8)
+        a = make_assignment(min_graded=15, retrain_every=5)
+        add_graded(a, 13)
         add_graded(a, 3, source=GradeSource.AI_AUTO)   # auto-released AI grades never train
         state = training_state(a.id)
-        assert (state.graded, state.new_grades, state.last_trained_at) == (8, 8, None)
+        assert (state.graded, state.new_grades, state.last_trained_at) == (13, 13, None)
         assert not is_due(a, state, "manual"), "min_graded is respected even when forced"
         add_graded(a, 2, source=GradeSource.AI_EDITED)
         state = training_state(a.id)
-        assert state.graded == 10
+        assert state.graded == 15
         assert is_due(a, state, "grade") and is_due(a, state, "manual")
 
         db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=utcnow()))
@@ -43,12 +43,12 @@ def test_counts_and_due_rules(app):
 
 def test_scheduler_picks_due_assignments(app):
     with app.app_context():
-        fresh = make_assignment(min_graded=3, retrain_every=50)
-        stale = make_assignment(min_graded=3, retrain_every=50)
-        busy = make_assignment(min_graded=3, retrain_every=2)
+        fresh = make_assignment(min_graded=15, retrain_every=50)
+        stale = make_assignment(min_graded=15, retrain_every=50)
+        busy = make_assignment(min_graded=15, retrain_every=2)
         small = make_assignment(min_graded=30, retrain_every=2)
         for a in (fresh, stale, busy, small):
-            add_graded(a, 4, age=timedelta(days=3))
+            add_graded(a, 16, age=timedelta(days=3))
         now = utcnow()
         db.session.add_all([TrainingRun(assignment_id=fresh.id, status="done", started_at=now - timedelta(hours=1)),
                             TrainingRun(assignment_id=stale.id, status="done", started_at=now - timedelta(days=2)),
@@ -66,8 +66,8 @@ def test_scheduler_picks_due_assignments(app):
 def test_busy_lease_defers_instead_of_training_twice(worker_app, broker_for):
     app = worker_app(broker_for("embedded"))
     with app.app_context():
-        a = make_assignment(min_graded=2, retrain_every=2)
-        grades = add_graded(a, 2)
+        a = make_assignment(min_graded=15, retrain_every=2)   # 15: the fewest a retrain can use
+        grades = add_graded(a, 15)
         assert leases.acquire(lease_key(a.id), "gpu-box:1:abc/running-job", ttl=30)
         event = record_event("grade.created", {"grade_id": grades[-1].id, "submission_id": grades[-1].submission_id,
                                                "assignment_id": a.id, "course_id": a.course_id})

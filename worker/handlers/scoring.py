@@ -1,6 +1,8 @@
 """`submission.created` -> an `AiProposal` from the assignment's promoted model, then whatever the
 assignment's feedback mode says (`FEEDBACK_MODES`, which the auto-feedback work may extend with
-`register_feedback_mode`). No promoted model yet: acknowledged, nothing to do.
+`register_feedback_mode`). No promoted model yet, or its files are missing (`scorer.NoModel`, which
+the scorer logs once with the missing path): acknowledged, nothing to do, the essay waits for the
+teacher. Retrying could not bring the files back and would only dead-letter every new essay.
 """
 from __future__ import annotations
 

@@ -1,16 +1,33 @@
 """`grade.created` / `training.due` -> retrain the assignment's course model when it is due.
 
-Due means: at least `min_graded` graded essays, and `retrain_every` new teacher grades since the
-last finished training run (`grade.created`), or any new grade (`training.due` from the schedule),
-or none needed (`training.due` with reason "manual"). Only one worker trains an assignment at a
-time: the lease `train:assignment:<id>` is renewed while the (possibly hour-long GPU) job runs; a
-busy lease defers the message until the lease would expire instead of failing it.
+Due means: at least `min_graded` graded essays (never fewer than `pipeline.MIN_GRADED`, the
+fewest a retrain can work with, whatever the settings say), and
+- `grade.created` / reason "threshold": `retrain_every` new teacher grades since the last
+  finished training run;
+- reason "schedule": any new grade since then;
+- reason "manual" (the teacher's "retrain now"): none needed;
+- reason "erasure" (`gradeloop privacy erase-user`): none needed, like "manual"; and while a
+  model is in service, even below `min_graded`: that model may have learnt from the erased
+  essays, and the pipeline must either replace it or retire it (`pipeline` module docstring,
+  docs/privacy.md); below the minimum the run fails with `NotEnoughGrades` and retires it.
+
+Back-off after a failed run: "grade", "threshold" and "schedule" retrains of that assignment
+wait until a grade arrives after the failed run started, or until `backoff_delay` passed (1 h,
+doubling with each consecutive failure, at most 24 h). Without it a run that always fails (a
+broken base model, a course the trainer cannot fit) started again on every scheduler check and
+every grade, five attempts each. "manual" and "erasure" ignore the back-off.
+
+Only one worker trains an assignment at a time: the lease `train:assignment:<id>` is renewed
+while the (possibly hour-long GPU) job runs; a busy lease defers the message until the lease
+would expire instead of failing it. If the lease is lost mid-run (a database outage longer than
+the lease) the pipeline stops before writing or promoting (`pipeline.LeaseLost`) and the message
+is not retried: the worker that took the lease is training the assignment.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -18,15 +35,28 @@ from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.models import (TRAINING_SOURCES, Assignment, Grade, ModelVersion, Submission,
                             TrainingRun)
+from lti_app.models.base import utcnow
 from worker import leases
 from worker.errors import Deferred
 from worker.handlers import handles
 
 log = logging.getLogger("gradeloop.worker.training")
 
+FORCED = ("manual", "erasure")     # reasons that skip `retrain_every` and the back-off
+BACKOFF_FIRST = timedelta(hours=1)
+BACKOFF_MAX = timedelta(hours=24)
+
 
 def lease_key(assignment_id: int) -> str:
     return f"train:assignment:{assignment_id}"
+
+
+def min_graded(assignment: Assignment) -> int:
+    """The assignment's `min_graded`, raised to the pipeline's minimum (`pipeline.MIN_GRADED`):
+    the settings form accepts smaller values, and a run started below it could only fail."""
+    from worker.ml.pipeline import needed_grades   # no torch at import: the scheduler reads this
+
+    return needed_grades(assignment)
 
 
 @dataclass
@@ -34,28 +64,69 @@ class TrainingState:
     graded: int                     # essays with a teacher-standard grade
     new_grades: int                 # such grades since the last finished training run
     last_trained_at: datetime | None
+    failures: int = 0               # failed runs since the last finished one (consecutive)
+    last_failed_at: datetime | None = None      # start of the latest of them
+    grades_since_failure: int = 0   # teacher-standard grades after that failed run started
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=utcnow().tzinfo)
+    return value
 
 
 def training_state(assignment_id: int) -> TrainingState:
     last = db.session.scalar(select(func.max(TrainingRun.started_at)).where(
         TrainingRun.assignment_id == assignment_id, TrainingRun.status == "done"))
+    runs_after = (TrainingRun.assignment_id == assignment_id, TrainingRun.status == "failed")
+    if last is not None:
+        runs_after = (*runs_after, TrainingRun.started_at > last)
+    failures, last_failed = db.session.execute(select(func.count(TrainingRun.id), func.max(TrainingRun.started_at))
+                                               .where(*runs_after)).one()
     if last is None:
         last = db.session.scalar(select(func.max(ModelVersion.created_at)).where(
             ModelVersion.assignment_id == assignment_id))
-    where = (Grade.submission_id == Submission.id, Submission.assignment_id == assignment_id,
-             Grade.source.in_(TRAINING_SOURCES))
-    graded = db.session.scalar(select(func.count(func.distinct(Grade.submission_id))).where(*where)) or 0
-    if last is not None:
-        where = (*where, Grade.created_at > last)
+    base = (Grade.submission_id == Submission.id, Submission.assignment_id == assignment_id,
+            Grade.source.in_(TRAINING_SOURCES))
+    graded = db.session.scalar(select(func.count(func.distinct(Grade.submission_id))).where(*base)) or 0
+    where = base if last is None else (*base, Grade.created_at > last)
     new = db.session.scalar(select(func.count(Grade.id)).where(*where)) or 0
-    return TrainingState(graded, new, last)
+    since_failure = 0
+    if last_failed is not None:
+        since_failure = db.session.scalar(select(func.count(Grade.id)).where(
+            *base, Grade.created_at > last_failed)) or 0
+    return TrainingState(graded, new, last, failures or 0, last_failed, since_failure)
+
+
+def backoff_delay(failures: int) -> timedelta:
+    """1 h after one failed run, doubling with each consecutive failure, at most 24 h."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(failures - 1, 10))
+
+
+def backoff_until(state: TrainingState) -> datetime | None:
+    """When automatic retrains may run again after failed runs; None when they may now. A grade
+    that arrived after the failed run started ends the back-off: the data changed, so the next
+    run may succeed where the last one did not."""
+    if not state.failures or state.last_failed_at is None or state.grades_since_failure > 0:
+        return None
+    until = _aware(state.last_failed_at) + backoff_delay(state.failures)
+    return until if until > utcnow() else None
 
 
 def is_due(assignment: Assignment, state: TrainingState, reason: str) -> bool:
-    if state.graded < assignment.min_graded:
-        return False
-    if reason == "manual":
+    if reason == "erasure" and assignment.current_model_id is not None:
+        # The model in service may hold the erased essays: the run replaces it or retires it,
+        # whatever the counts (too few grades left: the pipeline retires it).
         return True
+    if state.graded < min_graded(assignment):
+        return False
+    if reason in FORCED:
+        return True
+    if backoff_until(state) is not None:
+        return False
     if reason == "grade":
         return state.new_grades >= max(1, assignment.retrain_every)
     return state.new_grades > 0
@@ -67,23 +138,31 @@ def _train(job, assignment_id: int, reason: str) -> None:
         return
     state = training_state(assignment_id)
     if not is_due(assignment, state, reason):
-        log.info("event=training_not_due assignment_id=%s reason=%s graded=%s new=%s min=%s every=%s",
-                 assignment_id, reason, state.graded, state.new_grades, assignment.min_graded,
-                 assignment.retrain_every)
+        waiting = backoff_until(state)
+        log.info("event=training_not_due assignment_id=%s reason=%s graded=%s new=%s min=%s every=%s "
+                 "failures=%s backoff_until=%s", assignment_id, reason, state.graded, state.new_grades,
+                 min_graded(assignment), assignment.retrain_every, state.failures,
+                 waiting.isoformat() if waiting else "-")
         return
     db.session.commit()   # end the read transaction: training can take hours
     owner = f"{job.worker_id}/{job.message_id}"
     try:
-        with leases.hold(job.app, lease_key(assignment_id), owner, job.settings.lease_seconds):
+        with leases.hold(job.app, lease_key(assignment_id), owner, job.settings.lease_seconds) as lease:
             log.info("event=training_started assignment_id=%s reason=%s graded=%s new=%s",
                      assignment_id, reason, state.graded, state.new_grades)
             from worker.ml import pipeline   # torch loads only in workers that train
 
             try:
-                pipeline.train_assignment(job.app, assignment_id)
+                pipeline.train_assignment(job.app, assignment_id, reason=reason, lease=lease)
             except pipeline.NotEnoughGrades as exc:
                 # Not a failure to retry: the next grades make it due again (the run says why).
                 log.info("event=training_skipped assignment_id=%s reason=%r", assignment_id, str(exc))
+                return
+            except pipeline.LeaseLost as exc:
+                # The worker that took the lease trains this assignment; a retry would only
+                # defer behind it. The failed run row says why.
+                log.error("event=training_aborted assignment_id=%s cause=lease_lost detail=%r",
+                          assignment_id, str(exc))
                 return
     except leases.LeaseBusy as busy:
         raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",

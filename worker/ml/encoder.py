@@ -62,15 +62,18 @@ def _truncate(model: nn.Module, layers: int) -> None:
 
 
 def load_encoder(base_model: str, layers=None) -> nn.Module:
-    """The base encoder from a local directory, cut to `encoder_layers(base_model, layers)`;
-    nothing is ever downloaded."""
+    """The base encoder from a local directory (`worker.ml.basemodel`: not a Hub id), cut to
+    `encoder_layers(base_model, layers)`; nothing is ever downloaded."""
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
 
-    if not base_model or not Path(base_model).is_dir():
-        raise FileNotFoundError(f"base model directory not found: {base_model!r}")
+    from worker.ml.basemodel import problem
+
+    reason = problem(base_model)   # a local directory only (worker.ml.basemodel says what is accepted)
+    if reason:
+        raise FileNotFoundError(reason)
     keep = encoder_layers(base_model, layers)   # a bad setting fails before the weights load
     model = AutoModel.from_pretrained(base_model, local_files_only=True, dtype=torch.float32)
     if keep is not None:

@@ -1,6 +1,11 @@
 """The promotion gate: a new version replaces the current one only if, on held-out teacher
 grades, it agrees with the teacher better than the current model and well enough in absolute
-terms, without a systematic bias overall or for any group of students."""
+terms, without a systematic bias overall or for any group of students.
+
+The comparison with the current model is skipped (`must_beat_current=False`) only when the
+current model must go whatever happens: after a data-protection erasure it still holds the erased
+essays (`pipeline`), so a retrain that passes the validity checks (QWK, SMD overall and per group)
+replaces it even if it agrees with the teacher a little less. The validity checks never change."""
 from __future__ import annotations
 
 MIN_QWK = 0.70
@@ -9,8 +14,10 @@ MAX_GROUP_SMD = 0.10
 GROUP_MIN_N = 5   # a group's SMD on fewer essays is reported, not gated (it is mostly noise)
 
 
-def decide(new: dict, current: dict | None) -> dict:
-    """`new` / `current`: `metrics.compute_metrics` results on the SAME held-out essays."""
+def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -> dict:
+    """`new` / `current`: `metrics.compute_metrics` results on the SAME held-out essays.
+    `must_beat_current=False`: the "beats the current model" check is left out (recorded as
+    `checks["beats_current"] = None` with the reason), everything else is gated as always."""
     reasons, checks = [], {}
     checks["qwk"] = new["qwk"] >= MIN_QWK
     if not checks["qwk"]:
@@ -22,13 +29,19 @@ def decide(new: dict, current: dict | None) -> dict:
         if g["n"] >= GROUP_MIN_N and abs(g["smd"]) > MAX_GROUP_SMD:
             checks[f"smd_group:{group}"] = False
             reasons.append(f"group {group!r}: |SMD| {abs(g['smd']):.3f} exceeds {MAX_GROUP_SMD:.2f} (n={g['n']})")
-    if current is not None:
+    compared = current is not None and must_beat_current
+    if compared:
         checks["beats_current"] = new["qwk"] > current["qwk"]
         if not checks["beats_current"]:
             reasons.append(f"QWK {new['qwk']:.3f} does not beat the current model's {current['qwk']:.3f}")
     promote = all(checks.values())
+    if not must_beat_current:
+        # Recorded, not gated: None keeps `all(checks.values())` readers honest about what ran.
+        checks["beats_current"] = None
+        reasons.append("not compared with the current model: it was trained on erased essays and must be "
+                       "replaced" + (f" (its QWK on the same essays: {current['qwk']:.3f})" if current else ""))
     if promote:
-        reasons.append("passed: " + (f"QWK {new['qwk']:.3f} > current {current['qwk']:.3f}" if current
+        reasons.append("passed: " + (f"QWK {new['qwk']:.3f} > current {current['qwk']:.3f}" if compared
                                      else f"QWK {new['qwk']:.3f}") + f", SMD {new['smd']:+.3f}")
     return {"promote": promote, "reasons": reasons, "checks": checks,
             "thresholds": {"min_qwk": MIN_QWK, "max_smd": MAX_SMD, "max_group_smd": MAX_GROUP_SMD,

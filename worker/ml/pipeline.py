@@ -3,6 +3,17 @@
 build the set -> hold out teacher grades -> train (approach by CV QWK) -> evaluate the new and the
 current model on the same held-out essays -> promotion gate -> refit on all grades and export
 ONNX (promoted only) -> record the version. Progress goes to a `TrainingRun` row as it happens.
+
+`reason="erasure"` (a data-protection erasure queued the run): when the current model learnt from
+essays that no longer exist, the gate does not ask the new version to beat it (only to pass the
+validity checks), and if no new version gets into service (gate failed, too few grades left,
+an error) that model is retired: essays then wait for the teacher rather than being scored by a
+model that still holds erased data (docs/privacy.md).
+
+`lease`: the training lease (`worker.leases.hold`). It is confirmed before the version directory
+is written and before promotion; if another worker has taken it the run fails with `LeaseLost`.
+A version directory is created exclusively (`mkdir` fails if it exists), so two runs can never
+write the same v<N>, and a failed run removes only a directory it created.
 """
 from __future__ import annotations
 
@@ -13,17 +24,44 @@ import time
 from flask import current_app
 
 from lti_app.extensions import db
-from lti_app.models import Assignment, ModelVersion, TrainingRun
+from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, ModelVersion, TrainingRun
 from lti_app.models.base import utcnow
 from worker.ml import gate, modelfiles, versions
 from worker.ml.metrics import compute_metrics
 
 log = logging.getLogger(__name__)
 PARITY_ESSAYS = 100
+# The fewest graded essays a retrain can work with: `trainer.train` needs 10 to fit, and the
+# held-out run fits on what is left after holding out `retrain.MIN_HOLDOUT` (5), so 10-14
+# essays failed inside training with a plain ValueError (and were retried). Defined beside the
+# models because the settings form refuses a lower `min_graded` too, and this module must not
+# import torch (the training handler and the scheduler read it);
+# tests/worker/test_training_backoff.py checks it against those two constants.
+MIN_GRADED = MIN_TRAINING_ESSAYS
 
 
 class NotEnoughGrades(ValueError):
     """Fewer teacher grades than the assignment's `min_graded` (or than training needs)."""
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took this assignment's training lease while this run was going."""
+
+
+def needed_grades(assignment: Assignment) -> int:
+    """Graded essays a retrain of `assignment` needs: its `min_graded`, never below MIN_GRADED
+    (the settings form accepts smaller values; a run started below it could only fail)."""
+    return max(MIN_GRADED, assignment.min_graded or 0)
+
+
+def _check_lease(lease, before: str) -> None:
+    if lease is None:
+        return
+    ok = lease.confirm() if hasattr(lease, "confirm") else not lease.lost.is_set()
+    if not ok:
+        raise LeaseLost(f"the training lease was lost before {before} (another worker may be training this "
+                        "assignment after a database outage longer than GRADELOOP_LEASE_SECONDS); this run "
+                        "stopped: it promotes nothing and leaves no files behind")
 
 
 def _train_config(app, seed: int = 0):
@@ -87,25 +125,42 @@ def parity_indices(held: list[int], n_examples: int, limit: int = PARITY_ESSAYS)
     return (list(held) + [i for i in range(n_examples) if i not in held_ids])[:limit]
 
 
-def _current(assignment: Assignment):
+def _current(app, assignment: Assignment):
     if not assignment.current_model_id:
         return None, None
     mv = db.session.get(ModelVersion, assignment.current_model_id)
     if mv is None or mv.assignment_id != assignment.id or not mv.onnx_path:
         return None, None
     try:
-        return mv, modelfiles.read_meta(mv.path)
+        return mv, modelfiles.read_meta(versions.model_dir(app, mv))
     except FileNotFoundError:
         return None, None
 
 
-def train_assignment(app, assignment_id: int, *, progress=None) -> ModelVersion:
-    """Retrain the assignment's course model; returns the new (promoted or rejected) version."""
+def _erased_current(app, assignment: Assignment, reason: str | None) -> ModelVersion | None:
+    """The current model, when this is an erasure run and that model learnt from essays that no
+    longer exist (or it cannot tell: files unreadable, or an old meta.json without the list)."""
+    if reason != "erasure" or not assignment.current_model_id:
+        return None
+    mv = db.session.get(ModelVersion, assignment.current_model_id)
+    if mv is None or mv.assignment_id != assignment.id:
+        return None
+    return mv if versions.trained_on_erased(app, mv) is not False else None
+
+
+RETIRED_FOR_ERASURE = "it was trained on essays erased by a data-protection request, and no retrain replaced it"
+
+
+def train_assignment(app, assignment_id: int, *, progress=None, reason: str | None = None,
+                     lease=None) -> ModelVersion:
+    """Retrain the assignment's course model; returns the new (promoted or rejected) version.
+    `reason`: what queued the run (`"erasure"` changes the gate, see the module docstring);
+    `lease`: the held training lease (anything with `confirm()` or a `lost` event)."""
     with app.app_context():
-        return _train(current_app._get_current_object(), assignment_id, progress)
+        return _train(current_app._get_current_object(), assignment_id, progress, reason, lease)
 
 
-def _train(app, assignment_id: int, progress) -> ModelVersion:
+def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelVersion:
     from worker.ml import scorer
     from worker.ml.export import export_model, save_torch
     from worker.ml.training_set import load_examples
@@ -118,15 +173,17 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
     db.session.add(run)
     db.session.commit()
     report = _RunProgress(run, progress)
-    model_dir = None
+    model_dir, created_dir, erased_id = None, False, None
     try:
         started = time.monotonic()
+        erased = _erased_current(app, assignment, reason)
+        erased_id = erased.id if erased is not None else None
         examples = load_examples(assignment_id)
         run.n_examples = len(examples)
-        needed = max(10, assignment.min_graded or 0)
+        needed = needed_grades(assignment)
         if len(examples) < needed:
             raise NotEnoughGrades(f"{len(examples)} graded essays, need {needed} to train")
-        current, current_meta = _current(assignment)
+        current, current_meta = _current(app, assignment)
         config = _train_config(app)
         report.epochs = config.epochs
         result = retrain(examples, config, seen_ids=(current_meta or {}).get("train_submission_ids"),
@@ -137,21 +194,23 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
         current_metrics, current_error = None, None
         if current is not None:
             try:
-                cur_pred = [p.score for p in scorer.score(current.path, held_set.texts)]
+                cur_pred = [p.score for p in scorer.score(str(versions.model_dir(app, current)), held_set.texts)]
             except Exception as exc:  # noqa: BLE001  a broken current model must not block a new one
                 current_error = f"current model v{current.version} could not score: {exc}"
                 log.warning("assignment %s: %s", assignment_id, current_error)
             else:
                 current_metrics = compute_metrics([int(s) for s in held_set.scores], cur_pred,
                                                   assignment.score_min, assignment.score_max, held_set.groups)
-        decision = gate.decide(metrics, current_metrics)
+        # After an erasure the current model must go whatever it scores: the new version only has
+        # to be valid on its own (QWK, SMD), not better than a model holding erased essays.
+        decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None)
         decision["fair_holdout"] = result.fair
         if current_error:
             decision["reasons"].append(current_error)
         trained = result.held_out_model
         train_set = examples.subset([i for i in range(len(examples)) if i not in set(result.held)])
 
-        version = versions.next_version(assignment_id)
+        version = versions.next_version(assignment_id, app)
         model_dir = versions.version_dir(app, assignment_id, version)
         final, refit = trained, False
         if decision["promote"]:
@@ -162,6 +221,18 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
         shipped_set = examples if refit else train_set
         meta_extra = {"assignment_id": assignment.id, "course_id": assignment.course_id, "version": version,
                       "train_submission_ids": list(shipped_set.submission_ids)}
+        _check_lease(lease, f"writing {model_dir}")
+        # A session this process cached for an earlier v<N> at this path (a failed run's, or one
+        # deleted by `erase-user --drop-models`) must not answer for the files written now: the
+        # parity check below reads the new graph through the scorer.
+        scorer.forget(model_dir)
+        model_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            model_dir.mkdir()   # exclusive: a directory another run is writing is never shared
+        except FileExistsError:
+            raise LeaseLost(f"{model_dir} appeared while this run was going: another worker is writing version "
+                            f"{version} of this assignment; this run stopped without touching it") from None
+        created_dir = True
         save_torch(final, model_dir, meta_extra)
         onnx_path = None
         if decision["promote"]:
@@ -169,6 +240,10 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
             parity_set = examples.subset(parity_indices(result.held, len(examples)))
             meta = export_model(final, model_dir, parity_set.texts, parity_set.y_matrix())
             onnx_path = str(model_dir / meta["onnx_file"])
+        if decision["promote"]:
+            # Before the version row is flushed: that opens this session's write transaction,
+            # and on SQLite the lease renewal (its own connection) would wait on it.
+            _check_lease(lease, f"promoting version {version}")
         mv = ModelVersion(
             assignment_id=assignment_id, version=version, status="candidate", approach=final.approach,
             path=str(model_dir), onnx_path=onnx_path, n_train=len(shipped_set),
@@ -183,6 +258,19 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
             versions.promote(assignment, mv)
         else:
             mv.status = "rejected"
+        retired_note = ""
+        old = db.session.get(ModelVersion, erased_id) if erased_id is not None else None
+        if old is not None:
+            # Replaced or not, the model holding erased essays never serves again (a rollback
+            # refuses it too); without a replacement essays wait for the teacher.
+            versions.retire(assignment, old, RETIRED_FOR_ERASURE if not decision["promote"] else
+                            "it was trained on essays erased by a data-protection request")
+            scorer.forget(versions.model_dir(app, old))
+            if not decision["promote"]:
+                retired_note = (f" Version {old.version} was trained on erased essays and no longer scores: "
+                                "new essays wait for you until a version passes the gate.")
+                log.warning("event=model_retired reason=erasure assignment_id=%s version=%s gate=%r",
+                            assignment_id, old.version, decision["reasons"])
         run.status, run.phase, run.finished_at = "done", "done", utcnow()
         run.model_version_id = mv.id
         run.step = run.total_steps = BAR_STEPS
@@ -190,7 +278,8 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
         detail = "; ".join(r.removeprefix("passed: ") for r in decision["reasons"])
         run.message = (f"Version {version} passed the promotion gate and is in service ({detail})."
                        if decision["promote"] else
-                       f"Version {version} did not pass the promotion gate and is not in service: {detail}.")
+                       f"Version {version} did not pass the promotion gate and is not in service: {detail}."
+                       ) + retired_note
         db.session.commit()
         log.info("assignment %s: version %s %s (%s), n=%s", assignment_id, version, mv.status,
                  decision["reasons"], len(shipped_set))
@@ -198,11 +287,27 @@ def _train(app, assignment_id: int, progress) -> ModelVersion:
         return mv
     except Exception as exc:
         db.session.rollback()
-        if model_dir is not None and model_dir.exists() and not db.session.scalar(
+        # Only a directory this run created: after a lost lease the same v<N> may be another
+        # worker's, which it is still writing.
+        if created_dir and model_dir.exists() and not db.session.scalar(
                 db.select(ModelVersion.id).where(ModelVersion.path == str(model_dir))):
             shutil.rmtree(model_dir, ignore_errors=True)  # no half-written version left behind
+        if model_dir is not None:
+            # The parity check cached sessions of the graphs just deleted; the retry writes the
+            # same v<N> again and must not be read through them.
+            scorer.forget(model_dir)
         run = db.session.get(TrainingRun, run.id)
         run.status, run.finished_at = "failed", utcnow()
         run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        if erased_id is not None:
+            old = db.session.get(ModelVersion, erased_id)
+            assignment = db.session.get(Assignment, assignment_id)
+            if old is not None and assignment is not None and assignment.current_model_id == old.id:
+                versions.retire(assignment, old, RETIRED_FOR_ERASURE)
+                scorer.forget(versions.model_dir(app, old))
+                run.message = (run.message[:1700] + f" Version {old.version} was trained on erased essays and no "
+                               "longer scores: new essays wait for you until a version passes the gate.")
+                log.warning("event=model_retired reason=erasure assignment_id=%s version=%s run_failed=%r",
+                            assignment_id, old.version, str(exc)[:200])
         db.session.commit()
         raise

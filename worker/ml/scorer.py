@@ -2,10 +2,15 @@
 
 `score(model, texts)` takes a model directory, a `ModelVersion`, or an app plus
 `model_version=`; `score_submission(app, submission_id)` uses the submission's own assignment's
-promoted model and refuses any other. Sessions are cached per model directory and file.
+promoted model and refuses any other; its files missing (deleted, or a data dir moved where
+`modelfiles.resolve_dir` cannot find them) raise `NoModel`, logged once per version directory as
+`event=model_files_missing` with the path, so the essay waits for the teacher instead of failing.
+Sessions are cached per model directory and file, and reloaded when the graph or meta.json on
+disk changed (a directory written again under the same path by another process).
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -21,6 +26,8 @@ from worker.ml.headinputs import head_features
 from worker.ml.lexical import Lexical
 from worker.ml.textfeatures import FEATURE_NAMES
 from worker.ml.tokens import head_tail_ids, length_sorted_batches, pad_batch
+
+log = logging.getLogger("gradeloop.worker.scorer")
 
 
 class ModelMismatch(Exception):
@@ -49,6 +56,7 @@ class _Loaded:
     lexical: object = None
     general: object = None
     masked: bool = False    # graphs of older releases take an attention mask and padded batches
+    stamp: tuple = ()       # what the files looked like when loaded (`_stamp`)
 
 
 # Least recently used first. Bounded: a worker serves every course's current version, and a
@@ -56,6 +64,23 @@ class _Loaded:
 # retired versions behind. GRADELOOP_SCORER_SESSIONS (default 16) sets the bound.
 _sessions: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
 _lock = threading.Lock()
+_reported_missing: set[str] = set()   # version directories whose missing files were logged
+
+
+def _stamp(model_dir: str, name: str) -> tuple:
+    """Identity of the graph and meta.json on disk. A path is not a version: after a failed run
+    the pipeline deletes v<N> and the retry writes v<N> again, and after `erase-user
+    --drop-models` numbering restarts at v1. `forget` clears this process's cache, but a scoring
+    worker in another process only notices through the files themselves."""
+    out = []
+    for path in (Path(model_dir) / name, Path(model_dir) / modelfiles.META):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
@@ -63,8 +88,12 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
     meta = modelfiles.read_meta(model_dir)
     name = onnx_file or modelfiles.shipped_onnx(model_dir).name
     key = (model_dir, name)
+    stamp = _stamp(model_dir, name)
     with _lock:
         loaded = _sessions.get(key)
+        if loaded is not None and loaded.stamp != stamp:
+            del _sessions[key]   # rewritten since it was loaded: never score with the old graph
+            loaded = None
         if loaded is not None:
             _sessions.move_to_end(key)
         else:
@@ -83,7 +112,7 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None
             general = GeneralModel.load(model_dir) if meta.get("general_file") else None
             masked = "attention_mask" in {i.name for i in session.get_inputs()}
-            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general, masked)
+            loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general, masked, stamp)
             while len(_sessions) > limit:
                 _sessions.popitem(last=False)
         return loaded
@@ -104,7 +133,8 @@ def scorer_threads() -> int:
 
 
 def forget(model_dir) -> None:
-    """Drop cached sessions of a model directory (after rollback/retirement)."""
+    """Drop cached sessions of a model directory (after rollback/retirement, and by the pipeline
+    before it writes a version directory and after a failed run removed one)."""
     model_dir = str(Path(model_dir).resolve())
     with _lock:
         for key in [k for k in _sessions if k[0] == model_dir]:
@@ -155,10 +185,17 @@ def _predictions(meta: dict, raw: np.ndarray, surface: np.ndarray, texts: list[s
     return preds
 
 
-def _model_dir_of(model) -> str:
+def _model_dir_of(model, data_dir=None) -> str:
+    """The directory of a model version (or a directory given as such). A `ModelVersion`'s
+    stored path is resolved against `data_dir` (default: the app's, inside an app context) in
+    case the data dir moved since it was written (`modelfiles.resolve_dir`)."""
     path = getattr(model, "onnx_path", None) and getattr(model, "path", None)
     if path:
-        return path
+        if data_dir is None:
+            from flask import current_app, has_app_context
+
+            data_dir = current_app.config.get("GRADELOOP_DATA_DIR") if has_app_context() else None
+        return str(modelfiles.resolve_dir(path, data_dir))
     if getattr(model, "path", None):
         raise NoModel(f"model version {getattr(model, 'id', '?')} has no exported ONNX graph")
     return str(model)
@@ -209,10 +246,27 @@ def score_submission(app, submission_id: int) -> Prediction:
             raise ModelMismatch(f"model {assignment.current_model_id} does not belong to assignment {assignment.id}")
         if mv.status != "promoted":
             raise NoModel(f"model version {mv.version} of assignment {assignment.id} is {mv.status}")
-        model_dir, text = _model_dir_of(mv), sub.text
-    meta = modelfiles.read_meta(model_dir)
-    # The directory itself says whose model it is: a copied or mis-pointed path is refused too.
-    if meta.get("assignment_id") != assignment.id:
-        raise ModelMismatch(f"files at {model_dir} belong to assignment {meta.get('assignment_id')}, "
-                            f"not {assignment.id}")
-    return score(model_dir, [text])[0]
+        model_dir = _model_dir_of(mv, app.config.get("GRADELOOP_DATA_DIR"))
+        text, version, assignment_id = sub.text, mv.version, assignment.id
+    try:
+        meta = modelfiles.read_meta(model_dir)
+        # The directory itself says whose model it is: a copied or mis-pointed path is refused too.
+        if meta.get("assignment_id") != assignment_id:
+            raise ModelMismatch(f"files at {model_dir} belong to assignment {meta.get('assignment_id')}, "
+                                f"not {assignment_id}")
+        prediction = score(model_dir, [text])[0]
+    except FileNotFoundError as exc:
+        # Files deleted or moved out from under a promoted version. Retrying cannot bring them
+        # back, so the essay waits for the teacher (NoModel) instead of being retried and
+        # dead-lettered; the operator gets one error per version directory, naming the path.
+        missing = getattr(exc, "path", None) or getattr(exc, "filename", None) or model_dir
+        if model_dir not in _reported_missing:
+            _reported_missing.add(model_dir)
+            log.error("event=model_files_missing assignment_id=%s version=%s path=%s detail=%r: essays of "
+                      "this assignment wait for the teacher until the files are restored or another "
+                      "version is promoted", assignment_id, version, missing, str(exc))
+        forget(model_dir)
+        raise NoModel(f"files of model version {version} of assignment {assignment_id} are missing: "
+                      f"{missing}") from exc
+    _reported_missing.discard(model_dir)
+    return prediction

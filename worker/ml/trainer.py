@@ -44,6 +44,11 @@ MEMBERS = (
 )
 
 
+# Fewest essays one fit accepts. The worker's pipeline holds out at least 5 more
+# (`retrain.MIN_HOLDOUT`) before its first fit, so `pipeline.MIN_GRADED` is 10 + 5.
+MIN_EXAMPLES = 10
+
+
 @dataclass
 class TrainConfig:
     base_model: str
@@ -137,8 +142,8 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     `embed_cache` (text -> embedding) may be shared between calls with the same config."""
     progress = progress or _noop
     started = time.monotonic()
-    if len(examples) < 10:
-        raise ValueError(f"need at least 10 graded essays to train, got {len(examples)}")
+    if len(examples) < MIN_EXAMPLES:
+        raise ValueError(f"need at least {MIN_EXAMPLES} graded essays to train, got {len(examples)}")
     seed_everything(config.seed)
     device = pick_device(config.device)
     targets = examples.targets

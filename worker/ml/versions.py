@@ -1,30 +1,50 @@
-"""Model versions of an assignment: where they live, listing, and rollback.
+"""Model versions of an assignment: where they live, listing, promotion, retirement, rollback.
 
-Every version is kept (promoted, rejected, retired); exactly one promoted version per assignment
+Every version is kept (promoted, rejected, retired); at most one promoted version per assignment
 is the current model (`Assignment.current_model_id`). Files live under
-`<GRADELOOP_DATA_DIR>/models/assignment-<id>/v<version>/`.
+`<GRADELOOP_DATA_DIR>/models/assignment-<id>/v<version>/`; `model_dir` finds them again after the
+data dir moved (`modelfiles.resolve_dir`).
+
+Rollback's default is the version that was in service before the current one, i.e. the retired
+version promoted most recently (`promoted_at`, which a rollback sets again), not the highest
+version number: after v3 -> rollback to v2, rolling back again returns to v3. A version trained on
+essays that were erased since (`trained_on_erased`) is never put back in service.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from lti_app.extensions import db
-from lti_app.models import Assignment, ModelVersion
+from lti_app.models import Assignment, ModelVersion, Submission
 from lti_app.models.base import utcnow
+from worker.ml import modelfiles
 
 
 def models_root(app) -> Path:
-    return Path(app.config["GRADELOOP_DATA_DIR"]) / "models"
+    return Path(app.config["GRADELOOP_DATA_DIR"]) / modelfiles.MODELS
 
 
 def version_dir(app, assignment_id: int, version: int) -> Path:
     return models_root(app) / f"assignment-{assignment_id}" / f"v{version}"
 
 
-def next_version(assignment_id: int) -> int:
+def model_dir(app, mv: ModelVersion) -> Path:
+    """Where `mv`'s files are now (its stored path, or the same version under a moved data dir)."""
+    return modelfiles.resolve_dir(mv.path, app.config.get("GRADELOOP_DATA_DIR"))
+
+
+def next_version(assignment_id: int, app=None) -> int:
+    """One more than the highest version number in the database, and (given `app`) past any
+    v<N> directory still on disk. `erase-user --drop-models` deletes the rows, so numbering
+    starts again at 1; its files are removed after its commit, and a directory that could not be
+    removed (or not yet) must never receive a new version's files: stale graphs would mix in."""
     current = db.session.scalar(db.select(db.func.max(ModelVersion.version))
                                 .where(ModelVersion.assignment_id == assignment_id))
-    return (current or 0) + 1
+    version = (current or 0) + 1
+    if app is not None:
+        while version_dir(app, assignment_id, version).exists():
+            version += 1
+    return version
 
 
 def list_versions(app, assignment_id: int) -> list[ModelVersion]:
@@ -48,9 +68,59 @@ def promote(assignment: Assignment, version: ModelVersion) -> None:
     assignment.current_model_id = version.id
 
 
+def retire(assignment: Assignment, version: ModelVersion, why: str) -> None:
+    """Take `version` out of service with no successor: the assignment has no current model, so
+    new essays wait for the teacher (the scoring handler skips them). Used when a model still
+    holds erased essays and no retrain could replace it. Caller commits."""
+    version.status = "retired"
+    version.gate = {**(version.gate or {}), "retired": {"reason": why, "at": utcnow().isoformat()}}
+    if assignment.current_model_id == version.id:
+        assignment.current_model_id = None
+
+
+def trained_on_erased(app, mv: ModelVersion) -> bool | None:
+    """True when `mv` learnt from essays that no longer exist (erased: `gradeloop privacy
+    erase-user` deletes them; nothing else deletes an assignment's essays but deleting the whole
+    assignment, versions included). None when its meta.json is unreadable or predates the list
+    of training essays (`train_submission_ids`), i.e. unknown."""
+    try:
+        ids = modelfiles.read_meta(model_dir(app, mv)).get("train_submission_ids")
+    except (FileNotFoundError, ValueError):
+        return None
+    if ids is None:
+        return None
+    ids = set(ids)
+    if not ids:
+        return False
+    held = 0
+    chunk = list(ids)
+    for start in range(0, len(chunk), 500):   # stay under SQLite's bound-parameter limit
+        held += db.session.scalar(db.select(db.func.count(Submission.id)).where(
+            Submission.id.in_(chunk[start:start + 500]))) or 0
+    return held < len(ids)
+
+
+def _usable(app, mv: ModelVersion) -> str | None:
+    """Why `mv` cannot serve, or None."""
+    onnx = Path(mv.onnx_path) if mv.onnx_path else None
+    if onnx is not None and not onnx.is_file():
+        onnx = model_dir(app, mv) / onnx.name   # the data dir moved since it was written
+    if onnx is None or not onnx.is_file():
+        return (f"version {mv.version} ({mv.status}) has no exported model on disk; "
+                "only versions that passed the gate can serve")
+    retired = (mv.gate or {}).get("retired")
+    if retired:   # taken out of service because it held erased essays (`retire`)
+        return f"version {mv.version} was taken out of service: {retired.get('reason')}"
+    if trained_on_erased(app, mv):
+        return (f"version {mv.version} was trained on essays that have since been erased "
+                "(a data-protection request), so it cannot serve again")
+    return None
+
+
 def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVersion:
-    """Put an earlier version back in service (default: the latest one that was in service
-    before the current one). Only versions with an exported graph on disk qualify."""
+    """Put an earlier version back in service (default: the one that was in service before the
+    current one, by `promoted_at`). Only versions with an exported graph on disk, not trained on
+    erased essays, qualify; raises ValueError with the reason."""
     from worker.ml import scorer
 
     with app.app_context():
@@ -63,25 +133,35 @@ def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVer
             target = db.session.scalar(q.where(ModelVersion.version == to_version))
             if target is None:
                 raise ValueError(f"assignment {assignment_id} has no version {to_version}")
+            if current is not None and target.id == current.id:
+                raise ValueError(f"version {target.version} is already the current model")
+            problem = _usable(app, target)
+            if problem:
+                raise ValueError(problem)
         else:
-            below = current.version if current else None
+            # The previously serving version is the one promoted last before the current one.
+            # Version numbers say when a version was trained, not when it served: after a
+            # rollback from v3 to v2 the version before v2 is v3, not v1.
             cands = q.where(ModelVersion.status == "retired", ModelVersion.promoted_at.is_not(None))
-            if below is not None:
-                cands = cands.where(ModelVersion.version < below)
-            target = db.session.scalar(cands.order_by(ModelVersion.version.desc()))
+            if current is not None:
+                cands = cands.where(ModelVersion.id != current.id)
+            target, problems = None, []
+            for mv in db.session.scalars(cands.order_by(ModelVersion.promoted_at.desc(),
+                                                        ModelVersion.version.desc())):
+                problem = _usable(app, mv)
+                if problem is None:
+                    target = mv
+                    break
+                problems.append(problem)
             if target is None:
-                raise ValueError(f"assignment {assignment_id} has no earlier version to roll back to")
-        if current is not None and target.id == current.id:
-            raise ValueError(f"version {target.version} is already the current model")
-        if not target.onnx_path or not Path(target.onnx_path).is_file():
-            raise ValueError(f"version {target.version} ({target.status}) has no exported model on disk; "
-                             "only versions that passed the gate can serve")
+                raise ValueError(f"assignment {assignment_id} has no earlier version to roll back to"
+                                 + (f" ({'; '.join(problems)})" if problems else ""))
         promote(assignment, target)
         target.gate = {**(target.gate or {}), "rollback": {"from_version": current.version if current else None,
                                                            "at": utcnow().isoformat()}}
         db.session.commit()
         if current is not None:
-            scorer.forget(current.path)
+            scorer.forget(model_dir(app, current))
         db.session.refresh(target)
         db.session.expunge(target)
         return target
