@@ -103,17 +103,22 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
 privacy_group = click.Group("privacy", help="One person's data: export it (access) or erase it.")
 
 
-def _one_user(sub, email, issuer) -> User:
+def _one_person(sub, email, issuer) -> list[User]:
+    """The user rows of one person. An LMS registered twice (a new client id, e.g. after a
+    re-registration) gives the same person one row per registration, with the same issuer and
+    sub: those are one person and are handled together. Rows of different LMSs (or different
+    subs) are different people: the selector must be narrowed."""
     if not sub and not email:
         raise click.UsageError("give --sub (the LMS's LTI user id) or --email")
     users = find_users(sub=sub, email=email, issuer=issuer)
     if not users:
         raise click.ClickException("no such user in Gradeloop (nothing is held about them)")
-    if len(users) > 1:
+    people = {(db.session.get(Platform, u.platform_id).issuer, u.sub) for u in users}
+    if len(people) > 1:
         listed = "\n".join(f"  {db.session.get(Platform, u.platform_id).issuer}  sub={u.sub}  {u.name}"
                            for u in users)
-        raise click.ClickException(f"{len(users)} users match; add --issuer (and --sub):\n{listed}")
-    return users[0]
+        raise click.ClickException(f"{len(people)} people match; add --issuer (and --sub):\n{listed}")
+    return users
 
 
 def _selectors(command):
@@ -128,10 +133,12 @@ def _selectors(command):
 @_selectors
 @with_appcontext
 def export_user_command(sub, email, issuer):
-    """Print everything Gradeloop holds about one person, as JSON."""
+    """Print everything Gradeloop holds about one person, as JSON (a list when the LMS was
+    registered more than once, one entry per registration)."""
     import json
 
-    click.echo(json.dumps(export_user(_one_user(sub, email, issuer)), indent=2, ensure_ascii=False))
+    held = [export_user(user) for user in _one_person(sub, email, issuer)]
+    click.echo(json.dumps(held[0] if len(held) == 1 else held, indent=2, ensure_ascii=False))
 
 
 @privacy_group.command("erase-user")
@@ -141,11 +148,19 @@ def export_user_command(sub, email, issuer):
 @with_appcontext
 def erase_user_command(sub, email, issuer, drop_models, yes):
     """Erase one person: their essays (and copies of them), grades, roles, name and e-mail."""
-    user = _one_user(sub, email, issuer)
-    essays = db.session.scalar(db.select(db.func.count(Submission.id)).filter_by(user_id=user.id))
+    users = _one_person(sub, email, issuer)
+    user = users[0]
+    essays = db.session.scalar(db.select(db.func.count(Submission.id))
+                               .where(Submission.user_id.in_([u.id for u in users])))
     if not yes:
         click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}) and their {essays} essays?", abort=True)
-    done = erase_user(user, drop_models=drop_models)
+    done = Erasure()
+    for each in users:
+        one = erase_user(each, drop_models=drop_models)
+        done.essays, done.copies, done.courses = done.essays + one.essays, done.copies + one.copies, \
+            done.courses + one.courses
+        done.model_versions += one.model_versions
+        done.assignments = sorted(set(done.assignments) | set(one.assignments))
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "
                f"roles, {done.model_versions} model versions; retraining queued for "
                f"{len(done.assignments)} assignments")

@@ -79,6 +79,30 @@ def test_a_person_must_be_named_exactly(peer, tool_server):
             user.email = "shared@school.example"
         db.session.commit()
     ambiguous = _cli(tool_server, "erase-user", "--email", "Shared@School.example", "--yes")
-    assert ambiguous.exit_code != 0 and "users match; add --issuer" in ambiguous.output
+    assert ambiguous.exit_code != 0 and "people match; add --issuer" in ambiguous.output
     with tool_server.app.app_context():
         assert db.session.scalar(db.select(db.func.count(Submission.id))) == 2   # nothing erased
+
+
+def test_one_person_in_two_registrations_of_the_same_lms_is_handled_as_one(peer, tool_server):
+    """Registering the same LMS again (a new client id) gives each person a second user row with
+    the same issuer and sub: export and erasure take both, instead of refusing as ambiguous."""
+    from lti_app.models import Platform
+
+    graded_two_essays(peer, tool_server)
+    with tool_server.app.app_context():
+        first = db.session.scalar(db.select(Platform))
+        again = Platform(issuer=first.issuer, client_id="re-registered", auth_login_url=first.auth_login_url,
+                         auth_token_url=first.auth_token_url, key_set_url=first.key_set_url)
+        db.session.add(again)
+        db.session.flush()
+        db.session.add(User(platform_id=again.id, sub="student-1", name="Ada Student"))
+        db.session.commit()
+    exported = _cli(tool_server, "export-user", "--sub", "student-1")
+    assert exported.exit_code == 0, exported.output
+    assert [entry["sub"] for entry in json.loads(exported.output)] == ["student-1", "student-1"]
+    erased = _cli(tool_server, "erase-user", "--sub", "student-1", "--yes")
+    assert erased.exit_code == 0 and "erased: 1 essays" in erased.output, erased.output
+    with tool_server.app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id)).where(User.sub == "student-1")) == 0
+        assert db.session.scalar(db.select(db.func.count(User.id)).where(User.sub == "student-2")) == 1
