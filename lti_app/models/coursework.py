@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_app.extensions import db
@@ -138,3 +139,22 @@ class AiProposal(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending/approved/edited/released
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The hand-in time of the essay version that was scored (`Submission.submitted_at` then). A
+    # proposal belongs to the essay's current version only if it still matches: comparing
+    # `created_at` with the hand-in time let a resubmission made while the old text was being
+    # scored look "already scored". NULL on proposals older than this column (see `for_current_version`).
+    essay_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    @staticmethod
+    def for_current_version():
+        """SQL condition (with Submission joined): the proposal scored the essay's current version."""
+        return or_(AiProposal.essay_submitted_at == Submission.submitted_at,
+                   and_(AiProposal.essay_submitted_at.is_(None), AiProposal.created_at >= Submission.submitted_at))
+
+    @staticmethod
+    def for_older_version():
+        """SQL condition (with Submission joined): the student handed in again after this proposal's
+        version. Spelt out, not `~for_current_version()`: NOT of a NULL comparison is NULL, not true."""
+        return or_(and_(AiProposal.essay_submitted_at.is_not(None),
+                        AiProposal.essay_submitted_at != Submission.submitted_at),
+                   and_(AiProposal.essay_submitted_at.is_(None), AiProposal.created_at < Submission.submitted_at))

@@ -27,7 +27,7 @@ def pending_proposals(assignment_id: int) -> list[AiProposal]:
         db.select(AiProposal).join(Submission, AiProposal.submission_id == Submission.id)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
                Submission.status != SubmissionStatus.GRADED, AiProposal.status == PENDING,
-               AiProposal.created_at >= Submission.submitted_at)
+               AiProposal.for_current_version())
         .order_by(AiProposal.id.desc())).all()
     newest: dict[int, AiProposal] = {}
     for proposal in rows:
@@ -58,7 +58,7 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
     if proposal.status != PENDING or submission.status == SubmissionStatus.GRADED:
         raise AlreadyDecided("This essay has been graded in the meantime; nothing was changed.")
     if db.session.scalar(db.select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
-                         .where(AiProposal.id == proposal.id, AiProposal.created_at < Submission.submitted_at)):
+                         .where(AiProposal.id == proposal.id, AiProposal.for_older_version())):
         raise AlreadyDecided("The student handed in a new version after this proposal was made; "
                              "nothing was changed. Grade the new version instead.")
     values = proposal_values(proposal) if data is None else data

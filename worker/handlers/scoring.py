@@ -3,6 +3,9 @@ assignment's feedback mode says (`FEEDBACK_MODES`, which the auto-feedback work 
 `register_feedback_mode`). No promoted model yet, or its files are missing (`scorer.NoModel`, which
 the scorer logs once with the missing path): acknowledged, nothing to do, the essay waits for the
 teacher. Retrying could not bring the files back and would only dead-letter every new essay.
+A proposal records which hand-in it scored (`AiProposal.essay_submitted_at`); if the student
+handed in again while the old text was being scored, the old score is dropped and the new
+version's own event scores it.
 """
 from __future__ import annotations
 
@@ -66,12 +69,14 @@ def score_new_submission(job) -> None:
     if assignment.current_model_id is None:
         log.info("event=scoring_skipped reason=no_model assignment_id=%s", assignment.id)
         return
-    if db.session.scalar(select(AiProposal.id).where(AiProposal.submission_id == submission.id,
-                                                     AiProposal.model_version_id == assignment.current_model_id,
-                                                     AiProposal.created_at >= submission.submitted_at)):
+    if db.session.scalar(select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
+                         .where(AiProposal.submission_id == submission.id,
+                                AiProposal.model_version_id == assignment.current_model_id,
+                                AiProposal.for_current_version())):
         return   # this version of the essay was scored by this model already (e.g. a requeued event)
     from worker.ml import scorer   # onnxruntime loads only in workers that score
 
+    handed_in = submission.submitted_at
     try:
         prediction = scorer.score_submission(job.app, submission.id)
     except scorer.NoModel as exc:
@@ -79,7 +84,16 @@ def score_new_submission(job) -> None:
         return
     except scorer.ModelMismatch as exc:
         raise PermanentError(str(exc)) from exc
+    # The student may have handed in a new version while this one was scored. Re-read the row
+    # (locked on PostgreSQL until this transaction ends, so a hand-in now waits for the proposal
+    # and the auto-release below) and give up if it changed: the new version's own event scores it.
+    current = db.session.execute(select(Submission).where(Submission.id == submission.id).with_for_update()
+                                 .execution_options(populate_existing=True)).scalar_one_or_none()
+    if current is None or current.submitted_at != handed_in:
+        log.info("event=scoring_skipped reason=resubmitted_while_scoring submission_id=%s", submission.id)
+        return
     proposal = AiProposal(submission_id=submission.id, model_version_id=assignment.current_model_id,
+                          essay_submitted_at=handed_in,
                           score=float(prediction.score), confidence=float(prediction.confidence),
                           trait_scores={name: t.get("score") for name, t in (prediction.traits or {}).items()},
                           unusual=list(prediction.unusual), status="pending")
