@@ -227,8 +227,12 @@ def platform_refresh_keys(platform_id):
 @with_appcontext
 def worker_command(queues: str | None, concurrency: int) -> None:
     """Run the queue consumer."""
+    from lti_app.serving import schema_problem
     from worker.runner import run_worker
 
+    problem = schema_problem()
+    if problem:   # else every job would fail on a missing table, retry and end as a dead letter
+        raise click.ClickException(f"gradeloop worker: {problem}")
     run_worker(current_app._get_current_object(),
                queues=[q.strip() for q in queues.split(",")] if queues else None,
                concurrency=concurrency)

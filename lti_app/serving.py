@@ -128,6 +128,29 @@ def pending_migrations() -> list[str]:
     return sorted(set(script.get_heads()) - current)
 
 
+def schema_problem() -> str | None:
+    """Why the database cannot serve this code, in words, or None (inside an app context).
+
+    Empty, or behind the code's migrations: every job or page would fail on a missing table or
+    column. A database that has the tables but no migration record (built by `create_all`, as the
+    test suite does) is taken as current."""
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from lti_app.extensions import db
+
+    with db.engine.connect() as conn:
+        recorded = MigrationContext.configure(conn).get_current_heads()
+        has_tables = inspect(conn).has_table("assignments")
+    if not recorded and not has_tables:
+        return "The database is empty: run `gradeloop db upgrade` first."
+    pending = pending_migrations() if recorded else []
+    if pending:
+        return (f"The database is behind this version of Gradeloop (missing migration {', '.join(pending)}): "
+                "run `gradeloop db upgrade` first.")
+    return None
+
+
 def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
           migrate: bool = False) -> None:
     """Serve the app under gunicorn (gthread workers: LTI launches wait on platform HTTP).

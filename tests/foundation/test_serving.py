@@ -137,3 +137,27 @@ def test_version_is_gradeloops():
 
     answer = CliRunner().invoke(main, ["--version"])
     assert answer.exit_code == 0 and answer.output.startswith("gradeloop, version 0.1.0"), answer.output
+
+
+def test_worker_refuses_a_database_that_is_empty_or_behind(tmp_path):
+    """Before, `gradeloop worker` started on any database and every job failed on a missing table,
+    retried and ended as a dead letter; now it stops at once and says which command fixes it."""
+    from flask_migrate import downgrade, upgrade
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADELOOP_")}
+    env.update(GRADELOOP_DATA_DIR=str(tmp_path), GRADELOOP_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}",
+               GRADELOOP_BROKER_URL="memory://", GRADELOOP_SECRET_KEY="x")
+    empty = subprocess.run([sys.executable, "-m", "lti_app.cli", "worker"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert empty.returncode != 0 and "The database is empty: run `gradeloop db upgrade` first." in empty.stderr
+
+    from lti_app import create_app
+
+    app = create_app(env="test", data_dir=str(tmp_path / "old"), secret_key="x", broker_url="memory://",
+                     database_url=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        upgrade()
+        downgrade(revision="-1")
+        assert "missing migration" in serving.schema_problem()
+        upgrade()
+        assert serving.schema_problem() is None
