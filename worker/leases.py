@@ -79,8 +79,11 @@ def release_prefix(worker_id: str) -> int:
 
 
 def holder(key: str) -> tuple[str, datetime] | None:
+    """(owner, expiry) of a live lease on `key`, or None. An expired row is no holder: a worker
+    killed mid-job leaves its row behind, and the scheduler, which skips assignments whose
+    training lease is held, would otherwise never schedule that assignment's retraining again."""
     with db.engine.connect() as conn:
-        row = conn.execute(select(T.c.owner, T.c.expires_at).where(T.c.key == key)).first()
+        row = conn.execute(select(T.c.owner, T.c.expires_at).where(T.c.key == key, T.c.expires_at >= utcnow())).first()
     return (row.owner, row.expires_at) if row else None
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import Assignment, OutboxEvent, ProcessedMessage, WorkerHeartbeat
+from lti_app.models import Assignment, OutboxEvent, ProcessedMessage, TrainingRun, WorkerHeartbeat
 from lti_app.models.base import utcnow
 from worker import leases, relay
 from worker.broker import PublisherPool
@@ -68,6 +68,28 @@ def housekeeping(keep_days: float = 30.0) -> dict:
     }
     db.session.commit()
     return deleted
+
+
+ABANDONED = ("The worker stopped during this training (it was restarted or killed), so it did not "
+             "finish; the next retrain starts again from the beginning.")
+
+
+def abandoned_trainings(lease_seconds: float) -> int:
+    """Mark as failed the training runs still "running" whose worker died: nobody holds their
+    assignment's training lease any more (a live run renews it). Without this the dashboard showed
+    such a run in progress for ever. They count as failures for the retraining back-off."""
+    cutoff = utcnow() - timedelta(seconds=lease_seconds)
+    stuck = db.session.scalars(select(TrainingRun).where(TrainingRun.status.in_(("queued", "running")),
+                                                         TrainingRun.started_at < cutoff)).all()
+    marked = 0
+    for run in stuck:
+        if leases.holder(lease_key(run.assignment_id)) is None:
+            run.status, run.message, run.finished_at, run.eta_seconds = "failed", ABANDONED, utcnow(), None
+            marked += 1
+    db.session.commit()
+    if marked:
+        log.warning("event=abandoned_trainings_marked count=%s", marked)
+    return marked
 
 
 class Scheduler(threading.Thread):
@@ -122,6 +144,7 @@ class Scheduler(threading.Thread):
             self._checked_at = time.monotonic()
             self.check_retraining()
             housekeeping()
+            abandoned_trainings(self.settings.lease_seconds)
         return published
 
     def run(self) -> None:

@@ -25,6 +25,7 @@ def test_one_holder_and_expiry(lease_app):
         assert leases.acquire("train:assignment:2", "w2/b", ttl=5)
         # w1 "crashes": it never renews, so its lease expires and w2 may take it.
         time.sleep(1.0)
+        assert leases.holder("train:assignment:1") is None, "an expired lease has no holder"
         assert leases.acquire("train:assignment:1", "w2/b", ttl=5)
         assert leases.holder("train:assignment:1")[0] == "w2/b"
         assert not leases.renew("train:assignment:1", "w1/a", ttl=5), "a lost lease cannot be renewed"

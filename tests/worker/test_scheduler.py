@@ -2,6 +2,7 @@
 retraining check it runs, and `gradeloop worker-status`."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from lti_app.extensions import db
@@ -99,3 +100,26 @@ def test_worker_refuses_unknown_queue(app):
     result = app.test_cli_runner().invoke(main, ["worker", "--queues", "scoring,typo"])
     assert result.exit_code == 1
     assert "unknown queue(s) ['typo']" in str(result.exception) + result.output
+
+
+def test_a_training_whose_worker_died_is_marked_failed_and_its_assignment_retrains(app):
+    """kill -9 during a training leaves its run "running" and its lease row behind. The run is
+    marked failed once nobody renews the lease (the dashboard stops showing it in progress), and
+    the expired lease no longer makes the scheduler skip the assignment."""
+    from worker.scheduler import ABANDONED, abandoned_trainings
+
+    with app.app_context():
+        dead, alive, young = (make_assignment() for _ in range(3))
+        long_ago = utcnow() - timedelta(minutes=30)
+        runs = [TrainingRun(assignment_id=a.id, status="running", started_at=started)
+                for a, started in ((dead, long_ago), (alive, long_ago), (young, utcnow()))]
+        db.session.add_all(runs)
+        db.session.commit()
+        assert leases.acquire(lease_key(dead.id), "killed-worker/job", ttl=0.01)   # expires at once
+        assert leases.acquire(lease_key(alive.id), "live-worker/job", ttl=600)     # a long GPU run
+        time.sleep(0.05)
+        assert leases.holder(lease_key(dead.id)) is None
+        assert abandoned_trainings(lease_seconds=120) == 1
+        db.session.expire_all()
+        assert [r.status for r in runs] == ["failed", "running", "running"]
+        assert runs[0].message == ABANDONED and runs[0].finished_at is not None
