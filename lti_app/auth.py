@@ -29,7 +29,7 @@ from flask import abort, current_app, g, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lti_app.extensions import db
-from lti_app.models import Role, User
+from lti_app.models import Platform, Role, User
 
 SESSION_KEY = "gl_launch"          # the latest launch
 LAUNCHES_KEY = "gl_launches"       # the person's recent launches, by launch id (one per tab)
@@ -152,11 +152,18 @@ def require_launch(*roles: Role, grader: bool = False):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             ctx = current_launch()
-            # A signed session outlives an erased person (`gradeloop privacy erase-user`): their
-            # pages would act for a user row that is gone. One primary-key lookup per page.
-            if ctx is None or db.session.get(User, ctx.user_id) is None:
+            # A signed session outlives an erased person (`gradeloop privacy erase-user`) and an
+            # LMS the administrator disabled (`gradeloop platform disable`): its pages would act
+            # for a user row that is gone, or for an LMS that was turned off. One indexed query.
+            row = None if ctx is None else db.session.execute(
+                db.select(User.id, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
+                .where(User.id == ctx.user_id)).first()
+            if row is None:
                 abort(401, description="Your session has ended or was never started. "
                                        "Open Gradeloop again from your course in the LMS.")
+            if row.disabled_at is not None:
+                abort(403, description="Gradeloop is turned off for this LMS: its administrator disabled it. "
+                                       "Courses and grades are kept. Ask your LMS administrator.")
             if grader and not ctx.can_grade:
                 abort(403, description="Only the course's teachers can open this page.")
             if roles and ctx.role_enum not in roles:

@@ -99,12 +99,16 @@ def test_list_shows_endpoints_deployments_and_state(app):
 
 def test_disable_refuses_logins_and_launches_and_keeps_the_courses(peer, tool_server, monkeypatch):
     app = tool_server.app
-    assert peer.launch().response.status_code == 200
+    before = peer.launch()
+    assert before.response.status_code == 200
     with app.app_context():
         platform_id = platform_row(app, peer.issuer, peer.client_id).id
         assert peer.issuer in framing.frame_ancestors()
     out = cli(app, "disable", str(platform_id))
     assert out.exit_code == 0 and "disabled" in out.output
+    # A session opened before the LMS was disabled stops working at its next page.
+    page = before.browser.get(before.response.url, timeout=30)
+    assert page.status_code == 403 and "turned off for this LMS" in page.text
     assert "disabled since" in cli(app, "list").output
     result = peer.launch(user_id="student-1", role="Learner")
     assert not result.reached_launch
