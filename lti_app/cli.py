@@ -153,28 +153,22 @@ def platform_remove_deployment(platform_id, deployment_id):
                f"{', '.join(d.deployment_id for d in platform.deployments)}")
 
 
-@platform_group.command("disable")
-@click.argument("platform_id", type=int)
-@with_appcontext
-def platform_disable(platform_id):
-    """Refuse every login and launch from a platform; its courses and data are kept."""
-    from lti_app.platforms import set_disabled
+def _switch(name: str, disabled: bool, help_text: str, said: str) -> None:
+    """`platform disable` / `platform enable`: the same command but for the state it sets."""
+    @platform_group.command(name, help=help_text)
+    @click.argument("platform_id", type=int)
+    @with_appcontext
+    def command(platform_id):
+        from lti_app.platforms import set_disabled
 
-    platform = _admin_call(set_disabled, platform_id, True)
-    click.echo(f"platform {platform.id} ({platform.issuer}) is disabled: its logins and launches are refused "
-               f"(within 10 s in running web processes). Its courses and data are kept; "
-               f"`gradeloop platform enable {platform.id}` undoes this.")
+        platform = _admin_call(set_disabled, platform_id, disabled)
+        click.echo(f"platform {platform.id} ({platform.issuer}) is {name}d{said.format(id=platform.id)}")
 
 
-@platform_group.command("enable")
-@click.argument("platform_id", type=int)
-@with_appcontext
-def platform_enable(platform_id):
-    """Accept logins and launches from a disabled platform again."""
-    from lti_app.platforms import set_disabled
-
-    platform = _admin_call(set_disabled, platform_id, False)
-    click.echo(f"platform {platform.id} ({platform.issuer}) is enabled")
+_switch("disable", True, "Refuse every login and launch from a platform; its courses and data are kept.",
+        ": its logins and launches are refused (within 10 s in running web processes, at the next page for open "
+        "sessions). Its courses and data are kept; `gradeloop platform enable {id}` undoes this.")
+_switch("enable", False, "Accept logins and launches from a disabled platform again.", "")
 
 
 @platform_group.command("remove")

@@ -26,12 +26,7 @@ def served(make_app):
     app = make_app()
     with app.app_context():
         a = make_assignment()
-        model_dir = tinymodel.make_version(versions.version_dir(app, a.id, 1), raw=0.5, assignment_id=a.id)
-        mv = ModelVersion(assignment_id=a.id, version=1, approach="frozen-ridge", path=str(model_dir),
-                          onnx_path=str(model_dir / "model.onnx"), metrics={}, gate={})
-        db.session.add(mv)
-        db.session.flush()
-        versions.promote(a, mv)
+        model_dir, mv = tinymodel.promoted_v1(app, a)
         sub = Submission(assignment_id=a.id, text="Phones at school help students learn. " * 10, word_count=60)
         db.session.add(sub)
         db.session.commit()

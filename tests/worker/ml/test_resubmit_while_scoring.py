@@ -8,11 +8,11 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from lti_app.extensions import db
-from lti_app.models import AiProposal, FeedbackMode, Grade, ModelVersion, Submission
+from lti_app.models import AiProposal, FeedbackMode, Grade, Submission
 from tests.worker.coursework import make_assignment
 from tests.worker.ml import tinymodel
 from worker.handlers.scoring import score_new_submission
-from worker.ml import scorer, versions
+from worker.ml import scorer
 
 OLD, NEW = "Phones at school distract students. " * 10, "Phones at school help students research. " * 10
 
@@ -21,12 +21,7 @@ def test_a_version_handed_in_during_scoring_is_scored_itself(make_app, monkeypat
     app = make_app()
     with app.app_context():
         a = make_assignment(feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.0)
-        model_dir = tinymodel.make_version(versions.version_dir(app, a.id, 1), raw=0.5, assignment_id=a.id)
-        mv = ModelVersion(assignment_id=a.id, version=1, approach="frozen-ridge", path=str(model_dir),
-                          onnx_path=str(model_dir / "model.onnx"), metrics={}, gate={})
-        db.session.add(mv)
-        db.session.flush()
-        versions.promote(a, mv)
+        tinymodel.promoted_v1(app, a)
         sub = Submission(assignment_id=a.id, user_id=None, text=OLD, word_count=50)
         db.session.add(sub)
         db.session.commit()

@@ -63,3 +63,18 @@ def make_version(model_dir: Path, raw: float = 0.5, **meta) -> Path:
     write_meta(model_dir, **meta)
     export(model_dir, raw)
     return Path(model_dir)
+
+
+def promoted_v1(app, assignment, raw: float = 0.5):
+    """A v1 of `assignment` in the data dir, promoted (the caller commits); returns (dir, row)."""
+    from lti_app.extensions import db
+    from lti_app.models import ModelVersion
+    from worker.ml import versions
+
+    model_dir = make_version(versions.version_dir(app, assignment.id, 1), raw=raw, assignment_id=assignment.id)
+    version = ModelVersion(assignment_id=assignment.id, version=1, approach="frozen-ridge", path=str(model_dir),
+                           onnx_path=str(model_dir / "model.onnx"), metrics={}, gate={})
+    db.session.add(version)
+    db.session.flush()
+    versions.promote(assignment, version)
+    return model_dir, version
