@@ -158,6 +158,8 @@ def _train(job, assignment_id: int, reason: str) -> None:
                 # Not a failure to retry: the next grades make it due again (the run says why).
                 log.info("event=training_skipped assignment_id=%s reason=%r", assignment_id, str(exc))
                 return
+            except pipeline.AssignmentGone:
+                return   # its course data was deleted meanwhile: nothing left to train
             except pipeline.LeaseLost as exc:
                 # The worker that took the lease trains this assignment; a retry would only
                 # defer behind it. The failed run row says why.

@@ -40,6 +40,10 @@ PARITY_ESSAYS = 100
 MIN_GRADED = MIN_TRAINING_ESSAYS
 
 
+class AssignmentGone(LookupError):
+    """The assignment was deleted while it trained: nothing to record, nothing to retry."""
+
+
 class NotEnoughGrades(ValueError):
     """Fewer teacher grades than the assignment's `min_graded` (or than training needs)."""
 
@@ -172,6 +176,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
     run = TrainingRun(assignment_id=assignment_id, status="running", phase="data", message="loading grades")
     db.session.add(run)
     db.session.commit()
+    run_id = run.id
     report = _RunProgress(run, progress)
     model_dir, created_dir, erased_id = None, False, None
     try:
@@ -296,7 +301,12 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             # The parity check cached sessions of the graphs just deleted; the retry writes the
             # same v<N> again and must not be read through them.
             scorer.forget(model_dir)
-        run = db.session.get(TrainingRun, run.id)
+        run = db.session.get(TrainingRun, run_id)
+        if run is None:   # the teacher deleted the course's data meanwhile (runs go with it)
+            db.session.commit()
+            log.info("event=training_abandoned reason=assignment_deleted assignment_id=%s error=%r",
+                     assignment_id, str(exc)[:200])
+            raise AssignmentGone(f"assignment {assignment_id} was deleted during its training") from exc
         run.status, run.finished_at = "failed", utcnow()
         run.message = f"{type(exc).__name__}: {exc}"[:2000]
         if erased_id is not None:

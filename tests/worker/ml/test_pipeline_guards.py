@@ -299,3 +299,24 @@ def test_rollback_returns_to_the_version_in_service_before_the_current_one(cours
     assert versions.rollback(app, aid).version == 3, "v3 served before v2, not v1"
     assert versions.rollback(app, aid, to_version=1).version == 1
     assert versions.rollback(app, aid).version == 3
+
+
+def test_an_assignment_deleted_during_its_training_ends_the_run_quietly(course, fake):
+    """The teacher deletes the course's data while the worker trains: the run's row is gone with
+    it. The pipeline says so (`AssignmentGone`, which the handler acknowledges) instead of failing
+    on the deleted row (ObjectDeletedError, then a retry for nothing)."""
+    from lti_app.coursework.data_admin import delete_course_data
+
+    app, aid = course.app, course.aid
+
+    def course_deleted_then_training_fails():
+        with app.app_context():
+            delete_course_data(db.session.get(Assignment, aid).course_id)
+        raise RuntimeError("the grades vanished under the trainer")
+
+    fake.on["retrain"] = course_deleted_then_training_fails
+    with pytest.raises(pipeline.AssignmentGone):
+        pipeline.train_assignment(app, aid)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(TrainingRun)) == 0
+        assert not versions.version_dir(app, aid, 1).exists()
