@@ -1,5 +1,5 @@
 """When retraining is due (K new teacher grades, the schedule, a manual request; never before
-`min_graded`), and that a busy assignment lease defers the message instead of training twice."""
+`min_graded`), and that a busy assignment lease never lets it train twice."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -63,29 +63,34 @@ def test_scheduler_picks_due_assignments(app):
                                                       (busy.id, "threshold")]
 
 
-def test_busy_lease_defers_instead_of_training_twice(worker_app, broker_for):
+def test_busy_lease_never_trains_twice(worker_app, broker_for):
+    """While another worker trains the assignment: a teacher's "retrain now" waits for it (a copy
+    due when the holder's lease would expire), and a grade's trigger is acknowledged, since the
+    running training counts the grades that arrived meanwhile when it ends."""
     app = worker_app(broker_for("embedded"))
     with app.app_context():
         a = make_assignment(min_graded=15, retrain_every=2)   # 15: the fewest a retrain can use
         grades = add_graded(a, 15)
         assert leases.acquire(lease_key(a.id), "gpu-box:1:abc/running-job", ttl=30)
-        event = record_event("grade.created", {"grade_id": grades[-1].id, "submission_id": grades[-1].submission_id,
-                                               "assignment_id": a.id, "course_id": a.course_id})
-        not_due = record_event("training.due", {"assignment_id": a.id + 1000, "reason": "manual"})
+        graded = record_event("grade.created", {"grade_id": grades[-1].id, "submission_id": grades[-1].submission_id,
+                                                "assignment_id": a.id, "course_id": a.course_id})
+        manual = record_event("training.due", {"assignment_id": a.id, "reason": "manual"})
         db.session.commit()
-        event_id, not_due_id, assignment_id = event.event_id, not_due.event_id, a.id
+        graded_id, manual_id, assignment_id = graded.event_id, manual.event_id, a.id
 
     def deferred_copy():
         with app.app_context():
             return db.session.scalar(db.select(OutboxEvent).where(
-                OutboxEvent.type == "grade.created", OutboxEvent.event_id != event_id))
+                OutboxEvent.type == "training.due", OutboxEvent.event_id != manual_id))
 
     with running_worker(app, queues=["training"]):
         copy = wait_for(deferred_copy, 20, what="deferred copy in the outbox")
         with app.app_context():
-            wait_for(lambda: db.session.get(ProcessedMessage, not_due_id), 10, what="not-due event done")
-            assert db.session.get(ProcessedMessage, event_id) is None, "deferred, not done"
-    assert copy.payload["event_id"] == event_id and copy.payload["attempt"] == 0
+            wait_for(lambda: db.session.get(ProcessedMessage, graded_id), 10, what="grade trigger acknowledged")
+            assert db.session.get(ProcessedMessage, manual_id) is None, "deferred, not done"
+            assert db.session.scalar(db.select(db.func.count()).select_from(OutboxEvent).where(
+                OutboxEvent.type == "grade.created", OutboxEvent.event_id != graded_id)) == 0, "no copy of it"
+    assert copy.payload["event_id"] == manual_id and copy.payload["attempt"] == 0
     due_in = (copy.created_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds()
     assert 20 < due_in <= 31, "redelivered around the time the holder's lease would expire"
     with app.app_context():

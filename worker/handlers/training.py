@@ -167,6 +167,14 @@ def _train(job, assignment_id: int, reason: str) -> None:
                           assignment_id, str(exc))
                 return
     except leases.LeaseBusy as busy:
+        if reason not in FORCED:
+            # A count-based trigger: the running training counts the grades that arrived meanwhile
+            # when it ends and queues the next run itself (below), and the scheduler catches a
+            # holder that died. Deferring would re-deliver every grade of a long GPU run every
+            # couple of minutes for nothing.
+            log.info("event=training_already_running assignment_id=%s reason=%s holder=%s",
+                     assignment_id, reason, busy.owner)
+            return
         raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",
                        delay=min(300.0, max(5.0, busy.seconds_left() + 1))) from busy
     db.session.expire_all()
