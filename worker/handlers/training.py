@@ -18,8 +18,9 @@ broken base model, a course the trainer cannot fit) started again on every sched
 every grade, five attempts each. "manual" and "erasure" ignore the back-off.
 
 Only one worker trains an assignment at a time: the lease `train:assignment:<id>` is renewed
-while the (possibly hour-long GPU) job runs; a busy lease defers the message until the lease
-would expire instead of failing it. If the lease is lost mid-run (a database outage longer than
+while the (possibly hour-long GPU) job runs; a busy lease defers a "manual" or "erasure" message
+until the lease would expire, and acknowledges a count-based one (the running job re-counts when
+it ends). If the lease is lost mid-run (a database outage longer than
 the lease) the pipeline stops before writing or promoting (`pipeline.LeaseLost`) and the message
 is not retried: the worker that took the lease is training the assignment.
 """
