@@ -57,8 +57,12 @@ def remove_imported(assignment_id: int):
             ("error", f"Nothing was removed: type {CONFIRM_WORD} in capitals to confirm.")], assignment_id=assignment.id)
     removed = count_imported(assignment.id)
     delete_essays(imported_essays(assignment.id))
-    if removed:   # the current model learned from them: retrain without them
-        record_event("training.due", {"assignment_id": assignment.id, "reason": "manual"})
+    if removed:
+        # For the model this is an erasure: it learnt from essays that are gone. "erasure" makes
+        # the worker retrain even below the usual minimum and replace the model without having
+        # to beat it, or retire it (essays wait for the teacher) when no valid model results; a
+        # "manual" retrain would leave the model trained on the wrong file scoring.
+        record_event("training.due", {"assignment_id": assignment.id, "reason": "erasure"})
     db.session.commit()
     return notices.redirect_with("coursework.import_grades", [
         ("success", f"Removed {removed} imported essay{'s' if removed != 1 else ''}.")], assignment_id=assignment.id)

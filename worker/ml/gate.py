@@ -38,7 +38,7 @@ def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -
     if not must_beat_current:
         # Recorded, not gated: None keeps `all(checks.values())` readers honest about what ran.
         checks["beats_current"] = None
-        reasons.append("not compared with the current model: it was trained on erased essays and must be "
+        reasons.append("not compared with the current model: it was trained on deleted essays and must be "
                        "replaced" + (f" (its QWK on the same essays: {current['qwk']:.3f})" if current else ""))
     if promote:
         reasons.append("passed: " + (f"QWK {new['qwk']:.3f} > current {current['qwk']:.3f}" if compared

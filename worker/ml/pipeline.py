@@ -152,7 +152,8 @@ def _erased_current(app, assignment: Assignment, reason: str | None) -> ModelVer
     return mv if versions.trained_on_erased(app, mv) is not False else None
 
 
-RETIRED_FOR_ERASURE = "it was trained on essays erased by a data-protection request, and no retrain replaced it"
+RETIRED_FOR_ERASURE = ("it was trained on essays that have since been deleted (a data-protection erasure or "
+                       "removed imports), and no retrain replaced it")
 
 
 def train_assignment(app, assignment_id: int, *, progress=None, reason: str | None = None,
@@ -269,10 +270,10 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             # Replaced or not, the model holding erased essays never serves again (a rollback
             # refuses it too); without a replacement essays wait for the teacher.
             versions.retire(assignment, old, RETIRED_FOR_ERASURE if not decision["promote"] else
-                            "it was trained on essays erased by a data-protection request")
+                            "it was trained on essays that have since been deleted")
             scorer.forget(versions.model_dir(app, old))
             if not decision["promote"]:
-                retired_note = (f" Version {old.version} was trained on erased essays and no longer scores: "
+                retired_note = (f" Version {old.version} was trained on deleted essays and no longer scores: "
                                 "new essays wait for you until a version passes the gate.")
                 log.warning("event=model_retired reason=erasure assignment_id=%s version=%s gate=%r",
                             assignment_id, old.version, decision["reasons"])
@@ -315,7 +316,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             if old is not None and assignment is not None and assignment.current_model_id == old.id:
                 versions.retire(assignment, old, RETIRED_FOR_ERASURE)
                 scorer.forget(versions.model_dir(app, old))
-                run.message = (run.message[:1700] + f" Version {old.version} was trained on erased essays and no "
+                run.message = (run.message[:1700] + f" Version {old.version} was trained on deleted essays and no "
                                "longer scores: new essays wait for you until a version passes the gate.")
                 log.warning("event=model_retired reason=erasure assignment_id=%s version=%s run_failed=%r",
                             assignment_id, old.version, str(exc)[:200])

@@ -79,9 +79,9 @@ def retire(assignment: Assignment, version: ModelVersion, why: str) -> None:
 
 
 def trained_on_erased(app, mv: ModelVersion) -> bool | None:
-    """True when `mv` learnt from essays that no longer exist (erased: `gradeloop privacy
-    erase-user` deletes them; nothing else deletes an assignment's essays but deleting the whole
-    assignment, versions included). None when its meta.json is unreadable or predates the list
+    """True when `mv` learnt from essays that no longer exist: `gradeloop privacy erase-user`
+    deletes a person's essays, and a teacher may remove an assignment's imported essays (a wrong
+    file); otherwise only deleting the whole assignment deletes essays, versions included. None when its meta.json is unreadable or predates the list
     of training essays (`train_submission_ids`), i.e. unknown."""
     try:
         ids = modelfiles.read_meta(model_dir(app, mv)).get("train_submission_ids")
@@ -112,8 +112,8 @@ def _usable(app, mv: ModelVersion) -> str | None:
     if retired:   # taken out of service because it held erased essays (`retire`)
         return f"version {mv.version} was taken out of service: {retired.get('reason')}"
     if trained_on_erased(app, mv):
-        return (f"version {mv.version} was trained on essays that have since been erased "
-                "(a data-protection request), so it cannot serve again")
+        return (f"version {mv.version} was trained on essays that have since been deleted "
+                "(a data-protection erasure or removed imports), so it cannot serve again")
     return None
 
 

@@ -69,7 +69,7 @@ def test_gate_accepts_a_better_unbiased_model():
 def test_after_an_erasure_only_the_comparison_with_the_current_model_is_left_out():
     worse = gate.decide(_metrics(0.75), _metrics(0.81), must_beat_current=False)
     assert worse["promote"] and worse["checks"]["beats_current"] is None
-    assert any("trained on erased essays" in r and "0.810" in r for r in worse["reasons"])
+    assert any("trained on deleted essays" in r and "0.810" in r for r in worse["reasons"])
     assert worse["reasons"][-1].startswith("passed: QWK 0.750,")
     for invalid in (_metrics(0.65), _metrics(0.85, smd_value=0.2),
                     _metrics(0.85, groups={"ELL": {"n": 12, "smd": -0.14}})):

@@ -108,11 +108,11 @@ def test_erasure_retrain_replaces_a_model_trained_on_erased_essays_even_if_sligh
     v2 = pipeline.train_assignment(app, aid, reason="erasure")
     assert v2.status == "promoted", v2.gate
     assert v2.gate["checks"]["beats_current"] is None and v2.gate["checks"]["qwk"] is True
-    assert any("trained on erased essays" in r for r in v2.gate["reasons"])
+    assert any("trained on deleted essays" in r for r in v2.gate["reasons"])
     with app.app_context():
         v1 = db.session.scalar(db.select(ModelVersion).filter_by(assignment_id=aid, version=1))
-        assert v1.status == "retired" and "erased" in v1.gate["retired"]["reason"]
-    with pytest.raises(ValueError, match="erased"):
+        assert v1.status == "retired" and "deleted" in v1.gate["retired"]["reason"]
+    with pytest.raises(ValueError, match="deleted"):
         versions.rollback(app, aid, to_version=1)
 
 
@@ -142,7 +142,7 @@ def test_erasure_retrain_failing_the_validity_gate_retires_the_current_model(cou
     assert v2.status == "rejected"
     state = _state(app, aid)
     assert state.current is None and state.versions == {1: "retired", 2: "rejected"}
-    assert "Version 1 was trained on erased essays and no longer scores" in state.message
+    assert "Version 1 was trained on deleted essays and no longer scores" in state.message
     with app.app_context():   # a new essay waits for the teacher: no proposal, no error
         new = Submission(assignment_id=aid, text="A new essay about phones. " * 20, word_count=100)
         db.session.add(new)
