@@ -135,7 +135,16 @@ def delete_model_versions(assignment_ids: list[int]) -> tuple[int, list[str]]:
     for model in (AiProposal, TrainingRun):   # what SET NULL does where foreign keys are enforced
         db.session.execute(db.update(model).where(model.model_version_id.in_(ids)).values(model_version_id=None))
     db.session.execute(db.delete(ModelVersion).where(ModelVersion.id.in_(ids)))
-    return len(ids), [p for r in rows for p in (r.path, r.onnx_path) if p]
+    # Where the files are now: stored paths predate a move of the data dir, which scoring follows
+    # (`modelfiles.resolve_dir`), so deleting must follow it too, or the files of an erased
+    # person's model would stay on disk outside the stored place.
+    from worker.ml.modelfiles import resolve_dir   # plain files, no torch
+
+    data_dir = current_app.config["GRADELOOP_DATA_DIR"]
+    paths = [str(resolve_dir(r.path, data_dir)) for r in rows if r.path]
+    paths += [str(resolve_dir(Path(r.onnx_path).parent, data_dir) / Path(r.onnx_path).name)
+              for r in rows if r.onnx_path]
+    return len(ids), paths
 
 
 def remove_model_files(paths: list[str]) -> None:

@@ -243,3 +243,21 @@ def test_grading_form_validation(teacher, app, world):
     # The essay list says why instead of offering "Send to the LMS again", which could only fail.
     listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
     assert 'id="gradebook-off"' in listing and "Send to the LMS again</button>" not in listing
+
+
+def test_deleting_follows_model_files_to_a_moved_data_dir(teacher, app, world, tmp_path):
+    """Versions store absolute paths; after the operator moved the data dir, scoring finds them
+    under the new one, and deleting the course's data must delete them there too."""
+    data_dir = app.config["GRADELOOP_DATA_DIR"]
+    moved = tmp_path / "data0" / "models" / f"assignment-{world.assignment_a}" / "v1"
+    moved.mkdir(parents=True)
+    (moved / "model.onnx").write_bytes(b"graph trained on the course's essays")
+    old_place = f"/mnt/old-volume/models/assignment-{world.assignment_a}/v1"
+    assert str(moved).startswith(str(data_dir))
+    with app.app_context():
+        db.session.add(ModelVersion(assignment_id=world.assignment_a, version=1, approach="frozen-ridge",
+                                    path=old_place, onnx_path=old_place + "/model.onnx"))
+        db.session.commit()
+    done = teacher.post("/coursework/course/delete", data={"csrf_token": teacher.csrf, "confirm": "DELETE"})
+    assert done.status_code == 303
+    assert not moved.exists()
