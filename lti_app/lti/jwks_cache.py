@@ -72,7 +72,12 @@ def fetch_key_set(url: str) -> tuple[dict, int]:
     """The platform's JWKS and how many seconds it stays fresh (`cache_max_age`)."""
     timeout = current_app.config.get("GRADELOOP_HTTP_TIMEOUT", 10.0)
     try:
-        resp = requests.get(url, timeout=(min(timeout, 5.0), timeout), headers={"Accept": "application/json"})
+        # No redirects: registration checked that this URL is a public address (or an allowed
+        # origin); a 302 from it could send every launch's key fetch to an internal address.
+        resp = requests.get(url, timeout=(min(timeout, 5.0), timeout), headers={"Accept": "application/json"},
+                            allow_redirects=False)
+        if resp.is_redirect:
+            raise ValueError(f"it answered a redirect ({resp.status_code}); give the key set's own URL")
         resp.raise_for_status()
         if len(resp.content) > MAX_JWKS_BYTES:
             raise ValueError("key set too large")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import socket
 from urllib.parse import urlparse, urlunparse
 
@@ -55,6 +56,16 @@ ANY_ORIGIN = "*"
 # Certificate verification for the pinned HTTPS requests (requests' `verify`); tests point it at
 # their own CA. Always on.
 VERIFY: bool | str = True
+
+
+def _verify() -> bool | str:
+    """The pinned session ignores the environment (`trust_env = False`, so no proxy re-resolves
+    the name), which also drops requests' REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE: read them here, or a
+    Moodle on a private network with the school's own CA, the case the allowlist is for, would
+    fail to register while its key set and LMS calls (which do honour the bundle) work."""
+    if VERIFY is not True:
+        return VERIFY
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def allowed_origins() -> list[str]:
@@ -187,7 +198,7 @@ def _http(method: str, url: str, token: str | None, what: str, *, fetched: bool 
             session.mount("https://", _PinnedHTTPS(urlparse(url).hostname))
         try:
             resp = session.request(method, target, headers=headers, timeout=(min(timeout, 5.0), timeout),
-                                   allow_redirects=False, stream=True, verify=VERIFY, **kwargs)
+                                   allow_redirects=False, stream=True, verify=_verify(), **kwargs)
             body = resp.raw.read(MAX_BYTES + 1, decode_content=True)
             resp.close()
         except (requests.RequestException, OSError) as exc:

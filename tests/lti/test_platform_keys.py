@@ -108,3 +108,38 @@ def test_refresh_keys_command(peer, tool_server, jwks_fetches):
     assert out.exit_code == 0 and new_kid in out.output and len(jwks_fetches) == 2
     out = runner.invoke(main, ["platform", "refresh-keys", "999"])
     assert out.exit_code == 1 and "no platform 999" in out.output
+
+
+def test_the_key_set_fetch_follows_no_redirect(app):
+    """Registration checked that the key set URL is a public address; a redirect from it must not
+    send each launch's key fetch somewhere else (an internal address: blind SSRF)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            if self.path == "/jwks":
+                self.send_response(302)
+                self.send_header("Location", "/internal/metadata")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"keys": []}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with app.app_context(), pytest.raises(LaunchError) as refused:
+            jwks_cache.fetch_key_set(f"http://127.0.0.1:{server.server_port}/jwks")
+    finally:
+        server.shutdown()
+    assert refused.value.code == "jwks_unavailable" and "redirect" in str(refused.value)
+    assert hits == ["/jwks"], "the redirect's target was not fetched"

@@ -329,7 +329,8 @@ def test_registration_connects_to_the_address_it_checked(tool_server, tmp_path, 
         return ["127.0.0.1"] if host == "lms.test" else []
 
     monkeypatch.setattr(registration, "resolve", resolve, raising=False)
-    monkeypatch.setattr(registration, "VERIFY", str(ca), raising=False)
+    # How an operator trusts a school's own CA; the pinned session must still read it.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
     with FakeMoodle(ssl_context=context, base="https://lms.test:{port}") as moodle:
         moodle.base = moodle.base.format(port=moodle.server.port)
         allow(tool_server, moodle.base)
