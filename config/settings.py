@@ -127,7 +127,7 @@ class Config:
             "GRADELOOP_ENV": self.env,
             "GRADELOOP_DATA_DIR": str(self.data_dir),
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
             "GRADELOOP_BROKER_URL": self.broker_url,
             "SECRET_KEY": self.secret_key,
             "GRADELOOP_BASE_MODEL": self.base_model,
@@ -140,6 +140,16 @@ class Config:
             "TESTING": self.env == "test",
             **self.extra,
         }
+
+
+def engine_options(database_url: str) -> dict:
+    """SQLAlchemy engine options. PostgreSQL sessions run in UTC: psycopg returns timestamptz in
+    the session's time zone, which is the server's (a school's may say Europe/Berlin), and pages
+    print times labelled UTC."""
+    options: dict = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c timezone=UTC"}
+    return options
 
 
 def _secret_key(data_dir: Path, env: str) -> str:

@@ -52,8 +52,13 @@ class AlreadyHandedIn(Exception):
 
 
 def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str | None) -> Submission:
-    """Create or replace the student's submission and record its events (caller commits)."""
-    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id, user_id=user_id))
+    """Create or replace the student's submission and record its events (caller commits).
+
+    The row is read locked (PostgreSQL): a worker auto-releasing a grade, or a teacher saving one,
+    holds the same lock while it sets GRADED, so a hand-in that arrives meanwhile waits, then reads
+    GRADED and is refused, instead of replacing the text of an essay whose grade is in the LMS."""
+    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id, user_id=user_id)
+                                   .with_for_update().execution_options(populate_existing=True))
     if submission is not None:
         if submission.text == text and submission.status != SubmissionStatus.GRADED:
             raise AlreadyHandedIn(submission)

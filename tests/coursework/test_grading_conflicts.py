@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, Grade, Role, Submission
+from lti_app.models import AiProposal, Assignment, Grade, Role, Submission, SubmissionStatus
 from lti_app.review.decisions import AlreadyDecided, decide
-from tests.coursework.helpers import count, login
+from tests.coursework.helpers import build_world, count, login
 
 
 def _seen(page) -> str:
@@ -87,3 +87,63 @@ def test_grading_a_teachers_own_essay_does_not_claim_it_reached_the_lms(client, 
     page = client.post(url, data={"csrf_token": csrf, "score": "4"}, follow_redirects=True).get_data(as_text=True)
     assert "Grade saved. Not sent to the LMS: this essay belongs to a teacher" in page
     assert "sent to the LMS gradebook." not in page
+
+
+@pytest.mark.postgres
+def test_times_read_from_postgresql_are_utc_whatever_the_servers_zone(own_postgres, make_app):
+    """Pages print times labelled UTC; psycopg returns timestamptz in the session's zone, which
+    is the server's unless the app sets it (a school's server may run in Europe/Berlin)."""
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(own_postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        name = own_postgres.rsplit("/", 1)[1]
+        conn.execute(sa.text(f"ALTER DATABASE \"{name}\" SET timezone = 'Europe/Berlin'"))
+    admin.dispose()
+    app = make_app(database_url=own_postgres)
+    noon = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+    world = build_world(app)
+    with app.app_context():
+        db.session.get(Submission, world.essay_a).submitted_at = noon
+        db.session.commit()
+        db.session.expire_all()
+        read = db.session.get(Submission, world.essay_a).submitted_at
+    assert read.strftime("%H:%M") == "12:00" and read.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.postgres
+def test_a_hand_in_waits_for_a_grade_being_saved_and_is_then_refused(own_postgres, make_app):
+    """The worker (auto-release) or a teacher holds the essay's row while it sets GRADED; a new
+    version handed in meanwhile must not replace the text of an essay whose grade is in the LMS."""
+    import threading
+    import time as clock
+
+    app = make_app(database_url=own_postgres)
+    world = build_world(app)
+    locked, done = threading.Event(), threading.Event()
+
+    def grade_being_saved():
+        with app.app_context():
+            essay = db.session.execute(db.select(Submission).where(Submission.id == world.essay_a)
+                                       .with_for_update()).scalar_one()
+            essay.status = SubmissionStatus.GRADED
+            db.session.flush()
+            locked.set()
+            clock.sleep(1.0)
+            db.session.commit()
+            done.set()
+
+    saver = threading.Thread(target=grade_being_saved)
+    saver.start()
+    assert locked.wait(10)
+    student = app.test_client()
+    csrf = login(student, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+                 resource_link_id=world.link_a)
+    answer = student.post(f"/coursework/a/{world.assignment_a}/essay", data={"csrf_token": csrf, "text": "Version 2."})
+    saver.join(10)
+    assert done.is_set()
+    assert answer.status_code == 400 and "already been graded" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Submission, world.essay_a).text == "My essay about things."
