@@ -123,3 +123,32 @@ def test_a_training_whose_worker_died_is_marked_failed_and_its_assignment_retrai
         db.session.expire_all()
         assert [r.status for r in runs] == ["failed", "running", "running"]
         assert runs[0].message == ABANDONED and runs[0].finished_at is not None
+
+
+def test_the_retraining_check_looks_only_at_assignments_with_new_grades(app):
+    """Every minute the leader checks every assignment; a school has thousands, nearly all idle.
+    Idle ones (no grade since their last finished run, or none at all) cost nothing per assignment."""
+    from sqlalchemy import event
+
+    from worker.scheduler import due_retraining
+
+    with app.app_context():
+        idle = []
+        for _ in range(12):
+            a = make_assignment(min_graded=15, retrain_every=3)
+            add_graded(a, 15, age=timedelta(hours=2))
+            db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=utcnow() - timedelta(hours=1)))
+            idle.append(a)
+        empty = [make_assignment() for _ in range(5)]
+        busy = make_assignment(min_graded=15, retrain_every=3)
+        add_graded(busy, 20)
+        db.session.commit()
+        statements = []
+        listener = lambda *args: statements.append(args[2])   # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            due = due_retraining(interval_hours=24)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    assert due == [(busy.id, "threshold")] and len(idle) + len(empty) == 17
+    assert len(statements) <= 8, f"{len(statements)} statements for 18 assignments"
