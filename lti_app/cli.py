@@ -18,7 +18,25 @@ def _factory():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_factory, add_default_commands=False, add_version_option=False,
+class _GradeloopGroup(FlaskGroup):
+    """Commands run against the database; on one that was never migrated (or is behind) a bare
+    SQL traceback ("no such table: platforms") left an operator guessing. Say what to run."""
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+            if "no such table" in text or "no such column" in text or "does not exist" in text:
+                raise click.ClickException(
+                    "The database is not migrated (or is behind this version of Gradeloop): run "
+                    f"`gradeloop db upgrade` first. ({str(exc.orig or exc).splitlines()[0]})") from exc
+            raise
+
+
+@click.group(cls=_GradeloopGroup, create_app=_factory, add_default_commands=False, add_version_option=False,
              help="Gradeloop: LTI 1.3 essay feedback tool.")
 @click.version_option(package_name="gradeloop", prog_name="gradeloop")   # not Flask's and Python's versions
 def main() -> None:

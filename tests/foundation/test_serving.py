@@ -150,6 +150,10 @@ def test_worker_refuses_a_database_that_is_empty_or_behind(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "lti_app.cli", "worker"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)
     assert empty.returncode != 0 and "The database is empty: run `gradeloop db upgrade` first." in empty.stderr
+    listed = subprocess.run([sys.executable, "-m", "lti_app.cli", "platform", "list"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)   # any command: words, no traceback
+    assert listed.returncode == 1 and "run `gradeloop db upgrade` first" in listed.stderr
+    assert "Traceback" not in listed.stderr
 
     from lti_app import create_app
 
