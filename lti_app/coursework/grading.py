@@ -95,8 +95,13 @@ def _changed_since_opened(submission: Submission) -> str | None:
         what = "the student handed in a new version"
     else:
         grader = db.session.get(User, current.grader_id) if current and current.grader_id else None
-        who = (grader.name or grader.sub) if grader else "someone else"
-        what = f"{who} saved a grade of {current.score:g}" if current else "its grade was removed"
+        if current is not None and current.source == GradeSource.AI_AUTO:
+            what = f"Gradeloop's auto-feedback released a grade of {current.score:g}"
+        elif current is not None:
+            who = (grader.name or grader.sub) if grader else "someone else"
+            what = f"{who} saved a grade of {current.score:g}"
+        else:
+            what = "its grade was removed"
     return (f"This essay changed while you had it open: {what}. Your grade was not saved. Read the essay "
             "and the current grade below, then save again.")
 

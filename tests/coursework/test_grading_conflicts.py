@@ -59,6 +59,19 @@ def test_older_page_does_not_overwrite_a_co_graders_newer_grade(client, app, wor
         assert [g.score for g in db.session.scalars(db.select(Grade))] == [3]
 
 
+def test_a_grade_auto_released_meanwhile_is_named_as_such(client, app, world):
+    from lti_app.models import GradeSource
+
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    seen = _seen(client.get(_grade_url(world)))
+    with app.app_context():
+        db.session.add(Grade(submission_id=world.essay_a, score=4, source=GradeSource.AI_AUTO, score_min=1,
+                             score_max=6, comment="Machine feedback."))
+        db.session.commit()
+    late = client.post(_grade_url(world), data={"csrf_token": csrf, "seen": seen, "score": "2"})
+    assert late.status_code == 409 and "auto-feedback released a grade of 4" in late.get_data(as_text=True)
+
+
 def test_two_reviewers_deciding_one_proposal_release_one_grade(app, world):
     with app.app_context():
         proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.8, trait_scores={}, feedback="Good.",
