@@ -260,10 +260,14 @@ def tool_registration(config: dict) -> dict:
             "description": DESCRIPTION,
             "target_link_uri": launch,
             "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+            # Deep Linking first. Canvas gives a message without placements the `link_selection`
+            # placement and keeps the first message per placement (Lti::IMS::Registration#placements),
+            # so with the resource-link message first, "add to a module" opened a plain launch
+            # instead of the assignment picker.
             "messages": [
-                {"type": "LtiResourceLinkRequest", "target_link_uri": launch, "label": TITLE},
                 {"type": "LtiDeepLinkingRequest", "target_link_uri": launch, "label": f"{TITLE} essay",
                  "placements": picker, "supported_types": ["ltiResourceLink"]},
+                {"type": "LtiResourceLinkRequest", "target_link_uri": launch, "label": TITLE},
             ],
         },
     }

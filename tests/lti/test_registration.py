@@ -429,3 +429,19 @@ def test_development_allows_loopback_only(make_app, monkeypatch):
         assert registration.vet("http://127.0.0.1:8100/.well-known/openid-configuration", "URL") == "127.0.0.1"
         with pytest.raises(LaunchError, match="link-local"):
             registration.vet("http://meta.example/latest", "URL")
+
+
+def test_canvas_places_the_assignment_picker_where_teachers_add_content(tool_server):
+    """Canvas turns the registration's messages into placements: a message without placements
+    gets `link_selection`, and the first message per placement wins (canvas-lms
+    Lti::IMS::Registration#placements). Both of Canvas's "add content" placements must open
+    Gradeloop's Deep Linking picker, not a plain launch."""
+    from lti_app.lti import registration
+
+    with tool_server.app.test_request_context():
+        body = registration.tool_registration({registration.PLATFORM_CONFIG: {"product_family_code": "canvas"}})
+    placed: dict[str, str] = {}
+    for message in body[registration.TOOL_CONFIG]["messages"]:
+        for placement in message.get("placements") or ["link_selection"]:
+            placed.setdefault(placement.rsplit("/", 1)[-1], message["type"])
+    assert placed["link_selection"] == placed["assignment_selection"] == "LtiDeepLinkingRequest", placed
