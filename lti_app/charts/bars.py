@@ -14,25 +14,47 @@ LABEL_W = 150
 
 def bar_chart(groups: dict, threshold: float = 0.10, *,
               title: str = "Score difference by group (SMD)",
-              value_label: str = "Standardised mean difference") -> str:
-    """`groups`: {group label: SMD}. NaN values are listed as "no data" for that group."""
+              value_label: str = "Standardised mean difference",
+              limits: dict | None = None, notes: list[str] | tuple = ()) -> str:
+    """`groups`: {group label: SMD}. NaN/None values are listed as "no data" for that group; a
+    string value is printed instead of a bar (e.g. "too few essays, not checked") and kept out of
+    the scale. `limits`: {group label: band} for rows judged against another limit than
+    `threshold` (each row then gets its own shaded band). `notes`: lines of explanation printed
+    under the chart and added to its description."""
     items = [(str(k), v) for k, v in (groups or {}).items()]
     values = [float(v) for _, v in items if finite(v)]
     if not values:
         return no_data(title, "Group differences appear once essays with group labels are scored.",
                        kind="bars")
     band = abs(float(threshold)) if finite(threshold) else 0.0
-    reach = max([abs(v) for v in values] + [band * 2, 0.05]) * 1.1
+    row_band = {name: band for name, _ in items}
+    for name, limit in (limits or {}).items():
+        if str(name) in row_band:
+            row_band[str(name)] = abs(float(limit)) if finite(limit) else 0.0
+    mixed = len({row_band[n] for n, v in items if finite(v)}) > 1
+    bands = [row_band[n] for n, v in items if finite(v)]
+    common = bands[0] if bands else band
+    reach = max([abs(v) for v in values] + [b * 2 for b in bands] + [0.05]) * 1.1
     top, plot_l, plot_r = 40, LABEL_W, WIDTH - 120
     mid = (plot_l + plot_r) / 2
     scale = (plot_r - plot_l) / 2 / reach
-    height = top + ROW * len(items) + 40
+    foot = top + ROW * len(items) + 16
+    height = foot + 24 + 16 * len(notes)
     parts = [text(8, 18, value_label, size=12, fill=MUTED)]
-    if band:
-        parts.append(rect(mid - band * scale, top - 6, 2 * band * scale, ROW * len(items) + 6, BAND,
+    if mixed:
+        for i, (name, value) in enumerate(items):
+            b = row_band[name]
+            if b and finite(value):
+                parts.append(rect(mid - b * scale, top + ROW * i, 2 * b * scale, ROW, BAND,
+                                  'class="gl-band"'))
+        parts.append(text(mid, foot, "shaded band: each row's limit ("
+                          + ", ".join(f"±{fmt(b)}" for b in sorted(set(bands), reverse=True) if b)
+                          + ")", anchor="middle", size=11, fill=MUTED))
+    elif common:
+        parts.append(rect(mid - common * scale, top - 6, 2 * common * scale, ROW * len(items) + 6, BAND,
                           'class="gl-band"'))
-        parts.append(text(mid, top + ROW * len(items) + 16, f"shaded band: ±{fmt(band)}",
-                          anchor="middle", size=11, fill=MUTED))
+        parts.append(text(mid, foot, f"shaded band: ±{fmt(common)}", anchor="middle", size=11,
+                          fill=MUTED))
     parts.append(f'<line x1="{mid:.1f}" x2="{mid:.1f}" y1="{top - 8}" '
                  f'y2="{top + ROW * len(items)}" stroke="{FG}"/>')
     parts.append(text(mid, top - 12, "0", anchor="middle", size=11, fill=MUTED))
@@ -40,22 +62,37 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
     for i, (name, value) in enumerate(items):
         y = top + ROW * i
         parts.append(text(plot_l - 10, y + ROW / 2 + 4, clip(name), anchor="end"))
+        if isinstance(value, str):
+            parts.append(text(plot_l, y + ROW / 2 + 4, value, size=12, fill=MUTED,
+                              extra='class="gl-not-checked"'))
+            continue
         if not finite(value):
             parts.append(text(mid + 6, y + ROW / 2 + 4, "no data", size=12, fill=MUTED))
             continue
-        v = float(value)
-        out = band > 0 and abs(v) > band
+        v, b = float(value), row_band[name]
+        out = b > 0 and abs(v) > b
         if out:
             outside.append(name)
         x = mid if v >= 0 else mid + v * scale
         parts.append(rect(x, y + 6, abs(v) * scale, ROW - 12, WARN if out else ACCENT,
                           f'class="gl-bar" data-group="{esc(name)}"'))
-        label = fmt(v) + (" (outside band)" if out else "")
+        label = fmt(v) + ((f" (outside ±{fmt(b)})" if mixed else " (outside band)") if out else "")
         parts.append(text(max(mid, mid + v * scale) + 6, y + ROW / 2 + 4, label, size=12,
                           weight="600" if out else "normal", extra='class="gl-value"'))
-    desc = (f"{value_label} per group, band ±{fmt(band)}: "
-            + "; ".join(f"{n}: {fmt(v) if finite(v) else 'no data'}" for n, v in items) + ". "
-            + (f"Outside the band: {', '.join(outside)}." if outside else "All groups within the band."))
+    for k, line in enumerate(notes):
+        parts.append(text(8, foot + 22 + 16 * k, line, size=11, fill=MUTED, extra='class="gl-note"'))
+
+    def said(name, value):
+        if isinstance(value, str):
+            return f"{name}: {value}"
+        if not finite(value):
+            return f"{name}: no data"
+        return f"{name}: {fmt(value)}" + (f" (limit ±{fmt(row_band[name])})" if mixed else "")
+
+    desc = (f"{value_label} per group" + ("" if mixed else f", band ±{fmt(common)}") + ": "
+            + "; ".join(said(n, v) for n, v in items) + ". "
+            + (f"Outside the band: {', '.join(outside)}." if outside else "All groups within the band.")
+            + "".join(f" {line}" for line in notes))
     return document(title, desc, "".join(parts), height, kind="bars")
 
 

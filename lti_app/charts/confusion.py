@@ -17,8 +17,47 @@ def _shade(share: float) -> tuple[str, str]:
     return f"#{r:02x}{g:02x}{b:02x}", ("#fff" if share > 0.55 else FG)
 
 
+MAX_CELLS = 12   # scales wider than this are grouped into bands (a 0-100 scale is 101x101)
+NICE_WIDTHS = (1, 2, 3, 4, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+
+
+def _essays(count: float) -> str:
+    return f"{fmt(count)} essay{'' if float(count) == 1 else 's'}"
+
+
+def _lower_first(label: str) -> str:
+    """"Teacher score" -> "teacher score", but "AI score" stays "AI score"."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def banded(matrix, lo: int, hi: int, max_cells: int = MAX_CELLS) -> tuple[list[list[float]], list[str], bool]:
+    """The lo..hi confusion `matrix` as it is best shown: exact cells when the scale has at most
+    `max_cells` points, else summed into at most `max_cells` bands of a round width, labelled
+    "lo–hi" (a short last band is merged into the one before). Returns (matrix, labels, banded)."""
+    lo, hi = int(lo), int(hi)
+    k = hi - lo + 1
+    rows = [list(r) for r in matrix] if matrix is not None else []
+    if k <= max_cells or len(rows) != k or any(len(r) != k for r in rows):
+        return rows, [str(x) for x in range(lo, hi + 1)], False
+    width = next((w for w in NICE_WIDTHS if -(-k // w) <= max_cells), -(-k // max_cells))
+    starts = list(range(0, k, width))
+    if len(starts) > 1 and k - starts[-1] < width / 2:   # "100" alone after "90–99": merge
+        starts.pop()
+    bounds = [(a, (starts[i + 1] if i + 1 < len(starts) else k) - 1) for i, a in enumerate(starts)]
+    index = [next(b for b, (a, z) in enumerate(bounds) if a <= i <= z) for i in range(k)]
+    out = [[0.0] * len(bounds) for _ in bounds]
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            out[index[i]][index[j]] += float(value) if finite(value) else float("nan")
+    labels = [f"{lo + a}\u2013{lo + z}" if z > a else str(lo + a) for a, z in bounds]
+    return out, labels, True
+
+
 def confusion_matrix(matrix, labels, *, title: str = "Teacher vs AI scores",
-                     row_label: str = "Teacher score", col_label: str = "AI score") -> str:
+                     row_label: str = "Teacher score", col_label: str = "AI score",
+                     bands: bool = False) -> str:
+    """`labels` name the rows/columns; with `bands` they are score ranges (see `banded`), and the
+    diagonal means "same band" rather than "same score"."""
     rows = [list(r) for r in matrix] if matrix is not None else []
     labels = [str(x) for x in labels] if labels is not None else []
     n = len(labels)
@@ -35,7 +74,7 @@ def confusion_matrix(matrix, labels, *, title: str = "Teacher vs AI scores",
              text(18, top + cell * n / 2, row_label, anchor="middle", weight="600",
                   extra=f'transform="rotate(-90 18 {top + cell * n / 2:.1f})"')]
     for j, lab in enumerate(labels):
-        parts.append(text(left + cell * (j + 0.5), top - 10, clip(lab, 6), anchor="middle",
+        parts.append(text(left + cell * (j + 0.5), top - 10, clip(lab, 7), anchor="middle",
                           fill=MUTED))
     agree = 0.0
     for i, row in enumerate(rows):
@@ -54,10 +93,14 @@ def confusion_matrix(matrix, labels, *, title: str = "Teacher vs AI scores",
                                 fill=ink, weight="600" if diag else "normal")
                          + "</g>")
     note_y = top + cell * n + 22
-    parts.append(text(left, note_y, f"Outlined diagonal: same score ({fmt(agree)} of {fmt(total)} "
-                      f"essays). Shade: share of the teacher-score row.", size=11, fill=MUTED))
-    desc = (f"{n} by {n} matrix of {fmt(total)} essays; rows are {row_label.lower()}, columns "
-            f"{col_label.lower()}. Exact agreement on {fmt(agree)} essays. Rows: "
+    same = "same score band" if bands else "same score"
+    parts.append(text(left, note_y, f"Outlined diagonal: {same} ({fmt(agree)} of {_essays(total)}). "
+                      f"Shade: share of the {_lower_first(row_label)} row.", size=11, fill=MUTED))
+    desc = (f"{n} by {n} matrix of {_essays(total)}; rows are {_lower_first(row_label)}"
+            + (" bands" if bands else "") + f", columns {_lower_first(col_label)}"
+            + (" bands" if bands else "") + ". "
+            + (f"Same band for {_essays(agree)}" if bands else f"Exact agreement on {_essays(agree)}")
+            + ". Rows: "
             + "; ".join(f"{labels[i]}: " + ", ".join(fmt(v) for v in rows[i]) for i in range(n))
             + ".")
     return document(title, desc, "".join(parts), int(note_y + 14), kind="confusion")

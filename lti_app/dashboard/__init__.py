@@ -6,6 +6,14 @@ from flask import Blueprint, Flask
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
+@bp.app_template_filter("percent")
+def percent(fraction) -> str:
+    """A 0..1 fraction as a whole percentage, rounded exactly as the charts round it ("58%")."""
+    from lti_app.charts.svg import pct
+
+    return pct(fraction)
+
+
 def init_app(app: Flask) -> None:
     from lti_app.dashboard import views  # noqa: F401  (routes register on `bp`)
 

@@ -3,6 +3,7 @@ training pipeline, `TrainingRun` progress): plain dicts and chart SVG, no HTTP."
 from __future__ import annotations
 
 from lti_app import charts
+from lti_app.charts.confusion import banded
 from lti_app.extensions import db
 from lti_app.models import Assignment, ModelVersion, TrainingRun
 
@@ -55,23 +56,62 @@ def qwk_curve(versions: list[ModelVersion]) -> list[tuple[float, float]]:
     return sorted(points)
 
 
+SMD_NOTES = ("SMD: (mean AI score - mean teacher score) / pooled spread of the scores.",
+             "Positive: the model scores higher than the teacher; negative: lower.")
+GROUP_MIN_N = 5   # the gate's default (`worker.ml.gate.GROUP_MIN_N`) when a version has no thresholds
+
+
+def _limits(version: ModelVersion | None) -> dict:
+    return ((version.gate or {}).get("thresholds") or {}) if version is not None else {}
+
+
+def smd_rows(version: ModelVersion | None) -> tuple[dict, dict]:
+    """The SMD chart's rows and per-row limits, judged as the gate judges them: the overall SMD
+    against the overall limit, each group against the group limit, and a group smaller than the
+    gate's minimum shown as not checked (its SMD on so few essays is noise, not a finding)."""
+    m, limits = held_out(version), _limits(version)
+    max_smd = float(limits.get("max_smd", 0.15))
+    max_group = float(limits.get("max_group_smd", 0.10))
+    min_n = int(limits.get("group_min_n", GROUP_MIN_N))
+    rows, row_limits = {}, {}
+    if "smd" in m:
+        rows["All students"] = m["smd"]
+        row_limits["All students"] = max_smd
+    for group, d in (m.get("smd_by_group") or {}).items():
+        n = int(d.get("n") or 0)
+        label = f"{group} (n={n})"
+        if d.get("small") or n < min_n:
+            rows[label] = f"too few essays (n<{min_n}), not checked"
+        else:
+            rows[label] = d.get("smd")
+            row_limits[label] = max_group
+    return rows, row_limits
+
+
 def quality_charts(assignment: Assignment, version: ModelVersion | None, versions: list[ModelVersion]) -> dict:
     """Chart SVGs for the quality report of `version` (the current model, else the newest)."""
     m = held_out(version)
     lo, hi = (m.get("scale") or [assignment.score_min, assignment.score_max])[:2]
-    smd_groups = {"All students": m["smd"]} if "smd" in m else {}
-    smd_groups.update({f"{g} (n={d['n']})": d["smd"] for g, d in (m.get("smd_by_group") or {}).items()})
+    smd_groups, smd_limits = smd_rows(version)
     return {
         "agreement": charts.agreement_bars(m.get("exact", float("nan")), m.get("adjacent", float("nan"))),
-        "confusion": charts.confusion_matrix(m.get("confusion") or [], list(range(int(lo), int(hi) + 1))
-                                             if m.get("confusion") else []),
+        "confusion": _confusion(m, int(lo), int(hi)),
         "curve": charts.line_chart(qwk_curve(versions), "Graded essays", "QWK vs teacher",
                                    title="Agreement as more essays are graded"),
-        "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, len(smd_groups) > 1)),
+        "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, False), limits=smd_limits,
+                                notes=SMD_NOTES),
     }
 
 
+def _confusion(m: dict, lo: int, hi: int) -> str:
+    """The matrix with exact cells on a short scale, in score bands on a wide one (0-100)."""
+    if not m.get("confusion"):
+        return charts.confusion_matrix([], [])
+    matrix, labels, bands = banded(m["confusion"], lo, hi)
+    return charts.confusion_matrix(matrix, labels, bands=bands)
+
+
 def _smd_band(version: ModelVersion | None, per_group: bool) -> float:
-    """The gate's own limit (per group when groups are shown, else overall)."""
-    limits = ((version.gate or {}).get("thresholds") or {}) if version is not None else {}
+    """The gate's own limit (per group, else overall)."""
+    limits = _limits(version)
     return float(limits.get("max_group_smd" if per_group else "max_smd", 0.10 if per_group else 0.15))

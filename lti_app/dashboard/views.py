@@ -9,7 +9,7 @@ from lti_app.coursework import access, notices
 from lti_app.dashboard import bp, report
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import DeadLetter, ModelVersion
+from lti_app.models import DeadLetter, Grade, ModelVersion
 from lti_app.review.decisions import pending_proposals
 
 GRADEBOOK_QUEUE = "gradebook"
@@ -19,6 +19,37 @@ def _dead_gradebook_updates(assignment_id: int) -> list[DeadLetter]:
     from worker.deadletters import list_dead_letters
 
     return [d for d in list_dead_letters(assignment_id) if d.routing_key == GRADEBOOK_QUEUE]
+
+
+def _concerns(row: DeadLetter) -> str:
+    """Whose essay a failed gradebook update was for, when its message still says (grade id in
+    the event payload) and the grade still exists; else ""."""
+    message = row.payload if isinstance(row.payload, dict) else {}
+    inner = message.get("payload") if isinstance(message.get("payload"), dict) else message
+    grade_id = inner.get("grade_id")
+    grade = db.session.get(Grade, grade_id) if isinstance(grade_id, int) else None
+    submission = grade.submission if grade is not None else None
+    if submission is None:
+        return ""
+    who = (submission.user.name or "").strip() if submission.user is not None else ""
+    essay = submission.filename or f"essay #{submission.id}"
+    return f"{who} ({essay})" if who else essay
+
+
+def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None) -> dict[int, str]:
+    """{version id: why rollback would refuse it} for every version other than the current one,
+    checked as `versions.rollback` checks (so the page never offers a button that only fails)."""
+    from worker.ml import versions as ml_versions
+
+    app = current_app._get_current_object()
+    blocked = {}
+    for v in versions:
+        if current is not None and v.id == current.id:
+            continue
+        problem = ml_versions._usable(app, v)
+        if problem:
+            blocked[v.id] = problem
+    return blocked
 
 
 @bp.get("/a/<int:assignment_id>")
@@ -35,7 +66,8 @@ def overview(assignment_id: int):
                            training=report.training_status(assignment.id), metrics=report.held_out(shown),
                            charts=report.quality_charts(assignment, shown, versions),
                            pending=len(pending_proposals(assignment.id)),
-                           dead=_dead_gradebook_updates(assignment.id))
+                           blocked=_rollback_blocked(versions, current),
+                           dead=[(d, _concerns(d)) for d in _dead_gradebook_updates(assignment.id)])
 
 
 @bp.get("/a/<int:assignment_id>/training.json")
@@ -102,5 +134,6 @@ def retry_dead_letter(assignment_id: int, dead_letter_id: int):
     except ValueError as exc:
         notice = ("error", str(exc))
     else:
-        notice = ("success", "The gradebook update was sent again.")
+        notice = ("success", "The gradebook update was queued to be sent again; it is no longer listed "
+                             "here unless it fails again.")
     return notices.redirect_with("dashboard.overview", [notice], assignment_id=assignment.id)

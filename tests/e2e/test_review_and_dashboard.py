@@ -209,7 +209,9 @@ def test_dashboard_report_progress_and_actions(app, client, world):
     page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
     assert "Version 2 is scoring new essays" in page and "QWK vs your grades <strong>0.78</strong>" in page
     assert page.count("<svg") >= 5, "progress, agreement, confusion, QWK curve and SMD charts"
-    assert "ELL (n=6)" in page and "Use version 1" in page and "LMS said 400" in page
+    assert "ELL (n=6)" in page and "LMS said 400" in page
+    # version 1 has no export on disk: rollback would refuse it, so the page says why instead of offering it
+    assert "Use version 1" not in page and "Cannot be used again: version 1 (retired) has no exported model" in page
     mode = " ".join(re.sub(r"<[^>]+>", "", re.search(r'<p id="mode">(.*?)</p>', page, re.S).group(1)).split())
     assert re.match(r"Mode: [A-Z][^.]*[a-z)]\. Students (do not )?see an", mode), mode
 
@@ -292,3 +294,51 @@ def test_rollback_puts_an_earlier_exported_version_back(app, client, world, tmp_
         assert db.session.get(Assignment, world.assignment_a).current_model_id == old_id
         assert db.session.get(ModelVersion, current_id).status == "retired"
         assert db.session.get(ModelVersion, old_id).gate["rollback"]["from_version"] == 2
+
+
+def test_versions_rollback_would_refuse_are_not_offered(app, client, world, tmp_path):
+    graphs = []
+    for v in (1, 2, 3):
+        graph = tmp_path / f"v{v}" / "model.onnx"
+        graph.parent.mkdir()
+        graph.write_bytes(b"exported graph")
+        graphs.append(str(graph))
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        usable = _version(assignment.id, 1, 0.74, 40, onnx=graphs[0])
+        erased = _version(assignment.id, 2, 0.76, 60, onnx=graphs[1])
+        erased.gate = {**erased.gate, "retired": {"reason": "it learnt from essays erased at a student's request"}}
+        current = _version(assignment.id, 3, 0.78, 80, status="promoted", onnx=graphs[2])
+        assignment.current_model_id = current.id
+        db.session.commit()
+    csrf = _teacher(client, app, world)
+    page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    assert "Use version 1" in page
+    assert "Use version 2" not in page and "Use version 3" not in page
+    assert "version 2 was taken out of service: it learnt from essays erased at a student&#39;s request" in page
+    refused = client.post(f"/dashboard/a/{world.assignment_a}/rollback", data={"csrf_token": csrf, "version": "2"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Nothing changed" in refused, "the server still refuses what the page no longer offers"
+
+
+def test_failed_gradebook_update_names_the_essay_and_retry_queues_it(app, client, world):
+    with app.app_context():
+        grade = Grade(submission_id=world.essay_a, score=4, source=GradeSource.TEACHER, score_min=1, score_max=6)
+        db.session.add(grade)
+        db.session.flush()
+        student = db.session.get(Submission, world.essay_a).user
+        student.name = "Ada Lovelace"
+        db.session.add(DeadLetter(message_id="m2", queue="gradebook", routing_key="gradebook",
+                                  payload={"event_id": "e2", "type": "gradebook.sync",
+                                           "payload": {"assignment_id": world.assignment_a, "grade_id": grade.id}},
+                                  reason="LMS said 422: score out of range", attempts=5,
+                                  assignment_id=world.assignment_a))
+        db.session.commit()
+        dead_id = db.session.scalar(db.select(DeadLetter.id).where(DeadLetter.message_id == "m2"))
+    csrf = _teacher(client, app, world)
+    page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    row = re.search(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>LMS said 422", page)
+    assert row and row.group(1).startswith("Ada Lovelace ("), page[page.find("dead-letters"):][:800]
+    retried = client.post(f"/dashboard/a/{world.assignment_a}/dead/{dead_id}/retry", data={"csrf_token": csrf},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "queued to be sent again" in retried and "was sent again" not in retried
