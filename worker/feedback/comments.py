@@ -2,14 +2,18 @@
 
 A sentence is kept verbatim or dropped, never rewritten, so whatever reaches a student is
 exactly what the teacher wrote. Dropped: greetings and sign-offs, bare praise ("Great job!"),
-sentences naming someone (a capitalised word the course's essays and prompt never use), and
+sentences naming someone (a capitalised word the course's essays and prompt never use; a
+first word addressed to the student: "Mark, ...", "Priya: ...", "Priya - ...", or a first word
+that is neither a common English word nor a course word followed by a verb: "Jordan did ..."),
 sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph",
-or a five-word run copied from that essay.
+or a five-word run copied from that essay, and Gradeloop's own composed lines (measured points,
+trait lines) should an approved AI comment carry them in.
 """
 from __future__ import annotations
 
 import re
 
+from worker.feedback.spelling import common_words, english_words
 from worker.feedback.textstats import split_sentences, words
 
 MIN_WORDS = 4
@@ -29,14 +33,64 @@ _YOU_WROTE = re.compile(
 _TITLE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z]")
 
 
+# What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
+_MACHINE = re.compile(
+    r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?)|is a single paragraph of \d+"
+    r"|does not quote the source|does not seem to address)"
+    r"|\b\d+ (word looks|words look) misspelled:"
+    r"|^\W*(mechanics|sentences|not used):"
+    r"|\b\d+ of its \d+ paragraphs? runs? over \d+ words"
+    r"|^\W*it uses \d+ of the prompt's key terms"
+    r"|\bessays graded [\d.]+ or higher\b"
+    r"|\bthe course's \d+ graded essays?\b"
+    r"|^\W*[A-Z][A-Za-z _]{0,40} \(\d+(\.\d+)? of \d+(\.\d+)?\):"
+    r"|^\W*[A-Z][A-Za-z _]{0,40}: \d+(\.\d+)?( of \d+(\.\d+)?)?(\.\s*$| \(the course's)"
+    r"|^\W*no essay text was received\b", re.I | re.M)
+# A sentence-initial word followed by ", " is a vocative ("Mark, ...") unless it is one of these.
+_OPENERS = frozenset("""
+however overall also first firstly second secondly third next then finally lastly again still
+otherwise instead yes no ok okay now so well also remember please sometimes here there thus
+therefore meanwhile similarly likewise besides plus alright basically personally generally
+honestly unfortunately fortunately additionally furthermore moreover today later now again
+again sure true yet although though while because if when since unless once after before
+""".split())
+# A word after a name that makes it the subject: "Jordan did ...", "Priya really ...".
+_VERBISH = frozenset("""
+is was has had did does do should could would will can may might must needs need made makes
+wrote writes gave gives used uses shows showed showing explained explains tried tries seems seemed
+really also always never clearly just still definitely obviously certainly worked works put puts
+""".split())
+
+
+def _addressed(sentence: str, tok: str, known: frozenset[str]) -> bool:
+    """Is the sentence's first word `tok` a student being addressed or talked about?"""
+    low = tok.lower()
+    base = low[:-2] if low.endswith("'s") else low
+    if low in _OPENERS or low.endswith("ly"):
+        return False
+    if re.match(rf"^\W*{re.escape(tok)}\s*,", sentence):
+        return True               # "Mark, your claim ..."
+    if base in common_words() or base in known:
+        return False
+    if base.endswith("s") and base[:-1] in english_words():
+        return False              # "Transitions are ..."
+    if re.match(rf"^\W*{re.escape(tok)}\s*(:|\s[-\u2013\u2014]\s)", sentence):
+        return True               # "Priya: ...", "Priya - ..."
+    after = re.match(rf"^\W*{re.escape(tok)}\s+([A-Za-z]+)", sentence)
+    return bool(after) and (after.group(1) in _VERBISH or (after.group(1).endswith("ed")
+                                                          and after.group(1).islower()))
+
+
 def _names(sentence: str, known: frozenset[str]) -> bool:
     """A capitalised word the course never uses is taken to be a person's name."""
     tokens = re.findall(r"[A-Za-z][A-Za-z'\-]*", sentence)
     for i, tok in enumerate(tokens):
         if not tok[0].isupper() or tok == "I" or tok.isupper():
             continue
-        if i == 0 and not re.match(rf"^\W*{re.escape(tok)}\s*,", sentence):
-            continue  # sentence-initial capital, unless it is a vocative "Maria, ..."
+        if i == 0:
+            if _addressed(sentence, tok, known):
+                return True
+            continue  # an ordinary sentence-initial capital
         low = tok.lower()
         base = low[:-2] if low.endswith("'s") else low
         if base not in known:
@@ -61,6 +115,7 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
             continue
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
+                or _MACHINE.search(sentence)
                 or _names(sentence, known_words)):
             continue
         if (_ngrams(tokens) - prompt_ngrams) & essay_grams:

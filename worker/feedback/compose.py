@@ -7,6 +7,9 @@ Three kinds of content, in this order, and nothing else:
    use of the source), only where they stand out;
 3. "trait": one line per scored trait.
 With nothing specific to say the feedback is short; an empty essay gets one factual line.
+An essay that does not look like an answer to this assignment (keyboard mash, an essay for
+another prompt) gets no teacher sentences, only one plain line asking the teacher to look at it
+(before the measured points and trait numbers).
 """
 from __future__ import annotations
 
@@ -17,10 +20,22 @@ from worker.feedback.cache import course_index
 from worker.feedback.points import TOO_SHORT, measured_points
 from worker.feedback.records import AssignmentView, Feedback
 from worker.feedback.select import teacher_sentences
-from worker.feedback.textstats import measure
+from worker.feedback.textstats import measure, words
 from worker.feedback.traits import trait_lines
 
 EMPTY_TEXT = "No essay text was received, so there is nothing to give feedback on yet."
+OFF_TOPIC_TEXT = ("This essay does not seem to address the assignment's prompt, so the teacher "
+                  "should look at it.")
+# Off-topic floors, TF-IDF (char 3-4-gram) cosine to the most similar graded essay. Measured on
+# the PERSUADE "Face on Mars" course (300 graded essays): its 100 held-out essays score 0.28 at
+# the lowest (1st percentile 0.30, median 0.41); keyboard mash scores 0.07, a short essay about
+# a pet 0.15. Essays written for 11 OTHER prompts score 0.25-0.40 (char n-grams mostly measure
+# "English prose"), so between the floors the prompt's key terms decide: held-out on-topic
+# essays use at least 2 of the 12, other prompts' essays 0-2 (median 0-1).
+OFF_TOPIC_SIMILARITY = 0.2
+OFF_TOPIC_UNSURE = 0.3
+OFF_TOPIC_MAX_TERMS = 1
+OFF_TOPIC_MIN_EXAMPLES = 10
 
 
 def _score_text(score: float, a: AssignmentView) -> str:
@@ -58,15 +73,38 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     # A few words give no basis for matching the teacher's comments on real essays (and a
     # mis-scored stub must not collect praise written for a full essay).
     voice = max(0, max_sentences) if stats.n_words >= TOO_SHORT else 0
+    off_topic = _off_topic(text, index, sims)
+    if off_topic:
+        voice = 0
     chosen = teacher_sentences(index, sims, level, issues, voice)
     teacher = [{"kind": "teacher", "text": c.text,
                 "evidence": {"example": c.example, "example_score": c.score, "tier": tier,
                              "similarity": round(float(sims[c.example]), 3),
                              "aspects": sorted(c.aspects)}}
                for _, c, tier in chosen]
-    traits = trait_lines(index, sims, a.traits, trait_scores or {}, [c for _, c, _ in chosen])
+    traits = trait_lines(index, sims, a.traits, trait_scores or {}, [c for _, c, _ in chosen],
+                         teacher_voice=not off_topic)
+    if off_topic:
+        flag = [{"kind": "off_topic", "text": OFF_TOPIC_TEXT, "evidence": off_topic}]
+        return _assemble(flag + points + traits)
     summary = _generated(generator, predicted_score, a, teacher, points, max_sentences) or teacher
     return _assemble(summary + points + traits)
+
+
+def _off_topic(text: str, index, sims) -> dict | None:
+    """Evidence that the essay does not answer this assignment, or None.
+
+    Only with TF-IDF similarity (the floors are for its scale) over enough graded essays."""
+    if (index.matrix is None or getattr(index, "embeddings", None) is not None
+            or len(index.examples) < OFF_TOPIC_MIN_EXAMPLES or len(sims) == 0):
+        return None
+    top = float(max(sims))
+    used = sorted({w.lower() for w in words(text)} & set(index.key_terms))
+    if top < OFF_TOPIC_SIMILARITY or (top < OFF_TOPIC_UNSURE and len(index.key_terms) >= 6
+                                      and len(used) <= OFF_TOPIC_MAX_TERMS):
+        return {"top_similarity": round(top, 3), "key_terms_used": used,
+                "key_terms": list(index.key_terms)}
+    return None
 
 
 def _generated(generator, score, a: AssignmentView, teacher, points, max_sentences) -> list[dict]:
@@ -90,10 +128,11 @@ def _generated(generator, score, a: AssignmentView, teacher, points, max_sentenc
 
 def _assemble(parts: list[dict]) -> Feedback:
     blocks = []
-    lead = [p["text"] for p in parts if p["kind"] in ("teacher", "generated")]
+    lead = [p["text"] for p in parts if p["kind"] in ("off_topic", "teacher", "generated")]
     if lead:
         blocks.append(" ".join(lead))
-    measured = [f"- {p['text']}" for p in parts if p["kind"] not in ("teacher", "generated", "trait")]
+    measured = [f"- {p['text']}" for p in parts
+                if p["kind"] not in ("off_topic", "teacher", "generated", "trait")]
     if measured:
         blocks.append("\n".join(measured))
     trait = [p["text"] for p in parts if p["kind"] == "trait"]

@@ -4,16 +4,71 @@ Only the CURRENT grade of each submission counts (the latest row), and only when
 teacher's grade (teacher, import, approved or edited AI proposal): auto-released AI grades
 would otherwise feed the model's own words back as the "teacher's voice". Scores graded on an
 older scale are mapped linearly onto the assignment's current scale.
+
+Approved and edited AI grades count for their SCORES, but their comments are mostly Gradeloop's
+own composed feedback (another essay's measured numbers, trait lines): an AI_APPROVED grade's
+comment contributes no sentences, and an AI_EDITED grade's comment keeps only what the teacher
+wrote, i.e. every line (or sentence) found verbatim in that submission's approved/edited AI
+proposal feedback is dropped (`teacher_part`).
 """
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import func, select
 
 from lti_app.extensions import db
 from lti_app.models.coursework import TRAINING_SOURCES as TEACHER_SOURCES
-from lti_app.models.coursework import Assignment, Grade, Submission
+from lti_app.models.coursework import AiProposal, Assignment, Grade, GradeSource, Submission
 from worker.feedback.records import GradedExample, GradedExamples
+from worker.feedback.textstats import split_sentences
 from worker.ml.training_set import rescale
+
+
+_BULLET = re.compile(r"^\s*[-\u2022*]\s+")
+
+
+def _pieces(text: str) -> tuple[set[str], set[str]]:
+    """The lines and sentences of composed feedback, whitespace-normalised."""
+    lines, sentences = set(), set()
+    for line in (text or "").splitlines():
+        for variant in (line, _BULLET.sub("", line)):
+            norm = " ".join(variant.split())
+            if norm:
+                lines.add(norm)
+                sentences.update(" ".join(s.split()) for s in split_sentences(variant))
+    return lines, sentences
+
+
+def teacher_part(comment: str, proposal_feedback: list[str]) -> str:
+    """What the teacher wrote in an edited AI comment: lines (and sentences) of the proposal's
+    feedback are dropped, everything else stays verbatim."""
+    lines, sentences = set(), set()
+    for fb in proposal_feedback:
+        more_lines, more_sentences = _pieces(fb)
+        lines |= more_lines
+        sentences |= more_sentences
+    if not lines:
+        return comment or ""
+    kept = []
+    for line in (comment or "").splitlines():
+        norm = " ".join(line.split())
+        if not norm or norm in lines or " ".join(_BULLET.sub("", line).split()) in lines:
+            continue
+        own = [s for s in split_sentences(line) if " ".join(s.split()) not in sentences
+               and " ".join(_BULLET.sub("", s).split()) not in sentences]
+        if own:
+            kept.append(" ".join(s.strip() for s in own))
+    return "\n".join(kept)
+
+
+def _comment(grade, proposals: dict[int, list[str]]) -> str:
+    source = getattr(grade.source, "value", grade.source)
+    if source == GradeSource.AI_APPROVED.value:
+        return ""      # the AI's composed text, unchanged: not the teacher's voice
+    if source == GradeSource.AI_EDITED.value:
+        return teacher_part(grade.comment or "", proposals.get(grade.submission_id, []))
+    return grade.comment or ""
 
 
 def load_graded_examples(assignment_id: int, *,
@@ -42,10 +97,20 @@ def load_graded_examples(assignment_id: int, *,
     kept = [row for row in rows if row[0].submission_id != exclude_submission_id]
     excluded = len(kept) != len(rows)
     rows = kept
+    edited = {g.submission_id for g, _ in rows
+               if getattr(g.source, "value", g.source) == GradeSource.AI_EDITED.value}
+    proposals: dict[int, list[str]] = {}
+    if edited:
+        found = db.session.execute(
+            select(AiProposal.submission_id, AiProposal.feedback)
+            .where(AiProposal.submission_id.in_(edited),
+                   AiProposal.status.in_(("edited", "approved")))).all()
+        for sub_id, feedback in found:
+            proposals.setdefault(sub_id, []).append(feedback or "")
     examples = [GradedExample(text=text or "",
                               score=rescale(g.score, g.score_min, g.score_max,
                                              assignment.score_min, assignment.score_max),
-                              trait_scores=dict(g.trait_scores or {}), comment=g.comment or "")
+                              trait_scores=dict(g.trait_scores or {}), comment=_comment(g, proposals))
                 for g, text in rows]
     last_id = rows[-1][0].id if rows else 0
     key = (assignment_id, len(examples), last_id)

@@ -41,7 +41,7 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     if 0 < stats.n_words < TOO_SHORT:
         typical = (f"; the course's graded essays have a median of "
                    f"{_q([c.n_words for c in course], 0.5)}" if course else "")
-        return _part("length", f"The essay has only {stats.n_words} words{typical}.",
+        return _part("length", f"The essay has only {stats.n_words} word{'s' if stats.n_words != 1 else ''}{typical}.",
                      "development", 1.0, words=stats.n_words, too_short=True)
     if len(higher) < MIN_COMPARED or stats.n_words == 0:
         return None
@@ -64,14 +64,15 @@ def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
     if n == 1 and stats.n_words >= ONE_BLOCK_WORDS:
         said.append(f"The essay is a single paragraph of {stats.n_words} words")
     elif typical and n < _q(typical, 0.25):
-        said.append(f"The essay has {n} paragraphs")
+        said.append(f"The essay has {n} paragraph{'s' if n != 1 else ''}")
     if said and typical:
         said[-1] += (f"; essays graded {label} or higher here usually have "
                      f"{_q(typical, 0.25)}–{_q(typical, 0.75)}")
     limit = max(LONG_PARAGRAPH, _q([c.longest_paragraph for c in higher], 0.9) if typical else 0)
     long_ones = [w for w in stats.paragraph_words if w > limit]
     if n > 1 and long_ones:
-        said.append(f"{len(long_ones)} of its {n} paragraphs run over {limit} words "
+        said.append(f"{len(long_ones)} of its {n} paragraphs {'runs' if len(long_ones) == 1 else 'run'} "
+                    f"over {limit} words "
                     f"(the longest has {max(long_ones)})")
     if not said:
         return None

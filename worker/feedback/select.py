@@ -2,15 +2,34 @@
 
 Within a score tier, sentences are ranked by how similar their essay is to this one and by
 whether they talk about something this essay measurably needs (its "issues"). Near-duplicate
-sentences are shown once.
+sentences are shown once. Praise of an aspect this essay has a severe measured issue with
+("Your conventions are nearly flawless" next to "13 words look misspelled") is never chosen.
 """
 from __future__ import annotations
+
+import re
 
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
 
 DUPLICATE = 0.6
 ASPECT_BONUS = 0.3
+SEVERE = 0.5          # a measured issue this severe rules out praise of its aspect
+_PRAISE = re.compile(
+    r"\b(flawless|clean|excellent|strong|skil(l)?ful(ly)?|precise|purposeful|polished|"
+    r"well[- ](organi[sz]ed|developed|written|supported|structured|done)|great|nice|good|"
+    r"effective(ly)?|clear|smooth(ly)?|solid|impressive|strength)\b", re.I)
+_ADVICE = re.compile(
+    r"\b(but|however|although|need|needs|should|check|proofread|watch|remain|remains|work on|more|"
+    r"fix|errors?|mistakes?|missing|try|make sure|avoid|instead|add|tighten|use|could|would|"
+    r"not|no|lacks?|weak|hard|improve|revise|reread)\b", re.I)
+
+
+def contradicts(cand: Candidate, issues: dict[str, float]) -> bool:
+    """Praise (no advice in it) about an aspect with a severe measured issue in this essay."""
+    if not any(issues.get(a, 0.0) >= SEVERE for a in cand.aspects):
+        return False
+    return bool(_PRAISE.search(cand.text)) and not _ADVICE.search(cand.text)
 
 
 def _pick(ranked: list[tuple[float, Candidate]], limit: int, taken: list[Candidate]) -> list:
@@ -35,7 +54,8 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     taken = list(taken or [])
     out = []
     for tier in (0, 1):
-        pool = [c for c in index.candidates if abs(c.level - level) == tier]
+        pool = [c for c in index.candidates if abs(c.level - level) == tier
+                and not contradicts(c, issues)]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
             key=lambda rc: (-rc[0], rc[1].example, rc[1].text))

@@ -32,6 +32,20 @@ def english_words() -> frozenset[str]:
     return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary) | _EXTRA
 
 
+COMMON_MIN_COUNT = 2000   # pyspellchecker counts: "jordan" 1531, "marcus" 1123; "thesis" 4351
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The shipped list's frequent words: a capitalised word outside it may be a name."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:  # pragma: no cover - the package is a declared dependency
+        return frozenset()
+    counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return frozenset(w for w, c in counts.items() if c >= COMMON_MIN_COUNT) | _EXTRA
+
+
 def _edits1(word: str) -> set[str]:
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     return ({a + b[1:] for a, b in splits if b}

@@ -19,7 +19,8 @@ def _fmt(x) -> str:
 
 
 def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
-                taken: list[Candidate]) -> list[dict]:
+                taken: list[Candidate], *, teacher_voice: bool = True) -> list[dict]:
+    """`teacher_voice=False`: numbers only (an off-topic essay gets no teacher sentences)."""
     parts = []
     for trait in traits:
         name = trait["name"]
@@ -29,7 +30,7 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
         top = number(trait.get("max"))
         scale = f"{_fmt(value)} of {_fmt(top)}" if top is not None else _fmt(value)
         title = name.replace("_", " ").capitalize()
-        found = trait_sentence(index, sims, trait, value, taken)
+        found = trait_sentence(index, sims, trait, value, taken) if teacher_voice else None
         if found:
             cand, tier = found
             taken.append(cand)

@@ -137,3 +137,45 @@ def test_embeddings_replace_tfidf_similarity(course, held_out, assignment):
     with pytest.raises(ValueError, match="one row per graded example"):
         compose_feedback(text, 3, {}, {**assignment, "id": 502}, course,
                          essay_embedding=emb[0], example_embeddings=emb[:5])
+
+
+def test_approved_ai_feedback_is_not_the_teachers_voice(db_app):
+    """AI_APPROVED comments give no sentences; AI_EDITED ones keep only the teacher's own lines."""
+    app = db_app
+    from lti_app.extensions import db
+    from lti_app.models.coursework import AiProposal, Grade, GradeSource, Submission
+    from worker.feedback.loading import load_graded_examples
+
+    proposal_text = ("You state a clear claim and give some evidence from the article.\n\n"
+                     "- 13 words look misspelled: becuase, thier, alot, wich, dont, sayed and 7 more.\n"
+                     "- Sentences: 2 sentences run over 40 words (the longest has 63).\n\n"
+                     "Organization (2 of 4): Your paragraphs need topic sentences.\n"
+                     "Evidence: 2 of 4 (the course's 300 graded essays: median 2, 40% scored higher).")
+    with app.app_context():
+        a = _course(db)
+        subs = [Submission(assignment_id=a.id, text=f"Essay number {i}.") for i in range(3)]
+        db.session.add_all(subs)
+        db.session.flush()
+        for sub, status in ((subs[0], "approved"), (subs[1], "edited")):
+            db.session.add(AiProposal(submission_id=sub.id, score=3, trait_scores={}, confidence=0.8,
+                                      feedback=proposal_text, status=status))
+        db.session.add(Grade(submission_id=subs[0].id, score=3, source=GradeSource.AI_APPROVED,
+                             comment=proposal_text, score_min=1, score_max=6, trait_scores={}))
+        edited = ("You state a clear claim and give some evidence from the article. "
+                  "Read your conclusion aloud before you hand it in.\n\n"
+                  + proposal_text.split("\n\n", 1)[1]
+                  + "\nCome find me if the counterclaim part is unclear.")
+        db.session.add(Grade(submission_id=subs[1].id, score=4, source=GradeSource.AI_EDITED,
+                             comment=edited, score_min=1, score_max=6, trait_scores={}))
+        db.session.add(Grade(submission_id=subs[2].id, score=2, source=GradeSource.TEACHER,
+                             comment="Plan the order of your reasons first.", score_min=1,
+                             score_max=6, trait_scores={}))
+        db.session.commit()
+
+        examples = load_graded_examples(a.id)
+        assert [(e.text, e.score) for e in examples] == [
+            ("Essay number 0.", 3.0), ("Essay number 1.", 4.0), ("Essay number 2.", 2.0)]
+        assert examples[0].comment == ""                     # approved unchanged: scores only
+        assert examples[1].comment == ("Read your conclusion aloud before you hand it in.\n"
+                                       "Come find me if the counterclaim part is unclear.")
+        assert examples[2].comment == "Plan the order of your reasons first."

@@ -1,0 +1,40 @@
+"""An essay that does not answer the assignment gets no teacher sentences, only a flag."""
+from __future__ import annotations
+
+from worker.feedback.compose import OFF_TOPIC_TEXT, compose_feedback
+
+from .conftest import read_rows
+
+TRAIT_SCORES = {"evidence": 2, "organization": 2, "conventions": 2, "voice": 2}
+
+
+def _check_flagged(fb):
+    assert fb.kinds()[0] == "off_topic" and fb.text.startswith(OFF_TOPIC_TEXT)
+    assert "teacher" not in fb.kinds() and "generated" not in fb.kinds()
+    assert all(p["evidence"]["source"] != "teacher_comment" for p in fb.parts if p["kind"] == "trait")
+    assert fb.text.count(OFF_TOPIC_TEXT) == 1
+
+
+def test_keyboard_mash_is_flagged_not_praised(course, trait_assignment):
+    fb = compose_feedback("asdf jkl qwer uiop zxcv " * 30, 3, TRAIT_SCORES, trait_assignment,
+                          course, generator=False)
+    _check_flagged(fb)
+    assert fb.parts[0]["evidence"]["top_similarity"] < 0.2
+
+
+def test_essay_for_another_prompt_is_flagged(course, trait_assignment, shared_data):
+    other = read_rows(shared_data, "train", "2")[:20]
+    flagged = 0
+    for row in other:
+        fb = compose_feedback(row["full_text"], 3, TRAIT_SCORES, trait_assignment, course,
+                              generator=False)
+        if fb.kinds()[0] == "off_topic":
+            _check_flagged(fb)
+            flagged += 1
+    assert flagged >= 16
+
+
+def test_on_topic_essays_are_not_flagged(course, held_out, trait_assignment):
+    for text, score in held_out[:60]:
+        fb = compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False)
+        assert "off_topic" not in fb.kinds() and OFF_TOPIC_TEXT not in fb.text

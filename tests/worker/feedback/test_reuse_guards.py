@@ -1,0 +1,68 @@
+"""What must never travel from one student's comment to another student's feedback."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import PROMPT, VOICE
+from worker.feedback.comments import prompt_ngram_set, reusable_sentences
+from worker.feedback.textstats import words
+
+OTHER_ESSAY = "The Face on Mars is a mesa and the article shows why with photos from Viking."
+# The course's words: names that are also common words ("mark", "will") are among them.
+KNOWN = frozenset(w.lower() for w in words(
+    PROMPT + " " + " ".join(s for v in VOICE.values() for s in v)
+    + " however overall this strong argument mark will grace transitions missing body"))
+
+
+def _kept(sentence: str) -> bool:
+    return bool(reusable_sentences(sentence, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT)))
+
+
+@pytest.mark.parametrize("sentence", [
+    "Jordan did a nice job finding evidence from the article and explaining it.",
+    "Jordan: your claim is clear and the evidence from the article supports it.",
+    "Priya - your claim is clear and the evidence from the article supports it.",
+    "Mark, your claim is clear and the evidence from the article supports it.",
+    "Will, remember to explain each piece of evidence from the article fully.",
+    "Kwame really needs to explain each piece of evidence from the article.",
+    "Marcus used the article well but needs a stronger conclusion.",
+])
+def test_sentences_addressed_to_a_student_are_dropped(sentence):
+    assert not _kept(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Your claim is clear.  It is supported well by the facts.",
+    "Explain each piece of evidence.",
+    "However, your claim needs more support from the article.",
+    "Overall, this is a strong argument about the landform.",
+    "Transitions are missing between your body paragraphs.",
+    "Proofread for spelling before you submit your essay.",
+    "Counterclaims are where you answer the people who believe in aliens.",
+    *[s for v in VOICE.values() for s in v if not s.startswith("You state")],  # "you state ..." is
+    # dropped on purpose (it usually reports what this student stated)
+])
+def test_ordinary_teacher_sentences_are_kept(sentence):
+    assert _kept(sentence)
+
+
+COMPOSED = ("Add at least two pieces of evidence from the article and explain each one.\n\n"
+            "- This essay has 244 words; 100% of the essays graded 4 or higher in this course are "
+            "longer (their middle half runs 393–502 words).\n"
+            "- The essay has 3 paragraphs; essays graded 4 or higher here usually have 5–6.\n"
+            "- 1 of its 2 paragraphs runs over 200 words (the longest has 260).\n"
+            "- 13 words look misspelled: becuase, thier, alot, wich, dont, sayed and 7 more.\n"
+            "- Mechanics: \"i\" is written in lower case 3 times.\n"
+            "- Sentences: 2 sentences run over 40 words (the longest has 63).\n"
+            "- The essay does not quote the source; 60% of the essays graded 4 or higher quote it "
+            "at least once. It uses 2 of the prompt's key terms (face, mars); essays graded 4 or "
+            "higher typically use 5. Not used: landform, butte, mesa.\n\n"
+            "Organization (2 of 4): Your paragraphs need topic sentences so the organization is "
+            "easier to follow.\n"
+            "Evidence: 2 of 4 (the course's 300 graded essays: median 2, 40% scored higher).\n"
+            "Voice: 3 of 4.")
+
+
+def test_composed_points_and_trait_lines_are_never_teacher_sentences():
+    kept = reusable_sentences(COMPOSED, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT))
+    assert kept == ["Add at least two pieces of evidence from the article and explain each one."]
