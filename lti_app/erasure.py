@@ -35,6 +35,12 @@ class Erasure:
     assignments: list[int] = field(default_factory=list)
     model_versions: int = 0
 
+    def __add__(self, other: "Erasure") -> "Erasure":
+        """Two erasures of one person (one per registration of the same LMS), reported as one."""
+        return Erasure(self.essays + other.essays, self.copies + other.copies, self.courses + other.courses,
+                       sorted(set(self.assignments) | set(other.assignments)),
+                       self.model_versions + other.model_versions)
+
 
 def find_users(*, sub: str | None = None, email: str | None = None, issuer: str | None = None) -> list[User]:
     query = db.select(User).join(Platform, Platform.id == User.platform_id)
@@ -154,13 +160,7 @@ def erase_user_command(sub, email, issuer, drop_models, yes):
                                .where(Submission.user_id.in_([u.id for u in users])))
     if not yes:
         click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}) and their {essays} essays?", abort=True)
-    done = Erasure()
-    for each in users:
-        one = erase_user(each, drop_models=drop_models)
-        done.essays, done.copies, done.courses = done.essays + one.essays, done.copies + one.copies, \
-            done.courses + one.courses
-        done.model_versions += one.model_versions
-        done.assignments = sorted(set(done.assignments) | set(one.assignments))
+    done = sum((erase_user(each, drop_models=drop_models) for each in users), Erasure())
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "
                f"roles, {done.model_versions} model versions; retraining queued for "
                f"{len(done.assignments)} assignments")

@@ -35,7 +35,8 @@ def compose_for(assignment: Assignment, proposal: AiProposal) -> None:
 
     submission = db.session.get(Submission, proposal.submission_id)
     examples = load_graded_examples(assignment.id, exclude_submission_id=submission.id)
-    feedback = compose_feedback(submission.text, proposal.score, proposal.trait_scores or {}, assignment, examples)
+    feedback = compose_feedback(submission.text, proposal.score, proposal.trait_scores or {}, assignment, examples,
+                                unusual=proposal.unusual)
     proposal.feedback = feedback.text
 
 

@@ -39,7 +39,7 @@ def with_new_grades():
     """A select of the assignments with a training grade newer than their last finished run (or
     their newest model version, or ever): every due retraining needs one, so only these are looked
     at one by one. One query, where a school's thousands of idle assignments cost five each a
-    minute before."""
+    minute before. "Last" is what `training.training_state` takes as last: keep the two alike."""
     done = (select(func.max(TrainingRun.started_at)).where(TrainingRun.assignment_id == Assignment.id,
                                                            TrainingRun.status == "done").scalar_subquery())
     built = (select(func.max(ModelVersion.created_at)).where(ModelVersion.assignment_id == Assignment.id)

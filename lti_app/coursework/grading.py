@@ -89,19 +89,18 @@ def _changed_since_opened(submission: Submission) -> str | None:
     db.session.execute(db.select(Submission).where(Submission.id == submission.id).with_for_update()
                        .execution_options(populate_existing=True))
     current = gradebook.latest_grade(submission.id)
-    if seen == seen_token(submission, current):
+    now = seen_token(submission, current)
+    if seen == now:
         return None
-    if not seen.startswith((submission.submitted_at.isoformat() if submission.submitted_at else "-") + "/"):
+    if seen.rpartition("/")[0] != now.rpartition("/")[0]:
         what = "the student handed in a new version"
+    elif current is None:
+        what = "its grade was removed"
+    elif current.source == GradeSource.AI_AUTO:
+        what = f"Gradeloop's auto-feedback released a grade of {current.score:g}"
     else:
-        grader = db.session.get(User, current.grader_id) if current and current.grader_id else None
-        if current is not None and current.source == GradeSource.AI_AUTO:
-            what = f"Gradeloop's auto-feedback released a grade of {current.score:g}"
-        elif current is not None:
-            who = (grader.name or grader.sub) if grader else "someone else"
-            what = f"{who} saved a grade of {current.score:g}"
-        else:
-            what = "its grade was removed"
+        grader = db.session.get(User, current.grader_id) if current.grader_id else None
+        what = f"{(grader.name or grader.sub) if grader else 'someone else'} saved a grade of {current.score:g}"
     return (f"This essay changed while you had it open: {what}. Your grade was not saved. Read the essay "
             "and the current grade below, then save again.")
 

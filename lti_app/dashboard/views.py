@@ -46,7 +46,7 @@ def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None
     for v in versions:
         if current is not None and v.id == current.id:
             continue
-        problem = ml_versions._usable(app, v)
+        problem = ml_versions.why_unusable(app, v)
         if problem:
             blocked[v.id] = problem
     return blocked

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from types import SimpleNamespace as NS
 
-import pytest
 from flask import render_template
 
 from lti_app.charts import bar_chart, confusion_matrix

@@ -49,10 +49,10 @@ _MACHINE = re.compile(
 # A sentence-initial word followed by ", " is a vocative ("Mark, ...") unless it is one of these.
 _OPENERS = frozenset("""
 however overall also first firstly second secondly third next then finally lastly again still
-otherwise instead yes no ok okay now so well also remember please sometimes here there thus
+otherwise instead yes no ok okay now so well remember please sometimes here there thus
 therefore meanwhile similarly likewise besides plus alright basically personally generally
-honestly unfortunately fortunately additionally furthermore moreover today later now again
-again sure true yet although though while because if when since unless once after before
+honestly unfortunately fortunately additionally furthermore moreover today later sure true yet
+although though while because if when since unless once after before
 """.split())
 # A word after a name that makes it the subject: "Jordan did ...", "Priya really ...".
 _VERBISH = frozenset("""

@@ -45,14 +45,18 @@ def _score_text(score: float, a: AssignmentView) -> str:
 
 def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict | None,
                      assignment, graded_examples, *, max_sentences: int = 3, max_points: int = 5,
-                     essay_embedding=None, example_embeddings=None, generator=None) -> Feedback:
+                     essay_embedding=None, example_embeddings=None, generator=None,
+                     unusual: list[str] | None = None) -> Feedback:
     """Feedback for `essay_text` scored `predicted_score` on `assignment`'s scale.
 
     `graded_examples`: the course's graded essays as `GradedExample` records (see
     `loading.load_graded_examples`). `essay_embedding` / `example_embeddings` (one row per
     example): the course model's vectors, used for similarity instead of TF-IDF when given.
     `generator`: None reads `GRADELOOP_FEEDBACK_MODEL` (unset: retrieval only), False turns
-    generation off, or a callable(prompt) -> str.
+    generation off, or a callable(prompt) -> str. `unusual`: the course model's reasons why the
+    essay is unlike those it learned from (`AiProposal.unusual`: another assignment's topic,
+    keyboard mash, out-of-range surface features); any reason is treated as off topic, so the two
+    checks agree. Without it (or when it is empty) the similarity check below still applies.
     """
     if predicted_score is None or not math.isfinite(float(predicted_score)):
         raise ValueError(f"predicted_score must be a number, got {predicted_score!r}")
@@ -73,7 +77,7 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     # A few words give no basis for matching the teacher's comments on real essays (and a
     # mis-scored stub must not collect praise written for a full essay).
     voice = max(0, max_sentences) if stats.n_words >= TOO_SHORT else 0
-    off_topic = _off_topic(text, index, sims)
+    off_topic = {"unusual": list(unusual)} if unusual else _off_topic(text, index, sims)
     if off_topic:
         voice = 0
     chosen = teacher_sentences(index, sims, level, issues, voice)

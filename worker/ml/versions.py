@@ -100,7 +100,7 @@ def trained_on_erased(app, mv: ModelVersion) -> bool | None:
     return held < len(ids)
 
 
-def _usable(app, mv: ModelVersion) -> str | None:
+def why_unusable(app, mv: ModelVersion) -> str | None:
     """Why `mv` cannot serve, or None."""
     onnx = Path(mv.onnx_path) if mv.onnx_path else None
     if onnx is not None and not onnx.is_file():
@@ -135,7 +135,7 @@ def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVer
                 raise ValueError(f"assignment {assignment_id} has no version {to_version}")
             if current is not None and target.id == current.id:
                 raise ValueError(f"version {target.version} is already the current model")
-            problem = _usable(app, target)
+            problem = why_unusable(app, target)
             if problem:
                 raise ValueError(problem)
         else:
@@ -148,7 +148,7 @@ def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVer
             target, problems = None, []
             for mv in db.session.scalars(cands.order_by(ModelVersion.promoted_at.desc(),
                                                         ModelVersion.version.desc())):
-                problem = _usable(app, mv)
+                problem = why_unusable(app, mv)
                 if problem is None:
                     target = mv
                     break

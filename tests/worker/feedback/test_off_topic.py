@@ -38,3 +38,15 @@ def test_on_topic_essays_are_not_flagged(course, held_out, trait_assignment):
     for text, score in held_out[:60]:
         fb = compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False)
         assert "off_topic" not in fb.kinds() and OFF_TOPIC_TEXT not in fb.text
+
+
+def test_an_essay_the_course_model_found_unusual_is_flagged_the_same_way(course, held_out, trait_assignment):
+    """The scorer's own check (AiProposal.unusual) decides too: an essay it held back as unlike
+    the course's gets the same plain note, even where retrieval similarity alone would not flag it."""
+    text, score = held_out[0]
+    plain = compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False)
+    assert "off_topic" not in plain.kinds()
+    fb = compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False,
+                          unusual=["It uses almost none of the words the course's essays use."])
+    _check_flagged(fb)
+    assert fb.parts[0]["evidence"] == {"unusual": ["It uses almost none of the words the course's essays use."]}
