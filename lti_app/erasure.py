@@ -69,7 +69,8 @@ def export_user(user: User) -> dict:
             "status": submission.status.value, "group": submission.group_label, "text": submission.text,
             "grades": [{"score": g.score, "scale": [g.score_min, g.score_max], "traits": g.trait_scores,
                         "comment": g.comment, "source": g.source.value, "at": g.created_at.isoformat(),
-                        "in_lms": g.posted_at is not None} for g in grades],
+                        "in_lms": g.posted_at is not None,
+                        **({"graded_version_text": g.essay_text} if g.on_earlier_version else {})} for g in grades],
             "ai_proposals": [{"score": p.score, "traits": p.trait_scores, "feedback": p.feedback,
                               "confidence": p.confidence, "at": p.created_at.isoformat()} for p in proposals]})
     return {"platform": platform.issuer, "sub": user.sub, "name": user.name, "email": user.email,
@@ -84,7 +85,10 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
     from lti_app.coursework.data_admin import delete_essays, delete_model_versions, remove_model_files
 
     own = db.session.scalars(db.select(Submission).filter_by(user_id=user.id)).all()
-    texts = {s.text for s in own if s.text.strip()}
+    # Copies may be of an earlier version too: a revised essay's grade kept the text it graded.
+    earlier = db.session.scalars(db.select(Grade.essay_text).where(Grade.submission_id.in_([s.id for s in own]),
+                                                                   Grade.essay_text.is_not(None))).all() if own else []
+    texts = {t for t in [*(s.text for s in own), *earlier] if t.strip()}
     copies = db.session.scalars(db.select(Submission).where(Submission.user_id.is_(None),
                                                             Submission.text.in_(texts))).all() if texts else []
     gone = [s.id for s in [*own, *copies]]

@@ -43,7 +43,8 @@ def compose_for(assignment: Assignment, proposal: AiProposal) -> None:
 def awaiting_teacher(assignment: Assignment, proposal: AiProposal) -> None:
     """The LMS shows the essay as waiting for manual grading (the student sees nothing yet)."""
     submission = db.session.get(Submission, proposal.submission_id)
-    if submission is None or submission.user_id is None or submission.status == SubmissionStatus.GRADED:
+    if submission is None or submission.user_id is None or submission.status in (SubmissionStatus.GRADED,
+                                                                                 SubmissionStatus.RETURNED):
         return
     record_event("gradebook.sync", {"assignment_id": assignment.id, "submission_id": submission.id,
                                     "activity_progress": "Submitted", "grading_progress": PENDING_MANUAL})

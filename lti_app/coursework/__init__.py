@@ -11,8 +11,8 @@ bp = Blueprint("coursework", __name__, url_prefix="/coursework")
 
 def init_app(app: Flask) -> None:
     # Views register their routes on `bp` when imported.
-    from lti_app.coursework import (assignments, data_admin, deep_linking, grading, roster,  # noqa: F401
-                                    settings, submissions)
+    from lti_app.coursework import (assignments, data_admin, deep_linking, grading, revision,  # noqa: F401
+                                    roster, settings, submissions)
 
     from lti_app.coursework import notices
 

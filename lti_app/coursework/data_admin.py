@@ -81,12 +81,20 @@ def export_records(course_id: int):
                       "student": (user.name or user.sub) if user else "", "student_email": user.email if user else "",
                       "submitted_at": submission.submitted_at.isoformat(), "status": submission.status.value,
                       "group": submission.group_label or "", "text": submission.text}
-            if grade is not None:
-                record.update(score=f"{grade.score:g}", score_min=grade.score_min, score_max=grade.score_max,
-                              comment=grade.comment, grade_source=grade.source.value,
-                              graded_at=grade.created_at.isoformat(), in_lms="yes" if grade.posted_at else "no")
-                record.update({f"trait:{k}": f"{v:g}" for k, v in (grade.trait_scores or {}).items()})
+            if grade is not None and grade.on_earlier_version:
+                # A revision not graded yet: the grade goes out with the version it was given on
+                # (a re-import must never pair it with the revision), then the revision, ungraded.
+                yield {**record, **_grade_columns(grade), "status": "graded, then revised", "text": grade.essay_text}
+            elif grade is not None:
+                record.update(_grade_columns(grade))
             yield record
+
+
+def _grade_columns(grade) -> dict:
+    return {"score": f"{grade.score:g}", "score_min": grade.score_min, "score_max": grade.score_max,
+            "comment": grade.comment, "grade_source": grade.source.value, "graded_at": grade.created_at.isoformat(),
+            "in_lms": "yes" if grade.posted_at else "no",
+            **{f"trait:{k}": f"{v:g}" for k, v in (grade.trait_scores or {}).items()}}
 
 
 @bp.get("/course/export.csv")

@@ -10,6 +10,7 @@ from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
+from lti_app.coursework.revision import why_not_returnable
 from lti_app.coursework.schemas import grade_schema, load_posted_form
 from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
 
@@ -68,6 +69,7 @@ def grade(assignment_id: int, submission_id: int):
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, student=student,
                            current=current, history=history, values=values, errors=errors, graders=graders,
                            seen=seen_token(submission, current),
+                           return_problem=why_not_returnable(assignment, submission),
                            neighbours=_neighbours(assignment, submission)), (409 if conflict else 400) if errors else 200
 
 

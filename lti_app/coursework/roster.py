@@ -21,13 +21,14 @@ from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
 from lti_app.lms.gradebook import client_for_course, has_gradebook, is_grader
-from lti_app.models import Assignment, Course, Grade, Submission, User
+from lti_app.models import Assignment, Course, Grade, Submission, SubmissionStatus, User
 
 PER_PAGE = 25
 ROSTER_SECONDS = 120
 _roster_lock = threading.Lock()
 SORTS = ("name", "status", "submitted", "score")
-STATUS_ORDER = {"Not submitted": 0, "Submitted": 1, "Graded": 2}
+# "Revised": a returned essay's new version, not graded yet (its grade is the earlier version's).
+STATUS_ORDER = {"Not submitted": 0, "Submitted": 1, "Revised": 2, "Returned": 3, "Graded": 4}
 
 
 @dataclass
@@ -108,7 +109,14 @@ def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
 
 def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade]) -> Row:
     grade = grades.get(submission.id) if submission else None
-    status = "Graded" if grade else ("Submitted" if submission else "Not submitted")
+    if submission is None:
+        status = "Not submitted"
+    elif submission.status == SubmissionStatus.RETURNED:
+        status = "Returned"
+    elif grade is not None:
+        status = "Revised" if grade.on_earlier_version else "Graded"
+    else:
+        status = "Submitted"
     return Row(name=name, email=email, status=status, submission=submission, grade=grade)
 
 

@@ -1,8 +1,11 @@
 """Students hand in an essay (pasted or uploaded), see its status and, once released, the grade.
 
 A submission is one row per student and assignment; resubmitting replaces the text until the
-essay is graded (if the assignment allows it). The LMS is told "Submitted / Pending" through a
-`gradebook.sync` outbox event plus an immediate fail-soft attempt (see `lms_sync`).
+essay is graded (if the assignment allows it), or once the teacher returned it for revision
+(`revision.py`): the grades of the returned version then keep its text (`Grade.essay_text`).
+The LMS is told "Submitted / Pending" through a `gradebook.sync` outbox event plus an immediate
+fail-soft attempt (see `lms_sync`); a revision is not announced, because the LMS keeps the
+previous version's grade until the new grade replaces it (`gradebook.push_submission_status`).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, extract_text, 
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms.gradebook import latest_grade
-from lti_app.models import Assignment, GradeSource, Submission, SubmissionStatus
+from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus
 from lti_app.models.base import utcnow
 
 AI_SOURCES = (GradeSource.AI_APPROVED, GradeSource.AI_EDITED, GradeSource.AI_AUTO)
@@ -60,11 +63,15 @@ def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str 
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id, user_id=user_id)
                                    .with_for_update().execution_options(populate_existing=True))
     if submission is not None:
-        if submission.text == text and submission.status != SubmissionStatus.GRADED:
+        if submission.status == SubmissionStatus.RETURNED:
+            if submission.text == text:
+                raise SubmissionRefused("This is the version your teacher returned. Revise it before handing it in again.")
+            keep_graded_text(submission)
+        elif submission.text == text and submission.status != SubmissionStatus.GRADED:
             raise AlreadyHandedIn(submission)
-        if submission.status == SubmissionStatus.GRADED:
+        elif submission.status == SubmissionStatus.GRADED:
             raise SubmissionRefused("Your essay has already been graded, so it cannot be replaced.")
-        if not assignment.allow_resubmit:
+        elif not assignment.allow_resubmit:
             raise SubmissionRefused("This assignment does not allow handing in a second version.")
     else:
         submission = Submission(assignment_id=assignment.id, user_id=user_id)
@@ -78,6 +85,13 @@ def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str 
     record_event("gradebook.sync", {"assignment_id": assignment.id, "submission_id": submission.id,
                                     "activity_progress": "Submitted", "grading_progress": "Pending"})
     return submission
+
+
+def keep_graded_text(submission: Submission) -> None:
+    """Before a revision replaces the text: every grade given on the current text keeps a copy,
+    so training, the grade history and the student's earlier feedback stay with what was graded."""
+    db.session.execute(db.update(Grade).where(Grade.submission_id == submission.id, Grade.essay_text.is_(None))
+                       .values(essay_text=submission.text))
 
 
 def _hand_in(assignment: Assignment, user_id: int, text: str, filename: str | None) -> Submission:
@@ -121,8 +135,15 @@ def student(assignment_id: int):
             message = "Your essay was handed in." + (" The LMS gradebook will show it shortly." if problem else "")
             return notices.redirect_with("coursework.student", [("success", message)], assignment_id=assignment.id)
     grade = latest_grade(submission.id) if submission is not None else None
-    can_submit = submission is None or (submission.status != SubmissionStatus.GRADED and assignment.allow_resubmit)
+    # A grade on an earlier version (the student revised a returned essay) is shown as that.
+    previous = grade if grade is not None and grade.on_earlier_version else None
+    grade = None if previous else grade
+    returned = submission is not None and submission.status == SubmissionStatus.RETURNED
+    can_submit = submission is None or returned or (submission.status != SubmissionStatus.GRADED
+                                                    and assignment.allow_resubmit)
+    shown = grade or previous
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
-                           ai_label=bool(grade and grade.source in AI_SOURCES and assignment.show_ai_label),
+                           previous=previous, returned=returned,
+                           ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
                            can_submit=can_submit, error=error, accept=ACCEPT_ATTR,
                            text=request.form.get("text", "") if error else ""), 400 if error else 200

@@ -187,11 +187,14 @@ def push_grade(grade_id: int) -> str:
 
 def push_submission_status(submission_id: int, activity_progress: str = "Submitted",
                            grading_progress: str = "Pending") -> str:
-    """Tell the LMS the student handed in (no score). Never overwrites a graded submission."""
+    """Tell the LMS the student handed in (no score). Never overwrites a graded submission, nor
+    the grade of a returned essay's earlier version: a score without `scoreGiven` clears the LMS's
+    grade (AGS), and the student would have none until the teacher grades the revision."""
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         return SKIPPED
-    if submission.status == SubmissionStatus.GRADED and grading_progress != "FullyGraded":
+    if grading_progress != "FullyGraded" and (submission.status == SubmissionStatus.GRADED
+                                              or latest_grade(submission.id) is not None):
         return SKIPPED
     target = _target(submission)
     if target is None:

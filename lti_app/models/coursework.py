@@ -23,6 +23,9 @@ class SubmissionStatus(str, enum.Enum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     GRADED = "graded"          # a final grade exists (teacher, import or approved AI)
+    # The teacher gave a graded essay back for revision: the student may hand in a new version
+    # (whatever `allow_resubmit` says). The grade stays, with the text it was given on.
+    RETURNED = "returned"
 
 
 class GradeSource(str, enum.Enum):
@@ -111,8 +114,19 @@ class Grade(db.Model):
     # Gradebook sync state (AGS)
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     post_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The essay this grade was given on, copied here when a returned essay is replaced by the
+    # student's revision (NULL: the submission's current text). Training pairs a grade with this.
+    essay_text: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     submission = relationship("Submission")
+
+    @property
+    def on_earlier_version(self) -> bool:
+        return self.essay_text is not None
+
+    @property
+    def graded_text(self) -> str:
+        return self.submission.text if self.essay_text is None else self.essay_text
 
     @property
     def is_training_example(self) -> bool:

@@ -13,6 +13,8 @@ from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submissio
 from lti_app.models.base import utcnow
 
 PENDING = "pending"
+# Nothing to decide: graded, or graded and returned to the student for revision.
+DONE = (SubmissionStatus.GRADED, SubmissionStatus.RETURNED)
 
 
 class AlreadyDecided(ValueError):
@@ -26,7 +28,7 @@ def pending_proposals(assignment_id: int) -> list[AiProposal]:
     rows = db.session.scalars(
         db.select(AiProposal).join(Submission, AiProposal.submission_id == Submission.id)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
-               Submission.status != SubmissionStatus.GRADED, AiProposal.status == PENDING,
+               Submission.status.not_in(DONE), AiProposal.status == PENDING,
                AiProposal.for_current_version())
         .order_by(AiProposal.id.desc())).all()
     newest: dict[int, AiProposal] = {}
@@ -55,7 +57,7 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
     """Release the proposal (`data=None`: as proposed; else the teacher's values) as the student's
     grade. The caller commits."""
     submission = db.session.get(Submission, proposal.submission_id)
-    if proposal.status != PENDING or submission.status == SubmissionStatus.GRADED:
+    if proposal.status != PENDING or submission.status in DONE:
         raise AlreadyDecided("This essay has been graded in the meantime; nothing was changed.")
     if db.session.scalar(db.select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
                          .where(AiProposal.id == proposal.id, AiProposal.for_older_version())):

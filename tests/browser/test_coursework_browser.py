@@ -1,7 +1,8 @@
 """A real Chromium drives the whole essay loop from the sandbox LMS's course page, with Gradeloop
 in the LMS's cross-site iframe: the teacher adds an essay assignment by Deep Linking, a student
 hands in an essay, the teacher grades it, the student sees the grade and the LMS gradebook holds
-it. Screenshots go to test-output/coursework-*.png."""
+it; the teacher returns it for revision and the student hands in a new version. Screenshots go to
+test-output/coursework-*.png."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -132,5 +133,24 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             frame.get_by_text("Grade saved with your changes").wait_for()
             [result] = peer.results(line_item["id"], "student-2")
             assert result["resultScore"] == 3 and "study about buses" in result["comment"]
+
+            # Revision: the teacher returns Grace's graded essay; she reads the feedback and hands in
+            # a new version; the LMS keeps her grade until the teacher grades the new one.
+            teacher = new_page()
+            frame = _launch(teacher, launch + "teacher-1", "Grace Hopper")
+            frame.get_by_role("link", name="Grace Hopper").click()
+            frame.get_by_role("button", name="Return for revision").click()
+            frame.get_by_text("The student can now hand in a new version").wait_for()
+            student = new_page()
+            frame = _launch(student, launch + "student-1", "returned your essay for revision")
+            assert "add a source" in frame.locator("#feedback").inner_text()
+            frame.get_by_label("Paste your essay").fill(ESSAY + " A 2024 city report measured 30% less NO2.")
+            frame.get_by_role("button", name="Hand in").click()
+            frame.get_by_text("Waiting for grading").wait_for()
+            frame.get_by_text("Feedback on your previous version").click()
+            assert frame.locator("#previous-score").inner_text() == "5"
+            _shot(student, "7-student-revised")
+            [result] = peer.results(line_item["id"], "student-1")
+            assert result["resultScore"] == 5
         finally:
             browser.close()

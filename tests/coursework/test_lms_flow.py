@@ -119,3 +119,31 @@ def test_hand_in_and_grade_on_postgresql(make_tool_server, make_peer, own_postgr
     assert "sent to the LMS gradebook" in saved.text
     [result] = lms.results(item["line_item_id"], "student-pg")
     assert result["resultScore"] == 6
+
+
+def test_returned_essay_keeps_its_lms_grade_until_the_revision_is_graded(peer, tool_server):
+    """A score without scoreGiven clears the LMS's grade (AGS), so the revision's hand-in sends
+    none: the student keeps the first grade in the gradebook until the teacher grades the new one."""
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
+    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    saved = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"),
+                      {"score": "3", "comment": "Give evidence."}, action_contains="/essays/")
+    returned = post_form(teacher, saved, action_contains="/return")
+    assert returned.status_code == 200 and "Returned for revision" in returned.text
+    posted = len(peer.scores(item["line_item_id"]))
+    _, page = submit_essay(peer, tool_server, item["resource_link_id"], "student-1",
+                           ESSAY + "\n\nA survey of 200 students agreed.")
+    assert "Feedback on your previous version" in page.text and "Give evidence." in page.text
+    assert len(peer.scores(item["line_item_id"])) == posted
+    [result] = peer.results(item["line_item_id"], "student-1")
+    assert result["resultScore"] == 3
+    _, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                 resource_link_id=item["resource_link_id"], browser=teacher)
+    assert 'data-status="Revised"' in listing.text
+    regraded = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"),
+                         {"score": "5", "comment": "Now convincing."}, action_contains="/essays/")
+    assert "sent to the LMS gradebook" in regraded.text
+    [result] = peer.results(item["line_item_id"], "student-1")
+    assert (result["resultScore"], result["comment"]) == (5, "Now convincing.")

@@ -107,7 +107,8 @@ def load_graded_examples(assignment_id: int, *,
                    AiProposal.status.in_(("edited", "approved")))).all()
         for sub_id, feedback in found:
             proposals.setdefault(sub_id, []).append(feedback or "")
-    examples = [GradedExample(text=text or "",
+    # A returned essay's grade belongs with the version it was given on, not the revision.
+    examples = [GradedExample(text=(text if g.essay_text is None else g.essay_text) or "",
                               score=rescale(g.score, g.score_min, g.score_max,
                                              assignment.score_min, assignment.score_max),
                               trait_scores=dict(g.trait_scores or {}), comment=_comment(g, proposals))

@@ -1,5 +1,6 @@
 """Build a course's training set from the database: every submission's latest grade that counts
-as a teacher's judgement (teacher, import, AI approved/edited; never auto-released AI grades).
+as a teacher's judgement (teacher, import, AI approved/edited; never auto-released AI grades),
+paired with the text it was given on (a returned essay's grade keeps the version it graded).
 
 Grades given on another scale (the teacher changed the assignment's range later) are mapped
 linearly onto the current scale. Needs an app context.
@@ -34,10 +35,11 @@ def load_examples(assignment_id: int) -> Examples:
     ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
     trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
     for sub_id, (sub, grade) in sorted(latest.items()):
-        if not (sub.text or "").strip():
+        text = sub.text if grade.essay_text is None else grade.essay_text
+        if not (text or "").strip():
             continue
         score = rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
-        ex.texts.append(sub.text)
+        ex.texts.append(text)
         ex.scores.append(min(hi, max(lo, round(score))))
         # A trait's scale given at grading time is not stored: a score outside the trait's
         # current range (the teacher narrowed it later) is clipped into it, not dropped.

@@ -1,0 +1,251 @@
+"""Returning a graded essay for revision: the student reads the feedback, hands in a new version,
+the teacher grades it; the first grade stays paired with the text it was given on (training,
+written-feedback examples, history), the LMS keeps it until the new grade, and the AI may
+release a grade for the revision (Flask test client, fresh SQLite)."""
+from __future__ import annotations
+
+import re
+
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Assignment, Grade, Role, Submission, SubmissionStatus
+from tests.coursework.helpers import login
+
+FIRST = "My essay about things."
+REVISED = "My essay about things, now with evidence: a survey of 200 students found the opposite."
+
+
+def _grade_url(world) -> str:
+    return f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}"
+
+
+def _seen(page) -> str:
+    return re.search(r'name="seen" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def _teacher(app, world):
+    client = app.test_client()
+    return client, login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+
+
+def _student(app, world):
+    client = app.test_client()
+    return client, login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+                         resource_link_id=world.link_a)
+
+
+def _grade(teacher, csrf, world, score: str, comment: str):
+    page = teacher.get(_grade_url(world))
+    response = teacher.post(_grade_url(world), data={"csrf_token": csrf, "seen": _seen(page), "score": score,
+                                                     "comment": comment})
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def _graded_returned_revised(app, world):
+    """Graded 3, returned, revised; returns the teacher's client."""
+    teacher, t_csrf = _teacher(app, world)
+    student, s_csrf = _student(app, world)
+    _grade(teacher, t_csrf, world, "3", "Give evidence.")
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
+    revised = student.post(f"/coursework/a/{world.assignment_a}/essay", data={"csrf_token": s_csrf, "text": REVISED})
+    assert revised.status_code == 303
+    return teacher
+
+
+def _status(app, world) -> SubmissionStatus:
+    with app.app_context():
+        return db.session.get(Submission, world.essay_a).status
+
+
+def _training_set(app, world):
+    from worker.ml.training_set import load_examples
+
+    with app.app_context():
+        examples = load_examples(world.assignment_a)
+        return list(zip(examples.texts, examples.scores))
+
+
+def test_returned_essay_is_revised_and_graded_again(app, world):
+    teacher, t_csrf = _teacher(app, world)
+    student, s_csrf = _student(app, world)
+    essay_page = f"/coursework/a/{world.assignment_a}/essay"
+    _grade(teacher, t_csrf, world, "3", "Give evidence for your claim.")
+    assert "Hand in a new version" not in student.get(essay_page).get_data(as_text=True)
+
+    returned = teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf}, follow_redirects=True)
+    assert "Returned for revision" in returned.get_data(as_text=True)
+    assert _status(app, world) == SubmissionStatus.RETURNED
+    html = student.get(essay_page).get_data(as_text=True)
+    assert "returned your essay for revision" in html and "Give evidence for your claim." in html
+    assert "Hand in your revised essay" in html
+
+    unchanged = student.post(essay_page, data={"csrf_token": s_csrf, "text": FIRST})
+    assert unchanged.status_code == 400 and "Revise it before" in unchanged.get_data(as_text=True)
+    assert student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED}).status_code == 303
+    with app.app_context():
+        essay = db.session.get(Submission, world.essay_a)
+        assert essay.status == SubmissionStatus.SUBMITTED and essay.text == REVISED
+        assert [g.essay_text for g in db.session.scalars(db.select(Grade))] == [FIRST]
+    html = student.get(essay_page).get_data(as_text=True)
+    assert "Waiting for grading" in html and "Feedback on your previous version" in html
+    assert 'id="previous-score">3<' in html and "Give evidence for your claim." in html
+    # The grade is trained on the text it was given on, never on the revision, and its comment
+    # is a written-feedback example for that text.
+    assert _training_set(app, world) == [(FIRST, 3)]
+    from worker.feedback.loading import load_graded_examples
+
+    with app.app_context():
+        assert [(e.text, e.comment) for e in load_graded_examples(world.assignment_a)] == \
+            [(FIRST, "Give evidence for your claim.")]
+
+    page = teacher.get(_grade_url(world)).get_data(as_text=True)
+    assert "A revised version" in page and "(on the previous version)" in page and REVISED in page
+    listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    assert "1 to grade (1 revised)" in listing and 'data-status="Revised"' in listing
+
+    _grade(teacher, t_csrf, world, "5", "Much better.")
+    assert _status(app, world) == SubmissionStatus.GRADED
+    assert _training_set(app, world) == [(REVISED, 5)]
+    html = student.get(essay_page).get_data(as_text=True)
+    assert 'id="score">5<' in html and "Much better." in html and "previous version" not in html
+
+
+def test_return_is_refused_for_ungraded_and_imported_essays(app, world):
+    teacher, csrf = _teacher(app, world)
+    ungraded = teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "Only a graded essay can be returned" in ungraded.get_data(as_text=True)
+    with app.app_context():
+        imported = Submission(assignment_id=world.assignment_a, user_id=None, text="Imported.", word_count=1,
+                              status=SubmissionStatus.GRADED)
+        db.session.add(imported)
+        db.session.commit()
+        imported_id = imported.id
+    refused = teacher.post(f"/coursework/a/{world.assignment_a}/essays/{imported_id}/return",
+                           data={"csrf_token": csrf}, follow_redirects=True)
+    assert "Imported essays have no student" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Submission, imported_id).status == SubmissionStatus.GRADED
+    assert _status(app, world) == SubmissionStatus.SUBMITTED
+    # A student cannot return their own essay.
+    student, s_csrf = _student(app, world)
+    assert student.post(f"{_grade_url(world)}/return", data={"csrf_token": s_csrf}).status_code == 403
+
+
+def test_revision_is_allowed_where_second_versions_are_not_and_can_be_taken_back(app, world):
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).allow_resubmit = False
+        db.session.commit()
+    teacher, t_csrf = _teacher(app, world)
+    student, s_csrf = _student(app, world)
+    essay_page = f"/coursework/a/{world.assignment_a}/essay"
+    _grade(teacher, t_csrf, world, "2", "Too short.")
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
+    taken_back = teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf, "undo": "1"},
+                              follow_redirects=True)
+    assert "Return taken back" in taken_back.get_data(as_text=True)
+    assert _status(app, world) == SubmissionStatus.GRADED
+    refused = student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED})
+    assert refused.status_code == 400 and "already been graded" in refused.get_data(as_text=True)
+
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
+    assert student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED}).status_code == 303
+    late = teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf, "undo": "1"},
+                        follow_redirects=True)
+    assert "already handed in a new version" in late.get_data(as_text=True)
+    assert _status(app, world) == SubmissionStatus.SUBMITTED
+    # Only one version per return: the revision cannot be replaced again on this assignment.
+    again = student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED + " More."})
+    assert again.status_code == 400 and "does not allow handing in a second version" in again.get_data(as_text=True)
+
+
+def test_return_all_returns_graded_student_essays_only(app, world):
+    teacher, csrf = _teacher(app, world)
+    with app.app_context():
+        second = Submission(assignment_id=world.assignment_a, user_id=world.student2_a, text="Another essay.",
+                            word_count=2, status=SubmissionStatus.SUBMITTED)
+        own = Submission(assignment_id=world.assignment_a, user_id=world.teacher_a, text="Teacher's test essay.",
+                         word_count=3, status=SubmissionStatus.GRADED)
+        db.session.add_all([second, own])
+        db.session.commit()
+        second_id, own_id = second.id, own.id
+    _grade(teacher, csrf, world, "4", "Fine.")
+    done = teacher.post(f"/coursework/a/{world.assignment_a}/return-all", data={"csrf_token": csrf},
+                        follow_redirects=True)
+    assert "1 essay returned for revision" in done.get_data(as_text=True)
+    with app.app_context():
+        statuses = {s.id: s.status for s in db.session.scalars(db.select(Submission))}
+    assert statuses[world.essay_a] == SubmissionStatus.RETURNED
+    assert statuses[second_id] == SubmissionStatus.SUBMITTED and statuses[own_id] == SubmissionStatus.GRADED
+    listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    assert "1 returned for revision" in listing and 'data-status="Returned"' in listing
+    undone = teacher.post(f"/coursework/a/{world.assignment_a}/return-all", data={"csrf_token": csrf, "undo": "1"},
+                          follow_redirects=True)
+    assert "Return taken back for 1 essay." in undone.get_data(as_text=True)
+    assert _status(app, world) == SubmissionStatus.GRADED
+
+
+def test_revision_keeps_the_lms_grade_and_gets_its_own_ai_grade(app, world):
+    """The hand-in of a revision sends no score-less status (it would clear the LMS's grade), a
+    pending proposal of a returned essay is not offered for review, and auto-feedback releases a
+    grade for the revision although the first version has one."""
+    from lti_app.lms.gradebook import SKIPPED, push_submission_status
+    from lti_app.review.decisions import pending_proposals
+    from worker.handlers.scoring import _auto_release
+
+    teacher, t_csrf = _teacher(app, world)
+    student, s_csrf = _student(app, world)
+    _grade(teacher, t_csrf, world, "3", "Give evidence.")
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
+    with app.app_context():
+        db.session.add(AiProposal(submission_id=world.essay_a, score=3, confidence=0.9, trait_scores={},
+                                  feedback="Old version.", status="pending", unusual=[]))
+        db.session.commit()
+        assert pending_proposals(world.assignment_a) == []
+    assert student.post(f"/coursework/a/{world.assignment_a}/essay",
+                        data={"csrf_token": s_csrf, "text": REVISED}).status_code == 303
+    with app.app_context():
+        assert push_submission_status(world.essay_a) == SKIPPED
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assignment.confidence_threshold = 0.5
+        submission = db.session.get(Submission, world.essay_a)
+        proposal = AiProposal(submission_id=world.essay_a, score=5, confidence=0.9, trait_scores={},
+                              feedback="Strong evidence.", status="pending", unusual=[],
+                              essay_submitted_at=submission.submitted_at)
+        db.session.add(proposal)
+        db.session.flush()
+        _auto_release(None, assignment, proposal)
+        db.session.commit()
+        grades = db.session.scalars(db.select(Grade).order_by(Grade.id)).all()
+        assert [(g.score, g.essay_text) for g in grades] == [(3, FIRST), (5, None)]
+        assert db.session.get(Submission, world.essay_a).status == SubmissionStatus.GRADED
+
+
+def test_privacy_export_and_erasure_cover_the_graded_version(app, world):
+    """The export shows the text the grade was given on; erasure also deletes an anonymous copy of
+    that earlier version (a course copy's training essay, or a CSV re-import of an export)."""
+    _graded_returned_revised(app, world)
+    from lti_app.erasure import erase_user, export_user
+    from lti_app.models import User
+
+    with app.app_context():
+        copy = Submission(assignment_id=world.assignment_b, user_id=None, text=FIRST, word_count=4,
+                          status=SubmissionStatus.GRADED)
+        db.session.add(copy)
+        db.session.commit()
+        copy_id = copy.id
+        exported = export_user(db.session.get(User, world.student1_a))
+        (essay,) = [e for e in exported["essays"] if e["text"] == REVISED]
+        assert essay["grades"][0]["graded_version_text"] == FIRST
+        report = erase_user(db.session.get(User, world.student1_a))
+        assert (report.essays, report.copies) == (1, 1)
+        assert db.session.get(Submission, copy_id) is None
+
+
+def test_course_export_keeps_the_grade_with_the_version_it_was_given_on(app, world):
+    import csv
+    import io
+
+    teacher = _graded_returned_revised(app, world)
+    body = teacher.get("/coursework/course/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = [(r["text"], r["score"], r["status"]) for r in csv.DictReader(io.StringIO(body))
+            if r["essay_id"] == str(world.essay_a)]
+    assert rows == [(FIRST, "3", "graded, then revised"), (REVISED, "", "submitted")]
