@@ -22,7 +22,10 @@ def save_grade(assignment: Assignment, submission: Submission, data: dict, grade
                   comment=data.get("comment") or "", grader_id=grader_id, source=source,
                   score_min=assignment.score_min, score_max=assignment.score_max)
     db.session.add(grade)
-    submission.status = SubmissionStatus.GRADED
+    # A returned essay stays returned: a changed grade or comment on it is more feedback for the
+    # revision the student was asked for, not a reason to take the return back.
+    if submission.status != SubmissionStatus.RETURNED:
+        submission.status = SubmissionStatus.GRADED
     db.session.flush()
     record_event("grade.created", {"grade_id": grade.id, "submission_id": submission.id,
                                    "assignment_id": assignment.id, "course_id": assignment.course_id})
@@ -59,7 +62,7 @@ def grade(assignment_id: int, submission_id: int):
                                  .order_by(Grade.created_at.desc(), Grade.id.desc())).all()
     if errors:
         values = dict(request.form)
-    elif current is not None:
+    elif current is not None and not current.on_earlier_version:   # a revision starts blank
         values = {"score": f"{current.score:g}", "comment": current.comment,
                   **{f"trait:{k}": f"{v:g}" for k, v in (current.trait_scores or {}).items()}}
     else:
@@ -74,10 +77,12 @@ def grade(assignment_id: int, submission_id: int):
 
 
 def seen_token(submission: Submission, current: Grade | None) -> str:
-    """What the grading page showed: the essay version (hand-in time) and the current grade. The
-    form sends it back so a save can tell whether either changed while the teacher was reading."""
+    """What the grading page showed: the essay version (hand-in time), the current grade and
+    whether the essay was returned for revision. The form sends it back so a save can tell
+    whether any of them changed while the teacher was reading."""
     handed_in = submission.submitted_at.isoformat() if submission.submitted_at else "-"
-    return f"{handed_in}/{current.id if current else 0}"
+    returned = "r" if submission.status == SubmissionStatus.RETURNED else "g"
+    return f"{handed_in}|{current.id if current else 0}|{returned}"
 
 
 def _changed_since_opened(submission: Submission) -> str | None:
@@ -94,8 +99,13 @@ def _changed_since_opened(submission: Submission) -> str | None:
     now = seen_token(submission, current)
     if seen == now:
         return None
-    if seen.rpartition("/")[0] != now.rpartition("/")[0]:
+    seen_version, _, seen_rest = seen.partition("|")
+    now_version, _, now_rest = now.partition("|")
+    if seen_version != now_version:
         what = "the student handed in a new version"
+    elif seen_rest.partition("|")[0] == now_rest.partition("|")[0]:   # same grade: the return changed
+        what = ("it was returned to the student for revision" if now.endswith("|r")
+                else "its return for revision was taken back")
     elif current is None:
         what = "its grade was removed"
     elif current.source == GradeSource.AI_AUTO:

@@ -52,6 +52,12 @@ def import_rows(assignment: Assignment, rows: list[dict], grader_id: int | None,
     """Store the rows as graded essays, matched against the assignment's essays (caller commits;
     one transaction for the whole file). One `training.due` event when anything changed."""
     held = {s.text: s for s in db.session.scalars(db.select(Submission).filter_by(assignment_id=assignment.id))}
+    # A revised essay's graded earlier version (an export carries it as its own row) is the
+    # student's too: re-importing that row must not add it again as an anonymous essay.
+    for submission, earlier in db.session.execute(
+            db.select(Submission, Grade.essay_text).join(Grade, Grade.submission_id == Submission.id)
+            .where(Submission.assignment_id == assignment.id, Grade.essay_text.is_not(None))):
+        held.setdefault(earlier, submission)
     result = Imported()
     for row in rows:
         text = normalise(row["text"])

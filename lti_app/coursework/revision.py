@@ -60,7 +60,7 @@ def return_essay(assignment_id: int, submission_id: int):
         else:
             submission.status = SubmissionStatus.RETURNED
             notice = ("success", "Returned for revision. The student can now hand in a new version; "
-                                 "the current grade stays in the LMS gradebook until you grade it.")
+                                 "the current grade stays in the LMS gradebook until you grade the new one.")
     db.session.commit()
     log.info("event=essay_%s submission_id=%s", "return_undone" if undo else "returned", submission.id)
     return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,

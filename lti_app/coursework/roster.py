@@ -157,9 +157,10 @@ def submissions(assignment_id: int):
                                  .filter_by(assignment_id=assignment.id, user_id=None))
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_ORDER}
     unsent = sum(1 for r in rows if r.sync == "Not sent")
+    returnable = sum(1 for r in rows if r.status == "Graded" and r.gradable and r.submission.user_id is not None)
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
-                           counts=counts, unsent=unsent, total=len(rows),
+                           counts=counts, unsent=unsent, total=len(rows), returnable=returnable,
                            gradebook_off=not has_gradebook(assignment),
                            roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

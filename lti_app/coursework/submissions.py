@@ -142,8 +142,9 @@ def student(assignment_id: int):
     can_submit = submission is None or returned or (submission.status != SubmissionStatus.GRADED
                                                     and assignment.allow_resubmit)
     shown = grade or previous
+    # a returned essay is revised where it stands: the form starts from its text
+    text = request.form.get("text", "") if error else (submission.text if returned else "")
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
                            previous=previous, returned=returned,
                            ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
-                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR,
-                           text=request.form.get("text", "") if error else ""), 400 if error else 200
+                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text), 400 if error else 200

@@ -23,5 +23,7 @@ def upgrade():
 
 
 def downgrade():
+    # The older release knows no RETURNED (stored by name): those essays are graded again.
+    op.execute("UPDATE submissions SET status = 'GRADED' WHERE status = 'RETURNED'")
     with op.batch_alter_table('grades', schema=None) as batch_op:
         batch_op.drop_column('essay_text')

@@ -1,7 +1,7 @@
 """Returning a graded essay for revision: the student reads the feedback, hands in a new version,
 the teacher grades it; the first grade stays paired with the text it was given on (training,
 written-feedback examples, history), the LMS keeps it until the new grade, and the AI may
-release a grade for the revision (Flask test client, fresh SQLite)."""
+never auto-releases a grade for a revision the teacher asked for (Flask test client, fresh SQLite)."""
 from __future__ import annotations
 
 import re
@@ -77,6 +77,7 @@ def test_returned_essay_is_revised_and_graded_again(app, world):
     html = student.get(essay_page).get_data(as_text=True)
     assert "returned your essay for revision" in html and "Give evidence for your claim." in html
     assert "Hand in your revised essay" in html
+    assert f'name="text" rows="14" >{FIRST}</textarea>' in html   # revised where it stands
 
     unchanged = student.post(essay_page, data={"csrf_token": s_csrf, "text": FIRST})
     assert unchanged.status_code == 400 and "Revise it before" in unchanged.get_data(as_text=True)
@@ -99,6 +100,7 @@ def test_returned_essay_is_revised_and_graded_again(app, world):
 
     page = teacher.get(_grade_url(world)).get_data(as_text=True)
     assert "A revised version" in page and "(on the previous version)" in page and REVISED in page
+    assert re.search(r'name="score"[^>]*value=""', page) and 'name="comment" rows="5"></textarea>' in page
     listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
     assert "1 to grade (1 revised)" in listing and 'data-status="Revised"' in listing
 
@@ -183,10 +185,10 @@ def test_return_all_returns_graded_student_essays_only(app, world):
     assert _status(app, world) == SubmissionStatus.GRADED
 
 
-def test_revision_keeps_the_lms_grade_and_gets_its_own_ai_grade(app, world):
+def test_revision_keeps_the_lms_grade_and_waits_for_the_teacher(app, world):
     """The hand-in of a revision sends no score-less status (it would clear the LMS's grade), a
-    pending proposal of a returned essay is not offered for review, and auto-feedback releases a
-    grade for the revision although the first version has one."""
+    pending proposal of a returned essay is not offered for review, and auto-feedback never
+    releases a grade for the revision: the teacher asked for it and reviews it."""
     from lti_app.lms.gradebook import SKIPPED, push_submission_status
     from lti_app.review.decisions import pending_proposals
     from worker.handlers.scoring import _auto_release
@@ -215,8 +217,9 @@ def test_revision_keeps_the_lms_grade_and_gets_its_own_ai_grade(app, world):
         _auto_release(None, assignment, proposal)
         db.session.commit()
         grades = db.session.scalars(db.select(Grade).order_by(Grade.id)).all()
-        assert [(g.score, g.essay_text) for g in grades] == [(3, FIRST), (5, None)]
-        assert db.session.get(Submission, world.essay_a).status == SubmissionStatus.GRADED
+        assert [(g.score, g.essay_text) for g in grades] == [(3, FIRST)]
+        assert db.session.get(Submission, world.essay_a).status == SubmissionStatus.SUBMITTED
+        assert [p.feedback for p in pending_proposals(world.assignment_a)] == ["Strong evidence."]
 
 
 def test_privacy_export_and_erasure_cover_the_graded_version(app, world):
@@ -249,3 +252,38 @@ def test_course_export_keeps_the_grade_with_the_version_it_was_given_on(app, wor
     rows = [(r["text"], r["score"], r["status"]) for r in csv.DictReader(io.StringIO(body))
             if r["essay_id"] == str(world.essay_a)]
     assert rows == [(FIRST, "3", "graded, then revised"), (REVISED, "", "submitted")]
+
+
+def test_a_changed_grade_on_a_returned_essay_keeps_it_returned(app, world):
+    """More feedback on a returned essay is not a reason to take the return back; a co-teacher's
+    page opened before the return is told about it instead of undoing it."""
+    teacher, t_csrf = _teacher(app, world)
+    _grade(teacher, t_csrf, world, "3", "Give evidence.")
+    ta = app.test_client()
+    ta_csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
+    ta_seen = _seen(ta.get(_grade_url(world)))
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
+    _grade(teacher, t_csrf, world, "3", "Give evidence: one study is enough.")
+    assert _status(app, world) == SubmissionStatus.RETURNED
+    late = ta.post(_grade_url(world), data={"csrf_token": ta_csrf, "seen": ta_seen, "score": "4"})
+    assert late.status_code == 409
+    assert "Teacher A saved a grade of 3" in late.get_data(as_text=True)
+    ta_seen = _seen(late)
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf, "undo": "1"})
+    again = ta.post(_grade_url(world), data={"csrf_token": ta_csrf, "seen": ta_seen, "score": "4"})
+    assert again.status_code == 409 and "its return for revision was taken back" in again.get_data(as_text=True)
+    with app.app_context():
+        assert [g.score for g in db.session.scalars(db.select(Grade).order_by(Grade.id))] == [3, 3]
+
+
+def test_reimporting_the_export_does_not_add_the_earlier_version_again(app, world):
+    from lti_app.coursework.imports import import_rows
+
+    _graded_returned_revised(app, world)
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        result = import_rows(assignment, [{"text": FIRST, "score": 3, "trait_scores": {}, "comment": "Give evidence."}],
+                             grader_id=None)
+        db.session.commit()
+        assert (result.added, result.unchanged) == (0, 1)
+    assert _training_set(app, world) == [(FIRST, 3)]

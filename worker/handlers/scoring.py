@@ -32,12 +32,12 @@ def _keep_for_review(job, assignment: Assignment, proposal: AiProposal) -> None:
 def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     """auto: a confident proposal becomes the grade and goes to the LMS; others wait for review.
     A teacher's grade is never overwritten, and an essay unlike any the model learned from always
-    waits, whatever the threshold (a teacher may set it to 0). Grades on an earlier version of a
-    returned essay do not count: its revision is released like a first hand-in."""
+    waits, whatever the threshold (a teacher may set it to 0). So does the revision of an essay
+    the teacher returned (it has the earlier version's grade): the teacher asked for it and reads
+    it, and a model that learned from the first version would mostly repeat that grade."""
     if proposal.unusual or proposal.confidence < assignment.confidence_threshold:
         return
-    if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id,
-                                                Grade.essay_text.is_(None)).limit(1)):
+    if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
         return
     grade = Grade(submission_id=proposal.submission_id, score=proposal.score,
                   trait_scores=proposal.trait_scores, comment=proposal.feedback, source=GradeSource.AI_AUTO,
