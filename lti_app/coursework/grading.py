@@ -134,16 +134,5 @@ def resend(assignment_id: int):
     few seconds while the LMS answers; the rest go to the worker (see `lms_sync.push_grades_now`)."""
     assignment = access.assignment_in_course(assignment_id)
     pending = [g.id for g in gradebook.unposted_grades(assignment.id)]
-    result = lms_sync.push_grades_now(assignment.id, pending)
-    if result.sent == result.total:
-        notice = ("success", f"{result.sent} grade{'s' if result.sent != 1 else ''} sent to the LMS gradebook.")
-    else:
-        words = [f"{result.sent} of {result.total} grades sent."]
-        said = result.refused[:1] + ([result.problem] if result.problem else [])
-        if said:
-            words.append("The LMS said: " + " ".join(said))
-        if result.queued:
-            words.append(f"The other {result.queued} {'are' if result.queued != 1 else 'is'} queued; "
-                         "Gradeloop will keep trying.")
-        notice = ("error" if result.refused else "warning", " ".join(words))
+    notice = lms_sync.push_grades_now(assignment.id, pending).notice()
     return notices.redirect_with("coursework.submissions", [notice], assignment_id=assignment.id)

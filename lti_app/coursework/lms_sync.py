@@ -69,6 +69,19 @@ class Resent:
     queued: int = 0
     problem: str | None = None
 
+    def notice(self) -> tuple[str, str]:
+        """(category, words) for the teacher."""
+        if self.sent == self.total:
+            return "success", f"{self.sent} grade{'s' if self.sent != 1 else ''} sent to the LMS gradebook."
+        words = [f"{self.sent} of {self.total} grades sent."]
+        said = self.refused[:1] + ([self.problem] if self.problem else [])
+        if said:
+            words.append("The LMS said: " + " ".join(said))
+        if self.queued:
+            words.append(f"The other {self.queued} {'are' if self.queued != 1 else 'is'} queued; "
+                         "Gradeloop will keep trying.")
+        return ("error" if self.refused else "warning"), " ".join(words)
+
 
 def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | None = None) -> Resent:
     """Post grades now, but only while that makes sense: stop at the first temporary LMS failure

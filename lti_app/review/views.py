@@ -1,4 +1,5 @@
-"""Review pages: the queue of pending AI proposals and one proposal with approve / edit forms."""
+"""Review pages: the queue of pending AI proposals (several can be approved at once) and one
+proposal with approve / edit forms."""
 from __future__ import annotations
 
 from flask import abort, render_template, request
@@ -29,6 +30,41 @@ def queue(assignment_id: int):
     proposals = pending_proposals(assignment.id)
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
                            names=_student_names(proposals))
+
+
+@bp.post("/a/<int:assignment_id>/approve")
+@require_launch(grader=True)
+def approve_selected(assignment_id: int):
+    """Approve the ticked proposals as proposed, each exactly as its own page's "Approve" would (so
+    one decided meanwhile, or made for an older version, is skipped and said). An essay flagged as
+    unusual is never approved from the list: it has to be opened and read."""
+    assignment = access.assignment_in_course(assignment_id)
+    teacher_id = access.launch().user_id
+    raw_ids = list(dict.fromkeys(request.form.getlist("proposal")))
+    if not all(raw.isdigit() for raw in raw_ids):
+        abort(400, description="Bad proposal id.")
+    items = [_proposal_in(assignment, int(raw)) for raw in raw_ids]   # all checked before any is decided
+    approved, skipped, unusual = [], 0, 0
+    for item in items:
+        if item.unusual:
+            unusual += 1
+            continue
+        try:
+            approved.append(decide(assignment, item, None, teacher_id).id)
+            db.session.commit()
+        except AlreadyDecided:
+            db.session.rollback()
+            skipped += 1
+    words = [f"{len(approved)} proposal{'s' if len(approved) != 1 else ''} approved."]
+    if skipped:
+        words.append(f"{skipped} had been graded or decided in the meantime and {'were' if skipped != 1 else 'was'} left alone.")
+    if unusual:
+        words.append(f"{unusual} unusual essay{'s were' if unusual != 1 else ' was'} not approved: open "
+                     f"{'them' if unusual != 1 else 'it'} to read first.")
+    found = [("success" if approved else "warning", " ".join(words))]
+    if approved:
+        found.append(lms_sync.push_grades_now(assignment.id, approved).notice())
+    return notices.redirect_with("review.queue", found, assignment_id=assignment.id)
 
 
 def _proposal_in(assignment, proposal_id: int) -> AiProposal:

@@ -342,3 +342,33 @@ def test_failed_gradebook_update_names_the_essay_and_retry_queues_it(app, client
     retried = client.post(f"/dashboard/a/{world.assignment_a}/dead/{dead_id}/retry", data={"csrf_token": csrf},
                           follow_redirects=True).get_data(as_text=True)
     assert "queued to be sent again" in retried and "was sent again" not in retried
+
+
+def test_ticked_proposals_are_approved_together(app, client, world):
+    """Several at once, each as its own "Approve" would; an unusual essay is never approved from
+    the list, one decided meanwhile is skipped and said, a foreign id changes nothing."""
+    other = _second_essay(app, world)
+    with app.app_context():
+        sure = _propose(world.essay_a, score=5, confidence=0.8, feedback="Strong evidence.").id
+        odd = _propose(other, score=1, confidence=0.2, unusual=["much shorter than the essays"]).id
+        theirs = _propose(world.essay_b).id
+        db.session.commit()
+    csrf = _teacher(client, app, world)
+    url = f"/review/a/{world.assignment_a}/approve"
+    page = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    assert f'name="proposal" value="{sure}"' in page and f'name="proposal" value="{odd}"' not in page
+    assert client.post(url, data={"proposal": [str(sure)]}).status_code == 403, "no CSRF token"
+    assert client.post(url, data={"csrf_token": csrf, "proposal": [str(sure), str(theirs)]}).status_code == 404
+    assert client.post(url, data={"csrf_token": csrf, "proposal": ["x"]}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Grade.id)).where(Grade.source == GradeSource.AI_APPROVED)) == 0
+    done = client.post(url, data={"csrf_token": csrf, "proposal": [str(sure), str(odd), str(sure)]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "1 proposal approved." in done and "1 unusual essay was not approved" in done
+    with app.app_context():
+        (grade,) = db.session.scalars(db.select(Grade).where(Grade.source == GradeSource.AI_APPROVED)).all()
+        assert (grade.submission_id, grade.score, grade.comment, grade.grader_id) == \
+            (world.essay_a, 5, "Strong evidence.", world.teacher_a)
+        assert db.session.get(AiProposal, odd).status == "pending"
+    again = client.post(url, data={"csrf_token": csrf, "proposal": [str(sure)]}, follow_redirects=True)
+    assert "0 proposals approved. 1 had been graded or decided in the meantime" in again.get_data(as_text=True)
