@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, lms_sync, notices
+from lti_app.coursework import access, anonymity, bp, lms_sync, notices
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -68,8 +68,11 @@ def grade(assignment_id: int, submission_id: int):
     else:
         values = {}
     student = db.session.get(User, submission.user_id) if submission.user_id else None
+    heading = (anonymity.shown_name(assignment, submission, student.name or student.sub) if student
+               else f"Imported essay #{submission.id}")
     graders = {g.grader_id: db.session.get(User, g.grader_id) for g in history if g.grader_id}
-    return render_template("coursework/grade.html", assignment=assignment, submission=submission, student=student,
+    return render_template("coursework/grade.html", assignment=assignment, submission=submission, heading=heading,
+                           hide_names=anonymity.hides_names(assignment),
                            current=current, history=history, values=values, errors=errors, graders=graders,
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),

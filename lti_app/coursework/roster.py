@@ -16,7 +16,7 @@ from datetime import datetime
 from flask import current_app, render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp
+from lti_app.coursework import access, anonymity, bp
 from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
@@ -149,7 +149,7 @@ def submissions(assignment_id: int):
     members, roster_problem, roster_read_at = roster_members(course, refresh=request.args.get("refresh") == "1")
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     descending = request.args.get("dir") == "desc"
-    rows = sort_rows(build_rows(assignment, members), sort, descending)
+    rows = sort_rows(anonymity.mask_rows(assignment, build_rows(assignment, members)), sort, descending)
     per_page = _int_arg("per_page", PER_PAGE, 2, 200)
     pages = max(1, math.ceil(len(rows) / per_page))
     page = _int_arg("page", 1, 1, pages)

@@ -92,11 +92,12 @@ class SettingsSchema(Schema):
     confidence_threshold = fields.Float(required=True, validate=validate.Range(min=0.0, max=1.0))
     show_ai_label = fields.Boolean(load_default=False)
     allow_resubmit = fields.Boolean(load_default=False)
+    anonymous_grading = fields.Boolean(load_default=False)
 
     @pre_load
     def _checkboxes(self, data, **kwargs):
         data = dict(data)
-        for name in ("show_ai_label", "allow_resubmit"):
+        for name in ("show_ai_label", "allow_resubmit", "anonymous_grading"):
             data[name] = name in data and data[name] not in ("", "0", "false", "off")
         return data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, notices
+from lti_app.coursework import access, anonymity, notices
 from lti_app.dashboard import bp, report
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -31,6 +31,8 @@ def _concerns(row: DeadLetter) -> str:
     submission = grade.submission if grade is not None else None
     if submission is None:
         return ""
+    if anonymity.hides_names(submission.assignment):
+        return anonymity.essay_label(submission)
     who = (submission.user.name or "").strip() if submission.user is not None else ""
     essay = submission.filename or f"essay #{submission.id}"
     return f"{who} ({essay})" if who else essay

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_app.extensions import db
@@ -67,6 +67,8 @@ class Assignment(db.Model):
     confidence_threshold: Mapped[float] = mapped_column(Float, default=0.6)
     show_ai_label: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_resubmit: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Graders see "Essay #12", not the student's name (lti_app/coursework/anonymity.py).
+    anonymous_grading: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     current_model_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", use_alter=True, ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = created_at_column()

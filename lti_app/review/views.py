@@ -6,7 +6,7 @@ from flask import abort, render_template, request
 from marshmallow import ValidationError
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, lms_sync, notices
+from lti_app.coursework import access, anonymity, lms_sync, notices
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Submission, User
@@ -14,12 +14,13 @@ from lti_app.review import bp
 from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
 
 
-def _student_names(proposals: list[AiProposal]) -> dict[int, str]:
+def _student_names(assignment, proposals: list[AiProposal]) -> dict[int, str]:
     subs = {p.submission_id: db.session.get(Submission, p.submission_id) for p in proposals}
     names = {}
     for sub_id, sub in subs.items():
         user = db.session.get(User, sub.user_id) if sub and sub.user_id else None
-        names[sub_id] = (user.name or user.email or user.sub) if user else "Unknown student"
+        names[sub_id] = anonymity.shown_name(assignment, sub, (user.name or user.email or user.sub) if user
+                                             else "Unknown student")
     return names
 
 
@@ -29,7 +30,7 @@ def queue(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     proposals = pending_proposals(assignment.id)
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
-                           names=_student_names(proposals))
+                           names=_student_names(assignment, proposals))
 
 
 @bp.post("/a/<int:assignment_id>/approve")
@@ -102,5 +103,5 @@ def proposal(assignment_id: int, proposal_id: int):
         "score": f"{item.score:g}", "comment": item.feedback,
         **{f"trait:{k}": f"{v:g}" for k, v in (item.trait_scores or {}).items() if v is not None}}
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
-                           student=_student_names([item])[item.submission_id], values=values,
+                           student=_student_names(assignment, [item])[item.submission_id], values=values,
                            errors=errors), 400 if errors else 200

@@ -159,3 +159,20 @@ def _link(page, contains: str) -> str:
     hrefs = [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', page.text) if contains in h]
     assert hrefs, f"no link containing {contains!r} on {page.url}"
     return urljoin(page.url, hrefs[0])
+
+
+def test_anonymous_grading_hides_the_roster_names_too(peer, tool_server):
+    """With a class list beside the essays, elimination would name the last essays: students who
+    have not handed in are listed without a name as well."""
+    item = create_by_deep_link(peer, tool_server)
+    for user_id, name in STUDENTS:
+        peer.add_member(COURSE, user_id, "Learner", name=name, email=f"{user_id}@school.example")
+    submit_essay(peer, tool_server, item["resource_link_id"], "s-cara", "Cara's essay on uniforms.")
+    with tool_server.app.app_context():
+        db.session.scalar(db.select(Assignment)).anonymous_grading = True
+        db.session.commit()
+    _, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                              resource_link_id=item["resource_link_id"])
+    names = _names(page)
+    assert sorted(names)[1:] == ["Not handed in yet"] * 4 and re.fullmatch(r"Essay #\d+", sorted(names)[0])
+    assert not [n for _, n in STUDENTS if n in page.text] and "@school.example" not in page.text

@@ -1,0 +1,60 @@
+"""Anonymous grading: with the setting on, graders read "Essay #n" on the essay list, the grading
+page and the review queue, never the student's name, e-mail or uploaded file name; turned off,
+names come back (Flask test client, fresh SQLite)."""
+from __future__ import annotations
+
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Role, Submission
+from tests.coursework.helpers import login
+
+NAMES = ("Student1 A", "Student2 A", "student1_a_final.docx")
+
+
+def _settings(client, csrf, world, anonymous: bool):
+    data = {"csrf_token": csrf, "feedback_mode": "review", "min_graded": "30", "retrain_every": "20",
+            "confidence_threshold": "0.6", "allow_resubmit": "on"}
+    if anonymous:
+        data["anonymous_grading"] = "on"
+    assert client.post(f"/coursework/a/{world.assignment_a}/settings", data=data).status_code == 303
+
+
+def _pages(client, world, proposal_id) -> dict[str, str]:
+    urls = {"list": f"/coursework/a/{world.assignment_a}",
+            "grading": f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}",
+            "queue": f"/review/a/{world.assignment_a}",
+            "proposal": f"/review/a/{world.assignment_a}/p/{proposal_id}"}
+    pages = {}
+    for name, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        pages[name] = response.get_data(as_text=True)
+    return pages
+
+
+def test_graders_see_essay_numbers_not_names(app, client, world):
+    with app.app_context():
+        db.session.get(Submission, world.essay_a).filename = "student1_a_final.docx"
+        proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.7, trait_scores={},
+                              feedback="Good.", status="pending", unusual=[])
+        db.session.add(proposal)
+        db.session.commit()
+        proposal_id = proposal.id
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    named = _pages(client, world, proposal_id)
+    assert "Student1 A" in named["list"] and "student1_a_final.docx" in named["grading"]
+    assert "Student1 A" in named["queue"] and "Student1 A" in named["proposal"]
+
+    _settings(client, csrf, world, anonymous=True)
+    assert 'name="anonymous_grading" checked' in client.get(
+        f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
+    for page_name, html in _pages(client, world, proposal_id).items():
+        assert not [n for n in NAMES if n in html], page_name
+        assert f"Essay #{world.essay_a}" in html, page_name
+
+    student = app.test_client()
+    login(student, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+          resource_link_id=world.link_a)
+    assert "My essay about things." in student.get(f"/coursework/a/{world.assignment_a}/essay").get_data(as_text=True)
+
+    _settings(client, csrf, world, anonymous=False)
+    assert "Student1 A" in client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
