@@ -62,7 +62,11 @@ def launched_link() -> ResourceLink | None:
     return link if link is not None and link.course_id == ctx.course_id else None
 
 
+def is_course_admin() -> bool:
+    return launch().role_enum in (Role.INSTRUCTOR, Role.ADMINISTRATOR)
+
+
 def require_course_admin() -> None:
     """Destructive course-wide actions: instructors and administrators, not TAs."""
-    if launch().role_enum not in (Role.INSTRUCTOR, Role.ADMINISTRATOR):
+    if not is_course_admin():
         abort(403, description="Only the course's instructors can do this.")

@@ -68,17 +68,22 @@ def remove_imported(assignment_id: int):
         ("success", f"Removed {removed} imported essay{'s' if removed != 1 else ''}.")], assignment_id=assignment.id)
 
 
-def export_records(course_id: int):
+def export_records(course_id: int, *, names_of_anonymous: bool = True):
+    """One record per essay (two for a revision not graded yet). `names_of_anonymous=False` (a TA's
+    export) leaves the student's name and e-mail out for assignments graded anonymously: the
+    essay id would otherwise map every "Essay #n" back to a name."""
     assignments = db.session.scalars(db.select(Assignment).filter_by(course_id=course_id)
                                      .order_by(Assignment.id)).all()
     for assignment in assignments:
+        named = names_of_anonymous or not assignment.anonymous_grading
         pairs = db.session.execute(db.select(Submission, User).outerjoin(User, Submission.user_id == User.id)
                                    .where(Submission.assignment_id == assignment.id)
                                    .order_by(Submission.id)).all()
         for submission, user in pairs:
             grade = latest_grade(submission.id)
             record = {"assignment": assignment.title, "assignment_id": assignment.id, "essay_id": submission.id,
-                      "student": (user.name or user.sub) if user else "", "student_email": user.email if user else "",
+                      "student": (user.name or user.sub) if user and named else "",
+                      "student_email": user.email if user and named else "",
                       "submitted_at": submission.submitted_at.isoformat(), "status": submission.status.value,
                       "group": submission.group_label or "", "text": submission.text}
             if grade is not None and grade.on_earlier_version:
@@ -103,7 +108,7 @@ def export_csv():
     ctx = access.launch()
     traits = sorted({t["name"] for a in db.session.scalars(db.select(Assignment).filter_by(course_id=ctx.course_id))
                      for t in a.traits or []})
-    body = write_export(export_records(ctx.course_id), traits)
+    body = write_export(export_records(ctx.course_id, names_of_anonymous=access.is_course_admin()), traits)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="gradeloop-course-{ctx.course_id}.csv"',
         "Cache-Control": "no-store"})

@@ -23,6 +23,10 @@ def settings(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     data, errors = load_posted_form(SettingsSchema())
     if data is not None:
+        if not access.is_course_admin():
+            # Anonymous grading protects students from their graders: a TA grading the essays
+            # cannot switch it off (the checkbox is shown disabled, so it is never posted).
+            data["anonymous_grading"] = assignment.anonymous_grading
         for name in FIELDS:
             setattr(assignment, name, data[name])
         db.session.commit()
@@ -32,7 +36,7 @@ def settings(assignment_id: int):
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
-                           min_training_essays=MIN_TRAINING_ESSAYS,
+                           min_training_essays=MIN_TRAINING_ESSAYS, can_set_anonymity=access.is_course_admin(),
                            modes=FeedbackMode, traits=traits_text(assignment.traits)), 400 if errors else 200
 
 

@@ -56,7 +56,10 @@ def proposal_values(proposal: AiProposal) -> dict:
 def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teacher_id: int) -> Grade:
     """Release the proposal (`data=None`: as proposed; else the teacher's values) as the student's
     grade. The caller commits."""
-    submission = db.session.get(Submission, proposal.submission_id)
+    # The essay's row locked (PostgreSQL), as a grade save holds it: a teacher's grade saved
+    # meanwhile on the grading page is then seen here, not silently replaced by the AI's.
+    submission = db.session.scalar(db.select(Submission).where(Submission.id == proposal.submission_id)
+                                   .with_for_update().execution_options(populate_existing=True))
     if proposal.status != PENDING or submission.status in DONE:
         raise AlreadyDecided("This essay has been graded in the meantime; nothing was changed.")
     if db.session.scalar(db.select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)

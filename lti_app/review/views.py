@@ -9,6 +9,7 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, lms_sync, notices
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
+from lti_app.lms import gradebook
 from lti_app.models import AiProposal, Submission, User
 from lti_app.review import bp
 from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
@@ -41,10 +42,14 @@ def approve_selected(assignment_id: int):
     unusual is never approved from the list: it has to be opened and read."""
     assignment = access.assignment_in_course(assignment_id)
     teacher_id = access.launch().user_id
-    raw_ids = list(dict.fromkeys(request.form.getlist("proposal")))
-    if not all(raw.isdigit() for raw in raw_ids):
+    raw_ids = request.form.getlist("proposal")
+    if not all(raw.isascii() and raw.isdigit() and len(raw) <= 12 for raw in raw_ids):
         abort(400, description="Bad proposal id.")
-    items = [_proposal_in(assignment, int(raw)) for raw in raw_ids]   # all checked before any is decided
+    if not raw_ids:
+        return notices.redirect_with("review.queue", [("warning", "Tick at least one proposal to approve.")],
+                                     assignment_id=assignment.id)
+    # every id checked before any proposal is decided: a foreign one changes nothing
+    items = [_proposal_in(assignment, pid) for pid in dict.fromkeys(int(raw) for raw in raw_ids)]
     approved, skipped, unusual = [], 0, 0
     for item in items:
         if item.unusual:
@@ -58,13 +63,16 @@ def approve_selected(assignment_id: int):
             skipped += 1
     words = [f"{len(approved)} proposal{'s' if len(approved) != 1 else ''} approved."]
     if skipped:
-        words.append(f"{skipped} had been graded or decided in the meantime and {'were' if skipped != 1 else 'was'} left alone.")
+        words.append(f"{skipped} had been graded, decided or replaced by a new version in the meantime and "
+                     f"{'were' if skipped != 1 else 'was'} left alone.")
     if unusual:
         words.append(f"{unusual} unusual essay{'s were' if unusual != 1 else ' was'} not approved: open "
                      f"{'them' if unusual != 1 else 'it'} to read first.")
     found = [("success" if approved else "warning", " ".join(words))]
-    if approved:
-        found.append(lms_sync.push_grades_now(assignment.id, approved).notice())
+    # Only grades the LMS takes: a teacher's own test essay's grade is kept here, not "sent".
+    for_lms = [g.id for g in gradebook.unposted_grades(assignment.id) if g.id in set(approved)]
+    if for_lms:
+        found.append(lms_sync.push_grades_now(assignment.id, for_lms).notice())
     return notices.redirect_with("review.queue", found, assignment_id=assignment.id)
 
 

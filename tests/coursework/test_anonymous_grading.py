@@ -4,10 +4,10 @@ names come back (Flask test client, fresh SQLite)."""
 from __future__ import annotations
 
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Role, Submission
+from lti_app.models import AiProposal, Assignment, Role, Submission
 from tests.coursework.helpers import login
 
-NAMES = ("Student1 A", "Student2 A", "student1_a_final.docx")
+NAMES = ("Student1 A", "student1-a", "student1_a_final.docx")   # name, LTI sub, file name
 
 
 def _settings(client, csrf, world, anonymous: bool):
@@ -58,3 +58,35 @@ def test_graders_see_essay_numbers_not_names(app, client, world):
 
     _settings(client, csrf, world, anonymous=False)
     assert "Student1 A" in client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+
+
+def test_teaching_assistants_cannot_lift_it_or_read_names_from_the_export(app, client, world):
+    teacher_csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    _settings(client, teacher_csrf, world, anonymous=True)
+    ta = app.test_client()
+    ta_csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
+    assert "the course’s instructors set this" in ta.get(f"/coursework/a/{world.assignment_a}/settings").get_data(
+        as_text=True)
+    _settings(ta, ta_csrf, world, anonymous=False)          # the TA saves the other settings
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assert assignment.anonymous_grading and assignment.feedback_mode.value == "review"
+    ta_export = ta.get("/coursework/course/export.csv").get_data(as_text=True)
+    assert "Student1 A" not in ta_export and "My essay about things." in ta_export
+    assert "Student1 A" in client.get("/coursework/course/export.csv").get_data(as_text=True)
+
+
+def test_failed_gradebook_updates_name_the_essay_only(app, world):
+    from lti_app.dashboard.views import _concerns
+    from lti_app.models import DeadLetter, Grade, GradeSource
+
+    with app.app_context():
+        submission = db.session.get(Submission, world.essay_a)
+        submission.filename = "student1_a_final.docx"
+        grade = Grade(submission_id=submission.id, score=3, source=GradeSource.TEACHER, score_min=1, score_max=6)
+        db.session.add(grade)
+        db.session.flush()
+        row = DeadLetter(payload={"payload": {"grade_id": grade.id}})
+        assert "Student1 A" in _concerns(row)
+        db.session.get(Assignment, world.assignment_a).anonymous_grading = True
+        assert _concerns(row) == f"Essay #{submission.id}"

@@ -359,10 +359,13 @@ def test_ticked_proposals_are_approved_together(app, client, world):
     assert f'name="proposal" value="{sure}"' in page and f'name="proposal" value="{odd}"' not in page
     assert client.post(url, data={"proposal": [str(sure)]}).status_code == 403, "no CSRF token"
     assert client.post(url, data={"csrf_token": csrf, "proposal": [str(sure), str(theirs)]}).status_code == 404
-    assert client.post(url, data={"csrf_token": csrf, "proposal": ["x"]}).status_code == 400
+    for bad in ("x", "\u00b2", "9" * 30):
+        assert client.post(url, data={"csrf_token": csrf, "proposal": [bad]}).status_code == 400, bad
+    empty = client.post(url, data={"csrf_token": csrf}, follow_redirects=True)
+    assert "Tick at least one proposal" in empty.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Grade.id)).where(Grade.source == GradeSource.AI_APPROVED)) == 0
-    done = client.post(url, data={"csrf_token": csrf, "proposal": [str(sure), str(odd), str(sure)]},
+    done = client.post(url, data={"csrf_token": csrf, "proposal": [str(sure), str(odd), f"0{sure}"]},
                        follow_redirects=True).get_data(as_text=True)
     assert "1 proposal approved." in done and "1 unusual essay was not approved" in done
     with app.app_context():
@@ -371,4 +374,4 @@ def test_ticked_proposals_are_approved_together(app, client, world):
             (world.essay_a, 5, "Strong evidence.", world.teacher_a)
         assert db.session.get(AiProposal, odd).status == "pending"
     again = client.post(url, data={"csrf_token": csrf, "proposal": [str(sure)]}, follow_redirects=True)
-    assert "0 proposals approved. 1 had been graded or decided in the meantime" in again.get_data(as_text=True)
+    assert "0 proposals approved. 1 had been graded, decided or replaced" in again.get_data(as_text=True)
