@@ -160,3 +160,51 @@ def test_a_hand_in_waits_for_a_grade_being_saved_and_is_then_refused(own_postgre
     assert answer.status_code == 400 and "already been graded" in answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Submission, world.essay_a).text == "My essay about things."
+
+
+@pytest.mark.postgres
+def test_an_approval_waits_for_a_grade_being_saved_and_leaves_it(own_postgres, make_app):
+    """A teacher's grade being saved on the grading page (the essay's row locked) while a colleague
+    approves the AI proposal from the queue: the approval waits, sees the grade and changes nothing,
+    so the AI's score never silently replaces the teacher's."""
+    import threading
+    import time as clock
+
+    from lti_app.models import GradeSource
+
+    app = make_app(database_url=own_postgres)
+    world = build_world(app)
+    with app.app_context():
+        proposal = AiProposal(submission_id=world.essay_a, score=6, confidence=0.9, trait_scores={},
+                              feedback="Excellent.", status="pending", unusual=[])
+        db.session.add(proposal)
+        db.session.commit()
+        proposal_id = proposal.id
+    locked, done = threading.Event(), threading.Event()
+
+    def grade_being_saved():
+        with app.app_context():
+            essay = db.session.execute(db.select(Submission).where(Submission.id == world.essay_a)
+                                       .with_for_update()).scalar_one()
+            db.session.add(Grade(submission_id=essay.id, score=2, source=GradeSource.TEACHER, score_min=1,
+                                 score_max=6, comment="Thin."))
+            essay.status = SubmissionStatus.GRADED
+            db.session.flush()
+            locked.set()
+            clock.sleep(1.0)
+            db.session.commit()
+            done.set()
+
+    saver = threading.Thread(target=grade_being_saved)
+    saver.start()
+    assert locked.wait(10)
+    ta = app.test_client()
+    csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
+    answer = ta.post(f"/review/a/{world.assignment_a}/approve", data={"csrf_token": csrf, "proposal": [str(proposal_id)]},
+                     follow_redirects=True)
+    saver.join(10)
+    assert done.is_set()
+    assert "0 proposals approved. 1 had been graded" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert [g.score for g in db.session.scalars(db.select(Grade))] == [2]
+        assert db.session.get(AiProposal, proposal_id).status == "pending"
