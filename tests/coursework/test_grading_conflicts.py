@@ -5,6 +5,9 @@ LMS (Flask test client, fresh SQLite)."""
 from __future__ import annotations
 
 import re
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -130,33 +133,14 @@ def test_times_read_from_postgresql_are_utc_whatever_the_servers_zone(own_postgr
 def test_a_hand_in_waits_for_a_grade_being_saved_and_is_then_refused(own_postgres, make_app):
     """The worker (auto-release) or a teacher holds the essay's row while it sets GRADED; a new
     version handed in meanwhile must not replace the text of an essay whose grade is in the LMS."""
-    import threading
-    import time as clock
-
     app = make_app(database_url=own_postgres)
     world = build_world(app)
-    locked, done = threading.Event(), threading.Event()
-
-    def grade_being_saved():
-        with app.app_context():
-            essay = db.session.execute(db.select(Submission).where(Submission.id == world.essay_a)
-                                       .with_for_update()).scalar_one()
-            essay.status = SubmissionStatus.GRADED
-            db.session.flush()
-            locked.set()
-            clock.sleep(1.0)
-            db.session.commit()
-            done.set()
-
-    saver = threading.Thread(target=grade_being_saved)
-    saver.start()
-    assert locked.wait(10)
-    student = app.test_client()
-    csrf = login(student, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
-                 resource_link_id=world.link_a)
-    answer = student.post(f"/coursework/a/{world.assignment_a}/essay", data={"csrf_token": csrf, "text": "Version 2."})
-    saver.join(10)
-    assert done.is_set()
+    with _graded_while_row_locked(app, world.essay_a):
+        student = app.test_client()
+        csrf = login(student, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+                     resource_link_id=world.link_a)
+        answer = student.post(f"/coursework/a/{world.assignment_a}/essay",
+                              data={"csrf_token": csrf, "text": "Version 2."})
     assert answer.status_code == 400 and "already been graded" in answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Submission, world.essay_a).text == "My essay about things."
@@ -167,11 +151,6 @@ def test_an_approval_waits_for_a_grade_being_saved_and_leaves_it(own_postgres, m
     """A teacher's grade being saved on the grading page (the essay's row locked) while a colleague
     approves the AI proposal from the queue: the approval waits, sees the grade and changes nothing,
     so the AI's score never silently replaces the teacher's."""
-    import threading
-    import time as clock
-
-    from lti_app.models import GradeSource
-
     app = make_app(database_url=own_postgres)
     world = build_world(app)
     with app.app_context():
@@ -180,31 +159,42 @@ def test_an_approval_waits_for_a_grade_being_saved_and_leaves_it(own_postgres, m
         db.session.add(proposal)
         db.session.commit()
         proposal_id = proposal.id
+    with _graded_while_row_locked(app, world.essay_a, score=2):
+        ta = app.test_client()
+        csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
+        answer = ta.post(f"/review/a/{world.assignment_a}/approve",
+                         data={"csrf_token": csrf, "proposal": [str(proposal_id)]}, follow_redirects=True)
+    assert "0 proposals approved. 1 had been graded" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert [g.score for g in db.session.scalars(db.select(Grade))] == [2]
+        assert db.session.get(AiProposal, proposal_id).status == "pending"
+
+
+@contextmanager
+def _graded_while_row_locked(app, essay_id: int, score: float | None = None):
+    """Another connection locks the essay's row and sets GRADED (adding a teacher grade of `score`),
+    holds it for a second while the block runs its request, then commits."""
+    from lti_app.models import GradeSource
+
     locked, done = threading.Event(), threading.Event()
 
     def grade_being_saved():
         with app.app_context():
-            essay = db.session.execute(db.select(Submission).where(Submission.id == world.essay_a)
+            essay = db.session.execute(db.select(Submission).where(Submission.id == essay_id)
                                        .with_for_update()).scalar_one()
-            db.session.add(Grade(submission_id=essay.id, score=2, source=GradeSource.TEACHER, score_min=1,
-                                 score_max=6, comment="Thin."))
+            if score is not None:
+                db.session.add(Grade(submission_id=essay.id, score=score, source=GradeSource.TEACHER,
+                                     score_min=1, score_max=6, comment="Thin."))
             essay.status = SubmissionStatus.GRADED
             db.session.flush()
             locked.set()
-            clock.sleep(1.0)
+            time.sleep(1.0)
             db.session.commit()
             done.set()
 
     saver = threading.Thread(target=grade_being_saved)
     saver.start()
     assert locked.wait(10)
-    ta = app.test_client()
-    csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
-    answer = ta.post(f"/review/a/{world.assignment_a}/approve", data={"csrf_token": csrf, "proposal": [str(proposal_id)]},
-                     follow_redirects=True)
+    yield
     saver.join(10)
     assert done.is_set()
-    assert "0 proposals approved. 1 had been graded" in answer.get_data(as_text=True)
-    with app.app_context():
-        assert [g.score for g in db.session.scalars(db.select(Grade))] == [2]
-        assert db.session.get(AiProposal, proposal_id).status == "pending"
