@@ -103,6 +103,7 @@ def test_returned_essay_is_revised_and_graded_again(app, world):
     assert re.search(r'name="score"[^>]*value=""', page) and 'name="comment" rows="5"></textarea>' in page
     listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
     assert "1 to grade (1 revised)" in listing and 'data-status="Revised"' in listing
+    assert '3 <span class="muted">(earlier version)</span>' in listing
 
     _grade(teacher, t_csrf, world, "5", "Much better.")
     assert _status(app, world) == SubmissionStatus.GRADED
