@@ -7,11 +7,11 @@ from flask import render_template, request
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, bp, lms_sync, notices
+from lti_app.coursework.revision import why_not_returnable
+from lti_app.coursework.schemas import grade_schema, load_posted_form
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.coursework.revision import why_not_returnable
-from lti_app.coursework.schemas import grade_schema, load_posted_form
 from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
 
 

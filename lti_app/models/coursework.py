@@ -128,6 +128,7 @@ class Grade(db.Model):
 
     @property
     def graded_text(self) -> str:
+        """The text this grade judged (training pairs them; `submission` is loaded on access)."""
         return self.submission.text if self.essay_text is None else self.essay_text
 
     @property

@@ -70,7 +70,8 @@ def approve_selected(assignment_id: int):
                      f"{'them' if unusual != 1 else 'it'} to read first.")
     found = [("success" if approved else "warning", " ".join(words))]
     # Only grades the LMS takes: a teacher's own test essay's grade is kept here, not "sent".
-    for_lms = [g.id for g in gradebook.unposted_grades(assignment.id) if g.id in set(approved)]
+    just_approved = set(approved)
+    for_lms = [g.id for g in gradebook.unposted_grades(assignment.id) if g.id in just_approved]
     if for_lms:
         found.append(lms_sync.push_grades_now(assignment.id, for_lms).notice())
     return notices.redirect_with("review.queue", found, assignment_id=assignment.id)

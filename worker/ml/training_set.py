@@ -35,7 +35,7 @@ def load_examples(assignment_id: int) -> Examples:
     ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
     trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
     for sub_id, (sub, grade) in sorted(latest.items()):
-        text = sub.text if grade.essay_text is None else grade.essay_text
+        text = grade.graded_text
         if not (text or "").strip():
             continue
         score = rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
