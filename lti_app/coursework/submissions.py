@@ -118,14 +118,18 @@ def student(assignment_id: int):
     ctx = access.launch()
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
                                                                    user_id=ctx.user_id))
-    error = None
+    error, refused_text = None, ""
     if request.method == "POST":
+        text = ""
         try:
             text, filename = essay_from_request()
             submission = _hand_in(assignment, ctx.user_id, text, filename)
-        except (EssayFileError, SubmissionRefused) as exc:
+        except EssayFileError as exc:
             db.session.rollback()
             error = str(exc)
+        except SubmissionRefused as exc:
+            db.session.rollback()
+            error, refused_text = _refusal(exc, submission), text
         except AlreadyHandedIn:
             db.session.rollback()
             return notices.redirect_with("coursework.student", [("success", "Your essay was handed in.")],
@@ -147,4 +151,16 @@ def student(assignment_id: int):
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
                            previous=previous, returned=returned,
                            ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
-                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text), 400 if error else 200
+                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text,
+                           refused_text=refused_text if not can_submit else ""), 400 if error else 200
+
+
+def _refusal(exc: SubmissionRefused, submission: Submission | None) -> str:
+    """The refusal as the student should read it. The form of a returned essay says so
+    (`revising`): if the essay is graded now, the teacher took the return back while the student
+    was revising, which the plain "already graded" would leave unexplained."""
+    if (request.form.get("revising") and submission is not None
+            and submission.status == SubmissionStatus.GRADED):
+        return ("Your teacher took back the return for revision while you were working, so your essay keeps "
+                "its grade and this version was not handed in. Ask your teacher if you still want to hand it in.")
+    return str(exc)

@@ -148,6 +148,7 @@ def test_revision_is_allowed_where_second_versions_are_not_and_can_be_taken_back
     assert _status(app, world) == SubmissionStatus.GRADED
     refused = student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED})
     assert refused.status_code == 400 and "already been graded" in refused.get_data(as_text=True)
+    assert 'id="refused-text"' in refused.get_data(as_text=True)    # the text is shown back, not lost
 
     teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
     assert student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED}).status_code == 303
@@ -288,3 +289,28 @@ def test_reimporting_the_export_does_not_add_the_earlier_version_again(app, worl
         db.session.commit()
         assert (result.added, result.unchanged) == (0, 1)
     assert _training_set(app, world) == [(FIRST, 3)]
+
+
+def test_a_return_taken_back_while_the_student_revises_is_explained_and_the_text_kept(app, world):
+    """The student opened the returned essay and wrote a revision; meanwhile the teacher took the
+    return back. Handing in is refused with the reason, and the page shows the revision back
+    (read-only) so the student's work is not lost; nothing is stored."""
+    teacher, t_csrf = _teacher(app, world)
+    student, s_csrf = _student(app, world)
+    essay_page = f"/coursework/a/{world.assignment_a}/essay"
+    _grade(teacher, t_csrf, world, "2", "Too short.")
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf})
+    form = student.get(essay_page).get_data(as_text=True)
+    assert 'name="revising" value="1"' in form
+    teacher.post(f"{_grade_url(world)}/return", data={"csrf_token": t_csrf, "undo": "1"})
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).allow_resubmit = False   # the form stays hidden
+        db.session.commit()
+    refused = student.post(essay_page, data={"csrf_token": s_csrf, "text": REVISED, "revising": "1"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "took back the return for revision" in page
+    assert re.search(r'<textarea id="refused-text"[^>]*readonly[^>]*>' + re.escape(REVISED) + "</textarea>", page)
+    assert 'name="text"' not in page
+    assert _status(app, world) == SubmissionStatus.GRADED
+    with app.app_context():
+        assert db.session.get(Submission, world.essay_a).text == FIRST
