@@ -2,8 +2,11 @@
 proposal with approve / edit forms."""
 from __future__ import annotations
 
+import logging
+
 from flask import abort, render_template, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, lms_sync, notices
@@ -13,6 +16,8 @@ from lti_app.lms import gradebook
 from lti_app.models import AiProposal, Submission, User
 from lti_app.review import bp
 from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
+
+log = logging.getLogger(__name__)
 
 
 def _student_names(assignment, proposals: list[AiProposal]) -> dict[int, str]:
@@ -50,25 +55,37 @@ def approve_selected(assignment_id: int):
                                      assignment_id=assignment.id)
     # every id checked before any proposal is decided: a foreign one changes nothing
     items = [_proposal_in(assignment, pid) for pid in dict.fromkeys(int(raw) for raw in raw_ids)]
-    approved, skipped, unusual = [], 0, 0
-    for item in items:
-        if item.unusual:
-            unusual += 1
-            continue
+    approved, skipped, failed = [], 0, 0
+    to_decide = [item for item in items if not item.unusual]
+    unusual = len(items) - len(to_decide)
+    for done, item in enumerate(to_decide):
         try:
             approved.append(decide(assignment, item, None, teacher_id).id)
             db.session.commit()
         except AlreadyDecided:
             db.session.rollback()
             skipped += 1
+        except SQLAlchemyError:
+            # Each approval is its own transaction: those before stay approved (and their grades
+            # are in the outbox), this one and the rest stay pending. Say so instead of a 500 page
+            # that leaves the teacher guessing which were saved.
+            db.session.rollback()
+            log.exception("event=bulk_approval_failed assignment_id=%s proposal_id=%s", assignment.id, item.id)
+            failed = len(to_decide) - done
+            break
     words = [f"{len(approved)} proposal{'s' if len(approved) != 1 else ''} approved."]
+    if failed:
+        words.append(f"{failed} could not be saved (a database error) and {'are' if failed != 1 else 'is'} "
+                     "still waiting in the queue: try again in a moment.")
     if skipped:
         words.append(f"{skipped} had been graded, decided or replaced by a new version in the meantime and "
                      f"{'were' if skipped != 1 else 'was'} left alone.")
     if unusual:
         words.append(f"{unusual} unusual essay{'s were' if unusual != 1 else ' was'} not approved: open "
                      f"{'them' if unusual != 1 else 'it'} to read first.")
-    found = [("success" if approved else "warning", " ".join(words))]
+    found = [("error" if failed else "success" if approved else "warning", " ".join(words))]
+    if failed:  # the database is failing: the worker sends the approved grades from the outbox
+        return notices.redirect_with("review.queue", found, assignment_id=assignment.id)
     # Only grades the LMS takes: a teacher's own test essay's grade is kept here, not "sent".
     just_approved = set(approved)
     for_lms = [g.id for g in gradebook.unposted_grades(assignment.id) if g.id in just_approved]

@@ -375,3 +375,32 @@ def test_ticked_proposals_are_approved_together(app, client, world):
         assert db.session.get(AiProposal, odd).status == "pending"
     again = client.post(url, data={"csrf_token": csrf, "proposal": [str(sure)]}, follow_redirects=True)
     assert "0 proposals approved. 1 had been graded, decided or replaced" in again.get_data(as_text=True)
+
+
+def test_a_database_error_midway_through_a_bulk_approval_is_reported_not_a_500(app, client, world):
+    """The database refuses the second approval's grade (a real SQLite trigger, as a full disk or a
+    dropped connection would): the first stays approved with its LMS update in the outbox, the
+    second stays pending, and the teacher is told which happened instead of getting a 500 page."""
+    other = _second_essay(app, world)
+    with app.app_context():
+        first = _propose(world.essay_a, score=5, confidence=0.8).id
+        second = _propose(other, score=3, confidence=0.8).id
+        db.session.commit()
+        db.session.execute(db.text(
+            f"CREATE TRIGGER refuse_grade BEFORE INSERT ON grades WHEN NEW.submission_id = {other} "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+        db.session.commit()
+    csrf = _teacher(client, app, world)
+    answer = client.post(f"/review/a/{world.assignment_a}/approve",
+                         data={"csrf_token": csrf, "proposal": [str(first), str(second)]}, follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "1 proposal approved. 1 could not be saved (a database error) and is still waiting" in page
+    with app.app_context():
+        assert db.session.get(AiProposal, first).status == "approved"
+        assert db.session.get(AiProposal, second).status == "pending"
+        (grade,) = db.session.scalars(db.select(Grade).where(Grade.source == GradeSource.AI_APPROVED)).all()
+        assert grade.submission_id == world.essay_a
+        assert db.session.get(Submission, other).status != SubmissionStatus.GRADED
+        syncs = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "gradebook.sync")).all()
+        assert grade.id in [e.payload["payload"].get("grade_id") for e in syncs]
