@@ -237,11 +237,24 @@ def process_sync(payload: dict) -> str:
 
 
 def unposted_grades(assignment_id: int) -> list[Grade]:
-    """Current grades of the assignment's students that the LMS does not have yet."""
-    grades = db.session.scalars(
-        db.select(Grade).join(Submission, Grade.submission_id == Submission.id)
-        .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
-               Grade.posted_at.is_(None))).all()
+    """Current grades of the assignment's students that the LMS does not have yet (by id).
+    Two queries whatever the class size: every grade of the assignment's students, newest first per
+    essay (the first is the current one), and the course's grading roles (Moodle refuses a grader's
+    score). It ran three queries per unposted grade, which a bulk approval or a resend of a whole
+    class's grades paid on every click."""
     assignment = db.session.get(Assignment, assignment_id)
-    return [g for g in grades if (latest_grade(g.submission_id) or g).id == g.id
-            and not is_grader(assignment.course_id, g.submission.user_id)]
+    rows = db.session.execute(
+        db.select(Grade, Submission.user_id).join(Submission, Grade.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None))
+        .order_by(Grade.submission_id, Grade.created_at.desc(), Grade.id.desc())).all()
+    graders = {user_id for user_id, role in db.session.execute(
+        db.select(CourseRole.user_id, CourseRole.role).where(CourseRole.course_id == assignment.course_id))
+        if role.can_grade}
+    current, seen = [], set()
+    for grade, user_id in rows:
+        if grade.submission_id in seen:
+            continue
+        seen.add(grade.submission_id)
+        if grade.posted_at is None and user_id not in graders:
+            current.append(grade)
+    return sorted(current, key=lambda g: g.id)
