@@ -104,6 +104,9 @@ def setup():
     if data is not None:
         assignment = create_assignment(link.course_id, data, link)
         done = "The assignment is ready."
+        if source:
+            course_copy.copy_settings(source.assignment, assignment)
+            done += " Its settings are the original's; change them under Settings."
         if source and source.may_copy_essays and request.form.get("copy_essays") == "1":
             copied = course_copy.copy_graded_essays(source.assignment, assignment, access.launch().user_id)
             done += (f" Graded essays copied from \u201c{source.assignment.title}\u201d as training data: "

@@ -2,7 +2,8 @@
 Moodle) still names the original assignment in its `gradeloop_assignment` custom parameter.
 
 The first teacher launch there sets up a new assignment (the copy's students, essays and
-gradebook column are its own), with the original's settings filled in, and, if this teacher also
+gradebook column are its own), with the original's description filled in and its settings
+(`SETTINGS`: auto-feedback, anonymous grading, second versions, ...) copied, and, if this teacher also
 grades the original course, an offer to bring its graded essays as training data: copied like a
 CSV import (text, score, traits, group label; no student, no comment), so the new course's model
 starts from the teacher's standard instead of from nothing. Only assignments of the same LMS
@@ -42,6 +43,17 @@ def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> Co
     may_copy = is_grader(source.course_id, user_id)   # another course's essays are counted only for them
     return CopySource(assignment=source, course_title=db.session.get(Course, source.course_id).title or "",
                       graded=len(load_examples(source.id).texts) if may_copy else 0, may_copy_essays=may_copy)
+
+
+# Carried over to the copy: a teacher who graded anonymously, or chose review over auto-release,
+# last term expects the same this term rather than the defaults.
+SETTINGS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
+            "allow_resubmit", "anonymous_grading")
+
+
+def copy_settings(source: Assignment, target: Assignment) -> None:
+    for name in SETTINGS:
+        setattr(target, name, getattr(source, name))
 
 
 def form_from(source: Assignment, link_title: str | None) -> dict:

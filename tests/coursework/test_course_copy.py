@@ -1,14 +1,21 @@
 """A Gradeloop link copied into a new course (course copy, a new term): the first teacher launch
-sets up a new assignment with the original's settings filled in and, for a teacher of both
+sets up a new assignment with the original's description filled in and its settings copied and, for a teacher of both
 courses, brings the original's graded essays as training data (anonymous, like a CSV import).
 Students, grades and the gradebook column of the two courses stay apart."""
 from lti_app.extensions import db
-from lti_app.models import Assignment, Course, Grade, GradeSource, OutboxEvent, Submission
+from lti_app.models import Assignment, Course, FeedbackMode, Grade, GradeSource, OutboxEvent, Submission
 from tests.coursework.flows import ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form
 
 
 def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, tool_server):
     item = link_copied(peer, graded_two_essays(peer, tool_server))
+    settings = {"feedback_mode": FeedbackMode.OFF, "min_graded": 40, "retrain_every": 7, "confidence_threshold": 0.8,
+                "show_ai_label": False, "allow_resubmit": False, "anonymous_grading": True}
+    with tool_server.app.app_context():
+        (original,) = db.session.scalars(db.select(Assignment)).all()
+        for name, value in settings.items():
+            setattr(original, name, value)
+        db.session.commit()
     teacher, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                      resource_link_id=item, course_id=NEW_COURSE)
     assert 'id="copied-from"' in setup.text and "Persuasive essay" in setup.text
@@ -21,6 +28,7 @@ def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, to
         copy = db.session.scalar(db.select(Assignment).filter_by(course_id=course.id))
         original = db.session.scalar(db.select(Assignment).where(Assignment.id != copy.id))
         assert copy.resource_id != original.resource_id and copy.traits == original.traits
+        assert {name: getattr(copy, name) for name in settings} == settings
         rows = db.session.execute(db.select(Submission, Grade).join(Grade, Grade.submission_id == Submission.id)
                                   .where(Submission.assignment_id == copy.id)).all()
         assert sorted((s.text, g.score) for s, g in rows) == sorted(
