@@ -96,7 +96,8 @@ def init_app(app: Flask) -> None:
         token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
         if not auth.csrf_valid(token):
             return error_page(403, "This form was not sent from a Gradeloop page, or your session "
-                                   "has ended. Reload the page from your course and try again.")
+                                   "has ended. Reload the page from your course and try again.",
+                              kept=_typed_text())
         return None
 
     @app.after_request
@@ -111,15 +112,37 @@ def init_app(app: Flask) -> None:
         # The generic error page would read the form again to find the launch token and raise
         # 413 once more (a 500). Answer without the launch context instead.
         g.launch = None
-        return error_page(413, "This upload is larger than Gradeloop accepts. Use a smaller file, or paste the text.")
+        limit = f"{current_app.config['GRADELOOP_MAX_UPLOAD_BYTES'] / 1_000_000:g} MB"
+        if request.endpoint == "coursework.import_grades":
+            return error_page(413, f"This file is larger than the {limit} Gradeloop accepts in one import. Split it "
+                                   "into several files (keep the header line in each) and import them one by one: "
+                                   "an essay already imported is not added twice.")
+        return error_page(413, f"This upload is larger than the {limit} Gradeloop accepts. Use a smaller file, "
+                               "or paste the text.")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         return error_page(exc.code or 500, exc.description or exc.name)
 
 
-def error_page(status: int, message: str):
-    """A plain page that says what is wrong; JSON for API callers."""
+# Form fields that hold what a person typed at length: an essay, a grade's comment, a prompt.
+TYPED_FIELDS = ("text", "comment", "prompt")
+
+
+def _typed_text() -> str:
+    """What the refused form carried that took time to type. A session ends after
+    GRADELOOP_SESSION_MINUTES whatever the activity (and the cookie keeps the last few launches),
+    so an essay written in one sitting, or a long comment, could reach an expired session:
+    the error page gives it back instead of dropping it."""
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        return ""   # a cross-site form: never show its text on a Gradeloop page
+    return "\n\n".join(v.strip() for v in (request.form.get(f, "") for f in TYPED_FIELDS) if v.strip())
+
+
+def error_page(status: int, message: str, kept: str = ""):
+    """A plain page that says what is wrong (with `kept`: text from the refused form, shown back
+    read-only so it is not lost); JSON for API callers."""
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return {"error": message, "status": status}, status
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, message=message, kept=kept), status

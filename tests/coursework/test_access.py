@@ -1,4 +1,5 @@
 """Authorisation matrix and CSRF on coursework pages (Flask test client; sessions as a launch makes them)."""
+import re
 import time
 
 import pytest
@@ -109,6 +110,23 @@ def test_ta_can_grade_but_not_delete_course_data(client, app, world):
 def test_expired_session_is_refused(client, app, world):
     login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR, expires_in=-1)
     assert client.get(_pages(world)["submissions"]).status_code == 401
+
+
+def test_an_essay_sent_after_the_session_ended_is_shown_back(client, app, world):
+    """The session ends at a fixed time: an essay written in one long sitting is refused, but the
+    page gives it back to copy (never for a cross-site form), and nothing is stored."""
+    essay = "A long essay written in one sitting. " * 40
+    url = f"/coursework/a/{world.assignment_a}/essay"
+    token = login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER,
+                  resource_link_id=world.link_a, expires_in=-1)
+    refused = client.post(url, data={"csrf_token": token, "text": essay}, headers={"Origin": "http://localhost"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "your session has ended" in page
+    assert re.search(r'<textarea id="kept-text"[^>]*readonly[^>]*>' + re.escape(essay.strip()) + "</textarea>", page)
+    forged = client.post(url, data={"csrf_token": token, "text": essay}, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403 and 'id="kept-text"' not in forged.get_data(as_text=True)
+    with app.app_context():
+        assert count(Submission) == 2
 
 
 def test_forged_cross_site_post_is_refused(client, app, world):

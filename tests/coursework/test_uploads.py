@@ -98,8 +98,17 @@ def test_limits(make_app, world, app):
     huge = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(b"a" * 200_000), "huge.txt")},
                        content_type="multipart/form-data")
     assert huge.status_code == 413     # over the request limit: refused before reading, no 500
+    assert "larger than the 0.001 MB Gradeloop accepts" in huge.get_data(as_text=True)
     with small.app_context():
         assert count(Submission, user_id=w.student2_a) == 0
+    teacher = small.test_client()
+    token = login(teacher, small, course_id=w.course_a, user_id=w.teacher_a, role=Role.INSTRUCTOR)
+    csv = b"text,score\n" + b'"An essay.",4\n' * 20_000
+    too_big = teacher.post(f"/coursework/a/{w.assignment_a}/import", data={"csrf_token": token,
+                           "file": (io.BytesIO(csv), "grades.csv")}, content_type="multipart/form-data")
+    assert too_big.status_code == 413 and "Split it into several files" in too_big.get_data(as_text=True)
+    with small.app_context():
+        assert count(Submission, assignment_id=w.assignment_a) == 1
 
 
 def test_a_course_without_gradebook_access_promises_no_gradebook(student, client):
