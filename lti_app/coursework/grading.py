@@ -41,6 +41,10 @@ def grade(assignment_id: int, submission_id: int):
     submission = access.submission_in_assignment(assignment, submission_id)
     data, errors = load_posted_form(grade_schema(assignment))
     conflict = _changed_since_opened(submission) if data is not None else None
+    if conflict and _saved_just_now(submission, data):
+        db.session.rollback()   # a double click: the first click saved exactly this
+        return notices.redirect_with("coursework.grade", [("success", "Grade saved.")], assignment_id=assignment.id,
+                                     submission_id=submission.id)
     if conflict:
         db.session.rollback()
         data, errors = None, {"_schema": [conflict]}
@@ -118,6 +122,18 @@ def _changed_since_opened(submission: Submission) -> str | None:
         what = f"{(grader.name or grader.sub) if grader else 'someone else'} saved a grade of {current.score:g}"
     return (f"This essay changed while you had it open: {what}. Your grade was not saved. Read the essay "
             "and the current grade below, then save again.")
+
+
+def _saved_just_now(submission: Submission, data: dict) -> bool:
+    """The essay's current grade is this teacher's, on the version the form was opened on, with
+    exactly the posted values: a second click (or a re-sent form) of a save that went through, to
+    be answered "saved", not "this essay changed ... your grade was not saved"."""
+    current = gradebook.latest_grade(submission.id)
+    seen = request.form.get("seen", "")
+    return (current is not None and current.grader_id == access.launch().user_id
+            and seen.partition("|")[0] == seen_token(submission, current).partition("|")[0]
+            and current.score == data["score"] and (current.comment or "") == data["comment"]
+            and (current.trait_scores or {}) == data["trait_scores"])
 
 
 def _neighbours(assignment: Assignment, submission: Submission) -> dict:

@@ -108,7 +108,9 @@ def proposal(assignment_id: int, proposal_id: int):
     assignment = access.assignment_in_course(assignment_id)
     item = _proposal_in(assignment, proposal_id)
     errors: dict = {}
+    conflict = None
     if request.method == "POST":
+        data = None
         try:
             data = None if request.form.get("action") == "approve" else grade_schema(assignment).load(request.form)
             grade = decide(assignment, item, data, access.launch().user_id)
@@ -116,7 +118,11 @@ def proposal(assignment_id: int, proposal_id: int):
             errors = exc.messages
         except AlreadyDecided as exc:
             db.session.rollback()
-            return notices.redirect_with("review.queue", [("error", str(exc))], assignment_id=assignment.id)
+            if data is None:
+                return notices.redirect_with("review.queue", [("error", str(exc))], assignment_id=assignment.id)
+            # The teacher's own edits: shown back (409) rather than dropped with a redirect.
+            conflict = str(exc)
+            db.session.refresh(item)
         else:
             db.session.commit()
             problem = lms_sync.push_grade_now(grade.id)
@@ -125,9 +131,9 @@ def proposal(assignment_id: int, proposal_id: int):
                       else ("success", f"Grade {what} and sent to the student and the LMS gradebook."))
             return notices.redirect_with("review.queue", [notice], assignment_id=assignment.id)
     submission = db.session.get(Submission, item.submission_id)
-    values = dict(request.form) if errors else {
+    values = dict(request.form) if errors or conflict else {
         "score": f"{item.score:g}", "comment": item.feedback,
         **{f"trait:{k}": f"{v:g}" for k, v in (item.trait_scores or {}).items() if v is not None}}
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
                            student=_student_names(assignment, [item])[item.submission_id], values=values,
-                           errors=errors), 400 if errors else 200
+                           errors=errors, conflict=conflict), 409 if conflict else 400 if errors else 200

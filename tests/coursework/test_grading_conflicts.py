@@ -62,6 +62,22 @@ def test_older_page_does_not_overwrite_a_co_graders_newer_grade(client, app, wor
         assert [g.score for g in db.session.scalars(db.select(Grade))] == [3]
 
 
+def test_a_double_click_on_save_is_answered_saved_once(client, app, world):
+    """The second request of a double click carries the same page's token: its grade was saved by
+    the first, so it is told "saved" (not "your grade was not saved") and nothing is stored twice.
+    The same form with another value, or another grader's page, is still a conflict."""
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    form = {"csrf_token": csrf, "seen": _seen(client.get(_grade_url(world))), "score": "4", "comment": "Clear claim."}
+    assert client.post(_grade_url(world), data=form).status_code == 303
+    again = client.post(_grade_url(world), data=form, follow_redirects=True)
+    assert again.status_code == 200 and "Grade saved." in again.get_data(as_text=True)
+    assert "not saved" not in again.get_data(as_text=True)
+    changed = client.post(_grade_url(world), data={**form, "score": "5"})
+    assert changed.status_code == 409 and "Teacher A saved a grade of 4" in changed.get_data(as_text=True)
+    with app.app_context():
+        assert [g.score for g in db.session.scalars(db.select(Grade))] == [4]
+
+
 def test_a_grade_auto_released_meanwhile_is_named_as_such(client, app, world):
     from lti_app.models import GradeSource
 

@@ -145,6 +145,12 @@ def test_queue_least_confident_first_and_decisions(app, client, world):
     assert ok.status_code == 303
     again = client.post(url, data={"csrf_token": csrf, "action": "approve"}, follow_redirects=True)
     assert "graded in the meantime" in again.get_data(as_text=True)
+    # Edits sent for a proposal decided meanwhile are shown back, not dropped; nothing is stored.
+    late = client.post(url, data={"csrf_token": csrf, "action": "edit", "score": "2",
+                                  "comment": "Rewritten feedback that took ten minutes."})
+    page = late.get_data(as_text=True)
+    assert late.status_code == 409 and "graded in the meantime" in page
+    assert re.search(r'<textarea id="kept-comment"[^>]*readonly[^>]*>Rewritten feedback that took ten minutes.', page)
     edited = client.post(f"/review/a/{world.assignment_a}/p/{unsure}",
                          data={"csrf_token": csrf, "action": "edit", "score": "3", "comment": "Add evidence."})
     assert edited.status_code == 303
