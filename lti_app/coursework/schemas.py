@@ -13,6 +13,8 @@ TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\n]+?)\s*[: ]\s*(?P<min>-?\d+)\s*(?:-|
 TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
 MAX_SCALE = 1000
 DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+# marshmallow's own words ("Field may not be null.", "Not a valid integer.") are for developers.
+WHOLE_NUMBER = {k: "Enter a whole number." for k in ("required", "null", "invalid")}
 
 
 def _blank_to_none(data: dict, names) -> dict:
@@ -57,8 +59,10 @@ class AssignmentSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(
         min=1, max=200, error="Give the assignment a title (at most 200 characters)."))
     prompt = fields.String(load_default="", validate=validate.Length(max=20_000))
-    score_min = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_SCALE))
-    score_max = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_SCALE))
+    score_min = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_SCALE),
+                               error_messages=WHOLE_NUMBER)
+    score_max = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_SCALE),
+                               error_messages=WHOLE_NUMBER)
     traits = fields.String(load_default="")
 
     @pre_load
@@ -85,11 +89,14 @@ class SettingsSchema(Schema):
         unknown = EXCLUDE
 
     feedback_mode = fields.Enum(FeedbackMode, by_value=True, required=True)
-    min_graded = fields.Integer(required=True, validate=validate.Range(
+    min_graded = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
         min=MIN_TRAINING_ESSAYS, max=100_000,
         error=f"must be a whole number from {MIN_TRAINING_ESSAYS} (the fewest a model can learn from) to 100000"))
-    retrain_every = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
-    confidence_threshold = fields.Float(required=True, validate=validate.Range(min=0.0, max=1.0))
+    retrain_every = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000),
+                                   error_messages=WHOLE_NUMBER)
+    confidence_threshold = fields.Float(required=True, validate=validate.Range(min=0.0, max=1.0),
+                                        error_messages={k: "Enter a number from 0 to 1, such as 0.6."
+                                                        for k in ("required", "null", "invalid")})
     show_ai_label = fields.Boolean(load_default=False)
     allow_resubmit = fields.Boolean(load_default=False)
     anonymous_grading = fields.Boolean(load_default=False)

@@ -33,6 +33,8 @@ def settings(assignment_id: int):
         return notices.redirect_with("coursework.settings", [("success", "Settings saved.")],
                                      assignment_id=assignment.id)
     values = dict(request.form) if errors else {name: getattr(assignment, name) for name in FIELDS}
+    if errors and not access.is_course_admin():   # never posted (disabled): show what is stored
+        values["anonymous_grading"] = assignment.anonymous_grading
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
@@ -59,7 +61,8 @@ def edit_assignment(assignment_id: int):
     data, errors = load_posted_form(AssignmentSchema())
     if data is not None and locked and (data["score_min"], data["score_max"], data["traits"]) != (
             assignment.score_min, assignment.score_max, assignment.traits or []):
-        data, errors = None, {"score_max": ["The scale and traits cannot change once essays are graded."]}
+        data, errors = None, {"score_max": ["The scale and traits cannot change once essays are graded: they are "
+                                            "back to the stored ones below. Save again to keep your other changes."]}
     if data is not None:
         column_changes = (data["title"], data["score_max"]) != (assignment.title, assignment.score_max)
         for name in ("title", "prompt", "score_min", "score_max", "traits"):
@@ -69,8 +72,13 @@ def edit_assignment(assignment_id: int):
         notice = (("warning", f"Assignment saved; the LMS gradebook column keeps its old name or maximum for now: "
                               f"{problem}") if problem else ("success", "Assignment saved."))
         return notices.redirect_with("coursework.settings", [notice], assignment_id=assignment.id)
-    form = dict(request.form) if errors else {
-        "title": assignment.title, "prompt": assignment.prompt, "score_min": str(assignment.score_min),
-        "score_max": str(assignment.score_max), "traits": traits_text(assignment.traits)}
+    stored = {"title": assignment.title, "prompt": assignment.prompt, "score_min": str(assignment.score_min),
+              "score_max": str(assignment.score_max), "traits": traits_text(assignment.traits)}
+    form = dict(request.form) if errors else stored
+    if errors and locked:
+        # Grading started while this page was open: the scale fields are read-only now, so show
+        # the stored scale (the typed one could never be sent differently) and keep the typed
+        # title and instructions, which can still be saved.
+        form.update({name: stored[name] for name in ("score_min", "score_max", "traits")})
     return render_template("coursework/edit.html", assignment=assignment, form=form, errors=errors,
                            locked=locked), 400 if errors else 200

@@ -67,6 +67,13 @@ def test_teaching_assistants_cannot_lift_it_or_read_names_from_the_export(app, c
     ta_csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
     assert "the course’s instructors set this" in ta.get(f"/coursework/a/{world.assignment_a}/settings").get_data(
         as_text=True)
+    refused = ta.post(f"/coursework/a/{world.assignment_a}/settings",
+                      data={"csrf_token": ta_csrf, "feedback_mode": "review", "min_graded": "", "retrain_every": "20",
+                            "confidence_threshold": "x"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Enter a whole number." in page and "Enter a number from 0 to 1" in page
+    assert "not be null" not in page and "Not a valid" not in page
+    assert 'name="anonymous_grading" checked' in page    # still on: the disabled box is never posted
     _settings(ta, ta_csrf, world, anonymous=False)          # the TA saves the other settings
     with app.app_context():
         assignment = db.session.get(Assignment, world.assignment_a)

@@ -1,9 +1,13 @@
 """A Gradeloop link copied into a new course (course copy, a new term): the first teacher launch
-sets up a new assignment with the original's description filled in and its settings copied and, for a teacher of both
-courses, brings the original's graded essays as training data (anonymous, like a CSV import).
+sets up a new assignment with the original's description filled in and its settings copied
+and, for a teacher of both courses, brings the original's graded essays as training data
+(anonymous, like a CSV import).
 Students, grades and the gradebook column of the two courses stay apart."""
+import re
+
 from lti_app.extensions import db
 from lti_app.models import Assignment, Course, FeedbackMode, Grade, GradeSource, OutboxEvent, Submission
+from lti_app.sandbox.forms import parse_forms
 from tests.coursework.flows import ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form
 
 
@@ -21,6 +25,12 @@ def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, to
     assert 'id="copied-from"' in setup.text and "Persuasive essay" in setup.text
     assert 'value="Persuasive essay (2027)"' in setup.text and "Should students have a four-day week?" in setup.text
     assert "cohesion 1-5" in setup.text and 'name="copy_essays"' in setup.text
+    # A mistake in the form after unticking the copy: the page comes back with it still unticked.
+    (form,) = [f for f in parse_forms(setup.text, setup.url) if "/setup" in f.action]
+    unticked = {k: v for k, v in form.fields.items() if k != "copy_essays"}
+    mistake = teacher.post(form.action, data={**unticked, "score_max": ""}, timeout=30)
+    assert mistake.status_code == 400 and "Enter a whole number." in mistake.text
+    assert 'name="copy_essays"' in mistake.text and not re.search(r'name="copy_essays"[^>]*checked', mistake.text)
     done = post_form(teacher, setup, action_contains="/setup")
     assert done.status_code == 200 and "Graded essays copied from" in done.text and "training data: 2." in done.text
     with tool_server.app.app_context():

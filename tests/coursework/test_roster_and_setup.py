@@ -146,13 +146,19 @@ def test_teacher_edits_the_assignment_and_the_lms_column_follows(peer, tool_serv
         assignment_id = assignment.id
     edit = teacher.get(edit.url, timeout=30)
     assert "fixed once essays are graded" in edit.text and edit.text.count("readonly") == 3
-    refused = post_form(teacher, edit, {"score_max": "6"})
+    refused = post_form(teacher, edit, {"score_max": "6", "prompt": "Argue for one side, with two sources."})
     assert refused.status_code == 400 and "cannot change once essays are graded" in refused.text
+    # The stored scale is shown again (its fields are read-only now); the typed instructions are kept.
+    assert 'value="10"' in refused.text and "Argue for one side, with two sources." in refused.text
     renamed = post_form(teacher, edit, {"title": "Argument essay (final)"})   # the scale as shown: fine
     assert "Assignment saved." in renamed.text and peer.line_items(COURSE)[0]["label"] == "Argument essay (final)"
     with tool_server.app.app_context():
         assignment = db.session.get(Assignment, assignment_id)
         assert (assignment.score_max, assignment.traits[0]["max"], assignment.prompt) == (10, 4, "Argue for one side.")
+    again = post_form(teacher, refused, {"title": "Argument essay (final, 2)"})   # the refused page saves as is
+    assert "Assignment saved." in again.text
+    with tool_server.app.app_context():
+        assert db.session.get(Assignment, assignment_id).prompt == "Argue for one side, with two sources."
 
 
 def _link(page, contains: str) -> str:
