@@ -6,6 +6,7 @@ import logging
 import uuid
 
 from flask import redirect, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import lurl, require_launch
 from lti_app.coursework import access, bp, course_copy, notices
@@ -102,7 +103,15 @@ def setup():
     source = course_copy.copy_source(link, (link.custom or {}).get(CUSTOM_PARAM), access.launch().user_id)
     data, errors = load_posted_form(AssignmentSchema())
     if data is not None:
-        assignment = create_assignment(link.course_id, data, link)
+        try:
+            assignment = create_assignment(link.course_id, data, link)
+        except IntegrityError:
+            # Another tab's set-up of this link won the race (one assignment per link): use it.
+            db.session.rollback()
+            existing = assignment_for_link(link)
+            if existing is None:
+                raise
+            return redirect(lurl("coursework.submissions", assignment_id=existing.id))
         done = "The assignment is ready."
         if source:
             course_copy.copy_settings(source.assignment, assignment)

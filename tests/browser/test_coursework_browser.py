@@ -139,6 +139,13 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             teacher = new_page()
             frame = _launch(teacher, launch + "teacher-1", "Grace Hopper")
             frame.get_by_role("link", name="Grace Hopper").click()
+            frame.get_by_label("Comment for the student").fill("A draft I have not saved.")
+            frame.get_by_role("button", name="Return for revision").click()   # held back: unsaved changes
+            frame.locator("#return-unsaved").wait_for(state="visible")
+            assert frame.locator("#returned").count() == 0
+            teacher = new_page()
+            frame = _launch(teacher, launch + "teacher-1", "Grace Hopper")
+            frame.get_by_role("link", name="Grace Hopper").click()
             frame.get_by_role("button", name="Return for revision").click()
             frame.get_by_text("The student can now hand in a new version").wait_for()
             student = new_page()
