@@ -4,7 +4,8 @@ with the torch model on the course's 100 validation essays: mean |raw difference
 validation scores moved, QWK drop, and whether it keeps parity (drop <= 0.005). Prints one JSON
 line per course and a summary per form; with `--time`, the first course's int8, int8-mixed and
 fp32 graphs are also timed (interleaved) on test essays taken in turn from every prompt of the
-run, 3 each (length drives the cost). About 90 s per course on 2 cores:
+run, 3 each (length drives the cost). `--weight-bits` compares 8-bit with 7-bit int8 weights
+instead (`worker.ml.quantise`: 7-bit on x86 CPUs without VNNI). About 90 s per course on 2 cores:
 
     .venv/bin/python -m benchmarks.int8_forms --data ../shared/data/persuade \\
         --prompts 2,9,4,11,0,7,13,1,10,3,8,5 --n 100,300 --time
@@ -32,33 +33,40 @@ from worker.ml.timing import interleaved_ms, pcts
 from worker.ml.trainer import TrainConfig
 
 
-def forms(graph) -> dict:
-    """Form name -> (keep the down-projections fp32, other encoder nodes kept fp32)."""
+def forms(graph, weight_bits: bool = False) -> dict:
+    """Form name -> (keep the down-projections fp32, other encoder nodes kept fp32, 7-bit weights:
+    None = as the worker quantises on this CPU). `weight_bits`: instead, int8 and int8-mixed each
+    with 8-bit and with 7-bit weights (`quantise.x86_without_vnni`)."""
+    if weight_bits:
+        return {f"{form} {bits}-bit": (keep_down, [], bits == 7)
+                for form, keep_down in (("int8", False), ("int8-mixed", True)) for bits in (8, 7)}
     products = [n.name for n in graph.node if n.op_type == "MatMul" and not n.name.startswith("/head/")]
     down = down_projections(graph)
     layers = sorted({name.split("/layer.")[1].split("/")[0] for name in products if "/layer." in name}, key=int)
     layer = {i: [name for name in products if f"/layer.{i}/" in name] for i in layers}
     first, last = layers[0], layers[-1]
-    return {"int8": (False, []), "int8-mixed": (True, []),
-            f"layer {first} fp32": (False, layer[first]), f"layer {last} fp32": (False, layer[last]),
-            f"down-projection of layer {first} fp32": (False, [n for n in down if f"/layer.{first}/" in n]),
-            f"down-projection of layer {last} fp32": (False, [n for n in down if f"/layer.{last}/" in n])}
+    return {"int8": (False, [], None), "int8-mixed": (True, [], None),
+            f"layer {first} fp32": (False, layer[first], None), f"layer {last} fp32": (False, layer[last], None),
+            f"down-projection of layer {first} fp32": (False, [n for n in down if f"/layer.{first}/" in n], None),
+            f"down-projection of layer {last} fp32": (False, [n for n in down if f"/layer.{last}/" in n], None)}
 
 
-def compare(final, model_dir: Path, texts, y, time_texts=None) -> dict:
+def compare(final, model_dir: Path, texts, y, time_texts=None, weight_bits: bool = False) -> dict:
     """Each form against the torch model with the worker's own parity check (`export.parity`)."""
     torch_raw = final.predict_raw(texts)
     graph = onnx.load(str(model_dir / "model.onnx"), load_external_data=False).graph
     out, files = {}, {"fp32": "model.onnx"}
-    for i, (name, (keep_down, keep)) in enumerate(forms(graph).items()):
+    for i, (name, (keep_down, keep, seven_bit)) in enumerate(forms(graph, weight_bits).items()):
         files[name] = f"form{i}.onnx"
-        quantise(model_dir / "model.onnx", model_dir / files[name], keep_down_projections=keep_down, keep_nodes=keep)
+        quantise(model_dir / "model.onnx", model_dir / files[name], keep_down_projections=keep_down, keep_nodes=keep,
+                 reduce_range=seven_bit)
         check = parity(final, model_dir, files[name], texts, y, torch_raw)
         out[name] = {"mad": round(check["mean_abs_raw_diff"], 5), "moved": int(round(check["score_changed"] * len(texts))),
                      "qwk_drop": round(check["qwk_drop"], 4), "parity": bool(check["qwk_drop"] <= MAX_QWK_DROP)}
     if time_texts:
         times = interleaved_ms({name: (lambda t, f=f: scorer.score(model_dir, t, onnx_file=f))
-                                for name, f in files.items() if name in ("int8", "int8-mixed", "fp32")}, time_texts)
+                                for name, f in files.items() if name.split(" ")[0] in ("int8", "int8-mixed", "fp32")},
+                               time_texts)
         out["p50_ms"] = {name: round(pcts(v)["p50"], 1) for name, v in times.items()}
     return out
 
@@ -70,6 +78,8 @@ def main(argv=None) -> None:
     parser.add_argument("--n", default="100,300")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time", action="store_true", help="time int8 / int8-mixed / fp32 on the first course")
+    parser.add_argument("--weight-bits", action="store_true",
+                        help="compare 8-bit with 7-bit weights (int8 and int8-mixed) instead of fp32 choices")
     args = parser.parse_args(argv)
 
     base_model = default_base_model()
@@ -92,7 +102,8 @@ def main(argv=None) -> None:
                                     score_min=prompt.lo, score_max=prompt.hi)
                 final, model_dir, meta, _, _ = course.run(examples, f"{name}-{n}")
                 row = {"prompt": name, "n": n, "shipped": meta["parity"]["shipped"],
-                       **compare(final, model_dir, val.texts[:100], val.scores[:100], None if rows else time_texts)}
+                       **compare(final, model_dir, val.texts[:100], val.scores[:100], None if rows else time_texts,
+                               args.weight_bits)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
                 scorer.forget(model_dir)

@@ -30,7 +30,7 @@ from worker.ml.corpora import ELLIPSE_TRAITS, load_ellipse, load_prompt
 from worker.ml.course_run import CourseRun
 from worker.ml.examples import Examples
 from worker.ml.metrics import qwk
-from worker.ml.quantise import CHECKED_FORMS
+from worker.ml.quantise import CHECKED_FORMS, x86_without_vnni
 from worker.ml.timing import interleaved_ms, latency_ms, pcts
 
 
@@ -178,7 +178,9 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                                 "essays": len(texts), "prompts": len(prompts), "model_of": [name, n],
                                 "median_words": int(np.median([len(t.split()) for t in texts])),
                                 **{k: pcts(v) for k, v in times.items()},
-                                "shipped": meta["parity"]["shipped"]}
+                                "shipped": meta["parity"]["shipped"],
+                                # int8 costs more where onnxruntime must multiply exactly (quantise.py)
+                                "cpu_int8": "no VNNI: exact u8u8" if x86_without_vnni() else "VNNI or not x86"}
                             echo("latency " + json.dumps(latency))
                         scorer.forget(model_dir)
                         shutil.rmtree(model_dir, ignore_errors=True)

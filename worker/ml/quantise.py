@@ -8,6 +8,14 @@
   (12 prompts x N=100/300) keeping them fp32 halved the mean raw error (0.015 -> 0.008 score
   points) and moved 14 validation scores instead of 31, for ~5 ms more per essay (docs/models.md).
 
+On an x86 CPU without VNNI (AVX2 only: AMD EPYC Milan and older, Intel before Cascade Lake)
+onnxruntime's fast uint8 x int8 product (VPMADDUBSW) adds pairs of products into a saturating
+int16, which 8-bit weights overflow; the scorer turns on onnxruntime's exact u8u8 products there
+(`scorer._load`, `session.x64quantprecision`), so the weights keep all 8 bits. 7-bit weights
+(`reduce_range`, which cannot overflow) were measured and dropped: on 12 courses of an AMD EPYC
+(Zen 3) they moved twice as many validation scores (30 vs 15) for ~9% less time per essay
+(docs/benchmarks.md, `benchmarks/int8_forms.py --weight-bits`).
+
 The linear head always stays fp32: its input mixes unit-scale embeddings with raw surface features
 (lengths, ratios) under large folded-in weights, and one per-tensor uint8 scale for that
 activation moved scores by whole points; it is 0.01% of the compute. `export.export_model` ships
@@ -16,6 +24,7 @@ the first form that keeps parity with the torch model, else the fp32 graph.
 from __future__ import annotations
 
 import logging
+import platform
 from pathlib import Path
 
 from worker.ml import modelfiles
@@ -40,9 +49,33 @@ def down_projections(graph) -> list[str]:
             and len(shapes.get(n.input[1], ())) == 2 and shapes[n.input[1]][0] > shapes[n.input[1]][1]]
 
 
-def quantise(fp32: Path, out: Path, keep_down_projections: bool = False, keep_nodes=()) -> Path:
+# CPU flags that give onnxruntime an exact (non-saturating) uint8 x int8 product.
+VNNI_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8"}
+
+
+def x86_without_vnni(cpuinfo: str | None = None, machine: str | None = None) -> bool:
+    """True on an x86 CPU whose flags (Linux /proc/cpuinfo) show no VNNI, or cannot be read:
+    there an int8 graph runs onnxruntime's exact but slower u8u8 products (see the module
+    docstring), which is why `gradeloop bench` prints it beside its latency figures. False on
+    other architectures (ARM's int8 dot products do not saturate)."""
+    machine = (machine or platform.machine()).lower()
+    if machine not in ("x86_64", "amd64", "i686", "i386"):
+        return False
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return True
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines()
+                  if line.startswith("flags")), None)
+    return flags is None or not VNNI_FLAGS & set(flags)
+
+
+def quantise(fp32: Path, out: Path, keep_down_projections: bool = False, keep_nodes=(),
+             reduce_range: bool = False) -> Path:
     """Write the int8 form of `fp32` to `out` (see the module docstring for what stays fp32);
-    `keep_nodes`: more node names left fp32 (`benchmarks/int8_forms.py` compares choices)."""
+    `keep_nodes`: more node names left fp32 (`benchmarks/int8_forms.py` compares choices);
+    `reduce_range`: 7-bit weights (only the benchmark's comparison asks for them)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -56,6 +89,7 @@ def quantise(fp32: Path, out: Path, keep_down_projections: bool = False, keep_no
     root.addFilter(_quantiser_chatter)
     try:
         quantize_dynamic(str(fp32), str(out), per_channel=True, weight_type=QuantType.QInt8,
+                         reduce_range=reduce_range,
                          nodes_to_exclude=keep, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         root.removeFilter(_quantiser_chatter)

@@ -107,6 +107,10 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             opts.intra_op_num_threads = scorer_threads()
             opts.add_session_config_entry("session.intra_op.allow_spinning", "1")
             opts.add_session_config_entry("session.force_spinning_stop", "1")
+            # On an x86 CPU without VNNI, onnxruntime's fast uint8 x int8 product saturates with
+            # 8-bit weights (quantise.py): this makes it multiply them exactly (u8u8) instead.
+            # Twice closer to the torch model there, ~9% slower; a no-op with VNNI.
+            opts.add_session_config_entry("session.x64quantprecision", "1")
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
             lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None

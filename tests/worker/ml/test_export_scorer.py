@@ -217,3 +217,78 @@ def test_export_ships_the_fastest_form_that_keeps_parity(trained, exported, eval
     assert strict["parity"]["shipped"] == "fp32" and strict["onnx_file"] == "model.onnx"
     assert sorted(p.name for p in strict_dir.glob("*.onnx")) == ["model.onnx"]
     assert scorer.score(strict_dir, eval_set[0][:2])[0].score is not None
+
+
+ZEN3_FLAGS = "processor\t: 0\nflags\t\t: fpu sse sse2 ssse3 fma avx f16c avx2 bmi2 sha_ni vaes\n"
+
+
+def test_the_cpu_flags_tell_whether_int8_products_can_saturate():
+    """x86 without VNNI (where onnxruntime's fast uint8 x int8 product saturates), with it, ARM;
+    unreadable flags on x86 count as without (the scorer's exact products are then safe anyway)."""
+    from worker.ml.quantise import x86_without_vnni
+
+    assert x86_without_vnni(ZEN3_FLAGS, "x86_64") is True
+    assert x86_without_vnni(ZEN3_FLAGS.replace("avx2", "avx2 avx512f avx512_vnni"), "x86_64") is False
+    assert x86_without_vnni(ZEN3_FLAGS.replace("avx2", "avx2 avx_vnni"), "AMD64") is False
+    assert x86_without_vnni("processor\t: 0\n", "x86_64") is True
+    assert x86_without_vnni(ZEN3_FLAGS, "aarch64") is False
+
+
+def _int8_weights(path) -> list[np.ndarray]:
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    consts = {t.name: t for t in graph.initializer}
+    return [numpy_helper.to_array(consts[n.input[1]]) for n in graph.node
+            if n.op_type == "MatMulInteger" and n.input[1] in consts]
+
+
+@pytest.mark.parametrize("reduce_range", [True, False])
+def test_int8_weights_use_the_range_asked_for(exported, tmp_path, reduce_range):
+    """8-bit weights (what ships) use the whole int8 range; 7-bit ones (the benchmark's
+    comparison) stay within [-64, 64], where two products always fit AVX2's int16 sums."""
+    from worker.ml.quantise import quantise
+
+    model_dir, meta = exported
+    weights = _int8_weights(quantise(model_dir / "model.onnx", tmp_path / "w.onnx", reduce_range=reduce_range))
+    assert len(weights) == 6 * meta["encoder_layers"] and all(w.dtype == np.int8 for w in weights)
+    largest = max(int(np.abs(w.astype(int)).max()) for w in weights)
+    assert largest <= 64 if reduce_range else largest == 127
+
+
+def test_scorer_multiplies_int8_exactly_on_any_x86(trained, exported, eval_set):
+    """On an x86 CPU without VNNI the scorer's session turns on onnxruntime's exact u8u8 products,
+    so the int8 graph is closer to the fp32 graph than in a plain session, whose int16 sums
+    saturate. With VNNI (this machine or not, the test says which) both give the same."""
+    import onnxruntime as ort
+
+    from worker.ml.headinputs import head_features
+    from worker.ml.quantise import quantise, x86_without_vnni
+    from worker.ml.tokens import head_tail_ids
+
+    model_dir, meta = exported
+    texts = eval_set[0][:12]
+    path = quantise(model_dir / "model.onnx", model_dir / "test-8bit.int8.onnx", reduce_range=False)
+    ids = head_tail_ids(model_dir, texts, meta["max_length"], meta["head_tokens"])
+    feats = head_features(model_dir, texts, trained.lexical, trained.general)
+
+    def raw(graph, exact: bool) -> np.ndarray:
+        opts = ort.SessionOptions()
+        if exact:
+            opts.add_session_config_entry("session.x64quantprecision", "1")
+        session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+        return np.array([session.run(["raw"], {"input_ids": np.asarray([row], np.int64),
+                                               "features": feats[i:i + 1]})[0][0, 0] for i, row in enumerate(ids)])
+
+    try:
+        session = scorer._load(model_dir, path.name).session
+        assert session.get_session_options().get_session_config_entry("session.x64quantprecision") == "1"
+        fp32 = raw(model_dir / "model.onnx", False)
+        exact, plain = np.abs(raw(path, True) - fp32).mean(), np.abs(raw(path, False) - fp32).mean()
+        if x86_without_vnni():
+            assert exact < plain
+        else:
+            assert exact == pytest.approx(plain, abs=1e-7)
+    finally:
+        scorer.forget(model_dir)
+        path.unlink()
