@@ -5,7 +5,7 @@ validation scores moved, QWK drop, and whether it keeps parity (drop <= 0.005). 
 line per course and a summary per form; with `--time`, the first course's int8, int8-mixed and
 fp32 graphs are also timed (interleaved) on test essays taken in turn from every prompt of the
 run, 3 each (length drives the cost). `--weight-bits` compares 8-bit with 7-bit int8 weights
-instead (`worker.ml.quantise`: 7-bit on x86 CPUs without VNNI). About 90 s per course on 2 cores:
+instead (`reduce_range`; the worker ships 8-bit, see `worker.ml.quantise`). About 90 s per course on 2 cores:
 
     .venv/bin/python -m benchmarks.int8_forms --data ../shared/data/persuade \\
         --prompts 2,9,4,11,0,7,13,1,10,3,8,5 --n 100,300 --time
@@ -34,9 +34,8 @@ from worker.ml.trainer import TrainConfig
 
 
 def forms(graph, weight_bits: bool = False) -> dict:
-    """Form name -> (keep the down-projections fp32, other encoder nodes kept fp32, 7-bit weights:
-    None = as the worker quantises on this CPU). `weight_bits`: instead, int8 and int8-mixed each
-    with 8-bit and with 7-bit weights (`quantise.x86_without_vnni`)."""
+    """Form name -> (keep the down-projections fp32, other encoder nodes kept fp32, 7-bit weights).
+    `weight_bits`: instead, int8 and int8-mixed each with 8-bit and with 7-bit weights."""
     if weight_bits:
         return {f"{form} {bits}-bit": (keep_down, [], bits == 7)
                 for form, keep_down in (("int8", False), ("int8-mixed", True)) for bits in (8, 7)}
@@ -45,10 +44,10 @@ def forms(graph, weight_bits: bool = False) -> dict:
     layers = sorted({name.split("/layer.")[1].split("/")[0] for name in products if "/layer." in name}, key=int)
     layer = {i: [name for name in products if f"/layer.{i}/" in name] for i in layers}
     first, last = layers[0], layers[-1]
-    return {"int8": (False, [], None), "int8-mixed": (True, [], None),
-            f"layer {first} fp32": (False, layer[first], None), f"layer {last} fp32": (False, layer[last], None),
-            f"down-projection of layer {first} fp32": (False, [n for n in down if f"/layer.{first}/" in n], None),
-            f"down-projection of layer {last} fp32": (False, [n for n in down if f"/layer.{last}/" in n], None)}
+    return {"int8": (False, [], False), "int8-mixed": (True, [], False),
+            f"layer {first} fp32": (False, layer[first], False), f"layer {last} fp32": (False, layer[last], False),
+            f"down-projection of layer {first} fp32": (False, [n for n in down if f"/layer.{first}/" in n], False),
+            f"down-projection of layer {last} fp32": (False, [n for n in down if f"/layer.{last}/" in n], False)}
 
 
 def compare(final, model_dir: Path, texts, y, time_texts=None, weight_bits: bool = False) -> dict:

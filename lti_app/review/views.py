@@ -58,6 +58,7 @@ def approve_selected(assignment_id: int):
     approved, skipped, failed = [], 0, 0
     to_decide = [item for item in items if not item.unusual]
     unusual = len(items) - len(to_decide)
+    ids = [item.id for item in to_decide]   # read now: after a failed statement the rows are expired
     for done, item in enumerate(to_decide):
         try:
             approved.append(decide(assignment, item, None, teacher_id).id)
@@ -70,7 +71,7 @@ def approve_selected(assignment_id: int):
             # are in the outbox), this one and the rest stay pending. Say so instead of a 500 page
             # that leaves the teacher guessing which were saved.
             db.session.rollback()
-            log.exception("event=bulk_approval_failed assignment_id=%s proposal_id=%s", assignment.id, item.id)
+            log.exception("event=bulk_approval_failed assignment_id=%s proposal_id=%s", assignment_id, ids[done])
             failed = len(to_decide) - done
             break
     words = [f"{len(approved)} proposal{'s' if len(approved) != 1 else ''} approved."]

@@ -109,7 +109,7 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             opts.add_session_config_entry("session.force_spinning_stop", "1")
             # On an x86 CPU without VNNI, onnxruntime's fast uint8 x int8 product saturates with
             # 8-bit weights (quantise.py): this makes it multiply them exactly (u8u8) instead.
-            # Twice closer to the torch model there, ~9% slower; a no-op with VNNI.
+            # Twice closer to the torch model there, ~15% slower per essay; a no-op with VNNI.
             opts.add_session_config_entry("session.x64quantprecision", "1")
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
