@@ -114,7 +114,8 @@ class Config:
     public_url: str = ""          # how LMSs reach the tool, e.g. https://gradeloop.school.edu
     max_essay_chars: int = 100_000
     max_upload_bytes: int = 2_000_000
-    session_minutes: int = 120
+    session_minutes: int = 120    # idle time after which a launch's session ends
+    session_max_hours: int = 12   # a session in use ends this long after its launch all the same
     http_timeout: float = 10.0
     extra: dict = field(default_factory=dict)
 
@@ -136,6 +137,7 @@ class Config:
             "MAX_CONTENT_LENGTH": self.max_upload_bytes + 64_000,
             "GRADELOOP_MAX_UPLOAD_BYTES": self.max_upload_bytes,
             "GRADELOOP_SESSION_MINUTES": self.session_minutes,
+            "GRADELOOP_SESSION_MAX_HOURS": self.session_max_hours,
             "GRADELOOP_HTTP_TIMEOUT": self.http_timeout,
             "TESTING": self.env == "test",
             **self.extra,
@@ -211,6 +213,7 @@ def load_config(**overrides) -> Config:
         max_essay_chars=env_int("GRADELOOP_MAX_ESSAY_CHARS", 100_000, minimum=1),
         max_upload_bytes=env_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000, minimum=1),
         session_minutes=env_int("GRADELOOP_SESSION_MINUTES", 120, minimum=1),
+        session_max_hours=env_int("GRADELOOP_SESSION_MAX_HOURS", 12, minimum=1),
         http_timeout=env_float("GRADELOOP_HTTP_TIMEOUT", 10.0, minimum=0.1),  # lms.client floors it at 0.1 too
         extra=_feature_settings(),
     )

@@ -5,6 +5,11 @@ launch context travels two ways: the Flask session cookie, and a signed launch t
 that pages add to their links and forms (`lurl()` in templates). Either is enough; both carry
 the same signed, expiring context.
 
+A session ends after GRADELOOP_SESSION_MINUTES without use: a page opened, a form sent (polling
+JSON does not count). Once half of that is spent a request in use extends it, up to
+GRADELOOP_SESSION_MAX_HOURS after the launch, when the person must open Gradeloop from the LMS
+again (which also brings the LMS's current role for them).
+
 The launch itself lands on a URL with a `start` token that works for `START_SECONDS` only. Its
 GET is redirected at once: to the same URL with `lt` when the cookie did not come back, or, once
 the browser has shown that it sends our cookie back for a launch, with only the launch's id
@@ -21,7 +26,7 @@ import functools
 import hmac
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from hashlib import sha256
 from urllib.parse import urlencode
 
@@ -50,6 +55,7 @@ class LaunchContext:
     role: str
     resource_link_id: int | None = None   # ResourceLink.id (database id), if launched from one
     expires_at: float = 0.0
+    started_at: float = 0.0   # the launch's time (0 in sessions made before sessions slid)
 
     @property
     def role_enum(self) -> Role:
@@ -67,10 +73,10 @@ def _serializer(salt: str = "gradeloop-launch") -> URLSafeTimedSerializer:
 def start_session(platform_id: int, course_id: int, user_id: int, role: Role,
                   resource_link_id: int | None = None) -> LaunchContext:
     """Create the tool session for a verified launch; returns the context (also stored in `g`)."""
-    minutes = current_app.config.get("GRADELOOP_SESSION_MINUTES", 120)
+    now = time.time()
     ctx = LaunchContext(
         launch_id=uuid.uuid4().hex, platform_id=platform_id, course_id=course_id, user_id=user_id,
-        role=Role(role).value, resource_link_id=resource_link_id, expires_at=time.time() + minutes * 60)
+        role=Role(role).value, resource_link_id=resource_link_id, expires_at=now + idle_seconds(), started_at=now)
     same_person = {k: v for k, v in _cookie_launches().items()
                    if (v["platform_id"], v["user_id"]) == (platform_id, user_id) and _from_dict(v)}
     recent = dict(list(same_person.items())[-(MAX_LAUNCHES - 1):])
@@ -78,6 +84,37 @@ def start_session(platform_id: int, course_id: int, user_id: int, role: Role,
     session[LAUNCHES_KEY] = {**recent, ctx.launch_id: asdict(ctx)}
     session[SESSION_KEY] = asdict(ctx)
     session.permanent = True
+    g.launch = ctx
+    return ctx
+
+
+def idle_seconds() -> float:
+    return current_app.config.get("GRADELOOP_SESSION_MINUTES", 120) * 60
+
+
+def longest_seconds() -> float:
+    """The longest a session can last: GRADELOOP_SESSION_MAX_HOURS, never below the idle time."""
+    return max(current_app.config.get("GRADELOOP_SESSION_MAX_HOURS", 12) * 3600, idle_seconds())
+
+
+def renew(ctx: LaunchContext) -> LaunchContext:
+    """The launch in use, its end moved to the idle time from now once half of it is spent (so the
+    cookie is not rewritten on every click), never past `longest_seconds` after the launch. The
+    cookie's copy is updated; tokens rendered from now on (`lt`) carry the new end."""
+    now, idle = time.time(), idle_seconds()
+    if ctx.expires_at - now >= idle / 2:
+        return ctx
+    started = ctx.started_at or ctx.expires_at - idle
+    until = min(now + idle, started + longest_seconds())
+    if until <= ctx.expires_at:
+        return ctx
+    ctx = replace(ctx, expires_at=until, started_at=started)
+    launches = session.get(LAUNCHES_KEY)
+    if isinstance(launches, dict) and ctx.launch_id in launches:
+        session[LAUNCHES_KEY] = {**launches, ctx.launch_id: asdict(ctx)}
+    latest = session.get(SESSION_KEY)
+    if isinstance(latest, dict) and latest.get("launch_id") == ctx.launch_id:
+        session[SESSION_KEY] = asdict(ctx)
     g.launch = ctx
     return ctx
 
@@ -146,8 +183,10 @@ def current_launch() -> LaunchContext | None:
     return ctx
 
 
-def require_launch(*roles: Role, grader: bool = False):
-    """Decorator: 401 without a live launch, 403 when the role is not allowed."""
+def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
+    """Decorator: 401 without a live launch, 403 when the role is not allowed. A request it lets
+    through is use that keeps the session (`renew`), unless `renews=False`: a page polling
+    in the background is not a person at work."""
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
@@ -168,6 +207,8 @@ def require_launch(*roles: Role, grader: bool = False):
                 abort(403, description="Only the course's teachers can open this page.")
             if roles and ctx.role_enum not in roles:
                 abort(403, description="Your role in this course cannot open this page.")
+            if renews:
+                renew(ctx)
             return view(*args, **kwargs)
         return wrapped
     return decorate

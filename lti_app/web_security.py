@@ -1,11 +1,12 @@
 """Cross-cutting web protections: cookie policy for LMS iframes, security headers, CSRF checks on
-every state-changing request, and friendly 4xx pages instead of stack traces."""
+every state-changing request, the session keep-alive that typing sends, and friendly 4xx pages
+instead of stack traces."""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from flask import Flask, current_app, g, redirect, render_template, request
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lti_app import auth
@@ -82,6 +83,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(lurl=auth.lurl, csrf_token=auth.csrf_token, launch_field=auth.launch_field,
                                  current_launch=auth.current_launch)
 
+    app.add_url_rule("/session/keep-alive", "keep_alive", keep_alive, methods=["POST"])
+
     @app.before_request
     def _token_out_of_the_address_bar():
         clean = auth.url_without_token()
@@ -125,15 +128,26 @@ def init_app(app: Flask) -> None:
         return error_page(exc.code or 500, exc.description or exc.name)
 
 
+@auth.require_launch()
+def keep_alive():
+    """Typing is use: pages call this while someone types (base.html, at most every 5 minutes),
+    so a session does not end under an essay written in one sitting. It answers the field that
+    names the launch in forms, whose signed token (`lt`, cookie refused) now carries the new end."""
+    name, value = auth.launch_field()
+    response = jsonify(field=name, value=value, expires_at=auth.current_launch().expires_at)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # Form fields that hold what a person typed at length: an essay, a grade's comment, a prompt.
 TYPED_FIELDS = ("text", "comment", "prompt")
 
 
 def _typed_text() -> str:
-    """What the refused form carried that took time to type. A session ends after
-    GRADELOOP_SESSION_MINUTES whatever the activity (and the cookie keeps the last few launches),
-    so an essay written in one sitting, or a long comment, could reach an expired session:
-    the error page gives it back instead of dropping it."""
+    """What the refused form carried that took time to type. Typing does not count as use: a
+    session ends GRADELOOP_SESSION_MINUTES after the last page or form (and the cookie keeps the
+    last few launches), so an essay written in one long sitting, or a long comment, can reach an
+    expired session: the error page gives it back instead of dropping it."""
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
         return ""   # a cross-site form: never show its text on a Gradeloop page

@@ -73,7 +73,7 @@ def overview(assignment_id: int):
 
 
 @bp.get("/a/<int:assignment_id>/training.json")
-@require_launch(grader=True)
+@require_launch(grader=True, renews=False)
 def training_json(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     response = jsonify(report.training_status(assignment.id))

@@ -1,7 +1,7 @@
 """Deleting launch bookkeeping nobody can use any more: login states past their 10 minutes,
 nonces whose id_token has expired (a replay fails the exp check anyway), and deep linking
-requests older than the longest tool session. Runs every `EVERY` logins per process, and as
-`gradeloop lti purge`."""
+requests older than the longest tool session (GRADELOOP_SESSION_MAX_HOURS). Runs every `EVERY`
+logins per process, and as `gradeloop lti purge`."""
 from __future__ import annotations
 
 import itertools
@@ -9,10 +9,10 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete
 
+from lti_app.auth import longest_seconds
 from lti_app.extensions import db
 from lti_app.models import DeepLinkingRequest, LoginState, UsedNonce
 
@@ -24,13 +24,13 @@ _logins = itertools.count(1)
 
 def purge_expired(now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(timezone.utc)
-    session_minutes = current_app.config.get("GRADELOOP_SESSION_MINUTES", 120)
+    longest_session = timedelta(seconds=longest_seconds())
     counts = {
         "login_states": db.session.execute(
             delete(LoginState).where(LoginState.created_at < now - LOGIN_STATE_KEEP)).rowcount,
         "used_nonces": db.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now)).rowcount,
         "deep_linking_requests": db.session.execute(delete(DeepLinkingRequest).where(
-            DeepLinkingRequest.created_at < now - timedelta(minutes=session_minutes))).rowcount,
+            DeepLinkingRequest.created_at < now - longest_session)).rowcount,
     }
     db.session.commit()
     return counts

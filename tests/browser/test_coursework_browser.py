@@ -83,7 +83,10 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             launch = f"{peer.url}/courses/{DEMO_COURSE}/launch?link={link_id}&user_id="
             student = new_page()
             frame = _launch(student, launch + "student-1", "Hand in your essay")  # the launch opens it
-            frame.get_by_label("Paste your essay").fill(ESSAY)
+            # Typing is use: the page tells the session (the cross-site iframe's cookie or token).
+            with student.expect_response(lambda r: r.url.endswith("/session/keep-alive")) as alive:
+                frame.get_by_label("Paste your essay").fill(ESSAY)
+            assert alive.value.ok and alive.value.json()["field"] in ("launch", "lt")
             frame.get_by_role("button", name="Hand in").click()
             frame.get_by_text("Waiting for grading").wait_for()
             _shot(student, "2-student-submitted")

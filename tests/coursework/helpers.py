@@ -58,11 +58,11 @@ def build_world(app) -> SimpleNamespace:
 
 
 def login(client, app, *, course_id: int, user_id: int, role: Role, resource_link_id=None, platform_id=1,
-          launch_id: str | None = None, expires_in: float = 3600) -> str:
+          launch_id: str | None = None, expires_in: float = 3600, started_ago: float = 0.0) -> str:
     """Give the client the session of a verified launch; returns the CSRF token for its forms."""
     ctx = LaunchContext(launch_id=launch_id or uuid.uuid4().hex, platform_id=platform_id, course_id=course_id,
                         user_id=user_id, role=Role(role).value, resource_link_id=resource_link_id,
-                        expires_at=time.time() + expires_in)
+                        expires_at=time.time() + expires_in, started_at=time.time() - started_ago)
     with client.session_transaction() as sess:
         sess.clear()
         sess[SESSION_KEY] = asdict(ctx)
