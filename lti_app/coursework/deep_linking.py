@@ -1,6 +1,7 @@
 """Deep Linking: the teacher creates an essay assignment from the LMS's "add content" flow and
 the tool answers with a signed `LtiDeepLinkingResponse` carrying one `ltiResourceLink` with a
-line item, auto-posted back to the platform's `deep_link_return_url`."""
+line item, auto-posted back to the platform's `deep_link_return_url`. One launch answers once: a
+second post of the form is told the assignment was added."""
 from __future__ import annotations
 
 import time
@@ -8,6 +9,7 @@ import uuid
 
 import jwt
 from flask import abort, render_template, request
+from sqlalchemy import update
 from werkzeug.routing import BuildError
 
 from lti_app.auth import require_launch
@@ -82,16 +84,37 @@ def response_jwt(dl_request: DeepLinkingRequest, items: list[dict]) -> str:
 @require_launch(grader=True)
 def deep_link_select():
     dl_request = _request_for_launch()
+    if dl_request.answered_assignment_id is not None:
+        return _already_added(dl_request)
     data, errors = load_posted_form(AssignmentSchema())
     if data is not None:
         assignment = create_assignment(access.launch().course_id, data)
-        token = response_jwt(dl_request, [content_item(assignment)])
-        return_url = dl_request.settings["deep_link_return_url"]
-        # Answered: a second post of this form (back button, double click) must not add a twin.
-        db.session.delete(dl_request)
+        # Answered once: a second post of this form (back button, a second tab, a double click
+        # that got through) must not add a twin. The conditional update is the claim: of two
+        # concurrent posts one changes the row, the other changes none and creates nothing.
+        claimed = db.session.execute(
+            update(DeepLinkingRequest).where(DeepLinkingRequest.launch_id == dl_request.launch_id,
+                                             DeepLinkingRequest.answered_assignment_id.is_(None))
+            .values(answered_assignment_id=assignment.id)).rowcount
+        if not claimed:
+            db.session.rollback()
+            return _already_added(db.session.get(DeepLinkingRequest, dl_request.launch_id, populate_existing=True))
         db.session.commit()
-        return render_template("coursework/deep_link_post.html", assignment=assignment, jwt=token,
-                               return_url=return_url)
+        return _answer(dl_request, assignment)
     form = dict(request.form) if errors else {"title": dl_request.settings.get("title") or "", "score_min": "1",
                                               "score_max": "6"}
     return render_template("coursework/deep_link.html", form=form, errors=errors), 400 if errors else 200
+
+
+def _answer(dl_request: DeepLinkingRequest, assignment: Assignment, again: bool = False):
+    """The page that posts the signed response to the LMS: at once, or (`again`) on a button."""
+    token = response_jwt(dl_request, [content_item(assignment)])
+    return render_template("coursework/deep_link_post.html", assignment=assignment, jwt=token,
+                           return_url=dl_request.settings["deep_link_return_url"], again=again)
+
+
+def _already_added(dl_request: DeepLinkingRequest):
+    """This launch was answered: say so (409 to a post), and offer to send the same assignment
+    once more for when the LMS never got it (the first page closed before its post went out)."""
+    assignment = db.session.get(Assignment, dl_request.answered_assignment_id)
+    return _answer(dl_request, assignment, again=True), 409 if request.method == "POST" else 200

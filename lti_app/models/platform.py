@@ -81,7 +81,8 @@ class UsedNonce(db.Model):
 
 class DeepLinkingRequest(db.Model):
     """Settings of a verified Deep Linking launch, kept server-side (keyed by the tool session's
-    launch_id) until the teacher picks content and the tool answers the platform."""
+    launch_id) until the longest tool session is over (lti.housekeeping), and the assignment the
+    tool answered the platform with."""
 
     __tablename__ = "deep_linking_requests"
 
@@ -89,4 +90,6 @@ class DeepLinkingRequest(db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
     deployment_id: Mapped[str] = mapped_column(String(255))
     settings: Mapped[dict] = mapped_column(JSON)
+    # Set once the tool answered: a second post of the form must not add a twin assignment.
+    answered_assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = created_at_column()

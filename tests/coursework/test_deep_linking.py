@@ -45,11 +45,57 @@ def test_response_jwt_claims(client, app, world):
     assert item["type"] == "ltiResourceLink" and item["custom"] == {"gradeloop_assignment": resource_id}
     assert item["lineItem"] == {"scoreMaximum": 100, "label": "Climate essay", "resourceId": resource_id,
                                 "tag": "gradeloop-essay"}
-    again = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
-                                                       "score_min": "0", "score_max": "100"})
-    assert again.status_code == 400 and "needs a Deep Linking launch" in again.get_data(as_text=True)
+
+
+def test_a_second_post_of_the_form_adds_no_twin(client, app, world):
+    """Back button or a second tab: the launch was answered, so the form's second post is told
+    the assignment was added, with a button (not an automatic post) to send it once more."""
+    token = _dl_launch(client, app, world, SETTINGS)
+    form = {"csrf_token": token, "title": "Climate essay", "score_min": "0", "score_max": "100"}
+    assert client.post("/coursework/deep-link", data=form).status_code == 200
+    again = client.post("/coursework/deep-link", data={**form, "title": "Climate essay, second try"})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "“Climate essay” was already added" in html
+    assert 'action="https://lms.example/dl/return"' in html and "getElementById(\"dl-return\").submit()" not in html
+    encoded = html.split('name="JWT" value="')[1].split('"')[0]
+    [item] = jwt.decode(encoded, options={"verify_signature": False})[
+        "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+    back = client.get("/coursework/deep-link")
+    assert back.status_code == 200 and "was already added" in back.get_data(as_text=True)
     with app.app_context():
-        assert count(Assignment, title="Climate essay") == 1
+        [assignment] = db.session.scalars(db.select(Assignment).filter(Assignment.title.like("Climate essay%"))).all()
+        assert item["custom"] == {"gradeloop_assignment": assignment.resource_id}
+
+
+def test_a_post_that_loses_the_race_creates_nothing(client, app, world):
+    """Two posts at once: the one whose claim on the launch changes no row rolls back its
+    assignment. The other post's claim is made here between this post's read and its claim."""
+    from sqlalchemy import event
+
+    token = _dl_launch(client, app, world, SETTINGS)
+    with app.app_context():
+        other = Assignment(course_id=world.course_a, title="From the other tab", score_min=1, score_max=6,
+                           resource_id="gl-other-tab")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+
+    def other_tab_answers_first(session, flush_context, instances):
+        if any(isinstance(o, Assignment) and o.title == "Climate essay" for o in session.new):
+            with db.engine.begin() as conn:
+                conn.execute(db.update(DeepLinkingRequest).values(answered_assignment_id=other_id))
+
+    with app.app_context():
+        event.listen(db.session, "before_flush", other_tab_answers_first)
+    try:
+        lost = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
+                                                          "score_min": "1", "score_max": "6"})
+    finally:
+        with app.app_context():
+            event.remove(db.session, "before_flush", other_tab_answers_first)
+    assert lost.status_code == 409 and "“From the other tab” was already added" in lost.get_data(as_text=True)
+    with app.app_context():
+        assert count(Assignment, title="Climate essay") == 0
 
 
 def test_form_errors_create_nothing(client, app, world):
