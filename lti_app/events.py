@@ -48,7 +48,8 @@ class TrainingDue(Schema):
 
 
 class GradebookSync(Schema):
-    """Push one grade (teacher or released AI grade) or one submission status to the LMS."""
+    """Push one grade (teacher or released AI grade), one submission status, or (`revision`) the
+    note beside a grade that its essay was returned, the return taken back, or a new version handed in."""
 
     assignment_id = fields.Integer(required=True)
     grade_id = fields.Integer(load_default=None, allow_none=True)
@@ -57,6 +58,7 @@ class GradebookSync(Schema):
     activity_progress = fields.String(load_default=None, allow_none=True,
                                       validate=validate.OneOf(ACTIVITY_PROGRESS))
     grading_progress = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GRADING_PROGRESS))
+    revision = fields.Boolean(load_default=False)
 
 
 # type -> (payload schema, routing key). Routing keys map to queues in the worker topology.

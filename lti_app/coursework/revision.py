@@ -4,6 +4,8 @@ replaced by the student even where the assignment allows no second version; unti
 teacher can take the return back. The grade stays where it is: the student keeps reading it as
 feedback on the version they revise, the LMS gradebook keeps it until the new version is graded,
 and training keeps it paired with the text it was given on (`submissions.keep_graded_text`).
+The LMS is told of a return and of its taking back beside the grade (`lms.revision_notice`,
+through a `gradebook.sync` event; a single return also tries at once).
 """
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import logging
 from flask import request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, notices
+from lti_app.coursework import access, bp, lms_sync, notices
+from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms.gradebook import is_grader
+from lti_app.lms.revision_notice import push_revision_state
 from lti_app.models import Assignment, Submission, SubmissionStatus
 
 log = logging.getLogger("gradeloop.coursework.revision")
@@ -28,6 +32,12 @@ def why_not_returnable(assignment: Assignment, submission: Submission) -> str | 
     if is_grader(assignment.course_id, submission.user_id):
         return "This essay belongs to a teacher of the course."
     return None
+
+
+def _tell_the_lms(assignment: Assignment, submission: Submission) -> None:
+    """The durable path: the worker posts the note (caller commits)."""
+    record_event("gradebook.sync", {"assignment_id": assignment.id, "submission_id": submission.id,
+                                    "revision": True})
 
 
 def _lock(submission_ids: list[int]) -> list[Submission]:
@@ -52,6 +62,7 @@ def return_essay(assignment_id: int, submission_id: int):
                                "again), so there is no return to take back.")
         else:
             submission.status = SubmissionStatus.GRADED
+            _tell_the_lms(assignment, submission)
             notice = ("success", "Return taken back: the essay is graded again and cannot be replaced.")
     else:
         problem = why_not_returnable(assignment, submission)
@@ -59,9 +70,13 @@ def return_essay(assignment_id: int, submission_id: int):
             notice = ("error", problem)
         else:
             submission.status = SubmissionStatus.RETURNED
+            _tell_the_lms(assignment, submission)
             notice = ("success", "Returned for revision. The student can now hand in a new version; "
-                                 "the current grade stays in the LMS gradebook until you grade the new one.")
+                                 "the current grade stays in the LMS gradebook, with a note saying so, "
+                                 "until you grade the new one.")
     db.session.commit()
+    if notice[0] == "success":
+        lms_sync.attempt(push_revision_state, submission.id)   # now if the LMS answers; else the worker
     log.info("event=essay_%s submission_id=%s", "return_undone" if undo else "returned", submission.id)
     return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
                                  submission_id=submission.id)
@@ -86,6 +101,7 @@ def return_all(assignment_id: int):
             submission.status = SubmissionStatus.RETURNED
         else:
             continue
+        _tell_the_lms(assignment, submission)   # the worker posts them: a class is too many for a click
         changed += 1
     db.session.commit()
     essays = f"{changed} essay{'s' if changed != 1 else ''}"

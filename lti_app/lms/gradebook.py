@@ -5,7 +5,8 @@ event after the web request already pushed it synchronously):
 - `push_grade` skips a grade that is already posted or superseded by a newer grade, and uses the
   grade's creation time as the AGS timestamp, so a re-post is identical and an older grade can
   never overwrite a newer one on the platform.
-- `push_submission_status` never posts "Pending" over a graded submission.
+- `push_submission_status` never posts "Pending" over a graded submission; a new version of a
+  graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`).
 Failures raise `LmsTemporaryError` (retry later) or `LmsPermanentError` (the LMS refused, message
 in words); `push_grade` also stores the message on `Grade.post_error` for the teacher's page.
 """
@@ -131,7 +132,7 @@ def latest_grade(submission_id: int) -> Grade | None:
                              .order_by(Grade.created_at.desc(), Grade.id.desc()).limit(1))
 
 
-def _target(submission: Submission) -> tuple[Assignment, User] | None:
+def post_target(submission: Submission) -> tuple[Assignment, User] | None:
     """(assignment, LMS user) to post for, or None when there is nobody to post for."""
     if submission.user_id is None:   # imported essay: no LMS user
         return None
@@ -159,7 +160,7 @@ def push_grade(grade_id: int) -> str:
     latest = latest_grade(submission.id)
     if grade.posted_at is not None or (latest is not None and latest.id != grade.id):
         return SKIPPED
-    target = _target(submission)
+    target = post_target(submission)
     if target is None:
         if submission.user_id is not None:
             grade.post_error = ("Not sent to the LMS: this essay belongs to a teacher of the course, "
@@ -182,7 +183,21 @@ def push_grade(grade_id: int) -> str:
     grade.posted_at = utcnow()
     grade.post_error = None
     db.session.commit()
+    if submission.status == SubmissionStatus.RETURNED:   # returned before this post went out
+        _note_return(submission.id)
     return POSTED
+
+
+def _note_return(submission_id: int) -> None:
+    """The return's own event skipped its note while the grade was not in the LMS: post it now.
+    The grade is posted either way, so a failure here is logged, not raised."""
+    from lti_app.lms.revision_notice import push_revision_state
+
+    try:
+        push_revision_state(submission_id)
+    except LmsError as exc:
+        db.session.rollback()
+        log.warning("return note for submission %s not posted: %s", submission_id, exc)
 
 
 def push_submission_status(submission_id: int, activity_progress: str = "Submitted",
@@ -195,8 +210,12 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         return SKIPPED
     if grading_progress != "FullyGraded" and (submission.status == SubmissionStatus.GRADED
                                               or latest_grade(submission.id) is not None):
+        if submission.status == SubmissionStatus.SUBMITTED:   # a revision: say so beside the grade
+            from lti_app.lms.revision_notice import push_revision_state
+
+            return push_revision_state(submission.id)
         return SKIPPED
-    target = _target(submission)
+    target = post_target(submission)
     if target is None:
         return SKIPPED
     assignment, user = target
@@ -226,6 +245,10 @@ def process_sync(payload: dict) -> str:
     try:
         if payload.get("grade_id"):
             return push_grade(int(payload["grade_id"]))
+        if payload.get("submission_id") and payload.get("revision"):
+            from lti_app.lms.revision_notice import push_revision_state
+
+            return push_revision_state(int(payload["submission_id"]))
         if payload.get("submission_id"):
             return push_submission_status(int(payload["submission_id"]),
                                           payload.get("activity_progress") or "Submitted",

@@ -121,22 +121,33 @@ def test_hand_in_and_grade_on_postgresql(make_tool_server, make_peer, own_postgr
     assert result["resultScore"] == 6
 
 
-def test_returned_essay_keeps_its_lms_grade_until_the_revision_is_graded(peer, tool_server):
-    """A score without scoreGiven clears the LMS's grade (AGS), so the revision's hand-in sends
-    none: the student keeps the first grade in the gradebook until the teacher grades the new one."""
+def _returned(peer, tool_server, comment="Give evidence."):
+    """A graded (3) essay returned for revision; (item, teacher browser, the page after the return)."""
     item = create_by_deep_link(peer, tool_server)
     submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
     teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])
     saved = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"),
-                      {"score": "3", "comment": "Give evidence."}, action_contains="/essays/")
+                      {"score": "3", "comment": comment}, action_contains="/essays/")
     returned = post_form(teacher, saved, action_contains="/return")
     assert returned.status_code == 200 and "Returned for revision" in returned.text
-    posted = len(peer.scores(item["line_item_id"]))
+    return item, teacher, returned
+
+
+def test_returned_essay_keeps_its_lms_grade_until_the_revision_is_graded(peer, tool_server):
+    """A score without scoreGiven clears the LMS's grade (AGS), so the return and the revision's
+    hand-in post the grade again, unchanged, with a note: the student reads in the gradebook that
+    the essay came back, and keeps the first grade until the teacher grades the new version."""
+    item, teacher, _ = _returned(peer, tool_server)
+    note = peer.scores(item["line_item_id"])[-1]
+    assert (note["scoreGiven"], note["gradingProgress"], note["activityProgress"]) == (3, "FullyGraded", "InProgress")
+    assert note["comment"].startswith("Returned for revision") and note["comment"].endswith("Give evidence.")
     _, page = submit_essay(peer, tool_server, item["resource_link_id"], "student-1",
                            ESSAY + "\n\nA survey of 200 students agreed.")
     assert "Feedback on your previous version" in page.text and "Give evidence." in page.text
-    assert len(peer.scores(item["line_item_id"])) == posted
+    revised = peer.scores(item["line_item_id"])[-1]
+    assert (revised["scoreGiven"], revised["gradingProgress"], revised["activityProgress"]) == (3, "FullyGraded", "Submitted")
+    assert revised["comment"].startswith("New version handed in")
     [result] = peer.results(item["line_item_id"], "student-1")
     assert result["resultScore"] == 3
     _, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
@@ -147,3 +158,28 @@ def test_returned_essay_keeps_its_lms_grade_until_the_revision_is_graded(peer, t
     assert "sent to the LMS gradebook" in regraded.text
     [result] = peer.results(item["line_item_id"], "student-1")
     assert (result["resultScore"], result["comment"]) == (5, "Now convincing.")
+
+
+def test_a_return_taken_back_is_told_once_and_canvas_gets_the_note_alone(peer, tool_server):
+    """Taking the return back posts the grade as final; a redelivered event posts nothing more.
+    Canvas adds each score's comment to the submission's comments, so its note comes alone."""
+    from lti_app.lms.gradebook import SKIPPED, process_sync
+    from lti_app.models import Platform
+
+    with tool_server.app.app_context():
+        db.session.scalar(db.select(Platform)).product_family = "canvas"
+        db.session.commit()
+    item, teacher, returned = _returned(peer, tool_server)
+    assert peer.scores(item["line_item_id"])[-1]["comment"] == (
+        "Returned for revision: open the assignment, read the feedback and hand in a new version.")
+    taken_back = post_form(teacher, returned, {"undo": "1"}, action_contains="/return")
+    assert "Return taken back" in taken_back.text
+    scores = peer.scores(item["line_item_id"])
+    assert (scores[-1]["scoreGiven"], scores[-1]["activityProgress"]) == (3, "Completed")
+    assert scores[-1]["comment"] == "The return for revision was taken back: this grade stands."
+    with tool_server.app.app_context():
+        submission_id = db.session.scalar(db.select(Submission.id))
+        assert process_sync({"submission_id": submission_id, "revision": True}) == SKIPPED
+    assert len(peer.scores(item["line_item_id"])) == len(scores)
+    [result] = peer.results(item["line_item_id"], "student-1")
+    assert result["resultScore"] == 3
