@@ -76,7 +76,7 @@ def grade(assignment_id: int, submission_id: int):
                else f"Imported essay #{submission.id}")
     graders = {g.grader_id: db.session.get(User, g.grader_id) for g in history if g.grader_id}
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, heading=heading,
-                           hide_names=anonymity.hides_names(assignment),
+                           hide_names=anonymity.hides_names(assignment), shown=anonymity.redactor(assignment, student),
                            current=current, history=history, values=values, errors=errors, graders=graders,
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),

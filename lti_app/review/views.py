@@ -132,9 +132,11 @@ def proposal(assignment_id: int, proposal_id: int):
                       else ("success", f"Grade {what} and sent to the student and the LMS gradebook."))
             return notices.redirect_with("review.queue", [notice], assignment_id=assignment.id)
     submission = db.session.get(Submission, item.submission_id)
+    writer = db.session.get(User, submission.user_id) if submission.user_id else None
     values = dict(request.form) if errors or conflict else {
         "score": f"{item.score:g}", "comment": item.feedback,
         **{f"trait:{k}": f"{v:g}" for k, v in (item.trait_scores or {}).items() if v is not None}}
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
                            student=_student_names(assignment, [item])[item.submission_id], values=values,
-                           errors=errors, conflict=conflict), 409 if conflict else 400 if errors else 200
+                           errors=errors, conflict=conflict, shown=anonymity.redactor(assignment, writer)), \
+        409 if conflict else 400 if errors else 200

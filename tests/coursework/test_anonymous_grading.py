@@ -97,3 +97,32 @@ def test_failed_gradebook_updates_name_the_essay_only(app, world):
         assert "Student1 A" in _concerns(row)
         db.session.get(Assignment, world.assignment_a).anonymous_grading = True
         assert _concerns(row) == f"Essay #{submission.id}"
+
+
+def test_a_name_written_in_the_essay_is_hidden_from_graders_only(app, client, world):
+    """The student signed the essay: graders read "[student]" there (any case for the whole name,
+    a part only as written or in capitals), the student and the stored text keep it."""
+    from lti_app.models import User
+
+    signed = "Name: STUDENT1 A\n\nI hope school starts later. Student1 thinks so; my friend student1 too."
+    with app.app_context():
+        db.session.get(User, world.student1_a).name = "Student1 A"
+        db.session.get(Submission, world.essay_a).text = signed
+        proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.7, trait_scores={},
+                              feedback="Good.", status="pending", unusual=[])
+        db.session.add(proposal)
+        db.session.commit()
+        proposal_id = proposal.id
+    csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    assert "Name: STUDENT1 A" in _pages(client, world, proposal_id)["grading"]
+    _settings(client, csrf, world, anonymous=True)
+    pages = _pages(client, world, proposal_id)
+    for page_name in ("grading", "proposal"):
+        assert ("Name: [student]\n\nI hope school starts later. [student] thinks so; my friend student1 too."
+                in pages[page_name]), page_name
+    with app.app_context():
+        assert db.session.get(Submission, world.essay_a).text == signed
+    student = app.test_client()
+    login(student, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+          resource_link_id=world.link_a)
+    assert "Name: STUDENT1 A" in student.get(f"/coursework/a/{world.assignment_a}/essay").get_data(as_text=True)
