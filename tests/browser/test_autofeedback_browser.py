@@ -1,7 +1,8 @@
 """A real Chromium walks the auto-feedback story inside the sandbox LMS's iframe, with a real
 `gradeloop worker` process: the teacher turns on review mode, imports 100 graded essays (CSV), watches
 the worker train the course model on the dashboard's live progress bar, approves the AI proposal
-for a student's essay, and the student reads the score and feedback. Screenshots:
+for a student's essay, and the student reads the score and feedback; those pages pass the WCAG
+2.1 AA audit (axe-core). Screenshots:
 test-output/autofeedback-*.png."""
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from lti_app.demo import graded_csv, graded_rows
 from lti_app.extensions import db
 from lti_app.models import AiProposal
-from lti_app.sandbox.ui import DEMO_COURSE, seed_demo
+from lti_app.sandbox.ui import DEMO_COURSE, FRAME_NAME, seed_demo
+from tests.browser import axe_violations
 from tests.browser.test_coursework_browser import ARGS, _launch
 from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import N_GRADED, start_worker, stop_worker
@@ -91,6 +93,7 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                 assert frame.locator("#training svg").count() == 1
                 assert "QWK vs your grades" in frame.locator("#quality-summary").inner_text()
                 _shot(page, "3-model-ready")
+                audits = {"dashboard with a model": axe_violations(page.frame(name=FRAME_NAME))}
                 frame.locator("section[aria-labelledby=quality-h]").screenshot(
                     path=str(SHOTS / "autofeedback-3b-quality-report.png"))
 
@@ -110,6 +113,7 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                 feedback = frame.get_by_label("Feedback for the student").input_value()
                 assert feedback.strip(), "the proposal carries written feedback"
                 _shot(page, "4-review-proposal")
+                audits["AI proposal"] = axe_violations(page.frame(name=FRAME_NAME))
                 frame.get_by_role("button", name="Approve as proposed").click()
                 frame.get_by_text("Grade approved").wait_for()
                 with tool.app.app_context():
@@ -123,6 +127,9 @@ def test_teacher_enables_trains_approves_and_student_reads(make_tool_server, mak
                 assert sframe.locator("#feedback").inner_text().split()[:5] == feedback.split()[:5]
                 assert sframe.locator("#ai-label").inner_text() == "AI-assisted feedback, reviewed by your teacher"
                 _shot(student, "5-student-reads-feedback")
+                audits["student reads AI feedback"] = axe_violations(student.frame(name=FRAME_NAME))
+                # WCAG 2.1 AA (axe-core), beside tests/browser/test_accessibility.py's pages.
+                assert not any(audits.values()), audits
                 student.goto(f"{peer.url}/courses/{DEMO_COURSE}/gradebook")
                 _shot(student, "6-lms-gradebook")
             finally:
