@@ -5,10 +5,13 @@ launch context travels two ways: the Flask session cookie, and a signed launch t
 that pages add to their links and forms (`lurl()` in templates). Either is enough; both carry
 the same signed, expiring context.
 
-A session ends after GRADELOOP_SESSION_MINUTES without use: a page opened, a form sent (polling
-JSON does not count). Once half of that is spent a request in use extends it, up to
-GRADELOOP_SESSION_MAX_HOURS after the launch, when the person must open Gradeloop from the LMS
-again (which also brings the LMS's current role for them).
+A session ends after GRADELOOP_SESSION_MINUTES without use: a page opened, a form sent, typing
+(the page's keep-alive; polling JSON does not count). Use extends it, at most every
+`RENEW_EVERY_S` (so the cookie is not rewritten on every click, and the end comes up to that much
+early), up to GRADELOOP_SESSION_MAX_HOURS after the launch, when the person must open Gradeloop
+from the LMS again (which also brings the LMS's current role for them). Without the cookie a
+session rides the `lt` token, so a leaked token (a shared computer's history) lives as long as
+someone uses it, up to that cap.
 
 The launch itself lands on a URL with a `start` token that works for `START_SECONDS` only. Its
 GET is redirected at once: to the same URL with `lt` when the cookie did not come back, or, once
@@ -43,6 +46,7 @@ TOKEN_PARAM = "lt"
 LAUNCH_PARAM = "launch"
 START_PARAM = "start"
 START_SECONDS = 60      # the landing URL after a launch (what a browser's history keeps) expires
+RENEW_EVERY_S = 300     # a session in use is extended at most this often
 TOKEN_HEADER = "X-Gradeloop-Launch"
 
 
@@ -98,11 +102,11 @@ def longest_seconds() -> float:
 
 
 def renew(ctx: LaunchContext) -> LaunchContext:
-    """The launch in use, its end moved to the idle time from now once half of it is spent (so the
-    cookie is not rewritten on every click), never past `longest_seconds` after the launch. The
-    cookie's copy is updated; tokens rendered from now on (`lt`) carry the new end."""
+    """The launch in use, its end moved to the idle time from now when it was last moved at least
+    `RENEW_EVERY_S` ago (half the idle time if that is shorter), never past `longest_seconds` after
+    the launch. The cookie's copy is updated; tokens rendered from now on (`lt`) carry the new end."""
     now, idle = time.time(), idle_seconds()
-    if ctx.expires_at - now >= idle / 2:
+    if ctx.expires_at - now > idle - min(RENEW_EVERY_S, idle / 2):
         return ctx
     started = ctx.started_at or ctx.expires_at - idle
     until = min(now + idle, started + longest_seconds())
@@ -153,26 +157,38 @@ def _from_start_token() -> LaunchContext | None:
 
 
 def _from_dict(data: dict | None) -> LaunchContext | None:
-    if not data:
+    if not data or not isinstance(data, dict):
         return None
-    try:
-        ctx = LaunchContext(**data)
+    try:   # fields a later release added are ignored, so a rolling upgrade keeps sessions
+        ctx = LaunchContext(**{k: v for k, v in data.items() if k in LaunchContext.__dataclass_fields__})
     except TypeError:
         return None
     return ctx if ctx.expires_at > time.time() else None
+
+
+def _from_tokens() -> LaunchContext | None:
+    """The live launch among the request's `lt` tokens (URL, form, header), the one ending last:
+    a form's action keeps the token its page was drawn with, while the page's keep-alive renewed
+    the one in the form's fields (base.html)."""
+    tokens = request.args.getlist(TOKEN_PARAM) + request.form.getlist(TOKEN_PARAM)
+    if request.headers.get(TOKEN_HEADER):
+        tokens.append(request.headers[TOKEN_HEADER])
+    live = []
+    for token in tokens:
+        try:
+            ctx = _from_dict(_serializer().loads(token))
+        except BadSignature:
+            continue
+        if ctx is not None:
+            live.append(ctx)
+    return max(live, key=lambda c: c.expires_at, default=None)
 
 
 def current_launch() -> LaunchContext | None:
     """The launch context of this request: signed token first, then the session cookie."""
     if "launch" in g:
         return g.launch
-    ctx = None
-    token = request.values.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
-    if token:
-        try:
-            ctx = _from_dict(_serializer().loads(token))
-        except BadSignature:
-            ctx = None
+    ctx = _from_tokens()
     if ctx is None:
         ctx = _from_start_token()
     if ctx is None and START_PARAM not in request.args:

@@ -58,7 +58,7 @@ class GradebookSync(Schema):
     activity_progress = fields.String(load_default=None, allow_none=True,
                                       validate=validate.OneOf(ACTIVITY_PROGRESS))
     grading_progress = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GRADING_PROGRESS))
-    revision = fields.Boolean(load_default=False)
+    revision = fields.Boolean()   # absent unless given, so other payloads read as before
 
 
 # type -> (payload schema, routing key). Routing keys map to queues in the worker topology.

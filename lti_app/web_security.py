@@ -144,10 +144,11 @@ TYPED_FIELDS = ("text", "comment", "prompt")
 
 
 def _typed_text() -> str:
-    """What the refused form carried that took time to type. Typing does not count as use: a
-    session ends GRADELOOP_SESSION_MINUTES after the last page or form (and the cookie keeps the
-    last few launches), so an essay written in one long sitting, or a long comment, can reach an
-    expired session: the error page gives it back instead of dropping it."""
+    """What the refused form carried that took time to type. A session ends after
+    GRADELOOP_SESSION_MINUTES without use, or at GRADELOOP_SESSION_MAX_HOURS, and typing only counts
+    where the page's script runs and reaches us (the cookie keeps the last few launches too), so an
+    essay written in one long sitting, or a long comment, can reach an expired session: the error
+    page gives it back instead of dropping it."""
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
         return ""   # a cross-site form: never show its text on a Gradeloop page

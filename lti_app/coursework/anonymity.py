@@ -6,10 +6,12 @@ the essay. Students, the LMS gradebook, the course export and the privacy comman
 this hides who wrote what from the grader, it does not remove anything.
 
 Students often sign their essay ("Name: Ada Lovelace", "by ADA LOVELACE"): the essay texts those
-pages show read-only have the student's name written as `[student]` (`redactor`). The whole
-name in any case; a part of it (3 letters or more) as the LMS spells it, or in capitals, so that
-a student named Hope or Will does not blank out "hope" and "will". The stored text is unchanged,
-and fields the grader edits are never redacted (a save would store the redaction).
+pages show read-only have the student's name written as `[student]` (`redactor`). A name of two
+words or more in any case (either order when the LMS lists it "Lovelace, Ada"); a part of it
+(3 letters or more) only as the LMS spells it or in capitals, so that a student named Hope or Will
+does not blank out "hope" and "will"; the e-mail address, and its local part when that is not a
+plain word. Any apostrophe or dash matches any other. The stored text is unchanged, and fields
+the grader edits are never redacted (a save would store the redaction).
 """
 from __future__ import annotations
 
@@ -46,14 +48,42 @@ def mask_rows(assignment: Assignment, rows: list) -> list:
     return rows
 
 
+APOSTROPHES, DASHES = "'’ʼ`", "-‐‑–"
+
+
+def _flexible(text: str) -> str:
+    """A regex for `text` that accepts any apostrophe for an apostrophe and any dash for a dash
+    (the LMS says O'Brien, the essay O’Brien) and any whitespace for whitespace."""
+    out = []
+    for char in text:
+        if char in APOSTROPHES:
+            out.append(f"[{APOSTROPHES}]")
+        elif char in DASHES:
+            out.append(f"[{DASHES}]")
+        elif char.isspace():
+            out.append(r"\s+")
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
 def _name_pattern(student: User) -> re.Pattern | None:
-    full = " ".join((student.name or "").split())
-    parts = {p for p in re.split(r"[\s,]+", full) if len(p) >= 3}
-    alternatives = [r"(?i:" + r"\s+".join(map(re.escape, full.split())) + ")"] if full else []
-    alternatives += [re.escape(v) for p in sorted(parts, key=len, reverse=True) for v in {p, p.upper()}]
-    local = (student.email or "").partition("@")[0]
-    if len(local) >= 3:
-        alternatives.append(r"(?i:" + re.escape(student.email) + "|" + re.escape(local) + ")")
+    name = " ".join((student.name or "").split())
+    words = [w for w in re.split(r"[\s,]+", name) if w]
+    fulls = [" ".join(words)] if len(words) >= 2 else []
+    if "," in name and len(words) >= 2:   # "Lovelace, Ada" as the LMS lists it, "Ada Lovelace" in the essay
+        fulls.append(" ".join(words[1:] + words[:1]))
+    parts = {p for w in words for p in [w, *re.split(f"[{DASHES}]", w)] if len(p) >= 3}
+    # A whole name of two words or more in any case; a single word only as spelt or in capitals,
+    # so that a student named Hope or Will does not blank out "hope" and "will".
+    alternatives = [f"(?i:{_flexible(f)})" for f in fulls]
+    alternatives += [_flexible(v) for p in sorted(parts, key=len, reverse=True) for v in dict.fromkeys((p, p.upper()))]
+    email = (student.email or "").strip()
+    if "@" in email:
+        alternatives.append(f"(?i:{re.escape(email)})")
+        local = email.partition("@")[0]
+        if len(local) >= 3 and not local.isalpha():   # "ada.lovelace", "alovelace7"; not "hope"
+            alternatives.append(f"(?i:{re.escape(local)})")
     if not alternatives:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")

@@ -98,7 +98,7 @@ def deep_link_select():
             .values(answered_assignment_id=assignment.id)).rowcount
         if not claimed:
             db.session.rollback()
-            return _already_added(db.session.get(DeepLinkingRequest, dl_request.launch_id, populate_existing=True))
+            return _already_added(_request_for_launch())
         db.session.commit()
         return _answer(dl_request, assignment)
     form = dict(request.form) if errors else {"title": dl_request.settings.get("title") or "", "score_min": "1",
@@ -117,4 +117,7 @@ def _already_added(dl_request: DeepLinkingRequest):
     """This launch was answered: say so (409 to a post), and offer to send the same assignment
     once more for when the LMS never got it (the first page closed before its post went out)."""
     assignment = db.session.get(Assignment, dl_request.answered_assignment_id)
+    if assignment is None or assignment.course_id != access.launch().course_id:
+        abort(410, description="The assignment this window added has been deleted since. To add another, "
+                               "use your LMS's \"add external tool\" (or \"add content\") button again.")
     return _answer(dl_request, assignment, again=True), 409 if request.method == "POST" else 200

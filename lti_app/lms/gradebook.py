@@ -3,7 +3,8 @@
 Every function is idempotent and safe to call twice (the outbox may deliver a `gradebook.sync`
 event after the web request already pushed it synchronously):
 - `push_grade` skips a grade that is already posted or superseded by a newer grade, and uses the
-  grade's creation time as the AGS timestamp, so a re-post is identical and an older grade can
+  grade's creation time as the AGS timestamp (just after a revision note's when that is not
+  older, `revision_notice.grade_timestamp`), so a re-post is identical and an older grade can
   never overwrite a newer one on the platform.
 - `push_submission_status` never posts "Pending" over a graded submission; a new version of a
   graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`).
@@ -18,6 +19,7 @@ from lti_app.extensions import db
 from lti_app.lms import ags
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
+from lti_app.lms.revision_notice import grade_timestamp
 from lti_app.models import (Assignment, Course, CourseRole, Grade, Platform, ResourceLink, Submission,
                             SubmissionStatus, User)
 from lti_app.models.base import utcnow
@@ -171,7 +173,8 @@ def push_grade(grade_id: int) -> str:
     try:
         lineitem_url = ensure_line_item(assignment)
         course = db.session.get(Course, assignment.course_id)
-        body = ags.score_body(user_id=user.sub, timestamp=grade.created_at, activity_progress="Completed",
+        body = ags.score_body(user_id=user.sub, timestamp=grade_timestamp(submission, grade),
+                              activity_progress="Completed",
                               grading_progress="FullyGraded", score_given=grade.score,
                               score_maximum=grade.score_max, comment=grade.comment)
         ags.post_score(client_for_course(course), lineitem_url, body)
@@ -190,14 +193,20 @@ def push_grade(grade_id: int) -> str:
 
 def _note_return(submission_id: int) -> None:
     """The return's own event skipped its note while the grade was not in the LMS: post it now.
-    The grade is posted either way, so a failure here is logged, not raised."""
+    The grade is posted either way, so a failure is not raised (the caller would report the grade
+    as not taken): the note goes to the worker as an event of its own instead."""
+    from lti_app.events import record_event
     from lti_app.lms.revision_notice import push_revision_state
 
     try:
         push_revision_state(submission_id)
-    except LmsError as exc:
+    except Exception as exc:
         db.session.rollback()
-        log.warning("return note for submission %s not posted: %s", submission_id, exc)
+        log.warning("return note for submission %s not posted now, queued: %s", submission_id, exc)
+        submission = db.session.get(Submission, submission_id)
+        record_event("gradebook.sync", {"assignment_id": submission.assignment_id, "submission_id": submission_id,
+                                        "revision": True})
+        db.session.commit()
 
 
 def push_submission_status(submission_id: int, activity_progress: str = "Submitted",

@@ -4,15 +4,23 @@ A return for revision, its taking back, and the student's new version change no 
 keeps the grade it has (a score without `scoreGiven` would clear it). So the current grade is
 posted again, unchanged and `FullyGraded`, with a note in the comment and the AGS activity
 progress (`InProgress` while the student revises). Posted only once the grade itself is in the
-LMS (`push_grade` then calls this for a return made before its post went out), with the time
-of the post as the AGS timestamp, which a later grade's creation time is newer than.
+LMS (`push_grade` then calls this for a return made before its post went out).
 
 Comments differ between LMSs: Canvas adds every score's comment to the submission's comments, so
 it gets the note alone (the teacher's comment is already there); Moodle and others replace the
-grade's feedback, so they get the note and the teacher's comment. `Submission.lms_notice` holds
-the last state posted, so a redelivered event posts nothing twice.
+grade's feedback, so they get the note and the teacher's comment.
+
+`Submission.lms_notice` names the last note posted and is claimed with a conditional update
+before the post, so a redelivered event, or the web request's attempt racing the worker's, posts
+nothing twice (Canvas would show the comment twice). `lms_notice_at` is the note's AGS timestamp:
+LMSs refuse a score older than the last one they hold, so `push_grade` posts a grade created
+before it (clocks of two machines, or a save during the note's post) just after it instead.
 """
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
 
 from lti_app.extensions import db
 from lti_app.lms import ags
@@ -31,23 +39,47 @@ NOTES = {
 ACTIVITY = {RETURNED: "InProgress", TAKEN_BACK: "Completed", REVISED: "Submitted"}
 
 
-def wanted_state(submission: Submission) -> str | None:
-    """The revision state the LMS should show, or None when there is nothing to say: a graded
-    essay never returned (or whose return never reached the LMS) needs no note."""
+def wanted_state(submission: Submission, grade: Grade) -> str | None:
+    """The revision state the LMS should show beside `grade` (the current one), or None when there
+    is nothing to say: a graded essay whose return for this grade never reached the LMS needs no
+    "taken back" (nor does one graded again after a revision)."""
     if submission.status == SubmissionStatus.RETURNED:
         return RETURNED
     if submission.status == SubmissionStatus.SUBMITTED:
         return REVISED   # a new version of an essay that has a grade (the caller checked)
-    if submission.status == SubmissionStatus.GRADED and (submission.lms_notice or "").startswith(RETURNED + ":"):
+    if submission.status == SubmissionStatus.GRADED and submission.lms_notice == f"{RETURNED}:{grade.id}":
         return TAKEN_BACK
     return None
 
 
-def comment(platform: Platform, state: str, grade: Grade) -> str:
+def comment(platform: Platform, state: str, teacher_comment: str | None) -> str:
     note = NOTES[state]
-    if (platform.product_family or "").lower() == "canvas" or not grade.comment:
+    if (platform.product_family or "").lower() == "canvas" or not teacher_comment:
         return note
-    return f"{note}\n\n{grade.comment}"
+    return f"{note}\n\n{teacher_comment}"
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=timezone.utc)
+
+
+def grade_timestamp(submission: Submission, grade: Grade) -> datetime:
+    """The AGS timestamp of `grade`'s post: its creation time, or just after the last note when
+    that note is not older (re-posts stay identical: both times are stored)."""
+    created = _aware(grade.created_at)
+    if submission.lms_notice_at is None or _aware(submission.lms_notice_at) < created:
+        return created
+    return _aware(submission.lms_notice_at) + timedelta(milliseconds=1)
+
+
+def _claim(submission: Submission, marker: str, at: datetime, previous: str | None) -> bool:
+    """Name this note as posted unless another attempt changed the name since it was read."""
+    changed = db.session.execute(
+        update(Submission).where(Submission.id == submission.id,
+                                 Submission.lms_notice.is_not_distinct_from(previous))
+        .values(lms_notice=marker, lms_notice_at=at)).rowcount
+    db.session.commit()
+    return bool(changed)
 
 
 def push_revision_state(submission_id: int) -> str:
@@ -58,7 +90,7 @@ def push_revision_state(submission_id: int) -> str:
     grade = gradebook.latest_grade(submission_id) if submission is not None else None
     if grade is None or grade.posted_at is None:
         return gradebook.SKIPPED   # nothing in the LMS to annotate yet; push_grade comes first
-    state = wanted_state(submission)
+    state = wanted_state(submission, grade)
     marker = f"{state}:{grade.id}"
     if state is None or submission.lms_notice == marker:
         return gradebook.SKIPPED
@@ -66,13 +98,23 @@ def push_revision_state(submission_id: int) -> str:
     if target is None:
         return gradebook.SKIPPED
     assignment, user = target
-    lineitem_url = gradebook.ensure_line_item(assignment)
-    course = db.session.get(Course, assignment.course_id)
-    platform = db.session.get(Platform, course.platform_id)
-    body = ags.score_body(user_id=user.sub, timestamp=utcnow(), activity_progress=ACTIVITY[state],
-                          grading_progress="FullyGraded", score_given=grade.score,
-                          score_maximum=grade.score_max, comment=comment(platform, state, grade))
-    ags.post_score(gradebook.client_for_course(course), lineitem_url, body)
-    submission.lms_notice = marker
-    db.session.commit()
+    previous, previous_at, now = submission.lms_notice, submission.lms_notice_at, utcnow()
+    score, score_max, teacher_comment = grade.score, grade.score_max, grade.comment
+    if not _claim(submission, marker, now, previous):
+        return gradebook.SKIPPED   # another attempt got there first
+    try:
+        lineitem_url = gradebook.ensure_line_item(assignment)
+        course = db.session.get(Course, assignment.course_id)
+        platform = db.session.get(Platform, course.platform_id)
+        body = ags.score_body(user_id=user.sub, timestamp=now, activity_progress=ACTIVITY[state],
+                              grading_progress="FullyGraded", score_given=score, score_maximum=score_max,
+                              comment=comment(platform, state, teacher_comment))
+        ags.post_score(gradebook.client_for_course(course), lineitem_url, body)
+    except Exception:
+        db.session.rollback()
+        db.session.execute(update(Submission).where(Submission.id == submission_id, Submission.lms_notice == marker)
+                           .values(lms_notice=previous, lms_notice_at=previous_at))
+        db.session.commit()
+        raise
+    db.session.commit()   # keeps a line item URL found on the way
     return gradebook.POSTED

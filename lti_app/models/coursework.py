@@ -91,8 +91,10 @@ class Submission(db.Model):
     status: Mapped[SubmissionStatus] = mapped_column(
         Enum(SubmissionStatus, native_enum=False, length=20), default=SubmissionStatus.SUBMITTED)
     group_label: Mapped[str | None] = mapped_column(String(100), nullable=True)  # fairness reports
-    # The last revision note the LMS gradebook got, "<state>:<grade id>" (lms.revision_notice).
+    # The last revision note the LMS gradebook got, "<state>:<grade id>", and its AGS timestamp
+    # (lms.revision_notice): a later post of a grade must carry a newer one.
     lms_notice: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    lms_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     submitted_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

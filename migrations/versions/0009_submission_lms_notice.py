@@ -19,8 +19,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lms_notice', sa.String(length=60), nullable=True))
+        batch_op.add_column(sa.Column('lms_notice_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_column('lms_notice_at')
         batch_op.drop_column('lms_notice')

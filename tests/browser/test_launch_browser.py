@@ -86,6 +86,10 @@ def test_third_party_cookies_blocked_platform_storage_and_new_window(playwright_
         assert len(posts) == 2 and "storage_binding=" in posts[1]
         assert "storage_binding=&" not in posts[1] + "&"
         _shot(page, "teacher-iframe-3pc-blocked")
+        # Typing keeps the session alive; with the cookie blocked, through the page's lt token.
+        with page.expect_response(lambda r: r.url.endswith("/session/keep-alive")) as alive:
+            frame.locator("#title").fill("Typed while the cookie is blocked")
+        assert alive.value.ok and alive.value.json()["field"] == "lt"
 
         page.goto(f"{lms.url}/courses/{DEMO_COURSE}/launch?user_id=student-1&link={LINK}")
         with context.expect_page() as popup_info:

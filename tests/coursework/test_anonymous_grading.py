@@ -126,3 +126,19 @@ def test_a_name_written_in_the_essay_is_hidden_from_graders_only(app, client, wo
     login(student, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
           resource_link_id=world.link_a)
     assert "Name: STUDENT1 A" in student.get(f"/coursework/a/{world.assignment_a}/essay").get_data(as_text=True)
+
+
+def test_redaction_spares_ordinary_words_and_catches_spelling_variants():
+    from types import SimpleNamespace
+
+    from lti_app.coursework.anonymity import redactor
+
+    def shown(name, email, text):
+        return redactor(SimpleNamespace(anonymous_grading=True), SimpleNamespace(name=name, email=email))(text)
+
+    assert shown("Will", "will@school.example", "I will go. Will said so.") == "I will go. [student] said so."
+    assert shown("Hope Lane", "hope@school.example", "I hope so. HOPE LANE, hope lane.") == (
+        "I hope so. [student], [student].")
+    assert shown("Conan O'Brien", "", "By Conan O’Brien (O’BRIEN).") == "By [student] ([student])."
+    assert shown("Lovelace, Ada", "a.lovelace@school.example", "ada lovelace, a.lovelace") == "[student], [student]"
+    assert shown("", "", "Nothing to hide.") == "Nothing to hide."

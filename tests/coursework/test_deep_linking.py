@@ -65,6 +65,12 @@ def test_a_second_post_of_the_form_adds_no_twin(client, app, world):
     with app.app_context():
         [assignment] = db.session.scalars(db.select(Assignment).filter(Assignment.title.like("Climate essay%"))).all()
         assert item["custom"] == {"gradeloop_assignment": assignment.resource_id}
+        db.session.delete(assignment)   # the teacher deleted the course's data meanwhile
+        db.session.commit()
+    gone = client.post("/coursework/deep-link", data=form)
+    assert gone.status_code in (400, 410) and "add content" in gone.get_data(as_text=True)
+    with app.app_context():
+        assert count(Assignment, title="Climate essay") == 0
 
 
 def test_a_post_that_loses_the_race_creates_nothing(client, app, world):

@@ -3,7 +3,7 @@ hand-in shows as Submitted/Pending, teacher grades (and re-grades) land in the g
 import pytest
 
 from lti_app.extensions import db
-from lti_app.models import Assignment, Grade, OutboxEvent, Submission, SubmissionStatus
+from lti_app.models import Assignment, Grade, GradeSource, OutboxEvent, Submission, SubmissionStatus
 from tests.coursework.flows import COURSE, create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
 
 ESSAY = "A four-day week would give students time to rest.\n\nIt would also save energy."
@@ -183,3 +183,49 @@ def test_a_return_taken_back_is_told_once_and_canvas_gets_the_note_alone(peer, t
     assert len(peer.scores(item["line_item_id"])) == len(scores)
     [result] = peer.results(item["line_item_id"], "student-1")
     assert result["resultScore"] == 3
+
+
+def test_a_note_the_lms_did_not_take_is_posted_later_and_never_makes_a_grade_look_old(peer, tool_server):
+    """The LMS is down for the return's note: the return is still made, and the worker's copy of
+    the event posts the note later. A grade saved afterwards whose creation time is not newer than
+    the note's (another machine's clock) is posted just after the note, since an LMS refuses a
+    score older than the one it holds."""
+    from datetime import timedelta
+
+    from lti_app.lms.gradebook import POSTED, process_sync, push_grade
+
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
+    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    saved = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"),
+                      {"score": "3", "comment": "Give evidence."}, action_contains="/essays/")
+    posted = len(peer.scores(item["line_item_id"]))
+    peer.fail_next(1, status=503)
+    assert "Returned for revision" in post_form(teacher, saved, action_contains="/return").text
+    assert len(peer.scores(item["line_item_id"])) == posted
+    with tool_server.app.app_context():
+        submission = db.session.scalar(db.select(Submission))
+        assert submission.status == SubmissionStatus.RETURNED and submission.lms_notice is None
+        assert process_sync({"submission_id": submission.id, "revision": True}) == POSTED   # the worker
+        submission = db.session.scalar(db.select(Submission))
+        noted_at = submission.lms_notice_at
+        behind = Grade(submission_id=submission.id, score=4, score_min=1, score_max=6, comment="Better.",
+                       source=GradeSource.TEACHER, created_at=noted_at - timedelta(milliseconds=1))
+        db.session.add(behind)
+        db.session.commit()
+        assert push_grade(behind.id) == POSTED
+    last = peer.scores(item["line_item_id"])[-1]
+    assert last["scoreGiven"] == 4 and last["timestamp"] > peer.scores(item["line_item_id"])[-2]["timestamp"]
+
+
+def test_taken_back_is_said_only_of_the_grade_whose_return_the_lms_got():
+    """A late return event after the revision was graded (status GRADED, the last note still about
+    the first grade) says nothing: "taken back" would be false beside the new grade."""
+    from lti_app.lms.revision_notice import RETURNED, TAKEN_BACK, wanted_state
+
+    first, second = Grade(id=1), Grade(id=2)
+    graded = Submission(status=SubmissionStatus.GRADED, lms_notice=f"{RETURNED}:1")
+    assert wanted_state(graded, first) == TAKEN_BACK
+    assert wanted_state(graded, second) is None
+    assert wanted_state(Submission(status=SubmissionStatus.GRADED, lms_notice=None), first) is None

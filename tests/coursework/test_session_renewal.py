@@ -1,11 +1,13 @@
 """A session in use slides (idle timeout), up to the longest session after the launch; polling
 does not keep it alive; the launch token rendered in pages carries the new end."""
+import hmac
 import re
 import time
+from hashlib import sha256
 
 from itsdangerous import URLSafeTimedSerializer
 
-from lti_app.auth import SESSION_KEY, LaunchContext, launch_token
+from lti_app.auth import RENEW_EVERY_S, SESSION_KEY, LaunchContext, launch_token
 from lti_app.models import Role
 from tests.coursework.helpers import login
 
@@ -22,11 +24,15 @@ def _teacher(client, app, world, **kwargs):
                  resource_link_id=world.link_a, **kwargs)
 
 
-def test_a_session_in_use_is_extended_once_half_is_spent(client, app, world):
-    _teacher(client, app, world, expires_in=IDLE * 0.6, started_ago=IDLE * 0.4)
+def test_a_session_in_use_is_extended_every_few_minutes(client, app, world):
+    _teacher(client, app, world, expires_in=IDLE - 60, started_ago=60)
     before = _session_end(client)
     assert client.get(f"/coursework/a/{world.assignment_a}").status_code == 200
-    assert _session_end(client) == before, "more than half left: the cookie is not rewritten"
+    assert _session_end(client) == before, "moved a minute ago: the cookie is not rewritten"
+
+    _teacher(client, app, world, expires_in=IDLE - RENEW_EVERY_S - 5, started_ago=RENEW_EVERY_S + 5)
+    assert client.get(f"/coursework/a/{world.assignment_a}").status_code == 200
+    assert abs(_session_end(client) - (time.time() + IDLE)) < 30
 
     _teacher(client, app, world, expires_in=60, started_ago=IDLE - 60)
     assert client.get(f"/coursework/a/{world.assignment_a}").status_code == 200
@@ -94,3 +100,17 @@ def test_typing_keeps_the_session_through_the_keep_alive(client, app, world):
     alive = client.post("/session/keep-alive", data={"csrf_token": token}, headers={"Accept": "application/json"})
     assert alive.status_code == 200 and alive.json["field"] == "launch"
     assert alive.json["expires_at"] == _session_end(client) > time.time() + IDLE - 60
+
+
+def test_a_form_whose_action_keeps_the_old_token_uses_the_renewed_one(app, world):
+    """Cookie blocked: the form's action URL still carries the token the page was drawn with,
+    which has ended, while the keep-alive renewed the one in its fields: the live one counts."""
+    with app.test_request_context():
+        fields = dict(platform_id=1, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER.value,
+                      resource_link_id=world.link_a, launch_id="k" * 32)
+        old = launch_token(LaunchContext(**fields, expires_at=time.time() - 5, started_at=time.time() - IDLE))
+        renewed = launch_token(LaunchContext(**fields, expires_at=time.time() + IDLE, started_at=time.time() - IDLE))
+        csrf = hmac.new(app.config["SECRET_KEY"].encode(), f"csrf:{'k' * 32}".encode(), sha256).hexdigest()
+    handed_in = app.test_client().post(f"/coursework/a/{world.assignment_a}/essay?lt={old}",
+                                       data={"lt": renewed, "csrf_token": csrf, "text": "Written in one long sitting."})
+    assert handed_in.status_code == 303, handed_in.get_data(as_text=True)[:400]
