@@ -2,6 +2,7 @@
 as someone (the session a verified launch would create), for tests that need no LMS peer."""
 from __future__ import annotations
 
+import contextlib
 import hmac
 import io
 import time
@@ -82,3 +83,23 @@ def docx_bytes(*paragraphs: str) -> bytes:
 
 def count(model, **filters) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model).filter_by(**filters))
+
+
+@contextlib.contextmanager
+def other_tab_first(app, title: str, statement):
+    """Two tabs at once, made reproducible: when this tab's request is about to flush a new
+    assignment called `title`, the other tab's `statement` commits first on its own connection."""
+    from sqlalchemy import event
+
+    def before_flush(session, flush_context, instances):
+        if any(isinstance(o, Assignment) and o.title == title for o in session.new):
+            with db.engine.begin() as conn:
+                conn.execute(statement)
+
+    with app.app_context():
+        event.listen(db.session, "before_flush", before_flush)
+    try:
+        yield
+    finally:
+        with app.app_context():
+            event.remove(db.session, "before_flush", before_flush)

@@ -31,14 +31,21 @@ def _pages(client, world, proposal_id) -> dict[str, str]:
     return pages
 
 
-def test_graders_see_essay_numbers_not_names(app, client, world):
+def _proposal(app, world, **essay) -> int:
+    """A pending AI proposal for student1's essay (whose fields `essay` sets first); its id."""
     with app.app_context():
-        db.session.get(Submission, world.essay_a).filename = "student1_a_final.docx"
+        submission = db.session.get(Submission, world.essay_a)
+        for name, value in essay.items():
+            setattr(submission, name, value)
         proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.7, trait_scores={},
                               feedback="Good.", status="pending", unusual=[])
         db.session.add(proposal)
         db.session.commit()
-        proposal_id = proposal.id
+        return proposal.id
+
+
+def test_graders_see_essay_numbers_not_names(app, client, world):
+    proposal_id = _proposal(app, world, filename="student1_a_final.docx")
     csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
     named = _pages(client, world, proposal_id)
     assert "Student1 A" in named["list"] and "student1_a_final.docx" in named["grading"]
@@ -102,17 +109,8 @@ def test_failed_gradebook_updates_name_the_essay_only(app, world):
 def test_a_name_written_in_the_essay_is_hidden_from_graders_only(app, client, world):
     """The student signed the essay: graders read "[student]" there (any case for the whole name,
     a part only as written or in capitals), the student and the stored text keep it."""
-    from lti_app.models import User
-
     signed = "Name: STUDENT1 A\n\nI hope school starts later. Student1 thinks so; my friend student1 too."
-    with app.app_context():
-        db.session.get(User, world.student1_a).name = "Student1 A"
-        db.session.get(Submission, world.essay_a).text = signed
-        proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.7, trait_scores={},
-                              feedback="Good.", status="pending", unusual=[])
-        db.session.add(proposal)
-        db.session.commit()
-        proposal_id = proposal.id
+    proposal_id = _proposal(app, world, text=signed)
     csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
     assert "Name: STUDENT1 A" in _pages(client, world, proposal_id)["grading"]
     _settings(client, csrf, world, anonymous=True)

@@ -5,7 +5,7 @@ import jwt
 from lti_app.extensions import db
 from lti_app.lti import keys
 from lti_app.models import Assignment, DeepLinkingRequest, Role
-from tests.coursework.helpers import count, login
+from tests.coursework.helpers import count, login, other_tab_first
 
 SETTINGS = {"deep_link_return_url": "https://lms.example/dl/return", "accept_types": ["ltiResourceLink"],
             "data": "opaque-123", "title": "Essay"}
@@ -76,8 +76,6 @@ def test_a_second_post_of_the_form_adds_no_twin(client, app, world):
 def test_a_post_that_loses_the_race_creates_nothing(client, app, world):
     """Two posts at once: the one whose claim on the launch changes no row rolls back its
     assignment. The other post's claim is made here between this post's read and its claim."""
-    from sqlalchemy import event
-
     token = _dl_launch(client, app, world, SETTINGS)
     with app.app_context():
         other = Assignment(course_id=world.course_a, title="From the other tab", score_min=1, score_max=6,
@@ -86,19 +84,9 @@ def test_a_post_that_loses_the_race_creates_nothing(client, app, world):
         db.session.commit()
         other_id = other.id
 
-    def other_tab_answers_first(session, flush_context, instances):
-        if any(isinstance(o, Assignment) and o.title == "Climate essay" for o in session.new):
-            with db.engine.begin() as conn:
-                conn.execute(db.update(DeepLinkingRequest).values(answered_assignment_id=other_id))
-
-    with app.app_context():
-        event.listen(db.session, "before_flush", other_tab_answers_first)
-    try:
+    with other_tab_first(app, "Climate essay", db.update(DeepLinkingRequest).values(answered_assignment_id=other_id)):
         lost = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
                                                           "score_min": "1", "score_max": "6"})
-    finally:
-        with app.app_context():
-            event.remove(db.session, "before_flush", other_tab_answers_first)
     assert lost.status_code == 409 and "“From the other tab” was already added" in lost.get_data(as_text=True)
     with app.app_context():
         assert count(Assignment, title="Climate essay") == 0

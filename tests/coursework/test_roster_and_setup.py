@@ -188,10 +188,8 @@ def test_a_setup_that_loses_the_race_goes_to_the_winners_assignment(client, app,
     """Two tabs set up the same hand-added link at once: one assignment per link, so the losing
     post's insert fails; it rolls back and opens the assignment the other tab made. The other
     tab's insert is made here, between this post's check and its flush."""
-    from sqlalchemy import event
-
     from lti_app.models import ResourceLink, Role
-    from tests.coursework.helpers import count, login
+    from tests.coursework.helpers import count, login, other_tab_first
 
     with app.app_context():
         link = ResourceLink(course_id=world.course_a, resource_link_id="rl-by-hand", title="Essay 2")
@@ -201,21 +199,11 @@ def test_a_setup_that_loses_the_race_goes_to_the_winners_assignment(client, app,
     token = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
                   resource_link_id=link_id)
 
-    def other_tab_first(session, flush_context, instances):
-        if any(isinstance(o, Assignment) and o.title == "This tab" for o in session.new):
-            with db.engine.begin() as conn:
-                conn.execute(db.insert(Assignment).values(course_id=world.course_a, resource_link_id=link_id,
-                                                          title="Other tab", score_min=1, score_max=6,
-                                                          resource_id="gl-other", traits=[], prompt=""))
-
-    with app.app_context():
-        event.listen(db.session, "before_flush", other_tab_first)
-    try:
+    other = db.insert(Assignment).values(course_id=world.course_a, resource_link_id=link_id, title="Other tab",
+                                         score_min=1, score_max=6, resource_id="gl-other", traits=[], prompt="")
+    with other_tab_first(app, "This tab", other):
         lost = client.post("/coursework/setup", data={"csrf_token": token, "title": "This tab",
                                                       "score_min": "1", "score_max": "6"})
-    finally:
-        with app.app_context():
-            event.remove(db.session, "before_flush", other_tab_first)
     with app.app_context():
         winner = db.session.scalar(db.select(Assignment).filter_by(resource_link_id=link_id))
         assert winner.title == "Other tab" and count(Assignment, title="This tab") == 0
