@@ -87,7 +87,7 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
                              "aspects": sorted(c.aspects)}}
                for _, c, tier in chosen]
     traits = trait_lines(index, sims, a.traits, trait_scores or {}, [c for _, c, _ in chosen],
-                         teacher_voice=not off_topic)
+                         teacher_voice=not off_topic, issues=issues)
     if off_topic:
         flag = [{"kind": "off_topic", "text": OFF_TOPIC_TEXT, "evidence": off_topic}]
         return _assemble(flag + points + traits)

@@ -3,7 +3,8 @@
 Within a score tier, sentences are ranked by how similar their essay is to this one and by
 whether they talk about something this essay measurably needs (its "issues"). Near-duplicate
 sentences are shown once. Praise of an aspect this essay has a severe measured issue with
-("Your conventions are nearly flawless" next to "13 words look misspelled") is never chosen.
+("Your conventions are nearly flawless" next to "13 words look misspelled") is never chosen,
+for the summary or for a trait's line.
 """
 from __future__ import annotations
 
@@ -67,11 +68,13 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     return out
 
 
-def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate]):
-    """The teacher's best sentence about `trait` from essays at this trait score (or one off)."""
+def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
+                   issues: dict[str, float] | None = None):
+    """The teacher's best sentence about `trait` from essays at this trait score (or one off),
+    never praise of an aspect this essay has a severe measured issue with (`contradicts`)."""
     name = trait["name"]
     stems = {stem(w) for w in name.replace("_", " ").split()}
-    mentions = [c for c in index.candidates if stems & c.stems]
+    mentions = [c for c in index.candidates if stems & c.stems and not contradicts(c, issues or {})]
     if not mentions or number(trait_score) is None:
         return None
     target = round(number(trait_score))

@@ -19,8 +19,10 @@ def _fmt(x) -> str:
 
 
 def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
-                taken: list[Candidate], *, teacher_voice: bool = True) -> list[dict]:
-    """`teacher_voice=False`: numbers only (an off-topic essay gets no teacher sentences)."""
+                taken: list[Candidate], *, teacher_voice: bool = True,
+                issues: dict[str, float] | None = None) -> list[dict]:
+    """`teacher_voice=False`: numbers only (an off-topic essay gets no teacher sentences).
+    `issues`: the essay's measured issues, whose aspects' praise is never quoted."""
     parts = []
     for trait in traits:
         name = trait["name"]
@@ -30,7 +32,7 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
         top = number(trait.get("max"))
         scale = f"{_fmt(value)} of {_fmt(top)}" if top is not None else _fmt(value)
         title = name.replace("_", " ").capitalize()
-        found = trait_sentence(index, sims, trait, value, taken) if teacher_voice else None
+        found = trait_sentence(index, sims, trait, value, taken, issues) if teacher_voice else None
         if found:
             cand, tier = found
             taken.append(cand)

@@ -54,3 +54,20 @@ def test_paragraph_counts_agree_in_number(course):
     two = paragraphs(measure("A short opening paragraph here.\n" + long_one), higher, label)
     assert two and re.search(r"\b1 of its 2 paragraphs runs over", two["text"]), two["text"]
     assert not re.search(r"\b1 (paragraphs|words)\b", one["text"] + two["text"])
+
+
+def test_no_praise_of_conventions_on_the_trait_line_next_to_many_misspellings(course, held_out, trait_assignment):
+    """The trait line quotes the teacher too, so the same rule holds there: a top conventions
+    score predicted for an essay full of misspellings does not bring "nearly flawless"."""
+    checked = 0
+    for text, score in held_out:
+        if score < 5:
+            continue
+        fb = compose_feedback(_misspell(text), 6, {"conventions": 4}, trait_assignment, course, generator=False)
+        spelling = [p for p in fb.parts if p["kind"] == "spelling"]
+        if not spelling or spelling[0]["evidence"]["per_100_words"] < 1.5:
+            continue
+        checked += 1
+        [line] = [p for p in fb.parts if p["kind"] == "trait" and p["evidence"]["trait"] == "conventions"]
+        assert not PRAISE_OF_CONVENTIONS.search(line["text"]), (line["text"], spelling[0]["text"])
+    assert checked >= 5
