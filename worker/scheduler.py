@@ -19,12 +19,12 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import (TRAINING_SOURCES, Assignment, Grade, ModelVersion, OutboxEvent, ProcessedMessage,
-                            Submission, TrainingRun, WorkerHeartbeat)
+from lti_app.models import (MIN_TRAINING_ESSAYS, TRAINING_SOURCES, Assignment, Grade, ModelVersion, OutboxEvent,
+                            ProcessedMessage, Submission, TrainingRun, WorkerHeartbeat)
 from lti_app.models.base import utcnow
 from worker import leases, relay
 from worker.broker import PublisherPool
@@ -37,9 +37,11 @@ LEASE_KEY = "scheduler"
 
 def with_new_grades():
     """A select of the assignments with a training grade newer than their last finished run (or
-    their newest model version, or ever): every due retraining needs one, so only these are looked
-    at one by one. One query, where a school's thousands of idle assignments cost five each a
-    minute before. "Last" is what `training.training_state` takes as last: keep the two alike."""
+    their newest model version, or ever) and enough graded essays to train (`training.min_graded`):
+    every due retraining needs both, so only these are looked at one by one. One query, where a
+    school's thousands of idle assignments, or of assignments whose teacher graded a first few
+    essays, cost five each a minute before. "Last" is what `training.training_state` takes as last:
+    keep the two alike."""
     done = (select(func.max(TrainingRun.started_at)).where(TrainingRun.assignment_id == Assignment.id,
                                                            TrainingRun.status == "done").scalar_subquery())
     built = (select(func.max(ModelVersion.created_at)).where(ModelVersion.assignment_id == Assignment.id)
@@ -47,7 +49,12 @@ def with_new_grades():
     newer = (select(Grade.id).join(Submission, Grade.submission_id == Submission.id)
              .where(Submission.assignment_id == Assignment.id, Grade.source.in_(TRAINING_SOURCES),
                     or_(func.coalesce(done, built).is_(None), Grade.created_at > func.coalesce(done, built))))
-    return select(Assignment).where(newer.exists())
+    graded = (select(func.count(func.distinct(Grade.submission_id)))
+              .join(Submission, Grade.submission_id == Submission.id).where(Submission.assignment_id == Assignment.id, Grade.source.in_(TRAINING_SOURCES))
+              .scalar_subquery())
+    needed = case((func.coalesce(Assignment.min_graded, 0) > MIN_TRAINING_ESSAYS, Assignment.min_graded),
+                  else_=MIN_TRAINING_ESSAYS)   # training.min_graded, in SQL
+    return select(Assignment).where(newer.exists(), graded >= needed)
 
 
 def due_retraining(interval_hours: float) -> list[tuple[int, str]]:
