@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, Grade, Role, Submission, SubmissionStatus
+from lti_app.models import AiProposal, Assignment, Grade, OutboxEvent, Role, Submission, SubmissionStatus
 from tests.coursework.helpers import login
 
 FIRST = "My essay about things."
@@ -185,6 +185,10 @@ def test_return_all_returns_graded_student_essays_only(app, world):
                           follow_redirects=True)
     assert "Return taken back for 1 essay." in undone.get_data(as_text=True)
     assert _status(app, world) == SubmissionStatus.GRADED
+    with app.app_context():   # the worker tells the LMS of each return and taking back (revision notes)
+        events = db.session.scalars(db.select(OutboxEvent).filter_by(type="gradebook.sync"))
+        notes = [e.payload["payload"] for e in events if e.payload["payload"].get("revision")]
+    assert [n["submission_id"] for n in notes] == [world.essay_a, world.essay_a]
 
 
 def test_revision_keeps_the_lms_grade_and_waits_for_the_teacher(app, world):
