@@ -50,7 +50,8 @@ def with_new_grades():
              .where(Submission.assignment_id == Assignment.id, Grade.source.in_(TRAINING_SOURCES),
                     or_(func.coalesce(done, built).is_(None), Grade.created_at > func.coalesce(done, built))))
     graded = (select(func.count(func.distinct(Grade.submission_id)))
-              .join(Submission, Grade.submission_id == Submission.id).where(Submission.assignment_id == Assignment.id, Grade.source.in_(TRAINING_SOURCES))
+              .join(Submission, Grade.submission_id == Submission.id)
+              .where(Submission.assignment_id == Assignment.id, Grade.source.in_(TRAINING_SOURCES))
               .scalar_subquery())
     needed = case((func.coalesce(Assignment.min_graded, 0) > MIN_TRAINING_ESSAYS, Assignment.min_graded),
                   else_=MIN_TRAINING_ESSAYS)   # training.min_graded, in SQL

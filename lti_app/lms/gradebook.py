@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 
+from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import ags
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
-from lti_app.lms.revision_notice import grade_timestamp
+from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
 from lti_app.models import (Assignment, Course, CourseRole, Grade, Platform, ResourceLink, Submission,
                             SubmissionStatus, User)
 from lti_app.models.base import utcnow
@@ -195,9 +196,6 @@ def _note_return(submission_id: int) -> None:
     """The return's own event skipped its note while the grade was not in the LMS: post it now.
     The grade is posted either way, so a failure is not raised (the caller would report the grade
     as not taken): the note goes to the worker as an event of its own instead."""
-    from lti_app.events import record_event
-    from lti_app.lms.revision_notice import push_revision_state
-
     try:
         push_revision_state(submission_id)
     except Exception as exc:
@@ -220,8 +218,6 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
     if grading_progress != "FullyGraded" and (submission.status == SubmissionStatus.GRADED
                                               or latest_grade(submission.id) is not None):
         if submission.status == SubmissionStatus.SUBMITTED:   # a revision: say so beside the grade
-            from lti_app.lms.revision_notice import push_revision_state
-
             return push_revision_state(submission.id)
         return SKIPPED
     target = post_target(submission)
@@ -255,8 +251,6 @@ def process_sync(payload: dict) -> str:
         if payload.get("grade_id"):
             return push_grade(int(payload["grade_id"]))
         if payload.get("submission_id") and payload.get("revision"):
-            from lti_app.lms.revision_notice import push_revision_state
-
             return push_revision_state(int(payload["submission_id"]))
         if payload.get("submission_id"):
             return push_submission_status(int(payload["submission_id"]),

@@ -87,9 +87,17 @@ def test_third_party_cookies_blocked_platform_storage_and_new_window(playwright_
         assert "storage_binding=&" not in posts[1] + "&"
         _shot(page, "teacher-iframe-3pc-blocked")
         # Typing keeps the session alive; with the cookie blocked, through the page's lt token.
+        drawn = frame.locator("input[name=lt]").first.input_value()
+        page.wait_for_timeout(1100)   # tokens are signed to the second: the answer's must differ
         with page.expect_response(lambda r: r.url.endswith("/session/keep-alive")) as alive:
             frame.locator("#title").fill("Typed while the cookie is blocked")
         assert alive.value.ok and alive.value.json()["field"] == "lt"
+        # The page's links, forms and fields now carry the token the keep-alive answered (signed
+        # anew, so it differs from the page's by its time).
+        renewed = alive.value.json()["value"]
+        assert renewed != drawn
+        frame.wait_for_function("t => document.querySelector('input[name=lt]').value === t", arg=renewed)
+        assert frame.locator(f'form[action*="lt={renewed}"]').count() >= 1
 
         page.goto(f"{lms.url}/courses/{DEMO_COURSE}/launch?user_id=student-1&link={LINK}")
         with context.expect_page() as popup_info:
