@@ -27,7 +27,9 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Embedded SQLite: WAL lets web, worker and scheduler read while one writes, and
     synchronous=NORMAL drops the per-commit fsync that capped launches near 30/s
-    (docs/benchmarks.md, "LTI launch"); busy_timeout waits for a writer instead of failing."""
+    (docs/benchmarks.md, "LTI launch"); busy_timeout waits for a writer instead of failing.
+    foreign_keys makes SQLite honour the schema's ON DELETE rules as PostgreSQL does: without
+    it, deleting an assignment left its submissions, grades and deep-link answers behind."""
     if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
@@ -35,5 +37,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

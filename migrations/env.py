@@ -94,14 +94,40 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # The app turns SQLite's foreign keys on (lti_app/extensions.py), and batch mode
+            # rebuilds a table by dropping it: with them on, rebuilding `assignments` would
+            # cascade-delete every submission and grade. The pragma only takes effect outside
+            # a transaction, hence the commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _warn_orphans(connection)
+        finally:
+            if sqlite:
+                # Never hand a connection without foreign keys back to the app's pool.
+                connection.invalidate()
+
+
+def _warn_orphans(connection):
+    """Databases written before SQLite enforced foreign keys may hold rows whose parent was
+    deleted; they are harmless to the app, but an administrator should know."""
+    orphans = {}
+    for table, *_ in connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+        orphans[table] = orphans.get(table, 0) + 1
+    if orphans:
+        logger.warning("Rows whose parent row is gone (left by an older release): %s",
+                       ", ".join(f"{table} {n}" for table, n in sorted(orphans.items())))
 
 
 if context.is_offline_mode():

@@ -116,7 +116,8 @@ def export_csv():
 
 def delete_course_data(course_id: int) -> int:
     """Delete the course's assignments with their essays, grades, proposals, models and model files.
-    Explicit deletes (not only FK cascades) so SQLite without foreign-key enforcement behaves too."""
+    Explicit deletes, not only FK cascades: databases written before SQLite enforced foreign keys
+    (migrations/env.py) behave too, and the model files to remove are collected on the way."""
     assignment_ids = db.session.scalars(db.select(Assignment.id).filter_by(course_id=course_id)).all()
     if not assignment_ids:
         return 0
@@ -132,7 +133,7 @@ def delete_course_data(course_id: int) -> int:
 
 def delete_essays(submission_ids) -> None:
     """Delete submissions (ids, or a select of ids) with their grades and AI proposals. Explicit
-    deletes, children first: SQLite may run without foreign-key enforcement. Caller commits."""
+    deletes, children first, so nothing rests on the database's cascade rules. Caller commits."""
     for model in (AiProposal, Grade):
         db.session.execute(db.delete(model).where(model.submission_id.in_(submission_ids)))
     db.session.execute(db.delete(Submission).where(Submission.id.in_(submission_ids)))
@@ -145,7 +146,7 @@ def delete_model_versions(assignment_ids: list[int]) -> tuple[int, list[str]]:
                               .where(ModelVersion.assignment_id.in_(assignment_ids))).all()
     ids = [r.id for r in rows]
     db.session.execute(db.update(Assignment).where(Assignment.id.in_(assignment_ids)).values(current_model_id=None))
-    for model in (AiProposal, TrainingRun):   # what SET NULL does where foreign keys are enforced
+    for model in (AiProposal, TrainingRun):   # what SET NULL does, stated rather than relied on
         db.session.execute(db.update(model).where(model.model_version_id.in_(ids)).values(model_version_id=None))
     db.session.execute(db.delete(ModelVersion).where(ModelVersion.id.in_(ids)))
     # Where the files are now: stored paths predate a move of the data dir, which scoring follows
