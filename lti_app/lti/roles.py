@@ -61,6 +61,11 @@ def resolve_role(roles: Iterable[str]) -> Role | None:
         return Role.ADMINISTRATOR
     if context & {"Learner", "Member"}:
         return Role.LEARNER
+    if context:
+        # A course role we do not support (Mentor, ContentDeveloper): the institution roles
+        # Canvas adds to every launch must not turn an observer into a student of this course,
+        # or a designer who administers the school's account into a grader.
+        return None
     if "Administrator" in elsewhere:
         return Role.ADMINISTRATOR
     if elsewhere & {"Student", "Learner"}:

@@ -26,6 +26,10 @@ CASES = [
     ([LIS + "membership#ContentDeveloper", LIS + "system/person#User"], None),
     # Canvas observer (Mentor).
     ([LIS + "membership#Mentor"], None),
+    # Canvas adds institution roles to every launch: an observer who is a student elsewhere in
+    # the school is no student of this course, a designer who administers the account no grader.
+    ([LIS + "membership#Mentor", LIS + "institution/person#Student", LIS + "system/person#User"], None),
+    ([LIS + "membership#ContentDeveloper", LIS + "institution/person#Administrator"], None),
     # Moodle teacher / student.
     ([LIS + "membership#Instructor"], Role.INSTRUCTOR),
     ([LIS + "membership#Learner"], Role.LEARNER),
