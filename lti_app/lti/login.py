@@ -8,7 +8,7 @@ for browsers that refuse our cookie inside the LMS iframe.
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode, urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from flask import make_response, redirect, render_template, request, url_for
 
@@ -87,11 +87,13 @@ def start_login():
     sep = "&" if urlparse(platform.auth_login_url).query else "?"
     auth_url = platform.auth_login_url + sep + urlencode(query)
     if params.get("lti_storage_target"):
-        response = render_template("lti/login_storage.html", auth_action=platform.auth_login_url,
-                                   auth_fields=query, storage_key=binding.storage_key(state),
+        # A GET form drops its action's own query, so that query rides in the fields.
+        action = urlparse(platform.auth_login_url)
+        response = render_template("lti/login_storage.html", auth_action=action._replace(query="").geturl(),
+                                   auth_fields={**dict(parse_qsl(action.query)), **query},
+                                   storage_key=binding.storage_key(state),
                                    secret=secret, storage_target=params["lti_storage_target"],
-                                   platform_origin=origin(platform.auth_login_url),
-                                   new_window_url=new_window_url(params))
+                                   platform_origin=origin(platform.auth_login_url))
     else:
         response = redirect(auth_url, code=302)
     response = make_response(response)

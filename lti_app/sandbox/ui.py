@@ -86,8 +86,10 @@ def _launch_spec(course: Course, message_type: str):
     if message_type == DEEP_LINKING and LEARNER in member.roles:
         abort(403, description="Only teachers can add content to the course.")
     in_frame = request.args.get("window") != "1"
+    # `storage=always`: ask for platform storage in a new window too, as Canvas does.
+    storage = in_frame or request.args.get("storage") == "always"
     spec = start_launch(st, user_id=user_id, course_id=course.id, resource_link_id=link_id,
-                        message_type=message_type, storage_target="_parent" if in_frame else None,
+                        message_type=message_type, storage_target="_parent" if storage else None,
                         return_url=url_for("sandbox_ui.course", course_id=course.id, _external=True))
     return spec, member, in_frame
 

@@ -111,3 +111,19 @@ def test_third_party_cookies_blocked_platform_storage_and_new_window(playwright_
         _shot(window, "student-new-window-3pc-blocked")
     finally:
         browser.close()
+
+
+def test_new_window_launch_that_still_asks_for_platform_storage(playwright_instance, chromium_path, lms,
+                                                                  tool_server):
+    """Canvas sends `lti_storage_target` to a launch in a new tab too. The tool is top-level
+    there, with no platform frame to store in: the login goes on with its own cookie, which
+    works, instead of stopping at an "open in a new window" button."""
+    browser, context = _open(playwright_instance, chromium_path, [])
+    try:
+        page = context.new_page()
+        page.goto(f"{lms.url}/courses/{DEMO_COURSE}/launch?user_id=student-1&link={LINK}"
+                  "&window=1&storage=always")
+        page.wait_for_url(f"{tool_server.url}/coursework/*", timeout=20000)
+        assert page.locator("h1").inner_text() == "This assignment is not ready yet"
+    finally:
+        browser.close()
