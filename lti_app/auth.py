@@ -241,7 +241,8 @@ def csrf_token() -> str:
 
 def csrf_valid(candidate: str | None) -> bool:
     expected = csrf_token()
-    return bool(expected and candidate and hmac.compare_digest(expected, candidate))
+    # Bytes: compare_digest raises on a str with non-ASCII characters (a 500 for a forged form).
+    return bool(expected and candidate and hmac.compare_digest(expected.encode(), candidate.encode()))
 
 
 def launch_field() -> tuple[str, str]:

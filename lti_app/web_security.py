@@ -10,6 +10,7 @@ from flask import Flask, current_app, g, jsonify, redirect, render_template, req
 from werkzeug.exceptions import HTTPException
 
 from lti_app import auth
+from lti_app.lti.urls import public_base
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 # (OIDC state + signed id_token, or a registration token).
 CSRF_EXEMPT_PREFIXES = ("/lti/login", "/lti/launch", "/lti/register", "/sandbox/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 # The last frame-ancestors computed from the database, per database URL, and whether the failure
@@ -86,6 +88,19 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/session/keep-alive", "keep_alive", keep_alive, methods=["POST"])
 
     @app.before_request
+    def _refuse_nul():
+        # No text column takes a NUL (PostgreSQL refuses it: a 500 from deep inside a launch or a
+        # form). Essays are cleaned of it where their text is read (`files.normalise`).
+        pairs = [*request.args.items(multi=True)]
+        if request.method not in SAFE_METHODS and request.mimetype in FORM_TYPES:
+            pairs += [(k, v) for k, v in request.form.items(multi=True) if k != "text"]
+        if any("\x00" in k or "\x00" in v for k, v in pairs):
+            return error_page(400, "The request contains a NUL character, which is never part of "
+                                   "text Gradeloop accepts. Remove it and send it again.",
+                              kept=_typed_text().replace("\x00", ""))
+        return None
+
+    @app.before_request
     def _token_out_of_the_address_bar():
         clean = auth.url_without_token()
         return redirect(clean, code=303) if clean else None
@@ -150,7 +165,9 @@ def _typed_text() -> str:
     essay written in one long sitting, or a long comment, can reach an expired session: the error
     page gives it back instead of dropping it."""
     origin = request.headers.get("Origin")
-    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+    # Behind a TLS proxy the browser's origin is the public URL, not the host we are served at.
+    ours = {request.host_url.rstrip("/"), public_base()}
+    if origin and origin.rstrip("/") not in ours:
         return ""   # a cross-site form: never show its text on a Gradeloop page
     return "\n\n".join(v.strip() for v in (request.form.get(f, "") for f in TYPED_FIELDS) if v.strip())
 

@@ -125,6 +125,11 @@ def test_an_essay_sent_after_the_session_ended_is_shown_back(client, app, world)
     assert re.search(r'<textarea id="kept-text"[^>]*readonly[^>]*>' + re.escape(essay.strip()) + "</textarea>", page)
     forged = client.post(url, data={"csrf_token": token, "text": essay}, headers={"Origin": "https://evil.example"})
     assert forged.status_code == 403 and 'id="kept-text"' not in forged.get_data(as_text=True)
+    # Behind a TLS proxy the browser's origin is the public URL, not the host the app sees.
+    app.config["GRADELOOP_PUBLIC_URL"] = "https://gradeloop.example"
+    proxied = client.post(url, data={"csrf_token": token, "text": essay},
+                          headers={"Origin": "https://gradeloop.example"})
+    assert proxied.status_code == 403 and 'id="kept-text"' in proxied.get_data(as_text=True)
     with app.app_context():
         assert count(Submission) == 2
 
@@ -133,7 +138,8 @@ def test_forged_cross_site_post_is_refused(client, app, world):
     """The victim's session cookie alone (what a cross-site form would send) is not enough."""
     login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
     url = _pages(world)["grade"]
-    for data in ({"score": "6", "comment": "forged"}, {"score": "6", "csrf_token": "0" * 64}):
+    for data in ({"score": "6", "comment": "forged"}, {"score": "6", "csrf_token": "0" * 64},
+                 {"score": "6", "csrf_token": "é"}):
         response = client.post(url, data=data, headers={"Origin": "https://evil.example"})
         assert response.status_code == 403
         assert b"not sent from a Gradeloop page" in response.data

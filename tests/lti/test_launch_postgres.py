@@ -46,3 +46,16 @@ def _platform_id(server, peer) -> int:
     from lti_app.models import Platform
 
     return db.session.scalar(db.select(Platform.id).filter_by(issuer=peer.issuer))
+
+
+def test_nul_characters_are_a_400_on_postgres(pg_tool_server, make_peer):
+    """PostgreSQL refuses NUL in text: a NUL in the launch's state or the login's target must be a
+    400 in words, not a 500 from the database."""
+    server = pg_tool_server
+    peer = make_peer(server)
+    launch = server.url + "/lti/launch"
+    response = peer.browser().post(launch, data={"state": "a\x00b", "id_token": "a.b.c"}, timeout=30)
+    assert response.status_code == 400 and "NUL character" in response.text
+    login = peer.browser().get(server.url + "/lti/login", allow_redirects=False, timeout=30, params={
+        "iss": peer.issuer, "login_hint": "u", "target_link_uri": launch + "?\x00"})
+    assert login.status_code == 400 and "NUL character" in login.text
