@@ -2,7 +2,8 @@
 essay list, the grading page, the review queue and its proposals, the dashboard's failed
 gradebook updates) name a student's essay by its number instead of its student, and leave out the
 uploaded file's name (which often carries the student's), so a grade is not swayed by who wrote
-the essay. Students, the LMS gradebook, the course export and the privacy commands still see names:
+the essay. Students, the LMS gradebook, an instructor's course export and the privacy commands still
+see names (a TA's export leaves them out and redacts texts as below, `data_admin.export_records`):
 this hides who wrote what from the grader, it does not remove anything.
 
 Students often sign their essay ("Name: Ada Lovelace", "by ADA LOVELACE"): the essay texts those

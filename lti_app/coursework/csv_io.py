@@ -1,7 +1,10 @@
 """CSV in and out: importing previously graded essays (all rows valid or nothing is stored) and
 exporting a course's essays and grades.
 
-Import columns: `text`, `score`, optional `comment`, `group`, and `trait:<name>` per rubric trait.
+Import columns: `text`, `score`, optional `comment`, `group`, and `trait:<name>` per rubric trait;
+the export's own bookkeeping columns are ignored, any other column is refused (a misspelt
+`comments` would otherwise lose every comment without a word). Two lines with the same essay but
+a different grade are refused too: the file does not say which one the teacher meant.
 Line numbers in errors are the file's own line numbers (a quoted essay may span many lines).
 Exported cells that a spreadsheet would run as a formula get a leading apostrophe, which the
 import removes again, so an export's text and comments come back unchanged; the export starts
@@ -15,10 +18,16 @@ from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
+from lti_app.coursework.files import normalise
 from lti_app.coursework.schemas import import_row_schema
 
 REQUIRED = ("text", "score")
 OPTIONAL = ("comment", "group")
+# What a course export writes besides the columns above, named one by one so that an export can
+# be imported again as it is while a new or misspelt column is still refused. Nothing in them is
+# stored: the essay is matched by its text, the grade comes from `score` on today's scale.
+EXPORT_ONLY = ("assignment", "assignment_id", "essay_id", "student", "student_email", "submitted_at", "status",
+               "score_min", "score_max", "grade_source", "graded_at", "in_lms")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ERRORS_SHOWN = 50
 
@@ -68,8 +77,9 @@ def escape(value):
     return value
 
 
-def _header(raw: list[str], assignment) -> list[str]:
-    """Column keys for the schema: lower-case names, `trait:<name>` spelt as the assignment does."""
+def _header(raw: list[str], assignment) -> list[str | None]:
+    """Column keys for the schema: lower-case names, `trait:<name>` spelt as the assignment does;
+    None for an export column that is ignored, "" for a column without a name."""
     traits = {f"trait:{t['name']}".lower(): f"trait:{t['name']}" for t in assignment.traits or []}
     lowered = [h.strip().lower() for h in raw]
     if not any(lowered):
@@ -84,10 +94,27 @@ def _header(raw: list[str], assignment) -> list[str]:
         known = ", ".join(sorted(traits.values())) or "none"
         raise CsvProblem(f"The header names traits this assignment does not have: {', '.join(unknown)} "
                          f"(its traits: {known}).")
+    accepted = [*REQUIRED, *OPTIONAL, *traits.values()]
+    strange = [name.strip() for name, h in zip(raw, lowered)
+               if h and h not in REQUIRED + OPTIONAL + EXPORT_ONLY and h not in traits]
+    if strange:
+        raise CsvProblem(f"The header (line 1) has column(s) that Gradeloop does not import: {', '.join(strange)}. "
+                         f"The columns it reads are {', '.join(accepted)}. Rename or delete the other column(s), "
+                         "then upload the file again.")
     duplicates = {h for h in lowered if h and lowered.count(h) > 1}
     if duplicates:
         raise CsvProblem(f"The header repeats the column(s) {', '.join(sorted(duplicates))}.")
-    return [traits.get(h, h) for h in lowered]
+    return [None if h in EXPORT_ONLY else traits.get(h, h) for h in lowered]
+
+
+def _differences(row: dict, other: dict) -> list[str]:
+    """What two rows of the same essay grade differently (what `imports` would store as a new grade)."""
+    found = [name for name in ("score", "comment") if row[name] != other[name]]
+    if row["trait_scores"] != other["trait_scores"]:
+        found.append("trait scores")
+    if (row.get("group") or None) != (other.get("group") or None):
+        found.append("group")
+    return found
 
 
 def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_000) -> list[dict]:
@@ -98,6 +125,8 @@ def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_
         header = _header(next(reader, []), assignment)
         schema = import_row_schema(assignment, max_chars)
         rows, problems = [], []
+        first_seen: dict[str, tuple[int, dict]] = {}   # essay text -> (line, row) where it came first
+        unnamed_with_data: dict[int, int] = {}          # column number -> first line with a value there
         start = reader.line_num + 1
         for raw in reader:
             line = start
@@ -108,17 +137,39 @@ def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_
                 problems.append(f"Line {line}: {len(raw)} fields, but the header has {len(header)} "
                                 "(a missing or extra comma, or an unclosed quote?).")
                 continue
+            for number, (name, cell) in enumerate(zip(header, raw), start=1):
+                if name == "" and cell.strip():
+                    unnamed_with_data.setdefault(number, line)
             values = {name: unescape(cell) for name, cell in zip(header, raw) if name}
             try:
-                rows.append(schema.load(values))
+                row = schema.load(values)
             except ValidationError as exc:
                 details = "; ".join(f"{name} {' '.join(msgs) if isinstance(msgs, list) else msgs}"
                                     for name, msgs in sorted(exc.messages.items()))
                 problems.append(f"Line {line}: {details}")
+            else:
+                # The same essay twice with one grade is a harmless repeat (`imports` leaves it);
+                # with two different grades, storing either one would be a guess.
+                earlier = first_seen.setdefault(normalise(row["text"]), (line, row))
+                differences = _differences(row, earlier[1]) if earlier[0] != line else []
+                if differences:
+                    what = ", ".join(differences[:-1]) + " and " + differences[-1] if differences[1:] \
+                        else differences[0]
+                    problems.append(f"Line {line}: the same essay as line {earlier[0]} but with a different "
+                                    f"{what}. Delete one of the two lines or give them the same grade.")
+                else:
+                    rows.append(row)
             if len(rows) + len(problems) > max_rows:
                 raise CsvProblem(f"The file has more than {max_rows:,} essays; split it into smaller files.")
     except csv.Error as exc:
         raise CsvProblem(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from exc
+    if unnamed_with_data:
+        where = ", ".join(f"column {number} (first on line {line})" for number, line in unnamed_with_data.items())
+        one = len(unnamed_with_data) == 1
+        raise CsvProblem(f"Nothing was imported: {where} {'has' if one else 'have'} values but no name in the "
+                         "header (line 1), so Gradeloop cannot tell what they are. Give "
+                         f"{'the column a name' if one else 'each column a name'} it reads (text, score, comment, "
+                         f"group, trait:<name>) or delete {'it' if one else 'them'}, then upload the file again.")
     if problems:
         shown = problems[:MAX_ERRORS_SHOWN]
         more = len(problems) - len(shown)

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Response, current_app, render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, notices
+from lti_app.coursework import access, anonymity, bp, notices
 from lti_app.coursework.csv_io import CsvProblem, parse_import, write_export
 from lti_app.coursework.imports import count_imported, import_rows, imported_essays
 from lti_app.events import record_event
@@ -71,7 +71,9 @@ def remove_imported(assignment_id: int):
 def export_records(course_id: int, *, names_of_anonymous: bool = True):
     """One record per essay (two for a revision not graded yet). `names_of_anonymous=False` (a TA's
     export) leaves the student's name and e-mail out for assignments graded anonymously: the
-    essay id would otherwise map every "Essay #n" back to a name."""
+    essay id would otherwise map every "Essay #n" back to a name. For the same reason the essay
+    texts and comments of those rows have the student's name written as `[student]`, as on the
+    grading page (a signed essay names its writer)."""
     assignments = db.session.scalars(db.select(Assignment).filter_by(course_id=course_id)
                                      .order_by(Assignment.id)).all()
     for assignment in assignments:
@@ -81,24 +83,26 @@ def export_records(course_id: int, *, names_of_anonymous: bool = True):
                                    .order_by(Submission.id)).all()
         for submission, user in pairs:
             grade = latest_grade(submission.id)
+            shown = (lambda text: text) if named else anonymity.redactor(assignment, user)
             record = {"assignment": assignment.title, "assignment_id": assignment.id, "essay_id": submission.id,
                       "student": (user.name or user.sub) if user and named else "",
                       "student_email": user.email if user and named else "",
                       "submitted_at": submission.submitted_at.isoformat(), "status": submission.status.value,
-                      "group": submission.group_label or "", "text": submission.text}
+                      "group": submission.group_label or "", "text": shown(submission.text)}
             if grade is not None and grade.on_earlier_version:
                 # A revision not graded yet: the grade goes out with the version it was given on
                 # (a re-import must never pair it with the revision), then the revision, ungraded.
-                yield {**record, **_grade_columns(grade), "status": "graded, then revised", "text": grade.essay_text}
+                yield {**record, **_grade_columns(grade, shown), "status": "graded, then revised",
+                       "text": shown(grade.essay_text)}
             elif grade is not None:
-                record.update(_grade_columns(grade))
+                record.update(_grade_columns(grade, shown))
             yield record
 
 
-def _grade_columns(grade) -> dict:
+def _grade_columns(grade, shown) -> dict:
     return {"score": f"{grade.score:g}", "score_min": grade.score_min, "score_max": grade.score_max,
-            "comment": grade.comment, "grade_source": grade.source.value, "graded_at": grade.created_at.isoformat(),
-            "in_lms": "yes" if grade.posted_at else "no",
+            "comment": shown(grade.comment), "grade_source": grade.source.value,
+            "graded_at": grade.created_at.isoformat(), "in_lms": "yes" if grade.posted_at else "no",
             **{f"trait:{k}": f"{v:g}" for k, v in (grade.trait_scores or {}).items()}}
 
 

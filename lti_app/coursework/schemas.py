@@ -13,6 +13,8 @@ TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\n]+?)\s*[: ]\s*(?P<min>-?\d+)\s*(?:-|
 TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
 MAX_SCALE = 1000
 DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+# "1,000" is a thousand to an English spreadsheet and 1.0 to a European one: refused, not guessed.
+THOUSANDS = re.compile(r"-?\d+(?:,\d{3})+")
 # marshmallow's own words ("Field may not be null.", "Not a valid integer.") are for developers.
 WHOLE_NUMBER = {k: "Enter a whole number." for k in ("required", "null", "invalid")}
 
@@ -109,11 +111,26 @@ class SettingsSchema(Schema):
         return data
 
 
+class _Score(fields.Float):
+    """A number; "4,5" from a European spreadsheet is 4.5, and "1,000" is refused (`THOUSANDS`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            if THOUSANDS.fullmatch(value):
+                message = f"{value} may have a thousands separator: write {value.replace(',', '')} without one"
+                if value.count(",") == 1:
+                    message += f", or {value.replace(',', '.')} if the comma is a decimal point"
+                raise ValidationError(message + ".")
+            if DECIMAL_COMMA.fullmatch(value):
+                value = value.replace(",", ".")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _score_field(low: float, high: float, *, required: bool) -> fields.Float:
     message = f"must be a number from {low:g} to {high:g}"
-    return fields.Float(required=required, allow_nan=False, validate=validate.Range(min=low, max=high, error=message),
-                        error_messages={"invalid": message, "required": "is missing",
-                                        "null": "is missing"}, allow_none=not required)
+    return _Score(required=required, allow_nan=False, validate=validate.Range(min=low, max=high, error=message),
+                  error_messages={"invalid": message, "required": "is missing",
+                                  "null": "is missing"}, allow_none=not required)
 
 
 def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool) -> Schema:
@@ -129,9 +146,6 @@ def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool)
 
     def _blank(self, data, **kwargs):
         data = {k: v.strip() if isinstance(v, str) and k != "text" else v for k, v in dict(data).items()}
-        for key in scored:   # "4,5" from a European spreadsheet is 4.5, not an error
-            if isinstance(data.get(key), str) and DECIMAL_COMMA.fullmatch(data[key]):
-                data[key] = data[key].replace(",", ".")
         return _blank_to_none(data, scored + [k for k in extra if k != "text"])
 
     def _split(self, data, **kwargs):

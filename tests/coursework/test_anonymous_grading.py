@@ -140,3 +140,38 @@ def test_redaction_spares_ordinary_words_and_catches_spelling_variants():
     assert shown("Conan O'Brien", "", "By Conan O’Brien (O’BRIEN).") == "By [student] ([student])."
     assert shown("Lovelace, Ada", "a.lovelace@school.example", "ada lovelace, a.lovelace") == "[student], [student]"
     assert shown("", "", "Nothing to hide.") == "Nothing to hide."
+
+
+def test_a_tas_export_does_not_name_the_writer_of_a_signed_essay(app, client, world):
+    """The export pairs the essay id with its text: a signature, or a comment that names the
+    student, would tell a TA who wrote "Essay #n". The instructor's export keeps every word."""
+    import csv
+    import io
+
+    from lti_app.models import Grade, GradeSource
+
+    signed = "Name: Student1 A\n\nMy essay about things, by STUDENT1."
+    earlier = "Student1 A\n\nA first try."
+    with app.app_context():
+        db.session.get(Submission, world.essay_a).text = signed
+        # Graded on the first version, then revised: the export writes that version on a row of its own.
+        db.session.add(Grade(submission_id=world.essay_a, score=4, source=GradeSource.TEACHER, score_min=1,
+                             score_max=6, comment="Well argued, Student1 A.", essay_text=earlier))
+        db.session.commit()
+    teacher_csrf = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    _settings(client, teacher_csrf, world, anonymous=True)
+    ta = app.test_client()
+    login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA)
+
+    def essay_rows(who) -> list[dict]:
+        body = who.get("/coursework/course/export.csv").get_data(as_text=True).lstrip("\ufeff")
+        return [r for r in csv.DictReader(io.StringIO(body)) if r["essay_id"] == str(world.essay_a)]
+
+    ta_rows = essay_rows(ta)
+    assert [(r["status"], r["text"], r["comment"]) for r in ta_rows] == [
+        ("graded, then revised", "[student]\n\nA first try.", "Well argued, [student]."),
+        ("submitted", "Name: [student]\n\nMy essay about things, by [student].", "")]
+    assert not [n for n in NAMES if any(n.lower() in str(r).lower() for r in ta_rows)]
+    teacher_rows = essay_rows(client)
+    assert [(r["student"], r["text"], r["comment"]) for r in teacher_rows] == [
+        ("Student1 A", earlier, "Well argued, Student1 A."), ("Student1 A", signed, "")]

@@ -93,6 +93,11 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(teacher, app, world):
     (b"text,score\nhel\x00lo,3\n", "contains NUL bytes (first on line 2)"),
     (b"text,score,trait:style\nhello,3,2\n", "traits this assignment does not have: trait:style"),
     (b"text,score,score\nhello,3,3\n", "repeats the column(s) score"),
+    # "comments" for "comment": every comment would be lost while the import said it went well
+    (b"text,score,Comments,notes\nhello,3,good\n",
+     "has column(s) that Gradeloop does not import: Comments, notes. The columns it reads are text, score, "
+     "comment, group, trait:cohesion."),
+    (b"text,score,\nhello,3,\nagain,4,kept for later\n", "column 3 (first on line 3) has values but no name"),
     (b"text,score\nhello,3,extra\n", "Line 2: 3 fields, but the header has 2"),
     (b"text,score\n\"unclosed,3\n", "not valid CSV"),
     (b"text,score\n\n", "has a header but no essays"),
@@ -103,6 +108,58 @@ def test_broken_csv_files(teacher, app, world, data, message):
     assert message in response.get_data(as_text=True)
     with app.app_context():
         assert count(Grade) == 0
+
+
+def test_only_known_columns_are_read(teacher, app, world):
+    """Names in any case; a trailing column with neither name nor values (spreadsheets write one)
+    and the bookkeeping columns a course export adds are accepted, the latter stored nowhere."""
+    from lti_app.coursework.csv_io import EXPORT_COLUMNS, EXPORT_ONLY, OPTIONAL, REQUIRED
+
+    # A new export column must be either read or ignored on purpose, or exports stop importing.
+    assert sorted(EXPORT_COLUMNS) == sorted(REQUIRED + OPTIONAL + EXPORT_ONLY)
+    data = b"Text,SCORE,Comment,student,essay_id,score_max,\nAn essay.,4,Fine,Someone Else,999,100,\n"
+    assert _upload(teacher, world, data).status_code == 303
+    with app.app_context():
+        grade = db.session.scalar(db.select(Grade))
+        assert (grade.score, grade.comment, grade.score_max) == (4, "Fine", 6)
+
+
+def test_a_thousands_separator_is_refused_not_read_as_a_decimal_comma(teacher, app, world):
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).score_max = 1000
+        db.session.commit()
+    rows = [("Essay one.", "1,000", "", "", ""), ("Essay two.", "4,5", "", "", ""),
+            ("Essay three.", "3,25", "", "", ""), ("Essay four.", "12,500", "", "3", "")]
+    refused = _upload(teacher, world, _csv(rows))
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Nothing was imported: 2 line(s) need fixing" in text
+    assert ("Line 2: score 1,000 may have a thousands separator: write 1000 without one, "
+            "or 1.000 if the comma is a decimal point.") in text
+    assert "Line 5: score 12,500 may have a thousands separator: write 12500 without one" in text
+    with app.app_context():
+        assert count(Grade) == 0
+    rows[0], rows[3] = ("Essay one.", "1000", "", "", ""), ("Essay four.", "12.5", "", "3", "")
+    assert _upload(teacher, world, _csv(rows)).status_code == 303
+    with app.app_context():
+        assert sorted(db.session.scalars(db.select(Grade.score))) == [3.25, 4.5, 12.5, 1000]
+
+
+def test_the_same_essay_with_two_grades_in_one_file_is_refused(teacher, app, world):
+    assert _upload(teacher, world, _csv([("Essay about cars.", "4", "Good.", "3", "")])).status_code == 303
+    rows = [("Essay about cars.", "4", "Good.", "3", ""),
+            ("Essay about buses.", "2", "", "", ""),
+            ("Essay about cars.  \n", "5", "Good.", "3", ""),        # the same essay once normalised
+            ("Essay about buses.", "2", "Short.", "", "ell"),
+            ("Essay about buses.", "2", "", "", "")]                  # a plain repeat of line 3: fine
+    refused = _upload(teacher, world, _csv(rows))
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Nothing was imported: 2 line(s) need fixing" in text
+    assert ("Line 4: the same essay as line 2 but with a different score. Delete one of the two lines or "
+            "give them the same grade.") in text
+    assert "Line 6: the same essay as line 3 but with a different comment and group." in text
+    with app.app_context():
+        assert count(Grade) == 1 and count(Submission, user_id=None) == 1
+        assert db.session.scalar(db.select(Grade.score)) == 4
 
 
 def test_import_semicolon_csv_and_missing_file(teacher, world):
@@ -138,6 +195,16 @@ def test_export_round_trips_through_import(teacher, app, world):
         comments = db.session.scalars(db.select(Grade.comment)).all()
         assert comments.count("-careful") == 1
     assert export.get_data()[:3] == b"\xef\xbb\xbf"   # a UTF-8 BOM, or Excel shows "ZoÃ«"
+    # The export's own file, its graded rows kept with every column: imported as it is.
+    lines = list(csv.reader(io.StringIO(export.get_data(as_text=True), newline="")))
+    whole = io.StringIO(newline="")
+    csv.writer(whole, lineterminator="\r\n").writerows(
+        [lines[0]] + [line for line in lines[1:] if line[lines[0].index("grade_source")] == "import"])
+    assert lines[0][:2] == ["\ufeffassignment", "assignment_id"] and "trait:cohesion" in lines[0]
+    as_is = _upload(teacher, world, whole.getvalue().encode("utf-8"))
+    assert as_is.status_code == 303
+    assert "Imported 0 graded essays. 2 lines were already in this assignment" in \
+        teacher.get(as_is.headers["Location"]).get_data(as_text=True)
 
 
 def test_uploading_a_file_again_or_corrected_adds_nothing_twice(teacher, app, world):
