@@ -15,6 +15,7 @@ from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.lms.errors import LmsError, LmsTemporaryError
+from lti_app.lms.post_claims import BeingPosted
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ def failure(function, *args) -> LmsError | None:
     that is not an `LmsError` counts as temporary, as the worker treats it."""
     try:
         function(*args)
+    except BeingPosted:
+        # The worker (or another tab) is posting this very grade now; should that fail, its own
+        # retry posts it. For this request it is sent.
+        db.session.rollback()
+        return None
     except LmsError as exc:
         db.session.rollback()
         return exc

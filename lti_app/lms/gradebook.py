@@ -8,7 +8,8 @@ event after the web request already pushed it synchronously):
   never overwrite a newer one on the platform.
 - `push_submission_status` never posts "Pending" over a graded submission; a new version of a
   graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`).
-Failures raise `LmsTemporaryError` (retry later) or `LmsPermanentError` (the LMS refused, message
+Two attempts at once (the web request and the worker) are settled by claims (`post_claims`):
+only one posts. Failures raise `LmsTemporaryError` (retry later) or `LmsPermanentError` (the LMS refused, message
 in words); `push_grade` also stores the message on `Grade.post_error` for the teacher's page.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.lms import ags
+from lti_app.lms import ags, post_claims
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
@@ -171,6 +172,10 @@ def push_grade(grade_id: int) -> str:
             db.session.commit()
         return SKIPPED
     assignment, user = target
+    if not post_claims.claim_grade(grade_id):
+        if grade.posted_at is not None:   # (read again: the claim's commit expired it)
+            return SKIPPED
+        raise post_claims.BeingPosted("This grade is being sent to the LMS by another attempt right now.")
     try:
         lineitem_url = ensure_line_item(assignment)
         course = db.session.get(Course, assignment.course_id)
@@ -181,11 +186,17 @@ def push_grade(grade_id: int) -> str:
         ags.post_score(client_for_course(course), lineitem_url, body)
     except LmsError as exc:
         grade.post_error = str(exc)
+        grade.post_claimed_at = None
         db.session.commit()
         log.warning("grade %s not posted: %s", grade_id, exc)
         raise
+    except Exception:
+        db.session.rollback()
+        post_claims.release_grade(grade_id)
+        raise
     grade.posted_at = utcnow()
     grade.post_error = None
+    grade.post_claimed_at = None
     db.session.commit()
     if submission.status == SubmissionStatus.RETURNED:   # returned before this post went out
         _note_return(submission.id)
@@ -224,20 +235,30 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
     if target is None:
         return SKIPPED
     assignment, user = target
-    lineitem_url = ensure_line_item(assignment)
-    course = db.session.get(Course, assignment.course_id)
-    platform = db.session.get(Platform, course.platform_id)
-    body = ags.score_body(user_id=user.sub, timestamp=submission.submitted_at,
-                          activity_progress=activity_progress, grading_progress=grading_progress,
-                          extensions=_canvas_extension(platform, submission))
+    submitted_at = submission.submitted_at
+    claimed, previous = post_claims.claim_hand_in(submission_id, submitted_at)
+    if not claimed:
+        return SKIPPED   # this version's hand-in is told, or being told, by another attempt
     try:
+        lineitem_url = ensure_line_item(assignment)
+        course = db.session.get(Course, assignment.course_id)
+        platform = db.session.get(Platform, course.platform_id)
+        body = ags.score_body(user_id=user.sub, timestamp=submitted_at,
+                              activity_progress=activity_progress, grading_progress=grading_progress,
+                              extensions=_canvas_extension(platform, submission))
         ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
     except LmsPermanentError as exc:
         if exc.status != 409:
+            db.session.rollback()
+            post_claims.release_hand_in(submission_id, submitted_at, previous)
             raise
         # 409: the LMS already holds a newer score (e.g. the grade): nothing to tell it.
         db.session.commit()
         return SKIPPED
+    except Exception:
+        db.session.rollback()
+        post_claims.release_hand_in(submission_id, submitted_at, previous)
+        raise
     db.session.commit()   # keeps a line item URL found on the way
     return POSTED
 

@@ -95,6 +95,8 @@ class Submission(db.Model):
     # (lms.revision_notice): a later post of a grade must carry a newer one.
     lms_notice: Mapped[str | None] = mapped_column(String(60), nullable=True)
     lms_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # `submitted_at` of the version whose hand-in the LMS was told (or is being told) about.
+    lms_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     submitted_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -120,6 +122,9 @@ class Grade(db.Model):
     # Gradebook sync state (AGS)
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     post_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Set while one attempt posts this grade (`gradebook.push_grade`), so the web request and the
+    # worker never post it twice; a claim older than `gradebook.claim_stale_after()` is a crash's.
+    post_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The essay this grade was given on, copied here when a returned essay is replaced by the
     # student's revision (NULL: the submission's current text). Training pairs a grade with this.
     essay_text: Mapped[str | None] = mapped_column(Text, nullable=True)

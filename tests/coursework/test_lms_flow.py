@@ -229,3 +229,56 @@ def test_taken_back_is_said_only_of_the_grade_whose_return_the_lms_got():
     assert wanted_state(graded, first) == TAKEN_BACK
     assert wanted_state(graded, second) is None
     assert wanted_state(Submission(status=SubmissionStatus.GRADED, lms_notice=None), first) is None
+
+
+def test_the_worker_does_not_tell_the_lms_of_a_hand_in_twice(peer, tool_server):
+    """The web request posts the hand-in at once and the worker's durable event follows: the
+    LMS hears of each version once (Canvas makes every `new_submission` post an attempt)."""
+    from lti_app.lms.gradebook import process_sync
+
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
+    with tool_server.app.app_context():
+        events = [e.payload["payload"] for e in db.session.scalars(
+            db.select(OutboxEvent).filter_by(type="gradebook.sync"))]
+        assert [process_sync(payload) for payload in events] == ["skipped"]
+    assert len(peer.scores(item["line_item_id"])) == 1
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY + "\n\nA new version.")
+    assert [s["activityProgress"] for s in peer.scores(item["line_item_id"])] == ["Submitted", "Submitted"]
+
+
+def test_a_grade_claimed_by_another_attempt_is_posted_once(peer, tool_server):
+    """The web request and the worker can reach one unposted grade at the same moment (a bulk
+    approval, "send again" beside a worker retry). The one that finds it claimed does not post:
+    the worker retries later, the web request counts it as sent; a claim left by a process
+    that died mid-post is taken over once stale."""
+    from datetime import timedelta
+
+    from lti_app.coursework import lms_sync
+    from lti_app.lms import post_claims
+    from lti_app.lms.errors import LmsTemporaryError
+    from lti_app.lms.gradebook import process_sync
+    from lti_app.models.base import utcnow
+
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
+    before = len(peer.scores(item["line_item_id"]))
+    with tool_server.app.app_context():
+        submission = db.session.scalar(db.select(Submission))
+        grade = Grade(submission_id=submission.id, score=4, comment="Good.", source=GradeSource.TEACHER,
+                      score_min=1, score_max=6, post_claimed_at=utcnow())
+        db.session.add(grade)
+        db.session.commit()
+        grade_id = grade.id
+        with pytest.raises(LmsTemporaryError, match="another attempt"):
+            process_sync({"grade_id": grade_id})
+        assert lms_sync.push_grades_now(submission.assignment_id, [grade_id]).sent == 1
+        assert len(peer.scores(item["line_item_id"])) == before
+        db.session.execute(db.update(Grade).values(
+            post_claimed_at=utcnow() - post_claims.stale_after() - timedelta(seconds=1)))
+        db.session.commit()
+        assert process_sync({"grade_id": grade_id}) == "posted"
+        assert process_sync({"grade_id": grade_id}) == "skipped"
+        grade = db.session.get(Grade, grade_id)
+        assert grade.posted_at is not None and grade.post_claimed_at is None
+    assert [s.get("scoreGiven") for s in peer.scores(item["line_item_id"])][before:] == [4]
