@@ -5,7 +5,8 @@ Refetched in three cases:
 - **Unknown kid.** Platforms rotate keys by publishing a new kid; a launch naming a kid we do
   not know first re-reads the row (another worker may have fetched the new set), then triggers
   one fetch (with a timeout), never more per launch, and at most one per cooldown per platform
-  so junk kids cannot make us hammer the platform.
+  so junk kids cannot make us hammer the platform; after a failed fetch, none for
+  `RETRY_AFTER_FAILURE_S` per process (a failing endpoint must not hold a web worker per launch).
 - **Max age.** A platform that withdraws a key (it leaked, or it was retired) only removes it
   from its JWKS; refetching on unknown kids alone would accept that key forever. So the cached
   set is fresh for the platform's `Cache-Control: max-age`, floored at `GRADELOOP_JWKS_MIN_AGE`
@@ -149,10 +150,7 @@ def _fresh_enough(platform: PlatformInfo) -> PlatformInfo:
     if age is None or age < max_age(platform):
         return platform
     slot = _slot(platform)
-    with _failures_lock:
-        last_failure = _failed_at.get(slot)
-    retry = float(current_app.config.get("GRADELOOP_JWKS_RETRY_AFTER_FAILURE", RETRY_AFTER_FAILURE_S))
-    if last_failure is None or time.monotonic() - last_failure >= retry:
+    if not _failed_recently(platform):
         try:
             refresh(platform, force=True)
             return registry.by_id(platform.id, fresh=True) or platform
@@ -170,6 +168,16 @@ def _fresh_enough(platform: PlatformInfo) -> PlatformInfo:
                       f"and the copy Gradeloop keeps is too old to trust. Try again later; if this "
                       f"persists, ask the Gradeloop administrator (gradeloop platform refresh-keys).",
                       code="jwks_stale")
+
+
+def _retry_after_failure() -> float:
+    return _setting("GRADELOOP_JWKS_RETRY_AFTER_FAILURE", RETRY_AFTER_FAILURE_S)
+
+
+def _failed_recently(platform: PlatformInfo) -> bool:
+    with _failures_lock:
+        last_failure = _failed_at.get(_slot(platform))
+    return last_failure is not None and time.monotonic() - last_failure < _retry_after_failure()
 
 
 def _grace() -> float:
@@ -206,8 +214,21 @@ def platform_key(platform: PlatformInfo, kid: str) -> PyJWK:
     if key is None:
         platform = registry.by_id(platform.id, fresh=True) or platform
         key = _find(platform, kid)
-    if key is None and refresh(platform):
-        key = _find(registry.by_id(platform.id, fresh=True), kid)
+    if key is None:
+        # The cooldown in `refresh` counts from the last *successful* fetch. While the platform's
+        # key endpoint fails, each launch with a junk kid would otherwise hold a web worker for a
+        # whole fetch timeout: failures hold off fetching for the same time as on the max-age path.
+        if _failed_recently(platform):
+            raise LaunchError(f"The platform's public keys could not be fetched from {platform.key_set_url} "
+                              "a moment ago. Try again in a minute.", code="jwks_unavailable")
+        try:
+            fetched = refresh(platform)
+        except LaunchError:
+            with _failures_lock:
+                _failed_at[_slot(platform)] = time.monotonic()
+            raise
+        if fetched:
+            key = _find(registry.by_id(platform.id, fresh=True), kid)
     if key is None:
         raise LaunchError(f"The id_token was signed with key {kid!r}, which the platform does not "
                           f"publish at {platform.key_set_url}.", code="unknown_kid")

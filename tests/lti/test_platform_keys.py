@@ -143,3 +143,24 @@ def test_the_key_set_fetch_follows_no_redirect(app):
         server.shutdown()
     assert refused.value.code == "jwks_unavailable" and "redirect" in str(refused.value)
     assert hits == ["/jwks"], "the redirect's target was not fetched"
+
+
+def test_unknown_kids_do_not_refetch_a_failing_key_set_on_every_launch(peer, tool_server, monkeypatch):
+    """While the platform's key endpoint fails, launches naming a kid we do not know (junk, or a
+    real rotation) each wanted a fetch, holding a web worker for its timeout: one per minute."""
+    assert peer.launch().response.status_code == 200
+    attempts = []
+
+    def unreachable(url):
+        attempts.append(url)
+        raise LaunchError("connection refused", code="jwks_unavailable")
+
+    monkeypatch.setattr(jwks_cache, "fetch_key_set", unreachable)
+    tool_server.app.config["GRADELOOP_JWKS_REFETCH_COOLDOWN"] = 0
+    peer.rotate_keys()                                # launches now name a kid we have not seen
+    assert_refused(peer.launch(user_id="t2").response, "connection refused")
+    assert_refused(peer.launch(user_id="t3").response, "a moment ago")
+    assert len(attempts) == 1
+    monkeypatch.undo()
+    tool_server.app.config["GRADELOOP_JWKS_RETRY_AFTER_FAILURE"] = 0   # the minute has passed
+    assert peer.launch(user_id="t4").response.status_code == 200
