@@ -16,12 +16,15 @@ from lti_app.lms.ags import ACTIVITY_PROGRESS, GRADING_PROGRESS
 from lti_app.models import OutboxEvent
 
 SCHEMA_VERSION = 1
+MESSAGE_ID_MAX = 64   # the width of every message id column
 
 
 class EventSchema(Schema):
     """Envelope common to every message."""
 
-    event_id = fields.String(required=True)
+    # The message id columns (processed_messages, message_deliveries, dead_letters) hold 64
+    # characters: a longer id would fail the bookkeeping insert on PostgreSQL and requeue for ever.
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_ID_MAX))
     type = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1, max=SCHEMA_VERSION))
     payload = fields.Dict(required=True)
@@ -48,8 +51,9 @@ class TrainingDue(Schema):
 
 
 class GradebookSync(Schema):
-    """Push one grade (teacher or released AI grade), one submission status, or (`revision`) the
-    note beside a grade that its essay was returned, the return taken back, or a new version handed in."""
+    """Push one grade (teacher or released AI grade), one submission status, (`revision`) the
+    note beside a grade that its essay was returned, the return taken back, or a new version handed
+    in, or (`line_item`) the assignment's title and maximum to its LMS column."""
 
     assignment_id = fields.Integer(required=True)
     grade_id = fields.Integer(load_default=None, allow_none=True)
@@ -59,6 +63,7 @@ class GradebookSync(Schema):
                                       validate=validate.OneOf(ACTIVITY_PROGRESS))
     grading_progress = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GRADING_PROGRESS))
     revision = fields.Boolean()   # absent unless given, so other payloads read as before
+    line_item = fields.Boolean()  # the column's title and maximum (`gradebook.sync_line_item`); likewise
 
 
 # type -> (payload schema, routing key). Routing keys map to queues in the worker topology.
@@ -116,4 +121,4 @@ def record_event(event_type: str, payload: dict) -> OutboxEvent:
 
 
 __all__ = ["record_event", "envelope", "validate_payload", "parse_message", "register_event_type", "EVENT_TYPES", "SCHEMA_VERSION",
-           "UnknownEvent", "ValidationError"]
+           "MESSAGE_ID_MAX", "UnknownEvent", "ValidationError"]

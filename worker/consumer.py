@@ -7,6 +7,13 @@ one message and nothing waits behind it on this worker. The same thread sends AM
 renews the embedded broker's in-flight leases, so a job of any length keeps its delivery. When
 the broker goes away it reconnects with backoff; results of jobs that finished meanwhile are not
 acked on the new channel: the broker redelivers them and the `processed_messages` check skips them.
+
+A job can still be running when its message comes back on the new connection (the broker requeued
+it when the old one dropped), and `processed_messages` is only written when that job ends. So a
+delivery whose message id is already running in this process waits, in its pool thread, for that
+run to end and only then goes through `jobs.process` (which skips it, or redoes the work if the
+first run failed): one message never runs twice at once here (two trainings of one assignment
+under the same lease owner, two LMS posts).
 """
 from __future__ import annotations
 
@@ -28,6 +35,16 @@ log = logging.getLogger("gradeloop.worker.consumer")
 ACKED = (jobs.DONE, jobs.DUPLICATE, jobs.RETRY, jobs.DEFERRED, jobs.DEAD)
 
 
+def _message_id(message) -> str | None:
+    """The id `jobs.process` will know the message by; None for a body that cannot be decoded
+    (it is poison: dead-lettered at once, nothing to keep apart)."""
+    try:
+        body = message.decode()
+    except Exception:  # noqa: BLE001  jobs.process dead-letters it and says why
+        return None
+    return jobs._message_id(body, message)
+
+
 class QueueConsumer:
     """Runs until `stop()`; `run()` blocks (the runner calls it on the main thread)."""
 
@@ -42,6 +59,8 @@ class QueueConsumer:
         self.processed = 0
         self.connected = threading.Event()
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="job")
+        self._in_flight: dict[str, threading.Event] = {}   # message id -> set when its run ends
+        self._in_flight_lock = threading.Lock()
         self._channel = None
         self._on_state = on_state or (lambda: None)
 
@@ -53,10 +72,33 @@ class QueueConsumer:
         self.running[id(message)] = (message.headers or {}).get("type") or routing_key
 
         def work():
-            outcome = jobs.process(self.app, message, queue, routing_key, self.settings, self.worker_id)
+            message_id = _message_id(message)
+            if message_id is not None:
+                self._enter(message_id)
+            try:
+                outcome = jobs.process(self.app, message, queue, routing_key, self.settings, self.worker_id)
+            finally:
+                if message_id is not None:
+                    self._leave(message_id)
             self.results.put((message, outcome))
 
         self._pool.submit(work)
+
+    def _enter(self, message_id: str) -> None:
+        """Mark `message_id` running here, first waiting for a run of it already in progress."""
+        while True:
+            with self._in_flight_lock:
+                running = self._in_flight.get(message_id)
+                if running is None:
+                    self._in_flight[message_id] = threading.Event()
+                    return
+            # Loop: a third copy may have claimed the id between the set() and our turn.
+            running.wait()
+
+    def _leave(self, message_id: str) -> None:
+        with self._in_flight_lock:
+            done = self._in_flight.pop(message_id)
+        done.set()
 
     # -- connection thread -----------------------------------------------------------------
     def _settle(self, wait: float = 0.0) -> None:

@@ -20,7 +20,7 @@ import time
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from lti_app.events import EVENT_TYPES, UnknownEvent, parse_message
+from lti_app.events import EVENT_TYPES, MESSAGE_ID_MAX, UnknownEvent, parse_message
 from lti_app.extensions import db
 from lti_app.models import MessageDelivery, ProcessedMessage
 from lti_app.models.base import utcnow
@@ -46,10 +46,12 @@ def _reason(exc: BaseException) -> str:
 
 
 def _message_id(body, message) -> str:
-    if isinstance(body, dict) and isinstance(body.get("event_id"), str):
-        return body["event_id"]
+    """The id a message is known by, even an invalid one's. Cut to the id columns' width: a poison
+    message's dead letter must be writable whatever id the sender put in it."""
+    if isinstance(body, dict) and isinstance(body.get("event_id"), str) and body["event_id"]:
+        return body["event_id"][:MESSAGE_ID_MAX]
     props = getattr(message, "properties", None) or {}
-    return str(props.get("message_id") or getattr(message, "delivery_tag", "") or "unknown")
+    return str(props.get("message_id") or getattr(message, "delivery_tag", "") or "unknown")[:MESSAGE_ID_MAX]
 
 
 def process(app, message, queue: str, routing_key: str, settings, worker_id: str) -> str:

@@ -150,3 +150,34 @@ def test_gradebook_sync_progress_words_are_checked_when_recorded():
     assert ok["grading_progress"] == "Pending"
     with pytest.raises(ValidationError, match="grading_progress"):
         validate_payload("gradebook.sync", {"assignment_id": 1, "submission_id": 2, "grading_progress": "Graded"})
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_over_long_event_id_is_dead_lettered_at_once(database, broker_for, worker_app, request, prefix):
+    """The id columns hold 64 characters: a longer id is a poison message (on PostgreSQL its
+    bookkeeping insert would otherwise fail and requeue it for ever)."""
+    make = request.getfixturevalue("pg_app") if database == "postgres" else worker_app
+    app = make(broker_for("embedded"))
+    settings = WorkerSettings.from_app(app)
+    topology = Topology(prefix)
+    long_id = "x" * 65 + "-too-long"
+    with connect(settings) as conn:
+        channel = conn.channel()
+        topology.declare(channel)
+        producer = Producer(channel, exchange=topology.exchange)
+        producer.publish({**envelope("probe.work", {"key": "long-id"}), "event_id": long_id},
+                         routing_key="scoring", serializer="json")
+        producer.publish(envelope("probe.work", {"key": "after-long-id"}), routing_key="scoring", serializer="json")
+    with running_worker(app):
+        wait_for(lambda: _effects(app, "after-") and _dead(app) and not _unpublished(app), 30,
+                 what="over-long id dead-lettered")
+        time.sleep(1.0)   # a requeued copy, if any, would be handled again now
+    dead = _dead(app)
+    assert len(dead) == 1 and dead[0][2] == 1 and "event_id" in dead[0][3], dead
+    assert [e["key"] for e in _effects(app)] == ["after-long-id"], "the over-long message must not run"
+    with app.app_context():
+        row = db.session.get(DeadLetter, dead[0][0])
+        assert row.message_id == long_id[:64] and row.payload["event_id"] == long_id
+        assert db.session.scalar(db.select(db.func.count()).select_from(ProcessedMessage)) == 1
+    with connect(settings) as conn:
+        assert topology.queue("scoring")(conn.channel()).get(no_ack=True) is None, "it was acknowledged"

@@ -1,8 +1,9 @@
-"""When retraining is due (K new teacher grades, the schedule, a manual request; never before
+"""When retraining is due (K new teacher grades, the schedule, a manual request, an import; never before
 `min_graded`), and that a busy assignment lease never lets it train twice."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -11,8 +12,11 @@ from lti_app.models.base import utcnow
 from tests.worker.conftest import running_worker, wait_for
 from tests.worker.coursework import add_graded, make_assignment
 from worker import leases
+from worker.handlers import training
 from worker.handlers.training import is_due, lease_key, training_state
+from worker.ml import pipeline
 from worker.scheduler import due_retraining
+from worker.settings import WorkerSettings
 
 
 def test_counts_and_due_rules(app):
@@ -95,3 +99,58 @@ def test_busy_lease_never_trains_twice(worker_app, broker_for):
     assert 20 < due_in <= 31, "redelivered around the time the holder's lease would expire"
     with app.app_context():
         assert leases.holder(lease_key(assignment_id))[0] == "gpu-box:1:abc/running-job"
+
+
+def test_busy_lease_defers_an_import_instead_of_dropping_it(worker_app, broker_for):
+    """An import or course copy adds fewer grades than `retrain_every` as often as not; the running
+    training only re-queues at that count, so acknowledging the batch left it to the daily schedule."""
+    app = worker_app(broker_for("embedded"))
+    with app.app_context():
+        a = make_assignment(min_graded=15, retrain_every=20)
+        add_graded(a, 15)
+        assert leases.acquire(lease_key(a.id), "gpu-box:1:abc/running-job", ttl=30)
+        ids = [record_event("training.due", {"assignment_id": a.id, "reason": reason}).event_id
+               for reason in ("import", "course_copy")]
+        db.session.commit()
+
+    def deferred_copies():
+        with app.app_context():
+            rows = db.session.scalars(db.select(OutboxEvent).where(
+                OutboxEvent.type == "training.due", OutboxEvent.event_id.not_in(ids))).all()
+            return rows if len(rows) == 2 else None
+
+    with running_worker(app, queues=["training"]):
+        copies = wait_for(deferred_copies, 20, what="both batches deferred")
+    assert sorted(c.payload["event_id"] for c in copies) == sorted(ids)
+    with app.app_context():
+        assert not any(db.session.get(ProcessedMessage, i) for i in ids), "deferred, not acknowledged"
+
+
+def _trains(app, monkeypatch, assignment_id: int, message_id: str, reason: str = "import") -> bool:
+    """Whether the handler starts a run for this `training.due` (the pipeline stands in: only
+    the decision is under test, and a real run takes minutes)."""
+    calls = []
+    monkeypatch.setattr(pipeline, "train_assignment", lambda *args, **kw: calls.append(kw["reason"]))
+    training.on_training_due(SimpleNamespace(app=app, message_id=message_id, worker_id="host:1:abc",
+                                             settings=WorkerSettings.from_app(app),
+                                             payload={"assignment_id": assignment_id, "reason": reason}))
+    return calls == [reason]
+
+
+def test_an_import_committed_after_a_run_started_is_due(app, monkeypatch):
+    """The imported grades were flushed (stamped) before the last run started, but committed and
+    published after it: that run did not see them, and they no longer count as new grades."""
+    with app.app_context():
+        a = make_assignment(min_graded=15, retrain_every=20)
+        add_graded(a, 15, age=timedelta(minutes=10))
+        now = utcnow()
+        db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=now - timedelta(minutes=5)))
+        late = record_event("training.due", {"assignment_id": a.id, "reason": "import"})
+        seen = record_event("training.due", {"assignment_id": a.id, "reason": "import"})
+        late.published_at, seen.published_at = now - timedelta(minutes=4), now - timedelta(minutes=6)
+        db.session.commit()
+        assert training_state(a.id).new_grades == 0
+        assert not _trains(app, monkeypatch, a.id, seen.event_id), "a run started after the publication saw them"
+        assert _trains(app, monkeypatch, a.id, late.event_id)
+        assert _trains(app, monkeypatch, a.id, "gone-from-the-outbox", "course_copy"), "unknown counts as due"
+        assert not _trains(app, monkeypatch, a.id, late.event_id, "schedule"), "other reasons count grades"

@@ -5,22 +5,27 @@ fewest a retrain can work with, whatever the settings say), and
 - `grade.created` / reason "threshold": `retrain_every` new teacher grades since the last
   finished training run;
 - reason "schedule": any new grade since then;
+- reason "import" / "course_copy" (a CSV import, a course copy: one event for the batch): any new
+  grade since then, or the last finished run started before the event was published. A grade's
+  `created_at` is stamped when it is flushed, not when the import commits, so a run that started
+  between the two did not see the batch, and those grades never count as new afterwards; a run
+  that started after the publication saw them (the event is published only after the commit);
 - reason "manual" (the teacher's "retrain now"): none needed;
 - reason "erasure" (`gradeloop privacy erase-user`): none needed, like "manual"; and while a
   model is in service, even below `min_graded`: that model may have learnt from the erased
   essays, and the pipeline must either replace it or retire it (`pipeline` module docstring,
   docs/privacy.md); below the minimum the run fails with `NotEnoughGrades` and retires it.
 
-Back-off after a failed run: "grade", "threshold" and "schedule" retrains of that assignment
-wait until a grade arrives after the failed run started, or until `backoff_delay` passed (1 h,
-doubling with each consecutive failure, at most 24 h). Without it a run that always fails (a
-broken base model, a course the trainer cannot fit) started again on every scheduler check and
-every grade, five attempts each. "manual" and "erasure" ignore the back-off.
+Back-off after a failed run: "grade", "threshold", "schedule", "import" and "course_copy"
+retrains of that assignment wait until a grade arrives after the failed run started, or until
+`backoff_delay` passed (1 h, doubling with each consecutive failure, at most 24 h). Without it a
+run that always fails (a broken base model, a course the trainer cannot fit) started again on
+every scheduler check and every grade, five attempts each. "manual" and "erasure" ignore the back-off.
 
 Only one worker trains an assignment at a time: the lease `train:assignment:<id>` is renewed
-while the (possibly hour-long GPU) job runs; a busy lease defers a "manual" or "erasure" message
-until the lease would expire, and acknowledges a count-based one (the running job re-counts when
-it ends). If the lease is lost mid-run (a database outage longer than
+while the (possibly hour-long GPU) job runs; a busy lease defers a "manual", "erasure", "import"
+or "course_copy" message until the lease would expire, and acknowledges a count-based one (the
+running job re-counts when it ends). If the lease is lost mid-run (a database outage longer than
 the lease) the pipeline stops before writing or promoting (`pipeline.LeaseLost`) and the message
 is not retried: the worker that took the lease is training the assignment.
 """
@@ -34,7 +39,7 @@ from sqlalchemy import func, select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import (TRAINING_SOURCES, Assignment, Grade, ModelVersion, Submission,
+from lti_app.models import (TRAINING_SOURCES, Assignment, Grade, ModelVersion, OutboxEvent, Submission,
                             TrainingRun)
 from lti_app.models.base import utcnow
 from worker import leases
@@ -44,6 +49,7 @@ from worker.handlers import handles
 log = logging.getLogger("gradeloop.worker.training")
 
 FORCED = ("manual", "erasure")     # reasons that skip `retrain_every` and the back-off
+BATCH = ("import", "course_copy")  # one event for many grades: not dropped behind a busy lease
 BACKOFF_FIRST = timedelta(hours=1)
 BACKOFF_MAX = timedelta(hours=24)
 
@@ -117,7 +123,15 @@ def backoff_until(state: TrainingState) -> datetime | None:
     return until if until > utcnow() else None
 
 
-def is_due(assignment: Assignment, state: TrainingState, reason: str) -> bool:
+def published_at(message_id: str) -> datetime | None:
+    """When the outbox row of event `message_id` was published; None if gone or unpublished."""
+    return _aware(db.session.scalar(select(OutboxEvent.published_at).where(OutboxEvent.event_id == message_id)))
+
+
+def is_due(assignment: Assignment, state: TrainingState, reason: str,
+           published: datetime | None = None) -> bool:
+    """`published`: for an "import" / "course_copy" reason, when its event was published (None
+    when unknown, which counts as after the last run: an extra run beats a batch never trained on)."""
     if reason == "erasure" and assignment.current_model_id is not None:
         # The model in service may hold the erased essays: the run replaces it or retires it,
         # whatever the counts (too few grades left: the pipeline retires it).
@@ -130,6 +144,10 @@ def is_due(assignment: Assignment, state: TrainingState, reason: str) -> bool:
         return False
     if reason == "grade":
         return state.new_grades >= max(1, assignment.retrain_every)
+    if reason in BATCH and state.new_grades == 0 and state.last_trained_at is not None:
+        # The batch's grades may predate the last run's start (stamped at flush) and still be
+        # unseen by it (committed later); only a run started after the publication surely saw them.
+        return published is None or _aware(state.last_trained_at) < published
     return state.new_grades > 0
 
 
@@ -138,7 +156,8 @@ def _train(job, assignment_id: int, reason: str) -> None:
     if assignment is None:
         return
     state = training_state(assignment_id)
-    if not is_due(assignment, state, reason):
+    published = published_at(job.message_id) if reason in BATCH else None
+    if not is_due(assignment, state, reason, published):
         waiting = backoff_until(state)
         log.info("event=training_not_due assignment_id=%s reason=%s graded=%s new=%s min=%s every=%s "
                  "failures=%s backoff_until=%s", assignment_id, reason, state.graded, state.new_grades,
@@ -168,7 +187,7 @@ def _train(job, assignment_id: int, reason: str) -> None:
                           assignment_id, str(exc))
                 return
     except leases.LeaseBusy as busy:
-        if reason not in FORCED:
+        if reason not in FORCED + BATCH:
             # A count-based trigger: the running training counts the grades that arrived meanwhile
             # when it ends and queues the next run itself (below), and the scheduler catches a
             # holder that died. Deferring would re-deliver every grade of a long GPU run every
@@ -176,6 +195,8 @@ def _train(job, assignment_id: int, reason: str) -> None:
             log.info("event=training_already_running assignment_id=%s reason=%s holder=%s",
                      assignment_id, reason, busy.owner)
             return
+        # A person asked, or a batch arrived: the running training re-queues only at
+        # `retrain_every` new grades, so a smaller import would wait for the daily schedule.
         raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",
                        delay=min(300.0, max(5.0, busy.seconds_left() + 1))) from busy
     db.session.expire_all()
