@@ -9,7 +9,7 @@ from flask import redirect, render_template, request
 from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import lurl, require_launch
-from lti_app.coursework import access, bp, course_copy, notices
+from lti_app.coursework import access, bp, course_copy, lms_sync, notices
 from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms import ags, gradebook
@@ -135,13 +135,10 @@ def setup():
 
 
 def _ensure_column(assignment: Assignment) -> str | None:
-    try:
-        gradebook.ensure_line_item(assignment)
-        db.session.commit()
-    except LmsError as exc:
-        db.session.rollback()
-        return f"The LMS gradebook column is not there yet ({exc}); Gradeloop will create it with the first grade."
-    return None
+    problem = lms_sync.sync_line_item_now(assignment.id)
+    if problem is None:
+        return None
+    return f"The LMS gradebook column is not ready yet: {problem}"
 
 
 @bp.get("/course")

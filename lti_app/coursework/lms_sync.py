@@ -63,6 +63,20 @@ def push_submission_now(submission_id: int) -> str | None:
                                             "grading_progress": "Pending"})
 
 
+def sync_line_item_now(assignment_id: int) -> str | None:
+    """Bring the LMS column's title and maximum in line now; None on success, else the reason in
+    words. A temporary failure is not the end of it: a `line_item` event (committed) lets the
+    worker retry, since a column left at another maximum scales every grade students read there."""
+    problem = failure(gradebook.sync_line_item, assignment_id)
+    if problem is None:
+        return None
+    if not problem.temporary:   # refused, or no gradebook access: a retry would only fail again
+        return str(problem)
+    record_event("gradebook.sync", {"assignment_id": assignment_id, "line_item": True})
+    db.session.commit()
+    return f"{problem} Gradeloop will try again."
+
+
 @dataclass
 class Resent:
     """What `push_grades_now` did: `sent` posted, `refused` the LMS's words for each grade it

@@ -10,7 +10,6 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, load_posted_form, traits_text
 from lti_app.extensions import db
-from lti_app.lms import gradebook
 from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, FeedbackMode, Grade, ModelVersion, Submission
 
 FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
@@ -68,9 +67,10 @@ def edit_assignment(assignment_id: int):
         for name in ("title", "prompt", "score_min", "score_max", "traits"):
             setattr(assignment, name, data[name])
         db.session.commit()
-        problem = lms_sync.attempt(gradebook.update_line_item, assignment) if column_changes else None
+        problem = lms_sync.sync_line_item_now(assignment.id) if column_changes else None
         notice = (("warning", f"Assignment saved; the LMS gradebook column keeps its old name or maximum for now: "
-                              f"{problem}") if problem else ("success", "Assignment saved."))
+                              f"{problem}") if problem
+                  else ("success", "Assignment saved."))
         return notices.redirect_with("coursework.settings", [notice], assignment_id=assignment.id)
     stored = {"title": assignment.title, "prompt": assignment.prompt, "score_min": str(assignment.score_min),
               "score_max": str(assignment.score_max), "traits": traits_text(assignment.traits)}

@@ -126,6 +126,20 @@ def update_line_item(assignment: Assignment) -> None:
         ags.update_line_item(client, assignment.lineitem_url, item)
 
 
+def sync_line_item(assignment_id: int) -> str:
+    """Make the LMS column match the assignment, as the set-up form promises: found (or created)
+    and given the assignment's title and highest score. A column the teacher made in the LMS
+    first (a Moodle activity out of 100, a Canvas assignment worth 10 points) would otherwise show
+    a 4 of 6 as 66.67 of 100. Commits; what the worker runs for a `line_item` event."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        return SKIPPED
+    ensure_line_item(assignment)
+    update_line_item(assignment)
+    db.session.commit()
+    return POSTED
+
+
 def is_grader(course_id: int, user_id: int) -> bool:
     role = db.session.scalar(db.select(CourseRole.role).filter_by(course_id=course_id, user_id=user_id))
     return bool(role and role.can_grade)
@@ -269,6 +283,8 @@ def process_sync(payload: dict) -> str:
     the grade's `post_error` already tells the teacher, so every hand-in and grade of such a
     course would otherwise fill the dead letters."""
     try:
+        if payload.get("line_item"):
+            return sync_line_item(int(payload["assignment_id"]))
         if payload.get("grade_id"):
             return push_grade(int(payload["grade_id"]))
         if payload.get("submission_id") and payload.get("revision"):

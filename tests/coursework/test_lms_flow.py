@@ -282,3 +282,32 @@ def test_a_grade_claimed_by_another_attempt_is_posted_once(peer, tool_server):
         grade = db.session.get(Grade, grade_id)
         assert grade.posted_at is not None and grade.post_claimed_at is None
     assert [s.get("scoreGiven") for s in peer.scores(item["line_item_id"])][before:] == [4]
+
+
+def test_set_up_gives_the_teachers_lms_column_the_assignments_maximum(peer, tool_server):
+    """A column the teacher made in the LMS first (a Moodle activity out of 100) gets the scale's
+    highest score at set-up, as the form says, so a 4 of 6 does not read 66.67 of 100 there. An
+    edit the LMS cannot take now is queued for the worker."""
+    from lti_app.lms.gradebook import process_sync
+
+    peer.add_resource_link(COURSE, "rl-hand", title="Essay 3", line_item={"scoreMaximum": 100, "label": "Essay 3"})
+    teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1", resource_link_id="rl-hand")
+    done = post_form(teacher, page, {"title": "Essay 3", "score_min": "1", "score_max": "6"})
+    assert "The assignment is ready." in done.text
+    [column] = peer.line_items(COURSE)
+    assert (column["scoreMaximum"], column["label"]) == (6, "Essay 3")
+
+    with tool_server.app.app_context():
+        assignment_id = db.session.scalar(db.select(Assignment.id))
+    settings = teacher.get(f"{tool_server.url}/coursework/a/{assignment_id}/edit", timeout=30)
+    peer.fail_next(1, status=503)
+    edited = post_form(teacher, settings, {"title": "Essay 3 (final)", "score_min": "1", "score_max": "4"},
+                       action_contains="/edit")
+    assert "keeps its old name or maximum for now" in edited.text and "try again" in edited.text
+    assert peer.line_items(COURSE)[0]["scoreMaximum"] == 6
+    with tool_server.app.app_context():
+        [queued] = [e.payload["payload"] for e in db.session.scalars(db.select(OutboxEvent).filter_by(type="gradebook.sync"))
+                    if e.payload["payload"].get("line_item")]
+        assert process_sync(queued) == "posted"
+    [column] = peer.line_items(COURSE)
+    assert (column["scoreMaximum"], column["label"]) == (4, "Essay 3 (final)")
