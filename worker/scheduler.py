@@ -15,6 +15,7 @@ with a grade since their last finished run are looked at one by one (`with_new_g
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from datetime import timedelta
@@ -29,6 +30,7 @@ from lti_app.models.base import utcnow
 from worker import leases, relay
 from worker.broker import PublisherPool
 from worker.handlers.training import backoff_until, lease_key, min_graded, training_state
+from worker.ml import modelfiles, versions
 
 log = logging.getLogger("gradeloop.worker.scheduler")
 
@@ -117,6 +119,34 @@ def abandoned_trainings(lease_seconds: float) -> int:
     return marked
 
 
+def orphan_model_dirs(app, lease_seconds: float) -> int:
+    """Delete version directories no `ModelVersion` row names, left by a training killed while it
+    wrote them (kill -9, out of memory, a shutdown past its grace): a failed run removes its own.
+    They hold what the model learnt from students' essays (`meta.json` lists the essays, the
+    TF-IDF vocabulary their words), so they must not outlive the data (docs/privacy.md). Only
+    where nobody holds the assignment's training lease, and only directories older than a lease:
+    a live run is writing the newest one."""
+    root = versions.models_root(app)
+    if not root.is_dir():
+        return 0
+    data_dir = app.config.get("GRADELOOP_DATA_DIR")
+    known = {modelfiles.resolve_dir(path, data_dir).resolve()
+             for path in db.session.scalars(select(ModelVersion.path).where(ModelVersion.path.is_not(None)))}
+    cutoff = time.time() - lease_seconds
+    removed = 0
+    for folder in root.glob("assignment-*"):
+        assignment_id = folder.name.removeprefix("assignment-")
+        if not assignment_id.isdigit() or leases.holder(lease_key(int(assignment_id))) is not None:
+            continue
+        for version in folder.glob("v*"):
+            if version.is_dir() and version.resolve() not in known and version.stat().st_mtime < cutoff:
+                shutil.rmtree(version, ignore_errors=True)
+                removed += 1
+    if removed:
+        log.warning("event=orphan_model_dirs_removed count=%s", removed)
+    return removed
+
+
 class Scheduler(threading.Thread):
     def __init__(self, app, settings, worker_id: str):
         super().__init__(name="scheduler", daemon=True)
@@ -163,13 +193,17 @@ class Scheduler(threading.Thread):
         while not self.stopping.is_set():
             n = relay.relay_once(self.publishers, self.settings.relay_batch)
             published += n
-            if n < self.settings.relay_batch:
+            # A backlog (after a broker outage) can take longer than the leader's lease: renew it
+            # between batches, and stop if another worker took over, or both relays (no SKIP
+            # LOCKED on SQLite) would publish the same rows.
+            if n < self.settings.relay_batch or not self._lead():
                 break
         if time.monotonic() - self._checked_at >= self.settings.retrain_check_seconds:
             self._checked_at = time.monotonic()
             self.check_retraining()
             housekeeping()
             abandoned_trainings(self.settings.lease_seconds)
+            orphan_model_dirs(self.app, self.settings.lease_seconds)
         return published
 
     def run(self) -> None:

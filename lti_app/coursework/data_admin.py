@@ -156,12 +156,15 @@ def delete_model_versions(assignment_ids: list[int]) -> tuple[int, list[str]]:
     # Where the files are now: stored paths predate a move of the data dir, which scoring follows
     # (`modelfiles.resolve_dir`), so deleting must follow it too, or the files of an erased
     # person's model would stay on disk outside the stored place.
-    from worker.ml.modelfiles import resolve_dir   # plain files, no torch
+    from worker.ml.modelfiles import MODELS, resolve_dir   # plain files, no torch
 
     data_dir = current_app.config["GRADELOOP_DATA_DIR"]
     paths = [str(resolve_dir(r.path, data_dir)) for r in rows if r.path]
     paths += [str(resolve_dir(Path(r.onnx_path).parent, data_dir) / Path(r.onnx_path).name)
               for r in rows if r.onnx_path]
+    # And each assignment's whole folder: a training killed while it wrote a version left a
+    # directory no row names (what that model learnt from the essays included).
+    paths += [str(Path(data_dir) / MODELS / f"assignment-{assignment_id}") for assignment_id in assignment_ids]
     return len(ids), paths
 
 

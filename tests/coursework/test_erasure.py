@@ -36,6 +36,10 @@ def _copied_course_with_a_model(peer, tool, original):
 def test_export_then_erase_one_student_everywhere(peer, tool_server):
     original = graded_two_essays(peer, tool_server)
     copy_id, folder = _copied_course_with_a_model(peer, tool_server, original)
+    # A training killed while it wrote v2: no row names the directory, its meta lists the essays.
+    half_written = folder.parent / "v2"
+    half_written.mkdir()
+    (half_written / "meta.json").write_text('{"train_submission_ids": [1, 2]}')
     student, page = open_assignment(peer, tool_server, user_id="student-1",
                                     resource_link_id=original["resource_link_id"])
     name, text, score = ESSAYS["student-1"]
@@ -64,7 +68,7 @@ def test_export_then_erase_one_student_everywhere(peer, tool_server):
             db.select(OutboxEvent).filter_by(type="training.due"))
             if e.payload["payload"]["reason"] == "erasure"}
         assert due == set(db.session.scalars(db.select(Assignment.id)))
-    assert not folder.exists()
+    assert not folder.exists() and not half_written.exists()
     # Their session cookie is still signed, but it names a person who is gone.
     assert student.get(page.url, timeout=30).status_code == 401
     gone = _cli(tool_server, "export-user", "--sub", "student-1")

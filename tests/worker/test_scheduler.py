@@ -155,3 +155,30 @@ def test_the_retraining_check_looks_only_at_assignments_with_new_grades(app):
             event.remove(db.engine, "before_cursor_execute", listener)
     assert due == [(busy.id, "threshold")] and len(idle) + len(empty) == 17
     assert len(statements) <= 8, f"{len(statements)} statements for 28 assignments"
+
+
+def test_version_directories_of_killed_trainings_are_removed(app):
+    """A training killed while it wrote v<N> leaves a directory no version row names (the failed
+    run's own cleanup never ran), holding what it learnt from the essays. The scheduler removes
+    it once it is older than a lease, unless a live training holds the assignment's lease."""
+    import os
+
+    from lti_app.models import ModelVersion
+    from worker.ml import versions
+    from worker.scheduler import orphan_model_dirs
+
+    with app.app_context():
+        quiet, training = make_assignment(), make_assignment()
+        kept, orphan, young, busy = (versions.version_dir(app, a.id, n)
+                                     for a, n in ((quiet, 1), (quiet, 2), (quiet, 3), (training, 1)))
+        for folder in (kept, orphan, young, busy):
+            folder.mkdir(parents=True)
+            (folder / "meta.json").write_text("{}")
+        old = time.time() - 3600
+        for folder in (kept, orphan, busy):
+            os.utime(folder, (old, old))
+        db.session.add(ModelVersion(assignment_id=quiet.id, version=1, approach="frozen-ridge", path=str(kept)))
+        db.session.commit()
+        assert leases.acquire(lease_key(training.id), "live-worker/job", ttl=600)
+        assert orphan_model_dirs(app, lease_seconds=120) == 1
+        assert [f.exists() for f in (kept, orphan, young, busy)] == [True, False, True, True]
