@@ -182,3 +182,37 @@ def test_version_directories_of_killed_trainings_are_removed(app):
         assert leases.acquire(lease_key(training.id), "live-worker/job", ttl=600)
         assert orphan_model_dirs(app, lease_seconds=120) == 1
         assert [f.exists() for f in (kept, orphan, young, busy)] == [True, False, True, True]
+
+
+def test_a_leader_that_lost_its_lease_stops_relaying_a_backlog(worker_app, broker_for, monkeypatch):
+    """A backlog after a broker outage is relayed batch after batch; if that outlasts the leader's
+    lease and another worker takes over, the old leader must stop between batches (on SQLite both
+    relays would otherwise publish the same rows)."""
+    from dataclasses import replace
+
+    from lti_app.events import record_event
+    from worker import relay
+
+    app = worker_app(broker_for("embedded"))
+    settings = replace(WorkerSettings.from_app(app), relay_batch=2)
+    scheduler = Scheduler(app, settings, "host-a:1:aaa")
+    relay_once = relay.relay_once
+
+    def slow_batch(*args, **kwargs):
+        published = relay_once(*args, **kwargs)
+        # This batch took longer than the lease: it ran out and another worker took it.
+        leases.release(LEASE_KEY, "host-a:1:aaa")
+        assert leases.acquire(LEASE_KEY, "host-b:2:bbb", ttl=60)
+        scheduler._lease_at = 0.0
+        return published
+
+    with app.app_context():
+        for n in range(6):
+            record_event("training.due", {"assignment_id": n + 1, "reason": "schedule"})
+        db.session.commit()
+        scheduler._checked_at = time.monotonic()   # no retraining check in this tick
+        monkeypatch.setattr(relay, "relay_once", slow_batch)
+        assert scheduler.tick() == 2 and not scheduler.is_leader
+        unpublished = db.select(db.func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        assert db.session.scalar(unpublished) == 4   # left to the new leader
+    scheduler.publishers.close()
