@@ -109,8 +109,6 @@ def init_app(app: Flask) -> None:
     def _check_csrf():
         if request.method in SAFE_METHODS or request.path.startswith(CSRF_EXEMPT_PREFIXES):
             return None
-        if request.path.startswith("/api/internal/"):
-            return None
         token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
         if not auth.csrf_valid(token):
             return error_page(403, "This form was not sent from a Gradeloop page, or your session "

@@ -31,6 +31,7 @@ from lti_app.models import Deployment, LoginState, Platform, UsedNonce
 log = logging.getLogger(__name__)
 STATE_MAX_AGE = timedelta(minutes=10)
 LEEWAY_S = 60
+NONCE_KEEP_MAX_S = 24 * 3600   # longer than a login state lives (housekeeping.LOGIN_STATE_KEEP)
 
 
 def binding_hash(secret: str) -> str:
@@ -165,10 +166,12 @@ def _check_nonce(body: dict, row: Row, platform: PlatformInfo) -> None:
     nonce = body.get("nonce")
     if not nonce or not isinstance(nonce, str):
         raise LaunchError("The id_token has no nonce.", code="missing_nonce")
-    if not hmac.compare_digest(nonce, row.nonce):
+    if not hmac.compare_digest(nonce.encode(), row.nonce.encode()):   # bytes: a str must be ASCII
         raise LaunchError("The id_token nonce does not match the one this tool sent at login.",
                           code="bad_nonce")
-    expires = datetime.fromtimestamp(body["exp"] + LEEWAY_S, timezone.utc)
+    # Kept while the token could be replayed, but no longer than a day: the state it must come
+    # with is single-use and purged long before, and an `exp` past the year 9999 would not fit.
+    expires = datetime.fromtimestamp(min(body["exp"] + LEEWAY_S, time.time() + NONCE_KEEP_MAX_S), timezone.utc)
     try:   # no savepoint needed: a duplicate refuses the whole launch anyway
         db.session.execute(insert(UsedNonce).values(nonce=nonce[:255], platform_id=platform.id,
                                                     expires_at=expires))

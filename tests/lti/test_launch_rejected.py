@@ -95,6 +95,7 @@ CASES = {
     "azp wrong": (_claims({"azp": "other-client"}), "azp 'other-client'"),
     "missing nonce": (_claims(drop=("nonce",)), "no nonce"),
     "wrong nonce": (_claims({"nonce": "not-the-login-nonce"}), "nonce does not match"),
+    "non-ASCII nonce": (_claims({"nonce": "nonce-\u00e9"}), "nonce does not match"),
     "missing deployment_id": (_claims(drop=(LTI + "deployment_id",)), "no deployment_id"),
     "unregistered deployment_id": (_claims({LTI + "deployment_id": "dep-x"}), "'dep-x' is not registered"),
     "missing message type": (_claims(drop=(LTI + "message_type",)), "no message_type"),
@@ -123,6 +124,11 @@ def test_bad_launch_is_refused(peer, tool_server, case):
     browser = peer.browser()
     browser.cookies.update(response.cookies)
     assert_no_session(browser, tool_server)
+
+
+def test_a_token_valid_until_the_far_future_launches(peer, tool_server):
+    """`exp` is the platform's to choose; one past the year 9999 crashed the nonce's bookkeeping."""
+    assert peer.launch(claims={"exp": 10 ** 12}).response.status_code == 200
 
 
 def test_unknown_kid_refetches_jwks_once_then_refuses(peer, tool_server, jwks_fetches):
