@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from lti_app.extensions import db
+from lti_app.lti import registry
 from lti_app.lti.claims import TOOL_PLATFORM
 from lti_app.lti.validation import binding_hash
-from lti_app.models import LoginState
+from lti_app.models import LoginState, Platform
 from lti_app.platforms import upsert_platform
 from lti_app.sandbox.oidc import initiation_params, start_launch
 from tests.lti.conftest import assert_refused, page_text
@@ -173,8 +174,6 @@ def _cookieless_refusal(peer, tool_server):
 def test_launches_teach_the_tool_its_platform_family(peer, tool_server):
     """A platform added by hand has no product family; its signed launches say which LMS it is."""
     from lti_app.lti import registry
-    from lti_app.models import Platform
-
     with tool_server.app.app_context():
         db.session.execute(db.update(Platform).values(product_family=None))
         db.session.commit()
@@ -221,3 +220,18 @@ def test_canvas_cloud_schools_may_frame_the_tool():
     assert moodle == ["https://moodle.school.org"]
     assert ancestors_for(["https://evil-instructure.com", "http://x.instructure.com", None, "not a url"]) == [
         "http://x.instructure.com", "https://evil-instructure.com"]
+
+
+def test_platform_storage_page_keeps_the_auth_urls_own_query(peer, tool_server):
+    """The storage page reaches the platform through a GET form, which drops its action's query:
+    an authorization URL with parameters of its own (`.../auth.php?tenant=2`) keeps them as fields."""
+    with tool_server.app.app_context():
+        platform = db.session.scalar(db.select(Platform).filter_by(issuer=peer.issuer))
+        platform.auth_login_url = peer.state.auth_url + "?tenant=2"
+        db.session.commit()
+    registry.forget()
+    page = _login(peer, peer.browser(), lti_storage_target="_parent")
+    form = re.search(r'<form id="to-platform" method="get" action="([^"]+)">(.*?)</form>', page.text, re.S)
+    assert form.group(1) == peer.state.auth_url
+    assert '<input type="hidden" name="tenant" value="2">' in form.group(2)
+    assert '<input type="hidden" name="response_type" value="id_token">' in form.group(2)
