@@ -72,7 +72,33 @@ def copy_graded_essays(source: Assignment, target: Assignment, grader_id: int) -
     lo, hi = target.score_min, target.score_max
     rows = [{"text": text, "score": min(hi, max(lo, round(rescale(score, source.score_min, source.score_max,
                                                                    lo, hi)))),
-             "trait_scores": traits, "comment": "", "group": group}
+             "trait_scores": copied_trait_scores(traits, source.traits, target.traits), "comment": "",
+             "group": group}
             for text, score, traits, group in zip(examples.texts, examples.scores, examples.trait_scores,
                                                   examples.groups)]
     return import_rows(target, rows, grader_id, reason="course_copy").added if rows else 0
+
+
+def copied_trait_scores(scores: dict, source_traits: list[dict], target_traits: list[dict]) -> dict:
+    """Trait scores of the original mapped onto the copy's traits of the same name, as the holistic
+    score is. The copy form lets the teacher change a trait's range (1-6 to 1-4, or 0-100): a 6 of
+    1-6 left as it was would read as "6 of 4" in training and feedback. A trait the copy no longer
+    has is dropped, as a CSV column for it would be. The original's ranges are its current ones
+    (a grade does not store the trait scales it was given on; `load_examples` clipped into them)."""
+    from worker.ml.training_set import rescale
+
+    old = {t["name"].lower(): (t["min"], t["max"]) for t in source_traits or []}
+    mapped = {}
+    for trait in target_traits or []:
+        # Names are matched ignoring case: the form refuses two traits that differ only in case,
+        # and a teacher retyping "organization" as "Organization" means the same trait.
+        name, lo, hi = trait["name"], trait["min"], trait["max"]
+        value = next((v for k, v in (scores or {}).items() if k.lower() == name.lower()), None)
+        if value is None or name.lower() not in old:
+            continue
+        old_lo, old_hi = old[name.lower()]
+        if (old_lo, old_hi) == (lo, hi):
+            mapped[name] = value   # same range: kept as graded (a trait score may be 3.5)
+        else:
+            mapped[name] = min(hi, max(lo, round(rescale(value, old_lo, old_hi, lo, hi))))
+    return mapped

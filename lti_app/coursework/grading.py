@@ -9,6 +9,7 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, bp, lms_sync, notices
 from lti_app.coursework.revision import why_not_returnable
 from lti_app.coursework.schemas import grade_schema, load_posted_form
+from lti_app.coursework.submissions import AI_SOURCES
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -49,7 +50,8 @@ def grade(assignment_id: int, submission_id: int):
         db.session.rollback()
         data, errors = None, {"_schema": [conflict]}
     if data is not None:
-        saved = save_grade(assignment, submission, data, access.launch().user_id)
+        saved = save_grade(assignment, submission, data, access.launch().user_id,
+                           source=_source_of_save(submission, data))
         db.session.commit()
         problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
         saved = db.session.get(Grade, saved.id)
@@ -81,6 +83,28 @@ def grade(assignment_id: int, submission_id: int):
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),
                            neighbours=_neighbours(assignment, submission)), (409 if conflict else 400) if errors else 200
+
+
+def _source_of_save(submission: Submission, data: dict) -> GradeSource:
+    """TEACHER, unless the saved comment is the AI's, unchanged from the AI grade the form was
+    filled in with (a teacher who only corrected the score): then AI_EDITED, the teacher's grade
+    for training, whose comment the student is still told is AI-assisted. Saved as TEACHER, every
+    machine-written word would be shown as the teacher's own, here and in the LMS. Saved with
+    nothing changed at all, an auto-released or approved grade is approved as it stands (as on
+    the review page), so training does not judge the model on a score it gave itself."""
+    current = gradebook.latest_grade(submission.id)
+    if current is None or current.source not in AI_SOURCES or current.on_earlier_version:
+        return GradeSource.TEACHER   # the form started blank or from a teacher's grade
+    # Compared with whitespace evened out: a browser sends the textarea's line breaks as CRLF.
+    ai_comment = " ".join((current.comment or "").split())
+    if not ai_comment or " ".join((data.get("comment") or "").split()) != ai_comment:
+        return GradeSource.TEACHER
+    unchanged = (float(data["score"]) == float(current.score)
+                 and {k: float(v) for k, v in (data.get("trait_scores") or {}).items() if v is not None}
+                 == {k: float(v) for k, v in (current.trait_scores or {}).items() if v is not None})
+    if unchanged and current.source != GradeSource.AI_EDITED:
+        return GradeSource.AI_APPROVED
+    return GradeSource.AI_EDITED
 
 
 def seen_token(submission: Submission, current: Grade | None) -> str:

@@ -22,8 +22,8 @@ from lti_app.lms import ags, post_claims
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
-from lti_app.models import (Assignment, Course, CourseRole, Grade, Platform, ResourceLink, Submission,
-                            SubmissionStatus, User)
+from lti_app.models import (Assignment, Course, CourseRole, Grade, GradeSource, Platform, ResourceLink,
+                            Submission, SubmissionStatus, User)
 from lti_app.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,24 @@ def _canvas_extension(platform: Platform, submission: Submission) -> dict:
                                         "submitted_at": ags.iso(submission.submitted_at)}}
 
 
+# The student page's "AI-assisted" badge, as the first line of the comment the LMS shows: students
+# read feedback in the LMS gradebook as often as on Gradeloop's page, and without it an AI-written
+# comment reads as the teacher's own words. Worded as the badge so the two places agree.
+AI_LABELS = {GradeSource.AI_AUTO: "AI-assisted feedback.",
+             GradeSource.AI_APPROVED: "AI-assisted feedback, reviewed by your teacher.",
+             GradeSource.AI_EDITED: "AI-assisted feedback, reviewed by your teacher."}
+
+
+def posted_comment(assignment: Assignment, grade: Grade) -> str:
+    """The grade's comment as the LMS gets it: labelled when the assignment tells students about AI
+    feedback (the stored comment stays the teacher's text). Depends only on the grade and that
+    setting, so a re-post of the same grade sends the same words."""
+    label = AI_LABELS.get(grade.source) if assignment.show_ai_label else None
+    if not label:
+        return grade.comment or ""
+    return f"{label}\n\n{grade.comment}" if grade.comment else label
+
+
 def push_grade(grade_id: int) -> str:
     """Post the grade (score, comment, FullyGraded/Completed) to the LMS; commits the sync state."""
     grade = db.session.get(Grade, grade_id)
@@ -196,7 +214,7 @@ def push_grade(grade_id: int) -> str:
         body = ags.score_body(user_id=user.sub, timestamp=grade_timestamp(submission, grade),
                               activity_progress="Completed",
                               grading_progress="FullyGraded", score_given=grade.score,
-                              score_maximum=grade.score_max, comment=grade.comment)
+                              score_maximum=grade.score_max, comment=posted_comment(assignment, grade))
         ags.post_score(client_for_course(course), lineitem_url, body)
     except LmsError as exc:
         grade.post_error = str(exc)
@@ -250,7 +268,11 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         return SKIPPED
     assignment, user = target
     submitted_at = submission.submitted_at
-    claimed, previous = post_claims.claim_hand_in(submission_id, submitted_at)
+    # The hand-in itself (Submitted/Pending: the web request and the worker both send it) is
+    # told once per version; a later change of progress (PendingManual: the AI's proposal waits
+    # for the teacher) is a post of its own, sent by the worker alone.
+    hand_in = grading_progress == "Pending"
+    claimed, previous = post_claims.claim_hand_in(submission_id, submitted_at) if hand_in else (True, None)
     if not claimed:
         return SKIPPED   # this version's hand-in is told, or being told, by another attempt
     try:
@@ -259,19 +281,21 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         platform = db.session.get(Platform, course.platform_id)
         body = ags.score_body(user_id=user.sub, timestamp=submitted_at,
                               activity_progress=activity_progress, grading_progress=grading_progress,
-                              extensions=_canvas_extension(platform, submission))
+                              extensions=_canvas_extension(platform, submission) if hand_in else None)
         ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
     except LmsPermanentError as exc:
         if exc.status != 409:
             db.session.rollback()
-            post_claims.release_hand_in(submission_id, submitted_at, previous)
+            if hand_in:
+                post_claims.release_hand_in(submission_id, submitted_at, previous)
             raise
         # 409: the LMS already holds a newer score (e.g. the grade): nothing to tell it.
         db.session.commit()
         return SKIPPED
     except Exception:
         db.session.rollback()
-        post_claims.release_hand_in(submission_id, submitted_at, previous)
+        if hand_in:
+            post_claims.release_hand_in(submission_id, submitted_at, previous)
         raise
     db.session.commit()   # keeps a line item URL found on the way
     return POSTED

@@ -99,7 +99,7 @@ def push_revision_state(submission_id: int) -> str:
         return gradebook.SKIPPED
     assignment, user = target
     previous, previous_at, now = submission.lms_notice, submission.lms_notice_at, utcnow()
-    score, score_max, teacher_comment = grade.score, grade.score_max, grade.comment
+    score, score_max, teacher_comment = grade.score, grade.score_max, gradebook.posted_comment(assignment, grade)
     if not _claim(submission, marker, now, previous):
         return gradebook.SKIPPED   # another attempt got there first
     try:

@@ -5,6 +5,8 @@ and, for a teacher of both courses, brings the original's graded essays as train
 Students, grades and the gradebook column of the two courses stay apart."""
 import re
 
+import pytest
+
 from lti_app.extensions import db
 from lti_app.models import Assignment, Course, FeedbackMode, Grade, GradeSource, OutboxEvent, Submission
 from lti_app.sandbox.forms import parse_forms
@@ -64,3 +66,24 @@ def test_only_a_teacher_of_the_original_may_bring_its_essays(peer, tool_server):
         copy = db.session.scalar(db.select(Assignment).filter_by(course_id=course.id))
         assert copy.title == "Persuasive essay (2027)"
         assert db.session.scalar(db.select(db.func.count(Submission.id)).filter_by(assignment_id=copy.id)) == 0
+
+
+@pytest.mark.parametrize("traits, expected", [
+    # 3 of cohesion 1-5 is the middle of the range: the middle of 0-100 (and the copy's spelling)
+    ("Cohesion 0-100\nvoice 1-4", {"Cohesion": 50}),
+    ("cohesion 1-3", {"cohesion": 2}),
+    # a trait the copy no longer has is not carried under its old name
+    ("organization 1-4", {}),
+])
+def test_copied_trait_scores_take_the_copys_trait_ranges(peer, tool_server, traits, expected):
+    item = link_copied(peer, graded_two_essays(peer, tool_server))   # cohesion 1-5, both graded 3
+    teacher, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                     resource_link_id=item, course_id=NEW_COURSE)
+    done = post_form(teacher, setup, {"traits": traits}, action_contains="/setup")
+    assert done.status_code == 200 and "training data: 2." in done.text
+    with tool_server.app.app_context():
+        course = db.session.scalar(db.select(Course).filter_by(context_id=NEW_COURSE))
+        copy = db.session.scalar(db.select(Assignment).filter_by(course_id=course.id))
+        grades = db.session.scalars(db.select(Grade).join(Submission, Grade.submission_id == Submission.id)
+                                    .where(Submission.assignment_id == copy.id)).all()
+        assert len(grades) == 2 and all(g.trait_scores == expected for g in grades)

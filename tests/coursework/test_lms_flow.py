@@ -242,9 +242,11 @@ def test_the_worker_does_not_tell_the_lms_of_a_hand_in_twice(peer, tool_server):
         events = [e.payload["payload"] for e in db.session.scalars(
             db.select(OutboxEvent).filter_by(type="gradebook.sync"))]
         assert [process_sync(payload) for payload in events] == ["skipped"]
-    assert len(peer.scores(item["line_item_id"])) == 1
+        # A change of progress is a post of its own: the AI's proposal now waits for the teacher.
+        assert process_sync({**events[0], "grading_progress": "PendingManual"}) == "posted"
+    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["Pending", "PendingManual"]
     submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY + "\n\nA new version.")
-    assert [s["activityProgress"] for s in peer.scores(item["line_item_id"])] == ["Submitted", "Submitted"]
+    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["Pending", "PendingManual", "Pending"]
 
 
 def test_a_grade_claimed_by_another_attempt_is_posted_once(peer, tool_server):

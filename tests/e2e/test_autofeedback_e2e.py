@@ -77,7 +77,8 @@ def test_auto_release_posts_score_and_feedback_to_the_gradebook(live_course):
         assert not grade.is_training_example, "an auto-released grade must never train the model"
         assert grade.comment and grade.comment == proposal.feedback
         assert 1 <= grade.score <= 6 and grade.posted_at is not None
-    assert posted["scoreGiven"] == grade.score and posted["comment"] == grade.comment
+    # The LMS shows the comment under the student page's badge (show_ai_label is on).
+    assert posted["scoreGiven"] == grade.score and posted["comment"] == f"AI-assisted feedback.\n\n{grade.comment}"
     assert posted["activityProgress"] == "Completed"
 
     page = _student_page(c, "student-1")
@@ -163,7 +164,8 @@ def test_review_mode_releases_only_after_the_teacher_decides(live_course):
                      action_contains=f"/p/{proposal_id}")
     assert done.status_code == 200 and "saved with your changes" in done.text, done.text[:800]
     posted = wait_for(lambda: _graded_score(c, "student-3"), DEADLINE, what="edited grade in the gradebook")
-    assert posted["scoreGiven"] == new_score and posted["comment"] == comment
+    assert posted["scoreGiven"] == new_score
+    assert posted["comment"] == f"AI-assisted feedback, reviewed by your teacher.\n\n{comment}"
     with c.tool.app.app_context():
         grade = db.session.scalar(db.select(Grade).filter_by(submission_id=_proposal(c, "student-3").submission_id))
         assert grade.source == GradeSource.AI_EDITED and grade.is_training_example
@@ -182,7 +184,8 @@ def test_review_mode_releases_only_after_the_teacher_decides(live_course):
         grade = db.session.scalar(db.select(Grade).filter_by(submission_id=proposal.submission_id))
         assert proposal.status == "approved" and grade.source == GradeSource.AI_APPROVED
         assert (grade.score, grade.comment) == (proposal.score, proposal.feedback)
-    assert posted["scoreGiven"] == proposal.score and posted["comment"] == proposal.feedback
+    assert posted["scoreGiven"] == proposal.score
+    assert posted["comment"] == f"AI-assisted feedback, reviewed by your teacher.\n\n{proposal.feedback}"
     page = _student_page(c, "student-4")
     assert f'<span id="score">{proposal.score:g}</span>' in page.text
     assert "AI-assisted feedback, reviewed by your teacher" in page.text
