@@ -2,8 +2,9 @@
 
 A sentence is kept verbatim or dropped, never rewritten, so whatever reaches a student is
 exactly what the teacher wrote. Dropped: greetings and sign-offs, bare praise ("Great job!"),
-sentences naming someone (a capitalised word the course's essays and prompt never use; a
-first word addressed to the student: "Mark, ...", "Priya: ...", "Priya - ...", or a first word
+sentences naming someone (a capitalised word the course's essays and prompt never use, or
+that is part of a course member's name; a word in capitals that is no acronym the course or
+English knows; a first word addressed to the student: "Mark, ...", "Priya: ...", "Priya - ...", or a first word
 that is neither a common English word nor a course word followed by a verb: "Jordan did ..."),
 sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph",
 or a five-word run copied from that essay, and Gradeloop's own composed lines (measured points,
@@ -81,18 +82,27 @@ def _addressed(sentence: str, tok: str, known: frozenset[str]) -> bool:
                                                           and after.group(1).islower()))
 
 
-def _names(sentence: str, known: frozenset[str]) -> bool:
-    """A capitalised word the course never uses is taken to be a person's name."""
+def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
+    """A capitalised word the course never uses is taken to be a person's name, and so is any
+    capitalised word that is part of a course member's name ("Mark needs ..."; `names`)."""
     tokens = re.findall(r"[A-Za-z][A-Za-z'\-]*", sentence)
     for i, tok in enumerate(tokens):
-        if not tok[0].isupper() or tok == "I" or tok.isupper():
+        if not tok[0].isupper() or tok == "I":
+            continue
+        low = tok.lower()
+        base = low[:-2] if low.endswith("'s") else low
+        if base in names:
+            return True
+        if tok.isupper():
+            # Short capitals are acronyms (FAQ, NASA), longer ones too when the course uses the
+            # word or English knows it; otherwise a name written in capitals ("JORDAN needs").
+            if len(tok) >= 5 and base not in known and base not in common_words():
+                return True
             continue
         if i == 0:
             if _addressed(sentence, tok, known):
                 return True
             continue  # an ordinary sentence-initial capital
-        low = tok.lower()
-        base = low[:-2] if low.endswith("'s") else low
         if base not in known:
             return True
     return False
@@ -103,8 +113,9 @@ def _ngrams(tokens: list[str], n: int = 5) -> set[tuple]:
 
 
 def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str],
-                       prompt_ngrams: frozenset = frozenset()) -> list[str]:
-    """Sentences of `comment` fit to show on a different essay, verbatim and in order."""
+                       prompt_ngrams: frozenset = frozenset(), *, names: frozenset[str] = frozenset()) -> list[str]:
+    """Sentences of `comment` fit to show on a different essay, verbatim and in order. `names`:
+    the words of the course's people's names, lower case (`loading.course_names`)."""
     if not comment or not comment.strip():
         return []
     essay_grams = _ngrams([w.lower() for w in words(essay_text)])
@@ -116,7 +127,7 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
                 or _MACHINE.search(sentence)
-                or _names(sentence, known_words)):
+                or _names(sentence, known_words, names)):
             continue
         if (_ngrams(tokens) - prompt_ngrams) & essay_grams:
             continue

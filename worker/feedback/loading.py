@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from lti_app.extensions import db
 from lti_app.models.coursework import TRAINING_SOURCES as TEACHER_SOURCES
+from lti_app.models.course import CourseRole, User
 from lti_app.models.coursework import AiProposal, Assignment, Grade, GradeSource, Submission
 from worker.feedback.records import GradedExample, GradedExamples
 from worker.feedback.textstats import split_sentences
@@ -26,6 +27,7 @@ from worker.ml.training_set import rescale
 
 
 _BULLET = re.compile(r"^\s*[-\u2022*]\s+")
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 
 
 def _pieces(text: str) -> tuple[set[str], set[str]]:
@@ -104,7 +106,9 @@ def load_graded_examples(assignment_id: int, *,
         found = db.session.execute(
             select(AiProposal.submission_id, AiProposal.feedback)
             .where(AiProposal.submission_id.in_(edited),
-                   AiProposal.status.in_(("edited", "approved")))).all()
+                   # "released": a teacher who corrected only the score of an auto-released
+                   # grade saves it as AI_EDITED with the AI's words (coursework.grading).
+                   AiProposal.status.in_(("edited", "approved", "released")))).all()
         for sub_id, feedback in found:
             proposals.setdefault(sub_id, []).append(feedback or "")
     # A returned essay's grade belongs with the version it was given on, not the revision.
@@ -115,4 +119,18 @@ def load_graded_examples(assignment_id: int, *,
                 for g, text in rows]
     last_id = rows[-1][0].id if rows else 0
     key = (assignment_id, len(examples), last_id)
-    return GradedExamples(examples, cache_key=key + ((exclude_submission_id,) if excluded else ()))
+    return GradedExamples(examples, cache_key=key + ((exclude_submission_id,) if excluded else ()),
+                          names=course_names(assignment.course_id))
+
+
+def course_names(course_id: int) -> frozenset[str]:
+    """The words of the names of the course's people, lower case. A teacher's comment may name
+    its student with a word the name guard takes for an ordinary one ("Mark needs ...", "Will
+    should ..."): reused on another essay, that would show one student's name to another."""
+    found = db.session.scalars(select(User.name).join(CourseRole, CourseRole.user_id == User.id)
+                               .where(CourseRole.course_id == course_id)).all()
+    words = set()
+    for name in found:
+        for word in _NAME_WORD.findall(name or ""):   # "O'Neil-Smith": the whole and its parts
+            words.update(w for w in (word, *re.split(r"['\u2019-]", word)) if len(w) >= 2)
+    return frozenset(w.lower() for w in words)

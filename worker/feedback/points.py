@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
-from worker.feedback.spelling import misspelled
+from worker.feedback.spelling import in_capitals, misspelled
 from worker.feedback.textstats import EssayStats
 
 MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison is made
@@ -18,6 +18,9 @@ LONG_PARAGRAPH = 200
 RUN_ON = 40
 TOO_SHORT = 25            # words; below this no teacher sentence is matched to the essay
 SHOW_MISSPELLED = 6
+# Typing in capitals affects every sentence, so it weighs as much as several slips: enough to
+# make conventions a severe issue, so the teacher's praise of conventions is not chosen beside it.
+CAPITALS_SLIPS = 3
 
 
 def _q(values: list[float], q: float) -> float:
@@ -94,8 +97,11 @@ def spelling(text: str, stats: EssayStats, index: CourseIndex):
                  rate / 3, count=len(wrong), words=wrong, per_100_words=round(rate, 1))
 
 
-def mechanics(stats: EssayStats):
+def mechanics(stats: EssayStats, capitals: bool = False):
     said = []
+    if capitals:
+        said.append("most of the essay is typed in capital letters (capitals belong at the start "
+                    "of sentences and in names)")
     if stats.lower_i:
         times = "once" if stats.lower_i == 1 else f"{stats.lower_i} times"
         said.append(f'"i" is written in lower case {times}')
@@ -111,10 +117,10 @@ def mechanics(stats: EssayStats):
         return None
     text = "Mechanics: " + "; ".join(said) + "."
     slips = (stats.lower_i + stats.lowercase_starts + len(stats.doubled_words)
-             + stats.missing_spaces)
+             + stats.missing_spaces + (CAPITALS_SLIPS if capitals else 0))
     return _part("mechanics", text, "conventions", slips / 5, lower_i=stats.lower_i,
                  lowercase_starts=stats.lowercase_starts, doubled=stats.doubled_words,
-                 missing_spaces=stats.missing_spaces)
+                 missing_spaces=stats.missing_spaces, capitals=capitals)
 
 
 def sentences(stats: EssayStats):
@@ -169,9 +175,9 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
                     limit: int = 6) -> list[dict]:
     """The `limit` most severe points, shown in a fixed reading order."""
     higher = index.higher_than(level)
-    label = index.step_label(level + 1)
+    label = index.higher_label(higher, level)
     found = [length(stats, higher, label, index.counts), paragraphs(stats, higher, label),
-             spelling(text, stats, index), mechanics(stats), sentences(stats),
+             spelling(text, stats, index), mechanics(stats, in_capitals(text)), sentences(stats),
              evidence(stats, index, higher, label)]
     found = [p for p in found if p]
     keep = sorted(range(len(found)), key=lambda i: (-found[i]["evidence"]["severity"], i))[:limit]

@@ -30,11 +30,14 @@ class GradedExample(NamedTuple):
 
 
 class GradedExamples(list):
-    """A list of `GradedExample` that knows its cache key (assignment id, count, last grade id)."""
+    """A list of `GradedExample` that knows its cache key (assignment id, count, last grade id)
+    and the words of the course's people's names (lower case), which no reused comment sentence
+    may contain (`comments.reusable_sentences`)."""
 
-    def __init__(self, items=(), cache_key: tuple | None = None):
+    def __init__(self, items=(), cache_key: tuple | None = None, names: frozenset[str] = frozenset()):
         super().__init__(items)
         self.cache_key = cache_key
+        self.names = names
 
 
 @dataclass

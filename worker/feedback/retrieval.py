@@ -93,7 +93,8 @@ class CourseIndex:
         grams = prompt_ngram_set(assignment.prompt)
         self.candidates: list[Candidate] = []
         for i, ex in enumerate(self.examples):
-            for sentence in reusable_sentences(ex.comment, ex.text, known, grams):
+            for sentence in reusable_sentences(ex.comment, ex.text, known, grams,
+                                               names=getattr(examples, "names", frozenset())):
                 tokens = [w.lower() for w in words(sentence)]
                 self.candidates.append(Candidate(
                     text=sentence, example=i, score=float(ex.score), tokens=frozenset(tokens),
@@ -149,6 +150,21 @@ class CourseIndex:
 
     def higher_than(self, level: int) -> list[ExampleCounts]:
         return [c for c in self.counts if self.level(c.score) > level]
+
+    def higher_label(self, higher: list[ExampleCounts], level: int) -> str:
+        """The score in "essays graded N or higher" for the essays `higher_than(level)` returns.
+
+        The lowest score among them, not the next step's nominal score: steps are rounded, so on
+        a 0-100 scale the essays above a 55 start at 65 (not 70), and on a 1-100 scale the next
+        step (90.1) is a score nobody gives."""
+        if not higher:
+            return self.step_label(level + 1)
+        low = min(c.score for c in higher)
+        if float(low).is_integer():
+            return str(int(low))
+        # Half and quarter points read as given; a score mapped from an old scale (83.333...) is
+        # cut, not rounded up, so that the lowest essay compared is still "N or higher".
+        return f"{math.floor(low * 100 + 1e-9) / 100:g}"
 
 
 

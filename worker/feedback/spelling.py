@@ -3,8 +3,12 @@
 The English list is the dictionary that ships inside `pyspellchecker` (a JSON file in the
 wheel; nothing is downloaded). Course words (names, topic terms like "Cydonia") are accepted
 when the course's better-graded essays use them repeatedly, unless they are one edit away from
-an English word, which is what a shared misspelling ("alot", "thier") looks like.
-Capitalised words inside a sentence are treated as names and never flagged.
+an English word, which is what a shared misspelling ("alot", "thier") looks like, and the
+better essays do not write them as a name or acronym ("Malin", "JPL") more than in lower case.
+Capitalised words inside a sentence are treated as names and never flagged, and words in
+capitals as acronyms, except in an essay typed in capitals (`in_capitals`): there case says
+nothing, so every word is checked in lower case and only course words and the few common
+acronyms below are accepted.
 """
 from __future__ import annotations
 
@@ -20,6 +24,13 @@ _EXTRA = frozenset("""
 etc ok okay internet email emails online website websites texting texted selfie selfies app apps
 smartphone smartphones covid laptop laptops homeschool homeschooling wifi youtube google
 """.split())
+# Acronyms students use whatever the topic; course-specific ones (NASA in a Mars course, FACS)
+# come from the course vocabulary. Only consulted for an essay typed in capitals.
+_ACRONYMS = frozenset("""
+usa us uk tv pc dna gpa pe fbi cia atm gps ceo nfl nba mlb ufo ai ipad iphone
+""".split())
+# "Most letters": a shouted word or heading in a normal essay stays far below this.
+CAPITALS_SHARE = 0.5
 _SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*)[\"'\u201c(]*([A-Za-z][A-Za-z']*)")
 
 
@@ -74,14 +85,40 @@ def course_vocabulary(texts_and_scores, prompt: str = "") -> frozenset[str]:
     scores = sorted(s for _, s in pairs)
     median = scores[len(scores) // 2]
     upper = [t for t, s in pairs if s >= median]
-    df = Counter()
+    df, proper, plain = Counter(), Counter(), Counter()
     for text in upper:
         df.update({_norm(w) for w in words(text)} - english)
+        named, lower = _case_use(text)
+        proper.update(named - english)
+        plain.update(lower - english)
     floor = max(3, round(0.03 * len(upper)))
     for word, count in df.items():
-        if count >= floor and (count >= 0.2 * len(upper) or not near_english(word)):
+        if count >= floor and (count >= 0.2 * len(upper) or not near_english(word)
+                               or proper[word] >= max(floor, plain[word] + 1)):
             accepted.add(word)
     return frozenset(accepted)
+
+
+def _case_use(text: str) -> tuple[set[str], set[str]]:
+    """Words `text` writes as a name or acronym ("Malin" mid-sentence, "JPL"), and words it
+    writes in lower case.
+
+    A word that many good essays write as a name or acronym, and fewer write in lower case, is
+    a name or acronym of the course even when it is one edit from an English word ("Malin",
+    "MOC"); a shared misspelling that students capitalise ("Driveless cars") is also written
+    in lower case by others. An essay typed in capitals says nothing about case."""
+    text = (text or "").replace("\u2019", "'")
+    if in_capitals(text):
+        return set(), set()
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+    named, lower = set(), set()
+    for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text):
+        token = m.group(0)
+        if token.islower():
+            lower.add(_norm(token))
+        elif len(token) > 1 and (token.isupper() or m.start() not in starts):
+            named.add(_norm(token))
+    return named, lower
 
 
 _SUFFIXES = frozenset({"ve", "ll", "re", "d", "m", "s"})
@@ -93,19 +130,33 @@ def _contraction_ok(key: str, english: frozenset[str]) -> bool:
     return bool(suffix) and suffix in _SUFFIXES and base in english
 
 
+def in_capitals(text: str) -> bool:
+    """Is most of the essay typed in capital letters?"""
+    letters = [c for c in text or "" if c.isascii() and c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) > CAPITALS_SHARE * len(letters)
+
+
 def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[str]:
     """Unknown words of `text` in order of appearance (each listed once, original spelling)."""
     english = english_words()
     if not english:
         return []
     text = (text or "").replace("\u2019", "'")
-    starts = {m.start(1) for m in _SENTENCE_START.finditer(text or "")}
+    # In an essay typed in capitals every word looks like an acronym or a name, so skipping
+    # those would skip every misspelling and let the essay pass as clean.
+    capitals = in_capitals(text)
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
     seen: dict[str, str] = {}
-    for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text or ""):
+    for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text):
         token = m.group(0)
-        if len(token) < 2 or (token.isupper() and len(token) > 1):
-            continue  # acronyms (NASA, FACS) and single letters
-        if token[0].isupper() and m.start() not in starts:
+        if len(token) < 2:
+            continue  # single letters
+        if capitals:
+            if _norm(token) in _ACRONYMS:
+                continue
+        elif token.isupper():
+            continue  # acronyms (NASA, FACS)
+        elif token[0].isupper() and m.start() not in starts:
             continue  # a name mid-sentence
         key = _norm(token)
         if key in english or key in course_words or _contraction_ok(key, english):

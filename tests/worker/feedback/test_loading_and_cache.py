@@ -179,3 +179,33 @@ def test_approved_ai_feedback_is_not_the_teachers_voice(db_app):
         assert examples[1].comment == ("Read your conclusion aloud before you hand it in.\n"
                                        "Come find me if the counterclaim part is unclear.")
         assert examples[2].comment == "Plan the order of your reasons first."
+
+
+def test_the_index_never_reuses_a_sentence_naming_a_course_member(db_app):
+    """The loaded examples carry the words of the course's people's names, and the course index
+    drops a comment sentence that names one of them with an ordinary word ("Mark needs ...")."""
+    app = db_app
+    from lti_app.extensions import db
+    from lti_app.models.course import CourseRole, Role, User
+    from lti_app.models.coursework import Grade, GradeSource, Submission
+    from worker.feedback.loading import load_graded_examples
+    from worker.feedback.retrieval import CourseIndex
+
+    with app.app_context():
+        a = _course(db)
+        for sub, name in (("s1", "Mark Lee"), ("s2", "O'Neil-Smith, Ana")):
+            user = User(platform_id=1, sub=sub, name=name)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(CourseRole(course_id=a.course_id, user_id=user.id, role=Role.LEARNER))
+        essay = Submission(assignment_id=a.id, text="The face on Mars is a mesa, as the photos show.")
+        db.session.add(essay)
+        db.session.flush()
+        db.session.add(Grade(submission_id=essay.id, score=3, source=GradeSource.TEACHER, score_min=1,
+                             score_max=6, comment="Mark needs more evidence from the article. "
+                                                  "Explain how each detail supports your claim."))
+        db.session.commit()
+        examples = load_graded_examples(a.id)
+        assert examples.names == {"mark", "lee", "ana", "o'neil-smith", "neil", "smith"}
+        reused = [c.text for c in CourseIndex(examples, a).candidates]
+        assert reused == ["Explain how each detail supports your claim."]

@@ -32,6 +32,29 @@ def test_sentences_addressed_to_a_student_are_dropped(sentence):
 
 
 @pytest.mark.parametrize("sentence", [
+    "Mark needs more evidence from the article to support the main claim.",
+    "Will should add a counterargument about the aliens before the conclusion.",
+    "Grace needs to proofread the essay for spelling before handing it in.",
+    "JORDAN needs more evidence from the article to support the claim.",
+])
+def test_course_members_names_that_are_common_words_or_in_capitals_are_dropped(sentence):
+    """"Mark", "Will", "Grace" are English words (and the course's own: "mark", "will"), so only
+    the course's roster tells them for names; a name in capitals is no acronym English knows."""
+    names = frozenset({"mark", "lee", "will", "grace", "jordan"})
+    assert not reusable_sentences(sentence, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT), names=names)
+
+
+@pytest.mark.parametrize("sentence", [
+    "You will need more evidence from the article to support the main claim.",
+    "NASA took the photos that show the landform is a natural mesa.",
+    "Explain each piece of evidence from the article, as the FAQ says.",
+])
+def test_lower_case_words_and_acronyms_are_not_names(sentence):
+    assert reusable_sentences(sentence, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT),
+                              names=frozenset({"will", "mark"}))
+
+
+@pytest.mark.parametrize("sentence", [
     "Your claim is clear.  It is supported well by the facts.",
     "Explain each piece of evidence.",
     "However, your claim needs more support from the article.",
