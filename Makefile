@@ -6,7 +6,13 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # CPU build of torch by default (no multi-GB CUDA download). A GPU host overrides it:
 #   make run TORCH_SPEC=torch==2.13.0
+# macOS wheels are CPU-only and carry no `+cpu` tag (PyTorch's CPU index names them plain), so
+# `+cpu` would find nothing there.
+ifeq ($(shell uname -s),Darwin)
+TORCH_SPEC ?= torch==2.13.0
+else
 TORCH_SPEC ?= torch==2.13.0+cpu
+endif
 # PyPI has no `+cpu` builds: they are on PyTorch's own index. pip first tries the sources it is
 # configured with (a wheel folder or mirror may hold the build, and an offline machine then never
 # touches the network); only if that fails is PyTorch's index added as an *extra* index, so torch's

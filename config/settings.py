@@ -7,6 +7,7 @@ embedded kombu transport on the same database, and the base model shipped in the
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_KEY_CHARS = 32
+
+log = logging.getLogger("gradeloop.config")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -74,6 +78,7 @@ FEATURE_SETTINGS = {
     "GRADELOOP_JWKS_MAX_AGE": _seconds,            # platform keys: refetched after this (Cache-Control caps it)
     "GRADELOOP_JWKS_MIN_AGE": _seconds,
     "GRADELOOP_JWKS_STALE_GRACE": _seconds,        # keep cached keys this long when a refetch fails
+    "GRADELOOP_JWKS_RETRY_AFTER_FAILURE": _seconds,  # no new fetch of a failing key set for this long
     "GRADELOOP_ROSTER_SECONDS": _seconds,          # how long the teacher's list keeps a course roster
     "GRADELOOP_TRAIN_BUDGET_S": _seconds,
     "GRADELOOP_FINETUNE": _finetune,
@@ -156,10 +161,16 @@ def engine_options(database_url: str) -> dict:
 
 def _secret_key(data_dir: Path, env: str) -> str:
     key = _env("GRADELOOP_SECRET_KEY")
+    if env == "production":
+        if not key:
+            raise RuntimeError("GRADELOOP_SECRET_KEY must be set in production "
+                               "(generate one with: openssl rand -hex 32)")
+        if len(key) < MIN_SECRET_KEY_CHARS:
+            # It signs sessions and launch tokens: a short one can be guessed offline from any cookie.
+            raise RuntimeError(f"GRADELOOP_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters in "
+                               f"production (generate one with: openssl rand -hex 32), but it has {len(key)}.")
     if key:
         return key
-    if env == "production":
-        raise RuntimeError("GRADELOOP_SECRET_KEY must be set in production")
     # Development/test: a random key kept in the data dir so sessions survive restarts.
     path = data_dir / "secret_key"
     if not path.exists():
@@ -190,12 +201,44 @@ def public_url_problem(url: str) -> str | None:
     return f"{url!r} names this machine, which an LMS cannot reach" if local else None
 
 
+def data_dir_problem(raw: str | None) -> str | None:
+    """Why `raw` cannot be the production GRADELOOP_DATA_DIR, or None when it can.
+
+    The default, `instance`, is relative to the working directory: two services started from
+    different directories (two systemd units, say) silently got two SQLite databases and two
+    model stores, and each saw only its own half of the work."""
+    if not raw:
+        return "it is not set"
+    if not Path(raw).is_absolute():
+        return f"{raw!r} is relative to the working directory"
+    return None
+
+
+def _warn_embedded(cfg: "Config") -> None:
+    """Production on SQLite works on one machine only; say so at every start, since nothing else
+    will until a second machine's worker sees none of the first one's data."""
+    if cfg.database_url.startswith("sqlite"):
+        log.warning("GRADELOOP_DATABASE_URL is SQLite (%s) in production: only processes on this machine "
+                    "can share it. For several machines or containers set GRADELOOP_DATABASE_URL="
+                    "postgresql+psycopg://USER:PASSWORD@HOST:5432/gradeloop (docs/operations.md).",
+                    cfg.database_url)
+    if cfg.broker_url.startswith(("sqla+sqlite", "sqlalchemy+sqlite")):
+        log.warning("GRADELOOP_BROKER_URL is the embedded SQLite broker (%s) in production: only workers on "
+                    "this machine can use it. For several machines set GRADELOOP_BROKER_URL="
+                    "amqp://USER:PASSWORD@HOST:5672// (RabbitMQ; docs/operations.md).", cfg.broker_url)
+
+
 def load_config(**overrides) -> Config:
     """Build the `Config` from the environment; keyword overrides win (tests use them)."""
     env = overrides.pop("env", None) or _env("GRADELOOP_ENV", "development")
     if env not in ENVIRONMENTS:
         raise ValueError(f"GRADELOOP_ENV must be one of {ENVIRONMENTS}, not {env!r}")
-    data_dir = Path(overrides.pop("data_dir", None) or _env("GRADELOOP_DATA_DIR", "instance")).resolve()
+    raw_data_dir = overrides.pop("data_dir", None) or _env("GRADELOOP_DATA_DIR")
+    problem = data_dir_problem(str(raw_data_dir) if raw_data_dir else None) if env == "production" else None
+    if problem:
+        raise RuntimeError(f"GRADELOOP_DATA_DIR must be set to an absolute path in production, the same "
+                           f"directory for every web and worker process (e.g. /var/lib/gradeloop), but {problem}.")
+    data_dir = Path(raw_data_dir or "instance").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = overrides.pop("database_url", None) or _env(
         "GRADELOOP_DATABASE_URL", f"sqlite:///{data_dir / 'gradeloop.db'}")
@@ -226,4 +269,6 @@ def load_config(**overrides) -> Config:
     if problem:
         raise RuntimeError(f"GRADELOOP_PUBLIC_URL must be the https address LMSs reach the tool at in "
                            f"production (e.g. https://gradeloop.school.edu), but {problem}.")
+    if cfg.is_production:
+        _warn_embedded(cfg)
     return cfg

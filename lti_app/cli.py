@@ -18,9 +18,27 @@ def _factory():
     return create_app()
 
 
+# SQLSTATEs of a missing table or column on PostgreSQL (psycopg 3 `sqlstate`, psycopg2 `pgcode`).
+_UNDEFINED_TABLE_OR_COLUMN = {"42P01", "42703"}
+
+
+def _missing_schema(exc) -> bool:
+    """Whether a database error means tables or columns are missing (the schema is behind), as
+    opposed to anything else that says "does not exist": `FATAL: database "gradeloop" does not
+    exist` or a missing role is a connection problem, and calling it "not migrated" sent operators
+    to `gradeloop db upgrade`, which failed the same way."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is not None:
+        return code in _UNDEFINED_TABLE_OR_COLUMN
+    text = str(orig if orig is not None else exc).lower()
+    return "no such table" in text or "no such column" in text   # SQLite's words, no codes
+
+
 class _GradeloopGroup(FlaskGroup):
     """Commands run against the database; on one that was never migrated (or is behind) a bare
-    SQL traceback ("no such table: platforms") left an operator guessing. Say what to run."""
+    SQL traceback ("no such table: platforms") left an operator guessing. Say what to run.
+    Other database errors (cannot connect, no such database) keep their own message."""
 
     def invoke(self, ctx):
         from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -28,8 +46,9 @@ class _GradeloopGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except (OperationalError, ProgrammingError) as exc:
-            text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
-            if "no such table" in text or "no such column" in text or "does not exist" in text:
+            # A migration that fails on a missing table is a broken migration, not a database
+            # that needs the very command that just failed.
+            if _missing_schema(exc) and ctx.invoked_subcommand not in ("upgrade-db", "db"):
                 raise click.ClickException(
                     "The database is not migrated (or is behind this version of Gradeloop): run "
                     f"`gradeloop db upgrade` first. ({str(exc.orig or exc).splitlines()[0]})") from exc

@@ -25,7 +25,28 @@ def is_amqp(url: str) -> bool:
     return url.split("://", 1)[0] in ("amqp", "amqps", "pyamqp")
 
 
+class BrokerURLError(ValueError):
+    """GRADELOOP_BROKER_URL cannot be parsed: a configuration mistake that no reconnect fixes."""
+
+
 def connect(settings: WorkerSettings, heartbeat: int = 30) -> Connection:
+    """A kombu connection (not yet connected). Raises `BrokerURLError` for a URL kombu cannot
+    parse, typically a password with `/`, `#` or `?` that was not URL-encoded: kombu only says
+    "Port could not be cast to integer value as 'ab'", which names neither the setting nor the
+    cause, and the worker restarted on it in a loop."""
+    try:
+        return _connection(settings, heartbeat)
+    except ValueError as exc:
+        # Neither the URL nor kombu's text goes in the message: both may hold part of the password
+        # ("Port could not be cast to integer value as 'ab'" is the password up to its "/").
+        raise BrokerURLError(
+            "GRADELOOP_BROKER_URL cannot be parsed as a broker URL; most likely its password contains "
+            "/, # or ? (or another character that URLs reserve). URL-encode the password inside the "
+            "URL (/ as %2F, # as %23, ? as %3F), or give the broker user a hex password "
+            "(openssl rand -hex 24) and put that in the URL.") from None
+
+
+def _connection(settings: WorkerSettings, heartbeat: int) -> Connection:
     url = settings.broker_url
     if url.startswith(EMBEDDED_PREFIXES):
         # Our transport under its own URL scheme: kombu splits `scheme+rest` at the first "+", so

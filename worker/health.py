@@ -3,6 +3,10 @@
 Each worker process updates its row every `GRADELOOP_HEARTBEAT_SECONDS` with its queues and what
 it is doing; a row not updated for three beats is shown as stale (the process is gone or hung).
 `is_healthy(hostname)` backs the docker healthcheck of worker containers.
+
+A worker that cannot reach the broker keeps beating (its heartbeat thread only needs the
+database), so a fresh row alone does not mean it works: after three beats of "connecting" it
+reports `BROKER_UNREACHABLE`, which is unhealthy, instead of looking healthy for ever.
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from lti_app.models import DeadLetter, OutboxEvent, WorkerHeartbeat
 from lti_app.models.base import utcnow
 
 log = logging.getLogger("gradeloop.worker.health")
+
+BROKER_UNREACHABLE = "broker unreachable"
+UNHEALTHY = ("stopped", BROKER_UNREACHABLE)
 
 
 def beat(worker_id: str, hostname: str, queues: list[str], status: str) -> None:
@@ -88,5 +95,5 @@ def is_healthy(hostname: str, stale_after: float) -> bool:
     cutoff = utcnow() - timedelta(seconds=stale_after)
     return db.session.scalar(select(db.func.count()).select_from(WorkerHeartbeat).where(
         WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.last_seen >= cutoff,
-        WorkerHeartbeat.status != "stopped")) > 0
+        WorkerHeartbeat.status.notin_(UNHEALTHY))) > 0
 

@@ -16,12 +16,14 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 
 from worker import leases
+from worker.broker import connect
 from worker.consumer import QueueConsumer
 from worker.handlers import load_handlers
-from worker.health import Heartbeat
+from worker.health import BROKER_UNREACHABLE, Heartbeat
 from worker.scheduler import Scheduler
 from worker.settings import WorkerSettings
 
@@ -37,6 +39,10 @@ class WorkerProcess:
         self.settings = settings or WorkerSettings.from_app(app)
         self.hostname = socket.gethostname()
         self.worker_id = f"{self.hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # Building a connection parses the URL without connecting: an unparsable one is a
+        # BrokerURLError (a ValueError naming GRADELOOP_BROKER_URL) now, before anything starts,
+        # rather than a kombu traceback from the consumer thread that a restart repeats for ever.
+        connect(self.settings).release()
         load_handlers()
         self.consumer = QueueConsumer(app, self.settings, self.worker_id, queues, concurrency,
                                       on_state=lambda: self.heartbeat.poke())
@@ -48,14 +54,28 @@ class WorkerProcess:
         self.heartbeat = Heartbeat(app, self.worker_id, self.hostname,
                                    [q.name for q in self.consumer.queues], self.settings.heartbeat_seconds,
                                    self.status)
+        self._disconnected_since: float | None = None   # monotonic; None while connected
 
     def status(self) -> str:
+        # Called on every beat and on every connect/disconnect (the consumer pokes the heartbeat),
+        # so the time the connection went away is known to within one call.
+        connected = self.consumer.connected.is_set()
+        if connected:
+            self._disconnected_since = None
+        elif self._disconnected_since is None:
+            self._disconnected_since = time.monotonic()
         if self.consumer.stopping.is_set():
             return "stopping"
         running = list(self.consumer.running.values())
         if running:
             return "busy: " + ",".join(sorted(set(running)))
-        return "idle" if self.consumer.connected.is_set() else "connecting"
+        if connected:
+            return "idle"
+        # Reconnecting takes a few seconds (backoff up to 15 s); longer than `worker-status`'s
+        # staleness window (three beats) means the broker is down or the URL or password is wrong.
+        if time.monotonic() - self._disconnected_since > 3 * self.settings.heartbeat_seconds:
+            return BROKER_UNREACHABLE
+        return "connecting"
 
     def run(self) -> None:
         """Block until `stop()`."""
@@ -104,7 +124,7 @@ def run_worker(app, queues=None, concurrency: int = 1) -> None:
     _configure_logging()
     try:
         worker = WorkerProcess(app, queues=queues, concurrency=concurrency)
-    except ValueError as exc:   # e.g. --queues scoring,typo, or an unusable GRADELOOP_BASE_MODEL
+    except ValueError as exc:   # e.g. --queues scoring,typo, an unusable GRADELOOP_BASE_MODEL or broker URL
         raise SystemExit(f"gradeloop worker: {exc}") from exc
 
     def _stop(signum, _frame):

@@ -24,7 +24,8 @@ INDEXES = {
 }
 
 
-def _make_install(tmp_path, index: str, *extra: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+def _make_install(tmp_path, index: str, *extra: str, system: str | None = None
+                  ) -> tuple[subprocess.CompletedProcess, list[str]]:
     venv, log = tmp_path / "venv", tmp_path / "pip.log"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").write_text("")      # the venv "exists": only the install rule runs
@@ -39,10 +40,16 @@ def _make_install(tmp_path, index: str, *extra: str) -> tuple[subprocess.Complet
         exit 0
         """).replace("exit 1", 'echo "ERROR: No matching distribution found for $*" >&2; exit 1'))
     pip.chmod(0o755)
+    env = {**os.environ, "MAKEFLAGS": ""}
+    if system is not None:   # what `uname -s` answers, through a stand-in first on the PATH
+        fake = tmp_path / "fake-bin"
+        fake.mkdir()
+        (fake / "uname").write_text(f"#!/bin/sh\necho {system}\n")
+        (fake / "uname").chmod(0o755)
+        env["PATH"] = f"{fake}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run(["make", "--no-print-directory", f"{venv}/.installed", f"VENV={venv}", f"PIP={pip}",
                            *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "MAKEFLAGS": ""})
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     return done, log.read_text().splitlines() if log.exists() else []
 
 
@@ -69,3 +76,12 @@ def test_a_torch_that_is_nowhere_fails_with_pips_error(tmp_path):
     done, calls = _make_install(tmp_path / "off", "nowhere", "TORCH_INDEX_URL=")
     assert done.returncode != 0 and "No matching distribution" in done.stderr
     assert not any("--extra-index-url" in c for c in calls)
+
+
+def test_macos_asks_for_the_plain_build(tmp_path):
+    # PyTorch's CPU index names its macOS wheels without `+cpu`: torch==2.13.0+cpu matched nothing.
+    done, calls = _make_install(tmp_path, "wheel-folder", system="Darwin")
+    assert done.returncode == 0, done.stderr
+    assert [c for c in calls if "torch" in c] == ["install --quiet torch==2.13.0"]
+    done, calls = _make_install(tmp_path / "linux", "wheel-folder", system="Linux")
+    assert [c for c in calls if "torch" in c] == ["install --quiet torch==2.13.0+cpu"]

@@ -2,15 +2,22 @@
 stop start-up with the variable's name; keyword overrides (what tests pass) still win."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from config.settings import FEATURE_SETTINGS, load_config
 from lti_app import create_app
 
+PRODUCTION = {"GRADELOOP_SECRET_KEY": "x" * 64, "GRADELOOP_PUBLIC_URL": "https://gradeloop.school.edu",
+              "GRADELOOP_DATABASE_URL": "postgresql+psycopg://gradeloop:pw@db.school.edu:5432/gradeloop",
+              "GRADELOOP_BROKER_URL": "amqp://gradeloop:pw@mq.school.edu:5672//"}
+
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in FEATURE_SETTINGS:
+    for name in [*FEATURE_SETTINGS, "GRADELOOP_ENV", "GRADELOOP_SECRET_KEY", "GRADELOOP_PUBLIC_URL",
+                 "GRADELOOP_DATABASE_URL", "GRADELOOP_BROKER_URL"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GRADELOOP_DATA_DIR", str(tmp_path))
     return monkeypatch
@@ -22,11 +29,16 @@ def test_environment_reaches_the_flask_config(clean_env, tmp_path):
     clean_env.setenv("GRADELOOP_TRAIN_BUDGET_S", "90")
     clean_env.setenv("GRADELOOP_FINETUNE", "never")
     clean_env.setenv("GRADELOOP_ROSTER_SECONDS", "0")
+    clean_env.setenv("GRADELOOP_JWKS_RETRY_AFTER_FAILURE", "15")
     app = create_app(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
     assert app.config["GRADELOOP_REGISTRATION_ORIGINS"] == ["https://canvas.school.edu", "https://moodle.school.edu"]
     assert app.config["GRADELOOP_FRAME_ANCESTORS"] == ["https://canvas.school.edu"]
     assert app.config["GRADELOOP_TRAIN_BUDGET_S"] == 90.0 and app.config["GRADELOOP_FINETUNE"] == "never"
     assert app.config["GRADELOOP_ROSTER_SECONDS"] == 0.0
+    from lti_app.lti import jwks_cache
+
+    with app.app_context():   # documented in README; the variable was read from the Flask config only
+        assert jwks_cache._retry_after_failure() == 15.0
 
 
 def test_unset_settings_stay_out_and_overrides_win(clean_env):
@@ -78,3 +90,58 @@ def test_production_accepts_an_https_public_url(clean_env):
     clean_env.setenv("GRADELOOP_SECRET_KEY", "x" * 64)
     clean_env.setenv("GRADELOOP_PUBLIC_URL", "https://gradeloop.school.edu/")
     assert load_config(env="production").public_url == "https://gradeloop.school.edu"
+
+
+def _production(env, **unset):
+    for name, value in PRODUCTION.items():
+        env.setenv(name, value)
+    for name in unset:
+        env.delenv(name)
+
+
+@pytest.mark.parametrize("value,why", [(None, "it is not set"), ("instance", "'instance' is relative"),
+                                       ("./data", "is relative to the working directory")])
+def test_production_refuses_a_data_dir_that_is_not_an_absolute_path(clean_env, tmp_path, value, why):
+    # The default, ./instance, depended on the working directory: two systemd units started in
+    # different directories silently used two databases.
+    _production(clean_env)
+    clean_env.chdir(tmp_path)
+    if value is None:
+        clean_env.delenv("GRADELOOP_DATA_DIR")
+    else:
+        clean_env.setenv("GRADELOOP_DATA_DIR", value)
+    with pytest.raises(RuntimeError, match=f"GRADELOOP_DATA_DIR must be set to an absolute path in production.*{why}"):
+        load_config(env="production")
+    assert load_config(env="development").data_dir == (tmp_path / (value or "instance")).resolve()
+
+
+def test_production_refuses_a_short_secret_key(clean_env):
+    _production(clean_env)
+    clean_env.setenv("GRADELOOP_SECRET_KEY", "x" * 31)
+    with pytest.raises(RuntimeError, match="GRADELOOP_SECRET_KEY must be at least 32 characters in production "
+                                           r"\(generate one with: openssl rand -hex 32\), but it has 31"):
+        load_config(env="production")
+    clean_env.delenv("GRADELOOP_SECRET_KEY")
+    with pytest.raises(RuntimeError, match="GRADELOOP_SECRET_KEY must be set in production"):
+        load_config(env="production")
+    clean_env.setenv("GRADELOOP_SECRET_KEY", "x" * 32)
+    assert load_config(env="production").secret_key == "x" * 32
+    clean_env.setenv("GRADELOOP_SECRET_KEY", "short")
+    assert load_config(env="development").secret_key == "short"
+
+
+def test_production_warns_about_the_embedded_sqlite_defaults(clean_env, caplog):
+    _production(clean_env, GRADELOOP_DATABASE_URL=None, GRADELOOP_BROKER_URL=None)
+    with caplog.at_level(logging.WARNING, logger="gradeloop.config"):
+        cfg = load_config(env="production")
+    assert cfg.database_url.startswith("sqlite:") and cfg.broker_url.startswith("sqla+sqlite:"), "a warning, not a refusal"
+    warned = [r.getMessage() for r in caplog.records if r.name == "gradeloop.config"]
+    assert len(warned) == 2 and "GRADELOOP_DATABASE_URL is SQLite" in warned[0] and "postgresql" in warned[0]
+    assert "GRADELOOP_BROKER_URL is the embedded SQLite broker" in warned[1] and "amqp://" in warned[1]
+    caplog.clear()
+    _production(clean_env)
+    with caplog.at_level(logging.WARNING, logger="gradeloop.config"):
+        load_config(env="production")
+        clean_env.delenv("GRADELOOP_DATABASE_URL")
+        load_config(env="development")
+    assert not [r for r in caplog.records if r.name == "gradeloop.config"]

@@ -19,7 +19,9 @@ from tests.conftest import ROOT
 from worker.topology import WORK_QUEUES
 
 APP_SERVICES = ("migrate", "web", "worker", "gpu-worker")
-REQUIRED = {"GRADELOOP_SECRET_KEY": "x" * 64, "GRADELOOP_PUBLIC_URL": "https://gradeloop.school.edu"}
+REQUIRED = {"GRADELOOP_SECRET_KEY": "x" * 64, "GRADELOOP_PUBLIC_URL": "https://gradeloop.school.edu",
+            "POSTGRES_PASSWORD": "0a1b" * 12, "RABBITMQ_PASSWORD": "2c3d" * 12}
+PASSWORDS = ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD")
 _NAME = r"[_a-zA-Z][_a-zA-Z0-9]*"
 
 
@@ -34,7 +36,9 @@ class MissingVariable(Exception):
 def _interpolate(text: str, env: dict) -> str:
     """Compose interpolation: $$, $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e},
     ${VAR:+r}, ${VAR+r}, nested in the default. Anything else is an error here (compose would
-    reject it or treat it differently, so the file should not use it)."""
+    reject it or treat it differently, so the file should not use it). Like compose (compose-go's
+    template.go), the default and the message are expanded before the variable is looked at: a
+    `${A:-${B:?e}}` needs B even when A is set."""
     out, i = [], 0
     while i < len(text):
         if text[i] != "$":
@@ -70,13 +74,14 @@ def _expand(body: str, env: dict) -> str:
     if op is None:
         return value or ""
     is_set = value is not None and (value != "" or not op.startswith(":"))
+    arg = _interpolate(arg, env)
     if op[-1] == "-":
-        return value if is_set else _interpolate(arg, env)
+        return value if is_set else arg
     if op[-1] == "?":
         if not is_set:
-            raise MissingVariable(f"{name}: {_interpolate(arg, env)}")
+            raise MissingVariable(f"{name}: {arg}")
         return value
-    return _interpolate(arg, env) if is_set else ""
+    return arg if is_set else ""
 
 
 def _render(env: dict | None = None, profiles=()) -> dict:
@@ -107,6 +112,8 @@ def test_interpolation_helper_follows_the_spec():
     assert _interpolate("${SET:+r}${EMPTY:+r}${EMPTY+r}", env) == "rr"
     with pytest.raises(MissingVariable, match="UNSET: say so"):
         _interpolate("${UNSET:?say so}", env)
+    with pytest.raises(MissingVariable, match="UNSET: inner"):
+        _interpolate("${SET:-${UNSET:?inner}}", env)
 
 
 def test_compose_services_and_healthchecks():
@@ -127,9 +134,10 @@ def test_compose_services_and_healthchecks():
                 "GRADELOOP_DATA_DIR"} <= set(env), name
         assert env["GRADELOOP_SECRET_KEY"] == REQUIRED["GRADELOOP_SECRET_KEY"]
         # On one host the defaults reach this file's own servers.
-        assert env["GRADELOOP_BROKER_URL"] == "amqp://gradeloop:gradeloop@rabbitmq:5672//"
+        assert env["GRADELOOP_BROKER_URL"] == f"amqp://gradeloop:{REQUIRED['RABBITMQ_PASSWORD']}@rabbitmq:5672//"
         assert env["GRADELOOP_DATABASE_URL"] == \
-            "postgresql+psycopg://gradeloop:gradeloop@postgres:5432/gradeloop", "the image has psycopg 3"
+            f"postgresql+psycopg://gradeloop:{REQUIRED['POSTGRES_PASSWORD']}@postgres:5432/gradeloop", \
+            "the image has psycopg 3"
         assert env["GRADELOOP_DATA_DIR"] == "/data"
         assert f"gradeloop-data:{env['GRADELOOP_DATA_DIR']}" in services[name]["volumes"], name
         # Every other documented setting reaches the containers through an optional .env
@@ -141,6 +149,48 @@ def test_passwords_reach_the_default_urls():
     env = _render({"POSTGRES_PASSWORD": "pg-secret", "RABBITMQ_PASSWORD": "mq-secret"})["worker"]["environment"]
     assert env["GRADELOOP_DATABASE_URL"] == "postgresql+psycopg://gradeloop:pg-secret@postgres:5432/gradeloop"
     assert env["GRADELOOP_BROKER_URL"] == "amqp://gradeloop:mq-secret@rabbitmq:5672//"
+
+
+def test_passwords_are_required_everywhere():
+    """They defaulted to "gradeloop": a deployment that forgot them ran with a guessable database
+    and broker password. Compose now refuses to start without them, naming each and how to make one."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in PASSWORDS:
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", text)
+        assert len(uses) == 2 and all(use == ":?set " + name + " (openssl rand -hex 24)" for use in uses), uses
+        for elsewhere in ({}, {"GRADELOOP_DATABASE_URL": "postgresql+psycopg://u:p@10.0.0.5/g",
+                               "GRADELOOP_BROKER_URL": "amqp://u:p@10.0.0.5:5672//"}):
+            with pytest.raises(MissingVariable, match=f"{name}: set {name}"):
+                _render({name: "", **elsewhere}, profiles=["gpu"])
+
+
+def _seconds(duration: str) -> int:
+    """A compose duration ("30s", "10m", "1m30s") in seconds."""
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts and duration, duration
+    hours, minutes, seconds = (int(p or 0) for p in parts.groups())
+    return 3600 * hours + 60 * minutes + seconds
+
+
+def test_web_publishes_on_loopback_stops_gracefully_and_does_not_wait_for_rabbitmq():
+    from lti_app.serving import gunicorn_options
+
+    web = _render()["web"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"], "the reverse proxy on this host, not the world"
+    # Docker's default 10 s killed requests that gunicorn's graceful timeout would let finish.
+    assert _seconds(web["stop_grace_period"]) >= gunicorn_options("0.0.0.0", 8000)["graceful_timeout"] + 5
+    # It only writes the outbox table: a broker outage must not keep it from starting.
+    assert set(web["depends_on"]) == {"postgres", "migrate"}
+
+
+def test_workers_get_their_shutdown_grace_before_sigkill():
+    for name, worker in _render(profiles=["gpu"]).items():
+        if name not in ("worker", "gpu-worker"):
+            continue
+        grace = float(worker["environment"]["GRADELOOP_SHUTDOWN_GRACE_SECONDS"])
+        # worker/runner.py: after the jobs' grace it waits up to 10 s for the scheduler, releases
+        # the unfinished jobs' leases, then up to 5 s for the heartbeat thread.
+        assert _seconds(worker["stop_grace_period"]) > grace + 15, name
 
 
 def test_a_worker_on_a_second_machine():

@@ -1,0 +1,72 @@
+"""A worker that cannot use its broker says so. It used to keep heartbeating "connecting" while the
+broker was unreachable, and `gradeloop worker-status --check` (the compose healthcheck) called it
+healthy for ever; and a broker URL whose password held an unencoded "/" killed it with kombu's
+"Port could not be cast to integer value", naming no setting, on every restart."""
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from tests.worker.conftest import wait_for
+from worker import health, runner
+from worker.health import BROKER_UNREACHABLE
+from worker.runner import WorkerProcess, run_worker
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]   # closed again on return: connecting is refused at once
+
+
+def test_connecting_turns_unreachable_after_three_beats(make_app, monkeypatch):
+    app = make_app(GRADELOOP_HEARTBEAT_SECONDS=10)
+    worker = WorkerProcess(app, queues=["scoring"], scheduler=False)
+    clock = [1000.0]
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
+    assert worker.status() == "connecting"
+    clock[0] += 30
+    assert worker.status() == "connecting", "a broker restart takes a few seconds: still healthy"
+    clock[0] += 1
+    assert worker.status() == BROKER_UNREACHABLE
+    worker.consumer.connected.set()
+    assert worker.status() == "idle"
+    worker.consumer.connected.clear()
+    assert worker.status() == "connecting", "the grace period starts again at each disconnection"
+    with app.app_context():
+        health.beat("w1", "host-a", ["q"], "connecting")
+        assert health.is_healthy("host-a", 30)
+        health.beat("w1", "host-a", ["q"], BROKER_UNREACHABLE)
+        assert not health.is_healthy("host-a", 30), "fresh heartbeats, but the worker does no work"
+
+
+def test_healthcheck_fails_while_the_broker_is_unreachable(make_app):
+    from lti_app.cli import main
+
+    app = make_app(broker_url=f"amqp://gradeloop:pw@127.0.0.1:{_closed_port()}//",
+                   GRADELOOP_HEARTBEAT_SECONDS=0.3)
+    cli = app.test_cli_runner()
+    worker = WorkerProcess(app, queues=["scoring"], scheduler=False)
+    thread = worker.start_thread()
+    try:
+        wait_for(lambda: cli.invoke(main, ["worker-status", "--check"]).exit_code == 1
+                 and BROKER_UNREACHABLE in cli.invoke(main, ["worker-status"]).output, 15,
+                 what="the healthcheck to fail")
+        (row,) = json.loads(cli.invoke(main, ["worker-status", "--json"]).output)["workers"]
+        assert row["status"] == BROKER_UNREACHABLE, "still beating: not stale, but unhealthy"
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_an_unencoded_password_names_the_setting(make_app):
+    app = make_app(broker_url="amqp://gradeloop:s3cr/et9@rabbitmq:5672//")
+    with pytest.raises(SystemExit) as stopped:
+        run_worker(app, queues=["scoring"])
+    message = str(stopped.value.code)
+    assert message.startswith("gradeloop worker: GRADELOOP_BROKER_URL cannot be parsed")
+    assert "URL-encode the password" in message and "openssl rand -hex 24" in message
+    assert "s3cr" not in message and "et9" not in message, "no part of the password in the log"
