@@ -14,6 +14,7 @@ another prompt) gets no teacher sentences, only one plain line asking the teache
 from __future__ import annotations
 
 import math
+import re
 
 from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
@@ -24,8 +25,14 @@ from worker.feedback.textstats import measure, words
 from worker.feedback.traits import trait_lines
 
 EMPTY_TEXT = "No essay text was received, so there is nothing to give feedback on yet."
-OFF_TOPIC_TEXT = ("This essay does not seem to address the assignment's prompt, so the teacher "
-                  "should look at it.")
+# Students read it (a teacher may approve the proposal as it stands): a fact about the essay, not
+# an instruction to the teacher, whose review page lists the reasons itself.
+OFF_TOPIC_TEXT = "This essay does not seem to address the assignment's prompt."
+# Reasons of the course model's check (worker/ml/envelope.py, topic.py) that mean the text is no
+# answer to this assignment. The others (much longer or shorter, run-on sentences, repetition)
+# describe an answer unlike the graded ones: it gets ordinary feedback, and still waits for the
+# teacher. Telling a strong 1,400-word essay that it misses the prompt was wrong and hurtful.
+NOT_AN_ANSWER = re.compile(r"\buses (none|almost none) of the words|another assignment|random text", re.I)
 # Off-topic floors, TF-IDF (char 3-4-gram) cosine to the most similar graded essay. Measured on
 # the PERSUADE "Face on Mars" course (300 graded essays): its 100 held-out essays score 0.28 at
 # the lowest (1st percentile 0.30, median 0.41); keyboard mash scores 0.07, a short essay about
@@ -54,9 +61,9 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     example): the course model's vectors, used for similarity instead of TF-IDF when given.
     `generator`: None reads `GRADELOOP_FEEDBACK_MODEL` (unset: retrieval only), False turns
     generation off, or a callable(prompt) -> str. `unusual`: the course model's reasons why the
-    essay is unlike those it learned from (`AiProposal.unusual`: another assignment's topic,
-    keyboard mash, out-of-range surface features); any reason is treated as off topic, so the two
-    checks agree. Without it (or when it is empty) the similarity check below still applies.
+    essay is unlike those it learned from (`AiProposal.unusual`); those saying it is no answer to
+    this assignment (another assignment's topic, random text: `NOT_AN_ANSWER`) flag it off topic,
+    so the two checks agree. Otherwise the similarity check below still applies.
     """
     if predicted_score is None or not math.isfinite(float(predicted_score)):
         raise ValueError(f"predicted_score must be a number, got {predicted_score!r}")
@@ -77,7 +84,8 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     # A few words give no basis for matching the teacher's comments on real essays (and a
     # mis-scored stub must not collect praise written for a full essay).
     voice = max(0, max_sentences) if stats.n_words >= TOO_SHORT else 0
-    off_topic = {"unusual": list(unusual)} if unusual else _off_topic(text, index, sims)
+    elsewhere = [r for r in unusual or [] if NOT_AN_ANSWER.search(r)]
+    off_topic = {"unusual": elsewhere} if elsewhere else _off_topic(text, index, sims)
     if off_topic:
         voice = 0
     chosen = teacher_sentences(index, sims, level, issues, voice)

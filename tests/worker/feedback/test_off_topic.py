@@ -50,3 +50,21 @@ def test_an_essay_the_course_model_found_unusual_is_flagged_the_same_way(course,
                           unusual=["It uses almost none of the words the course's essays use."])
     _check_flagged(fb)
     assert fb.parts[0]["evidence"] == {"unusual": ["It uses almost none of the words the course's essays use."]}
+
+
+def test_an_answer_unlike_the_graded_ones_is_not_told_it_misses_the_prompt(course, held_out, trait_assignment):
+    """Only the reasons that mean "no answer to this assignment" (another assignment's words,
+    random text) flag an essay off topic. A long, on-topic essay the model held back for its
+    length gets its ordinary feedback (it still waits for the teacher)."""
+    from worker.ml.envelope import CHECKS
+
+    text, score = held_out[0]
+    longer = f"{CHECKS['log_words'][3]} (1400 words)"
+    fb = compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False,
+                          unusual=[longer, f"{CHECKS['mean_sentence_words'][3]} (48 words per sentence)"])
+    assert "off_topic" not in fb.kinds() and OFF_TOPIC_TEXT not in fb.text
+    assert fb.text == compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False).text
+    mash = compose_feedback(text, score, TRAIT_SCORES, trait_assignment, course, generator=False,
+                            unusual=[longer, f"{CHECKS['oov_ratio'][3]} (61% of its words)"])
+    assert mash.kinds()[0] == "off_topic" and mash.parts[0]["evidence"]["unusual"] == [
+        f"{CHECKS['oov_ratio'][3]} (61% of its words)"]
