@@ -46,7 +46,8 @@ _MACHINE = re.compile(
     r"|\bthe course's \d+ graded essays?\b"
     r"|^\W*[A-Z][A-Za-z _]{0,40} \(\d+(\.\d+)? of \d+(\.\d+)?\):"
     r"|^\W*[A-Z][A-Za-z _]{0,40}: \d+(\.\d+)?( of \d+(\.\d+)?)?(\.\s*$| \(the course's)"
-    r"|^\W*no essay text was received\b", re.I | re.M)
+    r"|^\W*no essay text was received\b"
+    r"|^\W*gradeloop gives written feedback\b", re.I | re.M)
 # A sentence-initial word followed by ", " is a vocative ("Mark, ...") unless it is one of these.
 _OPENERS = frozenset("""
 however overall also first firstly second secondly third next then finally lastly again still

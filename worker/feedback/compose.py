@@ -25,6 +25,11 @@ from worker.feedback.textstats import measure, words
 from worker.feedback.traits import trait_lines
 
 EMPTY_TEXT = "No essay text was received, so there is nothing to give feedback on yet."
+NOT_ENGLISH_TEXT = ("Gradeloop gives written feedback on essays in English, and this essay is written in "
+                    "another alphabet, so your teacher will read it.")
+# Words in any alphabet: an essay in Cyrillic or Chinese has none of `textstats.WORD`'s (A-Z)
+# words, and was told that no text was received.
+_ANY_WORD = re.compile(r"[^\W\d_]+")
 # Students read it (a teacher may approve the proposal as it stands): a fact about the essay, not
 # an instruction to the teacher, whose review page lists the reasons itself.
 OFF_TOPIC_TEXT = "This essay does not seem to address the assignment's prompt."
@@ -70,6 +75,10 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     a = AssignmentView.of(assignment)
     text = essay_text or ""
     stats = measure(text)
+    any_words = len(_ANY_WORD.findall(text))
+    if any_words and stats.n_words < any_words / 2:   # mostly another alphabet
+        return Feedback(NOT_ENGLISH_TEXT, [{"kind": "not_english", "text": NOT_ENGLISH_TEXT,
+                                            "evidence": {"words": any_words, "latin_words": stats.n_words}}])
     if stats.n_words == 0:
         return Feedback(EMPTY_TEXT, [{"kind": "empty", "text": EMPTY_TEXT,
                                       "evidence": {"words": 0}}])

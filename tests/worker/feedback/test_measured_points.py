@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from worker.feedback.compose import EMPTY_TEXT, compose_feedback
+from worker.feedback.compose import EMPTY_TEXT, NOT_ENGLISH_TEXT, compose_feedback
 from worker.feedback.records import GradedExample
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
@@ -119,6 +119,22 @@ def test_empty_essay_gets_one_factual_line_and_no_praise(course, trait_assignmen
         fb = compose_feedback(body, 5, {"evidence": 3}, trait_assignment, course)
         assert fb.text == EMPTY_TEXT and [p["kind"] for p in fb.parts] == ["empty"]
         assert not PRAISE.search(fb.text)
+
+
+def test_an_essay_in_another_alphabet_is_not_told_nothing_was_received(course, trait_assignment):
+    """Cyrillic or Chinese text has none of the A-Z words the measurements count: it was told "No
+    essay text was received". It is told its teacher will read it; a few English words inside do
+    not make it English, and an English essay with a Greek letter stays English."""
+    for body in ("Лицо на Марсе - это естественная гора, а не работа инопланетян. Снимки это доказывают.",
+                 "火星上的脸是一座自然形成的山。新的照片证明了这一点。",
+                 "NASA сделала снимки: лицо на Марсе - это просто гора, созданная ветром и временем."):
+        fb = compose_feedback(body, 3, {"evidence": 2}, trait_assignment, course)
+        assert [p["kind"] for p in fb.parts] == ["not_english"] and fb.text == NOT_ENGLISH_TEXT
+        assert not PRAISE.search(fb.text)
+    english = compose_feedback("The Face on Mars is a natural landform, and the angle θ of the sun made the "
+                               "shadows that look like eyes and a mouth to people on Earth.", 3,
+                               {"evidence": 2}, trait_assignment, course)
+    assert "not_english" not in [p["kind"] for p in english.parts]
 
 
 def test_bad_score_is_rejected(course, assignment):

@@ -87,5 +87,8 @@ COMPOSED = ("Add at least two pieces of evidence from the article and explain ea
 
 
 def test_composed_points_and_trait_lines_are_never_teacher_sentences():
-    kept = reusable_sentences(COMPOSED, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT))
+    from worker.feedback.compose import NOT_ENGLISH_TEXT, OFF_TOPIC_TEXT
+
+    kept = reusable_sentences("\n".join((COMPOSED, OFF_TOPIC_TEXT, NOT_ENGLISH_TEXT)), OTHER_ESSAY, KNOWN,
+                              prompt_ngram_set(PROMPT))
     assert kept == ["Add at least two pieces of evidence from the article and explain each one."]
