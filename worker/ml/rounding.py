@@ -3,7 +3,8 @@
 Cut points start at k + 0.5 and are tuned on out-of-fold predictions to maximise QWK (shrunk
 toward the plain rounding cut points when few essays back them). Confidence is the probability
 that the raw prediction, blurred by the model's cross-validated residual spread, stays inside its
-score band: close to a cut point or a noisy model means low confidence. Pure numpy (scorer-side).
+score band (on scales over 10 points wide: within 5% of the range): close to a cut point or a
+noisy model means low confidence. Pure numpy (scorer-side).
 """
 from __future__ import annotations
 
@@ -54,11 +55,22 @@ def _phi(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
+TOLERANCE = 0.05   # of the scale's range: how far off a score on a wide scale may be and still count
+
+
 def confidence(raw: float, cuts, lo: int, sigma: float) -> float:
-    """P(raw + N(0, sigma) falls in the same score band as raw)."""
+    """P(raw + N(0, sigma) falls in the same score band as raw), or, on a wide scale, within
+    `TOLERANCE` of its range from raw. One point of 0-100 is not what a teacher means by "sure":
+    the exact-point probability stayed near 0.05 mid-scale, so with the default threshold
+    (0.6) no essay of such an assignment was ever released. Scales up to 10 points wide (1-6,
+    2-10) keep the band exactly (their tolerance is at most half a point)."""
     k = int(apply_cuts([raw], cuts, lo)[0]) - lo
     lower = cuts[k - 1] if k > 0 else -math.inf
     upper = cuts[k] if k < len(cuts) else math.inf
+    tolerance = TOLERANCE * len(cuts)   # len(cuts) = highest - lowest score
+    if tolerance > 0.5:
+        lower = lower if lower == -math.inf else min(lower, raw - tolerance)
+        upper = upper if upper == math.inf else max(upper, raw + tolerance)
     sigma = max(float(sigma), 1e-6)
     p_hi = 1.0 if upper == math.inf else _phi((upper - raw) / sigma)
     p_lo = 0.0 if lower == -math.inf else _phi((lower - raw) / sigma)

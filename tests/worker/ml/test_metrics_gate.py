@@ -84,3 +84,17 @@ def test_cut_points_and_confidence():
     assert qwk(y, apply_cuts(raw, cuts, 1), 1, 6) > qwk(y, np.clip(np.rint(raw), 1, 6), 1, 6)
     assert all(a < b for a, b in zip(cuts, cuts[1:]))
     assert confidence(3.0, [1.5, 2.5, 3.5, 4.5, 5.5], 1, 0.3) > confidence(3.45, [1.5, 2.5, 3.5, 4.5, 5.5], 1, 0.3)
+
+
+def test_confidence_on_a_wide_scale_allows_five_percent_of_the_range():
+    """On 0-100 a model 8 points off on average was never "confident" of the exact point (about
+    0.05 mid-scale), so nothing was ever released at the default threshold 0.6. Within 5 points
+    it is; the 1-6 and 2-10 scales keep their band as before."""
+    hundred = [k + 0.5 for k in range(0, 100)]
+    assert 0.45 < confidence(55.0, hundred, 0, 8.0) < 0.5          # P(|N(0, 8)| < 5) = 0.468
+    assert confidence(55.0, hundred, 0, 3.0) > 0.9
+    assert confidence(55.0, hundred, 0, 8.0) > confidence(55.0, hundred, 0, 12.0)
+    six = [1.5, 2.5, 3.5, 4.5, 5.5]
+    assert abs(confidence(3.2, six, 1, 0.4) - 0.7333) < 1e-3       # the band 2.5-3.5, unchanged
+    ten = [k + 0.5 for k in range(2, 10)]
+    assert abs(confidence(6.0, ten, 2, 0.5) - 0.6827) < 1e-3       # 2-10: the band, unchanged
