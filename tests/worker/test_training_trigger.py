@@ -138,8 +138,9 @@ def _trains(app, monkeypatch, assignment_id: int, message_id: str, reason: str =
 
 
 def test_an_import_committed_after_a_run_started_is_due(app, monkeypatch):
-    """The imported grades were flushed (stamped) before the last run started, but committed and
-    published after it: that run did not see them, and they no longer count as new grades."""
+    """The imported grades were flushed (stamped) before the last run started, but committed (the
+    event recorded) after it: that run did not see them, and they no longer count as new grades.
+    A run started after the event was recorded saw them, however late the relay published it."""
     with app.app_context():
         a = make_assignment(min_graded=15, retrain_every=20)
         add_graded(a, 15, age=timedelta(minutes=10))
@@ -147,10 +148,11 @@ def test_an_import_committed_after_a_run_started_is_due(app, monkeypatch):
         db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=now - timedelta(minutes=5)))
         late = record_event("training.due", {"assignment_id": a.id, "reason": "import"})
         seen = record_event("training.due", {"assignment_id": a.id, "reason": "import"})
-        late.published_at, seen.published_at = now - timedelta(minutes=4), now - timedelta(minutes=6)
+        late.created_at, seen.created_at = now - timedelta(minutes=4), now - timedelta(minutes=6)
+        late.published_at = seen.published_at = now   # published after the run, both
         db.session.commit()
         assert training_state(a.id).new_grades == 0
-        assert not _trains(app, monkeypatch, a.id, seen.event_id), "a run started after the publication saw them"
+        assert not _trains(app, monkeypatch, a.id, seen.event_id), "a run started after the event saw them"
         assert _trains(app, monkeypatch, a.id, late.event_id)
         assert _trains(app, monkeypatch, a.id, "gone-from-the-outbox", "course_copy"), "unknown counts as due"
         assert not _trains(app, monkeypatch, a.id, late.event_id, "schedule"), "other reasons count grades"

@@ -6,10 +6,12 @@ fewest a retrain can work with, whatever the settings say), and
   finished training run;
 - reason "schedule": any new grade since then;
 - reason "import" / "course_copy" (a CSV import, a course copy: one event for the batch): any new
-  grade since then, or the last finished run started before the event was published. A grade's
+  grade since then, or the last finished run started before the event was recorded. A grade's
   `created_at` is stamped when it is flushed, not when the import commits, so a run that started
-  between the two did not see the batch, and those grades never count as new afterwards; a run
-  that started after the publication saw them (the event is published only after the commit);
+  between the two did not see the batch, and those grades never count as new afterwards. The
+  event is recorded last, just before the commit: a run started after it saw the batch (bar a
+  commit's few milliseconds). Not its publication: the relay publishes late when the worker was
+  down, and a run made meanwhile (the demo's first model) would have been trained twice;
 - reason "manual" (the teacher's "retrain now"): none needed;
 - reason "erasure" (`gradeloop privacy erase-user`): none needed, like "manual"; and while a
   model is in service, even below `min_graded`: that model may have learnt from the erased
@@ -123,15 +125,15 @@ def backoff_until(state: TrainingState) -> datetime | None:
     return until if until > utcnow() else None
 
 
-def published_at(message_id: str) -> datetime | None:
-    """When the outbox row of event `message_id` was published; None if gone or unpublished."""
-    return _aware(db.session.scalar(select(OutboxEvent.published_at).where(OutboxEvent.event_id == message_id)))
+def recorded_at(message_id: str) -> datetime | None:
+    """When the outbox row of event `message_id` was recorded (its batch's commit); None if gone."""
+    return _aware(db.session.scalar(select(OutboxEvent.created_at).where(OutboxEvent.event_id == message_id)))
 
 
 def is_due(assignment: Assignment, state: TrainingState, reason: str,
-           published: datetime | None = None) -> bool:
-    """`published`: for an "import" / "course_copy" reason, when its event was published (None
-    when unknown, which counts as after the last run: an extra run beats a batch never trained on)."""
+           recorded: datetime | None = None) -> bool:
+    """`recorded`: for an "import" / "course_copy" reason, when its event was recorded (None when
+    unknown, which counts as after the last run: an extra run beats a batch never trained on)."""
     if reason == "erasure" and assignment.current_model_id is not None:
         # The model in service may hold the erased essays: the run replaces it or retires it,
         # whatever the counts (too few grades left: the pipeline retires it).
@@ -146,8 +148,8 @@ def is_due(assignment: Assignment, state: TrainingState, reason: str,
         return state.new_grades >= max(1, assignment.retrain_every)
     if reason in BATCH and state.new_grades == 0 and state.last_trained_at is not None:
         # The batch's grades may predate the last run's start (stamped at flush) and still be
-        # unseen by it (committed later); only a run started after the publication surely saw them.
-        return published is None or _aware(state.last_trained_at) < published
+        # unseen by it (committed later); a run started after the event was recorded saw them.
+        return recorded is None or _aware(state.last_trained_at) < recorded
     return state.new_grades > 0
 
 
@@ -156,8 +158,8 @@ def _train(job, assignment_id: int, reason: str) -> None:
     if assignment is None:
         return
     state = training_state(assignment_id)
-    published = published_at(job.message_id) if reason in BATCH else None
-    if not is_due(assignment, state, reason, published):
+    recorded = recorded_at(job.message_id) if reason in BATCH else None
+    if not is_due(assignment, state, reason, recorded):
         waiting = backoff_until(state)
         log.info("event=training_not_due assignment_id=%s reason=%s graded=%s new=%s min=%s every=%s "
                  "failures=%s backoff_until=%s", assignment_id, reason, state.graded, state.new_grades,
