@@ -16,6 +16,7 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.lms.errors import LmsError, LmsTemporaryError
 from lti_app.lms.post_claims import BeingPosted
+from lti_app.models import Submission
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,21 @@ def push_grade_now(grade_id: int) -> str | None:
 
 def push_submission_now(submission_id: int) -> str | None:
     """The worker's own path (`process_sync`), so a course without gradebook access (AGS off) is
-    skipped here too: a student must not read that the gradebook "will show it shortly"."""
-    return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
-                                            "grading_progress": "Pending"})
+    skipped here too: a student must not read that the gradebook "will show it shortly".
+
+    The hand-in is claimed before its post (`post_claims`), so the worker's event, arriving while
+    this post is under way, skips it; if this post then fails for a while, a fresh event (committed)
+    hands the hand-in to the worker again, or the LMS would never hear of it."""
+    payload = {"submission_id": submission_id, "activity_progress": "Submitted", "grading_progress": "Pending"}
+    problem = failure(gradebook.process_sync, payload)
+    if problem is None:
+        return None
+    if problem.temporary:
+        submission = db.session.get(Submission, submission_id)
+        if submission is not None:
+            record_event("gradebook.sync", {"assignment_id": submission.assignment_id, **payload})
+            db.session.commit()
+    return str(problem)
 
 
 def sync_line_item_now(assignment_id: int) -> str | None:

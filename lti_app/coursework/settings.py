@@ -10,6 +10,7 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, load_posted_form, traits_text
 from lti_app.extensions import db
+from lti_app.lms import gradebook
 from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, FeedbackMode, Grade, ModelVersion, Submission
 
 FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
@@ -67,7 +68,9 @@ def edit_assignment(assignment_id: int):
         for name in ("title", "prompt", "score_min", "score_max", "traits"):
             setattr(assignment, name, data[name])
         db.session.commit()
-        problem = lms_sync.sync_line_item_now(assignment.id) if column_changes else None
+        # A course without gradebook access has no column to keep in step: nothing to warn about.
+        problem = (lms_sync.sync_line_item_now(assignment.id)
+                   if column_changes and gradebook.has_gradebook(assignment) else None)
         notice = (("warning", f"Assignment saved; the LMS gradebook column keeps its old name or maximum for now: "
                               f"{problem}") if problem
                   else ("success", "Assignment saved."))

@@ -135,8 +135,8 @@ def sync_line_item(assignment_id: int) -> str:
     if assignment is None:
         return SKIPPED
     ensure_line_item(assignment)
+    db.session.commit()   # a column found or created stays known if the update below fails
     update_line_item(assignment)
-    db.session.commit()
     return POSTED
 
 

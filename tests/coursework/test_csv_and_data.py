@@ -328,3 +328,16 @@ def test_deleting_follows_model_files_to_a_moved_data_dir(teacher, app, world, t
     done = teacher.post("/coursework/course/delete", data={"csrf_token": teacher.csrf, "confirm": "DELETE"})
     assert done.status_code == 303
     assert not moved.exists()
+
+
+def test_editing_in_a_course_without_gradebook_access_says_nothing_of_a_column(teacher, client, world):
+    """The course gave Gradeloop no gradebook service (AGS off): a new title or maximum has no LMS
+    column to follow it, so the edit is simply saved, with no warning about a column."""
+    url = f"/coursework/a/{world.assignment_a}/edit"
+    saved = client.post(url, data={"csrf_token": teacher.csrf, "title": "Essay a, final", "prompt": "Discuss.",
+                                   "score_min": "1", "score_max": "5", "traits": "cohesion 1-5"},
+                        follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "Assignment saved." in page and "gradebook column" not in page
+    with client.application.app_context():
+        assert db.session.get(Assignment, world.assignment_a).score_max == 5

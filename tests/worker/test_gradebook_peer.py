@@ -49,3 +49,50 @@ def test_lms_outage_dead_letter_and_requeue_posts_once(make_tool_server, make_pe
     with tool.app.app_context():
         grade = db.session.scalar(db.select(Grade))
         assert grade.posted_at is not None and grade.post_error is None
+
+
+def test_a_grade_another_attempt_is_posting_is_deferred_not_dead_lettered(make_tool_server, make_peer, tmp_path,
+                                                                           prefix, monkeypatch):
+    """While the web request holds a grade's post claim, the worker's event waits without using
+    its attempts (three retries would be spent in seconds, long before a slow poster's claim goes
+    stale), then posts the grade once the claim is gone. A `line_item` event runs through the
+    worker too (the column's maximum after an edit the LMS could not take at once)."""
+    from lti_app.events import record_event
+    from lti_app.lms import post_claims
+    from lti_app.models import Assignment, OutboxEvent
+    from lti_app.models.base import utcnow
+    from worker.handlers import gradebook as handler
+
+    monkeypatch.setattr(handler, "BEING_POSTED_DELAY_S", 0.5)
+    tool = make_tool_server(broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}", GRADELOOP_QUEUE_PREFIX=prefix,
+                            GRADELOOP_RETRY_MAX_ATTEMPTS=3, **FAST)
+    peer = make_peer(tool)
+    item = create_by_deep_link(peer, tool)
+    submit_essay(peer, tool, item["resource_link_id"], "student-1", "Uniforms make mornings simpler. " * 20,
+                 name="Ada Student")
+    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    page = grade_page_for(teacher, listing, "Ada Student")
+    peer.fail_next(1, status=503)   # the web request's own post fails: the worker's event must do it
+    post_form(teacher, page, {"score": "5", "comment": "Clear."}, action_contains="/essays/")
+    with tool.app.app_context():
+        db.session.execute(db.update(Grade).values(post_claimed_at=utcnow()))   # "being posted" elsewhere
+        assignment_id = db.session.scalar(db.select(Assignment.id))
+        db.session.execute(db.update(Assignment).values(score_max=4))
+        record_event("gradebook.sync", {"assignment_id": assignment_id, "line_item": True})
+        db.session.commit()
+    with running_worker(tool.app, queues=["gradebook"]):
+        wait_for(lambda: peer.line_items()[0]["scoreMaximum"] == 4, 30, what="the column's maximum updated")
+        with tool.app.app_context():
+            wait_for(lambda: db.session.scalar(db.select(db.func.count()).select_from(OutboxEvent).where(
+                OutboxEvent.payload["payload"]["grade_id"].as_integer().is_not(None),
+                OutboxEvent.published_at.is_not(None))) >= 5, 30,
+                what="the grade's event deferred more often than its 3 attempts allow")
+            assert _graded_scores(peer, item) == [] and db.session.scalars(db.select(DeadLetter)).all() == []
+            db.session.execute(db.update(Grade).values(
+                post_claimed_at=utcnow() - post_claims.stale_after() - post_claims.stale_after()))
+            db.session.commit()
+        wait_for(lambda: _graded_scores(peer, item), 30, what="grade posted once the claim went stale")
+    assert [s["scoreGiven"] for s in _graded_scores(peer, item)] == [5]
+    with tool.app.app_context():
+        assert db.session.scalars(db.select(DeadLetter)).all() == []
