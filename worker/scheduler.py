@@ -198,6 +198,8 @@ class Scheduler(threading.Thread):
             # LOCKED on SQLite) would publish the same rows.
             if n < self.settings.relay_batch or not self._lead():
                 break
+        if not self.is_leader:
+            return published   # the new leader checks retraining and keeps house now
         if time.monotonic() - self._checked_at >= self.settings.retrain_check_seconds:
             self._checked_at = time.monotonic()
             self.check_retraining()

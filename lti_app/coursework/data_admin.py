@@ -163,8 +163,14 @@ def delete_model_versions(assignment_ids: list[int]) -> tuple[int, list[str]]:
     paths += [str(resolve_dir(Path(r.onnx_path).parent, data_dir) / Path(r.onnx_path).name)
               for r in rows if r.onnx_path]
     # And each assignment's whole folder: a training killed while it wrote a version left a
-    # directory no row names (what that model learnt from the essays included).
-    paths += [str(Path(data_dir) / MODELS / f"assignment-{assignment_id}") for assignment_id in assignment_ids]
+    # directory no row names (what that model learnt from the essays included). Not while a
+    # training of it runs: that run is writing its new version there; once it ends, the version it
+    # wrote is a row (the erasure retrain replaces or retires it) or an orphan the scheduler removes.
+    from worker.handlers.training import lease_key
+    from worker.leases import holder
+
+    paths += [str(Path(data_dir) / MODELS / f"assignment-{assignment_id}") for assignment_id in assignment_ids
+              if holder(lease_key(assignment_id)) is None]
     return len(ids), paths
 
 

@@ -110,3 +110,22 @@ def test_one_person_in_two_registrations_of_the_same_lms_is_handled_as_one(peer,
     with tool_server.app.app_context():
         assert db.session.scalar(db.select(db.func.count(User.id)).where(User.sub == "student-1")) == 0
         assert db.session.scalar(db.select(db.func.count(User.id)).where(User.sub == "student-2")) == 1
+
+
+def test_a_running_training_keeps_the_version_it_is_writing(peer, tool_server):
+    """--drop-models deletes the versions the database names, but not the folder of an assignment
+    a training is writing to right now: its new version is a row when it ends (the erasure retrain
+    replaces or retires it) or an orphan the scheduler removes."""
+    from worker import leases
+    from worker.handlers.training import lease_key
+
+    original = graded_two_essays(peer, tool_server)
+    copy_id, folder = _copied_course_with_a_model(peer, tool_server, original)
+    writing = folder.parent / "v2"
+    writing.mkdir()
+    (writing / "meta.json").write_text("{}")
+    with tool_server.app.app_context():
+        assert leases.acquire(lease_key(copy_id), "gpu-worker/job", ttl=600)
+    erased = _cli(tool_server, "erase-user", "--sub", "student-1", "--drop-models", "--yes")
+    assert erased.exit_code == 0, erased.output
+    assert not folder.exists() and writing.exists()

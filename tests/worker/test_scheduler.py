@@ -210,9 +210,11 @@ def test_a_leader_that_lost_its_lease_stops_relaying_a_backlog(worker_app, broke
         for n in range(6):
             record_event("training.due", {"assignment_id": n + 1, "reason": "schedule"})
         db.session.commit()
-        scheduler._checked_at = time.monotonic()   # no retraining check in this tick
+        checked = []
+        monkeypatch.setattr(scheduler, "check_retraining", lambda: checked.append(1))   # due in this tick
         monkeypatch.setattr(relay, "relay_once", slow_batch)
         assert scheduler.tick() == 2 and not scheduler.is_leader
+        assert checked == [], "the leader's periodic work is the new leader's now"
         unpublished = db.select(db.func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
         assert db.session.scalar(unpublished) == 4   # left to the new leader
     scheduler.publishers.close()
