@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from worker.feedback.spelling import common_words, english_words
-from worker.feedback.textstats import split_sentences, words
+from worker.feedback.textstats import STOPWORDS, split_sentences, words
 
 MIN_WORDS = 4
 _GREETING = re.compile(
@@ -83,6 +83,11 @@ def _addressed(sentence: str, tok: str, known: frozenset[str]) -> bool:
                                                           and after.group(1).islower()))
 
 
+def _subject(sentence: str, tok: str) -> bool:
+    after = re.match(rf"^\W*{re.escape(tok)}\s+([A-Za-z]+)", sentence)
+    return bool(after) and after.group(1).lower() in _VERBISH
+
+
 def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
     """A capitalised word the course never uses is taken to be a person's name, and so is any
     capitalised word that is part of a course member's name ("Mark needs ..."; `names`)."""
@@ -92,7 +97,9 @@ def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozens
             continue
         low = tok.lower()
         base = low[:-2] if low.endswith("'s") else low
-        if base in names:
+        if base in names and (i > 0 or base not in STOPWORDS or _subject(sentence, tok)):
+            # A sentence's first word that is also a function word ("In", "An", "Do", "My", "He",
+            # "Will") names a student only as the subject of a verb ("Will should add ...").
             return True
         if tok.isupper():
             # Short capitals are acronyms (FAQ, NASA), longer ones too when the course uses the

@@ -33,11 +33,13 @@ _ANY_WORD = re.compile(r"[^\W\d_]+")
 # Students read it (a teacher may approve the proposal as it stands): a fact about the essay, not
 # an instruction to the teacher, whose review page lists the reasons itself.
 OFF_TOPIC_TEXT = "This essay does not seem to address the assignment's prompt."
-# Reasons of the course model's check (worker/ml/envelope.py, topic.py) that mean the text is no
-# answer to this assignment. The others (much longer or shorter, run-on sentences, repetition)
-# describe an answer unlike the graded ones: it gets ordinary feedback, and still waits for the
-# teacher. Telling a strong 1,400-word essay that it misses the prompt was wrong and hurtful.
-NOT_AN_ANSWER = re.compile(r"\buses (none|almost none) of the words|another assignment|random text", re.I)
+# The reason of the course model's topic check (worker/ml/topic.py) says the text is no answer to
+# this assignment. The others (much longer or shorter, run-on sentences, repetition, many unknown
+# words: a weak speller's too) describe an answer unlike the graded ones: it gets ordinary
+# feedback, and still waits for the teacher. Telling a strong 1,400-word essay, or a dyslexic
+# writer's, that it misses the prompt was wrong and hurtful. Keyboard mash fails the similarity
+# check below anyway, and another alphabet gets its own line.
+NOT_AN_ANSWER = re.compile(r"\buses (none|almost none) of the words", re.I)
 # Off-topic floors, TF-IDF (char 3-4-gram) cosine to the most similar graded essay. Measured on
 # the PERSUADE "Face on Mars" course (300 graded essays): its 100 held-out essays score 0.28 at
 # the lowest (1st percentile 0.30, median 0.41); keyboard mash scores 0.07, a short essay about
@@ -66,9 +68,9 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     example): the course model's vectors, used for similarity instead of TF-IDF when given.
     `generator`: None reads `GRADELOOP_FEEDBACK_MODEL` (unset: retrieval only), False turns
     generation off, or a callable(prompt) -> str. `unusual`: the course model's reasons why the
-    essay is unlike those it learned from (`AiProposal.unusual`); those saying it is no answer to
-    this assignment (another assignment's topic, random text: `NOT_AN_ANSWER`) flag it off topic,
-    so the two checks agree. Otherwise the similarity check below still applies.
+    essay is unlike those it learned from (`AiProposal.unusual`); the topic check's reason (another
+    assignment's words: `NOT_AN_ANSWER`) flags it off topic, so the two checks agree. Otherwise the
+    similarity check below still applies.
     """
     if predicted_score is None or not math.isfinite(float(predicted_score)):
         raise ValueError(f"predicted_score must be a number, got {predicted_score!r}")

@@ -55,6 +55,19 @@ def test_lower_case_words_and_acronyms_are_not_names(sentence):
 
 
 @pytest.mark.parametrize("sentence", [
+    "In the next draft, explain how each piece of evidence supports the claim.",
+    "An example from the article would make this claim much stronger.",
+    "Do not forget to explain the evidence from the article in your own words.",
+    "My advice: explain each piece of evidence from the article before the next.",
+])
+def test_names_that_are_function_words_do_not_swallow_ordinary_openers(sentence):
+    """Students named An, In, Do or My: the sentence opener is still an opener (a name only as
+    the subject of a verb, "Will should add ...")."""
+    assert reusable_sentences(sentence, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT),
+                              names=frozenset({"an", "in", "do", "my", "will"}))
+
+
+@pytest.mark.parametrize("sentence", [
     "Your claim is clear.  It is supported well by the facts.",
     "Explain each piece of evidence.",
     "However, your claim needs more support from the article.",
