@@ -34,6 +34,18 @@ def sign_with(peer, leaked) -> None:
     peer.keys.sign = lambda claims, **kw: KeyRing.sign(peer.keys, claims, kid=leaked.kid, key=leaked.private_key)
 
 
+def unreachable_key_set(monkeypatch) -> list[str]:
+    """From now on the platform's key set URL does not answer; returns the list of fetch attempts."""
+    attempts: list[str] = []
+
+    def unreachable(url):
+        attempts.append(url)
+        raise LaunchError("connection refused", code="jwks_unavailable")
+
+    monkeypatch.setattr(jwks_cache, "fetch_key_set", unreachable)
+    return attempts
+
+
 @pytest.mark.parametrize("header, seconds", [
     (None, 86400), ("max-age=3600", 3600), ("public, max-age=60", 300), ("no-store", 300),
     ("max-age=31536000", 86400), ('max-age="7200"', 7200), ("junk", 86400),
@@ -64,13 +76,7 @@ def test_a_key_the_platform_withdrew_stops_working_after_the_max_age(peer, tool_
 
 def test_a_failed_refetch_keeps_the_cached_keys_for_a_grace_period(peer, tool_server, monkeypatch, caplog):
     assert peer.launch().response.status_code == 200
-    attempts = []
-
-    def unreachable(url):
-        attempts.append(url)
-        raise LaunchError("connection refused", code="jwks_unavailable")
-
-    monkeypatch.setattr(jwks_cache, "fetch_key_set", unreachable)
+    attempts = unreachable_key_set(monkeypatch)
     age_keys(tool_server, peer, 3600)             # past its max age (5 min), within the 24 h grace
     with caplog.at_level(logging.WARNING, logger="lti_app.lti.jwks_cache"):
         result = peer.launch(user_id="t2")
@@ -149,13 +155,7 @@ def test_unknown_kids_do_not_refetch_a_failing_key_set_on_every_launch(peer, too
     """While the platform's key endpoint fails, launches naming a kid we do not know (junk, or a
     real rotation) each wanted a fetch, holding a web worker for its timeout: one per minute."""
     assert peer.launch().response.status_code == 200
-    attempts = []
-
-    def unreachable(url):
-        attempts.append(url)
-        raise LaunchError("connection refused", code="jwks_unavailable")
-
-    monkeypatch.setattr(jwks_cache, "fetch_key_set", unreachable)
+    attempts = unreachable_key_set(monkeypatch)
     tool_server.app.config["GRADELOOP_JWKS_REFETCH_COOLDOWN"] = 0
     peer.rotate_keys()                                # launches now name a kid we have not seen
     assert_refused(peer.launch(user_id="t2").response, "connection refused")

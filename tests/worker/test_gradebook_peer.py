@@ -16,16 +16,23 @@ def _graded_scores(peer, item):
     return [s for s in peer.scores(item["line_item_id"]) if s.get("scoreGiven") is not None]
 
 
-def test_lms_outage_dead_letter_and_requeue_posts_once(make_tool_server, make_peer, tmp_path, prefix):
+def _grading(make_tool_server, make_peer, tmp_path, prefix, **settings):
+    """A tool on the embedded broker (3 attempts per message), one hand-in, and the teacher's
+    grading page for it: (tool, peer, deep-linked item, teacher's browser, grading page)."""
     tool = make_tool_server(broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}", GRADELOOP_QUEUE_PREFIX=prefix,
-                            GRADELOOP_RETRY_MAX_ATTEMPTS=3, GRADELOOP_HTTP_TIMEOUT=2.0, **FAST)
+                            GRADELOOP_RETRY_MAX_ATTEMPTS=3, **FAST, **settings)
     peer = make_peer(tool)
     item = create_by_deep_link(peer, tool)
     submit_essay(peer, tool, item["resource_link_id"], "student-1", "Uniforms make mornings simpler. " * 20,
                  name="Ada Student")
     teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])
-    page = grade_page_for(teacher, listing, "Ada Student")
+    return tool, peer, item, teacher, grade_page_for(teacher, listing, "Ada Student")
+
+
+def test_lms_outage_dead_letter_and_requeue_posts_once(make_tool_server, make_peer, tmp_path, prefix):
+    tool, peer, item, teacher, page = _grading(make_tool_server, make_peer, tmp_path, prefix,
+                                               GRADELOOP_HTTP_TIMEOUT=2.0)
     peer.fail_next(1000, status=503)   # the LMS gradebook is down from now on
     saved = post_form(teacher, page, {"score": "5", "comment": "Clear."}, action_contains="/essays/")
     assert saved.status_code == 200 and _graded_scores(peer, item) == []
@@ -64,15 +71,7 @@ def test_a_grade_another_attempt_is_posting_is_deferred_not_dead_lettered(make_t
     from worker.handlers import gradebook as handler
 
     monkeypatch.setattr(handler, "BEING_POSTED_DELAY_S", 0.5)
-    tool = make_tool_server(broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}", GRADELOOP_QUEUE_PREFIX=prefix,
-                            GRADELOOP_RETRY_MAX_ATTEMPTS=3, **FAST)
-    peer = make_peer(tool)
-    item = create_by_deep_link(peer, tool)
-    submit_essay(peer, tool, item["resource_link_id"], "student-1", "Uniforms make mornings simpler. " * 20,
-                 name="Ada Student")
-    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
-                                       resource_link_id=item["resource_link_id"])
-    page = grade_page_for(teacher, listing, "Ada Student")
+    tool, peer, item, teacher, page = _grading(make_tool_server, make_peer, tmp_path, prefix)
     peer.fail_next(1, status=503)   # the web request's own post fails: the worker's event must do it
     post_form(teacher, page, {"score": "5", "comment": "Clear."}, action_contains="/essays/")
     with tool.app.app_context():
