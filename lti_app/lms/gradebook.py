@@ -272,9 +272,10 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
     # told once per version; a later change of progress (PendingManual: the AI's proposal waits
     # for the teacher) is a post of its own, sent by the worker alone.
     hand_in = grading_progress == "Pending"
-    claimed, previous = post_claims.claim_hand_in(submission_id, submitted_at) if hand_in else (True, None)
-    if not claimed:
-        return SKIPPED   # this version's hand-in is told, or being told, by another attempt
+    if hand_in and not post_claims.claim_hand_in(submission_id, submitted_at):
+        if post_claims.hand_in_told(submission_id, submitted_at):
+            return SKIPPED
+        raise post_claims.BeingPosted("This hand-in is being sent to the LMS by another attempt right now.")
     try:
         lineitem_url = ensure_line_item(assignment)
         course = db.session.get(Course, assignment.course_id)
@@ -287,17 +288,21 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         if exc.status != 409:
             db.session.rollback()
             if hand_in:
-                post_claims.release_hand_in(submission_id, submitted_at, previous)
+                post_claims.end_hand_in(submission_id, None)
             raise
         # 409: the LMS already holds a newer score (e.g. the grade): nothing to tell it.
         db.session.commit()
+        if hand_in:
+            post_claims.end_hand_in(submission_id, submitted_at)
         return SKIPPED
     except Exception:
         db.session.rollback()
         if hand_in:
-            post_claims.release_hand_in(submission_id, submitted_at, previous)
+            post_claims.end_hand_in(submission_id, None)
         raise
     db.session.commit()   # keeps a line item URL found on the way
+    if hand_in:
+        post_claims.end_hand_in(submission_id, submitted_at)
     return POSTED
 
 

@@ -6,12 +6,13 @@ skip checks (`Grade.posted_at`) are only set once the LMS has answered, so both 
 pass them and post: Canvas then shows the teacher's comment twice, and marks a hand-in twice as a
 new submission attempt. Each claim is a conditional UPDATE committed before the post.
 
-- A grade's claim (`Grade.post_claimed_at`) is dropped when its post ends, whatever the outcome;
-  one older than `stale_after()` belongs to a process that died mid-post and may be taken over.
-  The loser raises `BeingPosted`, a temporary error: the worker retries later and then finds the
-  grade posted; the web request counts it as sent (lms_sync).
-- A hand-in's claim (`Submission.lms_submitted_at` = the version's `submitted_at`) stays: it is
-  the record that the LMS was told about that version. It is given back if the post fails.
+- A grade's claim (`Grade.post_claimed_at`) and a hand-in's (`Submission.lms_submit_claimed_at`)
+  are dropped when the post ends, whatever the outcome; one older than `stale_after()` belongs to
+  a process that died mid-post and may be taken over. The loser raises `BeingPosted`: the worker
+  defers its event (worker/handlers/gradebook.py) and then finds the post done, or takes it over;
+  the web request counts it as sent (lms_sync).
+- `Submission.lms_submitted_at` (the version's `submitted_at`, set when the LMS took the hand-in)
+  records that the LMS was told about that version: later attempts skip it.
 """
 from __future__ import annotations
 
@@ -32,11 +33,11 @@ NO_SYNC = {"synchronize_session": False}
 
 
 class BeingPosted(LmsTemporaryError):
-    """Another attempt is posting this grade right now."""
+    """Another attempt is posting this grade, or telling the LMS of this hand-in, right now."""
 
 
 def stale_after() -> timedelta:
-    """How long a grade's claim holds: a post is a token request, perhaps a line-item lookup and
+    """How long a claim holds: a post is a token request, perhaps a line-item lookup and
     the score itself, each bounded by the HTTP timeout."""
     return timedelta(seconds=max(120.0, 6 * http_timeout()))
 
@@ -59,21 +60,29 @@ def release_grade(grade_id: int) -> None:
     db.session.commit()
 
 
-def claim_hand_in(submission_id: int, submitted_at: datetime) -> tuple[bool, datetime | None]:
-    """Claim telling the LMS of the version handed in at `submitted_at` (commits): (whether this
-    attempt got it, the previous marker for `release_hand_in`)."""
-    previous = db.session.scalar(db.select(Submission.lms_submitted_at).where(Submission.id == submission_id))
+def claim_hand_in(submission_id: int, submitted_at: datetime) -> bool:
+    """Claim telling the LMS of the version handed in at `submitted_at` (commits); False when it is
+    told already or another attempt is telling it (`hand_in_told` says which)."""
+    now = utcnow()
     changed = db.session.execute(
         update(Submission).where(Submission.id == submission_id, Submission.submitted_at == submitted_at,
-                                 Submission.lms_submitted_at.is_distinct_from(submitted_at))
-        .values(lms_submitted_at=submitted_at), execution_options=NO_SYNC).rowcount
+                                 Submission.lms_submitted_at.is_distinct_from(submitted_at),
+                                 or_(Submission.lms_submit_claimed_at.is_(None),
+                                     Submission.lms_submit_claimed_at < now - stale_after()))
+        .values(lms_submit_claimed_at=now), execution_options=NO_SYNC).rowcount
     db.session.commit()
-    return bool(changed), previous
+    return bool(changed)
 
 
-def release_hand_in(submission_id: int, submitted_at: datetime, previous: datetime | None) -> None:
-    """Give the claim back after a failed post (the caller rolled back; commits)."""
-    db.session.execute(update(Submission).where(Submission.id == submission_id,
-                                                Submission.lms_submitted_at == submitted_at)
-                       .values(lms_submitted_at=previous), execution_options=NO_SYNC)
+def hand_in_told(submission_id: int, submitted_at: datetime) -> bool:
+    told = db.session.scalar(db.select(Submission.lms_submitted_at).where(Submission.id == submission_id))
+    return told is not None and told == submitted_at
+
+
+def end_hand_in(submission_id: int, told: datetime | None) -> None:
+    """Drop the hand-in's claim; `told`: the version the LMS now has (None: the post failed).
+    The caller rolled back or is about to commit; commits."""
+    values = {"lms_submit_claimed_at": None, **({"lms_submitted_at": told} if told is not None else {})}
+    db.session.execute(update(Submission).where(Submission.id == submission_id).values(**values),
+                       execution_options=NO_SYNC)
     db.session.commit()

@@ -95,8 +95,10 @@ class Submission(db.Model):
     # (lms.revision_notice): a later post of a grade must carry a newer one.
     lms_notice: Mapped[str | None] = mapped_column(String(60), nullable=True)
     lms_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # `submitted_at` of the version whose hand-in the LMS was told (or is being told) about.
+    # `submitted_at` of the version whose hand-in the LMS was told about, and since when an
+    # attempt is telling it (`lms.post_claims`; stale after `post_claims.stale_after()`).
     lms_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lms_submit_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     submitted_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

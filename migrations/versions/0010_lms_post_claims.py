@@ -22,10 +22,12 @@ def upgrade():
         batch_op.add_column(sa.Column('post_claimed_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lms_submitted_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('lms_submit_claimed_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_column('lms_submit_claimed_at')
         batch_op.drop_column('lms_submitted_at')
     with op.batch_alter_table('grades', schema=None) as batch_op:
         batch_op.drop_column('post_claimed_at')

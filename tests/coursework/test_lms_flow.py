@@ -330,3 +330,33 @@ def test_a_hand_in_the_lms_missed_goes_to_the_worker_again(peer, tool_server):
         assert len(events) == 2 and events[0] == events[1]   # the durable copy, and one more
         assert process_sync(events[-1]) == "posted"
     assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["Pending"]
+
+
+def test_a_hand_in_another_attempt_is_telling_waits_and_a_dead_ones_claim_is_taken_over(peer, tool_server):
+    """The worker's event for a hand-in the web request is posting right now must wait, not skip:
+    should that post fail or its process die (a deploy), nobody else would tell the LMS. A claim
+    older than `stale_after()` is a dead process's and is taken over."""
+    from datetime import timedelta
+
+    from lti_app.lms import post_claims
+    from lti_app.lms.errors import LmsTemporaryError
+    from lti_app.lms.gradebook import process_sync
+    from lti_app.models.base import utcnow
+
+    item = create_by_deep_link(peer, tool_server)
+    peer.fail_next(1, status=503, match="POST")
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
+    with tool_server.app.app_context():
+        payload = db.session.scalar(db.select(OutboxEvent).filter_by(type="gradebook.sync")).payload["payload"]
+        db.session.execute(db.update(Submission).values(lms_submit_claimed_at=utcnow()))   # "being told"
+        db.session.commit()
+        with pytest.raises(LmsTemporaryError, match="another attempt"):
+            process_sync(payload)
+        db.session.execute(db.update(Submission).values(
+            lms_submit_claimed_at=utcnow() - post_claims.stale_after() - timedelta(seconds=1)))
+        db.session.commit()
+        assert process_sync(payload) == "posted"
+        assert process_sync(payload) == "skipped"
+        submission = db.session.scalar(db.select(Submission))
+        assert submission.lms_submit_claimed_at is None and submission.lms_submitted_at == submission.submitted_at
+    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["Pending"]
