@@ -33,8 +33,8 @@ def failure(function, *args) -> LmsError | None:
     try:
         function(*args)
     except BeingPosted:
-        # The worker (or another tab) is posting this very grade now; should that fail, its own
-        # retry posts it. For this request it is sent.
+        # The worker (or another tab) is posting this very grade or hand-in now; should that fail,
+        # the worker's event posts it. For this request it is sent.
         db.session.rollback()
         return None
     except LmsError as exc:
@@ -61,9 +61,9 @@ def push_submission_now(submission_id: int) -> str | None:
     """The worker's own path (`process_sync`), so a course without gradebook access (AGS off) is
     skipped here too: a student must not read that the gradebook "will show it shortly".
 
-    The hand-in is claimed before its post (`post_claims`), so the worker's event, arriving while
-    this post is under way, skips it; if this post then fails for a while, a fresh event (committed)
-    hands the hand-in to the worker again, or the LMS would never hear of it."""
+    The hand-in is claimed before its post (`post_claims`): the worker's event, arriving while this
+    post is under way, waits for it. If this post fails for a while, a fresh event (committed) hands
+    the hand-in to the worker as well, in case that event was processed before the claim."""
     payload = {"submission_id": submission_id, "activity_progress": "Submitted", "grading_progress": "Pending"}
     problem = failure(gradebook.process_sync, payload)
     if problem is None:
