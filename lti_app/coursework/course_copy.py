@@ -66,12 +66,11 @@ def copy_graded_essays(source: Assignment, target: Assignment, grader_id: int) -
     """Copy the original's training essays into `target` as imported grades, mapped onto the
     target's scale (the caller commits; one `training.due` event for the batch)."""
     from lti_app.coursework.imports import import_rows
-    from worker.ml.training_set import load_examples, rescale
+    from worker.ml.training_set import load_examples
 
     examples = load_examples(source.id)
     lo, hi = target.score_min, target.score_max
-    rows = [{"text": text, "score": min(hi, max(lo, round(rescale(score, source.score_min, source.score_max,
-                                                                   lo, hi)))),
+    rows = [{"text": text, "score": _rescaled(score, source.score_min, source.score_max, lo, hi),
              "trait_scores": copied_trait_scores(traits, source.traits, target.traits), "comment": "",
              "group": group}
             for text, score, traits, group in zip(examples.texts, examples.scores, examples.trait_scores,
@@ -85,8 +84,6 @@ def copied_trait_scores(scores: dict, source_traits: list[dict], target_traits: 
     1-6 left as it was would read as "6 of 4" in training and feedback. A trait the copy no longer
     has is dropped, as a CSV column for it would be. The original's ranges are its current ones
     (a grade does not store the trait scales it was given on; `load_examples` clipped into them)."""
-    from worker.ml.training_set import rescale
-
     old = {t["name"].lower(): (t["min"], t["max"]) for t in source_traits or []}
     mapped = {}
     for trait in target_traits or []:
@@ -100,5 +97,12 @@ def copied_trait_scores(scores: dict, source_traits: list[dict], target_traits: 
         if (old_lo, old_hi) == (lo, hi):
             mapped[name] = value   # same range: kept as graded (a trait score may be 3.5)
         else:
-            mapped[name] = min(hi, max(lo, round(rescale(value, old_lo, old_hi, lo, hi))))
+            mapped[name] = _rescaled(value, old_lo, old_hi, lo, hi)
     return mapped
+
+
+def _rescaled(value: float, old_lo: float, old_hi: float, lo: int, hi: int) -> int:
+    """`value` on the old scale as a whole score on the new one."""
+    from worker.ml.training_set import rescale   # no torch: plain arithmetic
+
+    return min(hi, max(lo, round(rescale(value, old_lo, old_hi, lo, hi))))

@@ -16,7 +16,6 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.lms.errors import LmsError, LmsTemporaryError
 from lti_app.lms.post_claims import BeingPosted
-from lti_app.models import Submission
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +58,11 @@ def push_grade_now(grade_id: int) -> str | None:
 
 def push_submission_now(submission_id: int) -> str | None:
     """The worker's own path (`process_sync`), so a course without gradebook access (AGS off) is
-    skipped here too: a student must not read that the gradebook "will show it shortly".
-
-    The hand-in is claimed before its post (`post_claims`): the worker's event, arriving while this
-    post is under way, waits for it. If this post fails for a while, a fresh event (committed) hands
-    the hand-in to the worker as well, in case that event was processed before the claim."""
-    payload = {"submission_id": submission_id, "activity_progress": "Submitted", "grading_progress": "Pending"}
-    problem = failure(gradebook.process_sync, payload)
-    if problem is None:
-        return None
-    if problem.temporary:
-        submission = db.session.get(Submission, submission_id)
-        if submission is not None:
-            record_event("gradebook.sync", {"assignment_id": submission.assignment_id, **payload})
-            db.session.commit()
-    return str(problem)
+    skipped here too: a student must not read that the gradebook "will show it shortly". The
+    hand-in is claimed before its post (`post_claims`): the worker's event, arriving while this
+    post is under way, waits for it, and posts it itself should this post fail."""
+    return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
+                                            "grading_progress": "Pending"})
 
 
 def sync_line_item_now(assignment_id: int) -> str | None:

@@ -291,19 +291,24 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
                 post_claims.end_hand_in(submission_id, None)
             raise
         # 409: the LMS already holds a newer score (e.g. the grade): nothing to tell it.
-        db.session.commit()
-        if hand_in:
-            post_claims.end_hand_in(submission_id, submitted_at)
+        _told(hand_in, submission_id, submitted_at)
         return SKIPPED
     except Exception:
         db.session.rollback()
         if hand_in:
             post_claims.end_hand_in(submission_id, None)
         raise
-    db.session.commit()   # keeps a line item URL found on the way
-    if hand_in:
-        post_claims.end_hand_in(submission_id, submitted_at)
+    _told(hand_in, submission_id, submitted_at)
     return POSTED
+
+
+def _told(hand_in: bool, submission_id: int, submitted_at) -> None:
+    """Commit a status post that reached the LMS, with a line item URL found on the way (and, for
+    a hand-in, its claim turned into the record that this version was told)."""
+    if hand_in:
+        post_claims.end_hand_in(submission_id, submitted_at)   # commits
+    else:
+        db.session.commit()
 
 
 def process_sync(payload: dict) -> str:

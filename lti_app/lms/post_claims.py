@@ -80,8 +80,8 @@ def hand_in_told(submission_id: int, submitted_at: datetime) -> bool:
 
 
 def end_hand_in(submission_id: int, told: datetime | None) -> None:
-    """Drop the hand-in's claim; `told`: the version the LMS now has (None: the post failed).
-    The caller rolled back or is about to commit; commits."""
+    """Drop the hand-in's claim; `told`: the version the LMS now has (None: the post failed, and
+    the caller rolled back). Commits, with whatever else the caller's session holds."""
     values = {"lms_submit_claimed_at": None, **({"lms_submitted_at": told} if told is not None else {})}
     db.session.execute(update(Submission).where(Submission.id == submission_id).values(**values),
                        execution_options=NO_SYNC)
