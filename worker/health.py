@@ -6,7 +6,9 @@ it is doing; a row not updated for three beats is shown as stale (the process is
 
 A worker that cannot reach the broker keeps beating (its heartbeat thread only needs the
 database), so a fresh row alone does not mean it works: after three beats of "connecting" it
-reports `BROKER_UNREACHABLE`, which is unhealthy, instead of looking healthy for ever.
+reports `BROKER_UNREACHABLE`, which is unhealthy, instead of looking healthy for ever. Likewise a
+worker holding a job that stopped making progress (`worker.leases`, a training hung in a GPU call)
+beats "stalled: <job>", unhealthy: its pool thread never comes back without a restart.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from lti_app.models.base import utcnow
 log = logging.getLogger("gradeloop.worker.health")
 
 BROKER_UNREACHABLE = "broker unreachable"
+STALLED_PREFIX = "stalled: "   # + the lease keys of jobs that stopped making progress (hung)
 UNHEALTHY = ("stopped", BROKER_UNREACHABLE)
 
 
@@ -95,5 +98,5 @@ def is_healthy(hostname: str, stale_after: float) -> bool:
     cutoff = utcnow() - timedelta(seconds=stale_after)
     return db.session.scalar(select(db.func.count()).select_from(WorkerHeartbeat).where(
         WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.last_seen >= cutoff,
-        WorkerHeartbeat.status.notin_(UNHEALTHY))) > 0
+        WorkerHeartbeat.status.notin_(UNHEALTHY), ~WorkerHeartbeat.status.startswith(STALLED_PREFIX))) > 0
 

@@ -10,6 +10,13 @@ renewals fail, the lease expires, and once the database is back another worker m
 The renewer then sets `lost`; `confirm()` renews at once and says whether the lease is still
 ours, so a job checks it right before an effect another holder must not duplicate (the trainer
 before writing a model version and before promoting it).
+
+A live process is not always a live job: a training hung in native code (a CUDA call that never
+returns, a deadlocked BLAS thread) would keep its lease for ever, so its run showed "running" and
+the assignment was never trained again until someone restarted the worker. With `stall_seconds`
+the job must `touch()` the renewer (the trainer does on every progress report); after that long
+without one the renewer gives the lease up, calls `on_stall` (the trainer marks its run failed),
+and the job counts as lost if it ever wakes. `stalled()` names such jobs for the worker's health.
 """
 from __future__ import annotations
 
@@ -87,14 +94,49 @@ def holder(key: str) -> tuple[str, datetime] | None:
     return (row.owner, row.expires_at) if row else None
 
 
+_STALLED: dict[str, str] = {}   # key -> owner of held leases whose job stopped making progress
+_STALLED_LOCK = threading.Lock()
+
+
+def stalled() -> list[str]:
+    """Keys of leases this process gave up because their job stopped making progress while its
+    thread is still there (a hung call): the worker reports itself unhealthy while any remain."""
+    with _STALLED_LOCK:
+        return sorted(_STALLED)
+
+
 class _Renewer(threading.Thread):
-    def __init__(self, app, key: str, owner: str, ttl: float):
+    def __init__(self, app, key: str, owner: str, ttl: float, stall_seconds: float | None = None,
+                 on_stall=None):
         super().__init__(name=f"lease:{key}", daemon=True)
         self.app, self.key, self.owner, self.ttl = app, key, owner, ttl
+        self.stall_seconds, self.on_stall = stall_seconds, on_stall
         self.stopped = threading.Event()
         self.lost = threading.Event()
         self.renewed_at = time.monotonic()   # last successful renewal (or the acquisition)
+        self.touched_at = time.monotonic()   # last sign of progress from the job
         self._renew_lock = threading.Lock()
+
+    def touch(self) -> None:
+        """The job is making progress (see `stall_seconds`)."""
+        self.touched_at = time.monotonic()
+
+    def _stall(self) -> None:
+        """Give the lease up for a job that stopped making progress: from now on it is lost."""
+        silent = time.monotonic() - self.touched_at
+        with self._renew_lock:
+            self.lost.set()
+        with _STALLED_LOCK:
+            _STALLED[self.key] = self.owner
+        log.error("event=job_stalled key=%s owner=%s silent_s=%.0f action=lease_released", self.key, self.owner,
+                  silent)
+        try:
+            with self.app.app_context():
+                release(self.key, self.owner)
+                if self.on_stall is not None:
+                    self.on_stall(silent)
+        except Exception as exc:  # noqa: BLE001  the lease still expires on its own after ttl
+            log.warning("event=job_stalled_cleanup_failed key=%s error=%r", self.key, exc)
 
     def _renew(self) -> bool:
         """One renewal; False once the lease is someone else's. Raises on a database error."""
@@ -123,6 +165,9 @@ class _Renewer(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(self.ttl / 3):
+            if self.stall_seconds and time.monotonic() - self.touched_at > self.stall_seconds:
+                self._stall()
+                return
             try:
                 if not self._renew():
                     return
@@ -131,17 +176,21 @@ class _Renewer(threading.Thread):
 
 
 @contextlib.contextmanager
-def hold(app, key: str, owner: str, ttl: float):
+def hold(app, key: str, owner: str, ttl: float, stall_seconds: float | None = None, on_stall=None):
     """Hold `key` for the duration of the block, renewed in the background; raises LeaseBusy.
-    Yields the renewer: check `confirm()` (or `lost`) before effects only the holder may have."""
+    Yields the renewer: check `confirm()` (or `lost`) before effects only the holder may have.
+    With `stall_seconds`, `touch()` it on progress: see the module docstring."""
     if not acquire(key, owner, ttl):
         current = holder(key)
         raise LeaseBusy(key, *(current or ("?", None)))
-    renewer = _Renewer(app, key, owner, ttl)
+    renewer = _Renewer(app, key, owner, ttl, stall_seconds, on_stall)
     renewer.start()
     try:
         yield renewer
     finally:
         renewer.stopped.set()
         renewer.join(timeout=5)
+        with _STALLED_LOCK:
+            if _STALLED.get(key) == owner:
+                del _STALLED[key]   # the hung job came back and ended
         release(key, owner)

@@ -23,7 +23,7 @@ from worker import leases
 from worker.broker import connect
 from worker.consumer import QueueConsumer
 from worker.handlers import load_handlers
-from worker.health import BROKER_UNREACHABLE, Heartbeat
+from worker.health import BROKER_UNREACHABLE, STALLED_PREFIX, Heartbeat
 from worker.scheduler import Scheduler
 from worker.settings import WorkerSettings
 
@@ -66,6 +66,11 @@ class WorkerProcess:
             self._disconnected_since = time.monotonic()
         if self.consumer.stopping.is_set():
             return "stopping"
+        hung = leases.stalled()
+        if hung:
+            # A job hung in a call that never returns holds a pool thread for good: only a restart
+            # frees it, so the healthcheck must fail (`worker.leases`, stall_seconds).
+            return STALLED_PREFIX + ",".join(hung)
         running = list(self.consumer.running.values())
         if running:
             return "busy: " + ",".join(sorted(set(running)))

@@ -31,6 +31,7 @@ class WorkerSettings:
     retry_base_seconds: float = 2.0        # first backoff; doubles each attempt (+/- 50 % jitter)
     retry_max_seconds: float = 300.0
     lease_seconds: float = 120.0           # job lease expiry; renewed every third of it
+    training_stall_seconds: float = 1800.0  # a training silent this long is hung: its lease is freed
     scheduler_lease_seconds: float = 30.0
     relay_interval: float = 0.5            # outbox poll when idle
     relay_batch: int = 200
@@ -49,7 +50,8 @@ class WorkerSettings:
         values = {"broker_url": _get(app, "BROKER_URL", "memory://", str)}
         names = {"prefix": "QUEUE_PREFIX", "max_attempts": "RETRY_MAX_ATTEMPTS",
                  "retry_base_seconds": "RETRY_BASE_SECONDS", "retry_max_seconds": "RETRY_MAX_SECONDS",
-                 "lease_seconds": "LEASE_SECONDS", "scheduler_lease_seconds": "SCHEDULER_LEASE_SECONDS",
+                 "lease_seconds": "LEASE_SECONDS", "training_stall_seconds": "TRAINING_STALL_SECONDS",
+                 "scheduler_lease_seconds": "SCHEDULER_LEASE_SECONDS",
                  "relay_interval": "RELAY_INTERVAL", "relay_batch": "RELAY_BATCH",
                  "relay_publishers": "RELAY_PUBLISHERS",
                  "retrain_interval_hours": "RETRAIN_INTERVAL_HOURS",

@@ -71,3 +71,27 @@ def test_concurrent_acquire_single_winner(lease_app):
     for t in threads:
         t.join()
     assert len(winners) == 1
+
+
+def test_a_job_that_stops_making_progress_gives_its_lease_up(lease_app):
+    """A job hung in a call that never returns (a CUDA call) would renew its lease for ever from
+    its live process. With `stall_seconds` the renewer keeps it only while the job touches it."""
+    key, calls = "train:assignment:11", []
+    with lease_app.app_context():
+        with leases.hold(lease_app, key, "gpu-worker/job", ttl=0.6, stall_seconds=1.0,
+                         on_stall=calls.append) as lease:
+            deadline = time.monotonic() + 1.8   # longer than stall_seconds: touching keeps it
+            while time.monotonic() < deadline:
+                lease.touch()
+                time.sleep(0.1)
+            assert not lease.lost.is_set() and leases.holder(key)[0] == "gpu-worker/job"
+            assert calls == [] and leases.stalled() == []
+            time.sleep(1.6)   # the job "hangs": no touch for longer than stall_seconds
+            assert lease.lost.is_set()
+            assert leases.holder(key) is None, "given up at once, not left to expire"
+            assert len(calls) == 1 and calls[0] >= 1.0, calls
+            assert leases.stalled() == [key]
+            assert not lease.confirm(), "a job that wakes after being given up must not write"
+            assert leases.acquire(key, "cpu-worker/next", ttl=5), "another worker may train it now"
+        assert leases.stalled() == [], "the hung job came back: nothing is stalled any more"
+        assert leases.holder(key)[0] == "cpu-worker/next", "the late job's exit leaves the new holder alone"

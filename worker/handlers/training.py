@@ -30,6 +30,11 @@ or "course_copy" message until the lease would expire, and acknowledges a count-
 running job re-counts when it ends). If the lease is lost mid-run (a database outage longer than
 the lease) the pipeline stops before writing or promoting (`pipeline.LeaseLost`) and the message
 is not retried: the worker that took the lease is training the assignment.
+
+A run that reports no progress for `GRADELOOP_TRAINING_STALL_SECONDS` (30 min; the longest silent
+stretch of a healthy run is an ONNX export or the heads' cross-validation, minutes at most) is
+hung: its lease is given up, its run is marked failed (`STALLED`), and the worker reports itself
+unhealthy until it is restarted (`worker.leases`). The assignment can then train elsewhere.
 """
 from __future__ import annotations
 
@@ -56,8 +61,28 @@ BACKOFF_FIRST = timedelta(hours=1)
 BACKOFF_MAX = timedelta(hours=24)
 
 
+STALLED = ("This training stopped making progress for {minutes} minutes (the worker is stuck, e.g. "
+           "in a GPU call), so it was given up; the next retrain starts again from the beginning, on "
+           "another worker or after this one is restarted.")
+
+
 def lease_key(assignment_id: int) -> str:
     return f"train:assignment:{assignment_id}"
+
+
+def _mark_stalled(assignment_id: int):
+    """`on_stall` for the training lease: runs in the renewer's thread, while the hung job's own
+    session still holds its unfinished run row."""
+    def mark(silent_seconds: float) -> None:
+        runs = db.session.scalars(select(TrainingRun).where(TrainingRun.assignment_id == assignment_id,
+                                                            TrainingRun.status.in_(("queued", "running")))).all()
+        for run in runs:
+            run.status, run.finished_at, run.eta_seconds = "failed", utcnow(), None
+            run.message = STALLED.format(minutes=max(1, round(silent_seconds / 60)))
+        db.session.commit()
+        log.error("event=training_stalled assignment_id=%s silent_s=%.0f runs_marked=%s", assignment_id,
+                  silent_seconds, len(runs))
+    return mark
 
 
 def min_graded(assignment: Assignment) -> int:
@@ -169,7 +194,9 @@ def _train(job, assignment_id: int, reason: str) -> None:
     db.session.commit()   # end the read transaction: training can take hours
     owner = f"{job.worker_id}/{job.message_id}"
     try:
-        with leases.hold(job.app, lease_key(assignment_id), owner, job.settings.lease_seconds) as lease:
+        with leases.hold(job.app, lease_key(assignment_id), owner, job.settings.lease_seconds,
+                         stall_seconds=job.settings.training_stall_seconds,
+                         on_stall=_mark_stalled(assignment_id)) as lease:
             log.info("event=training_started assignment_id=%s reason=%s graded=%s new=%s",
                      assignment_id, reason, state.graded, state.new_grades)
             from worker.ml import pipeline   # torch loads only in workers that train

@@ -92,11 +92,13 @@ class _RunProgress:
     """Writes the whole run's progress (phase, step of `BAR_STEPS`, ETA of the phase) to the
     TrainingRun row, at most every second, then forwards the phase's own figures."""
 
-    def __init__(self, run: TrainingRun, forward=None, epochs: int = 3):
+    def __init__(self, run: TrainingRun, forward=None, epochs: int = 3, touch=None):
         self.run, self.forward, self.last, self.epochs = run, forward, 0.0, epochs
-        self.stage = "training"
+        self.stage, self.touch = "training", touch
 
     def __call__(self, phase, step, total, eta=None, message=""):
+        if self.touch is not None:
+            self.touch()   # the training lease's sign of life (`worker.leases`, stall_seconds)
         within = min(1.0, step / total) if total else 0.0
         if phase in STAGES:
             self.stage = phase
@@ -178,7 +180,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
     db.session.add(run)
     db.session.commit()
     run_id = run.id
-    report = _RunProgress(run, progress)
+    report = _RunProgress(run, progress, touch=getattr(lease, "touch", None))
     model_dir, created_dir, erased_id = None, False, None
     try:
         started = time.monotonic()
