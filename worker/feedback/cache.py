@@ -1,9 +1,10 @@
 """Per-course cache of retrieval indexes, keyed by the course's grading state.
 
 The key is (assignment id, the examples' own cache key: count and last grade id, when they
-come from `load_graded_examples`) or else a content fingerprint, plus the prompt, scale and
-embeddings; a new or changed grade therefore builds a fresh index and a stale one is never
-served. Small LRU: a worker serves few courses at a time.
+come from `load_graded_examples`) or else a content fingerprint, plus the prompt, scale,
+embeddings and the course roster's names; a new or changed grade, or a new course member,
+therefore builds a fresh index and a stale one is never served. Small LRU: a worker serves few
+courses at a time.
 """
 from __future__ import annotations
 
@@ -35,8 +36,12 @@ def _key(examples, assignment: AssignmentView, embeddings) -> tuple:
     emb = (None if embeddings is None
            else hashlib.blake2b(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes(),
                                 digest_size=16).hexdigest())
+    # The roster's names decide which comment sentences the index may reuse: a student who joins
+    # the course after the index was built must be guarded at once, not after the next grade.
+    names = getattr(examples, "names", None) or ()
+    roster = hashlib.blake2b("\x1e".join(sorted(names)).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
     return (assignment.id, own if own is not None else fingerprint(examples), assignment.prompt,
-            assignment.score_min, assignment.score_max, emb)
+            assignment.score_min, assignment.score_max, emb, roster)
 
 
 def course_index(examples, assignment: AssignmentView, embeddings=None) -> CourseIndex:

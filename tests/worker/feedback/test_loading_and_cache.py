@@ -121,6 +121,13 @@ def test_index_is_cached_per_course_state(course, held_out, assignment):
     compose_feedback(text, score, {}, assignment, keyed)
     compose_feedback(text, score, {}, assignment, keyed)
     assert cache.stats["builds"] == builds + 3
+    # A student who joins the course: the same grades, but comment sentences naming them must be
+    # guarded from now on, so the index that did not know the name is not served.
+    joined = GradedExamples(course, cache_key=(assignment["id"], len(course), 999), names=frozenset({"grace"}))
+    compose_feedback(text, score, {}, assignment, joined)
+    assert cache.stats["builds"] == builds + 4
+    compose_feedback(text, score, {}, assignment, joined)
+    assert cache.stats["builds"] == builds + 4
 
 
 def test_embeddings_replace_tfidf_similarity(course, held_out, assignment):
