@@ -14,11 +14,18 @@ from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
+from lti_app.locking import for_update
 
 
 def save_grade(assignment: Assignment, submission: Submission, data: dict, grader_id: int | None,
                source: GradeSource = GradeSource.TEACHER) -> Grade:
-    """Store a grade on the assignment's current scale and record its events (caller commits)."""
+    """Store a grade on the assignment's current scale and record its events (caller commits).
+    The assignment's row is share-locked first (FOR KEY SHARE: graders never wait for each other)
+    and its scale read again, so a scale edit, which may only happen before the first grade and
+    locks the row to check that, is either before this grade or refused."""
+    assignment = db.session.scalars(for_update(db.select(Assignment).where(Assignment.id == assignment.id),
+                                               read=True, key_share=True)
+                                    .execution_options(populate_existing=True)).one()
     grade = Grade(submission_id=submission.id, score=data["score"], trait_scores=data.get("trait_scores") or {},
                   comment=data.get("comment") or "", grader_id=grader_id, source=source,
                   score_min=assignment.score_min, score_max=assignment.score_max)
@@ -123,8 +130,9 @@ def _changed_since_opened(submission: Submission) -> str | None:
     seen = request.form.get("seen")
     if seen is None:   # a client that does not send it (API-style use) gets the old behaviour
         return None
-    # Lock the essay's row (PostgreSQL) so two saves of the same essay check one after the other.
-    db.session.execute(db.select(Submission).where(Submission.id == submission.id).with_for_update()
+    # Lock the essay's row (SQLite: the database) so two saves of the same essay check one after
+    # the other.
+    db.session.execute(for_update(db.select(Submission).where(Submission.id == submission.id))
                        .execution_options(populate_existing=True))
     current = gradebook.latest_grade(submission.id)
     now = seen_token(submission, current)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lti_app.coursework.files import normalise, word_count
 from lti_app.events import record_event
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.lms.gradebook import latest_grade
 from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus
 
@@ -50,7 +51,10 @@ def _same_grade(grade: Grade | None, submission: Submission, row: dict) -> bool:
 def import_rows(assignment: Assignment, rows: list[dict], grader_id: int | None,
                 reason: str = "import") -> Imported:
     """Store the rows as graded essays, matched against the assignment's essays (caller commits;
-    one transaction for the whole file). One `training.due` event when anything changed."""
+    one transaction for the whole file). One `training.due` event when anything changed.
+    Imports into one assignment take turns (its row locked): two uploads of a file at once would
+    both have found its essays missing and added each of them twice."""
+    db.session.execute(for_update(db.select(Assignment.id).where(Assignment.id == assignment.id), key_share=True))
     held = {s.text: s for s in db.session.scalars(db.select(Submission).filter_by(assignment_id=assignment.id))}
     # A revised essay's graded earlier version (an export carries it as its own row) is the
     # student's too: re-importing that row must not add it again as an anonymous essay.

@@ -20,6 +20,7 @@ from lti_app.extensions import db
 from lti_app.lms.gradebook import is_grader
 from lti_app.lms.revision_notice import push_revision_state
 from lti_app.models import Assignment, Submission, SubmissionStatus
+from lti_app.locking import for_update
 
 log = logging.getLogger("gradeloop.coursework.revision")
 
@@ -45,8 +46,8 @@ def _lock(submission_ids: list[int]) -> list[Submission]:
     interleave with the student's hand-in or a co-grader's save of the same essay."""
     if not submission_ids:
         return []
-    return list(db.session.scalars(db.select(Submission).where(Submission.id.in_(submission_ids))
-                                   .order_by(Submission.id).with_for_update()
+    return list(db.session.scalars(for_update(db.select(Submission).where(Submission.id.in_(submission_ids))
+                                              .order_by(Submission.id))
                                    .execution_options(populate_existing=True)))
 
 

@@ -10,6 +10,7 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, load_posted_form, traits_text
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.lms import gradebook
 from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, FeedbackMode, Grade, ModelVersion, Submission
 
@@ -57,6 +58,11 @@ def edit_assignment(assignment_id: int):
     grade (afterwards grades, the LMS column and the model would disagree about them). A new title
     or maximum is sent to the LMS column; if the LMS is unreachable the edit is still saved."""
     assignment = access.assignment_in_course(assignment_id)
+    if request.method == "POST":
+        # Checked and written under the assignment's row lock, which a grade save takes too
+        # (`grading.save_grade`): a first grade saved meanwhile must not end up on the old scale.
+        assignment = db.session.scalars(for_update(db.select(Assignment).where(Assignment.id == assignment.id))
+                                        .execution_options(populate_existing=True)).one()
     locked = has_grades(assignment)
     data, errors = load_posted_form(AssignmentSchema())
     if data is not None and locked and (data["score_min"], data["score_max"], data["traits"]) != (

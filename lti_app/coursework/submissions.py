@@ -20,6 +20,7 @@ from lti_app.extensions import db
 from lti_app.lms.gradebook import latest_grade
 from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus
 from lti_app.models.base import utcnow
+from lti_app.locking import for_update
 
 AI_SOURCES = (GradeSource.AI_APPROVED, GradeSource.AI_EDITED, GradeSource.AI_AUTO)
 
@@ -28,11 +29,18 @@ class SubmissionRefused(ValueError):
     """Shown to the student as is."""
 
 
-def essay_from_request() -> tuple[str, str | None]:
-    """(text, filename) from the form: an uploaded file wins over pasted text."""
+def essay_from_request(form_started_with: str = "") -> tuple[str, str | None]:
+    """(text, filename) from the form: the chosen file, or else the text box. A file chosen while
+    the text box holds other text is refused: one of the two would be thrown away without the
+    student knowing which (the box of a returned essay starts from its text,
+    `form_started_with`: left as it was, the file is the new version)."""
     upload = request.files.get("file")
     max_chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
     if upload is not None and upload.filename:
+        typed = normalise(request.form.get("text") or "")
+        if typed and typed != normalise(form_started_with):
+            raise EssayFileError("You chose a file and also typed or pasted text. Hand in one of them: empty "
+                                 "the text box to send the file, or remove the file to send the text.")
         data = upload.stream.read(current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"] + 1)
         text = extract_text(upload.filename, data, max_bytes=current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"])
         filename = upload.filename[-255:]
@@ -60,8 +68,9 @@ def submit_essay(assignment: Assignment, user_id: int, text: str, filename: str 
     The row is read locked (PostgreSQL): a worker auto-releasing a grade, or a teacher saving one,
     holds the same lock while it sets GRADED, so a hand-in that arrives meanwhile waits, then reads
     GRADED and is refused, instead of replacing the text of an essay whose grade is in the LMS."""
-    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id, user_id=user_id)
-                                   .with_for_update().execution_options(populate_existing=True))
+    submission = db.session.scalar(for_update(db.select(Submission).filter_by(assignment_id=assignment.id,
+                                                                              user_id=user_id))
+                                   .execution_options(populate_existing=True))
     if submission is not None:
         if submission.status == SubmissionStatus.RETURNED:
             if submission.text == text:
@@ -122,7 +131,9 @@ def student(assignment_id: int):
     if request.method == "POST":
         text = ""
         try:
-            text, filename = essay_from_request()
+            started_with = submission.text if submission is not None and submission.status == \
+                SubmissionStatus.RETURNED else ""
+            text, filename = essay_from_request(started_with)
             submission = _hand_in(assignment, ctx.user_id, text, filename)
         except EssayFileError as exc:
             db.session.rollback()
@@ -136,7 +147,8 @@ def student(assignment_id: int):
                                          assignment_id=assignment.id)
         else:
             problem = lms_sync.push_submission_now(submission.id)
-            message = "Your essay was handed in." + (" The LMS gradebook will show it shortly." if problem else "")
+            message = (f"Your essay was handed in from the file {filename}." if filename else
+                       "Your essay was handed in.") + (" The LMS gradebook will show it shortly." if problem else "")
             return notices.redirect_with("coursework.student", [("success", message)], assignment_id=assignment.id)
     grade = latest_grade(submission.id) if submission is not None else None
     # A grade on an earlier version (the student revised a returned essay) is shown as that.

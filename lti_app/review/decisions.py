@@ -11,6 +11,7 @@ from lti_app.coursework.grading import save_grade
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submission, SubmissionStatus
 from lti_app.models.base import utcnow
+from lti_app.locking import for_update
 
 PENDING = "pending"
 # Nothing to decide: graded, or graded and returned to the student for revision.
@@ -58,8 +59,8 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
     grade. The caller commits."""
     # The essay's row locked (PostgreSQL), as a grade save holds it: a teacher's grade saved
     # meanwhile on the grading page is then seen here, not silently replaced by the AI's.
-    submission = db.session.scalar(db.select(Submission).where(Submission.id == proposal.submission_id)
-                                   .with_for_update().execution_options(populate_existing=True))
+    submission = db.session.scalar(for_update(db.select(Submission).where(Submission.id == proposal.submission_id))
+                                   .execution_options(populate_existing=True))
     if proposal.status != PENDING or submission.status in DONE:
         raise AlreadyDecided("This essay has been graded in the meantime; nothing was changed.")
     if db.session.scalar(db.select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)

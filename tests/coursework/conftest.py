@@ -25,3 +25,11 @@ def own_postgres(postgres_url):
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def locking_app(request, make_app):
+    """An app on each database, for races that need a row lock (`lti_app.locking`)."""
+    if request.param == "postgres":
+        return make_app(database_url=request.getfixturevalue("own_postgres"))
+    return make_app()

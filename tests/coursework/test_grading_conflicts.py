@@ -1,7 +1,8 @@
 """Saving a grade over something the grader never saw: the student handed in a new version while
 the grading page was open, a co-grader saved a newer grade, or two reviewers decided the same AI
 proposal. Each is refused in words and nothing is stored; and a save tells the truth about the
-LMS (Flask test client, fresh SQLite)."""
+LMS (Flask test client, fresh SQLite). The races that need a row lock run on PostgreSQL and on the
+embedded SQLite, which has no row locks (`lti_app.locking` takes its write lock instead)."""
 from __future__ import annotations
 
 import re
@@ -12,7 +13,9 @@ from datetime import timedelta
 
 import pytest
 
+from lti_app.coursework import grading
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.models import AiProposal, Assignment, Grade, Role, Submission, SubmissionStatus
 from lti_app.review.decisions import AlreadyDecided, decide
 from tests.coursework.helpers import build_world, count, login
@@ -145,11 +148,10 @@ def test_times_read_from_postgresql_are_utc_whatever_the_servers_zone(own_postgr
     assert read.strftime("%H:%M") == "12:00" and read.utcoffset().total_seconds() == 0
 
 
-@pytest.mark.postgres
-def test_a_hand_in_waits_for_a_grade_being_saved_and_is_then_refused(own_postgres, make_app):
+def test_a_hand_in_waits_for_a_grade_being_saved_and_is_then_refused(locking_app):
     """The worker (auto-release) or a teacher holds the essay's row while it sets GRADED; a new
     version handed in meanwhile must not replace the text of an essay whose grade is in the LMS."""
-    app = make_app(database_url=own_postgres)
+    app = locking_app
     world = build_world(app)
     with _graded_while_row_locked(app, world.essay_a):
         student = app.test_client()
@@ -162,12 +164,11 @@ def test_a_hand_in_waits_for_a_grade_being_saved_and_is_then_refused(own_postgre
         assert db.session.get(Submission, world.essay_a).text == "My essay about things."
 
 
-@pytest.mark.postgres
-def test_an_approval_waits_for_a_grade_being_saved_and_leaves_it(own_postgres, make_app):
+def test_an_approval_waits_for_a_grade_being_saved_and_leaves_it(locking_app):
     """A teacher's grade being saved on the grading page (the essay's row locked) while a colleague
     approves the AI proposal from the queue: the approval waits, sees the grade and changes nothing,
     so the AI's score never silently replaces the teacher's."""
-    app = make_app(database_url=own_postgres)
+    app = locking_app
     world = build_world(app)
     with app.app_context():
         proposal = AiProposal(submission_id=world.essay_a, score=6, confidence=0.9, trait_scores={},
@@ -186,6 +187,46 @@ def test_an_approval_waits_for_a_grade_being_saved_and_leaves_it(own_postgres, m
         assert db.session.get(AiProposal, proposal_id).status == "pending"
 
 
+def test_two_graders_saving_one_essay_at_once_one_is_refused(locking_app, monkeypatch):
+    """Teacher and TA save the same essay at the same moment from pages opened before either saved:
+    one save goes through, the other is told whose grade it would replace (both were told "saved"
+    on SQLite, and one grade and its comment silently disappeared)."""
+    app = locking_app
+    world = build_world(app)
+    both_checked = threading.Barrier(2, timeout=3)
+    real_save = grading.save_grade
+
+    def save_grade(*args, **kwargs):   # hold each request after its "changed since opened" check
+        try:
+            both_checked.wait()
+        except threading.BrokenBarrierError:
+            pass   # the other request is waiting for the lock this one holds
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(grading, "save_grade", save_grade)
+    graders = {}
+    for who, uid, role in (("teacher", world.teacher_a, Role.INSTRUCTOR), ("ta", world.ta_a, Role.TA)):
+        c = app.test_client()
+        csrf = login(c, app, course_id=world.course_a, user_id=uid, role=role)
+        graders[who] = (c, csrf, _seen(c.get(_grade_url(world))))
+    answers = {}
+
+    def save(who, score, comment):
+        c, csrf, seen = graders[who]
+        answers[who] = c.post(_grade_url(world), data={"csrf_token": csrf, "seen": seen, "score": score,
+                                                       "comment": comment}).status_code
+
+    threads = [threading.Thread(target=save, args=("teacher", "5", "Strong thesis.")),
+               threading.Thread(target=save, args=("ta", "2", "Off topic."))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers.values()) == [303, 409], answers
+    with app.app_context():
+        assert count(Grade) == 1
+
+
 @contextmanager
 def _graded_while_row_locked(app, essay_id: int, score: float | None = None):
     """Another connection locks the essay's row and sets GRADED (adding a teacher grade of `score`),
@@ -196,8 +237,8 @@ def _graded_while_row_locked(app, essay_id: int, score: float | None = None):
 
     def grade_being_saved():
         with app.app_context():
-            essay = db.session.execute(db.select(Submission).where(Submission.id == essay_id)
-                                       .with_for_update()).scalar_one()
+            essay = db.session.execute(for_update(db.select(Submission).where(Submission.id == essay_id))
+                                       ).scalar_one()
             if score is not None:
                 db.session.add(Grade(submission_id=essay.id, score=score, source=GradeSource.TEACHER,
                                      score_min=1, score_max=6, comment="Thin."))

@@ -19,6 +19,7 @@ from lti_app.extensions import db
 from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission,
                             SubmissionStatus)
 from lti_app.models.base import utcnow
+from lti_app.locking import for_update
 from worker.errors import PermanentError
 from worker.handlers import handles
 
@@ -61,6 +62,13 @@ def register_feedback_mode(mode: FeedbackMode, fn: Callable) -> None:
     FEEDBACK_MODES[mode] = fn
 
 
+def _scored_already(submission_id: int, model_id: int) -> bool:
+    """Whether this version of the essay has a proposal from this model."""
+    return db.session.scalar(select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
+                             .where(AiProposal.submission_id == submission_id, AiProposal.model_version_id == model_id,
+                                    AiProposal.for_current_version()).limit(1)) is not None
+
+
 @handles("submission.created")
 def score_new_submission(job) -> None:
     submission = db.session.get(Submission, job.payload["submission_id"])
@@ -71,10 +79,8 @@ def score_new_submission(job) -> None:
     if assignment.current_model_id is None:
         log.info("event=scoring_skipped reason=no_model assignment_id=%s", assignment.id)
         return
-    if db.session.scalar(select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
-                         .where(AiProposal.submission_id == submission.id,
-                                AiProposal.model_version_id == assignment.current_model_id,
-                                AiProposal.for_current_version())):
+    model_id = assignment.current_model_id
+    if _scored_already(submission.id, model_id):
         return   # this version of the essay was scored by this model already (e.g. a requeued event)
     from worker.ml import scorer   # onnxruntime loads only in workers that score
 
@@ -89,12 +95,22 @@ def score_new_submission(job) -> None:
     # The student may have handed in a new version while this one was scored. Re-read the row
     # (locked on PostgreSQL until this transaction ends, so a hand-in now waits for the proposal
     # and the auto-release below) and give up if it changed: the new version's own event scores it.
-    current = db.session.execute(select(Submission).where(Submission.id == submission.id).with_for_update()
+    current = db.session.execute(for_update(select(Submission).where(Submission.id == submission.id))
                                  .execution_options(populate_existing=True)).scalar_one_or_none()
     if current is None or current.submitted_at != handed_in:
         log.info("event=scoring_skipped reason=resubmitted_while_scoring submission_id=%s", submission.id)
         return
-    proposal = AiProposal(submission_id=submission.id, model_version_id=assignment.current_model_id,
+    if _scored_already(submission.id, model_id):
+        # Two deliveries scored the same version at once (the event of an earlier version, or a
+        # redelivered copy): one proposal, one "waiting for review" post to the LMS.
+        log.info("event=scoring_skipped reason=scored_meanwhile submission_id=%s", submission.id)
+        return
+    # Settings saved while the essay was scored (auto-release turned off, a higher threshold)
+    # decide what happens to it: read them again, share-locked so that a save in flight comes
+    # wholly before this decision or after it.
+    assignment = db.session.scalars(for_update(select(Assignment).where(Assignment.id == assignment.id), read=True)
+                                    .execution_options(populate_existing=True)).one()
+    proposal = AiProposal(submission_id=submission.id, model_version_id=model_id,
                           essay_submitted_at=handed_in,
                           score=float(prediction.score), confidence=float(prediction.confidence),
                           trait_scores={name: t.get("score") for name, t in (prediction.traits or {}).items()},
