@@ -59,14 +59,18 @@ def has_gradebook(assignment: Assignment) -> bool:
 
 def ensure_line_item(assignment: Assignment) -> str:
     """The assignment's line item URL: the launch's, else found by resource link / resourceId,
-    else created. Sets `assignment.lineitem_url` (the caller commits).
+    else created. Sets `assignment.lineitem_url` and commits it at once: the column exists in the
+    LMS whatever happens to the post that follows, and on SQLite the flush of that change would
+    otherwise hold the database's write lock through the caller's next LMS call (every hand-in,
+    launch and save waited behind a slow LMS). Callers have committed their own changes before.
 
     Only one column is ever created per assignment, even when the web request, the hand-in push,
     assignment setup and the worker get here at once: before searching the LMS this takes a row
     lock on the assignment (PostgreSQL `FOR NO KEY UPDATE`) and looks at `lineitem_url` again.
-    The lock lasts until the caller's commit or rollback, so every caller must end its transaction
-    on every path (they all do: success commits, `LmsError` commits `post_error` or rolls back,
-    the worker and `lms_sync` roll back anything else). A caller waits at most as long as the
+    The lock lasts until the URL is committed here or, when the LMS call fails, until the caller's
+    commit or rollback, so every caller must end its transaction on every path (they all do:
+    `LmsError` commits `post_error` or rolls back, the worker and `lms_sync` roll back anything
+    else). A caller waits at most as long as the
     holder's LMS calls, each bounded by `client.http_timeout()`, and only while the assignment has
     no column yet; the fast path (URL already known) takes no lock. Callers hold no other row
     lock when they get here, and the holder only waits on the LMS, so no deadlock.
@@ -80,8 +84,7 @@ def ensure_line_item(assignment: Assignment) -> str:
         return assignment.lineitem_url
     link = db.session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
     if link is not None and link.ags_lineitem_url:
-        assignment.lineitem_url = link.ags_lineitem_url
-        return assignment.lineitem_url
+        return _keep_line_item(assignment, link.ags_lineitem_url)
     course = db.session.get(Course, assignment.course_id)
     if not course.ags_lineitems_url:
         raise LmsNotConfigured("This course did not give Gradeloop access to its gradebook (LTI Assignment "
@@ -108,8 +111,13 @@ def ensure_line_item(assignment: Assignment) -> str:
                                                        line_item_body(assignment, link))
     if not item.get("id"):
         raise LmsNotConfigured("The LMS created the gradebook column but did not say where it is.")
-    assignment.lineitem_url = item["id"]
-    return assignment.lineitem_url
+    return _keep_line_item(assignment, item["id"])
+
+
+def _keep_line_item(assignment: Assignment, url: str) -> str:
+    assignment.lineitem_url = url
+    db.session.commit()
+    return url
 
 
 def update_line_item(assignment: Assignment) -> None:

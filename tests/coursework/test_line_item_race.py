@@ -79,3 +79,41 @@ def test_concurrent_pushes_create_one_line_item(make_tool_server, make_peer, own
         ("student-1", "FullyGraded"), ("student-2", "Pending")]   # both callers used the one column
     with tool.app.app_context():
         assert db.session.scalar(db.select(Assignment)).lineitem_url == item["id"]
+
+
+def test_a_push_that_creates_the_column_does_not_hold_sqlite_while_it_posts(make_tool_server, make_peer):
+    """The embedded SQLite has one write lock for the whole database: a push that created the
+    column kept it (through the flush of the new URL) while it waited for the LMS to take the score,
+    so every hand-in, launch and save failed with "database is locked" behind a slow LMS."""
+    import sqlite3
+    import time
+
+    tool = make_tool_server()
+    lms = make_peer(tool)
+    grade_id, _ = _assignment_without_column(lms, tool)
+    db_path = tool.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    lms.fail_next(2, mode="slow", delay=2.0, services=("ags",), match="POST")   # create the column, post
+    pushed = {}
+
+    def push():
+        with tool.app.app_context():
+            pushed["outcome"] = gradebook.push_grade(grade_id)
+
+    pushing = threading.Thread(target=push)
+    pushing.start()
+    refused = []
+    while pushing.is_alive():
+        other = sqlite3.connect(db_path, timeout=0.5)   # another process writing meanwhile
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        except sqlite3.OperationalError as exc:
+            refused.append(str(exc))
+        finally:
+            other.close()
+        time.sleep(0.3)
+    pushing.join()
+    assert pushed["outcome"] == gradebook.POSTED
+    assert refused == []
+    with tool.app.app_context():
+        assert db.session.get(Grade, grade_id).posted_at is not None
