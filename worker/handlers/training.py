@@ -29,7 +29,10 @@ while the (possibly hour-long GPU) job runs; a busy lease defers a "manual", "er
 or "course_copy" message until the lease would expire, and acknowledges a count-based one (the
 running job re-counts when it ends). If the lease is lost mid-run (a database outage longer than
 the lease) the pipeline stops before writing or promoting (`pipeline.LeaseLost`) and the message
-is not retried: the worker that took the lease is training the assignment.
+is not retried: the worker that took the lease is training the assignment. An "erasure" waits for a
+running training even when it would not be due now (no model in service, too few grades left):
+that run may have loaded the deleted essays, and it fails with `pipeline.EssaysDeleted` if it finds
+them gone before recording its version; the deferred erasure then decides what trains next.
 
 A run that reports no progress for `GRADELOOP_TRAINING_STALL_SECONDS` (30 min; the longest silent
 stretch of a healthy run is an ONNX export or the heads' cross-validation, minutes at most) is
@@ -182,6 +185,13 @@ def _train(job, assignment_id: int, reason: str) -> None:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
         return
+    running = leases.holder(lease_key(assignment_id)) if reason == "erasure" else None
+    if running is not None:
+        # The running training may have loaded the deleted essays: whether a run is due (a model
+        # to replace or retire, enough grades left) is only known once it ends.
+        busy = leases.LeaseBusy(lease_key(assignment_id), *running)
+        raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",
+                       delay=min(300.0, max(5.0, busy.seconds_left() + 1)))
     state = training_state(assignment_id)
     recorded = recorded_at(job.message_id) if reason in BATCH else None
     if not is_due(assignment, state, reason, recorded):
@@ -209,6 +219,12 @@ def _train(job, assignment_id: int, reason: str) -> None:
                 return
             except pipeline.AssignmentGone:
                 return   # its course data was deleted meanwhile: nothing left to train
+            except pipeline.EssaysDeleted as exc:
+                # Not retried: the deletion's `erasure` event (deferred while this run held the
+                # lease) decides whether anything is due. The failed run row says why.
+                log.warning("event=training_discarded assignment_id=%s cause=essays_deleted detail=%r",
+                            assignment_id, str(exc))
+                return
             except pipeline.LeaseLost as exc:
                 # The worker that took the lease trains this assignment; a retry would only
                 # defer behind it. The failed run row says why.

@@ -12,6 +12,9 @@ model that still holds erased data (docs/privacy.md).
 
 `lease`: the training lease (`worker.leases.hold`). It is confirmed before the version directory
 is written and before promotion; if another worker has taken it the run fails with `LeaseLost`.
+Just before the version is recorded the run checks that every essay it learnt from still exists;
+if an erasure or a removed import deleted some meanwhile it fails with `EssaysDeleted` and keeps
+nothing (the erasure's own event waits for the lease, then decides the next run).
 A version directory is created exclusively (`mkdir` fails if it exists), so two runs can never
 write the same v<N>, and a failed run removes only a directory it created.
 """
@@ -24,7 +27,7 @@ import time
 from flask import current_app
 
 from lti_app.extensions import db
-from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, ModelVersion, TrainingRun
+from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, ModelVersion, Submission, TrainingRun
 from lti_app.models.base import utcnow
 from worker.ml import gate, modelfiles, versions
 from worker.ml.metrics import compute_metrics
@@ -50,6 +53,21 @@ class NotEnoughGrades(ValueError):
 
 class LeaseLost(RuntimeError):
     """Another worker took this assignment's training lease while this run was going."""
+
+
+class EssaysDeleted(RuntimeError):
+    """Essays this run learnt from were deleted while it trained (an erasure, a teacher removing an
+    imported file): its model must not be kept, promoted or not. The deletion's own `erasure`
+    event, deferred while this run held the lease, decides what trains next."""
+
+
+def _deleted_meanwhile(submission_ids) -> int:
+    """How many of these essays no longer exist."""
+    ids = set(submission_ids)
+    if not ids:
+        return 0
+    found = db.session.scalar(db.select(db.func.count(Submission.id)).where(Submission.id.in_(ids)))
+    return len(ids) - (found or 0)
 
 
 def needed_grades(assignment: Assignment) -> int:
@@ -248,6 +266,11 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             parity_set = examples.subset(parity_indices(result.held, len(examples)))
             meta = export_model(final, model_dir, parity_set.texts, parity_set.y_matrix())
             onnx_path = str(model_dir / meta["onnx_file"])
+        gone = _deleted_meanwhile(shipped_set.submission_ids)
+        if gone:
+            raise EssaysDeleted(f"{gone} of the essays this run learnt from were deleted while it trained (an "
+                                "erasure or a removed import), so its model was discarded; the next run "
+                                "trains on what is left.")
         if decision["promote"]:
             # Before the version row is flushed: that opens this session's write transaction,
             # and on SQLite the lease renewal (its own connection) would wait on it.
