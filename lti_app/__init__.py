@@ -12,6 +12,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     """App factory. `overrides` go to `load_config` (tests pass database_url, data_dir, env...)."""
     cfg = config or load_config(**overrides)
     app = Flask(__name__, instance_path=str(cfg.data_dir))
+    from lti_app import routing
+    routing.init_app(app)   # before any blueprint adds an `<int:...>` rule
     app.config.from_mapping(cfg.as_flask())
     app.extensions["gradeloop_config"] = cfg
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -18,6 +18,7 @@ from lti_app.coursework.assignments import CUSTOM_PARAM, create_assignment
 from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms.gradebook import LINE_ITEM_TAG
+from lti_app.lti.claims import is_string_list
 from lti_app.lti.deep_linking_state import deep_linking_request
 from lti_app.models import Assignment, DeepLinkingRequest, Platform
 
@@ -34,6 +35,11 @@ def _request_for_launch() -> DeepLinkingRequest:
         abort(400, description="This page needs a Deep Linking launch: use your LMS's "
                                "\"add external tool\" (or \"add content\") button to create an assignment.")
     accept = row.settings.get("accept_types") or [RESOURCE_LINK_TYPE]
+    if not is_string_list(accept):
+        # Launches refuse it (lti.validation); a request stored before they did may still hold it.
+        abort(400, description="The LMS's Deep Linking request lists the content it accepts in a form "
+                               "Gradeloop cannot read (accept_types is not a list of types). Use your LMS's "
+                               "\"add external tool\" button again.")
     if RESOURCE_LINK_TYPE not in accept:
         abort(400, description="This place in the LMS does not accept assignments (LTI resource links); "
                                "add Gradeloop as an activity or assignment instead.")

@@ -54,11 +54,31 @@ def _ensure(model, keys: dict, values: dict) -> int:
 
 
 def _text(value, limit: int) -> str:
-    return str(value or "")[:limit]
+    """A claim as text for a column of `limit` characters: a string or number (a JSON object, list
+    or boolean is no title or name: ""), without NUL, which PostgreSQL refuses in text and no
+    title, name or URL needs."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    return str(value).replace("\x00", "")[:limit]
+
+
+def _id(value, what: str) -> str:
+    """A claim that names a row (course, person, resource link), kept as sent: a NUL is refused,
+    not removed, since removing it could name another row."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise LaunchError(f"The launch's {what} is not an id (a string).", code="bad_claim")
+    if "\x00" in str(value):
+        raise LaunchError(f"The launch's {what} contains a NUL character, which Gradeloop does not accept "
+                          f"in an id. Ask your LMS administrator.", code="bad_claim")
+    return str(value)[:255]
 
 
 def _user_name(body: dict) -> str:
-    name = body.get("name") or " ".join(p for p in (body.get("given_name"), body.get("family_name")) if p)
+    """`name`, or else given and family name; a part that is not a string is skipped."""
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        parts = (body.get("given_name"), body.get("family_name"))
+        name = " ".join(part for part in parts if isinstance(part, str) and part)
     return _text(name, 500)
 
 
@@ -122,16 +142,16 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
                           "open Gradeloop from inside a course.", code="missing_context")
     ags, nrps = _claim(body, C.AGS_ENDPOINT), _claim(body, C.NRPS)
 
-    course_key = {"platform_id": platform.id, "context_id": _text(context["id"], 255)}
+    course_key = {"platform_id": platform.id, "context_id": _id(context["id"], "course id (context id)")}
     course_values = {"title": _text(context.get("title"), 500), "label": _text(context.get("label"), 255),
                      "ags_lineitems_url": _text(ags.get("lineitems"), 1000),
                      "nrps_url": _text(nrps.get("context_memberships_url"), 1000)}
-    user_key = {"platform_id": platform.id, "sub": _text(body["sub"], 255)}
+    user_key = {"platform_id": platform.id, "sub": _id(body["sub"], "user id (sub)")}
     user_values = {"name": _user_name(body), "email": _text(body.get("email"), 500)}
     link_key, link_values = None, {}
     link = _claim(body, C.RESOURCE_LINK)
     if launch.message_type == C.RESOURCE_LINK_REQUEST and link.get("id"):
-        link_key = {"course_id": None, "resource_link_id": _text(link["id"], 255)}
+        link_key = {"course_id": None, "resource_link_id": _id(link["id"], "resource link id")}
         link_values = {"title": _text(link.get("title"), 500),
                        "ags_lineitem_url": _text(ags.get("lineitem"), 1000),
                        "ags_scopes": ags["scope"] if isinstance(ags.get("scope"), list) else None,

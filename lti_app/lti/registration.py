@@ -25,6 +25,11 @@ The page is unauthenticated, so it must not be a way to make this server fetch a
   Limits: when an HTTP(S) proxy is configured in the environment the proxy resolves the name
   again; and the key set / token URLs are checked here but resolved afresh whenever they are used
   later (a platform's DNS may change after registration).
+- **Checked before the LMS registers us.** Every value of the platform's configuration that is
+  used or stored is checked (its JSON type, a readable URL, its length against the column, no NUL)
+  before the registration is POSTed: a value refused only at the INSERT left the LMS holding a
+  registration Gradeloop never stored. What the LMS answers (client and deployment ids) can only be
+  checked after; that refusal tells the administrator to delete the LMS's side of it.
 - **Nothing fetched is echoed.** Errors say what was wrong in our words (the HTTP status, "not a
   JSON object"...), never the body or values of the answer; details go to the log.
 """
@@ -35,17 +40,20 @@ import json
 import logging
 import os
 import socket
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import ParseResult, urlparse, urlunparse
 
 import requests
 from flask import current_app, make_response, render_template, request
 from requests.adapters import HTTPAdapter
+from sqlalchemy.exc import DataError
 
 from lti_app.lti import framing, registry
 from lti_app.lti.canvas import SCOPES, TITLE, DESCRIPTION
+from lti_app.lti.claims import is_string_list
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.urls import origin, public_base, public_url
-from lti_app.platforms import upsert_platform
+from lti_app.models import Deployment, Platform
+from lti_app.platforms import check_issuer, similar_issuer, upsert_platform
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +61,14 @@ PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 MAX_BYTES = 1_000_000
 ANY_ORIGIN = "*"
+CONFIGURATION = "the platform's OpenID configuration"
+ANSWER = "the platform's answer to the registration"
+# The endpoints `register` uses, and the column each is stored in (None: not stored).
+ENDPOINTS = {"authorization_endpoint": Platform.auth_login_url, "token_endpoint": Platform.auth_token_url,
+             "jwks_uri": Platform.key_set_url, "registration_endpoint": None}
+# Added to a refusal that comes after the registration was POSTed: the LMS holds it already.
+REGISTERED_ANYWAY = (" The LMS may now list Gradeloop as registered: delete that registration in the LMS "
+                     "before trying again.")
 # Certificate verification for the pinned HTTPS requests (requests' `verify`); tests point it at
 # their own CA. Always on.
 VERIFY: bool | str = True
@@ -118,10 +134,8 @@ def vet(url: str, what: str, *, must_be_listed: bool = True, fetched: bool = Fal
     is not repeated in the error (only logged). `must_be_listed`: with an allowlist the origin
     must be on it (configuration URL, registration endpoint); the key set and token URLs may be
     elsewhere (Canvas cloud serves them from sso.canvaslms.com) but must be public unless listed."""
-    parsed = urlparse(url or "")
     shown = what if fetched else f"{what} {url}"
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise LaunchError(f"The {shown} must be an http(s) URL.", code="registration_bad_request")
+    parsed = http_url(url or "", shown)
     allowed = allowed_origins()
     listed = origin(url) in allowed
     if must_be_listed and not listed:
@@ -156,6 +170,21 @@ def vet(url: str, what: str, *, must_be_listed: bool = True, fetched: bool = Fal
                     f"An LMS on a private network is allowed by listing its origin in "
                     f"GRADELOOP_REGISTRATION_ORIGINS.", status=403, code="registration_forbidden_address")
     return addresses[0]
+
+
+def http_url(url: str, shown: str) -> ParseResult:
+    """`url` parsed, refused in words unless it is an http(s) URL with a host and a port we can
+    read. `urlparse` and its `.port` raise ValueError for a port past 65535 or not a number and for
+    an unclosed IPv6 bracket; everything after this (origins, resolving, pinning) reads them."""
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        raise LaunchError(f"The {shown} is not a valid URL: its host or port cannot be read.",
+                          code="registration_bad_request") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise LaunchError(f"The {shown} must be an http(s) URL.", code="registration_bad_request")
+    return parsed
 
 
 class _PinnedHTTPS(HTTPAdapter):
@@ -222,17 +251,61 @@ def _http(method: str, url: str, token: str | None, what: str, *, fetched: bool 
 
 def fetch_openid_configuration(config_url: str, token: str | None) -> dict:
     config = _http("GET", config_url, token, "OpenID configuration URL")
-    issuer = config.get("issuer")
-    if not isinstance(issuer, str) or origin(issuer) != origin(config_url):
+    check_configuration(config)
+    issuer = config["issuer"]
+    if origin(issuer) != origin(config_url):
         log.info("dynamic registration: issuer %r from %s", issuer, config_url)
         raise LaunchError(f"The issuer in the platform's OpenID configuration does not match the origin "
                           f"of its configuration URL {config_url}.", code="registration_bad_issuer")
-    missing = [k for k in ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
-               if not isinstance(config.get(k), str)]
+    return config
+
+
+def _text(value, what: str, column=None, *, number_ok: bool = False) -> str:
+    """`value` as text Gradeloop can store in `column`: a string (or, with `number_ok`, an integer:
+    some LMSs send ids as JSON numbers) no longer than the column and without NUL, which
+    PostgreSQL refuses. Checked here because the database refuses it only at the INSERT, after
+    the LMS has already registered Gradeloop."""
+    if number_ok and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise LaunchError(f"The {what} is not text.", code="registration_invalid")
+    size = column.property.columns[0].type.length if column is not None else None
+    if size is not None and len(value) > size:
+        raise LaunchError(f"The {what} is longer than the {size} characters Gradeloop can store.",
+                          code="registration_invalid")
+    if "\x00" in value:
+        raise LaunchError(f"The {what} contains a NUL character.", code="registration_invalid")
+    return value
+
+
+def check_configuration(config: dict) -> None:
+    """Refuse, in words, a configuration with a value `register` could not use or store: all of
+    it is checked before anything is POSTed to the LMS."""
+    missing = [key for key in ("issuer", *ENDPOINTS) if config.get(key) in (None, "")]
     if missing:
         raise LaunchError(f"The platform's OpenID configuration lacks {', '.join(missing)}.",
                           code="registration_incomplete")
-    return config
+    for key, column in {"issuer": Platform.issuer, **ENDPOINTS}.items():
+        what = f"{key} in {CONFIGURATION}"
+        http_url(_text(config[key], what, column), what)
+    if config.get("authorization_server") is not None:
+        _text(config["authorization_server"], f"authorization_server in {CONFIGURATION}",
+              Platform.auth_audience)
+    platform_config = config.get(PLATFORM_CONFIG)
+    if platform_config is not None and not isinstance(platform_config, dict):
+        raise LaunchError(f"The {PLATFORM_CONFIG} value in {CONFIGURATION} is not a JSON object.",
+                          code="registration_invalid")
+    family = (platform_config or {}).get("product_family_code")
+    if family is not None:
+        # Stored as the product family and as the name of a new platform: the smaller column.
+        _text(family, f"product_family_code in {CONFIGURATION}", Platform.product_family)
+    if not family:
+        # A platform without a product family is named after its issuer's host.
+        _text(urlparse(config["issuer"]).netloc, f"host of the issuer in {CONFIGURATION}", Platform.name)
+    scopes = config.get("scopes_supported")
+    if scopes is not None and not is_string_list(scopes):
+        raise LaunchError(f"The scopes_supported in {CONFIGURATION} is not a list of text values.",
+                          code="registration_invalid")
 
 
 def tool_registration(config: dict) -> dict:
@@ -273,28 +346,67 @@ def tool_registration(config: dict) -> dict:
     }
 
 
+def _cannot_store(exc: ValueError, after: str = "") -> LaunchError:
+    """`upsert_platform`'s refusal (a ValueError in words) as the registration's."""
+    reason = str(exc).rstrip(".")
+    return LaunchError(f"The platform's configuration cannot be stored: {reason}.{after}",
+                       code="registration_invalid")
+
+
+def _check_issuer_storable(issuer: str) -> None:
+    """What `upsert_platform` would refuse about a new platform's issuer, asked before the POST."""
+    try:
+        check_issuer(issuer)
+    except ValueError as exc:
+        raise _cannot_store(exc) from exc
+    other = similar_issuer(issuer)
+    if other is not None:
+        raise LaunchError(f"The platform's issuer differs from the issuer of registered platform {other.id} "
+                          f"only by a trailing slash or letter case, so its launches would never match.",
+                          code="registration_invalid")
+
+
+def _answer_values(answer: dict) -> tuple[str, list[str]]:
+    """The client id and deployment ids from the LMS's answer to our registration."""
+    if answer.get("client_id") in (None, ""):
+        raise LaunchError("The platform accepted the registration but returned no client_id.",
+                          code="registration_no_client")
+    client_id = _text(answer["client_id"], f"client_id in {ANSWER}", Platform.client_id, number_ok=True)
+    tool_config = answer.get(TOOL_CONFIG)
+    if tool_config is not None and not isinstance(tool_config, dict):
+        raise LaunchError(f"The {TOOL_CONFIG} value in {ANSWER} is not a JSON object.",
+                          code="registration_invalid")
+    deployment = (tool_config or {}).get("deployment_id")
+    if deployment in (None, ""):
+        return client_id, []
+    deployment = _text(deployment, f"deployment_id in {ANSWER}", Deployment.deployment_id, number_ok=True)
+    return client_id, [deployment]
+
+
 def register(config_url: str, token: str | None):
     config = fetch_openid_configuration(config_url, token)
     # URLs the worker and launches will contact later: public (or listed) now, before we store them.
     vet(config["jwks_uri"], "platform's key set URL (jwks_uri)", must_be_listed=False, fetched=True)
     vet(config["token_endpoint"], "platform's token endpoint", must_be_listed=False, fetched=True)
+    _check_issuer_storable(config["issuer"])
     answer = _http("POST", config["registration_endpoint"], token, "platform's registration endpoint",
                    fetched=True, json=tool_registration(config))
-    client_id = answer.get("client_id")
-    if not client_id:
-        raise LaunchError("The platform accepted the registration but returned no client_id.",
-                          code="registration_no_client")
-    deployment = (answer.get(TOOL_CONFIG) or {}).get("deployment_id")
     family = (config.get(PLATFORM_CONFIG) or {}).get("product_family_code")
     try:
+        client_id, deployment_ids = _answer_values(answer)
         platform = upsert_platform(
-            issuer=config["issuer"], client_id=str(client_id),
-            deployment_ids=[str(deployment)] if deployment else [],
+            issuer=config["issuer"], client_id=client_id, deployment_ids=deployment_ids,
             auth_login_url=config["authorization_endpoint"], auth_token_url=config["token_endpoint"],
             key_set_url=config["jwks_uri"], name=family or "",
             auth_audience=config.get("authorization_server"), product_family=family)
+    except LaunchError as exc:
+        raise LaunchError(exc.message + REGISTERED_ANYWAY, status=exc.status, code=exc.code) from exc
     except ValueError as exc:
-        raise LaunchError(f"The platform's configuration cannot be stored: {exc}",
+        raise _cannot_store(exc, REGISTERED_ANYWAY) from exc
+    except DataError as exc:
+        # What the checks above did not foresee: still the platform's values, refused in words.
+        log.warning("dynamic registration: the database refused platform %s: %s", config["issuer"], exc.orig)
+        raise LaunchError("The platform's registration has a value Gradeloop cannot store." + REGISTERED_ANYWAY,
                           code="registration_invalid") from exc
     framing.forget()
     registry.forget()

@@ -3,7 +3,7 @@
 pylti1p3 2.0 is lax exactly where it matters (no aud/azp check, replayable state and token,
 no fetch timeout), so the checks are ours, each with its own message; see docs/lti.md.
 Order: state (single use, this browser, fresh) -> JWT shape -> RS256 + kid -> platform key
-(cached JWKS, one refetch) -> signature -> iss, aud/azp, exp/iat -> nonce (LoginState, never
+(cached JWKS, one refetch) -> signature -> iss, aud/azp, exp/iat/nbf -> nonce (LoginState, never
 seen before) -> deployment -> message claims. Nothing is created before all pass.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import shlex
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from lti_app.lti.errors import LaunchError
 from lti_app.lti.jwks_cache import platform_key
 from lti_app.lti.registry import PlatformInfo
 from lti_app.models import Deployment, LoginState, Platform, UsedNonce
+from lti_app.locking import for_update
 
 log = logging.getLogger(__name__)
 STATE_MAX_AGE = timedelta(minutes=10)
@@ -150,16 +152,28 @@ def _check_audience(body: dict, client_id: str) -> None:
                           code="bad_azp")
 
 
+def _timestamp(value) -> bool:
+    """A JSON number of seconds we can compare and turn into a date: NaN compares false with
+    everything (an `iat` of NaN passed as "not in the future"), infinities and NaN break
+    `datetime.fromtimestamp`, and true/false are JSON booleans, not times."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
 def _check_times(body: dict) -> None:
     now = time.time()
-    exp, iat = body.get("exp"), body.get("iat")
-    if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
-        raise LaunchError("The id_token must carry numeric exp and iat claims.", code="bad_times")
+    exp, iat, nbf = body.get("exp"), body.get("iat"), body.get("nbf")
+    if not _timestamp(exp) or not _timestamp(iat) or (nbf is not None and not _timestamp(nbf)):
+        raise LaunchError("The id_token must carry exp and iat (and nbf, when present) as finite numbers "
+                          "of seconds.", code="bad_times")
     if exp + LEEWAY_S < now:
         raise LaunchError("The id_token has expired (exp is in the past).", code="expired")
     if iat - LEEWAY_S > now:
         raise LaunchError("The id_token was issued in the future (iat is ahead of our clock).",
                           code="future_iat")
+    if nbf is not None and nbf - LEEWAY_S > now:
+        raise LaunchError("The id_token is not valid yet (nbf is ahead of our clock).", code="future_nbf")
 
 
 def _check_nonce(body: dict, row: Row, platform: PlatformInfo) -> None:
@@ -195,7 +209,7 @@ def _adopt_first_deployment(platform: PlatformInfo, deployment_id: str) -> bool:
     check records nothing."""
     if platform.deployments:
         return False
-    locked = db.session.execute(select(Platform.id).where(Platform.id == platform.id).with_for_update()).first()
+    locked = db.session.execute(for_update(select(Platform.id).where(Platform.id == platform.id))).first()
     if locked is None:
         return False
     existing = db.session.scalars(select(Deployment.deployment_id)
@@ -212,8 +226,10 @@ def _check_message(body: dict, platform: PlatformInfo) -> None:
     deployment_id = body.get(C.DEPLOYMENT_ID)
     if not deployment_id:
         raise LaunchError("The id_token has no deployment_id claim.", code="missing_deployment")
-    if not isinstance(deployment_id, str):
-        raise LaunchError("The id_token deployment_id is not a string.", code="unknown_deployment")
+    if not isinstance(deployment_id, str) or len(deployment_id) > 255 or "\x00" in deployment_id:
+        # A platform's first deployment is stored from its launch (`_adopt_first_deployment`).
+        raise LaunchError("The id_token deployment_id is not a deployment id (a string of at most 255 "
+                          "characters, without NUL).", code="unknown_deployment")
     if not platform.has_deployment(deployment_id):
         platform = registry.by_id(platform.id, fresh=True) or platform   # just registered?
     if not platform.has_deployment(deployment_id) and not _adopt_first_deployment(platform, deployment_id):
@@ -246,6 +262,13 @@ def _check_message(body: dict, platform: PlatformInfo) -> None:
         if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
             raise LaunchError("The deep linking launch has no deep_link_return_url in its "
                               "deep_linking_settings.", code="missing_return_url")
+        if not isinstance(settings["deep_link_return_url"], str):
+            raise LaunchError("The deep linking launch's deep_link_return_url is not a URL.",
+                              code="bad_deep_linking_settings")
+        if settings.get("accept_types") is not None and not C.is_string_list(settings["accept_types"]):
+            raise LaunchError("The deep linking launch's accept_types is not a list of content types, so "
+                              "Gradeloop cannot tell whether the LMS accepts an assignment here.",
+                              code="bad_deep_linking_settings")
 
 
 def verify_id_token(id_token: str | None, row: Row) -> VerifiedLaunch:

@@ -39,10 +39,12 @@ SECRET = "INTERNAL-SECRET-0xC0FFEE"
 
 class FakeMoodle:
     """`base`: the URL the configuration names for the platform (default: where it listens);
-    `ssl_context`: serve HTTPS; `config_changes`: fields to replace in the configuration."""
+    `ssl_context`: serve HTTPS; `config_changes`: fields to replace in the configuration;
+    `answer_changes`: fields to replace in its answer to the registration."""
 
     def __init__(self, *, issuer_override: str | None = None, refuse: int | None = None,
-                 base: str | None = None, ssl_context=None, config_changes: dict | None = None):
+                 base: str | None = None, ssl_context=None, config_changes: dict | None = None,
+                 answer_changes: dict | None = None):
         self.requests: list[dict] = []
         app = Flask("fake_moodle")
         if ssl_context is None:
@@ -99,7 +101,7 @@ class FakeMoodle:
             answer = dict(body)
             answer["client_id"] = "moodle-client-7"
             answer[TOOL_CONFIG] = {**body[TOOL_CONFIG], "deployment_id": "12"}
-            return jsonify(answer)
+            return jsonify({**answer, **(answer_changes or {})})
 
     def __enter__(self):
         self.server.start()
