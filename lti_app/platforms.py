@@ -20,8 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def _check_url(name: str, value: str) -> None:
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    try:
+        parsed = urlparse(value)
+        parsed.port   # raises for a port out of range or not a number
+    except ValueError:
+        raise ValueError(f"{name} must be an http(s) URL with a valid host and port, got {value!r}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ValueError(f"{name} must be an http(s) URL, got {value!r}")
 
 

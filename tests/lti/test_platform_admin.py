@@ -75,6 +75,15 @@ def test_add_refuses_issuers_and_deployments_no_launch_would_match(app, issuer, 
         assert db.session.scalar(db.select(db.func.count()).select_from(Deployment)) == 1
 
 
+@pytest.mark.parametrize("url", [ISS + ":99999/auth", ISS + ":abc/auth", "https://[::1/auth"])
+def test_add_refuses_an_endpoint_whose_port_or_host_cannot_be_read(app, url):
+    out = cli(app, "add", "--issuer", ISS, "--client-id", "c1", "--deployment-id", "d1",
+              "--auth-login-url", url, *URLS[2:])
+    assert out.exit_code == 1 and "valid host and port" in out.output, out.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Platform)) == 0
+
+
 def test_add_accepts_http_on_localhost_and_another_client_of_the_same_issuer(app):
     for issuer, client in (("http://localhost:8080", "c1"), ("http://127.0.0.1:8100", "c1"), (ISS, "c1"), (ISS, "c2")):
         out = cli(app, "add", "--issuer", issuer, "--client-id", client, "--deployment-id", "d1", *URLS)
