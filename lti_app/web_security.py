@@ -83,7 +83,7 @@ def init_app(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config.get("GRADELOOP_SESSION_MINUTES", 120)),
     )
     app.jinja_env.globals.update(lurl=auth.lurl, csrf_token=auth.csrf_token, launch_field=auth.launch_field,
-                                 current_launch=auth.current_launch)
+                                 current_launch=auth.current_launch, upload_limit=upload_limit)
 
     app.add_url_rule("/session/keep-alive", "keep_alive", keep_alive, methods=["POST"])
 
@@ -111,9 +111,10 @@ def init_app(app: Flask) -> None:
             return None
         token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
         if not auth.csrf_valid(token):
-            return error_page(403, "This form was not sent from a Gradeloop page, or your session "
-                                   "has ended. Reload the page from your course and try again.",
-                              kept=_typed_text())
+            return error_page(403, "Nothing was saved: your session has ended, or this form was not sent from a "
+                                   "Gradeloop page. Go back to your course in the LMS and open Gradeloop again from "
+                                   "there, then send the form again.",
+                              kept=_typed_text(), heading="Your session has ended")
         return None
 
     @app.after_request
@@ -128,7 +129,7 @@ def init_app(app: Flask) -> None:
         # The generic error page would read the form again to find the launch token and raise
         # 413 once more (a 500). Answer without the launch context instead.
         g.launch = None
-        limit = f"{current_app.config['GRADELOOP_MAX_UPLOAD_BYTES'] / 1_000_000:g} MB"
+        limit = upload_limit()
         if request.endpoint == "coursework.import_grades":
             return error_page(413, f"This file is larger than the {limit} Gradeloop accepts in one import. Split it "
                                    "into several files (keep the header line in each) and import them one by one: "
@@ -170,9 +171,15 @@ def _typed_text() -> str:
     return "\n\n".join(v.strip() for v in (request.form.get(f, "") for f in TYPED_FIELDS) if v.strip())
 
 
-def error_page(status: int, message: str, kept: str = ""):
+def upload_limit() -> str:
+    """The largest upload Gradeloop takes, in words ("2 MB"): the 413 page and the hand-in form's hint."""
+    return f"{current_app.config['GRADELOOP_MAX_UPLOAD_BYTES'] / 1_000_000:g} MB"
+
+
+def error_page(status: int, message: str, kept: str = "", heading: str = ""):
     """A plain page that says what is wrong (with `kept`: text from the refused form, shown back
-    read-only so it is not lost); JSON for API callers."""
+    read-only so it is not lost; `heading`: what happened in a few words, else one from the status);
+    JSON for API callers."""
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return {"error": message, "status": status}, status
-    return render_template("error.html", status=status, message=message, kept=kept), status
+    return render_template("error.html", status=status, message=message, kept=kept, heading=heading), status

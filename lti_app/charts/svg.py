@@ -20,6 +20,16 @@ BAND = "#e4e7eb"
 NO_DATA = "No data yet"
 
 
+def contrast(rgb1: tuple[int, int, int], rgb2: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (1 to 21)."""
+    def luminance(rgb):
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (v / 255 for v in rgb)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    light, dark = sorted((luminance(rgb1), luminance(rgb2)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def esc(value) -> str:
     return escape(str(value), quote=True)
 

@@ -2,38 +2,63 @@
 training pipeline, `TrainingRun` progress): plain dicts and chart SVG, no HTTP."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from lti_app import charts
 from lti_app.charts.confusion import banded
 from lti_app.extensions import db
-from lti_app.models import Assignment, ModelVersion, TrainingRun
+from lti_app.models import Assignment, ModelVersion, OutboxEvent, TrainingRun
+from lti_app.models.base import utcnow
 
 
 def training_status(assignment_id: int) -> dict:
-    """The latest training run as the progress bar's JSON (`fraction` in 0..1)."""
+    """The latest training run as the progress bar's JSON (`fraction` in 0..1). `announce` is the
+    short status a screen reader hears when it changes (no ETA, whole tens of percent: a sentence
+    every poll would drown the page); `requested`: a training was asked for and no run has started
+    yet, so the page keeps watching for it."""
     run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id)
                             .order_by(TrainingRun.id.desc()).limit(1))
     if run is None:
-        label = "Not trained yet"
-        return {"run_id": None, "status": "none", "fraction": 0.0, "label": label, "active": False,
-                "message": "", "svg": charts.progress_bar(0.0, label, title="Training progress")}
-    if run.status == "done":
-        fraction = 1.0
-    elif run.total_steps:
-        fraction = min(1.0, max(0.0, run.step / run.total_steps))
+        state = "Not trained yet"
+        status = {"run_id": None, "status": "none", "fraction": 0.0, "label": state, "active": False,
+                  "message": ""}
     else:
-        fraction = 0.0
-    active = run.status in ("queued", "running")
-    phase = run.phase or run.status
-    label = {"done": "Training finished", "failed": "Training failed"}.get(run.status, f"Training: {phase}")
-    if active and run.eta_seconds:
-        label += f", about {int(run.eta_seconds) + 1} s left"
-    return {"run_id": run.id, "status": run.status, "phase": run.phase, "step": run.step,
-            "total_steps": run.total_steps, "fraction": fraction, "eta_seconds": run.eta_seconds,
-            "message": run.message, "active": active, "label": label,
-            "model_version_id": run.model_version_id,
-            "started_at": run.started_at.isoformat() if run.started_at else None,
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "svg": charts.progress_bar(fraction, label, title="Training progress")}
+        if run.status == "done":
+            fraction = 1.0
+        elif run.total_steps:
+            fraction = min(1.0, max(0.0, run.step / run.total_steps))
+        else:
+            fraction = 0.0
+        active = run.status in ("queued", "running")
+        state = {"done": "Training finished", "failed": "Training failed"}.get(run.status,
+                                                                              f"Training: {run.phase or run.status}")
+        label = state + (f", about {int(run.eta_seconds) + 1} s left" if active and run.eta_seconds else "")
+        status = {"run_id": run.id, "status": run.status, "phase": run.phase, "step": run.step,
+                  "total_steps": run.total_steps, "fraction": fraction, "eta_seconds": run.eta_seconds,
+                  "message": run.message, "active": active, "label": label,
+                  "model_version_id": run.model_version_id,
+                  "started_at": run.started_at.isoformat() if run.started_at else None,
+                  "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+    tens = int(status["fraction"] * 10) * 10
+    status["announce"] = f"{state}: {tens}% complete." if status["active"] else f"{state}."
+    status["requested"] = not status["active"] and _requested(assignment_id, run)
+    status["svg"] = charts.progress_bar(status["fraction"], status["label"], title="Training progress")
+    return status
+
+
+REQUEST_WAIT = timedelta(minutes=10)
+
+
+def _requested(assignment_id: int, latest: TrainingRun | None) -> bool:
+    """A `training.due` (the teacher's "Train now", an import) recorded in the last REQUEST_WAIT
+    and after the latest run started: the worker has not started it yet. A request the worker
+    finds not due starts no run, so the wait is bounded."""
+    query = db.select(OutboxEvent.payload).where(OutboxEvent.type == "training.due",
+                                                 OutboxEvent.created_at > utcnow() - REQUEST_WAIT)
+    if latest is not None and latest.started_at is not None:
+        query = query.where(OutboxEvent.created_at > latest.started_at)
+    return any(((p or {}).get("payload") or {}).get("assignment_id") == assignment_id
+               for p in db.session.scalars(query))
 
 
 def versions_of(assignment_id: int) -> list[ModelVersion]:

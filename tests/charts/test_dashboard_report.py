@@ -44,7 +44,9 @@ def render(app, a, shown, metrics, versions=None):
         return render_template("dashboard/overview.html", assignment=a, current=shown, shown=shown,
                                versions=versions if versions is not None else ([shown] if shown else []),
                                state=NS(graded=40, last_trained_at=None),
-                               training={"svg": "", "message": "", "run_id": None, "status": "none"},
+                               training={"svg": "", "message": "", "run_id": None, "status": "none",
+                                         "label": "Not trained yet", "fraction": 0.0, "active": False,
+                                         "requested": False, "announce": "Not trained yet."},
                                metrics=metrics, charts=charts, pending=0, dead=[])
 
 

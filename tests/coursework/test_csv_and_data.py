@@ -252,7 +252,7 @@ def test_delete_course_data_needs_confirmation(teacher, app, world, tmp_path):
         db.session.add(Grade(submission_id=world.essay_a, score=4, source=GradeSource.TEACHER, score_min=1, score_max=6))
         db.session.commit()
     page = teacher.get("/coursework/course/delete").get_data(as_text=True)
-    assert "1 assignment(s) and 1 essay(s)" in page
+    assert "1 assignment and 1 essay" in page
     wrong = teacher.post("/coursework/course/delete", data={"csrf_token": teacher.csrf, "confirm": "delete"})
     assert wrong.status_code == 400 and "Type DELETE" in wrong.get_data(as_text=True)
     with app.app_context():

@@ -77,7 +77,7 @@ def test_returned_essay_is_revised_and_graded_again(app, world):
     html = student.get(essay_page).get_data(as_text=True)
     assert "returned your essay for revision" in html and "Give evidence for your claim." in html
     assert "Hand in your revised essay" in html
-    assert f'name="text" rows="14" >{FIRST}</textarea>' in html   # revised where it stands
+    assert re.search(r'<textarea id="text" name="text"[^>]*>' + re.escape(FIRST) + "</textarea>", html)   # revised where it stands
 
     unchanged = student.post(essay_page, data={"csrf_token": s_csrf, "text": FIRST})
     assert unchanged.status_code == 400 and "Revise it before" in unchanged.get_data(as_text=True)

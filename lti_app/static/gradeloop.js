@@ -1,0 +1,79 @@
+// Behaviour the pages share, switched on by attributes in their markup (no framework: the pages
+// must work inside any LMS iframe, and without this script they still work, only less kindly).
+(function () {
+  "use strict";
+
+  // Whether a form's fields differ from what the page was loaded with. Read from the fields
+  // themselves, not from input events: typing done before this script ran counts too. A form
+  // marked data-unsaved holds text the server gave back unsaved (after an error), so leaving it
+  // loses work even before anything is typed.
+  function changed(form) {
+    if (form.hasAttribute("data-unsaved")) return true;
+    return Array.prototype.some.call(form.elements, function (el) {
+      if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+      if (el.tagName === "SELECT") {
+        return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      if (el.type === "file") return el.files && el.files.length > 0;
+      return el.type !== "hidden" && "defaultValue" in el && el.value !== el.defaultValue;
+    });
+  }
+
+  // form[data-warn-unsaved]: leaving the page (a link, the LMS's own navigation, closing the tab)
+  // with typed work asks first. Sending the form is not leaving it. The listener sits on window,
+  // so it runs after the page's own submit handlers and sees whether one of them cancelled it.
+  function warnBeforeLeaving(form) {
+    var sending = false;
+    window.addEventListener("submit", function (event) {
+      if (event.target === form && !event.defaultPrevented) sending = true;
+    });
+    window.addEventListener("pageshow", function () { sending = false; });   // back/forward cache
+    window.addEventListener("beforeunload", function (event) {
+      if (sending || !changed(form)) return;
+      event.preventDefault();
+      event.returnValue = "";   // older browsers want a value to show their own question
+    });
+  }
+
+  // textarea[data-counter=<id>]: a word and character count in element <id>, an aria-live region.
+  // It is written once typing pauses, so a screen reader hears the count, not every keystroke.
+  // Characters are counted as the server counts them (files.normalise, Python's len), against
+  // data-max-chars.
+  var PAUSE_MS = 600;
+
+  function plural(n, noun) {
+    return n.toLocaleString("en") + " " + noun + (n === 1 ? "" : "s");
+  }
+
+  function counts(text) {
+    var clean = text.replace(/\r\n?/g, "\n").split("\n").map(function (line) { return line.replace(/\s+$/, ""); })
+      .join("\n").trim();
+    return {words: clean ? clean.split(/\s+/).length : 0, chars: Array.from(clean).length};
+  }
+
+  function countWords(field) {
+    var out = document.getElementById(field.getAttribute("data-counter"));
+    var max = parseInt(field.getAttribute("data-max-chars"), 10), timer = null;
+    if (!out) return;
+    function write() {
+      var c = counts(field.value), over = max && c.chars > max;
+      var words = plural(c.words, "word") + ", " + plural(c.chars, "character");
+      if (over) words += ": " + (c.chars - max).toLocaleString("en") + " over the limit";
+      if (out.textContent !== words) out.textContent = words;
+      out.classList.toggle("over-limit", !!over);
+    }
+    field.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(write, PAUSE_MS);
+    });
+    write();
+  }
+
+  window.gradeloop = {changed: changed};
+  document.querySelectorAll("form[data-warn-unsaved]").forEach(warnBeforeLeaving);
+  document.querySelectorAll("textarea[data-counter]").forEach(countWords);
+  // An error the server found is where the reader's attention goes first (its field is marked
+  // aria-invalid and points at it).
+  var problem = document.querySelector("[data-focus-on-load]");
+  if (problem) problem.focus();
+})();
