@@ -180,7 +180,7 @@ def _canvas_extension(platform: Platform, submission: Submission) -> dict:
 # The student page's "AI-assisted" badge, as the first line of the comment the LMS shows: students
 # read feedback in the LMS gradebook as often as on Gradeloop's page, and without it an AI-written
 # comment reads as the teacher's own words. Worded as the badge so the two places agree.
-AI_LABELS = {GradeSource.AI_AUTO: "AI-assisted feedback.",
+AI_LABELS = {GradeSource.AI_AUTO: "AI-assisted feedback, not yet reviewed by your teacher.",
              GradeSource.AI_APPROVED: "AI-assisted feedback, reviewed by your teacher.",
              GradeSource.AI_EDITED: "AI-assisted feedback, reviewed by your teacher."}
 

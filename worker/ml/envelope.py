@@ -28,7 +28,7 @@ MARGIN = 1.0
 
 # feature -> (checked sides, how to show a value, reason when low, reason when high)
 CHECKS = {
-    "log_words": ("both", lambda v: f"{math.expm1(v):.0f} words",
+    "log_words": ("both", lambda v: f"{math.expm1(v):.0f} word" + ("" if round(math.expm1(v)) == 1 else "s"),
                   "much shorter than the essays the model learned from",
                   "much longer than the essays the model learned from"),
     "mean_word_len": ("both", lambda v: f"{v:.1f} letters per word",

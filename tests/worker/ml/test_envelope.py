@@ -90,3 +90,12 @@ def test_reasons_are_one_sided_where_only_one_side_is_odd():
     row[FEATURE_NAMES.index("oov_ratio")] = 0.9
     assert [r.rsplit(" (", 1)[0] for r in envelope.reasons(env, row)] == [envelope.CHECKS["oov_ratio"][3]]
     assert envelope.reasons(None, row) == []
+
+
+def test_a_one_word_essay_is_described_in_the_singular():
+    import math
+
+    from worker.ml.envelope import CHECKS
+
+    show = CHECKS["log_words"][1]
+    assert (show(math.log1p(1)), show(math.log1p(2))) == ("1 word", "2 words")
