@@ -140,6 +140,10 @@ class Config:
             "GRADELOOP_PUBLIC_URL": self.public_url,
             "GRADELOOP_MAX_ESSAY_CHARS": self.max_essay_chars,
             "MAX_CONTENT_LENGTH": self.max_upload_bytes + 64_000,
+            # One text field (a pasted essay) may be as large as a file: werkzeug's own 500 kB
+            # limit answered a long paste with "this upload is too large" before the essay's own
+            # length check could say how long it is and give the text back.
+            "MAX_FORM_MEMORY_SIZE": max(500_000, self.max_upload_bytes),
             "GRADELOOP_MAX_UPLOAD_BYTES": self.max_upload_bytes,
             "GRADELOOP_SESSION_MINUTES": self.session_minutes,
             "GRADELOOP_SESSION_MAX_HOURS": self.session_max_hours,

@@ -109,6 +109,8 @@ def init_app(app: Flask) -> None:
     def _check_csrf():
         if request.method in SAFE_METHODS or request.path.startswith(CSRF_EXEMPT_PREFIXES):
             return None
+        if request.routing_exception is not None:
+            return None   # no view will run: the caller gets the real 404 or 405, not "session ended"
         token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
         if not auth.csrf_valid(token):
             return error_page(403, "Nothing was saved: your session has ended, or this form was not sent from a "
@@ -134,8 +136,11 @@ def init_app(app: Flask) -> None:
             return error_page(413, f"This file is larger than the {limit} Gradeloop accepts in one import. Split it "
                                    "into several files (keep the header line in each) and import them one by one: "
                                    "an essay already imported is not added twice.")
-        return error_page(413, f"This upload is larger than the {limit} Gradeloop accepts. Use a smaller file, "
-                               "or paste the text.")
+        # The form cannot be read (it is what is too large), so say what the limits are rather
+        # than guess whether a file or pasted text was too long.
+        chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
+        return error_page(413, f"What you sent is larger than the {limit} Gradeloop accepts, far beyond the "
+                               f"{chars:,} characters an essay may have. Use a smaller file, or paste a shorter text.")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
