@@ -11,6 +11,7 @@ from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.models import DeadLetter, Grade, ModelVersion
 from lti_app.review.decisions import pending_proposals
+from lti_app.routing import MAX_ID
 
 GRADEBOOK_QUEUE = "gradebook"
 
@@ -108,7 +109,7 @@ def rollback(assignment_id: int):
         to_version = int(request.form.get("version", ""))
     except ValueError:
         to_version = None
-    if to_version is None:
+    if to_version is None or not 0 < to_version <= MAX_ID:   # beyond the column's integers: a 500
         return notices.redirect_with("dashboard.overview", [("error", "Choose a version to go back to.")],
                                      assignment_id=assignment.id)
     try:

@@ -16,6 +16,7 @@ from lti_app.lms import gradebook
 from lti_app.models import AiProposal, Submission, User
 from lti_app.review import bp
 from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
+from lti_app.routing import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def approve_selected(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     teacher_id = access.launch().user_id
     raw_ids = request.form.getlist("proposal")
-    if not all(raw.isascii() and raw.isdigit() and len(raw) <= 12 for raw in raw_ids):
+    if not all(raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID for raw in raw_ids):
         abort(400, description="Bad proposal id.")
     if not raw_ids:
         return notices.redirect_with("review.queue", [("warning", "Tick at least one proposal to approve.")],

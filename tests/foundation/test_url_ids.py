@@ -58,3 +58,25 @@ def test_a_huge_id_is_404_on_sqlite(app):
 @pytest.mark.postgres
 def test_a_huge_id_is_404_on_postgres(make_app, own_postgres):  # noqa: F811
     assert _essay_page_with_a_huge_id(make_app(database_url=own_postgres)) == [404, 404]
+
+
+def _form_ids_beyond_the_column(app):
+    """A version or proposal number in a form, beyond what the column holds: the teacher's
+    rollback and the review queue's approve answer in words."""
+    world = build_world(app)
+    client = app.test_client()
+    token = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+    rollback = client.post(f"/dashboard/a/{world.assignment_a}/rollback",
+                           data={"csrf_token": token, "version": str(MAX_ID + 1)}, follow_redirects=True)
+    approve = client.post(f"/review/a/{world.assignment_a}/approve",
+                          data={"csrf_token": token, "proposal": [str(MAX_ID + 1)]})
+    return rollback.status_code, "Choose a version" in rollback.get_data(as_text=True), approve.status_code
+
+
+def test_form_ids_beyond_the_column_are_refused_on_sqlite(app):
+    assert _form_ids_beyond_the_column(app) == (200, True, 400)
+
+
+@pytest.mark.postgres
+def test_form_ids_beyond_the_column_are_refused_on_postgres(make_app, own_postgres):  # noqa: F811
+    assert _form_ids_beyond_the_column(make_app(database_url=own_postgres)) == (200, True, 400)
