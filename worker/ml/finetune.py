@@ -30,6 +30,12 @@ SPEEDUP_256 = 1.6
 # a retrain to 205 s, past the 3-minute target. Backward + AdamW on CPU cost far more than 3
 # forward passes, and other work on the machine slows them further.
 CPU_ESTIMATE_MARGIN = 3.0
+# Fine-tuning replaces the frozen-feature model only when it beats it on the held-out fold by this
+# much QWK. The fold holds ~60 essays at N=300, where a QWK moves by +-0.05 between samples, and
+# fine-tuned models scored below the frozen-feature model on test in 4 of 6 measured runs, by
+# 0.016 on average (N=300, prompts 0, 2, 11, on a GPU at 512 tokens and on CPU at 256;
+# docs/benchmarks.md): a narrow fold win is more likely noise than a better model.
+FINETUNE_MARGIN = 0.03
 
 
 def plan(config, device: torch.device, n: int, embed_seconds: float, spent_seconds: float = 0.0) -> dict:
@@ -141,6 +147,12 @@ def predict_norm(module: ScoringModel, texts, feats, plan_, config, device) -> n
         module.head(x.to(device)).float().cpu().numpy()
 
 
+def finetune_wins(ft_qwk: float, ridge_qwk: float, mode: str) -> bool:
+    """Whether the fine-tuned model ships: it must beat the frozen-feature model on the same fold by
+    FINETUNE_MARGIN; "always" ships it regardless (GPU checks, experiments)."""
+    return mode == "always" or ft_qwk >= ridge_qwk + FINETUNE_MARGIN
+
+
 def compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, plan_, progress) -> dict:
     """Fine-tune on the first CV fold's training part, compare with ridge on its held-out part;
     when fine-tuning wins, refit it on every essay. `ridge` carries `fold_head(idx)`, `oof` and
@@ -158,8 +170,7 @@ def compare_and_fit(examples, Y, Yn, weights, splits, ridge, config, device, pla
     ft_qwk = qwk(y_te, apply_cuts(target.denormalise(pred_te[:, 0]), cut, target.lo), target.lo, target.hi)
     ridge_qwk = qwk(y_te, apply_cuts(target.denormalise(ridge["oof"][te, 0]), cut, target.lo),
                     target.lo, target.hi)
-    # "always" ships the fine-tuned model regardless (GPU checks, experiments).
-    wins = ft_qwk > ridge_qwk or config.finetune == "always"
+    wins = finetune_wins(ft_qwk, ridge_qwk, config.finetune)
     result = {"fold_qwk": ft_qwk, "ridge_fold_qwk": ridge_qwk, "wins": wins, "held_out": te,
               "pred_held_out": pred_te}
     if result["wins"]:

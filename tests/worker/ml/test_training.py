@@ -125,3 +125,12 @@ def test_fine_tuning_only_gets_what_is_left_of_the_budget(base_model):
         finetune.CPU_ESTIMATE_MARGIN / finetune.SPEEDUP_256, rel=0.01)
     # the N=300 retrain of the benchmark (embedding ~15 s on 2 cores) no longer tries it
     assert not finetune.plan(config, cpu, 300, embed_seconds=15.0, spent_seconds=25.0)["try"]
+
+
+def test_fine_tuning_must_win_its_fold_by_a_margin():
+    """A fold of ~60 essays cannot tell a narrow win from noise (docs/benchmarks.md)."""
+    from worker.ml.finetune import FINETUNE_MARGIN, finetune_wins
+
+    assert not finetune_wins(0.76, 0.75, "auto"), "a narrow win keeps the frozen-feature model"
+    assert finetune_wins(0.75 + FINETUNE_MARGIN, 0.75, "auto")
+    assert finetune_wins(0.60, 0.75, "always"), "forced runs ship it regardless"
