@@ -69,6 +69,14 @@ def _cv_qwk(final) -> float | None:
     return cv.get(final.approach, cv.get(f"{final.approach}_fold"))
 
 
+def _fold_qwk(final) -> dict | None:
+    """Fine-tuned and frozen-feature QWK on the fold that chose between them (when both ran):
+    what `finetune.FINETUNE_MARGIN` is judged on."""
+    cv = final.info["cv_qwk"]
+    folds = {k.removesuffix("_fold"): v for k, v in cv.items() if k.endswith("_fold")}
+    return folds or None
+
+
 def _flagged_share(model_dir, texts) -> float | None:
     from worker.ml import scorer
 
@@ -157,7 +165,8 @@ def run_bench(data_dir, prompts, ns, seeds, models, base_model: str, device: str
                         row = {**base_row, "model": "default", "qwk": qwk(test_y, scores, prompt.lo, prompt.hi),
                                "train_seconds": round(secs, 2), "score_ms_p50": pcts(lat)["p50"],
                                "export_seconds": round(export_secs, 2), "approach": final.approach,
-                               "cv_qwk": _cv_qwk(final), "shipped": meta["parity"]["shipped"],
+                               "cv_qwk": _cv_qwk(final), "fold_qwk": _fold_qwk(final),
+                               "shipped": meta["parity"]["shipped"],
                                # real test essays flagged as unlike the course's (worker.ml.envelope)
                                "unusual": round(float(np.mean([bool(p.unusual) for p in preds])), 4),
                                "other_prompts_flagged": _flagged_share(model_dir, other_texts[name])}

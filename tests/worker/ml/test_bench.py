@@ -36,6 +36,7 @@ def test_bench_runs_the_worker_path_and_prints_the_summary(shared_data, tmp_path
         assert 0.0 <= row["unusual"] <= 0.5, "a course of 20 real essays flags most of its prompt's essays"
         # Phones at school vs the Face on Mars: essays handed in to the wrong one wait for the teacher.
         assert row["other_prompts_flagged"] >= 0.8, row
+        assert row["fold_qwk"] is None, "no fine-tuning compared at N=20"
     assert set(result["flagged"]["N=20"]) == {"own", "other_prompts"}
     assert set(result["latency"]) >= {"torch_eager_ms", "onnx_fp32_ms", "shipped_ms"}
     defaults = [r for r in result["rows"] if r["model"] == "default"]
@@ -136,3 +137,13 @@ def test_broken_corpus_gives_a_clear_error(shared_data, tmp_path):
     assert res.exit_code != 0 and "unknown prompt" in res.output
     res = CliRunner().invoke(bench_command, ["--data", str(tmp_path / "data"), "--n", "fifty"])
     assert res.exit_code != 0 and "comma-separated integers" in res.output
+
+
+def test_rows_carry_both_fold_qwks_when_fine_tuning_was_compared():
+    from types import SimpleNamespace
+
+    from worker.ml.bench import _fold_qwk
+
+    final = SimpleNamespace(approach="frozen-ridge", info={"cv_qwk": {
+        "frozen-ridge": 0.79, "finetune_fold": 0.77, "frozen-ridge_fold": 0.75}})
+    assert _fold_qwk(final) == {"finetune": 0.77, "frozen-ridge": 0.75}
