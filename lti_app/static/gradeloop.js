@@ -69,6 +69,17 @@
     write();
   }
 
+  // form[data-confirm]: an action students see at once (every graded essay returned) asks first.
+  // Capture phase, before the page's data-once handler marks the form busy: a cancelled question
+  // leaves the form as it was, ready for the next click.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
   window.gradeloop = {changed: changed};
   document.querySelectorAll("form[data-warn-unsaved]").forEach(warnBeforeLeaving);
   document.querySelectorAll("textarea[data-counter]").forEach(countWords);

@@ -292,3 +292,35 @@ def test_essay_box_shows_limits_and_a_calm_count_and_an_error_takes_focus(app, c
     assert field.get_attribute("aria-invalid") == "true"
     assert field.get_attribute("aria-describedby").split()[0] == "submit-error"
     assert field.input_value() == "x" * 70
+
+
+def test_returning_every_graded_essay_asks_first(app, client, world, browser):
+    """One Enter on "Return all" used to return every graded essay to its student at once."""
+    def graded():
+        db.session.add(Grade(submission_id=world.essay_a, score=4, comment="Good.", source=GradeSource.TEACHER,
+                             score_min=1, score_max=6))
+        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
+
+    _with(app, graded)
+    _teacher(client, app, world)
+    page = open_page(browser, client)
+    answers = ["dismiss", "accept"]
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        getattr(dialog, answers.pop(0))()
+
+    page.on("dialog", answer)
+    page.goto(f"{BASE}/coursework/a/{world.assignment_a}")
+    page.locator("#revision summary").click()
+    page.locator("#return-all").click()
+    page.wait_for_timeout(500)
+    assert asked and "for revision?" in asked[0]
+    with app.app_context():
+        assert db.session.get(Submission, world.essay_a).status != SubmissionStatus.RETURNED, "cancelled: nothing sent"
+    page.locator("#return-all").click()   # the cancelled question left the form ready
+    page.locator("#take-back-all").wait_for(state="attached")
+    with app.app_context():
+        db.session.expire_all()
+        assert db.session.get(Submission, world.essay_a).status == SubmissionStatus.RETURNED
