@@ -90,7 +90,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul():
         # No text column takes a NUL (PostgreSQL refuses it: a 500 from deep inside a launch or a
-        # form). Essays are cleaned of it where their text is read (`files.normalise`).
+        # form). Essays are cleaned of it where their text is read (`essay_text.normalise`).
         pairs = [*request.args.items(multi=True)]
         if request.method not in SAFE_METHODS and request.mimetype in FORM_TYPES:
             pairs += [(k, v) for k, v in request.form.items(multi=True) if k != "text"]

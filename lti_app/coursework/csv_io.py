@@ -5,7 +5,9 @@ Import columns: `text`, `score`, optional `comment`, `group`, and `trait:<name>`
 the export's own bookkeeping columns are ignored, any other column is refused (a misspelt
 `comments` would otherwise lose every comment without a word). Two lines with the same essay but
 a different grade are refused too: the file does not say which one the teacher meant.
-Line numbers in errors are the file's own line numbers (a quoted essay may span many lines).
+Line numbers in errors are the file's own line numbers (a quoted essay may span many lines; old
+Mac files end lines with CR alone), and a quote that is never closed is reported on the line where
+its row starts, not where the reader gave up.
 Exported cells that a spreadsheet would run as a formula get a leading apostrophe, which the
 import removes again, so an export's text and comments come back unchanged; the export starts
 with a UTF-8 BOM for Excel. Matching re-imported rows to stored essays is `imports`.
@@ -14,11 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
-from lti_app.coursework.files import normalise
+from lti_app.coursework.essay_text import normalise
 from lti_app.coursework.schemas import import_row_schema
 
 REQUIRED = ("text", "score")
@@ -30,6 +33,8 @@ EXPORT_ONLY = ("assignment", "assignment_id", "essay_id", "student", "student_em
                "score_min", "score_max", "grade_source", "graded_at", "in_lms")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ERRORS_SHOWN = 50
+# Where the csv module ends a line (it reads with newline=""): CRLF, LF, or CR alone.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -49,20 +54,43 @@ def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        before = data[:exc.start].decode("utf-8")
+        line = _line_at(before, len(before))
         raise CsvProblem(f"The file is not UTF-8 text (first bad byte on line {line}). In your spreadsheet "
                          "choose \"CSV UTF-8\" when saving, then upload it again.") from exc
     if "\x00" in text:   # UTF-16 without a BOM decodes as UTF-8 full of NULs; PostgreSQL refuses NUL
-        line = text[:text.index("\x00")].count("\n") + 1
+        line = _line_at(text, text.index("\x00"))
         raise CsvProblem(f"The file contains NUL bytes (first on line {line}): it is not CSV UTF-8 text. In your "
                          "spreadsheet choose \"CSV UTF-8\" when saving, then upload it again.")
     return text
 
 
+def _line_at(text: str, position: int) -> int:
+    """The line number of `text[position]`, counting line breaks as the csv module does."""
+    return len(LINE_BREAK.findall(text, 0, position)) + 1
+
+
 def _delimiter(text: str) -> str:
     """From the header line only: essays are full of commas and semicolons, headers are not."""
-    first = text.split("\n", 1)[0]
+    first = LINE_BREAK.split(text, 1)[0]
     return max((",", ";", "\t"), key=first.count)
+
+
+def _not_csv(exc: csv.Error, row_start: int, line: int, delimiter: str) -> CsvProblem:
+    """`exc` in words. A quote left open makes the reader take the following lines as part of one
+    value until the field limit or the end of the file, so its own line number says nothing: the
+    row where the quote is, `row_start`, does."""
+    reason = str(exc)
+    if reason.startswith("field larger than field limit") or reason == "unexpected end of data":
+        return CsvProblem(f"The file is not valid CSV: the row that starts on line {row_start} has a quote (\") "
+                          "that is never closed, so the lines after it were read as part of one value. Add the "
+                          "closing quote or delete the stray one, then upload the file again.")
+    if reason.endswith("expected after '\"'"):
+        separator = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+        return CsvProblem(f"The file is not valid CSV: on line {line} a value in quotes is followed by more text "
+                          f"before the next {separator}. Inside a quoted value, write each quote twice (\"\"), "
+                          "then upload the file again.")
+    return CsvProblem(f"The file is not valid CSV near line {line}: {reason}.")
 
 
 def unescape(value: str) -> str:
@@ -120,7 +148,9 @@ def _differences(row: dict, other: dict) -> list[str]:
 def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_000) -> list[dict]:
     """Validated rows ({text, score, comment, trait_scores, group}) or `CsvProblem` listing every bad line."""
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1   # the line the next row starts on
     try:
         header = _header(next(reader, []), assignment)
         schema = import_row_schema(assignment, max_chars)
@@ -162,7 +192,7 @@ def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_
             if len(rows) + len(problems) > max_rows:
                 raise CsvProblem(f"The file has more than {max_rows:,} essays; split it into smaller files.")
     except csv.Error as exc:
-        raise CsvProblem(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from exc
+        raise _not_csv(exc, start, reader.line_num, delimiter) from exc
     if unnamed_with_data:
         where = ", ".join(f"column {number} (first on line {line})" for number, line in unnamed_with_data.items())
         one = len(unnamed_with_data) == 1

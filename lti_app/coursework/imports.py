@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lti_app.coursework.files import normalise, word_count
+from lti_app.coursework.essay_text import normalise, word_count
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.locking import for_update

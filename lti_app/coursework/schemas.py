@@ -1,5 +1,7 @@
 """Marshmallow schemas for everything teachers and students type: assignment set-up, settings,
-grades, and the rows of an imported CSV (built per assignment, since its scales decide validity)."""
+grades, and the rows of an imported CSV (built per assignment, since its scales decide validity).
+A grade form naming a trait the assignment no longer has (the rubric was edited while the page was
+open) is refused rather than saved without that score."""
 from __future__ import annotations
 
 import re
@@ -7,11 +9,20 @@ import re
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate,
                          validates_schema)
 
+from lti_app.coursework.essay_text import has_visible_text
 from lti_app.models import MIN_TRAINING_ESSAYS, FeedbackMode
 
-TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\n]+?)\s*[: ]\s*(?P<min>-?\d+)\s*(?:-|to|\.\.)\s*(?P<max>-?\d+)\s*$")
-TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
 MAX_SCALE = 1000
+MAX_TRAITS = 12
+MAX_COMMENT = 20_000
+MAX_GROUP = 100
+# The name starts and ends with a visible character and the separator is ": " or spaces, so no two
+# parts of the pattern can take the same spaces: the old `[^:\n]+?\s*[: ]\s*` tried every split
+# of a run of spaces (a name followed by 1,000 spaces took 13 s). Numbers are capped at 9 digits:
+# int() of a 5,000-digit one raised (a 500), and any number that long is out of range anyway.
+TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\s](?:[^:\n]*?[^:\s])?)(?:\s*:\s*|\s+)(?P<min>-?\d{1,9})\s*"
+                        r"(?:-|to|\.\.)\s*(?P<max>-?\d{1,9})\s*$")
+TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
 DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 # "1,000" is a thousand to an English spreadsheet and 1.0 to a European one: refused, not guessed.
 THOUSANDS = re.compile(r"-?\d+(?:,\d{3})+")
@@ -34,17 +45,18 @@ def parse_traits(text: str) -> list[dict]:
         if not line.strip():
             continue
         match = TRAIT_LINE.match(line)
-        if not match or not TRAIT_NAME.match(match["name"].strip()):
-            raise ValidationError(f"Line {number}: write each trait as 'name min-max', e.g. 'cohesion 1-5'.")
+        if not match or not TRAIT_NAME.match(match["name"]):
+            raise ValidationError(f"Line {number}: write each trait as 'name lowest-highest' with whole numbers "
+                                  f"from 0 to {MAX_SCALE}, e.g. 'cohesion 1-5'.")
         low, high = int(match["min"]), int(match["max"])
         if not (0 <= low < high <= MAX_SCALE):
             raise ValidationError(f"Line {number}: the scale must go up, from 0 or more to at most {MAX_SCALE}.")
-        name = match["name"].strip()
+        name = match["name"]
         if any(t["name"].lower() == name.lower() for t in traits):
             raise ValidationError(f"Line {number}: trait '{name}' is listed twice.")
         traits.append({"name": name, "min": low, "max": high})
-    if len(traits) > 12:
-        raise ValidationError("At most 12 traits.")
+        if len(traits) > MAX_TRAITS:   # here, not after the loop: a pasted list of thousands stops now
+            raise ValidationError(f"At most {MAX_TRAITS} traits.")
     return traits
 
 
@@ -133,11 +145,15 @@ def _score_field(low: float, high: float, *, required: bool) -> fields.Float:
                                   "null": "is missing"}, allow_none=not required)
 
 
-def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool) -> Schema:
+def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool,
+                   unknown_trait_error: str | None = None) -> Schema:
     """Schema on `assignment`'s scales: score, trait scores (`trait:<name>`), comment, plus `extra`.
-    Loads to {"score", "trait_scores", "comment", **extra}."""
+    Loads to {"score", "trait_scores", "comment", **extra}. With `unknown_trait_error`, a filled-in
+    `trait:<name>` that is not one of the assignment's traits refuses the whole form with that
+    message (formatted with `traits`, the names); without it, such fields are ignored."""
     attrs: dict = {"score": _score_field(assignment.score_min, assignment.score_max, required=True),
-                   "comment": fields.String(load_default="", validate=validate.Length(max=20_000)), **extra}
+                   "comment": fields.String(load_default="", validate=validate.Length(
+                       max=MAX_COMMENT, error=f"is longer than {MAX_COMMENT:,} characters")), **extra}
     scored = [k for k in attrs if k == "score" or k.startswith("trait:")]
     for trait in assignment.traits or []:
         key = f"trait:{trait['name']}"
@@ -146,6 +162,13 @@ def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool)
 
     def _blank(self, data, **kwargs):
         data = {k: v.strip() if isinstance(v, str) and k != "text" else v for k, v in dict(data).items()}
+        # `unknown = EXCLUDE` would drop the score of a trait renamed while the form was open, and
+        # the grade would be saved without it. An empty one loses nothing, so it is let through.
+        unknown = [f"“{k.split(':', 1)[1]}”" for k, v in data.items()
+                   if k.startswith("trait:") and k not in scored and v not in (None, "")]
+        if unknown and unknown_trait_error:
+            named = f"the trait {unknown[0]}" if len(unknown) == 1 else f"the traits {', '.join(unknown)}"
+            raise ValidationError(unknown_trait_error.format(traits=named))
         return _blank_to_none(data, scored + [k for k in extra if k != "text"])
 
     def _split(self, data, **kwargs):
@@ -162,17 +185,27 @@ def _scored_schema(name: str, assignment, extra: dict, *, traits_required: bool)
 
 
 def grade_schema(assignment) -> Schema:
-    """What a teacher enters on the grading page (trait scores optional)."""
-    return _scored_schema("GradeSchema", assignment, {}, traits_required=False)
+    """What a teacher enters on the grading page or the review page (trait scores optional)."""
+    return _scored_schema("GradeSchema", assignment, {}, traits_required=False, unknown_trait_error=(
+        "The rubric of this assignment changed while you had this page open: it no longer has "
+        "{traits}. Your grade and comment were not saved. The form below shows the current rubric with what "
+        "you typed: check the trait scores, then save again."))
+
+
+def _has_visible_text(value: str) -> None:
+    """The hand-in's rule (`essay_text.normalise`): an essay of zero-width or other invisible characters is empty."""
+    if not has_visible_text(value):
+        raise ValidationError("is empty")
 
 
 def import_row_schema(assignment, max_chars: int) -> Schema:
     """One CSV row of a previously graded essay: text, score, optional comment/traits/group."""
     text = fields.String(required=True, validate=[
-        validate.Predicate("strip", error="is empty"),
+        _has_visible_text,
         validate.Length(max=max_chars, error=f"is longer than {max_chars} characters")],
         error_messages={"required": "is missing", "null": "is missing"})
-    group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    group = fields.String(load_default=None, allow_none=True, validate=validate.Length(
+        max=MAX_GROUP, error=f"is longer than {MAX_GROUP} characters"))
     return _scored_schema("ImportRowSchema", assignment, {"text": text, "group": group},
                           traits_required=False)
 

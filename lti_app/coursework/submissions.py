@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
-from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, extract_text, normalise, word_count
+from lti_app.coursework.essay_text import normalise, word_count
+from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, clean_filename, extract_text
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms.gradebook import latest_grade
@@ -42,8 +43,9 @@ def essay_from_request(form_started_with: str = "") -> tuple[str, str | None]:
             raise EssayFileError("You chose a file and also typed or pasted text. Hand in one of them: empty "
                                  "the text box to send the file, or remove the file to send the text.")
         data = upload.stream.read(current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"] + 1)
-        text = extract_text(upload.filename, data, max_bytes=current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"])
-        filename = upload.filename[-255:]
+        text = extract_text(upload.filename, data, max_bytes=current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"],
+                            max_chars=max_chars)
+        filename = clean_filename(upload.filename)
     else:
         text, filename = normalise(request.form.get("text") or ""), None
     if not text:

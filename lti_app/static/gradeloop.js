@@ -37,7 +37,7 @@
 
   // textarea[data-counter=<id>]: a word and character count in element <id>, an aria-live region.
   // It is written once typing pauses, so a screen reader hears the count, not every keystroke.
-  // Characters are counted as the server counts them (files.normalise, Python's len), against
+  // Characters are counted as the server counts them (essay_text.normalise, Python's len), against
   // data-max-chars.
   var PAUSE_MS = 600;
 

@@ -206,11 +206,25 @@ def test_a_double_click_hands_in_once(student, app, world):
     assert student(text="A different second version.").status_code == 400   # still no second version
 
 
-def test_two_first_hand_ins_at_the_same_moment_store_one(student, app, world):
+@pytest.mark.postgres
+def test_two_first_hand_ins_at_the_same_moment_store_one(make_app, own_postgres):
     """The other click's request commits its row between this one's lookup and its insert (the
-    unique constraint then refuses this insert): the student gets the same answer, not a 500."""
+    unique constraint then refuses this insert): the student gets the same answer, not a 500.
+    PostgreSQL only: a first hand-in has no row to lock there, whereas on SQLite the lookup
+    already holds the database's write lock (`lti_app.locking`), so no other request can commit
+    in between."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
+
+    from tests.coursework.helpers import build_world
+
+    app = make_app(database_url=own_postgres)
+    world = build_world(app)
+    token = login(client := app.test_client(), app, course_id=world.course_a, user_id=world.student2_a,
+                  role=Role.LEARNER, resource_link_id=world.link_a)
+
+    def student(**data):
+        return client.post(f"/coursework/a/{world.assignment_a}/essay", data={"csrf_token": token, **data})
 
     _no_resubmission(app, world)
     raced = []
