@@ -78,12 +78,13 @@ def test_auto_release_posts_score_and_feedback_to_the_gradebook(live_course):
         assert grade.comment and grade.comment == proposal.feedback
         assert 1 <= grade.score <= 6 and grade.posted_at is not None
     # The LMS shows the comment under the student page's badge (show_ai_label is on).
-    assert posted["scoreGiven"] == grade.score and posted["comment"] == f"AI-assisted feedback.\n\n{grade.comment}"
+    label = "AI-assisted feedback, not yet reviewed by your teacher"
+    assert posted["scoreGiven"] == grade.score and posted["comment"] == f"{label}.\n\n{grade.comment}"
     assert posted["activityProgress"] == "Completed"
 
     page = _student_page(c, "student-1")
     assert f'<span id="score">{grade.score:g}</span>' in page.text
-    assert '<span class="badge" id="ai-label">AI-assisted feedback</span>' in page.text, "not reviewed by anyone"
+    assert f'<span class="badge" id="ai-label">{label}</span>' in page.text, "not reviewed by anyone"
     first_sentence = grade.comment.split("\n")[0][:40]
     assert first_sentence.replace("'", "&#39;").replace('"', "&#34;") in page.text
 
