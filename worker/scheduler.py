@@ -83,7 +83,11 @@ def due_retraining(interval_hours: float) -> list[tuple[int, str]]:
 
 def housekeeping(keep_days: float = 30.0) -> dict:
     """Forget bookkeeping nobody needs any more: published outbox rows, processed-message ids
-    (redeliveries come within hours, not weeks) and heartbeats of workers long gone."""
+    (redeliveries come within hours, not weeks), heartbeats of workers long gone, and the LTI
+    launch bookkeeping past its use (`lti_app.lti.housekeeping`: login hints are personal data,
+    and on a quiet site the web processes' own purge, every 1000th login, came seldom)."""
+    from lti_app.lti.housekeeping import purge_expired
+
     cutoff = utcnow() - timedelta(days=keep_days)
     deleted = {
         "outbox": db.session.execute(db.delete(OutboxEvent).where(
@@ -94,6 +98,7 @@ def housekeeping(keep_days: float = 30.0) -> dict:
             WorkerHeartbeat.last_seen < utcnow() - timedelta(days=7))).rowcount,
     }
     db.session.commit()
+    deleted.update(purge_expired())
     return deleted
 
 

@@ -28,7 +28,7 @@ class WorkerSettings:
     broker_url: str
     prefix: str = "gradeloop"              # exchange name and queue-name prefix
     max_attempts: int = 5                  # deliveries before a failing message is dead-lettered
-    retry_base_seconds: float = 2.0        # first backoff; doubles each attempt (+/- 50 % jitter)
+    retry_base_seconds: float = 2.0        # first backoff; doubles each attempt (x0.5-1 jitter)
     retry_max_seconds: float = 300.0
     lease_seconds: float = 120.0           # job lease expiry; renewed every third of it
     training_stall_seconds: float = 1800.0  # a training silent this long is hung: its lease is freed

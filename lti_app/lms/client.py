@@ -57,8 +57,8 @@ def clear_token_cache() -> None:
 
 
 def http_timeout() -> float:
-    """Seconds for every LMS call: the app's GRADELOOP_HTTP_TIMEOUT, unless the environment sets
-    it (config/settings.py does not read that variable itself yet)."""
+    """Seconds for every LMS call: the environment's GRADELOOP_HTTP_TIMEOUT (read here as well as
+    in config/settings.py, so that code outside an app context gets it), else the app's."""
     raw = os.environ.get("GRADELOOP_HTTP_TIMEOUT")
     if raw:
         try:

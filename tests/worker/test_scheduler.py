@@ -75,7 +75,8 @@ def test_worker_status_cli(worker_app, broker_for):
 
 
 def test_housekeeping_keeps_recent_bookkeeping(app):
-    from lti_app.models import ProcessedMessage, WorkerHeartbeat
+    from lti_app.models import LoginState, ProcessedMessage, WorkerHeartbeat
+    from lti_app.platforms import upsert_platform
     from worker.scheduler import housekeeping
 
     with app.app_context():
@@ -88,8 +89,18 @@ def test_housekeeping_keeps_recent_bookkeeping(app):
             ProcessedMessage(message_id="recent", queue="q", processed_at=recent),
             WorkerHeartbeat(worker_id="gone", hostname="h", queues=[], status="stopped", last_seen=old),
         ])
+        platform_id = upsert_platform(issuer="https://lms.example", client_id="c", deployment_ids=["d"],
+                                      auth_login_url="https://lms.example/auth",
+                                      auth_token_url="https://lms.example/token",
+                                      key_set_url="https://lms.example/jwks").id
+        db.session.add_all([LoginState(state=name, nonce=name, browser_binding="b", platform_id=platform_id,
+                                       login_params={"login_hint": "student-7"}, created_at=at)
+                            for name, at in (("old", utcnow() - timedelta(hours=2)),
+                                             ("recent", utcnow() - timedelta(minutes=10)))])
         db.session.commit()
-        assert housekeeping() == {"outbox": 1, "processed": 1, "heartbeats": 1}
+        assert housekeeping() == {"outbox": 1, "processed": 1, "heartbeats": 1, "login_states": 1,
+                                  "used_nonces": 0, "deep_linking_requests": 0}
+        assert db.session.scalars(db.select(LoginState.state)).all() == ["recent"], "login hints go within hours"
         assert sorted(db.session.scalars(db.select(OutboxEvent.event_id))) == ["pending", "recent"]
         assert db.session.scalars(db.select(ProcessedMessage.message_id)).all() == ["recent"]
 
