@@ -20,9 +20,10 @@ def sqlite_write_lock() -> None:
     conn = db.session.connection()
     if conn.dialect.name != "sqlite":
         return
-    raw = conn.connection.driver_connection
-    if not raw.in_transaction:
-        raw.execute("BEGIN IMMEDIATE")
+    if not conn.connection.driver_connection.in_transaction:
+        # Through SQLAlchemy, so a busy database raises its OperationalError like any other
+        # statement (callers catch SQLAlchemyError), not sqlite3's own.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def for_update(stmt, **kwargs):
