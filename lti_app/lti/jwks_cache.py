@@ -107,6 +107,11 @@ def refresh(platform: PlatformInfo, *, force: bool = False) -> bool:
     if (not force and platform.key_set is not None and fetched
             and now - fetched < timedelta(seconds=cooldown)):
         return False
+    # End the caller's transaction before waiting on the platform: a launch has consumed its
+    # login state by now (an UPDATE), and on SQLite that holds the database's one write lock, so
+    # every other launch, hand-in and save waited behind this fetch (up to its HTTP timeout). The
+    # state is spent either way: a refused launch burns it too.
+    db.session.commit()
     key_set, max_age = fetch_key_set(platform.key_set_url)
     # Only if the URL is still the one fetched: an administrator may have just changed it.
     db.session.execute(db.update(Platform).where(Platform.id == platform.id,

@@ -164,3 +164,42 @@ def test_unknown_kids_do_not_refetch_a_failing_key_set_on_every_launch(peer, too
     monkeypatch.undo()
     tool_server.app.config["GRADELOOP_JWKS_RETRY_AFTER_FAILURE"] = 0   # the minute has passed
     assert peer.launch(user_id="t4").response.status_code == 200
+
+
+def test_fetching_a_rotated_key_set_does_not_hold_up_other_writers(peer, tool_server, monkeypatch):
+    """A launch has consumed its login state (a write) when it meets an unknown key id. On the
+    embedded SQLite that held the database's one write lock while it waited for the platform's key
+    endpoint, so every other launch, hand-in and save waited behind a slow LMS."""
+    import sqlite3
+    import threading
+    import time
+
+    assert peer.launch().response.status_code == 200
+    real = jwks_cache.fetch_key_set
+
+    def slow_key_endpoint(url):
+        time.sleep(1.5)
+        return real(url)
+
+    monkeypatch.setattr(jwks_cache, "fetch_key_set", slow_key_endpoint)
+    tool_server.app.config["GRADELOOP_JWKS_REFETCH_COOLDOWN"] = 0.0
+    peer.rotate_keys(keep_old_seconds=0)   # the next launch names a kid the tool has not seen
+    db_path = tool_server.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    launched = {}
+    launching = threading.Thread(target=lambda: launched.setdefault("r", peer.launch(user_id="t2")))
+    launching.start()
+    refused = []
+    time.sleep(0.3)
+    while launching.is_alive():
+        other = sqlite3.connect(db_path, timeout=0.3)   # another process writing meanwhile
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        except sqlite3.OperationalError as exc:
+            refused.append(str(exc))
+        finally:
+            other.close()
+        time.sleep(0.2)
+    launching.join()
+    assert launched["r"].response.status_code == 200
+    assert refused == []
