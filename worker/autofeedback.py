@@ -25,19 +25,26 @@ log = logging.getLogger("gradeloop.worker.autofeedback")
 PENDING_MANUAL = "PendingManual"
 
 
-def compose_for(assignment: Assignment, proposal: AiProposal) -> None:
-    """Fill `proposal.feedback` in the teacher's voice (kept when it already has some: a requeued
-    or hand-made proposal is not rewritten)."""
-    if proposal.feedback:
-        return
+def write_feedback(assignment: Assignment, submission: Submission, score: float, trait_scores: dict,
+                   unusual: list) -> str:
+    """The written feedback for a scored essay, in the teacher's voice. The scoring handler calls it
+    before it takes the essay's row lock (building a course's feedback index takes a second or
+    more, and on SQLite that lock is the whole database's)."""
     from worker.feedback.compose import compose_feedback
     from worker.feedback.loading import load_graded_examples
 
-    submission = db.session.get(Submission, proposal.submission_id)
     examples = load_graded_examples(assignment.id, exclude_submission_id=submission.id)
-    feedback = compose_feedback(submission.text, proposal.score, proposal.trait_scores or {}, assignment, examples,
-                                unusual=proposal.unusual)
-    proposal.feedback = feedback.text
+    return compose_feedback(submission.text, score, trait_scores or {}, assignment, examples, unusual=unusual).text
+
+
+def compose_for(assignment: Assignment, proposal: AiProposal) -> None:
+    """Fill `proposal.feedback` in the teacher's voice (kept when it already has some: written
+    before the lock, or a requeued or hand-made proposal, which is not rewritten)."""
+    if proposal.feedback:
+        return
+    submission = db.session.get(Submission, proposal.submission_id)
+    proposal.feedback = write_feedback(assignment, submission, proposal.score, proposal.trait_scores or {},
+                                       proposal.unusual)
 
 
 def awaiting_teacher(assignment: Assignment, proposal: AiProposal) -> None:
@@ -75,6 +82,7 @@ def install() -> None:
     scoring.register_feedback_mode(FeedbackMode.REVIEW, review)
     scoring.register_feedback_mode(FeedbackMode.AUTO_RELEASE, auto_release)
     scoring.register_feedback_mode(FeedbackMode.OFF, off)
+    scoring.register_feedback_writer(write_feedback)
 
 
 install()

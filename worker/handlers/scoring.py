@@ -20,7 +20,7 @@ from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSo
                             SubmissionStatus)
 from lti_app.models.base import utcnow
 from lti_app.locking import for_update
-from worker.errors import PermanentError
+from worker.errors import Deferred, PermanentError
 from worker.handlers import handles
 
 log = logging.getLogger("gradeloop.worker.scoring")
@@ -62,6 +62,16 @@ def register_feedback_mode(mode: FeedbackMode, fn: Callable) -> None:
     FEEDBACK_MODES[mode] = fn
 
 
+_feedback_writer: Callable | None = None
+
+
+def register_feedback_writer(fn: Callable) -> None:
+    """`fn(assignment, submission, score, trait_scores, unusual) -> str`: the proposal's written
+    feedback, composed before the essay's row is locked (the feedback modes keep it)."""
+    global _feedback_writer
+    _feedback_writer = fn
+
+
 def _scored_already(submission_id: int, model_id: int) -> bool:
     """Whether this version of the essay has a proposal from this model."""
     return db.session.scalar(select(AiProposal.id).join(Submission, AiProposal.submission_id == Submission.id)
@@ -92,6 +102,12 @@ def score_new_submission(job) -> None:
         return
     except scorer.ModelMismatch as exc:
         raise PermanentError(str(exc)) from exc
+    trait_scores = {name: t.get("score") for name, t in (prediction.traits or {}).items()}
+    feedback = None
+    if _feedback_writer is not None and assignment.feedback_mode != FeedbackMode.OFF:
+        # Before the lock below: a course's feedback index can take a second or more to build.
+        feedback = _feedback_writer(assignment, submission, float(prediction.score), trait_scores,
+                                    list(prediction.unusual))
     # The student may have handed in a new version while this one was scored. Re-read the row
     # (locked on PostgreSQL until this transaction ends, so a hand-in now waits for the proposal
     # and the auto-release below) and give up if it changed: the new version's own event scores it.
@@ -110,11 +126,20 @@ def score_new_submission(job) -> None:
     # wholly before this decision or after it.
     assignment = db.session.scalars(for_update(select(Assignment).where(Assignment.id == assignment.id), read=True)
                                     .execution_options(populate_existing=True)).one()
+    if assignment.current_model_id != model_id:
+        # Rolled back, replaced, or retired after an erasure while the essay was scored: this score
+        # is from a model that no longer serves. The next one scores it; none: it waits for the
+        # teacher.
+        log.info("event=scoring_skipped reason=model_changed_while_scoring submission_id=%s was=%s now=%s",
+                 submission.id, model_id, assignment.current_model_id)
+        if assignment.current_model_id is not None:
+            raise Deferred(f"the model of assignment {assignment.id} changed while essay {submission.id} was "
+                           "scored", delay=1.0)
+        return
     proposal = AiProposal(submission_id=submission.id, model_version_id=model_id,
-                          essay_submitted_at=handed_in,
+                          essay_submitted_at=handed_in, feedback=feedback,
                           score=float(prediction.score), confidence=float(prediction.confidence),
-                          trait_scores={name: t.get("score") for name, t in (prediction.traits or {}).items()},
-                          unusual=list(prediction.unusual), status="pending")
+                          trait_scores=trait_scores, unusual=list(prediction.unusual), status="pending")
     db.session.add(proposal)
     db.session.flush()
     FEEDBACK_MODES.get(assignment.feedback_mode, _keep_for_review)(job, assignment, proposal)

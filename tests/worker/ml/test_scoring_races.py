@@ -86,3 +86,45 @@ def test_two_deliveries_scoring_one_version_at_once_leave_one_proposal(scoring_a
         assert db.session.scalar(db.select(db.func.count(AiProposal.id))) == 1
         posts = [e for e in db.session.scalars(db.select(OutboxEvent)) if e.type == "gradebook.sync"]
         assert len(posts) == 1, [e.payload for e in posts]
+
+
+def test_a_model_retired_during_scoring_gives_no_proposal(scoring_app, monkeypatch):
+    """An erasure retires the model (or a teacher rolls back) while an essay is scored: the score
+    of a model that no longer serves is not released; the essay waits for the teacher."""
+    app = scoring_app
+    essay_id = _student_essay(app, feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.0)
+    real = scorer.score_submission
+
+    def retired_meanwhile(app_, submission_id):
+        prediction = real(app_, submission_id)
+        with db.engine.begin() as erasure:
+            erasure.execute(db.update(Assignment).values(current_model_id=None))
+        return prediction
+
+    monkeypatch.setattr(scorer, "score_submission", retired_meanwhile)
+    _score(app, essay_id)
+    with app.app_context():
+        assert db.session.scalars(db.select(AiProposal)).all() == []
+        assert db.session.scalars(db.select(Grade)).all() == []
+
+
+def test_the_feedback_is_written_before_the_essay_is_locked(scoring_app, monkeypatch):
+    """Building a course's feedback index takes a second or more; on SQLite the row lock is the
+    whole database's, so the text is composed before it is taken."""
+    from lti_app import locking
+    from worker import autofeedback
+
+    app = scoring_app
+    essay_id = _student_essay(app, feedback_mode=FeedbackMode.REVIEW)
+    order, real_lock, real_write = [], locking.sqlite_write_lock, autofeedback.write_feedback
+    monkeypatch.setattr(locking, "sqlite_write_lock", lambda: (order.append("lock"), real_lock())[1])
+    monkeypatch.setattr(autofeedback, "write_feedback", lambda *a: (order.append("feedback"), real_write(*a))[1])
+    autofeedback.install()   # registers the patched writer
+    try:
+        _score(app, essay_id)
+    finally:
+        monkeypatch.undo()
+        autofeedback.install()
+    assert order[:2] == ["feedback", "lock"], order
+    with app.app_context():
+        assert db.session.scalars(db.select(AiProposal)).one().feedback
