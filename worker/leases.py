@@ -132,9 +132,11 @@ class _Renewer(threading.Thread):
                   silent)
         try:
             with self.app.app_context():
-                release(self.key, self.owner)
+                # The run is marked before the lease is free: a run the next holder starts must
+                # not be taken for this one.
                 if self.on_stall is not None:
                     self.on_stall(silent)
+                release(self.key, self.owner)
         except Exception as exc:  # noqa: BLE001  the lease still expires on its own after ttl
             log.warning("event=job_stalled_cleanup_failed key=%s error=%r", self.key, exc)
 

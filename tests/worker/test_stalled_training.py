@@ -62,4 +62,5 @@ def test_a_hung_training_is_given_up_and_the_worker_turns_unhealthy(worker_app, 
             assert woke == ["lease lost"]
             assert worker.status() == "idle"
             wait_for(lambda: health.is_healthy(socket.gethostname(), 30), 10, what="healthy again")
-            assert run_row().status == "failed"
+            late = run_row()
+            assert late.status == "failed" and late.message == failed.message, "the stall's reason stands"

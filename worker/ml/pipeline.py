@@ -110,13 +110,15 @@ class _RunProgress:
     """Writes the whole run's progress (phase, step of `BAR_STEPS`, ETA of the phase) to the
     TrainingRun row, at most every second, then forwards the phase's own figures."""
 
-    def __init__(self, run: TrainingRun, forward=None, epochs: int = 3, touch=None):
+    def __init__(self, run: TrainingRun, forward=None, epochs: int = 3, lease=None):
         self.run, self.forward, self.last, self.epochs = run, forward, 0.0, epochs
-        self.stage, self.touch = "training", touch
+        self.stage, self.lease = "training", lease
 
     def __call__(self, phase, step, total, eta=None, message=""):
-        if self.touch is not None:
-            self.touch()   # the training lease's sign of life (`worker.leases`, stall_seconds)
+        if self.lease is not None and hasattr(self.lease, "touch"):
+            if self.lease.lost.is_set():
+                return   # given up (hung, or taken over): the run row says why; leave it
+            self.lease.touch()   # the training lease's sign of life (`worker.leases`, stall_seconds)
         within = min(1.0, step / total) if total else 0.0
         if phase in STAGES:
             self.stage = phase
@@ -198,7 +200,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
     db.session.add(run)
     db.session.commit()
     run_id = run.id
-    report = _RunProgress(run, progress, touch=getattr(lease, "touch", None))
+    report = _RunProgress(run, progress, lease=lease)
     model_dir, created_dir, erased_id = None, False, None
     try:
         started = time.monotonic()
@@ -333,8 +335,11 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             log.info("event=training_abandoned reason=assignment_deleted assignment_id=%s error=%r",
                      assignment_id, str(exc)[:200])
             raise AssignmentGone(f"assignment {assignment_id} was deleted during its training") from exc
-        run.status, run.finished_at = "failed", utcnow()
-        run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        if not (isinstance(exc, LeaseLost) and run.status == "failed"):
+            # (Already failed: whoever took the run from this one said why, e.g. a hung training
+            # given up in `worker.leases`; that reason stands.)
+            run.status, run.finished_at = "failed", utcnow()
+            run.message = f"{type(exc).__name__}: {exc}"[:2000]
         if erased_id is not None:
             old = db.session.get(ModelVersion, erased_id)
             assignment = db.session.get(Assignment, assignment_id)
