@@ -9,6 +9,8 @@ previous version's grade until the new grade replaces it (`gradebook.push_submis
 """
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, render_template, request
 from sqlalchemy.exc import IntegrityError
 
@@ -30,21 +32,27 @@ class SubmissionRefused(ValueError):
     """Shown to the student as is."""
 
 
+def box_digest(text: str) -> str:
+    """What the essay box started with, as the form carries it back (`text_start`)."""
+    return hashlib.sha256(normalise(text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def essay_from_request(form_started_with: str = "") -> tuple[str, str | None]:
     """(text, filename) from the form: the chosen file, or else the text box. A file chosen while
     the text box holds other text is refused: one of the two would be thrown away without the
-    student knowing which (the box of a returned essay starts from its text,
-    `form_started_with`: left as it was, the file is the new version)."""
+    student knowing which. Not refused: the box as the page filled it (a returned essay's text;
+    the form says which in `text_start`, else `form_started_with`), or the file's own text."""
     upload = request.files.get("file")
     max_chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
     if upload is not None and upload.filename:
-        typed = normalise(request.form.get("text") or "")
-        if typed and typed != normalise(form_started_with):
-            raise EssayFileError("You chose a file and also typed or pasted text. Hand in one of them: empty "
-                                 "the text box to send the file, or remove the file to send the text.")
         data = upload.stream.read(current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"] + 1)
         text = extract_text(upload.filename, data, max_bytes=current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"],
                             max_chars=max_chars)
+        typed = normalise(request.form.get("text") or "")
+        started = request.form.get("text_start") or box_digest(form_started_with)
+        if typed and typed != text and box_digest(typed) != started:
+            raise EssayFileError("You chose a file and also typed or pasted text. Hand in one of them: empty "
+                                 "the text box to send the file, or remove the file to send the text.")
         filename = clean_filename(upload.filename)
     else:
         text, filename = normalise(request.form.get("text") or ""), None
@@ -162,10 +170,13 @@ def student(assignment_id: int):
     shown = grade or previous
     # a returned essay is revised where it stands: the form starts from its text
     text = request.form.get("text", "") if error else (submission.text if returned else "")
+    # After an error the box shows what was typed; it still started from what the page first gave.
+    text_start = (request.form.get("text_start") if error else None) or box_digest(
+        submission.text if returned else "")
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
                            previous=previous, returned=returned,
                            ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
-                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text,
+                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text, text_start=text_start,
                            refused_text=refused_text if not can_submit else ""), 400 if error else 200
 
 

@@ -45,3 +45,26 @@ def test_a_returned_essay_revised_from_a_file_leaves_the_box_as_it_started(clien
     with app.app_context():
         assert db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a)).text == \
             "Second version, rewritten."
+
+
+def test_the_same_essay_pasted_and_attached_is_handed_in(client, app, world):
+    answer = _hand_in(client, app, world, text="An essay from a file.", file=("essay.txt", b"An essay from a file."))
+    assert answer.status_code == 200 and "handed in from the file essay.txt" in answer.get_data(as_text=True)
+
+
+def test_a_page_opened_while_the_essay_was_returned_still_knows_its_box(client, app, world):
+    """The page was opened while the essay was returned (its box filled with the old text); the
+    essay was handed in again from another tab meanwhile. Choosing a file without touching the box
+    is not "typed text as well"."""
+    assert _hand_in(client, app, world, text="First version.").status_code == 200
+    from lti_app.coursework.submissions import box_digest
+
+    with app.app_context():
+        db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a)).status = SubmissionStatus.RETURNED
+        db.session.commit()
+    assert _hand_in(client, app, world, text="Second version, from the other tab.").status_code == 200
+    answer = _hand_in(client, app, world, text="First version.", text_start=box_digest("First version."),
+                      file=("v3.txt", b"Third version."))
+    assert answer.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a)).text == "Third version."
