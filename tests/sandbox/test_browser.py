@@ -6,23 +6,15 @@ from __future__ import annotations
 import pytest
 
 from lti_app.sandbox.ui import DEMO_COURSE, seed_demo
-from tests.browser import CHROMIUM_ARGS
+from tests.browser.served import served_browser
 
 pytestmark = pytest.mark.browser
-
-ARGS = CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
 def chromium(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with served_browser(chromium_path) as browser:
+        yield browser
 
 
 @pytest.fixture
