@@ -72,11 +72,12 @@ class AssignmentSchema(Schema):
 
     title = fields.String(required=True, validate=validate.Length(
         min=1, max=200, error="Give the assignment a title (at most 200 characters)."))
-    prompt = fields.String(load_default="", validate=validate.Length(max=20_000))
-    score_min = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_SCALE),
-                               error_messages=WHOLE_NUMBER)
-    score_max = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_SCALE),
-                               error_messages=WHOLE_NUMBER)
+    prompt = fields.String(load_default="", validate=validate.Length(
+        max=20_000, error="The instructions can have at most 20,000 characters."))
+    score_min = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
+        min=0, max=MAX_SCALE, error=f"The lowest score must be a whole number from 0 to {MAX_SCALE}."))
+    score_max = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
+        min=1, max=MAX_SCALE, error=f"The highest score must be a whole number from 1 to {MAX_SCALE}."))
     traits = fields.String(load_default="")
 
     @pre_load
@@ -106,11 +107,11 @@ class SettingsSchema(Schema):
     min_graded = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
         min=MIN_TRAINING_ESSAYS, max=100_000,
         error=f"must be a whole number from {MIN_TRAINING_ESSAYS} (the fewest a model can learn from) to 100000"))
-    retrain_every = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000),
-                                   error_messages=WHOLE_NUMBER)
-    confidence_threshold = fields.Float(required=True, validate=validate.Range(min=0.0, max=1.0),
-                                        error_messages={k: "Enter a number from 0 to 1, such as 0.6."
-                                                        for k in ("required", "null", "invalid")})
+    retrain_every = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
+        min=1, max=100_000, error="must be a whole number from 1 to 100000"))
+    confidence_threshold = fields.Float(required=True, validate=validate.Range(
+        min=0.0, max=1.0, error="Enter a number from 0 to 1, such as 0.6 for 60% (the dashboard shows percentages)."),
+        error_messages={k: "Enter a number from 0 to 1, such as 0.6 for 60%." for k in ("required", "null", "invalid")})
     show_ai_label = fields.Boolean(load_default=False)
     allow_resubmit = fields.Boolean(load_default=False)
     anonymous_grading = fields.Boolean(load_default=False)

@@ -277,6 +277,7 @@ def test_settings_page(teacher, app, world):
     for name in ("min_graded", "retrain_every", "confidence_threshold"):   # each error is tied to its field
         assert f'id="{name}" ' in text and f'aria-describedby="{name}-error"' in text and f'id="{name}-error"' in text
     assert "must be a whole number from 15" in text
+    assert "such as 0.6 for 60%" in text and "less than or equal to" not in text, "a sentence, not the validator's"
     good = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "auto", "min_graded": "40",
                                    "retrain_every": "10", "confidence_threshold": "0.8", "allow_resubmit": "on"})
     assert good.status_code == 303
