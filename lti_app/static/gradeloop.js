@@ -80,6 +80,20 @@
     }
   }, true);
 
+  // Inside an LMS frame, ask the LMS to fit the frame to the page (Canvas's lti.frameResize; an LMS
+  // that does not know the message ignores it), so a teacher scrolls the page, not a frame inside
+  // it. Only the height is sent, to any origin: the page cannot know the LMS's own origin. The
+  // document's scroll height never falls below the frame's, so the frame only grows: no loop.
+  if (window.parent !== window && window.ResizeObserver) {
+    var sentHeight = 0;
+    new ResizeObserver(function () {
+      var height = Math.ceil(document.documentElement.scrollHeight);
+      if (Math.abs(height - sentHeight) < 8) return;
+      sentHeight = height;
+      window.parent.postMessage({subject: "lti.frameResize", height: height}, "*");
+    }).observe(document.body);
+  }
+
   window.gradeloop = {changed: changed};
   document.querySelectorAll("form[data-warn-unsaved]").forEach(warnBeforeLeaving);
   document.querySelectorAll("textarea[data-counter]").forEach(countWords);

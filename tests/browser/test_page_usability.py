@@ -324,3 +324,22 @@ def test_returning_every_graded_essay_asks_first(app, client, world, browser):
     with app.app_context():
         db.session.expire_all()
         assert db.session.get(Submission, world.essay_a).status == SubmissionStatus.RETURNED
+
+
+def test_a_framed_page_asks_the_lms_to_fit_its_frame(app, client, world, browser):
+    """Canvas sizes the tool's frame on `lti.frameResize`: without it the grading page's Save
+    button sat below a 628 px frame, scrolled inside the frame as well as the page."""
+    _with(app, lambda: db.session.add(Grade(submission_id=world.essay_a, score=4, comment="Good.",
+                                            source=GradeSource.TEACHER, score_min=1, score_max=6)))
+    _teacher(client, app, world)
+    page = open_page(browser, client)
+    page.goto(f"{BASE}/healthz")   # any page of the tool's origin to host the test's LMS page
+    page.evaluate("""src => {
+        window.asked = [];
+        window.addEventListener("message", e => window.asked.push(e.data));
+        document.body.innerHTML = '<iframe id="tool" style="width:900px;height:300px"></iframe>';
+        document.getElementById("tool").src = src;
+    }""", f"{BASE}/coursework/a/{world.assignment_a}/essays/{world.essay_a}")
+    page.wait_for_function("window.asked.some(m => m && m.subject === 'lti.frameResize')")
+    heights = page.evaluate("window.asked.filter(m => m.subject === 'lti.frameResize').map(m => m.height)")
+    assert heights and max(heights) > 300, heights   # the whole grading page, not the frame it had
