@@ -8,7 +8,7 @@ import threading
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import ProcessedMessage, TrainingRun
+from lti_app.models import OutboxEvent, ProcessedMessage, TrainingRun
 from tests.worker.conftest import running_worker, wait_for
 from tests.worker.coursework import add_graded, make_assignment
 from worker import health, leases
@@ -56,6 +56,10 @@ def test_a_hung_training_is_given_up_and_the_worker_turns_unhealthy(worker_app, 
             assert worker.status() == f"stalled: {lease_key(assignment_id)}"
             wait_for(lambda: not health.is_healthy(socket.gethostname(), 30), 10, what="healthcheck fails")
             assert db.session.get(ProcessedMessage, event_id) is None, "still running: not acknowledged"
+            again = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "training.due",
+                                                                    OutboxEvent.event_id != event_id)).all()
+            assert [e.payload["payload"] for e in again] == [{"assignment_id": assignment_id, "reason": "manual"}], \
+                "the teacher's request is queued again for another worker"
 
             wake.set()   # the call returns after all: the job stops before writing anything
             wait_for(lambda: db.session.get(ProcessedMessage, event_id), 20, what="message acknowledged")

@@ -73,15 +73,19 @@ def lease_key(assignment_id: int) -> str:
     return f"train:assignment:{assignment_id}"
 
 
-def _mark_stalled(assignment_id: int):
+def _mark_stalled(assignment_id: int, reason: str):
     """`on_stall` for the training lease: runs in the renewer's thread, while the hung job's own
-    session still holds its unfinished run row."""
+    session still holds its unfinished run row. A run someone asked for ("manual", "erasure": a
+    model holding erased essays must still be replaced or retired) is queued again for another
+    worker; the others come back with the next grade or the schedule."""
     def mark(silent_seconds: float) -> None:
         runs = db.session.scalars(select(TrainingRun).where(TrainingRun.assignment_id == assignment_id,
                                                             TrainingRun.status.in_(("queued", "running")))).all()
         for run in runs:
             run.status, run.finished_at, run.eta_seconds = "failed", utcnow(), None
             run.message = STALLED.format(minutes=max(1, round(silent_seconds / 60)))
+        if reason in FORCED:
+            record_event("training.due", {"assignment_id": assignment_id, "reason": reason})
         db.session.commit()
         log.error("event=training_stalled assignment_id=%s silent_s=%.0f runs_marked=%s", assignment_id,
                   silent_seconds, len(runs))
@@ -206,7 +210,7 @@ def _train(job, assignment_id: int, reason: str) -> None:
     try:
         with leases.hold(job.app, lease_key(assignment_id), owner, job.settings.lease_seconds,
                          stall_seconds=job.settings.training_stall_seconds,
-                         on_stall=_mark_stalled(assignment_id)) as lease:
+                         on_stall=_mark_stalled(assignment_id, reason)) as lease:
             log.info("event=training_started assignment_id=%s reason=%s graded=%s new=%s",
                      assignment_id, reason, state.graded, state.new_grades)
             from worker.ml import pipeline   # torch loads only in workers that train
