@@ -43,7 +43,8 @@ def test_a_hung_training_is_given_up_and_the_worker_turns_unhealthy(worker_app, 
 
     def run_row():
         db.session.expire_all()
-        return db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id))
+        return db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id)
+                                 .order_by(TrainingRun.id))   # the hung one (a requeued run comes after)
 
     with running_worker(app, queues=["training"]) as worker:
         with app.app_context():
