@@ -85,8 +85,7 @@ def test_a_push_that_creates_the_column_does_not_hold_sqlite_while_it_posts(make
     """The embedded SQLite has one write lock for the whole database: a push that created the
     column kept it (through the flush of the new URL) while it waited for the LMS to take the score,
     so every hand-in, launch and save failed with "database is locked" behind a slow LMS."""
-    import sqlite3
-    import time
+    from tests.sqlite_writers import writes_refused_while
 
     tool = make_tool_server()
     lms = make_peer(tool)
@@ -99,20 +98,7 @@ def test_a_push_that_creates_the_column_does_not_hold_sqlite_while_it_posts(make
         with tool.app.app_context():
             pushed["outcome"] = gradebook.push_grade(grade_id)
 
-    pushing = threading.Thread(target=push)
-    pushing.start()
-    refused = []
-    while pushing.is_alive():
-        other = sqlite3.connect(db_path, timeout=0.5)   # another process writing meanwhile
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.rollback()
-        except sqlite3.OperationalError as exc:
-            refused.append(str(exc))
-        finally:
-            other.close()
-        time.sleep(0.3)
-    pushing.join()
+    refused = writes_refused_while(threading.Thread(target=push), db_path, wait_s=0.5)
     assert pushed["outcome"] == gradebook.POSTED
     assert refused == []
     with tool.app.app_context():

@@ -170,9 +170,10 @@ def test_fetching_a_rotated_key_set_does_not_hold_up_other_writers(peer, tool_se
     """A launch has consumed its login state (a write) when it meets an unknown key id. On the
     embedded SQLite that held the database's one write lock while it waited for the platform's key
     endpoint, so every other launch, hand-in and save waited behind a slow LMS."""
-    import sqlite3
     import threading
     import time
+
+    from tests.sqlite_writers import writes_refused_while
 
     assert peer.launch().response.status_code == 200
     real = jwks_cache.fetch_key_set
@@ -187,19 +188,6 @@ def test_fetching_a_rotated_key_set_does_not_hold_up_other_writers(peer, tool_se
     db_path = tool_server.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     launched = {}
     launching = threading.Thread(target=lambda: launched.setdefault("r", peer.launch(user_id="t2")))
-    launching.start()
-    refused = []
-    time.sleep(0.3)
-    while launching.is_alive():
-        other = sqlite3.connect(db_path, timeout=0.3)   # another process writing meanwhile
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.rollback()
-        except sqlite3.OperationalError as exc:
-            refused.append(str(exc))
-        finally:
-            other.close()
-        time.sleep(0.2)
-    launching.join()
+    refused = writes_refused_while(launching, db_path)
     assert launched["r"].response.status_code == 200
     assert refused == []
