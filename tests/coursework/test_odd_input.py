@@ -59,12 +59,14 @@ def test_a_trait_scale_with_a_huge_number_is_refused_with_the_range(client, app,
         assert db.session.get(Assignment, world.assignment_a).traits == [{"name": "cohesion", "min": 1, "max": 5}]
 
 
-@pytest.mark.parametrize("line", ["a" + " " * 1000 + "x", "cohesion 1" + " " * 1000 + "x", "a:" + " " * 1000])
+@pytest.mark.parametrize("line", ["a" + " " * 3000 + "x", "cohesion 1" + " " * 3000 + "x", "a:" + " " * 3000])
 def test_a_trait_line_with_a_long_run_of_spaces_is_refused_at_once(line):
     started = time.perf_counter()
     with pytest.raises(ValidationError):
         parse_traits(line)
-    assert time.perf_counter() - started < 0.5     # the old pattern took 13 s on the first one
+    # Not a speed test: the old pattern backtracked (13 s at 1,000 spaces, minutes at 3,000); a
+    # linear one takes microseconds, so the bound only tells the two apart, under any CI load.
+    assert time.perf_counter() - started < 5.0
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -185,10 +187,9 @@ def _paragraphs(n: int) -> bytes:
 def test_a_small_docx_that_inflates_is_refused_quickly_and_in_little_memory():
     bomb = _docx_with_body(_paragraphs(300_000))   # a 66 KB upload, 10 MB of XML, 300,000 characters
     assert len(bomb) < 100_000
-    started = time.perf_counter()
     with pytest.raises(EssayFileError, match="more than 100,000 characters; the limit is 100,000"):
         extract_text("essay.docx", bomb, max_bytes=2_000_000, max_chars=100_000)
-    assert time.perf_counter() - started < 2.0      # was 3.6 s (45 MB of XML: 22 s)
+    # Memory tells a bounded read from a whole parse without timing anything (233 MB before).
     tracemalloc.start()
     try:
         with pytest.raises(EssayFileError):
@@ -202,10 +203,14 @@ def test_a_small_docx_that_inflates_is_refused_quickly_and_in_little_memory():
 def test_a_docx_whose_xml_is_more_than_an_essay_can_need_is_refused_unread():
     # 20,000 characters at most need well under 3 MB of XML; this one has 4 MB of empty paragraphs.
     bloated = _docx_with_body(b"<w:p/>" * 700_000)
-    started = time.perf_counter()
-    with pytest.raises(EssayFileError, match="unpacks to far more than an essay of at most 20,000 characters"):
-        extract_text("essay.docx", bloated, max_bytes=2_000_000, max_chars=20_000)
-    assert time.perf_counter() - started < 0.5
+    tracemalloc.start()
+    try:
+        with pytest.raises(EssayFileError, match="unpacks to far more than an essay of at most 20,000 characters"):
+            extract_text("essay.docx", bloated, max_bytes=2_000_000, max_chars=20_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, "refused from the archive's index: its 4 MB of XML never unpacked"
 
 
 def test_a_docx_that_understates_its_size_is_not_read_past_it():
