@@ -65,15 +65,17 @@ def ensure_line_item(assignment: Assignment) -> str:
     launch and save waited behind a slow LMS). Callers have committed their own changes before.
 
     Only one column is ever created per assignment, even when the web request, the hand-in push,
-    assignment setup and the worker get here at once: before searching the LMS this takes a row
-    lock on the assignment (PostgreSQL `FOR NO KEY UPDATE`) and looks at `lineitem_url` again.
-    The lock lasts until the URL is committed here or, when the LMS call fails, until the caller's
-    commit or rollback, so every caller must end its transaction on every path (they all do:
-    `LmsError` commits `post_error` or rolls back, the worker and `lms_sync` roll back anything
-    else). A caller waits at most as long as the
-    holder's LMS calls, each bounded by `client.http_timeout()`, and only while the assignment has
-    no column yet; the fast path (URL already known) takes no lock. Callers hold no other row
-    lock when they get here, and the holder only waits on the LMS, so no deadlock.
+    assignment setup and the worker get here at once: before searching the LMS this takes a
+    PostgreSQL advisory lock of its own for the assignment (`column_lock`) and looks at
+    `lineitem_url` again. The lock lasts until the URL is committed here or, when the LMS call
+    fails, until the caller's commit or rollback, so every caller must end its transaction on
+    every path (they all do: `LmsError` commits `post_error` or rolls back, the worker and
+    `lms_sync` roll back anything else). Only other column creators wait for it, at most as long
+    as the holder's LMS calls (each bounded by `client.http_timeout()`), and only while the
+    assignment has no column yet; the fast path (URL already known) takes no lock. It is not the
+    assignment's row lock: that one made scoring (`FOR SHARE`), imports and scale edits wait
+    behind the LMS too. Callers hold no row lock when they get here, and the holder only waits
+    on the LMS, so no deadlock.
 
     SQLite (embedded, one machine) has no row locks and drops FOR UPDATE: two processes can
     still both create a column there. Serialising would need SQLite's database-wide write lock,
@@ -91,13 +93,12 @@ def ensure_line_item(assignment: Assignment) -> str:
                                "and Grade Services are off for this tool). Grades are kept in Gradeloop.")
     # Search-then-create is not atomic on the LMS side: two callers that both search before
     # either has created would both create, and the teacher would see duplicate columns. So the
-    # search and create are done under the assignment's row lock, and a caller that waited
-    # re-reads the row (populate_existing) to pick up the winner's committed URL.
-    # NO KEY UPDATE rather than UPDATE: it still excludes other lockers, but not the KEY SHARE
-    # locks that inserting a submission (foreign key to the assignment) takes, so hand-ins are
-    # not held up behind the LMS calls.
+    # search and create are done under the column lock, and a caller that waited re-reads the row
+    # (populate_existing; a new statement sees what committed while it waited) to pick up the
+    # winner's URL.
+    column_lock(assignment.id)
     assignment = db.session.scalars(
-        db.select(Assignment).where(Assignment.id == assignment.id).with_for_update(key_share=True)
+        db.select(Assignment).where(Assignment.id == assignment.id)
         .execution_options(populate_existing=True)).one()
     if assignment.lineitem_url:
         return assignment.lineitem_url
@@ -112,6 +113,20 @@ def ensure_line_item(assignment: Assignment) -> str:
     if not item.get("id"):
         raise LmsNotConfigured("The LMS created the gradebook column but did not say where it is.")
     return _keep_line_item(assignment, item["id"])
+
+
+# First key of the two-key advisory lock space, so these locks cannot meet another feature's
+# (PostgreSQL's advisory keys are one namespace for the whole database): "LI" for line item.
+COLUMN_LOCK_SPACE = 0x4C49
+
+
+def column_lock(assignment_id: int) -> None:
+    """Take the transaction's lock on creating this assignment's LMS column (PostgreSQL; no-op on
+    SQLite, see `ensure_line_item`). Released by the transaction's commit or rollback."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(db.text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                     {"space": COLUMN_LOCK_SPACE, "id": assignment_id})
 
 
 def _keep_line_item(assignment: Assignment, url: str) -> str:

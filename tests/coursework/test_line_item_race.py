@@ -103,3 +103,45 @@ def test_a_push_that_creates_the_column_does_not_hold_sqlite_while_it_posts(make
     assert refused == []
     with tool.app.app_context():
         assert db.session.get(Grade, grade_id).posted_at is not None
+
+
+@pytest.mark.postgres
+def test_column_creation_does_not_hold_the_assignment_row(make_tool_server, make_peer, own_postgres):
+    """While a push waits on the LMS to create the column, the assignment's row stays free: the
+    worker scoring an essay (FOR SHARE), an import and a scale edit (FOR UPDATE) take it at once.
+    The row lock used before made them all wait up to three HTTP timeouts behind a slow LMS."""
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    tool = make_tool_server(database_url=own_postgres)
+    lms = make_peer(tool)
+    grade_id, _ = _assignment_without_column(lms, tool)
+    lms.fail_next(1, mode="slow", delay=4.0, services=("ags",), match="POST")   # the column creation
+    before = len(lms.service_calls("ags"))
+    pushed = {}
+
+    def push():
+        with tool.app.app_context():
+            pushed["outcome"] = gradebook.push_grade(grade_id)
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    deadline = time.monotonic() + 20
+    while not any(method == "POST" for _, method, _ in lms.service_calls("ags")[before:]):
+        assert time.monotonic() < deadline, "the push never asked the LMS for a column"
+        time.sleep(0.02)
+    other = create_engine(own_postgres)
+    try:
+        with other.connect() as conn:
+            # An outcome, not a timing: a lock the push holds makes this fail with
+            # "canceling statement due to lock timeout" while the LMS is still answering.
+            conn.execute(text("SET lock_timeout = '1s'"))
+            for lock in ("FOR SHARE", "FOR UPDATE"):
+                assert conn.execute(text(f"SELECT id FROM assignments {lock}")).all(), lock
+            conn.rollback()
+    finally:
+        other.dispose()
+    pusher.join(30)
+    assert pushed["outcome"] == gradebook.POSTED
+    assert len(lms.line_items(COURSE)) == 1
