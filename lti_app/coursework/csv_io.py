@@ -149,6 +149,10 @@ def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_
     """Validated rows ({text, score, comment, trait_scores, group}) or `CsvProblem` listing every bad line."""
     text = _decode(data)
     delimiter = _delimiter(text)
+    # The csv module refuses any value over 131,072 characters by default (a process-wide limit),
+    # which a deployment allowing longer essays would see as "a quote never closed". Values up to a
+    # few times the essay limit get through to the schema, which says "too long" in words.
+    csv.field_size_limit(max(csv.field_size_limit(), 4 * max_chars))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1   # the line the next row starts on
     try:

@@ -380,3 +380,23 @@ def test_a_nul_in_an_uploaded_file_name_is_no_500_on_postgres(make_app, own_post
     assert response.status_code == 303
     with app.app_context():
         assert db.session.scalar(db.select(Submission.filename).filter_by(user_id=world.student2_a)) == "essay.txt"
+
+
+def test_an_essay_longer_than_the_csv_modules_own_limit_imports_where_the_deployment_allows_it(
+        client, app, world):
+    """Python's csv reader caps one value at 131,072 characters: with GRADELOOP_MAX_ESSAY_CHARS set
+    above that, a genuinely long essay was reported as a quote never closed."""
+    import csv
+
+    app.config["GRADELOOP_MAX_ESSAY_CHARS"] = 200_000
+    # The limit is process-wide and the worker's corpus reader raises it: start from the default.
+    previous = csv.field_size_limit(131_072)
+    token = _teacher(client, app, world)
+    long_essay = " ".join(["Homework, when it is optional, lets students rest and read."] * 2500)   # ~150,000
+    assert 131_072 < len(long_essay) < 200_000
+    response = _import(client, world, token, f'text,score\n"{long_essay}",4\n'.encode())
+    csv.field_size_limit(max(previous, csv.field_size_limit()))
+    assert response.status_code == 303, _text(response)[:600]
+    with app.app_context():
+        stored = db.session.scalars(db.select(Submission).filter_by(assignment_id=world.assignment_a)).all()
+        assert [len(s.text) for s in stored if len(s.text) > 131_072] == [len(long_essay)]
