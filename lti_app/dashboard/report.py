@@ -7,7 +7,7 @@ from datetime import timedelta
 from lti_app import charts
 from lti_app.charts.confusion import banded
 from lti_app.extensions import db
-from lti_app.models import Assignment, ModelVersion, OutboxEvent, TrainingRun
+from lti_app.models import Assignment, ModelVersion, OutboxEvent, ProcessedMessage, TrainingRun
 from lti_app.models.base import utcnow
 
 
@@ -51,10 +51,14 @@ REQUEST_WAIT = timedelta(minutes=10)
 
 def _requested(assignment_id: int, latest: TrainingRun | None) -> bool:
     """A `training.due` (the teacher's "Train now", an import) recorded in the last REQUEST_WAIT
-    and after the latest run started: the worker has not started it yet. A request the worker
-    finds not due starts no run, so the wait is bounded."""
+    and after the latest run started, that no worker has handled yet: a run is still to come. One
+    the worker found not due (too few grades, nothing new since the last run) is handled and
+    starts no run, so the page stops watching at once. REQUEST_WAIT bounds the wait when no
+    worker is running at all."""
+    handled = db.select(ProcessedMessage.message_id).where(ProcessedMessage.message_id == OutboxEvent.event_id)
     query = db.select(OutboxEvent.payload).where(OutboxEvent.type == "training.due",
-                                                 OutboxEvent.created_at > utcnow() - REQUEST_WAIT)
+                                                 OutboxEvent.created_at > utcnow() - REQUEST_WAIT,
+                                                 ~handled.exists())
     if latest is not None and latest.started_at is not None:
         query = query.where(OutboxEvent.created_at > latest.started_at)
     return any(((p or {}).get("payload") or {}).get("assignment_id") == assignment_id

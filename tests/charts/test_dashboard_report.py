@@ -180,3 +180,20 @@ def test_summary_says_one_essay(app):
     assert "On 1 graded essay the model" in plain(render(app, assignment(), version(m), m))
     m = held(n=2)
     assert "On 2 graded essays the model" in plain(render(app, assignment(), version(m), m))
+
+
+def test_the_page_stops_watching_once_the_worker_handled_a_request_that_started_no_run(app):
+    """A "Train now" the worker finds not due (too few grades) starts no run: the page kept polling
+    for it for ten minutes. Handled means the worker's idempotency row for the event's id."""
+    from lti_app.events import record_event
+    from lti_app.extensions import db
+    from lti_app.models import ProcessedMessage
+
+    with app.app_context():
+        event = record_event("training.due", {"assignment_id": 7, "reason": "manual"})
+        db.session.commit()
+        assert report.training_status(7)["requested"] is True     # the worker has not seen it yet
+        assert report.training_status(8)["requested"] is False    # another assignment's page
+        db.session.add(ProcessedMessage(message_id=event.event_id, queue="training"))
+        db.session.commit()
+        assert report.training_status(7)["requested"] is False
