@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
 
-from lti_app.lti import canvas, framing, housekeeping, keys, launch, login, pages, registration, registry
+from lti_app.lti import (canvas, framing, housekeeping, keys, launch, login, pages, registration,
+                         registration_policy, registry)
 from lti_app.lti.errors import LaunchError
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -52,7 +53,7 @@ def init_app(app: Flask) -> None:
     # same URL) starts from what the database says.
     registry.forget()
     framing.forget()
-    warning = registration.startup_warning(app.config)
+    warning = registration_policy.startup_warning(app.config)
     if warning:   # production without an allowlist: dynamic registration is refused (docs/lti.md)
         app.logger.warning(warning)
     app.cli.add_command(keys.keys_group)

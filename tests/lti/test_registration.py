@@ -275,7 +275,7 @@ def test_registration_refuses_loopback_without_fetching_it(tool_server):
     ("0.0.0.0", "reserved"),
 ])
 def test_registration_refuses_names_that_resolve_to_internal_addresses(tool_server, monkeypatch, address, words):
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
 
     looked_up = []
 
@@ -283,7 +283,7 @@ def test_registration_refuses_names_that_resolve_to_internal_addresses(tool_serv
         looked_up.append(host)
         return ["93.184.215.14", address]   # one public address is not enough: all must be
 
-    monkeypatch.setattr(registration, "resolve", resolve, raising=False)
+    monkeypatch.setattr(registration_policy, "resolve", resolve, raising=False)
     page = register_at(tool_server, "https://moodle.school.example/mod/lti/openid-configuration.php")
     assert_refused(page, words, status=403)
     assert looked_up == ["moodle.school.example"]
@@ -293,7 +293,7 @@ def test_registration_refuses_names_that_resolve_to_internal_addresses(tool_serv
 def test_registration_endpoint_and_key_urls_are_checked_too(tool_server, monkeypatch):
     """The configuration (from a listed LMS) names the URLs we POST to and fetch later: an
     unlisted registration endpoint is not contacted, an internal key set URL not stored."""
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
 
     with FakeMoodle() as victim:
         with FakeMoodle(config_changes={"registration_endpoint": victim.url + "/admin/api"}) as moodle:
@@ -302,8 +302,8 @@ def test_registration_endpoint_and_key_urls_are_checked_too(tool_server, monkeyp
     assert_refused(page, "registration endpoint", status=403)
     assert victim.url not in page_text(page)      # named by the fetched configuration: not echoed
     assert victim.requests == []
-    real = registration.resolve
-    monkeypatch.setattr(registration, "resolve",
+    real = registration_policy.resolve
+    monkeypatch.setattr(registration_policy, "resolve",
                         lambda host, port: ["10.0.0.7"] if host == "intranet.example" else real(host, port))
     with FakeMoodle(config_changes={"jwks_uri": "http://intranet.example/certs"}) as moodle:
         allow(tool_server, moodle.url)
@@ -319,7 +319,7 @@ def test_registration_connects_to_the_address_it_checked(tool_server, tmp_path, 
     `lms.test` does not exist in DNS: only the checked address can have reached the fake."""
     import ssl
 
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
 
     ca, cert, key = _tls_files(tmp_path, "lms.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -330,7 +330,7 @@ def test_registration_connects_to_the_address_it_checked(tool_server, tmp_path, 
         calls.append(host)
         return ["127.0.0.1"] if host == "lms.test" else []
 
-    monkeypatch.setattr(registration, "resolve", resolve, raising=False)
+    monkeypatch.setattr(registration_policy, "resolve", resolve, raising=False)
     # How an operator trusts a school's own CA; the pinned session must still read it.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
     with FakeMoodle(ssl_context=context, base="https://lms.test:{port}") as moodle:
@@ -348,13 +348,13 @@ def test_registration_refuses_a_certificate_for_another_name(tool_server, tmp_pa
     """Pinning the address must not weaken TLS: the certificate must still be valid for the name."""
     import ssl
 
-    from lti_app.lti import registration
+    from lti_app.lti import registration_fetch, registration_policy
 
     ca, cert, key = _tls_files(tmp_path, "other.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    monkeypatch.setattr(registration, "resolve", lambda host, port: ["127.0.0.1"])
-    monkeypatch.setattr(registration, "VERIFY", str(ca))
+    monkeypatch.setattr(registration_policy, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(registration_fetch, "VERIFY", str(ca))
     with FakeMoodle(ssl_context=context, base="https://lms.test:{port}") as moodle:
         base = moodle.base.format(port=moodle.server.port)
         allow(tool_server, base)
@@ -364,29 +364,29 @@ def test_registration_refuses_a_certificate_for_another_name(tool_server, tmp_pa
 
 
 def test_any_public_origin_with_a_star(app, monkeypatch):
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
     from lti_app.lti.errors import LaunchError
 
-    monkeypatch.setattr(registration, "resolve",
+    monkeypatch.setattr(registration_policy, "resolve",
                         lambda host, port: {"lms.example": ["93.184.215.14"], "in.example": ["10.0.0.1"]}[host])
     app.config["GRADELOOP_REGISTRATION_ORIGINS"] = ["*"]
     with app.test_request_context():
-        assert registration.vet("https://lms.example/x", "URL") == "93.184.215.14"
+        assert registration_policy.vet("https://lms.example/x", "URL") == "93.184.215.14"
         with pytest.raises(LaunchError, match="private-network"):
-            registration.vet("https://in.example/x", "URL")
+            registration_policy.vet("https://in.example/x", "URL")
         app.config["GRADELOOP_REGISTRATION_ORIGINS"] = ["https://moodle.school.example"]
         with pytest.raises(LaunchError, match="not on an origin listed"):
-            registration.vet("https://lms.example/x", "URL")
+            registration_policy.vet("https://lms.example/x", "URL")
 
 
 def test_production_without_an_allowlist_refuses_registration_and_says_so_at_start(make_app, monkeypatch, caplog):
     """Decision (docs/lti.md): production keeps dynamic registration closed until the administrator
     lists the LMS origins (or `*`); a stranger's platform would otherwise frame the tool and run
     work on it. The app warns about it when it starts."""
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
 
     looked_up = []
-    monkeypatch.setattr(registration, "resolve", lambda host, port: looked_up.append(host) or ["93.184.215.14"])
+    monkeypatch.setattr(registration_policy, "resolve", lambda host, port: looked_up.append(host) or ["93.184.215.14"])
     with caplog.at_level("WARNING"):
         app = make_app(env="production", public_url="https://gradeloop.school.example")
     assert any("GRADELOOP_REGISTRATION_ORIGINS is not set" in r.getMessage() for r in caplog.records)
@@ -421,16 +421,16 @@ def test_canvas_json_uses_request_host_when_public_url_unset(client):
 def test_development_allows_loopback_only(make_app, monkeypatch):
     """`gradeloop run` (development): the sandbox LMS on 127.0.0.1 registers through
     /admin/register; private and link-local addresses stay refused there too."""
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
     from lti_app.lti.errors import LaunchError
 
-    monkeypatch.setattr(registration, "resolve",
+    monkeypatch.setattr(registration_policy, "resolve",
                         lambda host, port: {"127.0.0.1": ["127.0.0.1"], "meta.example": ["169.254.169.254"]}[host])
     app = make_app(env="development")
     with app.test_request_context():
-        assert registration.vet("http://127.0.0.1:8100/.well-known/openid-configuration", "URL") == "127.0.0.1"
+        assert registration_policy.vet("http://127.0.0.1:8100/.well-known/openid-configuration", "URL") == "127.0.0.1"
         with pytest.raises(LaunchError, match="link-local"):
-            registration.vet("http://meta.example/latest", "URL")
+            registration_policy.vet("http://meta.example/latest", "URL")
 
 
 def test_canvas_places_the_assignment_picker_where_teachers_add_content(tool_server):

@@ -66,9 +66,9 @@ def test_an_odd_configuration_is_refused_before_anything_is_posted(tool_server, 
 def test_an_issuer_that_cannot_be_stored_is_refused_before_anything_is_posted(tool_server, monkeypatch):
     """Plain http is refused for an issuer off this machine (platforms.check_issuer): asked after
     the POST, the LMS kept a registration Gradeloop refused."""
-    from lti_app.lti import registration
+    from lti_app.lti import registration_policy
 
-    monkeypatch.setattr(registration, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(registration_policy, "resolve", lambda host, port: ["127.0.0.1"])
     with FakeMoodle(base="http://lms.test:{port}") as moodle:
         moodle.base = moodle.base.format(port=moodle.server.port)
         allow(tool_server, moodle.base)
@@ -137,9 +137,9 @@ def test_overlong_values_are_refused_in_words_on_postgres(make_tool_server, own_
 def test_a_value_the_database_refuses_is_a_400_not_a_500(make_tool_server, own_postgres, monkeypatch):  # noqa: F811
     """The last line of defence: a value the checks miss (here: checks switched off) and the
     database refuses is a refusal in words that names the LMS's side, not a 500."""
-    from lti_app.lti import registration
+    from lti_app.lti import openid_configuration
 
-    monkeypatch.setattr(registration, "check_configuration", lambda config: None)
+    monkeypatch.setattr(openid_configuration, "check_configuration", lambda config: None)
     server = make_tool_server(database_url=own_postgres)
     page, _sent = _register(server, config_changes={PLATFORM_CONFIG: {"product_family_code": "m" * 300}})
     assert_refused(page, "has a value Gradeloop cannot store", status=400)
