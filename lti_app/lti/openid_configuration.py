@@ -29,6 +29,28 @@ ENDPOINTS = {"authorization_endpoint": Platform.auth_login_url, "token_endpoint"
 
 
 def fetch_openid_configuration(config_url: str, token: str | None) -> dict:
+    """The configuration at `config_url` (the `openid_configuration` the LMS sent), every value
+    checked (`check_configuration`), and its `issuer` on the origin of `config_url`.
+
+    The issuer rule is LTI Dynamic Registration 1.0 section 3.5.1 ("Issuer and OpenID
+    Configuration URL Match"), which Moodle's guide for tool developers (MDL dev docs, "LTI
+    Dynamic Registration") puts as "the issuer domain must match the openid-configuration URL
+    domain; a tool should not proceed if there is a mismatch"; the origin adds scheme and port.
+    It holds for both LMSs, as read in their code (no live instance here):
+
+    - Moodle: the issuer is `$CFG->wwwroot` and the configuration URL, like every endpoint it
+      names, is under it (mod/lti/openid-configuration.php).
+    - Canvas builds the configuration URL on its issuer's host, not the school's
+      (canvas-lms `Lti::IMS::DynamicRegistrationController#oidc_configuration_url`: the host of
+      `lti_iss`, https://canvas.instructure.com on Canvas cloud). Only its endpoints are elsewhere
+      (`SecurityController#openid_configuration`): the registration endpoint on the school's
+      host, login, token and key set on `Lti::Oidc.auth_domain` (sso.canvaslms.com on Canvas
+      cloud). So endpoints are not tied to the configuration URL's host: the allowlist covers the
+      registration endpoint, `registration_policy.vet` the key set and token URLs.
+
+    Why refuse the rest: the issuer says whose launches the stored key set may sign, and Canvas
+    cloud's is shared by every school. A configuration from one host naming another host's issuer
+    would let the first register keys for the second's launches."""
     config = fetch_json("GET", config_url, token, "OpenID configuration URL")
     check_configuration(config)
     issuer = config["issuer"]

@@ -40,7 +40,7 @@ def openid_configuration():
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "jwks_uri": st.jwks_url,
-        "registration_endpoint": st.url("/registration"),
+        "registration_endpoint": st.registration_url,
         "scopes_supported": ["openid", *AGS_SCOPES, NRPS_SCOPE],
         "response_types_supported": ["id_token"],
         "subject_types_supported": ["public"],

@@ -181,23 +181,37 @@ class PlatformState:
         # Canvas's dynamic registration answers no deployment_id (its deployment is made when the
         # admin installs the key); False makes the sandbox answer like Canvas.
         self.registration_answers_deployment = True
+        # Origins (the same server under other names) for the login, token and key set URLs and
+        # for the registration endpoint; "" keeps them on the issuer's, as Moodle does. Canvas
+        # cloud serves the first three from sso.canvaslms.com and names the school's own host for
+        # the last (canvas-lms SecurityController#openid_configuration).
+        self.service_origin = ""
+        self.registration_origin = ""
         self.last_id = 0
 
     # --- URLs (the issuer is only known once the server has its port) ---------------------
     def url(self, path: str) -> str:
         return self.issuer + path
 
+    def service_url(self, path: str) -> str:
+        """A login, token or key set URL: on `service_origin` when it is set."""
+        return (self.service_origin or self.issuer) + path
+
     @property
     def auth_url(self) -> str:
-        return self.url("/auth")
+        return self.service_url("/auth")
 
     @property
     def token_url(self) -> str:
-        return self.url("/token")
+        return self.service_url("/token")
 
     @property
     def jwks_url(self) -> str:
-        return self.url("/jwks")
+        return self.service_url("/jwks")
+
+    @property
+    def registration_url(self) -> str:
+        return (self.registration_origin or self.issuer) + "/registration"
 
     def lineitems_url(self, course_id: str) -> str:
         return self.url(f"/api/lti/courses/{course_id}/lineitems")
