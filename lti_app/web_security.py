@@ -96,8 +96,7 @@ def init_app(app: Flask) -> None:
             pairs += [(k, v) for k, v in request.form.items(multi=True) if k != "text"]
         if any("\x00" in k or "\x00" in v for k, v in pairs):
             return error_page(400, "The request contains a NUL character, which is never part of "
-                                   "text Gradeloop accepts. Remove it and send it again.",
-                              kept=_typed_text().replace("\x00", ""))
+                                   "text Gradeloop accepts. Remove it and send it again.", **_typed())
         return None
 
     @app.before_request
@@ -116,7 +115,7 @@ def init_app(app: Flask) -> None:
             return error_page(403, "Nothing was saved: your session has ended, or this form was not sent from a "
                                    "Gradeloop page. Go back to your course in the LMS and open Gradeloop again from "
                                    "there, then send the form again.",
-                              kept=_typed_text(), heading="Your session has ended")
+                              heading="Your session has ended", **_typed())
         return None
 
     @app.after_request
@@ -160,20 +159,28 @@ def keep_alive():
 
 # Form fields that hold what a person typed at length: an essay, a grade's comment, a prompt.
 TYPED_FIELDS = ("text", "comment", "prompt")
+# And a teacher's grade: the score, and a score per rubric trait ("trait:<name>", the grading forms).
+SCORE_FIELD, TRAIT_PREFIX = "score", "trait:"
 
 
-def _typed_text() -> str:
-    """What the refused form carried that took time to type. A session ends after
+def _typed() -> dict:
+    """What the refused form carried that a person typed, for `error_page`: `kept`, the text, and
+    `kept_scores`, [(trait name, or "" for the score; the value as typed)]. A session ends after
     GRADELOOP_SESSION_MINUTES without use, or at GRADELOOP_SESSION_MAX_HOURS, and typing only counts
     where the page's script runs and reaches us (the cookie keeps the last few launches too), so an
-    essay written in one long sitting, or a long comment, can reach an expired session: the error
-    page gives it back instead of dropping it."""
+    essay written in one long sitting, or a grade with a long comment, can reach an expired session:
+    the error page gives it back instead of dropping it. Only shown, never stored. A NUL, which no
+    field takes, is left out."""
     origin = request.headers.get("Origin")
     # Behind a TLS proxy the browser's origin is the public URL, not the host we are served at.
     ours = {request.host_url.rstrip("/"), public_base()}
     if origin and origin.rstrip("/") not in ours:
-        return ""   # a cross-site form: never show its text on a Gradeloop page
-    return "\n\n".join(v.strip() for v in (request.form.get(f, "") for f in TYPED_FIELDS) if v.strip())
+        return {}   # a cross-site form: never show what it carries on a Gradeloop page
+    form = {k: v.replace("\x00", "").strip() for k, v in request.form.items()}
+    text = "\n\n".join(form[f] for f in TYPED_FIELDS if form.get(f))
+    scores = [("" if k == SCORE_FIELD else k.removeprefix(TRAIT_PREFIX), v) for k, v in form.items()
+              if v and (k == SCORE_FIELD or k.startswith(TRAIT_PREFIX))]
+    return {"kept": text, "kept_scores": scores}
 
 
 def upload_limit() -> str:
@@ -181,10 +188,11 @@ def upload_limit() -> str:
     return f"{current_app.config['GRADELOOP_MAX_UPLOAD_BYTES'] / 1_000_000:g} MB"
 
 
-def error_page(status: int, message: str, kept: str = "", heading: str = ""):
-    """A plain page that says what is wrong (with `kept`: text from the refused form, shown back
-    read-only so it is not lost; `heading`: what happened in a few words, else one from the status);
-    JSON for API callers."""
+def error_page(status: int, message: str, kept: str = "", heading: str = "", kept_scores=()):
+    """A plain page that says what is wrong (with `kept` and `kept_scores`: text and scores from the
+    refused form, as `_typed` gives them, shown back read-only so they are not lost; `heading`: what
+    happened in a few words, else one from the status); JSON for API callers."""
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return {"error": message, "status": status}, status
-    return render_template("error.html", status=status, message=message, kept=kept, heading=heading), status
+    return render_template("error.html", status=status, message=message, kept=kept, kept_scores=kept_scores,
+                           heading=heading), status

@@ -114,3 +114,30 @@ def test_a_form_whose_action_keeps_the_old_token_uses_the_renewed_one(app, world
     handed_in = app.test_client().post(f"/coursework/a/{world.assignment_a}/essay?lt={old}",
                                        data={"lt": renewed, "csrf_token": csrf, "text": "Written in one long sitting."})
     assert handed_in.status_code == 303, handed_in.get_data(as_text=True)[:400]
+
+
+def test_a_grade_sent_after_the_session_ended_gives_back_the_scores_typed(client, app, world):
+    """The comment was given back, the score and trait scores were dropped: a teacher who graded
+    for an hour had to work out again what they had decided. Nothing is stored, and a cross-site
+    form's values are never shown."""
+    from lti_app.extensions import db
+    from lti_app.models import Grade
+
+    token = _teacher(client, app, world, expires_in=-1, started_ago=IDLE + 1)
+    url = f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}"
+    form = {"csrf_token": token, "score": " 4.5 ", "trait:cohesion": "3", "comment": "Clear <claim>.", "seen": "x"}
+    refused = client.post(url, data=form, headers={"Origin": "http://localhost"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "your session has ended" in page
+    scores = re.search(r'<ul id="kept-scores">(.*?)</ul>', page, re.S).group(1)
+    assert [" ".join(re.sub(r"<[^>]+>", "", li).split()) for li in re.findall(r"<li>(.*?)</li>", scores, re.S)] == [
+        "Score you typed: 4.5", "Score you typed for cohesion: 3"]
+    assert "Note the scores and copy the text before you leave this page" in " ".join(page.split())
+    assert re.search(r'<textarea id="kept-text"[^>]*readonly[^>]*>Clear &lt;claim&gt;.</textarea>', page)
+    alone = client.post(url, data={"csrf_token": token, "score": "4"}).get_data(as_text=True)
+    assert "<strong>4</strong>" in alone and 'id="kept-text"' not in alone
+    assert "Note the score before you leave this page, then enter it again" in " ".join(alone.split())
+    forged = client.post(url, data=form, headers={"Origin": "https://evil.example"}).get_data(as_text=True)
+    assert 'id="kept-scores"' not in forged and "4.5" not in forged
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Grade.id))) == 0
