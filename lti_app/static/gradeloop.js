@@ -94,11 +94,39 @@
     }).observe(document.body);
   }
 
+  // time[datetime]: a moment the server printed in UTC (lti_app/timestamps.py) is shown in the
+  // reader's own time zone and locale, named with the zone so it is never ambiguous (a teacher in
+  // California read a UTC hand-in time as theirs). The UTC words stay in the title.
+  var LOCAL_TIME = {year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
+                    timeZoneName: "short"};
+
+  function localTime(el) {
+    var moment = new Date(el.getAttribute("datetime"));
+    if (isNaN(moment.getTime()) || el.hasAttribute("title")) return;
+    el.title = el.textContent;
+    el.textContent = new Intl.DateTimeFormat(undefined, LOCAL_TIME).format(moment);
+  }
+
+  // An error summary's links (coursework/_macros.html form_errors) put the cursor in their field
+  // with its label, or its group's legend, in view: following the link alone scrolls the field to
+  // the frame's top edge, its question out of sight above it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    var field = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!field) return;
+    event.preventDefault();
+    var group = field.type === "radio" && field.closest("fieldset");
+    var caption = group ? group.querySelector("legend") : field.labels && field.labels[0];
+    (caption || field).scrollIntoView();
+    field.focus({preventScroll: true});
+  });
+
   window.gradeloop = {changed: changed};
+  document.querySelectorAll("time[datetime]").forEach(localTime);
   document.querySelectorAll("form[data-warn-unsaved]").forEach(warnBeforeLeaving);
   document.querySelectorAll("textarea[data-counter]").forEach(countWords);
-  // An error the server found is where the reader's attention goes first (its field is marked
-  // aria-invalid and points at it).
+  // An error the server found is where the reader's attention goes first: the hand-in page's
+  // error, or a form's error summary, which links to each field marked aria-invalid.
   var problem = document.querySelector("[data-focus-on-load]");
   if (problem) problem.focus();
 })();

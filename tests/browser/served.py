@@ -25,10 +25,11 @@ def served_browser(chromium_path: str):
             browser.close()
 
 
-def open_page(browser, client, *, width: int = 1100, height: int = 900, requests: list | None = None):
+def open_page(browser, client, *, width: int = 1100, height: int = 900, requests: list | None = None,
+              **context):
     """A new page whose requests to BASE `client` answers; each request's path is appended to
-    `requests` when given."""
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    `requests` when given. `context`: more of the reader's browser (timezone_id, locale)."""
+    page = browser.new_context(viewport={"width": width, "height": height}, **context).new_page()
     page.set_default_timeout(10_000)   # the pages are local: a missing element fails fast
 
     def answer(route):

@@ -13,24 +13,13 @@ import pytest
 from lti_app.extensions import db
 from lti_app.models import (AiProposal, Grade, GradeSource, ModelVersion, Role, Submission, SubmissionStatus,
                             TrainingRun)
-from tests.browser.served import BASE, open_page, served_browser
+from tests.browser.served import BASE, open_page
 from tests.contrast import rgb, wcag_contrast
-from tests.coursework.helpers import build_world, login
+from tests.coursework.helpers import login
 
 pytestmark = pytest.mark.browser
 
 POLL_S = 2   # the dashboard's polling interval
-
-
-@pytest.fixture
-def world(app):
-    return build_world(app)
-
-
-@pytest.fixture
-def browser(chromium_path):
-    with served_browser(chromium_path) as b:
-        yield b
 
 
 def _teacher(client, app, world):

@@ -155,3 +155,47 @@ def test_confirm_fields_say_capitals_and_the_queue_says_what_to_do(client, app, 
         db.session.commit()
     queue = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
     assert ">open it<" not in queue and "Read it first" in queue
+
+
+def test_every_time_is_printed_for_the_readers_zone_and_named_once(client, app, world):
+    """Times were printed in UTC, some saying so and some not: a teacher in California read a hand-in
+    time as theirs. Each is now a <time> with the UTC instant (the page's script shows it in the
+    reader's zone), and no page adds its own "UTC" beside one."""
+    from datetime import datetime
+
+    from lti_app.models import AiProposal, Assignment, DeadLetter, ModelVersion, Submission
+
+    moment = datetime(2026, 11, 28, 3, 24)
+    with app.app_context():
+        db.session.get(Submission, world.essay_a).submitted_at = moment
+        db.session.add_all([
+            Grade(submission_id=world.essay_a, score=3, comment="Clear.", source=GradeSource.TEACHER, score_min=1,
+                  score_max=6, grader_id=world.teacher_a, created_at=moment, posted_at=moment),
+            Grade(submission_id=world.essay_a, score=4, comment="Clearer.", source=GradeSource.TEACHER, score_min=1,
+                  score_max=6, grader_id=world.teacher_a, created_at=moment, posted_at=moment),
+            ModelVersion(assignment_id=world.assignment_a, version=1, status="promoted", approach="frozen-ridge",
+                         path="v1", n_train=12, created_at=moment, promoted_at=moment),
+            AiProposal(submission_id=world.essay_a, score=2, confidence=0.3, trait_scores={}, feedback="Short.",
+                       status="pending", unusual=[], created_at=moment),
+            DeadLetter(message_id="m1", queue="gradebook", routing_key="gradebook", payload={}, reason="LMS said no",
+                       assignment_id=world.assignment_a, created_at=moment)])
+        db.session.flush()
+        db.session.get(Assignment, world.assignment_a).current_model_id = db.session.scalar(db.select(ModelVersion.id))
+        db.session.commit()
+        proposal = db.session.scalar(db.select(AiProposal.id))
+    tag = '<time datetime="2026-11-28T03:24:00Z">2026-11-28 03:24 UTC</time>'
+    a = world.assignment_a
+    _teacher(client, app, world)
+    pages = {"grading": f"/coursework/a/{a}/essays/{world.essay_a}", "essays": f"/coursework/a/{a}",
+             "dashboard": f"/dashboard/a/{a}", "queue": f"/review/a/{a}", "proposal": f"/review/a/{a}/p/{proposal}"}
+    counts = {"grading": 4, "essays": 1, "dashboard": 4, "queue": 1, "proposal": 1}
+    for name, url in pages.items():
+        page = client.get(url).get_data(as_text=True)
+        assert page.count(tag) == counts[name], name
+        assert "UTC" not in page.replace(tag, ""), name
+    _student(client, app, world)
+    with app.app_context():
+        db.session.execute(db.delete(Grade))
+        db.session.commit()
+    page = client.get(f"/coursework/a/{a}/essay").get_data(as_text=True)
+    assert f"Handed in on {tag}. Waiting for grading." in page and "UTC" not in page.replace(tag, "")

@@ -343,7 +343,7 @@ def test_failed_gradebook_update_names_the_essay_and_retry_queues_it(app, client
         dead_id = db.session.scalar(db.select(DeadLetter.id).where(DeadLetter.message_id == "m2"))
     csrf = _teacher(client, app, world)
     page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
-    row = re.search(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>LMS said 422", page)
+    row = re.search(r"<tr><td><time [^>]*>[^<]*</time></td><td>([^<]*)</td><td>LMS said 422", page)
     assert row and row.group(1).startswith("Ada Lovelace ("), page[page.find("dead-letters"):][:800]
     retried = client.post(f"/dashboard/a/{world.assignment_a}/dead/{dead_id}/retry", data={"csrf_token": csrf},
                           follow_redirects=True).get_data(as_text=True)

@@ -1,0 +1,67 @@
+"""In a real browser: a time the server prints in UTC reads in the reader's own time zone, named so
+it is never ambiguous (the UTC words stay in its title); a form refused by the server's checks
+opens on its error summary, whose links put the cursor in the field they name.
+
+The pages come from the Flask test client (tests.browser.served): no LMS, no server thread."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from lti_app.extensions import db
+from lti_app.models import Role, Submission
+from tests.browser.served import BASE, open_page
+from tests.coursework.helpers import login
+
+pytestmark = pytest.mark.browser
+
+
+def _teacher(client, app, world) -> None:
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+
+
+def _shown(locator) -> str:
+    # Newer ICU puts a narrow no-break space before "PM": the reader sees a space.
+    return " ".join(locator.inner_text().replace("\u202f", " ").split())
+
+
+@pytest.mark.parametrize("zone, local", [("America/Los_Angeles", "Nov 27, 2026, 7:24 PM PST"),
+                                         ("Asia/Kolkata", "Nov 28, 2026, 8:54 AM GMT+5:30")])
+def test_a_hand_in_time_reads_in_the_readers_own_zone(app, client, world, browser, zone, local):
+    with app.app_context():
+        db.session.get(Submission, world.essay_a).submitted_at = datetime(2026, 11, 28, 3, 24)
+        db.session.commit()
+    _teacher(client, app, world)
+    page = open_page(browser, client, timezone_id=zone, locale="en-US")
+    for url in (f"/coursework/a/{world.assignment_a}", f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}"):
+        page.goto(BASE + url)
+        handed_in = page.locator('time[datetime="2026-11-28T03:24:00Z"]')
+        assert _shown(handed_in) == local, url
+        assert handed_in.get_attribute("title") == "2026-11-28 03:24 UTC"
+
+
+def test_the_error_summary_takes_focus_and_its_links_reach_the_fields(app, client, world, browser):
+    _teacher(client, app, world)
+    page = open_page(browser, client, height=420)   # a short frame: the page scrolls to a field
+    page.goto(f"{BASE}/coursework/a/{world.assignment_a}/essays/{world.essay_a}")
+    page.locator("#score").fill("9")
+    page.get_by_label("Cohesion (1–5)").fill("7")
+    page.get_by_role("button", name="Save grade").click()
+    summary = page.locator("#error-summary")
+    summary.wait_for()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert summary.get_attribute("role") == "alert"
+    links = summary.get_by_role("link")
+    assert [_shown(links.nth(i)) for i in range(links.count())] == [
+        "Score must be a number from 1 to 6", "Cohesion must be a number from 1 to 5"]
+    page.keyboard.press("Tab")   # from the summary to its first link
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "score"
+    links.nth(1).click()
+    focused = page.evaluate("[document.activeElement.id, document.activeElement.getAttribute('aria-invalid')]")
+    assert focused == ["trait-cohesion", "true"]
+    # Scrolled to, not to the field's top edge: its label, the question, is in view with it.
+    assert page.evaluate("document.querySelector('label[for=\"trait-cohesion\"]').getBoundingClientRect().top") >= 0
+    assert page.locator("#trait-cohesion").input_value() == "7", "what was typed is still there"
