@@ -63,6 +63,13 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _count(raw: str) -> int:
+    value = int(raw)   # ValueError names the bad text
+    if value < 0:
+        raise ValueError(f"must be a whole number >= 0, got {raw!r}")
+    return value
+
+
 def _finetune(raw: str) -> str:
     if raw not in ("auto", "never", "always"):
         raise ValueError(f"must be auto, never or always, got {raw!r}")
@@ -82,6 +89,7 @@ FEATURE_SETTINGS = {
     "GRADELOOP_ROSTER_SECONDS": _seconds,          # how long the teacher's list keeps a course roster
     "GRADELOOP_TRAIN_BUDGET_S": _seconds,
     "GRADELOOP_FINETUNE": _finetune,
+    "GRADELOOP_LMS_INLINE_POSTS": _count,          # hand-ins per web process posted to the LMS in the request
 }
 
 

@@ -8,8 +8,11 @@ the same idempotent `lti_app.lms.gradebook` functions, so doing both is harmless
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
+
+from flask import current_app
 
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -56,13 +59,40 @@ def push_grade_now(grade_id: int) -> str | None:
     return attempt(gradebook.push_grade, grade_id)
 
 
+INLINE_HAND_INS = 2
+"""Hand-ins per web process that may wait on the LMS inside the student's request (setting
+GRADELOOP_LMS_INLINE_POSTS). At a deadline a whole year group hands in within a minute while the
+LMS, busy with every other class, may take seconds per score post: unbounded, those waits held
+every request thread (4 per process), the hand-ins queued behind them, and students waited past a
+minute or gave up on an essay that was stored (docs/benchmarks.md, "Deadline rush"). Past this
+many, a hand-in leaves its post to the worker's outbox event, committed with it."""
+_slots_lock = threading.Lock()
+
+
+def _inline_slot() -> threading.BoundedSemaphore:
+    """This app's (per process) semaphore of inline hand-in posts."""
+    slots = current_app.extensions.get("gradeloop_inline_hand_ins")
+    if slots is None:
+        with _slots_lock:
+            slots = current_app.extensions.setdefault("gradeloop_inline_hand_ins", threading.BoundedSemaphore(
+                current_app.config.get("GRADELOOP_LMS_INLINE_POSTS", INLINE_HAND_INS)))
+    return slots
+
+
 def push_submission_now(submission_id: int) -> str | None:
     """The worker's own path (`process_sync`), so a course without gradebook access (AGS off) is
     skipped here too: a student must not read that the gradebook "will show it shortly". The
     hand-in is claimed before its post (`post_claims`): the worker's event, arriving while this
-    post is under way, waits for it, and posts it itself should this post fail."""
-    return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
-                                            "grading_progress": "Pending"})
+    post is under way, waits for it, and posts it itself should this post fail. While
+    `INLINE_HAND_INS` others wait on the LMS, not tried here: the worker's event posts it."""
+    slots = _inline_slot()
+    if not slots.acquire(blocking=False):
+        return "Other hand-ins are waiting on the LMS; Gradeloop's worker will tell it of this one."
+    try:
+        return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
+                                                "grading_progress": "Pending"})
+    finally:
+        slots.release()
 
 
 def sync_line_item_now(assignment_id: int) -> str | None:
