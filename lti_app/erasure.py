@@ -25,6 +25,7 @@ from flask.cli import with_appcontext
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, Course, CourseRole, Grade, Platform, Submission, User
+from lti_app.timestamps import utc_iso
 
 
 @dataclass
@@ -65,16 +66,16 @@ def export_user(user: User) -> dict:
         proposals = db.session.scalars(db.select(AiProposal).filter_by(submission_id=submission.id)
                                        .order_by(AiProposal.id))
         essays.append({
-            "assignment": assignment.title, "submitted_at": submission.submitted_at.isoformat(),
+            "assignment": assignment.title, "submitted_at": utc_iso(submission.submitted_at),
             "status": submission.status.value, "group": submission.group_label, "text": submission.text,
             "grades": [{"score": g.score, "scale": [g.score_min, g.score_max], "traits": g.trait_scores,
-                        "comment": g.comment, "source": g.source.value, "at": g.created_at.isoformat(),
+                        "comment": g.comment, "source": g.source.value, "at": utc_iso(g.created_at),
                         "in_lms": g.posted_at is not None,
                         **({"graded_version_text": g.essay_text} if g.on_earlier_version else {})} for g in grades],
             "ai_proposals": [{"score": p.score, "traits": p.trait_scores, "feedback": p.feedback,
-                              "confidence": p.confidence, "at": p.created_at.isoformat()} for p in proposals]})
+                              "confidence": p.confidence, "at": utc_iso(p.created_at)} for p in proposals]})
     return {"platform": platform.issuer, "sub": user.sub, "name": user.name, "email": user.email,
-            "first_seen": user.created_at.isoformat(),
+            "first_seen": utc_iso(user.created_at),
             "courses": [{"title": c.title, "context_id": c.context_id, "role": getattr(r, "value", r)}
                         for c, r in roles],
             "essays": essays}

@@ -16,6 +16,7 @@ from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms.gradebook import latest_grade
 from lti_app.models import AiProposal, Assignment, DeadLetter, Grade, ModelVersion, Submission, TrainingRun, User
+from lti_app.timestamps import utc_iso
 
 CONFIRM_WORD = "DELETE"
 
@@ -87,7 +88,7 @@ def export_records(course_id: int, *, names_of_anonymous: bool = True):
             record = {"assignment": assignment.title, "assignment_id": assignment.id, "essay_id": submission.id,
                       "student": (user.name or user.sub) if user and named else "",
                       "student_email": user.email if user and named else "",
-                      "submitted_at": submission.submitted_at.isoformat(), "status": submission.status.value,
+                      "submitted_at": utc_iso(submission.submitted_at), "status": submission.status.value,
                       "group": submission.group_label or "", "text": shown(submission.text)}
             if grade is not None and grade.on_earlier_version:
                 # A revision not graded yet: the grade goes out with the version it was given on
@@ -102,7 +103,7 @@ def export_records(course_id: int, *, names_of_anonymous: bool = True):
 def _grade_columns(grade, shown) -> dict:
     return {"score": f"{grade.score:g}", "score_min": grade.score_min, "score_max": grade.score_max,
             "comment": shown(grade.comment), "grade_source": grade.source.value,
-            "graded_at": grade.created_at.isoformat(), "in_lms": "yes" if grade.posted_at else "no",
+            "graded_at": utc_iso(grade.created_at), "in_lms": "yes" if grade.posted_at else "no",
             **{f"trait:{k}": f"{v:g}" for k, v in (grade.trait_scores or {}).items()}}
 
 

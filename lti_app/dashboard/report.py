@@ -9,6 +9,7 @@ from lti_app.charts.confusion import banded
 from lti_app.extensions import db
 from lti_app.models import Assignment, ModelVersion, OutboxEvent, ProcessedMessage, TrainingRun
 from lti_app.models.base import utcnow
+from lti_app.timestamps import utc_iso
 
 
 def training_status(assignment_id: int) -> dict:
@@ -37,8 +38,7 @@ def training_status(assignment_id: int) -> dict:
                   "total_steps": run.total_steps, "fraction": fraction, "eta_seconds": run.eta_seconds,
                   "message": run.message, "active": active, "label": label,
                   "model_version_id": run.model_version_id,
-                  "started_at": run.started_at.isoformat() if run.started_at else None,
-                  "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+                  "started_at": utc_iso(run.started_at), "finished_at": utc_iso(run.finished_at)}
     tens = int(status["fraction"] * 10) * 10
     status["announce"] = f"{state}: {tens}% complete." if status["active"] else f"{state}."
     status["requested"] = not status["active"] and _requested(assignment_id, run)

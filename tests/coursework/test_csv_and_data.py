@@ -3,6 +3,7 @@ or corrected; removing imported essays), export that imports back unchanged, del
 data, and the settings page."""
 import csv
 import io
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -178,6 +179,10 @@ def test_export_round_trips_through_import(teacher, app, world):
     assert formula["text"].startswith("'=") and formula["comment"] == "'-careful"   # not run by spreadsheets
     assert formula["trait:cohesion"] == "4" and formula["group"] == "g1"
     assert any(r["student"] == "Student1 A" and r["status"] == "submitted" for r in records)
+    # Times carry their UTC offset on every database (SQLite hands them back naive: read in a
+    # spreadsheet as local time, they were hours off for a school outside UTC).
+    moments = [r["submitted_at"] for r in records] + [r["graded_at"] for r in records if r["graded_at"]]
+    assert moments and all(datetime.fromisoformat(m).utcoffset() == timedelta(0) for m in moments), moments
     again = io.StringIO()
     writer = csv.DictWriter(again, fieldnames=["text", "score", "comment", "trait:cohesion", "group"],
                             extrasaction="ignore")

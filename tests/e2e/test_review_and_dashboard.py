@@ -4,6 +4,7 @@ and bad input (wrong role, no CSRF token, bad scores, stale proposals, foreign i
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
@@ -202,7 +203,8 @@ def test_dashboard_report_progress_and_actions(app, client, world):
         current = _version(assignment.id, 2, 0.78, 80, status="promoted")
         assignment.current_model_id = current.id
         db.session.add(TrainingRun(assignment_id=assignment.id, status="running", phase="fine-tune", step=3,
-                                   total_steps=4, eta_seconds=7.0, message="epoch 2"))
+                                   total_steps=4, eta_seconds=7.0, message="epoch 2",
+                                   started_at=datetime(2026, 11, 28, 3, 24, 5, tzinfo=timezone.utc)))
         db.session.add(DeadLetter(message_id="m1", queue="gradebook", routing_key="gradebook",
                                   payload={"type": "gradebook.sync"}, reason="LMS said 400: not gradeable",
                                   attempts=1, assignment_id=assignment.id))
@@ -211,6 +213,8 @@ def test_dashboard_report_progress_and_actions(app, client, world):
     status = client.get(f"/dashboard/a/{world.assignment_a}/training.json").get_json()
     assert (status["status"], status["fraction"], status["active"]) == ("running", 0.75, True)
     assert "<svg" in status["svg"] and "75" in status["svg"]
+    # the instant with its offset, on SQLite (naive there) as on PostgreSQL
+    assert (status["started_at"], status["finished_at"]) == ("2026-11-28T03:24:05+00:00", None)
 
     page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
     assert "Version 2 is scoring new essays" in page and "QWK vs your grades <strong>0.78</strong>" in page

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
 
-from lti_app.timestamps import time_tag
+from lti_app.timestamps import time_tag, utc_iso
 
 HANDED_IN = '<time datetime="2026-11-28T03:24:05Z">2026-11-28 03:24 UTC</time>'
 
@@ -27,3 +27,10 @@ def test_the_filter_is_registered_and_not_escaped_twice(app):
     assert template.render(moment=datetime(2026, 11, 28, 3, 24, 5)) == HANDED_IN
     assert template.render(moment=None) == "never"
     assert app.jinja_env.from_string("{{ moment|time_tag('<—>') }}").render(moment=None) == "&lt;—&gt;"
+
+
+def test_exports_write_the_instant_with_its_utc_offset():
+    berlin = timezone(timedelta(hours=1))
+    assert utc_iso(datetime(2026, 11, 28, 3, 24, 5)) == "2026-11-28T03:24:05+00:00"   # SQLite: naive, UTC
+    assert utc_iso(datetime(2026, 11, 28, 4, 24, 5, tzinfo=berlin)) == "2026-11-28T03:24:05+00:00"
+    assert utc_iso(None) is None
