@@ -91,8 +91,10 @@ def vet(url: str, what: str, *, must_be_listed: bool = True, fetched: bool = Fal
     if must_be_listed and not listed:
         if allowed and ANY_ORIGIN not in allowed:
             log.warning("dynamic registration refused: %s %s is not in GRADELOOP_REGISTRATION_ORIGINS", what, url)
-            raise LaunchError(f"Registrations from this LMS are not allowed on this Gradeloop: the {shown} is "
-                              f"not on an origin listed in GRADELOOP_REGISTRATION_ORIGINS.",
+            # The origin, even of a URL from the platform's answer: it is what the administrator
+            # must list (Canvas cloud answers with an endpoint on another host than its issuer).
+            raise LaunchError(f"Registrations from this LMS are not allowed on this Gradeloop: the {what} is "
+                              f"on {origin(url)}, which is not listed in GRADELOOP_REGISTRATION_ORIGINS.",
                               status=403, code="registration_forbidden")
         if not allowed and current_app.config.get("GRADELOOP_ENV") == "production":
             raise LaunchError("Dynamic registration is turned off on this Gradeloop until its administrator "

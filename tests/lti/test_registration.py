@@ -300,7 +300,10 @@ def test_registration_endpoint_and_key_urls_are_checked_too(tool_server, monkeyp
             allow(tool_server, moodle.url)
             page = register_at(tool_server, moodle.url + CONFIG_PATH)
     assert_refused(page, "registration endpoint", status=403)
-    assert victim.url not in page_text(page)      # named by the fetched configuration: not echoed
+    # Named by the fetched configuration: its origin (what the administrator must list) is
+    # shown, the rest of it is not echoed.
+    assert f"on {victim.url}, which is not listed" in page_text(page)
+    assert "/admin/api" not in page_text(page)
     assert victim.requests == []
     real = registration_policy.resolve
     monkeypatch.setattr(registration_policy, "resolve",
@@ -375,7 +378,7 @@ def test_any_public_origin_with_a_star(app, monkeypatch):
         with pytest.raises(LaunchError, match="private-network"):
             registration_policy.vet("https://in.example/x", "URL")
         app.config["GRADELOOP_REGISTRATION_ORIGINS"] = ["https://moodle.school.example"]
-        with pytest.raises(LaunchError, match="not on an origin listed"):
+        with pytest.raises(LaunchError, match="URL is on https://lms.example, which is not listed"):
             registration_policy.vet("https://lms.example/x", "URL")
 
 

@@ -86,7 +86,8 @@ def test_canvas_cloud_shaped_registration_lists_the_schools_origin_then_launches
     monkeypatch.setattr(registration_policy, "resolve", lambda host, port: names.get(host) or real(host, port))
 
     tool_server.app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [peer.url]
-    assert_refused(peer.dynamic_registration(), "registration endpoint is not on an origin listed", status=403)
+    assert_refused(peer.dynamic_registration(),
+                   f"registration endpoint is on {school}, which is not listed", status=403)
     assert peer.state.registrations == []
 
     tool_server.app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [peer.url, school]
