@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from lti_app.coursework import lms_quiet
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -29,11 +30,14 @@ request would outlast a reverse proxy's timeout (often 30-60 s) and the teacher 
 error; past this budget the remaining grades go to the worker through the outbox instead."""
 
 
-def failure(function, *args) -> LmsError | None:
+def failure(function, *args, platform_id: int | None = None) -> LmsError | None:
     """Run a gradebook function now; None on success, else the failure (never raises). Anything
-    that is not an `LmsError` counts as temporary, as the worker treats it."""
+    that is not an `LmsError` counts as temporary, as the worker treats it. With `platform_id`
+    the outcome is remembered for that LMS (`lms_quiet`): a temporary failure quietens it, an
+    answered post ends its quiet."""
     try:
-        function(*args)
+        if function(*args) == gradebook.POSTED:
+            lms_quiet.answered(platform_id)
     except BeingPosted:
         # The worker (or another tab) is posting this very grade or hand-in now; should that fail,
         # the worker's event posts it. For this request it is sent.
@@ -41,22 +45,33 @@ def failure(function, *args) -> LmsError | None:
         return None
     except LmsError as exc:
         db.session.rollback()
+        if exc.temporary:
+            lms_quiet.failed(platform_id)
         return exc
     except Exception:   # a page must never fail because the LMS or network misbehaved
         log.exception("gradebook sync %s%s failed", getattr(function, "__name__", function), args)
         db.session.rollback()
+        lms_quiet.failed(platform_id)
         return LmsTemporaryError("Gradeloop could not reach the LMS gradebook just now; it will try again.")
     return None
 
 
-def attempt(function, *args) -> str | None:
-    """Run a gradebook function now; None on success, else the reason in words (never raises)."""
-    problem = failure(function, *args)
-    return str(problem) if problem is not None else None
+QUIET_WORDS = ("The LMS gradebook did not answer Gradeloop a moment ago, so this was not sent now; "
+               "Gradeloop will send it when the LMS answers.")
+
+
+def inline(platform_id: int | None, function, *args) -> LmsError | None:
+    """`failure(function, *args)` inside a request, unless that LMS did not answer a moment ago
+    (`lms_quiet`): then nothing is tried and the temporary problem says so. Callers have committed
+    the `gradebook.sync` event that lets the worker send it."""
+    if lms_quiet.is_quiet(platform_id):
+        return LmsTemporaryError(QUIET_WORDS)
+    return failure(function, *args, platform_id=platform_id)
 
 
 def push_grade_now(grade_id: int) -> str | None:
-    return attempt(gradebook.push_grade, grade_id)
+    problem = inline(lms_quiet.platform_of_grade(grade_id), gradebook.push_grade, grade_id)
+    return str(problem) if problem is not None else None
 
 
 INLINE_HAND_INS = 2
@@ -85,12 +100,16 @@ def push_submission_now(submission_id: int) -> str | None:
     hand-in is claimed before its post (`post_claims`): the worker's event, arriving while this
     post is under way, waits for it, and posts it itself should this post fail. While
     `INLINE_HAND_INS` others wait on the LMS, not tried here: the worker's event posts it."""
+    platform_id = lms_quiet.platform_of_submission(submission_id)
+    if lms_quiet.is_quiet(platform_id):
+        return QUIET_WORDS
     slots = _inline_slot()
     if not slots.acquire(blocking=False):
         return "Other hand-ins are waiting on the LMS; Gradeloop's worker will tell it of this one."
     try:
-        return attempt(gradebook.process_sync, {"submission_id": submission_id, "activity_progress": "Submitted",
-                                                "grading_progress": "Pending"})
+        problem = inline(platform_id, gradebook.process_sync, {
+            "submission_id": submission_id, "activity_progress": "Submitted", "grading_progress": "Pending"})
+        return str(problem) if problem is not None else None
     finally:
         slots.release()
 
@@ -99,7 +118,7 @@ def sync_line_item_now(assignment_id: int) -> str | None:
     """Bring the LMS column's title and maximum in line now; None on success, else the reason in
     words. A temporary failure is not the end of it: a `line_item` event (committed) lets the
     worker retry, since a column left at another maximum scales every grade students read there."""
-    problem = failure(gradebook.sync_line_item, assignment_id)
+    problem = inline(lms_quiet.platform_of_assignment(assignment_id), gradebook.sync_line_item, assignment_id)
     if problem is None:
         return None
     if not problem.temporary:   # refused, or no gradebook access: a retry would only fail again
@@ -147,8 +166,10 @@ def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | 
     deadline = time.monotonic() + budget_s
     result = Resent(total=len(grade_ids))
     rest: list[int] = []
+    # Tried even while the LMS is quiet (the teacher asked for it); the outcome is remembered.
+    platform_id = lms_quiet.platform_of_assignment(assignment_id)
     for index, grade_id in enumerate(grade_ids):
-        problem = failure(gradebook.push_grade, grade_id)
+        problem = failure(gradebook.push_grade, grade_id, platform_id=platform_id)
         if problem is None:
             result.sent += 1
         elif problem.temporary:

@@ -14,7 +14,7 @@ import logging
 from flask import request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, lms_sync, notices
+from lti_app.coursework import access, bp, lms_quiet, lms_sync, notices
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms.gradebook import is_grader
@@ -77,7 +77,8 @@ def return_essay(assignment_id: int, submission_id: int):
                                  "until you grade the new one.")
     db.session.commit()
     if notice[0] == "success":
-        lms_sync.attempt(push_revision_state, submission.id)   # now if the LMS answers; else the worker
+        # now if the LMS answers; else the worker
+        lms_sync.inline(lms_quiet.platform_of_submission(submission.id), push_revision_state, submission.id)
     log.info("event=essay_%s submission_id=%s", "return_undone" if undo else "returned", submission.id)
     return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
                                  submission_id=submission.id)

@@ -139,3 +139,49 @@ def test_token_endpoint_down_is_temporary(peer, tool_server):
         with pytest.raises(LmsTemporaryError) as down:
             client.access_token([ags.SCOPE_SCORE])
     assert "not available right now" in str(down.value)
+
+
+def test_after_an_lms_timeout_saves_and_hand_ins_do_not_wait_on_it(peer, tool_server):
+    """During an outage every inline post waited the whole HTTP timeout: a teacher grading through
+    it waited on every save. After one temporary failure the web process leaves that LMS to the
+    worker for a minute (`lms_quiet`), until a post gets through again."""
+    tool_server.app.config["GRADELOOP_HTTP_TIMEOUT"] = 0.5
+    item = create_by_deep_link(peer, tool_server)
+    for student, name in (("student-1", "Ada Student"), ("student-2", "Bo Student")):
+        submit_essay(peer, tool_server, item["resource_link_id"], student, ESSAY, name=name)
+    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    peer.fail_next(20, mode="timeout", delay=1.5)   # the LMS stops answering
+    first = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"), {"score": "4"},
+                      action_contains="/essays/")
+    assert "did not answer within 0.5 s" in first.text
+    calls = len(peer.service_calls())
+    second = post_form(teacher, grade_page_for(teacher, listing, "Bo Student"), {"score": "3"},
+                       action_contains="/essays/")
+    assert "saved in Gradeloop" in second.text and "did not answer Gradeloop a moment ago" in second.text
+    _, handed_in = submit_essay(peer, tool_server, item["resource_link_id"], "student-3", ESSAY, name="Cy Student")
+    assert "The LMS gradebook will show it shortly" in handed_in.text
+    assert peer.service_calls()[calls:] == []   # neither request waited on the LMS
+    assert second.elapsed.total_seconds() < 0.5
+
+    with peer.state.lock:
+        peer.state.failures.clear()   # the LMS is back
+    with tool_server.app.app_context():   # the worker sends what the requests left to it
+        failed = db.session.scalar(db.select(Grade.id).filter_by(score=4))   # left for "send again" below
+        events = [e.payload["payload"] for e in db.session.scalars(db.select(OutboxEvent).filter_by(
+            type="gradebook.sync").order_by(OutboxEvent.id.desc()).limit(2))]
+        assert failed not in [p["grade_id"] for p in events]
+        assert [gradebook.process_sync(p) for p in events] == [gradebook.POSTED] * 2
+    assert peer.results(item["line_item_id"], "student-2")[0]["resultScore"] == 3
+    assert any(s["userId"] == "student-3" for s in peer.scores(item["line_item_id"]))
+
+    # "Send to the LMS again" is tried even while quiet (the teacher asked); its success ends the
+    # quiet, and the next save goes straight to the LMS again.
+    listing = teacher.get(listing.url, timeout=30)
+    assert "1 grade sent to the LMS gradebook" in post_form(teacher, listing, action_contains="/resend").text
+    calls = len(peer.service_calls())
+    third = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"), {"score": "5"},
+                      action_contains="/essays/")
+    assert "Grade saved and sent to the LMS gradebook." in third.text
+    assert len(peer.service_calls()) > calls
+    assert peer.results(item["line_item_id"], "student-1")[0]["resultScore"] == 5

@@ -1,7 +1,9 @@
 """*Send to the LMS again* is bounded: during an outage it stops at the first temporary failure (it
 does not wait one timeout per grade) and past a time budget, and queues the rest for the worker as
 fresh `gradebook.sync` outbox events, which then post each grade exactly once."""
-from lti_app.coursework import lms_sync
+import pytest
+
+from lti_app.coursework import lms_quiet, lms_sync
 from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.models import Grade, OutboxEvent
@@ -10,6 +12,13 @@ from tests.coursework.flows import create_by_deep_link, grade_page_for, open_ass
 ESSAY = "School uniforms make mornings simpler and reduce pressure about clothes."
 STUDENTS = [("student-1", "Ada Student"), ("student-2", "Ben Student"), ("student-3", "Cy Student")]
 SCORES = "/scores"
+
+
+@pytest.fixture(autouse=True)
+def _each_save_tries_the_lms(monkeypatch):
+    """These tests are about "send again": every save of the set-up tries the LMS, so the web
+    process must not leave a failed LMS alone afterwards (that is tested in test_lms_failures)."""
+    monkeypatch.setattr(lms_quiet, "QUIET_S", 0.0)
 
 
 def _unposted_grades(peer, tool):
