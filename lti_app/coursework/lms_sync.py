@@ -20,6 +20,7 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.lms.errors import LmsError, LmsTemporaryError
 from lti_app.lms.post_claims import BeingPosted
+from lti_app.models import Assignment, Submission
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ def push_submission_now(submission_id: int) -> str | None:
     `INLINE_HAND_INS` others wait on the LMS, not tried here: the worker's event posts it."""
     platform_id = lms_quiet.platform_of_submission(submission_id)
     if lms_quiet.is_quiet(platform_id):
-        return QUIET_WORDS
+        submission = db.session.get(Submission, submission_id)
+        return QUIET_WORDS if gradebook.has_gradebook(db.session.get(Assignment, submission.assignment_id)) else None
     slots = _inline_slot()
     if not slots.acquire(blocking=False):
         return "Other hand-ins are waiting on the LMS; Gradeloop's worker will tell it of this one."

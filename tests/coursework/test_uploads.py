@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 
+from lti_app.coursework import lms_quiet
 from lti_app.extensions import db
 from lti_app.models import OutboxEvent, Role, Submission, SubmissionStatus
 from tests.coursework.helpers import count, docx_bytes, login
@@ -111,13 +112,18 @@ def test_limits(make_app, world, app):
         assert count(Submission, assignment_id=w.assignment_a) == 1
 
 
-def test_a_course_without_gradebook_access_promises_no_gradebook(student, client):
+def test_a_course_without_gradebook_access_promises_no_gradebook(student, client, app, world):
     """This course's LMS gave no AGS: the hand-in is kept, and the student is not told that the
-    LMS gradebook will show it (it never will)."""
-    response = student(text="An essay in a course without AGS.")
-    assert response.status_code == 303
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Your essay was handed in." in page and "gradebook" not in page
+    LMS gradebook will show it (it never will), not even while Gradeloop leaves that LMS alone
+    after another course's gradebook call failed (`lms_quiet`)."""
+    for version in ("first", "second"):
+        if version == "second":
+            with app.app_context():
+                lms_quiet.failed(world.platform)
+        response = student(text=f"The {version} version of an essay in a course without AGS.")
+        assert response.status_code == 303
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Your essay was handed in." in page and "gradebook" not in page
 
 
 def test_a_pasted_nul_character_is_dropped_not_a_500(student, app, world):
