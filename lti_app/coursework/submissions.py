@@ -15,7 +15,7 @@ from flask import current_app, render_template, request
 from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, lms_sync, notices
+from lti_app.coursework import access, bp, lms_sync, notices, student_status
 from lti_app.coursework.essay_text import normalise, word_count
 from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, clean_filename, extract_text
 from lti_app.events import record_event
@@ -173,8 +173,11 @@ def student(assignment_id: int):
     # After an error the box shows what was typed; it still started from what the page first gave.
     text_start = (request.form.get("text_start") if error else None) or box_digest(
         submission.text if returned else "")
+    waiting = submission is not None and not grade and not returned
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
                            previous=previous, returned=returned,
+                           waiting_note=student_status.waiting_note(assignment, submission) if waiting else "",
+                           page_state=student_status.page_state(assignment, submission) if waiting else "",
                            ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
                            can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text, text_start=text_start,
                            refused_text=refused_text if not can_submit else ""), 400 if error else 200

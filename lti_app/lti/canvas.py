@@ -7,7 +7,7 @@ from lti_app.lti.urls import public_base, public_url
 
 TITLE = "Gradeloop"
 DESCRIPTION = ("Essay feedback in your own grading standard: Gradeloop learns from the essays you "
-               "grade and gives students feedback before they submit.")
+               "grade and gives students a score and written feedback on the essays they hand in.")
 SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",

@@ -91,6 +91,10 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             frame.get_by_text("Waiting for grading").wait_for()
             _shot(student, "2-student-submitted")
             assert peer.scores(line_item["id"])[-1]["gradingProgress"] == "Pending"
+            # The student leaves this page open, and opens it again to start a second version.
+            waiting = frame
+            typing = _launch(new_page(), launch + "student-1", "Hand in a new version")
+            typing.get_by_label("Paste your essay").fill("A second version, not handed in yet.")
 
             # Teacher: the list shows Grace Hopper's essay; grade it.
             teacher = new_page()
@@ -104,6 +108,15 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             frame.get_by_role("button", name="Save grade").click()
             frame.get_by_text("Grade saved and sent to the LMS gradebook.").wait_for()
             _shot(teacher, "4-teacher-graded")
+
+            # The pages left open learn of the grade by themselves (coursework/student_status.py):
+            # the untouched one shows it, the one holding typed work offers to, and keeps the work.
+            waiting.locator("#score").wait_for(timeout=60000)
+            assert waiting.locator("#score").inner_text() == "5"
+            typing.locator("#status-change").wait_for(timeout=60000)
+            assert "Your essay has been graded." in typing.locator("#status-change").inner_text()
+            assert typing.get_by_label("Paste your essay").input_value() == "A second version, not handed in yet."
+            assert typing.locator("#score").count() == 0
 
             # Student sees the grade; the LMS gradebook holds it.
             student = new_page()

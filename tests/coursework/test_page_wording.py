@@ -198,4 +198,4 @@ def test_every_time_is_printed_for_the_readers_zone_and_named_once(client, app, 
         db.session.execute(db.delete(Grade))
         db.session.commit()
     page = client.get(f"/coursework/a/{a}/essay").get_data(as_text=True)
-    assert f"Handed in on {tag}. Waiting for grading." in page and "UTC" not in page.replace(tag, "")
+    assert f"Handed in on {tag}. Waiting for grading:" in page and "UTC" not in page.replace(tag, "")

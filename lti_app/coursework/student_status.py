@@ -1,0 +1,72 @@
+"""What a student waiting on a handed-in essay is told, and the small JSON their page polls so a
+grade shows up without the student reloading.
+
+A student who handed in used to read "Waiting for grading." and nothing more, on a page that never
+changed: with auto-release on, the feedback came within a minute but only a reload showed it; with
+review, nothing said the teacher reads it first. `waiting_note` says which, and `page_state` is a
+fingerprint of everything that changes the page (a grade, a return, a proposal held for the
+teacher), which `static/gradeloop.js` compares against the one the page was drawn with.
+"""
+from __future__ import annotations
+
+from flask import jsonify
+
+from lti_app.auth import require_launch
+from lti_app.coursework import access, bp
+from lti_app.extensions import db
+from lti_app.lms.gradebook import latest_grade
+from lti_app.models import AiProposal, Assignment, FeedbackMode, Submission, SubmissionStatus
+
+SOON = ("Waiting for grading: your feedback usually appears here within a few minutes. "
+        "If your teacher wants to read your essay first, it takes longer.")
+TEACHER = "Waiting for grading: your teacher will grade it, and the score and feedback will appear here."
+
+
+def _held_for_teacher(submission: Submission) -> bool:
+    """The course model scored this version and left it for the teacher (low confidence, or an
+    essay unlike the ones it learned from)."""
+    return db.session.scalar(
+        db.select(AiProposal.id).join(Submission, Submission.id == AiProposal.submission_id)
+        .where(AiProposal.submission_id == submission.id, AiProposal.status == "pending",
+               AiProposal.for_current_version()).limit(1)) is not None
+
+
+def feedback_soon(assignment: Assignment, submission: Submission) -> bool:
+    """Auto-release promises feedback soon only when a course model serves the assignment: before
+    there is one, or once it has held this essay back, the teacher grades it."""
+    return (assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and assignment.current_model_id is not None
+            and not _held_for_teacher(submission))
+
+
+def waiting_note(assignment: Assignment, submission: Submission) -> str:
+    return SOON if feedback_soon(assignment, submission) else TEACHER
+
+
+def page_state(assignment: Assignment, submission: Submission | None) -> str:
+    """Changes whenever the student's page would: a new version, a grade, a return, the note."""
+    if submission is None:
+        return "none"
+    grade = latest_grade(submission.id)
+    soon = submission.status == SubmissionStatus.SUBMITTED and feedback_soon(assignment, submission)
+    return "|".join([submission.status.value, submission.submitted_at.isoformat() if submission.submitted_at else "",
+                     str(grade.id) if grade else "", "soon" if soon else ""])
+
+
+def _news(submission: Submission | None) -> str:
+    """What the page's notice says when the student has typed work it will not reload over."""
+    if submission is not None and submission.status == SubmissionStatus.RETURNED:
+        return "Your teacher returned your essay for revision."
+    if submission is not None and latest_grade(submission.id) is not None:
+        return "Your essay has been graded."
+    return "There is news about your essay."
+
+
+@bp.get("/a/<int:assignment_id>/essay/state.json")
+@require_launch(renews=False)
+def student_state(assignment_id: int):
+    assignment = access.assignment_for_student(assignment_id)
+    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
+                                                                   user_id=access.launch().user_id))
+    response = jsonify({"state": page_state(assignment, submission), "news": _news(submission)})
+    response.headers["Cache-Control"] = "no-store"
+    return response

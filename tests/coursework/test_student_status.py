@@ -1,0 +1,86 @@
+"""A student waiting on a handed-in essay reads when to expect feedback (soon with auto-release and a
+course model, from the teacher otherwise, or once the model held the essay back), and the state the
+page polls (coursework/student_status.py) changes exactly when the page would."""
+from __future__ import annotations
+
+from lti_app.coursework.student_status import SOON, TEACHER
+from lti_app.extensions import db
+from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, ModelVersion, Role,
+                            SubmissionStatus,
+                            Submission)
+from tests.coursework.helpers import login
+
+
+def _student(client, app, world):
+    return login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER,
+                 resource_link_id=world.link_a, platform_id=world.platform)
+
+
+def _set(app, world, mode: FeedbackMode, with_model: bool) -> None:
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assignment.feedback_mode = mode
+        if with_model and assignment.current_model_id is None:
+            version = ModelVersion(assignment_id=assignment.id, version=1, status="promoted", approach="frozen-ridge",
+                                   path="v1", n_train=30)
+            db.session.add(version)
+            db.session.flush()
+            assignment.current_model_id = version.id
+        db.session.commit()
+
+
+def _page(client, world) -> str:
+    return client.get(f"/coursework/a/{world.assignment_a}/essay").get_data(as_text=True)
+
+
+def _state(client, world) -> dict:
+    response = client.get(f"/coursework/a/{world.assignment_a}/essay/state.json")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    return response.get_json()
+
+
+def test_the_waiting_student_reads_when_feedback_comes(client, app, world):
+    _student(client, app, world)
+    # Auto-release before the course has a model: the teacher grades it.
+    _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=False)
+    assert TEACHER in _page(client, world) and SOON not in _page(client, world)
+    # Review mode with a model: the teacher still reads each essay first.
+    _set(app, world, FeedbackMode.REVIEW, with_model=True)
+    assert TEACHER in _page(client, world)
+    # Auto-release with a model: feedback in minutes.
+    _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=True)
+    page = _page(client, world)
+    assert SOON in page and TEACHER not in page and "data-poll-state=" in page
+    before = _state(client, world)["state"]
+    # The model held this essay for the teacher: the promise changes, and so does the polled state.
+    with app.app_context():
+        submitted_at = db.session.get(Submission, world.essay_a).submitted_at
+        db.session.add(AiProposal(submission_id=world.essay_a, score=2, confidence=0.2, trait_scores={},
+                                  feedback="Short.", status="pending", unusual=[], essay_submitted_at=submitted_at))
+        db.session.commit()
+    assert TEACHER in _page(client, world)
+    held = _state(client, world)
+    assert held["state"] != before and held["news"] == "There is news about your essay."
+
+
+def test_the_polled_state_changes_when_the_essay_is_graded_and_not_before(client, app, world):
+    _student(client, app, world)
+    first = _state(client, world)
+    assert _state(client, world) == first   # nothing happened: a poll must not reload the page
+    with app.app_context():
+        db.session.add(Grade(submission_id=world.essay_a, score=4, comment="Clear.", source=GradeSource.TEACHER,
+                             score_min=1, score_max=6, grader_id=world.teacher_a))
+        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
+        db.session.commit()
+    graded = _state(client, world)
+    assert graded["state"] != first["state"] and graded["news"] == "Your essay has been graded."
+    page = _page(client, world)
+    assert "data-poll-state=" not in page and 'id="score"' in page   # a graded page stops polling
+
+
+def test_another_students_state_is_not_theirs_to_read(client, app, world):
+    """The state is the launched student's own essay: student 2 (no essay) reads "none"."""
+    login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER,
+          resource_link_id=world.link_a, platform_id=world.platform)
+    assert _state(client, world)["state"] == "none"
+    assert client.get(f"/coursework/a/{world.assignment_b}/essay/state.json").status_code in (403, 404)
