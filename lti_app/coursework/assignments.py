@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import lurl, require_launch
 from lti_app.coursework import access, bp, course_copy, lms_sync, notices
-from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
+from lti_app.coursework.schemas import NewAssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms import ags, gradebook
 from lti_app.lms.errors import LmsError
@@ -101,7 +101,7 @@ def setup():
     if existing is not None:
         return redirect(lurl("coursework.submissions", assignment_id=existing.id))
     source = course_copy.copy_source(link, (link.custom or {}).get(CUSTOM_PARAM), access.launch().user_id)
-    data, errors = load_posted_form(AssignmentSchema())
+    data, errors = load_posted_form(NewAssignmentSchema())
     if data is not None:
         try:
             assignment = create_assignment(link.course_id, data, link)

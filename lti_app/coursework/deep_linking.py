@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp
 from lti_app.coursework.assignments import CUSTOM_PARAM, create_assignment
-from lti_app.coursework.schemas import AssignmentSchema, load_posted_form
+from lti_app.coursework.schemas import NewAssignmentSchema, load_posted_form
 from lti_app.extensions import db
 from lti_app.lms.gradebook import LINE_ITEM_TAG
 from lti_app.lti.claims import is_string_list
@@ -92,7 +92,7 @@ def deep_link_select():
     dl_request = _request_for_launch()
     if dl_request.answered_assignment_id is not None:
         return _already_added(dl_request)
-    data, errors = load_posted_form(AssignmentSchema())
+    data, errors = load_posted_form(NewAssignmentSchema())
     if data is not None:
         assignment = create_assignment(access.launch().course_id, data)
         # Answered once: a second post of this form (back button, a second tab, a double click
@@ -107,9 +107,16 @@ def deep_link_select():
             return _already_added(_request_for_launch())
         db.session.commit()
         return _answer(dl_request, assignment)
-    form = dict(request.form) if errors else {"title": dl_request.settings.get("title") or "", "score_min": "1",
+    form = dict(request.form) if errors else {"title": _suggested_title(dl_request), "score_min": "1",
                                               "score_max": "6"}
     return render_template("coursework/deep_link.html", form=form, errors=errors), 400 if errors else 200
+
+
+def _suggested_title(dl_request: DeepLinkingRequest) -> str:
+    """The LMS's suggested title, unless it names the tool ("Gradeloop"): some LMSs suggest the
+    tool's own name, which an untouched form then gave the assignment."""
+    title = (dl_request.settings.get("title") or "").strip()
+    return "" if "gradeloop" in title.casefold() else title
 
 
 def _answer(dl_request: DeepLinkingRequest, assignment: Assignment, again: bool = False):

@@ -99,6 +99,17 @@ class AssignmentSchema(Schema):
         return data
 
 
+class NewAssignmentSchema(AssignmentSchema):
+    """A new assignment needs its instructions: students read them above the hand-in box, and the
+    written feedback tells the topic's words from the essay's own by them. An untouched Deep
+    Linking form used to add an assignment with none (and the LMS's name for the tool as title).
+    Editing an older assignment that has none stays possible (`AssignmentSchema`)."""
+
+    prompt = fields.String(required=True, validate=validate.Length(
+        min=1, max=20_000, error="Write the prompt and instructions students answer (at most 20,000 characters)."),
+        error_messages={"required": "Write the prompt and instructions students answer."})
+
+
 class SettingsSchema(Schema):
     class Meta:
         unknown = EXCLUDE

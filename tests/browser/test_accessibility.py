@@ -40,6 +40,7 @@ def test_the_essay_loop_meets_wcag_21_aa(peer, tool_server, chromium_path):
             frame.get_by_role("button", name="Add to course").click()
             audit(teacher, "new assignment, with a mistake", "Please correct the fields")
             frame.get_by_label("Highest score").fill("6")
+            frame.get_by_label("Prompt and instructions for students").fill("Argue for or against car-free centres.")
             frame.get_by_label("Rubric traits").fill("evidence 1-5")
             frame.get_by_role("button", name="Add to course").click()
             frame.get_by_text("Content added to the course").wait_for(timeout=30000)

@@ -227,7 +227,7 @@ def test_two_tabs_keep_their_own_launch(peer, tool_server):
                                 browser=browser)
     assert "launch=" in first.url and "launch=" in second.url and "lt=" not in first.url + second.url
     # The first tab's form, sent after the second launch, still acts in the first course.
-    done = post_form(browser, first, {"title": "Tab one essay", "score_min": "1", "score_max": "6"},
+    done = post_form(browser, first, {"title": "Tab one essay", "prompt": "Argue.", "score_min": "1", "score_max": "6"},
                      action_contains="/setup")
     assert done.status_code == 200 and "The assignment is ready" in done.text
     with tool_server.app.app_context():

@@ -51,7 +51,7 @@ def test_a_second_post_of_the_form_adds_no_twin(client, app, world):
     """Back button or a second tab: the launch was answered, so the form's second post is told
     the assignment was added, with a button (not an automatic post) to send it once more."""
     token = _dl_launch(client, app, world, SETTINGS)
-    form = {"csrf_token": token, "title": "Climate essay", "score_min": "0", "score_max": "100"}
+    form = {"csrf_token": token, "title": "Climate essay", "prompt": "Argue.", "score_min": "0", "score_max": "100"}
     assert client.post("/coursework/deep-link", data=form).status_code == 200
     again = client.post("/coursework/deep-link", data={**form, "title": "Climate essay, second try"})
     html = again.get_data(as_text=True)
@@ -85,7 +85,7 @@ def test_a_post_that_loses_the_race_creates_nothing(client, app, world):
         other_id = other.id
 
     with other_tab_first(app, "Climate essay", db.update(DeepLinkingRequest).values(answered_assignment_id=other_id)):
-        lost = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
+        lost = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay", "prompt": "Argue.",
                                                           "score_min": "1", "score_max": "6"})
     assert lost.status_code == 409 and "“From the other tab” was already added" in lost.get_data(as_text=True)
     with app.app_context():
@@ -94,7 +94,7 @@ def test_a_post_that_loses_the_race_creates_nothing(client, app, world):
 
 def test_form_errors_create_nothing(client, app, world):
     token = _dl_launch(client, app, world, SETTINGS)
-    page = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "X", "score_min": "5",
+    page = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "X", "prompt": "Argue.", "score_min": "5",
                                                       "score_max": "5", "traits": "cohesion five"})
     assert page.status_code == 400 and "highest score must be above the lowest" in page.get_data(as_text=True)
     with app.app_context():
@@ -109,3 +109,29 @@ def test_refusals(client, app, world):
     assert refused.status_code == 400 and "does not accept assignments" in refused.get_data(as_text=True)
     login(client, app, course_id=world.course_a, user_id=world.student1_a, role=Role.LEARNER, launch_id="dl-launch-1")
     assert client.get("/coursework/deep-link").status_code == 403
+
+
+def test_an_untouched_form_adds_nothing_and_the_tools_name_is_no_title(client, app, world):
+    """Some LMSs suggest the tool's own name as the content's title: the form no longer fills it in,
+    and a form sent as it came (no title, no instructions) is refused in words, nothing stored."""
+    token = _dl_launch(client, app, world, {**SETTINGS, "title": "Gradeloop"})
+    page = client.get("/coursework/deep-link").get_data(as_text=True)
+    assert 'id="title" name="title" required maxlength="200" value=""' in page
+    refused = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "", "prompt": "  ",
+                                                         "score_min": "1", "score_max": "6"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Give the assignment a title" in html
+    assert "Write the prompt and instructions students answer" in html
+    with app.app_context():
+        assert count(Assignment) == 2   # the world's two; none added
+    no_prompt = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "Climate essay",
+                                                           "score_min": "1", "score_max": "6"})
+    assert no_prompt.status_code == 400
+    with app.app_context():
+        assert count(Assignment) == 2
+    assert "Write the prompt and instructions students answer" in no_prompt.get_data(as_text=True)
+
+
+def test_the_lms_suggested_title_is_kept(client, app, world):
+    _dl_launch(client, app, world, {**SETTINGS, "title": "Week 3 essay"})
+    assert 'value="Week 3 essay"' in client.get("/coursework/deep-link").get_data(as_text=True)

@@ -21,7 +21,7 @@ def _assignment_without_column(lms, tool):
     lms.add_resource_link(COURSE, "rl-race", title="Homework essay")
     teacher, page = open_assignment(lms, tool, role="Instructor", user_id="teacher-1", resource_link_id="rl-race")
     lms.fail_next(1, status=503, match="POST")
-    done = post_form(teacher, page, {"title": "Homework essay", "score_min": "1", "score_max": "6"})
+    done = post_form(teacher, page, {"title": "Homework essay", "prompt": "Argue.", "score_min": "1", "score_max": "6"})
     assert "The LMS gradebook column is not ready yet" in done.text, done.text[:800]
     calls = len(lms.service_calls())
     for student, name in (("student-1", "Ada Student"), ("student-2", "Bo Student")):

@@ -294,7 +294,7 @@ def test_set_up_gives_the_teachers_lms_column_the_assignments_maximum(peer, tool
 
     peer.add_resource_link(COURSE, "rl-hand", title="Essay 3", line_item={"scoreMaximum": 100, "label": "Essay 3"})
     teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1", resource_link_id="rl-hand")
-    done = post_form(teacher, page, {"title": "Essay 3", "score_min": "1", "score_max": "6"})
+    done = post_form(teacher, page, {"title": "Essay 3", "prompt": "Argue.", "score_min": "1", "score_max": "6"})
     assert "The assignment is ready." in done.text
     [column] = peer.line_items(COURSE)
     assert (column["scoreMaximum"], column["label"]) == (6, "Essay 3")

@@ -87,7 +87,7 @@ def test_hand_added_link_is_set_up_and_creates_its_line_item(peer, tool_server):
     assert "Set up this essay assignment" in page.text and 'value="Argument essay"' in page.text
     bad = post_form(teacher, page, {"title": "", "score_min": "6", "score_max": "1"})
     assert bad.status_code == 400 and "Give the assignment a title" in bad.text
-    done = post_form(teacher, page, {"title": "Argument essay", "score_min": "0", "score_max": "100",
+    done = post_form(teacher, page, {"title": "Argument essay", "prompt": "Argue.", "score_min": "0", "score_max": "100",
                                      "traits": "evidence 0-10"})
     assert done.status_code == 200 and "The assignment is ready." in done.text
     [line_item] = peer.line_items(COURSE)
@@ -106,7 +106,7 @@ def test_hand_added_link_with_existing_line_item_uses_it(peer, tool_server):
                            line_item={"scoreMaximum": 10, "label": "Graded in Moodle"})
     teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                     resource_link_id="manual-2")
-    post_form(teacher, page, {"title": "Graded in Moodle", "score_min": "0", "score_max": "10"})
+    post_form(teacher, page, {"title": "Graded in Moodle", "prompt": "Argue.", "score_min": "0", "score_max": "10"})
     assert len(peer.line_items(COURSE)) == 1                         # found, not duplicated
     submit_essay(peer, tool_server, "manual-2", "student-1", "An essay for Moodle.")
     [score] = peer.scores(peer.line_items(COURSE)[0]["id"])
@@ -125,7 +125,7 @@ def test_teacher_edits_the_assignment_and_the_lms_column_follows(peer, tool_serv
     peer.add_resource_link(COURSE, "manual-2", title="Argument essay")
     teacher, page = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                     resource_link_id="manual-2")
-    post_form(teacher, page, {"title": "Argumnet essay", "score_min": "1", "score_max": "6"})
+    post_form(teacher, page, {"title": "Argumnet essay", "prompt": "Argue.", "score_min": "1", "score_max": "6"})
     settings = teacher.get(_link(teacher.get(tool_server.url + "/coursework/", timeout=30), "/settings"), timeout=30)
     edit = teacher.get(_link(settings, "/edit"), timeout=30)
     assert edit.status_code == 200 and 'value="Argumnet essay"' in edit.text and "readonly" not in edit.text
@@ -202,7 +202,7 @@ def test_a_setup_that_loses_the_race_goes_to_the_winners_assignment(client, app,
     other = db.insert(Assignment).values(course_id=world.course_a, resource_link_id=link_id, title="Other tab",
                                          score_min=1, score_max=6, resource_id="gl-other", traits=[], prompt="")
     with other_tab_first(app, "This tab", other):
-        lost = client.post("/coursework/setup", data={"csrf_token": token, "title": "This tab",
+        lost = client.post("/coursework/setup", data={"csrf_token": token, "title": "This tab", "prompt": "Argue.",
                                                       "score_min": "1", "score_max": "6"})
     with app.app_context():
         winner = db.session.scalar(db.select(Assignment).filter_by(resource_link_id=link_id))
