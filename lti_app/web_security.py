@@ -134,12 +134,15 @@ def init_app(app: Flask) -> None:
         if request.endpoint == "coursework.import_grades":
             return error_page(413, f"This file is larger than the {limit} Gradeloop accepts in one import. Split it "
                                    "into several files (keep the header line in each) and import them one by one: "
-                                   "an essay already imported is not added twice.")
-        # The form cannot be read (it is what is too large), so say what the limits are rather
-        # than guess whether a file or pasted text was too long.
-        chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
-        return error_page(413, f"What you sent is larger than the {limit} Gradeloop accepts, far beyond the "
-                               f"{chars:,} characters an essay may have. Use a smaller file, or paste a shorter text.")
+                                   "an essay already imported is not added twice. Nothing was imported.")
+        # The form cannot be read (it is what is too large). Pasted text that size is past the
+        # page's own character check, so this is nearly always a file: a Word file with a photo
+        # in it, whatever the essay's length (a reviewer's 3.6 MB .docx of 500 words was told
+        # about 100,000 characters, which said nothing about what to do).
+        return error_page(413, f"The file you chose is larger than the {limit} Gradeloop accepts. A Word file "
+                               "with pictures in it is often that large, however short the essay: paste the "
+                               "essay's text into the box instead, or save a copy without the pictures and "
+                               "upload that. Nothing was handed in.")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

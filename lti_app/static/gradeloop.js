@@ -150,7 +150,43 @@
     setTimeout(poll, wait);
   }
 
+  // input[type=file][data-max-bytes]: a file over the upload limit is refused as soon as it is
+  // chosen, beside the field, and the choice cleared. Sent, it got a 413 page in place of the
+  // form (web_security._too_large), and the typed text was only one "Back" away from lost.
+  function checkSize(input) {
+    var note = document.createElement("p");
+    note.className = "field-error";
+    note.style.color = "var(--err)";
+    note.id = input.id + "-too-large";
+    note.hidden = true;
+    input.insertAdjacentElement("afterend", note);
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      var limit = Number(input.getAttribute("data-max-bytes"));
+      var tooLarge = !!file && limit > 0 && file.size > limit;
+      note.textContent = tooLarge ? input.getAttribute("data-too-large") : "";
+      note.hidden = !tooLarge;
+      var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== note.id;
+      });
+      if (tooLarge) {
+        input.value = "";
+        input.setAttribute("aria-invalid", "true");
+        described.push(note.id);
+        input.focus();
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+      input.setAttribute("aria-describedby", described.join(" "));
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-history-back]")) history.back();
+  });
+
   window.gradeloop = {changed: changed};
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(checkSize);
   document.querySelectorAll("[data-poll-state]").forEach(pollState);
   document.querySelectorAll("time[datetime]").forEach(localTime);
   document.querySelectorAll("form[data-warn-unsaved]").forEach(warnBeforeLeaving);

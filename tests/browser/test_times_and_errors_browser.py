@@ -65,3 +65,41 @@ def test_the_error_summary_takes_focus_and_its_links_reach_the_fields(app, clien
     # Scrolled to, not to the field's top edge: its label, the question, is in view with it.
     assert page.evaluate("document.querySelector('label[for=\"trait-cohesion\"]').getBoundingClientRect().top") >= 0
     assert page.locator("#trait-cohesion").input_value() == "7", "what was typed is still there"
+
+
+def test_a_file_over_the_upload_limit_is_refused_beside_the_field_before_it_is_sent(app, client, world, browser):
+    """A 3 MB Word file (a photo in it) went to the server, which could only answer a 413 page in
+    place of the form. The page now refuses it as it is chosen and keeps what was typed; a page
+    that sends one anyway (no script) gets a 413 page whose button leads back to the form."""
+    login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER,
+          resource_link_id=world.link_a, platform_id=world.platform)
+    sent = []
+    page = open_page(browser, client, requests=sent)
+    url = f"{BASE}/coursework/a/{world.assignment_a}/essay"
+    page.goto(url)
+    page.get_by_label("Paste your essay").fill("My essay so far.")
+    big = {"name": "essay.docx", "mimeType": "application/octet-stream",
+           "buffer": b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)}   # past what the server reads
+    field = page.locator("#file")
+    field.set_input_files(big)
+    note = page.locator("#file-too-large")
+    note.wait_for()
+    assert "Word file with pictures" in note.inner_text() and field.get_attribute("aria-invalid") == "true"
+    assert "file-too-large" in field.get_attribute("aria-describedby").split()
+    assert page.evaluate("document.getElementById('file').files.length") == 0
+    field.set_input_files({"name": "essay.txt", "mimeType": "text/plain", "buffer": b"A small essay."})
+    assert note.is_hidden() and field.get_attribute("aria-invalid") is None
+    assert page.get_by_label("Paste your essay").input_value() == "My essay so far."
+    assert all(path.endswith("/essay") or "/static/" in path or "keep-alive" in path for path in sent)
+
+    # Past the page's check (a limit the page was drawn with before it was lowered), the server
+    # refuses it, and the refusal leads back to the form.
+    field.evaluate("el => el.setAttribute('data-max-bytes', '999999999')")
+    field.set_input_files(big)
+    page.get_by_role("button", name="Hand in").click()
+    page.get_by_role("heading", name="The upload is too large").wait_for()
+    assert "paste the essay's text into the box instead" in page.locator(".error-message").inner_text()
+    page.get_by_role("button", name="Back to the form").click()
+    page.get_by_label("Paste your essay").wait_for()
+    with app.app_context():
+        assert db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a)) is None

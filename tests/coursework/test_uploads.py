@@ -99,7 +99,9 @@ def test_limits(make_app, world, app):
     huge = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(b"a" * 200_000), "huge.txt")},
                        content_type="multipart/form-data")
     assert huge.status_code == 413     # over the request limit: refused before reading, no 500
-    assert "larger than the 0.001 MB Gradeloop accepts" in huge.get_data(as_text=True)
+    refusal = huge.get_data(as_text=True)
+    assert "larger than the 0.001 MB Gradeloop accepts" in refusal and "Word file with pictures" in refusal
+    assert "Nothing was handed in." in refusal and "data-history-back" in refusal
     with small.app_context():
         assert count(Submission, user_id=w.student2_a) == 0
     teacher = small.test_client()
