@@ -41,23 +41,27 @@ def _part(kind: str, text: str, issue: str, severity: float, **evidence) -> dict
 
 def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
            course: list[ExampleCounts] = ()):
+    """Counts are the hand-in page's (`shown_words`), so the student reads the same number twice."""
+    n = stats.shown_words
     if 0 < stats.n_words < TOO_SHORT:
         typical = (f"; the course's graded essays have a median of "
                    f"{_q([c.n_words for c in course], 0.5)}" if course else "")
-        return _part("length", f"The essay has only {stats.n_words} word{'s' if stats.n_words != 1 else ''}{typical}.",
-                     "development", 1.0, words=stats.n_words, too_short=True)
+        return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
+                     "development", 1.0, words=n, too_short=True)
     if len(higher) < MIN_COMPARED or stats.n_words == 0:
         return None
     lengths = [c.n_words for c in higher]
-    longer = sum(1 for w in lengths if w > stats.n_words) / len(lengths)
-    if longer < 0.5:
-        return None
+    longer = sum(1 for w in lengths if w > n) / len(lengths)
     q1, q3 = _q(lengths, 0.25), _q(lengths, 0.75)
+    # Inside the better essays' middle half is a usual length for them: saying "longer" there
+    # was advice to an essay of 551 words whose peers ran 520-700.
+    if longer < 0.5 or n >= q1:
+        return None
     return _part("length",
-                 f"This essay has {stats.n_words} words; {round(100 * longer)}% of the essays graded "
+                 f"This essay has {n} words; {round(100 * longer)}% of the essays graded "
                  f"{label} or higher in this course are longer (their middle half runs "
                  f"{q1}–{q3} words).", "development", 2 * (longer - 0.5),
-                 words=stats.n_words, percentile=round(100 * (1 - longer)),
+                 words=n, percentile=round(100 * (1 - longer)),
                  compared=len(lengths), higher_q1=q1, higher_q3=q3)
 
 
@@ -65,7 +69,7 @@ def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
     n, said = stats.n_paragraphs, []
     typical = [c.n_paragraphs for c in higher] if len(higher) >= MIN_COMPARED else []
     if n == 1 and stats.n_words >= ONE_BLOCK_WORDS:
-        said.append(f"The essay is a single paragraph of {stats.n_words} words")
+        said.append(f"The essay is a single paragraph of {stats.shown_words} words")
     elif typical and n < _q(typical, 0.25):
         said.append(f"The essay has {n} paragraph{'s' if n != 1 else ''}")
     if said and typical:
@@ -157,8 +161,12 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
                        "at least once" if compared else ""))
     used = sorted({w.lower() for w in stats.word_list} & set(index.key_terms))
     typical = statistics.median(c.key_terms_used for c in higher) if compared else None
-    if index.key_terms and typical is not None and len(used) < typical:
-        missing = [t for t in index.key_terms if t not in used][:5]
+    # Only terms most of the better essays use are named as missing: the prompt's commonest
+    # words ("people", "reader") were listed to essays that had no need of them.
+    share = {t: sum(1 for c in higher if t in c.terms) / len(higher) for t in index.key_terms} if compared else {}
+    missing = sorted((t for t in index.key_terms if t not in used and share.get(t, 0) >= 0.5),
+                     key=lambda t: -share[t])[:5]
+    if index.key_terms and typical is not None and len(used) < typical and missing:
         said.append(f"It uses {len(used)} of the prompt's key terms"
                     + (f" ({', '.join(used)})" if used else "")
                     + f"; essays graded {label} or higher typically use {_n(typical)}. "

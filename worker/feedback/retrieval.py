@@ -69,6 +69,7 @@ class ExampleCounts:
     n_quotes: int
     key_terms_used: int
     mean_sentence: float
+    terms: frozenset = frozenset()   # the prompt's key terms this essay uses
 
 
 class CourseIndex:
@@ -104,9 +105,9 @@ class CourseIndex:
     @staticmethod
     def _counts(stats: EssayStats, score: float, key_terms: set) -> ExampleCounts:
         used = {w.lower() for w in stats.word_list} & key_terms
-        return ExampleCounts(score, stats.n_words, stats.n_paragraphs,
+        return ExampleCounts(score, stats.shown_words, stats.n_paragraphs,
                              max(stats.paragraph_words, default=0), stats.n_quotes, len(used),
-                             stats.mean_sentence)
+                             stats.mean_sentence, frozenset(used))
 
     def _fit_similarity(self, texts: list[str], embeddings) -> None:
         self.vectorizer = self.matrix = self.embeddings = None

@@ -9,6 +9,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from lti_app.coursework.essay_text import word_count
+
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
 # or at a line break: students often drop the final full stop of a paragraph.
@@ -68,6 +70,10 @@ class EssayStats:
     doubled_words: list[str] = field(default_factory=list)
     missing_spaces: int = 0
     word_list: list[str] = field(default_factory=list)
+    # Words as the hand-in page counts them (whitespace-separated, `essay_text.word_count`): the
+    # number a point states. `n_words` counts Latin-letter words only (numbers, "well-known" as
+    # one), which told a student "551 words" under a page that said 563.
+    shown_words: int = 0
 
     @property
     def n_paragraphs(self) -> int:
@@ -105,6 +111,7 @@ def measure(text: str) -> EssayStats:
         doubled_words=doubled,
         missing_spaces=len(_NO_SPACE.findall(text)),
         word_list=tokens,
+        shown_words=word_count(text),
     )
 
 

@@ -7,7 +7,7 @@ import re
 from worker.feedback.compose import EMPTY_TEXT, NOT_ENGLISH_TEXT, compose_feedback
 from worker.feedback.records import GradedExample
 
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")   # the words key terms are matched on
 MEASURED = {"length", "paragraphs", "spelling", "mechanics", "sentences", "evidence"}
 PRAISE = re.compile(r"\b(great|good job|well done|excellent|nice work|awesome|strong)\b", re.I)
 
@@ -28,7 +28,8 @@ SENTENCES = [
 
 
 def n_words(text: str) -> int:
-    return len(WORD.findall(text))
+    """As the hand-in page counts them: the number a point states is the one the student sees."""
+    return len(text.split())
 
 
 def by_kind(feedback) -> dict:
@@ -180,3 +181,47 @@ def test_a_stub_gets_no_borrowed_praise(course, assignment):
     assert by_kind(fb)["length"]["text"] in {
         f"The essay has only 5 words; the course's graded essays have a median of {m}."
         for m in middle}
+
+
+def _quartiles(values: list[int]) -> tuple[int, int]:
+    ordered = sorted(values)
+    return ordered[round(0.25 * (len(ordered) - 1))], ordered[round(0.5 * (len(ordered) - 1))]
+
+
+def test_a_length_inside_the_better_essays_middle_half_gets_no_length_advice(course, assignment):
+    """An essay shorter than most essays graded higher, yet inside their middle half, is of a usual
+    length for them: it was told "longer" all the same."""
+    q1, median = _quartiles([n_words(ex.text) for ex in course if ex.score > 2])
+    assert median - q1 > 10
+    target = q1 + (median - q1) // 2
+    pool = " ".join(SENTENCES * 20).split()
+    body = [" ".join(pool[i:i + 60]) for i in range(0, target, 60)]
+    essay = "\n\n".join(body)
+    essay = " ".join(essay.split(" ")[:target + len(body) - 1])
+    assert q1 < n_words(essay) < median
+    assert "length" not in by_kind(compose_feedback(essay, 2, {}, assignment, course, max_points=6))
+    shorter = " ".join(pool[:q1 - 20])
+    told = by_kind(compose_feedback(shorter, 2, {}, assignment, course, max_points=6))["length"]
+    assert told["evidence"]["words"] == q1 - 20
+
+
+def test_the_stated_word_count_is_the_hand_in_pages(course, assignment):
+    """Numbers and hyphenated words count as the hand-in page counts them ("551 words" in the
+    feedback under "563 words" on the page)."""
+    from lti_app.coursework.essay_text import word_count
+
+    essay = " ".join(SENTENCES[:4]) + " In 1976 and 2001 the well-known photos were taken 25 years apart."
+    fb = by_kind(compose_feedback(essay, 2, {}, assignment, course, max_points=6))
+    assert fb["length"]["evidence"]["words"] == word_count(essay) != len(WORD.findall(essay))
+    assert f"This essay has {word_count(essay)} words" in fb["length"]["text"]
+
+
+def test_only_terms_most_better_essays_use_are_named_as_missing(course, assignment):
+    """The prompt's terms were listed as missing by how common they were in the course, so words
+    few good essays use were named too."""
+    fb = by_kind(compose_feedback(" ".join(SENTENCES), 2, {}, assignment, course, max_points=6))
+    named = fb["evidence"]["text"].split("Not used: ")[1].rstrip(".").split(", ")
+    higher = [{w.lower() for w in WORD.findall(ex.text)} for ex in course if ex.score > 2]
+    assert named and all(sum(term in used for used in higher) >= len(higher) / 2 for term in named), named
+    rare = [t for t in fb["evidence"]["evidence"]["key_terms"] if sum(t in used for used in higher) < len(higher) / 2]
+    assert rare and not set(rare) & set(named)
