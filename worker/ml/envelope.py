@@ -25,6 +25,12 @@ from worker.ml import topic
 from worker.ml.textfeatures import FEATURE_NAMES
 
 MARGIN = 1.0
+# Below this many words, measures of how words repeat, of sentences and of topic say nothing: "I
+# agree." was told it "repeats the same words far more than the graded essays" and "may have been
+# written for another assignment". Its length is the reason; per-word measures still count (a
+# 100,000-letter "word" is worth naming).
+FEW_WORDS = 30
+SHAPE = ("type_token_ratio", "mean_sentence_words")
 
 # feature -> (checked sides, how to show a value, reason when low, reason when high)
 CHECKS = {
@@ -65,10 +71,11 @@ def reasons(envelope: dict | None, surface_row, text: str | None = None) -> list
     outside `envelope` (none for an envelope-less model trained by an older release)."""
     if not envelope:
         return []
-    off_topic = topic.reason(envelope.get("topic"), text) if text is not None else None
+    few = math.expm1(float(surface_row[FEATURE_NAMES.index("log_words")])) < FEW_WORDS
+    off_topic = topic.reason(envelope.get("topic"), text) if text is not None and not few else None
     out = [off_topic] if off_topic else []
     for name, lo, hi in zip(envelope["features"], envelope["lo"], envelope["hi"]):
-        if name not in CHECKS:
+        if name not in CHECKS or (few and name in SHAPE):
             continue
         sides, show, when_low, when_high = CHECKS[name]
         value = float(surface_row[FEATURE_NAMES.index(name)])

@@ -46,6 +46,9 @@ def test_junk_gets_a_reason_and_no_confidence(model_dir, kind):
 def test_the_reason_says_what_is_unusual(model_dir):
     (short,) = scorer.score(model_dir, [JUNK["two words"]])
     assert any(r.startswith("much shorter than the essays the model learned from (2 words)") for r in short.unusual)
+    # Its length is what is unusual: two words neither "repeat" words nor show a topic.
+    assert not [r for r in short.unusual if "repeats" in r or "sentences" in r or "another assignment" in r], \
+        short.unusual
     (run_on,) = scorer.score(model_dir, [JUNK["no punctuation"]])
     assert any("sentences are far longer" in r for r in run_on.unusual)
 
