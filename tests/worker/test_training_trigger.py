@@ -1,5 +1,6 @@
-"""When retraining is due (K new teacher grades, the schedule, a manual request, an import; never before
-`min_graded`), and that a busy assignment lease never lets it train twice."""
+"""When retraining is due (K new teacher grades, the schedule, a manual request, an import: at once for
+the first model, then at K new grades; never before `min_graded`), and that a busy assignment lease
+never lets it train twice."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,7 +8,7 @@ from types import SimpleNamespace
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import GradeSource, OutboxEvent, ProcessedMessage, TrainingRun
+from lti_app.models import GradeSource, ModelVersion, OutboxEvent, ProcessedMessage, TrainingRun
 from lti_app.models.base import utcnow
 from tests.worker.conftest import running_worker, wait_for
 from tests.worker.coursework import add_graded, make_assignment
@@ -102,8 +103,9 @@ def test_busy_lease_never_trains_twice(worker_app, broker_for):
 
 
 def test_busy_lease_defers_an_import_instead_of_dropping_it(worker_app, broker_for):
-    """An import or course copy adds fewer grades than `retrain_every` as often as not; the running
-    training only re-queues at that count, so acknowledging the batch left it to the daily schedule."""
+    """Before the first model an import or course copy is due whatever its size; the running
+    training only re-queues at `retrain_every` new grades, so acknowledging the batch left the
+    first model to the daily schedule."""
     app = worker_app(broker_for("embedded"))
     with app.app_context():
         a = make_assignment(min_graded=15, retrain_every=20)
@@ -156,3 +158,65 @@ def test_an_import_committed_after_a_run_started_is_due(app, monkeypatch):
         assert _trains(app, monkeypatch, a.id, late.event_id)
         assert _trains(app, monkeypatch, a.id, "gone-from-the-outbox", "course_copy"), "unknown counts as due"
         assert not _trains(app, monkeypatch, a.id, late.event_id, "schedule"), "other reasons count grades"
+
+
+def _in_service(a) -> None:
+    mv = ModelVersion(assignment_id=a.id, version=1, status="promoted", approach="frozen-ridge", path="/x/v1",
+                      onnx_path="/x/v1/model.onnx", metrics={}, gate={})
+    db.session.add(mv)
+    db.session.flush()
+    a.current_model_id = mv.id
+    db.session.commit()
+
+
+def _batch(a, n: int, reason: str = "import") -> str:
+    """`n` imported grades and their batch's event, recorded after them as `import_rows` does."""
+    add_graded(a, n, source=GradeSource.IMPORT)
+    event_id = record_event("training.due", {"assignment_id": a.id, "reason": reason}).event_id
+    db.session.commit()
+    return event_id
+
+
+def test_an_import_retrains_at_once_only_for_the_first_model_or_k_new_grades(app, monkeypatch):
+    """Once a model serves, imported grades count like teacher grades: five small files are not five
+    full retrains. The first model follows the import that reaches `min_graded` at once."""
+    with app.app_context():
+        a = make_assignment(min_graded=15, retrain_every=20)
+        assert not _trains(app, monkeypatch, a.id, _batch(a, 14)), "below min_graded"
+        assert _trains(app, monkeypatch, a.id, _batch(a, 1)), "no model in service yet: the first one at once"
+
+        db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=utcnow()))
+        db.session.commit()
+        _in_service(a)
+        assert not _trains(app, monkeypatch, a.id, _batch(a, 3)), "3 new grades of 20"
+        assert not _trains(app, monkeypatch, a.id, _batch(a, 2, "course_copy")), "5 new grades of 20"
+        add_graded(a, 4)   # teacher grades count towards the same threshold
+        assert not _trains(app, monkeypatch, a.id, _batch(a, 10)), "19 new grades of 20"
+        assert _trains(app, monkeypatch, a.id, "daily-check", "schedule"), "the schedule takes in any new grade"
+        assert _trains(app, monkeypatch, a.id, _batch(a, 1)), "the batch that reaches retrain_every"
+
+        retired = make_assignment(min_graded=15, retrain_every=20)   # trained once, no model in service
+        add_graded(retired, 15, age=timedelta(hours=2))
+        db.session.add(TrainingRun(assignment_id=retired.id, status="done", started_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+        assert _trains(app, monkeypatch, retired.id, _batch(retired, 2)), "no model in service: at once"
+
+
+def test_an_import_the_last_run_could_not_see_trains_even_with_a_model_in_service(app, monkeypatch):
+    """Grades flushed before the last run started but committed after it never count as new, not
+    even for the schedule: the batch trains at once whatever its size."""
+    with app.app_context():
+        a = make_assignment(min_graded=15, retrain_every=20)
+        add_graded(a, 15, age=timedelta(hours=2))
+        _in_service(a)
+        add_graded(a, 2, source=GradeSource.IMPORT, age=timedelta(minutes=10))
+        now = utcnow()
+        db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=now - timedelta(minutes=5)))
+        late = record_event("training.due", {"assignment_id": a.id, "reason": "import"})
+        seen = record_event("training.due", {"assignment_id": a.id, "reason": "import"})
+        late.created_at, seen.created_at = now - timedelta(minutes=4), now - timedelta(minutes=6)
+        db.session.commit()
+        assert training_state(a.id).new_grades == 0
+        assert _trains(app, monkeypatch, a.id, late.event_id)
+        assert not _trains(app, monkeypatch, a.id, seen.event_id), "a run started after the event saw them"
+        assert not _trains(app, monkeypatch, a.id, late.event_id, "schedule")

@@ -5,13 +5,19 @@ fewest a retrain can work with, whatever the settings say), and
 - `grade.created` / reason "threshold": `retrain_every` new teacher grades since the last
   finished training run;
 - reason "schedule": any new grade since then;
-- reason "import" / "course_copy" (a CSV import, a course copy: one event for the batch): any new
-  grade since then, or the last finished run started before the event was recorded. A grade's
-  `created_at` is stamped when it is flushed, not when the import commits, so a run that started
-  between the two did not see the batch, and those grades never count as new afterwards. The
-  event is recorded last, just before the commit: a run started after it saw the batch (bar a
-  commit's few milliseconds). Not its publication: the relay publishes late when the worker was
-  down, and a run made meanwhile (the demo's first model) would have been trained twice;
+- reason "import" / "course_copy" (a CSV import, a course copy: one event for the batch): while
+  no model is in service, any new grade since then, so that the first model follows the import
+  that reaches `min_graded` rather than the schedule; once one serves, `retrain_every` new grades,
+  as for teacher grades: a full retrain per small file (a term's essays imported in five files)
+  costs a GPU run and a new model version for a handful of essays, and the threshold or the
+  schedule takes them in soon enough. Either way also due when no grade counts as new but the
+  last finished run started before the event was recorded: a grade's `created_at` is stamped when
+  it is flushed, not when the import commits, so a run that started between the two did not see
+  the batch, and those grades never count as new afterwards, not even for the schedule (a rare
+  race: an extra run beats a batch never trained on). The event is recorded last, just before
+  the commit: a run started after it saw the batch (bar a commit's few milliseconds). Not its
+  publication: the relay publishes late when the worker was down, and a run made meanwhile (the
+  demo's first model) would have been trained twice;
 - reason "manual" (the teacher's "retrain now"): none needed;
 - reason "erasure" (`gradeloop privacy erase-user`): none needed, like "manual"; and while a
   model is in service, even below `min_graded`: that model may have learnt from the erased
@@ -176,12 +182,13 @@ def is_due(assignment: Assignment, state: TrainingState, reason: str,
         return True
     if backoff_until(state) is not None:
         return False
-    if reason == "grade":
-        return state.new_grades >= max(1, assignment.retrain_every)
     if reason in BATCH and state.new_grades == 0 and state.last_trained_at is not None:
         # The batch's grades may predate the last run's start (stamped at flush) and still be
         # unseen by it (committed later); a run started after the event was recorded saw them.
+        # Unseen, they never count as new, so not even the schedule would train on them.
         return recorded is None or _aware(state.last_trained_at) < recorded
+    if reason == "grade" or (reason in BATCH and assignment.current_model_id is not None):
+        return state.new_grades >= max(1, assignment.retrain_every)
     return state.new_grades > 0
 
 
@@ -244,8 +251,9 @@ def _train(job, assignment_id: int, reason: str) -> None:
             log.info("event=training_already_running assignment_id=%s reason=%s holder=%s",
                      assignment_id, reason, busy.owner)
             return
-        # A person asked, or a batch arrived: the running training re-queues only at
-        # `retrain_every` new grades, so a smaller import would wait for the daily schedule.
+        # A person asked, or a batch that is due now arrived (no model in service yet, or grades no
+        # count will see): the running training re-queues only at `retrain_every` new grades, so
+        # acknowledging it would leave the first model to the daily schedule.
         raise Deferred(f"assignment {assignment_id} is being trained by {busy.owner}",
                        delay=min(300.0, max(5.0, busy.seconds_left() + 1))) from busy
     db.session.expire_all()
