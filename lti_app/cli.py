@@ -226,6 +226,22 @@ def platform_remove(platform_id, yes):
     click.echo(f"platform {platform_id} removed")
 
 
+@platform_group.command("move-courses")
+@click.argument("from_id", type=int)
+@click.argument("to_id", type=int)
+@with_appcontext
+def platform_move_courses(from_id, to_id):
+    """Move an LMS's courses and people from its old registration FROM_ID to its new one TO_ID.
+
+    For an LMS that registered Gradeloop again (Moodle tool deleted and added back, a new Canvas
+    developer key): launches through the new registration otherwise find every course empty."""
+    from lti_app.reregistration import move_courses
+
+    courses, people = _admin_call(move_courses, from_id, to_id)
+    click.echo(f"moved {courses} course(s) and {people} person(s) from platform {from_id} to platform {to_id}; "
+               f"platform {from_id} holds nothing now (`gradeloop platform remove {from_id}` deletes it)")
+
+
 @platform_group.command("refresh-keys")
 @click.argument("platform_id", type=int, required=False)
 @with_appcontext

@@ -27,6 +27,7 @@ from lti_app.lti.registration_policy import vet
 from lti_app.lti.urls import public_base, public_url
 from lti_app.models import Deployment, Platform
 from lti_app.platforms import check_issuer, similar_issuer, upsert_platform
+from lti_app.reregistration import earlier_with_courses
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,12 @@ def register_view():
         raise LaunchError("This is Gradeloop's LTI Dynamic Registration URL: open it from your LMS "
                           "(it must send openid_configuration).", code="registration_bad_request")
     platform = register(config_url, request.values.get("registration_token"))
-    response = make_response(render_template("lti/registered.html", platform=platform))
+    earlier = earlier_with_courses(platform)
+    for other, courses in earlier:
+        log.warning("dynamic registration: %s registered again as platform %s; platform %s holds %s course(s): "
+                    "gradeloop platform move-courses %s %s", platform.issuer, platform.id, other.id, courses,
+                    other.id, platform.id)
+    response = make_response(render_template("lti/registered.html", platform=platform, earlier=earlier))
     # The LMS shows this page in its own admin UI before it is a registered platform.
     response.headers["Content-Security-Policy"] = "frame-ancestors *"
     return response
