@@ -25,9 +25,10 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
 
-    from lti_app import health, path_prefix, timestamps, web_security
+    from lti_app import front, health, path_prefix, timestamps, web_security
     path_prefix.init_app(app)
     health.init_app(app)
+    front.init_app(app)
     web_security.init_app(app)
     timestamps.init_app(app)
     _register_features(app)
