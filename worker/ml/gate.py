@@ -33,7 +33,10 @@ def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -
     if compared:
         checks["beats_current"] = new["qwk"] > current["qwk"]
         if not checks["beats_current"]:
-            reasons.append(f"QWK {new['qwk']:.3f} does not beat the current model's {current['qwk']:.3f}")
+            # "on the same essays": the dashboard shows the current model's QWK on its own
+            # held-out essays, and a teacher read 0.811 here beside 0.86 there as a contradiction.
+            reasons.append(f"QWK {new['qwk']:.3f} does not beat the current model's {current['qwk']:.3f} "
+                           "on the same held-out essays")
     promote = all(checks.values())
     if not must_beat_current:
         # Recorded, not gated: None keeps `all(checks.values())` readers honest about what ran.
@@ -41,7 +44,7 @@ def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -
         reasons.append("not compared with the current model: it was trained on deleted essays and must be "
                        "replaced" + (f" (its QWK on the same essays: {current['qwk']:.3f})" if current else ""))
     if promote:
-        reasons.append("passed: " + (f"QWK {new['qwk']:.3f} > current {current['qwk']:.3f}" if compared
+        reasons.append("passed: " + (f"QWK {new['qwk']:.3f} > current {current['qwk']:.3f} on the same essays" if compared
                                      else f"QWK {new['qwk']:.3f}") + f", SMD {new['smd']:+.3f}")
     return {"promote": promote, "reasons": reasons, "checks": checks,
             "thresholds": {"min_qwk": MIN_QWK, "max_smd": MAX_SMD, "max_group_smd": MAX_GROUP_SMD,
