@@ -1,6 +1,12 @@
 """Teachers grade an essay: score, optional trait scores and a comment. Each save is a new `Grade`
 (the latest is current, older ones stay as history), a training example, and is sent to the LMS
-gradebook; LMS errors are shown in words and the grade stays saved for a later retry."""
+gradebook; LMS errors are shown in words and the grade stays saved for a later retry.
+
+While Gradeloop's proposal for the essay waits in the review queue (`review.decisions.queued_proposal`),
+the page shows it, with why the essay is unusual and a link to its review page, but never fills
+the form in with it: the teacher's grade is their own judgement and trains the course model. A
+grade saved here settles the proposal: the essay is graded, so it leaves the queue and the
+proposal is never released."""
 from __future__ import annotations
 
 from flask import render_template, request
@@ -84,9 +90,11 @@ def grade(assignment_id: int, submission_id: int):
     heading = (anonymity.shown_name(assignment, submission, student.name or student.sub) if student
                else f"Imported essay #{submission.id}")
     graders = {g.grader_id: db.session.get(User, g.grader_id) for g in history if g.grader_id}
+    from lti_app.review.decisions import queued_proposal   # here: decisions imports this module
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, heading=heading,
                            hide_names=anonymity.hides_names(assignment), shown=anonymity.redactor(assignment, student),
                            current=current, history=history, values=values, errors=errors, graders=graders,
+                           proposal=queued_proposal(submission.id),
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),
                            neighbours=_neighbours(assignment, submission)), (409 if conflict else 400) if errors else 200

@@ -1,5 +1,5 @@
 """The review queue and the teacher's decision on a proposal (no HTTP here, so the worker-side
-tests and the views share it).
+tests and the views share it; the grading page asks which proposal of an essay is queued).
 
 Approving unchanged gives an `AI_APPROVED` grade; any change to the score, a trait score or the
 feedback gives `AI_EDITED`: the teacher's own grade. Both are training data, and both go to the
@@ -22,20 +22,31 @@ class AlreadyDecided(ValueError):
     """The essay was graded (or the proposal decided) since the page was opened."""
 
 
+def _in_queue():
+    """The pending proposals of student essays still waiting for a grade, newest first. A proposal
+    older than the essay's latest hand-in scored a text the student has since replaced, and one of
+    an essay graded meanwhile (a teacher's grade on the grading page) was settled by that grade:
+    both are left out."""
+    return (db.select(AiProposal).join(Submission, AiProposal.submission_id == Submission.id)
+            .where(Submission.user_id.is_not(None), Submission.status.not_in(DONE), AiProposal.status == PENDING,
+                   AiProposal.for_current_version())
+            .order_by(AiProposal.id.desc()))
+
+
 def pending_proposals(assignment_id: int) -> list[AiProposal]:
     """The newest pending proposal of each student essay still waiting for a grade, least
-    confident first (those need the teacher's eye most). A proposal older than the essay's latest
-    hand-in scored a text the student has since replaced, so it is left out."""
-    rows = db.session.scalars(
-        db.select(AiProposal).join(Submission, AiProposal.submission_id == Submission.id)
-        .where(Submission.assignment_id == assignment_id, Submission.user_id.is_not(None),
-               Submission.status.not_in(DONE), AiProposal.status == PENDING,
-               AiProposal.for_current_version())
-        .order_by(AiProposal.id.desc())).all()
+    confident first (those need the teacher's eye most)."""
+    rows = db.session.scalars(_in_queue().where(Submission.assignment_id == assignment_id)).all()
     newest: dict[int, AiProposal] = {}
     for proposal in rows:
         newest.setdefault(proposal.submission_id, proposal)
     return sorted(newest.values(), key=lambda p: (p.confidence, p.id))
+
+
+def queued_proposal(submission_id: int) -> AiProposal | None:
+    """The proposal the review queue lists for this essay (its newest pending one), or None: what
+    the grading page shows, since saving a grade there takes the essay out of the queue."""
+    return db.session.scalars(_in_queue().where(AiProposal.submission_id == submission_id).limit(1)).first()
 
 
 def _same_text(a: str, b: str) -> bool:

@@ -1,5 +1,6 @@
 """Review pages: the queue of pending AI proposals (several can be approved at once) and one
-proposal with approve / edit forms."""
+proposal with approve / edit forms; for a revised essay that page also shows the grade and
+comment the earlier version got, as the grading page does."""
 from __future__ import annotations
 
 import logging
@@ -134,10 +135,13 @@ def proposal(assignment_id: int, proposal_id: int):
             return notices.redirect_with("review.queue", [notice], assignment_id=assignment.id)
     submission = db.session.get(Submission, item.submission_id)
     writer = db.session.get(User, submission.user_id) if submission.user_id else None
+    # A revision: the grade its earlier version got, which this proposal's grade would replace.
+    earlier = gradebook.latest_grade(submission.id)
     values = dict(request.form) if errors or conflict else {
         "score": f"{item.score:g}", "comment": item.feedback,
         **{f"trait:{k}": f"{v:g}" for k, v in (item.trait_scores or {}).items() if v is not None}}
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
                            student=_student_names(assignment, [item])[item.submission_id], values=values,
-                           errors=errors, conflict=conflict, shown=anonymity.redactor(assignment, writer)), \
+                           errors=errors, conflict=conflict, shown=anonymity.redactor(assignment, writer),
+                           earlier=earlier if earlier is not None and earlier.on_earlier_version else None), \
         409 if conflict else 400 if errors else 200
