@@ -119,6 +119,8 @@ def test_an_unusual_essay_says_why_it_waits(app, client, world):
     queue = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
     row = queue[queue.index(f'data-proposal="{odd}"'):queue.index(f'data-proposal="{plain}"')]
     assert "unusual essay" in row and reason in row
+    # In the page's text, for keyboard and touch readers too: not only in a hover title.
+    assert f"<li>{reason}</li>" in row and "<details" in row and 'title="' not in row
     assert "unusual essay" not in queue[queue.index(f'data-proposal="{plain}"'):]
     page = client.get(f"/review/a/{world.assignment_a}/p/{odd}").get_data(as_text=True)
     assert 'id="unusual"' in page and f"<li>{reason}</li>" in page
