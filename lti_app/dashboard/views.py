@@ -93,6 +93,12 @@ def train_now(assignment_id: int):
         return notices.redirect_with("dashboard.overview", [(
             "error", f"Not trained: {graded} graded essay{'' if graded == 1 else 's'}, and this assignment needs "
                      f"{needed} first.")], assignment_id=assignment.id)
+    status = report.training_status(assignment.id)
+    if status["active"] or status["requested"]:
+        # A second request would wait for this run and then train again on nearly the same grades.
+        return notices.redirect_with("dashboard.overview", [(
+            "warning", "A training is already under way; its progress shows below. Grades that arrive meanwhile "
+                    "count towards the next one.")], assignment_id=assignment.id)
     record_event("training.due", {"assignment_id": assignment.id, "reason": "manual"})
     db.session.commit()
     return notices.redirect_with("dashboard.overview", [("success", "Training requested. Progress shows below.")],

@@ -197,3 +197,14 @@ def test_the_page_stops_watching_once_the_worker_handled_a_request_that_started_
         db.session.add(ProcessedMessage(message_id=event.event_id, queue="training"))
         db.session.commit()
         assert report.training_status(7)["requested"] is False
+
+
+def test_a_model_refit_on_all_grades_is_not_said_to_have_never_seen_its_test_essays(app):
+    """The model in service was refit on every grade after its test ("learned from 100"): the
+    summary no longer says its 20 test essays are ones it "did not learn from"."""
+    m = held(n=20)
+    refit = version(m, n=100)
+    refit.metrics = {**refit.metrics, "refit_on_all": True}
+    said = plain(render(app, assignment(), refit, m))
+    assert "Tested on 20 graded essays kept out of its training (they joined its training once it passed)" in said
+    assert "did not learn from" not in said and "Learned from (essays)" in said

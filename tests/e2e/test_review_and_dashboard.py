@@ -250,11 +250,25 @@ def test_dashboard_report_progress_and_actions(app, client, world):
             db.session.add(Grade(submission_id=_imported(world.assignment_a, f"Imported essay {i}. " * 20), score=3,
                                  source=GradeSource.IMPORT, score_min=1, score_max=6))
         db.session.commit()
+    # While a run is under way "Train now" is off, and a post of it (an older page) queues nothing:
+    # it used to train once more, on nearly the same grades, as soon as the run ended.
+    page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    assert re.search(r'<button[^>]*id="train-now"[^>]*disabled', page) and 'id="train-busy"' in page
+    busy = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "A training is already under way" in busy.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "training.due")).all()
+        db.session.execute(db.update(TrainingRun).values(status="done"))
+        db.session.commit()
+    page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    assert not re.search(r'<button[^>]*id="train-now"[^>]*disabled', page)
     trained = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf})
     assert trained.status_code == 303
     with app.app_context():
         due = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.type == "training.due")).all()
         assert [e.payload["payload"]["reason"] for e in due] == ["manual"]
+    again = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "A training is already under way" in again.get_data(as_text=True), "requested, not yet started"
 
 
 def test_dashboard_before_any_training(app, client, world):
