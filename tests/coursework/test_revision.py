@@ -100,6 +100,7 @@ def test_returned_essay_is_revised_and_graded_again(app, world):
 
     page = teacher.get(_grade_url(world)).get_data(as_text=True)
     assert "A revised version" in page and "(on the previous version)" in page and REVISED in page
+    assert "<h2>Grade the revised version</h2>" in page and "Change the grade" not in page   # nothing to change yet
     assert re.search(r'name="score"[^>]*value=""', page) and re.search(r'name="comment"[^>]*></textarea>', page)
     listing = teacher.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
     assert "1 to grade (1 revised)" in listing and 'data-status="Revised"' in listing
