@@ -96,20 +96,36 @@ model_group = click.Group("model", help="Course model versions: list, rollback."
 
 
 @model_group.command("list")
-@click.option("--assignment", "assignment_id", required=True, type=int)
+@click.option("--assignment", "assignment_id", default=None, type=int,
+              help="one assignment (default: every assignment that has model versions)")
 @with_appcontext
 def model_list(assignment_id):
-    """List an assignment's model versions with their held-out metrics and gate decision."""
+    """List model versions with their held-out metrics and gate decision, per assignment."""
+    from lti_app.extensions import db
+    from lti_app.models import Assignment, Course, ModelVersion
     from worker.ml.versions import list_versions
 
-    rows = list_versions(current_app._get_current_object(), assignment_id)
-    if not rows:
-        click.echo(f"assignment {assignment_id} has no model versions")
-    for mv in rows:
-        held = (mv.metrics or {}).get("held_out") or {}
-        reasons = "; ".join((mv.gate or {}).get("reasons", []))
-        click.echo(f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
-                   f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}\t{reasons}")
+    if assignment_id is not None:
+        ids = [assignment_id]
+    else:   # an administrator does not know assignment ids: name each, with its course
+        ids = list(db.session.scalars(db.select(ModelVersion.assignment_id).distinct()
+                                      .order_by(ModelVersion.assignment_id)))
+        if not ids:
+            click.echo("no course model versions yet")
+    for aid in ids:
+        rows = list_versions(current_app._get_current_object(), aid)
+        if assignment_id is None:
+            assignment = db.session.get(Assignment, aid)
+            course = db.session.get(Course, assignment.course_id) if assignment else None
+            click.echo(f"assignment {aid}: {assignment.title if assignment else '(deleted)'}"
+                       + (f" (course {course.title or course.context_id})" if course else ""))
+        if not rows:
+            click.echo(f"assignment {aid} has no model versions")
+        for mv in rows:
+            held = (mv.metrics or {}).get("held_out") or {}
+            reasons = "; ".join((mv.gate or {}).get("reasons", []))
+            click.echo(f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
+                       f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}\t{reasons}")
 
 
 @model_group.command("rollback")

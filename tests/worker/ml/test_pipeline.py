@@ -229,6 +229,8 @@ def test_versions_and_rollback(course):
     out = runner.invoke(model_group, ["list", "--assignment", str(aid)])
     lines = out.output.strip().splitlines()
     assert [ln.split("\t")[:2] for ln in lines] == [["v1", "retired"], ["v2", "rejected"], ["v3", "promoted"]]
+    every = runner.invoke(model_group, ["list"]).output.strip().splitlines()   # no id to know first
+    assert every[0].startswith(f"assignment {aid}: ") and every[1:] == lines
     out = runner.invoke(model_group, ["rollback", "--assignment", str(aid), "--to", "2"])
     assert out.exit_code != 0 and "no exported model" in out.output
     pred = scorer.score_submission(app, course["fresh"][1])
