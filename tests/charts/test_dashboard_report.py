@@ -208,3 +208,12 @@ def test_a_model_refit_on_all_grades_is_not_said_to_have_never_seen_its_test_ess
     said = plain(render(app, assignment(), refit, m))
     assert "Tested on 20 graded essays kept out of its training (they joined its training once it passed)" in said
     assert "did not learn from" not in said and "Learned from (essays)" in said
+
+
+def test_the_model_and_its_figures_are_named_in_a_teachers_words(app):
+    m = held(n=20)
+    shown = version(m)
+    shown.approach = "frozen-ridge"
+    said = plain(render(app, assignment(), shown, m))
+    assert "a quick model on how a language model reads each essay" in said and "frozen-ridge" not in said
+    assert "quadratic weighted kappa: how closely its scores agree with yours" in said
