@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from lti_app.extensions import db
-from lti_app.models import Assignment, Course, Grade, GradeSource, Platform, Submission, User
+from lti_app.models import Assignment, Course, Grade, GradeSource, ModelVersion, Platform, Submission, User
 from lti_app.models.base import utcnow
 
 
@@ -38,3 +38,14 @@ def add_graded(assignment: Assignment, n: int, source=GradeSource.TEACHER, age: 
         grades.append(grade)
     db.session.commit()
     return grades
+
+
+def put_model_in_service(assignment: Assignment) -> ModelVersion:
+    """A promoted version 1 serving `assignment` (no files behind it: for due/not-due decisions)."""
+    mv = ModelVersion(assignment_id=assignment.id, version=1, status="promoted", approach="frozen-ridge",
+                      path="/x/v1", onnx_path="/x/v1/model.onnx", metrics={}, gate={})
+    db.session.add(mv)
+    db.session.flush()
+    assignment.current_model_id = mv.id
+    db.session.commit()
+    return mv

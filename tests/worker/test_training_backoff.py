@@ -11,23 +11,14 @@ from types import SimpleNamespace
 import pytest
 
 from lti_app.extensions import db
-from lti_app.models import ModelVersion, TrainingRun
+from lti_app.models import TrainingRun
 from lti_app.models.base import utcnow
-from tests.worker.coursework import add_graded, make_assignment
+from tests.worker.coursework import add_graded, make_assignment, put_model_in_service
 from worker.handlers import training
 from worker.handlers.training import backoff_delay, is_due, training_state
 from worker.ml import pipeline
 from worker.scheduler import due_retraining
 from worker.settings import WorkerSettings
-
-
-def _with_model(a):
-    mv = ModelVersion(assignment_id=a.id, version=1, status="promoted", approach="frozen-ridge", path="/x/v1",
-                      onnx_path="/x/v1/model.onnx", metrics={}, gate={})
-    db.session.add(mv)
-    db.session.flush()
-    a.current_model_id = mv.id
-    db.session.commit()
 
 
 def test_erasure_retrains_like_manual_even_without_new_grades(app):
@@ -46,7 +37,7 @@ def test_erasure_below_the_minimum_runs_only_while_a_model_serves(app):
         a = make_assignment(min_graded=30)
         add_graded(a, 20)
         assert not is_due(a, training_state(a.id), "erasure"), "nothing to replace: no pointless failed run"
-        _with_model(a)
+        put_model_in_service(a)
         assert is_due(a, training_state(a.id), "erasure"), "the model may hold the erased essays"
         assert not is_due(a, training_state(a.id), "manual")
 
@@ -133,7 +124,7 @@ def test_the_handler_passes_the_reason_and_its_lease(app, monkeypatch):
     with app.app_context():
         a = make_assignment(min_graded=15)
         add_graded(a, 15)
-        _with_model(a)
+        put_model_in_service(a)
         training.on_training_due(_job(app, {"assignment_id": a.id, "reason": "erasure"}))   # no retry
         assert calls == [(a.id, "erasure", True)]
         from worker import leases

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import GradeSource, ModelVersion, OutboxEvent, ProcessedMessage, TrainingRun
+from lti_app.models import GradeSource, OutboxEvent, ProcessedMessage, TrainingRun
 from lti_app.models.base import utcnow
 from tests.worker.conftest import running_worker, wait_for
-from tests.worker.coursework import add_graded, make_assignment
+from tests.worker.coursework import add_graded, make_assignment, put_model_in_service
 from worker import leases
 from worker.handlers import training
 from worker.handlers.training import is_due, lease_key, training_state
@@ -160,15 +160,6 @@ def test_an_import_committed_after_a_run_started_is_due(app, monkeypatch):
         assert not _trains(app, monkeypatch, a.id, late.event_id, "schedule"), "other reasons count grades"
 
 
-def _in_service(a) -> None:
-    mv = ModelVersion(assignment_id=a.id, version=1, status="promoted", approach="frozen-ridge", path="/x/v1",
-                      onnx_path="/x/v1/model.onnx", metrics={}, gate={})
-    db.session.add(mv)
-    db.session.flush()
-    a.current_model_id = mv.id
-    db.session.commit()
-
-
 def _batch(a, n: int, reason: str = "import") -> str:
     """`n` imported grades and their batch's event, recorded after them as `import_rows` does."""
     add_graded(a, n, source=GradeSource.IMPORT)
@@ -187,7 +178,7 @@ def test_an_import_retrains_at_once_only_for_the_first_model_or_k_new_grades(app
 
         db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=utcnow()))
         db.session.commit()
-        _in_service(a)
+        put_model_in_service(a)
         assert not _trains(app, monkeypatch, a.id, _batch(a, 3)), "3 new grades of 20"
         assert not _trains(app, monkeypatch, a.id, _batch(a, 2, "course_copy")), "5 new grades of 20"
         add_graded(a, 4)   # teacher grades count towards the same threshold
@@ -208,7 +199,7 @@ def test_an_import_the_last_run_could_not_see_trains_even_with_a_model_in_servic
     with app.app_context():
         a = make_assignment(min_graded=15, retrain_every=20)
         add_graded(a, 15, age=timedelta(hours=2))
-        _in_service(a)
+        put_model_in_service(a)
         add_graded(a, 2, source=GradeSource.IMPORT, age=timedelta(minutes=10))
         now = utcnow()
         db.session.add(TrainingRun(assignment_id=a.id, status="done", started_at=now - timedelta(minutes=5)))
