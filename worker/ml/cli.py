@@ -124,8 +124,9 @@ def model_list(assignment_id):
         for mv in rows:
             held = (mv.metrics or {}).get("held_out") or {}
             reasons = "; ".join((mv.gate or {}).get("reasons", []))
-            click.echo(f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
-                       f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}\t{reasons}")
+            line = (f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
+                    f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}")
+            click.echo(f"{line}\t{reasons}" if reasons else line)
 
 
 @model_group.command("rollback")
