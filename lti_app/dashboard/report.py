@@ -16,7 +16,7 @@ def training_status(assignment_id: int) -> dict:
     """The latest training run as the progress bar's JSON (`fraction` in 0..1). `announce` is the
     short status a screen reader hears when it changes (no ETA, whole tens of percent: a sentence
     every poll would drown the page); `requested`: a training was asked for and no run has started
-    yet, so the page keeps watching for it."""
+    yet, so the page keeps watching for it; `asked`: one of those is sure to start a run."""
     run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id)
                             .order_by(TrainingRun.id.desc()).limit(1))
     if run is None:
@@ -41,7 +41,12 @@ def training_status(assignment_id: int) -> dict:
                   "started_at": utc_iso(run.started_at), "finished_at": utc_iso(run.finished_at)}
     tens = int(status["fraction"] * 10) * 10
     status["announce"] = f"{state}: {tens}% complete." if status["active"] else f"{state}."
-    status["requested"] = not status["active"] and _requested(assignment_id, run)
+    pending = set() if status["active"] else _pending_reasons(assignment_id, run)
+    status["requested"] = bool(pending)
+    # Only a request the worker always honours ("Train now", an erasure) makes asking again pointless.
+    # An import's request may be found not due (a model in service waits for `retrain_every`
+    # grades): blocking "Train now" on it told the teacher "a training is under way" when none came.
+    status["asked"] = bool(pending & {"manual", "erasure"})
     status["svg"] = charts.progress_bar(status["fraction"], status["label"], title="Training progress")
     return status
 
@@ -49,10 +54,10 @@ def training_status(assignment_id: int) -> dict:
 REQUEST_WAIT = timedelta(minutes=10)
 
 
-def _requested(assignment_id: int, latest: TrainingRun | None) -> bool:
-    """A `training.due` (the teacher's "Train now", an import) recorded in the last REQUEST_WAIT
-    and after the latest run started, that no worker has handled yet: a run is still to come. One
-    the worker found not due (too few grades, nothing new since the last run) is handled and
+def _pending_reasons(assignment_id: int, latest: TrainingRun | None) -> set[str]:
+    """The reasons of the `training.due` events (the teacher's "Train now", an import) recorded in
+    the last REQUEST_WAIT and after the latest run started that no worker has handled yet: a run
+    may still come. One the worker found not due (too few grades, nothing new since the last run) is handled and
     starts no run, so the page stops watching at once. REQUEST_WAIT bounds the wait when no
     worker is running at all."""
     handled = db.select(ProcessedMessage.message_id).where(ProcessedMessage.message_id == OutboxEvent.event_id)
@@ -61,8 +66,8 @@ def _requested(assignment_id: int, latest: TrainingRun | None) -> bool:
                                                  ~handled.exists())
     if latest is not None and latest.started_at is not None:
         query = query.where(OutboxEvent.created_at > latest.started_at)
-    return any(((p or {}).get("payload") or {}).get("assignment_id") == assignment_id
-               for p in db.session.scalars(query))
+    bodies = (((p or {}).get("payload") or {}) for p in db.session.scalars(query))
+    return {str(b.get("reason")) for b in bodies if b.get("assignment_id") == assignment_id}
 
 
 def versions_of(assignment_id: int) -> list[ModelVersion]:

@@ -58,14 +58,14 @@ def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None
 @bp.get("/a/<int:assignment_id>")
 @require_launch(grader=True)
 def overview(assignment_id: int):
-    from worker.handlers.training import training_state
+    from worker.handlers.training import min_graded, training_state
 
     assignment = access.assignment_in_course(assignment_id)
     versions = report.versions_of(assignment.id)
     current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
     shown = current or (versions[0] if versions else None)
     return render_template("dashboard/overview.html", assignment=assignment, current=current, shown=shown,
-                           versions=versions, state=training_state(assignment.id),
+                           versions=versions, state=training_state(assignment.id), needed=min_graded(assignment),
                            training=report.training_status(assignment.id), metrics=report.held_out(shown),
                            charts=report.quality_charts(assignment, shown, versions),
                            pending=len(pending_proposals(assignment.id)),
@@ -94,7 +94,7 @@ def train_now(assignment_id: int):
             "error", f"Not trained: {graded} graded essay{'' if graded == 1 else 's'}, and this assignment needs "
                      f"{needed} first.")], assignment_id=assignment.id)
     status = report.training_status(assignment.id)
-    if status["active"] or status["requested"]:
+    if status["active"] or status["asked"]:
         # A second request would wait for this run and then train again on nearly the same grades.
         return notices.redirect_with("dashboard.overview", [(
             "warning", "A training is already under way; its progress shows below. Grades that arrive meanwhile "

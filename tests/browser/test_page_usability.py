@@ -116,6 +116,45 @@ def test_a_requested_training_is_watched_until_its_run_starts(app, client, world
     assert client.get(status).get_json()["requested"] is False, "the request was answered by that run"
 
 
+def test_train_now_comes_back_when_a_request_is_answered_without_a_run(app, client, world, browser):
+    """A "Train now" the worker finds not due starts no run: the button used to stay off (with "a
+    training is under way") until the teacher reloaded. An import's request never turns it off: a
+    model in service may well find it not due."""
+    from lti_app.events import record_event
+    from lti_app.models import Assignment, ProcessedMessage
+
+    def graded():   # training needs 15 graded essays, whatever the assignment's own minimum says
+        db.session.get(Assignment, world.assignment_a).min_graded = 1
+        for i in range(15):
+            sub = Submission(assignment_id=world.assignment_a, user_id=None, text=f"Essay {i}. " * 20,
+                             word_count=40, status=SubmissionStatus.GRADED)
+            db.session.add(sub)
+            db.session.flush()
+            db.session.add(Grade(submission_id=sub.id, score=3, source=GradeSource.IMPORT, score_min=1, score_max=6))
+    _with(app, graded)
+    _teacher(client, app, world)
+    imported = []
+    _with(app, lambda: imported.append(record_event("training.due", {"assignment_id": world.assignment_a,
+                                                                      "reason": "import"}).event_id))
+    page = open_page(browser, client)
+    page.goto(f"{BASE}/dashboard/a/{world.assignment_a}")
+    assert page.locator("#train-now").is_enabled() and page.locator("#train-busy").count() == 0
+    _with(app, lambda: db.session.add(ProcessedMessage(message_id=imported[0], queue="training")))
+
+    asked = []
+    _with(app, lambda: asked.append(record_event("training.due", {"assignment_id": world.assignment_a,
+                                                                   "reason": "manual"}).event_id))
+    page.goto(f"{BASE}/dashboard/a/{world.assignment_a}")
+    assert page.locator("#train-now").is_disabled()
+    assert page.locator("#train-busy").inner_text().startswith("A training was requested")
+    page.evaluate("window.notReloaded = true")
+    _with(app, lambda: db.session.add(ProcessedMessage(message_id=asked[0], queue="training")))
+    page.wait_for_function("!document.getElementById('train-now').disabled", timeout=POLL_S * 3000)
+    assert page.evaluate("window.notReloaded") is True, "nothing changed that needs a reload"
+    assert page.locator("#train-busy").count() == 0
+    assert page.locator("#train-now").get_attribute("aria-disabled") is None
+
+
 def _busy_course(app, world) -> None:
     """Model versions with a report, a graded essay, proposals (one unusual), for the wide pages."""
     def change():

@@ -43,10 +43,10 @@ def render(app, a, shown, metrics, versions=None):
     with app.test_request_context("/"):
         return render_template("dashboard/overview.html", assignment=a, current=shown, shown=shown,
                                versions=versions if versions is not None else ([shown] if shown else []),
-                               state=NS(graded=40, last_trained_at=None),
+                               state=NS(graded=40, last_trained_at=None), needed=15,
                                training={"svg": "", "message": "", "run_id": None, "status": "none",
                                          "label": "Not trained yet", "fraction": 0.0, "active": False,
-                                         "requested": False, "announce": "Not trained yet."},
+                                         "requested": False, "asked": False, "announce": "Not trained yet."},
                                metrics=metrics, charts=charts, pending=0, dead=[])
 
 

@@ -245,6 +245,7 @@ def test_dashboard_report_progress_and_actions(app, client, world):
         db.session.commit()
     too_few = client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": csrf}, follow_redirects=True)
     assert "Not trained: 1 graded essay, and this assignment needs 15 first." in too_few.get_data(as_text=True)
+    assert "training starts at 15," in too_few.get_data(as_text=True), "the page names the minimum the worker uses"
     with app.app_context():
         for i in range(14):
             db.session.add(Grade(submission_id=_imported(world.assignment_a, f"Imported essay {i}. " * 20), score=3,
