@@ -1,5 +1,7 @@
 """Deep Linking response details and refusals (test client; the full round trip through the peer
 is in test_lms_flow)."""
+import re
+
 import jwt
 
 from lti_app.extensions import db
@@ -117,6 +119,7 @@ def test_an_untouched_form_adds_nothing_and_the_tools_name_is_no_title(client, a
     token = _dl_launch(client, app, world, {**SETTINGS, "title": "Gradeloop"})
     page = client.get("/coursework/deep-link").get_data(as_text=True)
     assert 'id="title" name="title" required maxlength="200" value=""' in page
+    assert re.search(r'<textarea id="prompt"[^>]* required aria-required="true"', page), "the browser says so first"
     refused = client.post("/coursework/deep-link", data={"csrf_token": token, "title": "", "prompt": "  ",
                                                          "score_min": "1", "score_max": "6"})
     html = refused.get_data(as_text=True)

@@ -129,6 +129,8 @@ def test_teacher_edits_the_assignment_and_the_lms_column_follows(peer, tool_serv
     settings = teacher.get(_link(teacher.get(tool_server.url + "/coursework/", timeout=30), "/settings"), timeout=30)
     edit = teacher.get(_link(settings, "/edit"), timeout=30)
     assert edit.status_code == 200 and 'value="Argumnet essay"' in edit.text and "readonly" not in edit.text
+    assert 'aria-required="true"' not in edit.text.split('id="prompt"')[1].split(">")[0], \
+        "an older assignment saved without a prompt can still be edited"
     saved = post_form(teacher, edit, {"title": "Argument essay", "prompt": "Argue for one side.",
                                       "score_max": "10", "traits": "evidence 1-4"})
     assert saved.status_code == 200 and "Assignment saved." in saved.text
