@@ -6,6 +6,7 @@ from flask import current_app, jsonify, render_template, request
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, notices
+from lti_app.coursework.release_hint import release_hint
 from lti_app.dashboard import bp, report
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -68,7 +69,7 @@ def overview(assignment_id: int):
                            versions=versions, state=training_state(assignment.id), needed=min_graded(assignment),
                            training=report.training_status(assignment.id), metrics=report.held_out(shown),
                            charts=report.quality_charts(assignment, shown, versions),
-                           pending=len(pending_proposals(assignment.id)),
+                           pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),
                            dead=[(d, _concerns(d)) for d in _dead_gradebook_updates(assignment.id)])
 

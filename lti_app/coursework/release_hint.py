@@ -1,0 +1,34 @@
+"""How the confidence threshold fares on the assignment's recent AI proposals: the line beside the
+threshold (settings page, dashboard). A course model on a few dozen grades is often less sure than
+the default 60%, and a teacher who switched auto-release on then saw nothing reach students and no
+reason why."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Assignment, Submission
+
+RECENT = 50   # enough to be a fair sample, recent enough to be the current model's
+
+
+@dataclass(frozen=True)
+class ReleaseHint:
+    proposals: int      # recent proposals looked at
+    reached: int        # of those, usual essays at or above the threshold: auto-release sends these
+    highest: float | None   # the highest confidence among the usual ones (0..1)
+
+
+def release_hint(assignment: Assignment, threshold: float | None = None) -> ReleaseHint | None:
+    """None before the first proposal. Unusual essays count as not reached: they always wait for
+    the teacher, whatever the threshold (`worker.handlers.scoring._auto_release`)."""
+    threshold = assignment.confidence_threshold if threshold is None else threshold
+    rows = db.session.execute(db.select(AiProposal.confidence, AiProposal.unusual)
+                              .join(Submission, AiProposal.submission_id == Submission.id)
+                              .where(Submission.assignment_id == assignment.id)
+                              .order_by(AiProposal.id.desc()).limit(RECENT)).all()
+    if not rows:
+        return None
+    usual = [c for c, unusual in rows if not unusual]
+    return ReleaseHint(proposals=len(rows), reached=sum(1 for c in usual if c >= threshold),
+                       highest=max(usual, default=None))

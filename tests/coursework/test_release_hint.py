@@ -1,0 +1,46 @@
+"""The line beside the auto-release threshold: how many recent proposals reached it. A teacher
+who switched auto-release on at the default 60% saw nothing reach students (a young model was 41-55%
+sure) and no reason why."""
+from __future__ import annotations
+
+from lti_app.extensions import db
+from lti_app.models import AiProposal, Assignment, FeedbackMode, Role
+from tests.coursework.helpers import login
+
+
+def _proposals(app, world, confidences, unusual=()):
+    with app.app_context():
+        for c in confidences:
+            db.session.add(AiProposal(submission_id=world.essay_a, score=4, confidence=c, trait_scores={},
+                                      feedback="", status="pending", unusual=list(unusual)))
+        db.session.commit()
+
+
+def _set(app, world, **fields):
+    with app.app_context():
+        a = db.session.get(Assignment, world.assignment_a)
+        for k, v in fields.items():
+            setattr(a, k, v)
+        db.session.commit()
+
+
+def test_the_threshold_says_how_many_recent_proposals_reach_it(app, client, world):
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    settings, dashboard = f"/coursework/a/{world.assignment_a}/settings", f"/dashboard/a/{world.assignment_a}"
+    assert 'id="release-hint"' not in client.get(settings).get_data(as_text=True), "no proposal yet: nothing to say"
+
+    _proposals(app, world, [0.41, 0.48, 0.55])
+    _proposals(app, world, [0.95], unusual=["much shorter than the essays the model learned from"])
+    _set(app, world, feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.6)
+    page = client.get(settings).get_data(as_text=True)
+    assert "Of the last 4 AI proposals,\n  none reached 60% confidence (the highest was 55%)" in page, "an unusual essay always waits"
+    assert 'aria-describedby="release-hint"' in page
+    assert "none reached 60% confidence" in client.get(dashboard).get_data(as_text=True)
+
+    _set(app, world, confidence_threshold=0.45)
+    page = client.get(settings).get_data(as_text=True)
+    assert "2 reached 45% confidence and go to students at once" in page
+    _set(app, world, feedback_mode=FeedbackMode.REVIEW)
+    assert 'id="release-hint"' not in client.get(dashboard).get_data(as_text=True), "only beside auto-release there"
+    assert 'id="release-hint"' in client.get(settings).get_data(as_text=True), "it helps decide to switch it on"
