@@ -13,6 +13,7 @@ from flask import render_template, request
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, bp, lms_sync, notices
+from lti_app.coursework.ai_words import keeps_ai_words
 from lti_app.coursework.revision import why_not_returnable
 from lti_app.coursework.schemas import grade_schema, load_posted_form
 from lti_app.coursework.submissions import AI_SOURCES
@@ -101,20 +102,21 @@ def grade(assignment_id: int, submission_id: int):
 
 
 def _source_of_save(submission: Submission, data: dict) -> GradeSource:
-    """TEACHER, unless the saved comment is the AI's, unchanged from the AI grade the form was
-    filled in with (a teacher who only corrected the score): then AI_EDITED, the teacher's grade
-    for training, whose comment the student is still told is AI-assisted. Saved as TEACHER, every
-    machine-written word would be shown as the teacher's own, here and in the LMS. Saved with
+    """TEACHER, unless the saved comment keeps words of the AI grade the form was filled in with
+    (`ai_words.keeps_ai_words`: a teacher who corrected the score, or added a sentence): then
+    AI_EDITED, the teacher's grade for training, whose comment the student is still told is
+    AI-assisted. Saved as TEACHER, machine-written words would be shown as the teacher's own, here
+    and in the LMS. Saved with
     nothing changed at all, an auto-released or approved grade is approved as it stands (as on
     the review page), so training does not judge the model on a score it gave itself."""
     current = gradebook.latest_grade(submission.id)
     if current is None or current.source not in AI_SOURCES or current.on_earlier_version:
         return GradeSource.TEACHER   # the form started blank or from a teacher's grade
-    # Compared with whitespace evened out: a browser sends the textarea's line breaks as CRLF.
-    ai_comment = " ".join((current.comment or "").split())
-    if not ai_comment or " ".join((data.get("comment") or "").split()) != ai_comment:
+    if not keeps_ai_words(data.get("comment") or "", current.comment or ""):
         return GradeSource.TEACHER
-    unchanged = (float(data["score"]) == float(current.score)
+    # Compared with whitespace evened out: a browser sends the textarea's line breaks as CRLF.
+    unchanged = (" ".join((data.get("comment") or "").split()) == " ".join((current.comment or "").split())
+                 and float(data["score"]) == float(current.score)
                  and {k: float(v) for k, v in (data.get("trait_scores") or {}).items() if v is not None}
                  == {k: float(v) for k, v in (current.trait_scores or {}).items() if v is not None})
     if unchanged and current.source != GradeSource.AI_EDITED:

@@ -2,11 +2,13 @@
 tests and the views share it; the grading page asks which proposal of an essay is queued).
 
 Approving unchanged gives an `AI_APPROVED` grade; any change to the score, a trait score or the
-feedback gives `AI_EDITED`: the teacher's own grade. Both are training data, and both go to the
+feedback gives `AI_EDITED` (the teacher's own grade, still labelled AI-assisted), or `TEACHER` when
+no sentence of the AI's feedback is left (`coursework.ai_words`). All are training data, and all go to the
 LMS through `coursework.grading.save_grade` (events `grade.created` and `gradebook.sync`).
 """
 from __future__ import annotations
 
+from lti_app.coursework.ai_words import keeps_ai_words
 from lti_app.coursework.grading import save_grade
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submission, SubmissionStatus
@@ -90,5 +92,10 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
     if claimed.rowcount != 1:
         raise AlreadyDecided("Someone else decided this proposal in the meantime; nothing was changed.")
     db.session.refresh(proposal)
-    return save_grade(assignment, submission, values, teacher_id,
-                      source=GradeSource.AI_EDITED if edited else GradeSource.AI_APPROVED)
+    if not edited:
+        source = GradeSource.AI_APPROVED
+    elif keeps_ai_words(values.get("comment") or "", proposal.feedback):
+        source = GradeSource.AI_EDITED
+    else:   # every word rewritten: the teacher's feedback, not to be labelled AI-assisted
+        source = GradeSource.TEACHER
+    return save_grade(assignment, submission, values, teacher_id, source=source)

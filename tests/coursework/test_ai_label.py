@@ -85,8 +85,8 @@ def test_the_label_follows_the_setting_and_comes_with_the_comment_in_revision_no
 def test_a_teacher_who_corrects_only_the_score_keeps_the_ai_label(peer, tool_server):
     """The grading page opens with the auto-released grade's comment filled in. Saving it with a
     new score leaves every word the AI's: the grade is the teacher's (AI_EDITED, a training
-    example) but the student is still told the feedback is AI-assisted. Once the teacher writes
-    their own comment, it is theirs (TEACHER) and unlabelled."""
+    example) but the student is still told the feedback is AI-assisted, also after the teacher adds
+    a sentence. Once the teacher rewrites the comment, it is theirs (TEACHER) and unlabelled."""
     item = _ai_graded(peer, tool_server, "auto")
     teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])
@@ -102,7 +102,14 @@ def test_a_teacher_who_corrects_only_the_score_keeps_the_ai_label(peer, tool_ser
     assert (posted["scoreGiven"], posted["comment"].replace("\r\n", "\n")) == (3, f"{REVIEWED_LABEL}\n\n{FEEDBACK}")
     assert f'id="ai-label">{REVIEWED_LABEL.rstrip(".")}</span>' in _student_page(peer, tool_server, item).text
 
-    rewritten = post_form(teacher, saved, {"score": "3", "comment": "Add one example for each reason."},
+    added = post_form(teacher, saved, {"score": "3", "comment": FEEDBACK + "\nI liked your second reason best."},
+                      action_contains="/essays/")
+    assert added.status_code == 200 and "sent to the LMS gradebook" in added.text
+    with tool_server.app.app_context():   # the AI's words are still there: still labelled
+        assert db.session.scalars(db.select(Grade).order_by(Grade.id.desc())).first().source == GradeSource.AI_EDITED
+    assert peer.scores(item["line_item_id"])[-1]["comment"].startswith(f"{REVIEWED_LABEL}\n\n{FEEDBACK}")
+
+    rewritten = post_form(teacher, added, {"score": "3", "comment": "Add one example for each reason."},
                           action_contains="/essays/")
     assert rewritten.status_code == 200 and "sent to the LMS gradebook" in rewritten.text
     with tool_server.app.app_context():
@@ -124,3 +131,37 @@ def test_saving_an_auto_released_grade_unchanged_approves_it(peer, tool_server):
         grade = db.session.scalars(db.select(Grade).order_by(Grade.id.desc())).first()
         assert (grade.score, grade.comment, grade.source) == (4, FEEDBACK, GradeSource.AI_APPROVED)
     assert peer.scores(item["line_item_id"])[-1]["comment"] == f"{REVIEWED_LABEL}\n\n{FEEDBACK}"
+
+
+def test_feedback_rewritten_on_the_review_page_is_the_teachers_and_unlabelled(peer, tool_server):
+    """Deciding a proposal with every sentence replaced was saved AI_EDITED and posted as
+    "AI-assisted feedback, reviewed by your teacher" above words the teacher wrote; a proposal
+    edited but keeping the AI's sentences still carries the label."""
+    from lti_app.review.decisions import decide
+
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        submission = db.session.scalar(db.select(Submission))
+        teacher = db.session.scalar(db.select(User).filter_by(sub="teacher-1"))
+        proposal = AiProposal(submission_id=submission.id, score=4, trait_scores={}, confidence=0.9,
+                              feedback=FEEDBACK, unusual=[], essay_submitted_at=submission.submitted_at)
+        db.session.add(proposal)
+        db.session.flush()
+        grade = decide(assignment, proposal, {"score": 4, "comment": "Strong opening. Now answer the other side."},
+                       teacher.id)
+        db.session.commit()
+        assert grade.source == GradeSource.TEACHER
+        assert process_sync({"assignment_id": assignment.id, "grade_id": grade.id}) == "posted"
+    assert peer.scores(item["line_item_id"])[-1]["comment"] == "Strong opening. Now answer the other side."
+
+
+def test_keeping_one_ai_sentence_keeps_the_label():
+    from lti_app.coursework.ai_words import keeps_ai_words
+
+    assert keeps_ai_words("Good work.\r\n- give ONE example for each reason.", FEEDBACK)
+    assert not keeps_ai_words("Your reasons are good. Give examples.", FEEDBACK)
+    assert not keeps_ai_words("Clear.", "Clear.\nWell done."), "a two-word sentence is anyone's"
+    assert not keeps_ai_words("", FEEDBACK)
+    assert keeps_ai_words(" Clear. ", "Clear."), "the AI's whole comment, however short"
