@@ -56,10 +56,14 @@ def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, to
 
 def test_only_a_teacher_of_the_original_may_bring_its_essays(peer, tool_server):
     item = link_copied(peer, graded_two_essays(peer, tool_server))
+    with tool_server.app.app_context():   # an assignment made before a prompt was required
+        db.session.scalar(db.select(Assignment)).prompt = ""
+        db.session.commit()
     stranger, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-9",
                                       resource_link_id=item, course_id=NEW_COURSE)
     assert 'id="copied-from"' in setup.text and 'name="copy_essays"' not in setup.text
-    done = post_form(stranger, setup, {"copy_essays": "1"}, action_contains="/setup")   # forged
+    assert "It had no description, so write one below" in setup.text and "filled in below" not in setup.text
+    done = post_form(stranger, setup, {"copy_essays": "1", "prompt": "Argue."}, action_contains="/setup")   # forged
     assert done.status_code == 200 and "copied" not in done.text
     with tool_server.app.app_context():
         course = db.session.scalar(db.select(Course).filter_by(context_id=NEW_COURSE))
