@@ -158,9 +158,11 @@ def submissions(assignment_id: int):
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_ORDER}
     unsent = sum(1 for r in rows if r.sync == "Not sent")
     returnable = sum(1 for r in rows if r.status == "Graded" and r.gradable and r.submission.user_id is not None)
+    from lti_app.review.decisions import pending_proposals   # review builds on coursework: import late
+    proposals = {p.submission_id: p for p in pending_proposals(assignment.id)}
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
-                           counts=counts, unsent=unsent, total=len(rows), returnable=returnable,
+                           counts=counts, unsent=unsent, total=len(rows), returnable=returnable, proposals=proposals,
                            gradebook_off=not has_gradebook(assignment),
                            roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

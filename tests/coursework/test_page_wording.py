@@ -109,6 +109,30 @@ def test_teachers_see_which_grades_the_ai_released(client, app, world):
     assert "ai_auto" not in grading and "ai_edited" not in grading
 
 
+def test_the_essay_list_shows_which_essays_have_a_proposal_to_review(client, app, world):
+    from lti_app.models import AiProposal
+
+    _teacher(client, app, world)
+    assert "proposal-link" not in client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    with app.app_context():
+        proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.5, trait_scores={}, feedback="",
+                              status="pending", unusual=[])
+        db.session.add(proposal)
+        db.session.commit()
+        proposal_id = proposal.id
+    listing = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    row = re.search(r'<tr data-status="Submitted">.*?</tr>', listing, re.S).group(0)
+    assert f'/review/a/{world.assignment_a}/p/{proposal_id}?' in row and "AI proposal 4, to review" in _text(row)
+    summary = _text(re.search(r'<p class="muted" id="summary">.*?</p>', listing, re.S).group(0))
+    assert "1 AI proposal to review" in summary
+    _grades(app, world, GradeSource.TEACHER)   # graded on the grading page: out of the queue, off the list
+    with app.app_context():
+        from lti_app.models import Submission, SubmissionStatus
+        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
+        db.session.commit()
+    assert "proposal-link" not in client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+
+
 def test_teachers_own_grades_carry_no_ai_marker(client, app, world):
     _grades(app, world, GradeSource.TEACHER)
     _teacher(client, app, world)
