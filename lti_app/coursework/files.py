@@ -58,10 +58,30 @@ def _decode_text(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise EssayFileError("This text file is not in UTF-8. Save it as UTF-8 text (or paste the essay) "
-                             "and try again.") from exc
+        text = _windows_western(data)
+        if text is None:
+            raise EssayFileError("This text file is not in UTF-8. Save it as UTF-8 text (or paste the essay) "
+                                 "and try again.") from exc
     if "\x00" in text:
         raise EssayFileError("This file looks like a binary file, not text. Upload a .txt or .docx file.")
+    return text
+
+
+MOSTLY_ASCII = 0.8   # English or Western European prose: accents and curly quotes are a few letters in many
+
+
+def _windows_western(data: bytes) -> str | None:
+    """The text of an "ANSI" file (Windows-1252: what Notepad saved before 2019, and WordPad still
+    does), or None. Only for text that is mostly ASCII letters: a file in another code page
+    (Cyrillic, Greek) decodes without error but into nonsense letters, which must not be handed in
+    as the student's essay."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters or sum(ch.isascii() for ch in letters) / len(letters) < MOSTLY_ASCII:
+        return None
     return text
 
 

@@ -71,7 +71,8 @@ def _corrupt_docx() -> bytes:
     (dict(file=("essay.docx", b"PK\x03\x04 not really a zip")), "This Word file could not be read"),
     (dict(file=("essay.docx", b"just text renamed")), "This Word file could not be read"),
     (dict(file=("essay.docx", _corrupt_docx())), "This Word file could not be read"),
-    (dict(file=("essay.txt", b"caf\xe9 latin-1")), "not in UTF-8"),
+    (dict(file=("essay.txt", "Россия — большая страна.".encode("cp1251"))), "not in UTF-8"),   # would be nonsense
+    (dict(file=("essay.txt", b"Bad byte \x81 in an unknown code page")), "not in UTF-8"),
     (dict(file=("essay.txt", b"\x00\x01\x02binary")), "binary file"),
 ])
 def test_refused_hand_ins_store_nothing(student, app, world, kwargs, message):
@@ -81,6 +82,15 @@ def test_refused_hand_ins_store_nothing(student, app, world, kwargs, message):
     assert _stored(app, world) is None
     with app.app_context():
         assert count(OutboxEvent) == 0
+
+
+def test_a_windows_ansi_text_file_is_read_as_windows_1252(student, app, world):
+    """Notepad saved "ANSI" (Windows-1252) by default before 2019; a student cannot be expected
+    to know what UTF-8 is. Curly quotes, dashes and accents come through as written."""
+    essay = "“Cars,” she said – rightly – “belong outside the café district.” It’s true."
+    response = student(file=("essay.txt", essay.encode("cp1252")))
+    assert response.status_code in (200, 302, 303), response.get_data(as_text=True)[:300]
+    assert _stored(app, world).text == essay
 
 
 def test_limits(make_app, world, app):
