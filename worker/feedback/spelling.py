@@ -23,7 +23,8 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 _EXTRA = frozenset("""
 etc ok okay internet email emails online website websites texting texted selfie selfies app apps
 smartphone smartphones covid laptop laptops homeschool homeschooling wifi youtube google
-""".split())
+fide versa hoc quo facto cetera priori posteriori
+""".split())   # the last line: the Latin of "bona fide", "vice versa", "status quo", "a priori"...
 # Acronyms students use whatever the topic; course-specific ones (NASA in a Mars course, FACS)
 # come from the course vocabulary. Only consulted for an essay typed in capitals.
 _ACRONYMS = frozenset("""

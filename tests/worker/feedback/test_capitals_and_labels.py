@@ -140,3 +140,10 @@ def test_comparison_label_is_the_lowest_score_compared(course, held_out, assignm
                 assert length["evidence"]["compared"] == len(compared)
         assert seen == {expected}, (low, high, seen)
     assert expected == "4"          # the 1-6 course reads as before: "essays graded 4 or higher"
+
+
+def test_latin_phrases_of_everyday_english_are_not_misspellings():
+    from worker.feedback.spelling import misspelled
+
+    text = "It was a bona fide plan, and vice versa; the status quo is de facto wrong, et cetera. Teh end."
+    assert misspelled(text) == ["Teh"]
