@@ -15,11 +15,13 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, bp
 from lti_app.extensions import db
 from lti_app.lms.gradebook import latest_grade
-from lti_app.models import AiProposal, Assignment, FeedbackMode, Submission, SubmissionStatus
+from lti_app.models import AiProposal, Assignment, FeedbackMode, Grade, Submission, SubmissionStatus
 
 SOON = ("Waiting for grading: your feedback usually appears here within a few minutes. "
         "If your teacher wants to read your essay first, it takes longer.")
 TEACHER = "Waiting for grading: your teacher will grade it, and the score and feedback will appear here."
+REVISION = ("Waiting for grading: your teacher will read your new version and grade it, and the score and "
+            "feedback will appear here.")
 
 
 def _held_for_teacher(submission: Submission) -> bool:
@@ -31,15 +33,24 @@ def _held_for_teacher(submission: Submission) -> bool:
                AiProposal.for_current_version()).limit(1)) is not None
 
 
+def _graded_before(submission: Submission) -> bool:
+    """A revision of an essay the teacher returned: it keeps the earlier version's grade, and
+    auto-release never grades an essay that has one (`worker.handlers.scoring._auto_release`)."""
+    return db.session.scalar(db.select(Grade.id).where(Grade.submission_id == submission.id).limit(1)) is not None
+
+
 def feedback_soon(assignment: Assignment, submission: Submission) -> bool:
-    """Auto-release promises feedback soon only when a course model serves the assignment: before
-    there is one, or once it has held this essay back, the teacher grades it."""
+    """Auto-release promises feedback soon only when a course model serves the assignment and may
+    release this essay's grade: before there is a model, once it has held this essay back, or for a
+    revision, the teacher grades it."""
     return (assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and assignment.current_model_id is not None
-            and not _held_for_teacher(submission))
+            and not _graded_before(submission) and not _held_for_teacher(submission))
 
 
 def waiting_note(assignment: Assignment, submission: Submission) -> str:
-    return SOON if feedback_soon(assignment, submission) else TEACHER
+    if feedback_soon(assignment, submission):
+        return SOON
+    return REVISION if _graded_before(submission) else TEACHER
 
 
 def page_state(assignment: Assignment, submission: Submission | None) -> str:
@@ -56,7 +67,9 @@ def _news(submission: Submission | None) -> str:
     """What the page's notice says when the student has typed work it will not reload over."""
     if submission is not None and submission.status == SubmissionStatus.RETURNED:
         return "Your teacher returned your essay for revision."
-    if submission is not None and latest_grade(submission.id) is not None:
+    grade = latest_grade(submission.id) if submission is not None else None
+    # A revision keeps the earlier version's grade: that one is not news.
+    if grade is not None and not grade.on_earlier_version:
         return "Your essay has been graded."
     return "There is news about your essay."
 

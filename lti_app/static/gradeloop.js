@@ -126,6 +126,9 @@
   // with auto-release the feedback comes within minutes, and nothing else told the student to
   // reload. A change reloads the page (a GET, even after a refused hand-in), unless a form holds
   // typed work: then the notice element offers the reload instead of taking the work away.
+  // The notice element is a live region, empty in the page from the start: screen readers announce
+  // what is added to one, and mostly miss a region that appears already filled. What it says comes
+  // from the <template> inside it.
   function pollState(el) {
     var started = Date.now(), wait = 15000;
     function later() {
@@ -133,12 +136,17 @@
       if (Date.now() - started < 1800000) setTimeout(poll, wait);
     }
     function show(data) {
+      // The page is often the redirect after a hand-in: its one-time notice ("Your essay was
+      // handed in.") would come back above the grade (coursework/notices.py).
+      var url = new URL(location.href);
+      url.searchParams.delete("notice");
       var typing = Array.prototype.some.call(document.querySelectorAll("form[data-warn-unsaved]"), changed);
-      if (!typing) return location.replace(location.href);
-      var notice = document.getElementById(el.getAttribute("data-poll-notice"));
+      if (!typing) return location.replace(url.href);
+      var region = document.getElementById(el.getAttribute("data-poll-notice"));
+      var notice = region.querySelector("template").content.firstElementChild.cloneNode(true);
       notice.querySelector("span").textContent = data.news;
-      notice.querySelector("a").href = location.href;
-      notice.hidden = false;
+      notice.querySelector("a").href = url.href;
+      region.appendChild(notice);
     }
     function poll() {
       fetch(el.getAttribute("data-poll-url"), {credentials: "same-origin", headers: {Accept: "application/json"}})
@@ -158,6 +166,8 @@
     note.className = "field-error";
     note.style.color = "var(--err)";
     note.id = input.id + "-too-large";
+    // Announced as it appears: focus is mostly on the field already, so focusing it says nothing.
+    note.setAttribute("role", "alert");
     note.hidden = true;
     input.insertAdjacentElement("afterend", note);
     input.addEventListener("change", function () {

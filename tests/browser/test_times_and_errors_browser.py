@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from lti_app.extensions import db
-from lti_app.models import Role, Submission
+from lti_app.models import Grade, GradeSource, Role, Submission, SubmissionStatus
 from tests.browser.served import BASE, open_page
 from tests.coursework.helpers import login
 
@@ -84,6 +84,7 @@ def test_a_file_over_the_upload_limit_is_refused_beside_the_field_before_it_is_s
     field.set_input_files(big)
     note = page.locator("#file-too-large")
     note.wait_for()
+    assert note.get_attribute("role") == "alert"   # announced as it appears, not only once focus moves
     assert "Word file with pictures" in note.inner_text() and field.get_attribute("aria-invalid") == "true"
     assert "file-too-large" in field.get_attribute("aria-describedby").split()
     assert page.evaluate("document.getElementById('file').files.length") == 0
@@ -103,3 +104,58 @@ def test_a_file_over_the_upload_limit_is_refused_beside_the_field_before_it_is_s
     page.get_by_label("Paste your essay").wait_for()
     with app.app_context():
         assert db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a)) is None
+
+
+def _hand_in(app, client, world, browser):
+    """Student 2 hands in through the page; returns the page and the URL it landed on, which
+    carries the one-time "handed in" notice (coursework/notices.py). The page's clock is Playwright's,
+    so the poller's 15 s wait (gradeloop.js pollState) passes when the test says."""
+    login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER,
+          resource_link_id=world.link_a, platform_id=world.platform)
+    page = open_page(browser, client)
+    page.clock.install()
+    page.goto(f"{BASE}/coursework/a/{world.assignment_a}/essay")
+    page.get_by_label("Paste your essay").fill("Cars should be limited in city centres.")
+    page.get_by_role("button", name="Hand in").click()
+    page.get_by_text("Your essay was handed in.").wait_for()
+    assert "notice=" in page.url
+    return page, page.url
+
+
+def _graded(app, world) -> None:
+    with app.app_context():
+        essay = db.session.scalar(db.select(Submission).filter_by(user_id=world.student2_a))
+        db.session.add(Grade(submission_id=essay.id, score=4, comment="Clear.", source=GradeSource.TEACHER,
+                             score_min=1, score_max=6, grader_id=world.teacher_a))
+        essay.status = SubmissionStatus.GRADED
+        db.session.commit()
+
+
+def test_the_page_reloaded_for_a_grade_does_not_repeat_the_hand_in_notice(app, client, world, browser):
+    """The poller reloads the page it was drawn as; a reload of the redirect's URL showed "Your
+    essay was handed in." again above the grade, as if the student had just handed in."""
+    page, _ = _hand_in(app, client, world, browser)
+    _graded(app, world)
+    page.clock.fast_forward(16_000)
+    page.locator("#score").wait_for()
+    assert "notice=" not in page.url
+    assert page.get_by_text("Your essay was handed in.").count() == 0
+
+
+def test_news_for_a_student_typing_is_announced_in_a_live_region_there_from_the_start(app, client, world, browser):
+    """A screen reader announces a live region's change, not a region inserted (or shown) already
+    filled: the notice's region is in the page, empty, from the start, and the poller fills it."""
+    _, url = _hand_in(app, client, world, browser)
+    page = open_page(browser, client)   # the page opened again to type a new version
+    page.clock.install()
+    page.goto(url)
+    region = page.locator("#status-change")
+    assert region.get_attribute("role") == "status" and region.get_attribute("aria-live") == "polite"
+    assert region.get_attribute("hidden") is None and region.evaluate("el => el.textContent.trim()") == ""
+    page.get_by_label("Paste your essay").fill("A second version, not handed in yet.")
+    _graded(app, world)
+    page.clock.fast_forward(16_000)
+    region.get_by_role("link", name="Show it").wait_for()
+    assert "Your essay has been graded." in region.inner_text()
+    assert "notice=" not in region.get_by_role("link", name="Show it").get_attribute("href")
+    assert page.get_by_label("Paste your essay").input_value() == "A second version, not handed in yet."

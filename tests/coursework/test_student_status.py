@@ -1,13 +1,16 @@
 """A student waiting on a handed-in essay reads when to expect feedback (soon with auto-release and a
-course model, from the teacher otherwise, or once the model held the essay back), and the state the
-page polls (coursework/student_status.py) changes exactly when the page would."""
+course model, from the teacher otherwise, once the model held the essay back or for a revision),
+and the state the page polls (coursework/student_status.py) changes exactly when the page would."""
 from __future__ import annotations
 
-from lti_app.coursework.student_status import SOON, TEACHER
+from datetime import timedelta
+
+from lti_app.coursework.student_status import REVISION, SOON, TEACHER
 from lti_app.extensions import db
 from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, ModelVersion, Role,
                             SubmissionStatus,
                             Submission)
+from lti_app.models.base import utcnow
 from tests.coursework.helpers import login
 
 
@@ -76,6 +79,40 @@ def test_the_polled_state_changes_when_the_essay_is_graded_and_not_before(client
     assert graded["state"] != first["state"] and graded["news"] == "Your essay has been graded."
     page = _page(client, world)
     assert "data-poll-state=" not in page and 'id="score"' in page   # a graded page stops polling
+
+
+def _revised(app, world) -> None:
+    """As `submissions` leaves a returned essay the student revised: the earlier version's grade
+    keeps that version's text, and the essay is handed in again, later."""
+    with app.app_context():
+        essay = db.session.get(Submission, world.essay_a)
+        db.session.add(Grade(submission_id=essay.id, score=3, comment="Give evidence.", source=GradeSource.TEACHER,
+                             score_min=1, score_max=6, grader_id=world.teacher_a, essay_text=essay.text,
+                             created_at=utcnow() - timedelta(minutes=10)))
+        essay.text, essay.status = essay.text + " Now with evidence.", SubmissionStatus.SUBMITTED
+        essay.submitted_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+
+
+def test_a_revision_waits_for_the_teacher_even_with_auto_release(client, app, world):
+    """Auto-release never releases a grade for a revision (worker.handlers.scoring._auto_release:
+    the essay has the earlier version's grade), so its page must not promise feedback in minutes,
+    and that earlier grade is not news the page reloads for."""
+    _student(client, app, world)
+    _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=True)
+    _revised(app, world)
+    page = _page(client, world)
+    assert REVISION in page and SOON not in page and "data-poll-state=" in page
+    assert 'id="previous"' in page   # the earlier feedback is still there to read
+    waiting = _state(client, world)
+    assert waiting["news"] == "There is news about your essay."
+    with app.app_context():
+        db.session.add(Grade(submission_id=world.essay_a, score=5, comment="Better.", source=GradeSource.TEACHER,
+                             score_min=1, score_max=6, grader_id=world.teacher_a))
+        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
+        db.session.commit()
+    graded = _state(client, world)
+    assert graded["state"] != waiting["state"] and graded["news"] == "Your essay has been graded."
 
 
 def test_another_students_state_is_not_theirs_to_read(client, app, world):
