@@ -160,7 +160,10 @@ def test_review_mode_releases_only_after_the_teacher_decides(live_course):
     with c.tool.app.app_context():
         proposed = db.session.get(AiProposal, proposal_id)
         new_score = proposed.score - 1 if proposed.score > 1 else proposed.score + 1
-    comment = "Your claim is clear; explain how the 2001 photos prove the Face is a mesa."
+        ai_feedback = proposed.feedback
+    # The AI's feedback kept, with a sentence added: still AI-assisted (a rewrite would be the
+    # teacher's own, unlabelled: tests/coursework/test_ai_label.py).
+    comment = f"{ai_feedback}\nExplain how the 2001 photos prove the Face is a mesa."
     done = post_form(teacher, page, {"action": "edit", "score": str(new_score), "comment": comment},
                      action_contains=f"/p/{proposal_id}")
     assert done.status_code == 200 and "saved with your changes" in done.text, done.text[:800]
