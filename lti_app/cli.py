@@ -229,17 +229,28 @@ def platform_remove(platform_id, yes):
 @platform_group.command("move-courses")
 @click.argument("from_id", type=int)
 @click.argument("to_id", type=int)
+@click.option("--same-school", is_flag=True,
+              help="the issuer is shared by many schools (Canvas cloud) and the two registrations have no "
+                   "deployment id in common: confirm that both are this school's")
 @with_appcontext
-def platform_move_courses(from_id, to_id):
-    """Move an LMS's courses and people from its old registration FROM_ID to its new one TO_ID.
+def platform_move_courses(from_id, to_id, same_school):
+    """Move an LMS's courses and people from its old registration FROM_ID to its new one TO_ID,
+    and disable FROM_ID.
 
     For an LMS that registered Gradeloop again (Moodle tool deleted and added back, a new Canvas
     developer key): launches through the new registration otherwise find every course empty."""
     from lti_app.reregistration import move_courses
 
-    courses, people = _admin_call(move_courses, from_id, to_id)
-    click.echo(f"moved {courses} course(s) and {people} person(s) from platform {from_id} to platform {to_id}; "
-               f"platform {from_id} holds nothing now (`gradeloop platform remove {from_id}` deletes it)")
+    moved = _admin_call(lambda: move_courses(from_id, to_id, same_school_confirmed=same_school))
+    click.echo(f"moved {moved.courses} course(s) and {moved.people} person(s) from platform {from_id} to "
+               f"platform {to_id}; platform {from_id} is disabled (its logins and launches are refused)")
+    if moved.retired_courses or moved.retired_people:
+        click.echo(f"platform {from_id} keeps the {moved.retired_courses} empty course copy(ies) and "
+                   f"{moved.retired_people} person copy(ies) that launches through platform {to_id} had made, "
+                   f"retired (no launch finds them) so that their ids are never given out again: "
+                   f"`gradeloop platform remove {from_id}` refuses it, leave it disabled")
+    else:
+        click.echo(f"`gradeloop platform remove {from_id}` deletes it when nothing more is to come from it")
 
 
 @platform_group.command("refresh-keys")

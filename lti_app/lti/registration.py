@@ -3,7 +3,8 @@
 The LMS opens this page (iframe or popup) with `openid_configuration` and usually a
 `registration_token`. We fetch the platform's OpenID configuration (`openid_configuration`), POST
 our client registration to its `registration_endpoint`, store the platform with `upsert_platform`,
-and answer a page that tells the LMS to close the dialog (`org.imsglobal.lti.close`).
+and answer a page that tells the LMS to close the dialog (`org.imsglobal.lti.close`): at once, or
+when the administrator presses Done if it warns that an earlier registration holds courses.
 
 The page is unauthenticated: `registration_policy` decides who may register and which addresses
 we contact, `registration_fetch` makes the requests (pinned to the checked address, nothing
