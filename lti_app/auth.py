@@ -37,7 +37,7 @@ from flask import abort, current_app, g, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lti_app.extensions import db
-from lti_app.models import Platform, Role, User
+from lti_app.models import Course, Platform, Role, User
 
 SESSION_KEY = "gl_launch"          # the latest launch
 LAUNCHES_KEY = "gl_launches"       # the person's recent launches, by launch id (one per tab)
@@ -207,12 +207,15 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             ctx = current_launch()
-            # A signed session outlives an erased person (`gradeloop privacy erase-user`) and an
-            # LMS the administrator disabled (`gradeloop platform disable`): its pages would act
-            # for a user row that is gone, or for an LMS that was turned off. One indexed query.
+            # A signed session outlives an erased person (`gradeloop privacy erase-user`), an
+            # LMS the administrator disabled (`gradeloop platform disable`) and a course copy that
+            # `platform move-courses` retired (left on the old registration, its people moved):
+            # its pages would act for a user row that is gone, an LMS that was turned off, or an
+            # emptied course. One indexed query.
             row = None if ctx is None else db.session.execute(
                 db.select(User.id, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
-                .where(User.id == ctx.user_id)).first()
+                .join(Course, Course.id == ctx.course_id)
+                .where(User.id == ctx.user_id, Course.platform_id == User.platform_id)).first()
             if row is None:
                 abort(401, description="Your session has ended or was never started. "
                                        "Open Gradeloop again from your course in the LMS.")

@@ -241,6 +241,20 @@ def test_the_empty_copies_keep_their_ids_so_no_session_reaches_someone_else(app)
     client = app.test_client()
     login(client, app, course_id=twin, user_id=twin_teacher, role=Role.INSTRUCTOR, platform_id=new)
     assert client.get("/lti/instructor").status_code in (401, 403)   # the teacher opens Gradeloop again
+    # Someone only the new registration knew, whose session was in the emptied copy: their row
+    # moved with the rest, the copy stayed behind, and the session is refused, not shown an empty course.
+    with app.app_context():
+        newcomer_course = _course(new, "course-31")
+        newcomer = _person(new, "u-31", newcomer_course, Role.INSTRUCTOR)
+        stale = _course(new, "course-32")
+    client = app.test_client()
+    login(client, app, course_id=newcomer_course, user_id=newcomer, role=Role.INSTRUCTOR, platform_id=new)
+    assert client.get("/lti/instructor").status_code == 200
+    with app.app_context():   # what the move does to a retired copy: off to the old registration
+        db.session.get(Course, stale).platform_id = old
+        db.session.commit()
+    login(client, app, course_id=stale, user_id=newcomer, role=Role.INSTRUCTOR, platform_id=new)
+    assert client.get("/lti/instructor").status_code == 401
 
 
 def test_the_old_registration_is_disabled_after_the_move(app):
