@@ -94,7 +94,7 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
         issues[ev["issue"]] = max(issues.get(ev["issue"], 0.0), ev["severity"])
     # A few words give no basis for matching the teacher's comments on real essays (and a
     # mis-scored stub must not collect praise written for a full essay).
-    voice = max(0, max_sentences) if stats.n_words >= TOO_SHORT else 0
+    voice = max(0, max_sentences) if stats.shown_words >= TOO_SHORT else 0   # the count "too short" states
     elsewhere = [r for r in unusual or [] if NOT_AN_ANSWER.search(r)]
     off_topic = {"unusual": elsewhere} if elsewhere else _off_topic(text, index, sims)
     if off_topic:

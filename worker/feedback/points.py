@@ -41,14 +41,16 @@ def _part(kind: str, text: str, issue: str, severity: float, **evidence) -> dict
 
 def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
            course: list[ExampleCounts] = ()):
-    """Counts are the hand-in page's (`shown_words`), so the student reads the same number twice."""
+    """Counts are the hand-in page's (`shown_words`), both stated and judged, so the student reads
+    the same number twice and it agrees with the verdict (judged on A-Z words, 28 words with ten
+    years among them were "only 28 words")."""
     n = stats.shown_words
-    if 0 < stats.n_words < TOO_SHORT:
+    if 0 < n < TOO_SHORT:
         typical = (f"; the course's graded essays have a median of "
                    f"{_q([c.n_words for c in course], 0.5)}" if course else "")
         return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
                      "development", 1.0, words=n, too_short=True)
-    if len(higher) < MIN_COMPARED or stats.n_words == 0:
+    if len(higher) < MIN_COMPARED or n == 0:
         return None
     lengths = [c.n_words for c in higher]
     longer = sum(1 for w in lengths if w > n) / len(lengths)
@@ -68,7 +70,7 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
 def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
     n, said = stats.n_paragraphs, []
     typical = [c.n_paragraphs for c in higher] if len(higher) >= MIN_COMPARED else []
-    if n == 1 and stats.n_words >= ONE_BLOCK_WORDS:
+    if n == 1 and stats.shown_words >= ONE_BLOCK_WORDS:
         said.append(f"The essay is a single paragraph of {stats.shown_words} words")
     elif typical and n < _q(typical, 0.25):
         said.append(f"The essay has {n} paragraph{'s' if n != 1 else ''}")

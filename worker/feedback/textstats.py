@@ -71,8 +71,9 @@ class EssayStats:
     missing_spaces: int = 0
     word_list: list[str] = field(default_factory=list)
     # Words as the hand-in page counts them (whitespace-separated, `essay_text.word_count`): the
-    # number a point states. `n_words` counts Latin-letter words only (numbers, "well-known" as
-    # one), which told a student "551 words" under a page that said 563.
+    # number a point states, and the one its check compares. `n_words` counts runs of A-Z letters:
+    # numbers and other alphabets are left out and "well-known" is two words, which told a student
+    # "551 words" under a page that said 563.
     shown_words: int = 0
 
     @property

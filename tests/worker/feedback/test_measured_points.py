@@ -216,6 +216,36 @@ def test_the_stated_word_count_is_the_hand_in_pages(course, assignment):
     assert f"This essay has {word_count(essay)} words" in fb["length"]["text"]
 
 
+def test_too_short_is_judged_on_the_count_it_states(course, assignment):
+    """The check counted A-Z words and the sentence stated the page's count: 28 words with ten
+    years among them were "only 28 words" though the limit is 25, and 18 words of hyphenated
+    pairs (29 A-Z words) were not too short."""
+    from worker.feedback.points import TOO_SHORT
+
+    years = ("The face on Mars was photographed in 1976, 1998, 2001, 2003, 2005, 2007, 2009, 2011, "
+             "2013 and 2015, and every photo shows a natural mesa with its shadows.")
+    pairs = ("The so-called face is a well-known, low-lying, wind-worn, sun-lit, flat-topped, "
+             "north-facing, dust-covered, rock-hard, odd-looking, sharp-edged hill on Mars.")
+    assert len(WORD.findall(years)) < TOO_SHORT <= n_words(years)
+    assert n_words(pairs) < TOO_SHORT <= len(WORD.findall(pairs))
+    told = by_kind(compose_feedback(years, 2, {}, assignment, course))["length"]
+    assert "only" not in told["text"] and not told["evidence"].get("too_short"), told
+    told = by_kind(compose_feedback(pairs, 2, {}, assignment, course))["length"]
+    assert told["text"].startswith(f"The essay has only {n_words(pairs)} words"), told
+    assert told["evidence"]["too_short"]
+
+
+def test_one_block_is_judged_on_the_count_it_states(course, assignment):
+    """A single paragraph is "one block" from ONE_BLOCK_WORDS words as the page counts them, the
+    count its sentence states."""
+    from worker.feedback.points import ONE_BLOCK_WORDS
+
+    hyphens = " ".join(["The so-called face is a well-known, wind-worn, flat-topped hill."] * 12)
+    assert n_words(hyphens) < ONE_BLOCK_WORDS <= len(WORD.findall(hyphens))
+    parts = by_kind(compose_feedback(hyphens, 2, {}, assignment, course, max_points=6))
+    assert not parts.get("paragraphs", {"text": ""})["text"].startswith("The essay is a single paragraph")
+
+
 def test_only_terms_most_better_essays_use_are_named_as_missing(course, assignment):
     """The prompt's terms were listed as missing by how common they were in the course, so words
     few good essays use were named too."""

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from worker.ml import envelope, modelfiles, scorer
-from worker.ml.textfeatures import FEATURE_NAMES
+from worker.ml.textfeatures import FEATURE_NAMES, feature_matrix
+from worker.ml.tokens import load_vocab
 
 rng = random.Random(0)
 JUNK = {
@@ -51,6 +52,34 @@ def test_the_reason_says_what_is_unusual(model_dir):
         short.unusual
     (run_on,) = scorer.score(model_dir, [JUNK["no punctuation"]])
     assert any("sentences are far longer" in r for r in run_on.unusual)
+
+
+def _short_answer(essay: str) -> str:
+    """The first sentences of a real essay, 20-40 words: an answer in a short-answer course."""
+    out = []
+    for sentence in essay.replace("\n", " ").split(". "):
+        out.append(sentence)
+        if len(" ".join(out).split()) >= 20:
+            break
+    return " ".join(" ".join(out).split()[:40])
+
+
+@pytest.fixture(scope="module")
+def short_answers(persuade, base_model):
+    vocab = load_vocab(base_model)
+    train = [_short_answer(t) for t in persuade.splits["train"].texts[:100]]
+    return envelope.fit(feature_matrix(train, vocab), train), vocab
+
+
+def test_a_short_answer_course_flags_one_word_repeated_but_not_its_answers(short_answers, persuade):
+    env, vocab = short_answers
+    answers = [_short_answer(t) for t in persuade.splits["test"].texts[:100]]
+    assert sum(len(a.split()) < envelope.FEW_WORDS for a in answers) >= 30
+    flagged = [(a, r) for a in answers if (r := envelope.reasons(env, feature_matrix([a], vocab)[0], a))]
+    assert len(flagged) <= 3, flagged
+    # Its length is usual here, so the length check cannot name it: the repetition check must.
+    junk = "good " * 25
+    assert any("repeats the same words" in r for r in envelope.reasons(env, feature_matrix([junk], vocab)[0], junk))
 
 
 def test_an_essay_for_another_assignment_waits_for_the_teacher(model_dir, shared_data):
