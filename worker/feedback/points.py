@@ -6,11 +6,14 @@ gets fewer points, never filler. Every point carries its numbers in `evidence`.
 """
 from __future__ import annotations
 
+import math
 import statistics
+import weakref
+from collections import Counter
 
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
-from worker.feedback.spelling import in_capitals, misspelled
-from worker.feedback.textstats import EssayStats
+from worker.feedback.spelling import _SENTENCE_START, in_capitals, misspelled
+from worker.feedback.textstats import WORD, EssayStats, content_terms
 
 MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison is made
 ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
@@ -30,6 +33,10 @@ def _q(values: list[float], q: float) -> float:
 
 def _n(x: float) -> str:
     return str(int(round(x))) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
+
+
+def _range(low: int, high: int, noun: str) -> str:
+    return f"{low}–{high} {noun}s" if low != high else f"{low} {noun}{'s' if low != 1 else ''}"
 
 
 def _part(kind: str, text: str, issue: str, severity: float, **evidence) -> dict:
@@ -76,13 +83,12 @@ def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
         said.append(f"The essay has {n} paragraph{'s' if n != 1 else ''}")
     if said and typical:
         said[-1] += (f"; essays graded {label} or higher here usually have "
-                     f"{_q(typical, 0.25)}–{_q(typical, 0.75)}")
+                     f"{_range(_q(typical, 0.25), _q(typical, 0.75), 'paragraph')}")
     limit = max(LONG_PARAGRAPH, _q([c.longest_paragraph for c in higher], 0.9) if typical else 0)
     long_ones = [w for w in stats.paragraph_words if w > limit]
     if n > 1 and long_ones:
         said.append(f"{len(long_ones)} of its {n} paragraphs {'runs' if len(long_ones) == 1 else 'run'} "
-                    f"over {limit} words "
-                    f"(the longest has {max(long_ones)})")
+                    f"over {limit} words ({_longest(long_ones)})")
     if not said:
         return None
     severity = 1.0 if n == 1 else 0.6
@@ -115,7 +121,10 @@ def mechanics(stats: EssayStats, capitals: bool = False):
         k = stats.lowercase_starts
         said.append(f"{k} sentence{'s start' if k > 1 else ' starts'} with a lower-case letter")
     if stats.doubled_words:
-        said.append("a word is repeated: " + ", ".join(f'"{d}"' for d in stats.doubled_words[:3]))
+        k = len(stats.doubled_words)
+        more = f" and {k - 3} more" if k > 3 else ""
+        said.append(("a word is repeated: " if k == 1 else "words are repeated: ")
+                    + ", ".join(f'"{d}"' for d in stats.doubled_words[:3]) + more)
     if stats.missing_spaces:
         said.append(f"{stats.missing_spaces} missing space{'s' if stats.missing_spaces > 1 else ''} "
                     "after punctuation")
@@ -137,18 +146,58 @@ def sentences(stats: EssayStats):
     run_ons = [n for n in lens if n > RUN_ON]
     if run_ons:
         said.append(f"{len(run_ons)} sentence{'s run' if len(run_ons) > 1 else ' runs'} over "
-                    f"{RUN_ON} words (the longest has {max(run_ons)})")
+                    f"{RUN_ON} words ({_longest(run_ons)})")
     mean, spread = stats.mean_sentence, stats.sentence_spread
     if len(lens) >= 5 and mean < 8:
         said.append(f"sentences average {_n(mean)} words, which reads as choppy")
     elif len(lens) >= 6 and spread < 0.25 * mean:
-        said.append(f"most sentences are about the same length ({_n(mean)} ± {_n(spread)} words)")
+        # A range, not "mean ± standard deviation": students in grades 6-12 read it.
+        low, high = max(1, round(mean - spread)), round(mean + spread)
+        said.append(f"most sentences are about the same length ({_range(low, high, 'word')})")
     if not said:
         return None
     text = "Sentences: " + "; ".join(said) + "."
     return _part("sentences", text, "sentences", len(run_ons) / 3 if run_ons else 0.5,
                  sentences=len(lens), mean_words=round(mean, 1),
                  spread=round(spread, 1), run_ons=len(run_ons))
+
+
+def _longest(counts: list[int]) -> str:
+    return f"it has {counts[0]} words" if len(counts) == 1 else f"the longest has {max(counts)}"
+
+
+def written_forms(terms, texts) -> dict[str, str]:
+    """Each term as `texts` mostly write it inside a sentence ("NASA", "Mars", "aliens"), so a
+    name is not quoted back in lower case. A sentence's first word and an essay typed in
+    capitals say nothing about case."""
+    forms = {t: Counter() for t in terms}
+    for text in texts:
+        if not text or in_capitals(text):
+            continue
+        starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+        for m in WORD.finditer(text):
+            seen = forms.get(m.group(0).lower())
+            if seen is not None and m.start() not in starts:
+                seen[m.group(0)] += 1
+    shown = {}
+    for term, seen in forms.items():
+        capital = {f: c for f, c in seen.items() if not f.islower()}
+        shown[term] = (max(capital, key=lambda f: (capital[f], f))
+                       if sum(capital.values()) > seen[term] else term)
+    return shown
+
+
+_FORMS: "weakref.WeakKeyDictionary[CourseIndex, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def term_forms(index: CourseIndex) -> dict[str, str]:
+    """The key terms as the prompt and the course's better half of essays write them (built once
+    per course index)."""
+    if index not in _FORMS:
+        median = statistics.median(index.scores) if len(index.scores) else 0
+        better = [e.text for e, s in zip(index.examples, index.scores) if s >= median]
+        _FORMS[index] = written_forms(index.key_terms, [index.assignment.prompt, *better])
+    return _FORMS[index]
 
 
 def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts], label: str):
@@ -169,10 +218,14 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
     missing = sorted((t for t in index.key_terms if t not in used and share.get(t, 0) >= 0.5),
                      key=lambda t: -share[t])[:5]
     if index.key_terms and typical is not None and len(used) < typical and missing:
-        said.append(f"It uses {len(used)} of the prompt's key terms"
-                    + (f" ({', '.join(used)})" if used else "")
-                    + f"; essays graded {label} or higher typically use {_n(typical)}. "
-                    f"Not used: {', '.join(missing)}")
+        shown = term_forms(index)
+        # In the prompt's order, so that a name of several words reads as one ("Seagoing Cowboys").
+        order = {t: i for i, t in enumerate(content_terms(index.assignment.prompt))}
+        # A median of 6.5 terms is said as 7: half of those essays use 7 or more.
+        said.append(f"It uses {len(used) or 'none'} of the prompt's key terms"
+                    + (f" ({', '.join(shown[t] for t in sorted(used, key=lambda t: order.get(t, len(order))))})" if used else "")
+                    + f"; essays graded {label} or higher typically use {math.ceil(typical)}. "
+                    f"Not used: {', '.join(shown[t] for t in missing)}")
     if not said:
         return None
     return _part("evidence", ". ".join(said) + ".", "evidence", 0.5 * len(said),

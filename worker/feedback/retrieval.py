@@ -30,12 +30,6 @@ ASPECTS: dict[str, tuple[str, ...]] = {
                  "support", "example"),
     "sentences": ("sentence", "variety", "run-on", "choppy", "vary", "varied"),
 }
-# Instruction words of a prompt are not topic terms.
-_PROMPT_VERBS = frozenset("""
-write writing essay essays explain argue argument article passage text source sources read
-reading using details detail evidence support response respond claim position paragraph
-paragraphs include make sure your based whether think describe discuss letter
-""".split())
 
 
 def stem(word: str) -> str:
@@ -86,7 +80,7 @@ class CourseIndex:
         prompt_words = {w.lower() for w in words(assignment.prompt)}
         known = frozenset({w for w, c in df.items() if c >= 2} | prompt_words)
         self.course_words = course_vocabulary(zip(texts, self.scores.tolist()), assignment.prompt)
-        terms = [t for t in content_terms(assignment.prompt) if t not in _PROMPT_VERBS]
+        terms = content_terms(assignment.prompt)   # instruction words already left out there
         self.key_terms = sorted((t for t in terms if df.get(t, 0) > 0),
                                 key=lambda t: (-df[t], t))[:12]
         key = set(self.key_terms)

@@ -17,7 +17,9 @@ WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 _SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
 _QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{3,400}?)[\"\u201d]")
 _LOWER_I = re.compile(r"(?<![A-Za-z'.])i(?!\.[a-z]\.)(?=(?:'[a-z]+)?(?![A-Za-z]))")
-_DOUBLED = re.compile(r"\b([A-Za-z]+)\s+\1\b", re.I)
+# Same line only: a word that ends one paragraph and starts the next ("... as stated in\n\nIn
+# German Suburb") is no slip.
+_DOUBLED = re.compile(r"\b([A-Za-z]+)[ \t]+\1\b", re.I)
 _NO_SPACE = re.compile(r"[a-z]{2}[.!?,][A-Za-z]{2}")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|u\.s|a\.m|p\.m)\.$", re.I)
 
@@ -29,6 +31,26 @@ no nor not now of off on once only or other our out over own same she should so 
 that the their them then there these they this those through to too under until up very was we
 were what when where which while who whom why will with would you your yours yourself
 """.split())
+
+# Words of a prompt's instructions and of essay writing in general, never its topic: "Using
+# information in the article, write an essay ..." told students to use "information" as a key
+# term. The last line: pronoun-like words ("someone", "others") that STOPWORDS lacks.
+INSTRUCTION_WORDS = frozenset("""
+write writing written essay essays paragraph paragraphs multiparagraph letter response responses
+respond prompt answer explain explanation explanatory describe describes discuss evaluate
+evaluating evaluates argue argues arguing argument arguments argumentative persuade persuasive
+convince convincing inform informative imagine include including provide provided address
+revise edit manage carefully sure based using make think read reading whether article articles
+passage passages text texts source sources author authors information details detail evidence
+example examples quote quotes cite support supports supporting claim claims counterclaim
+counterclaims position reason reasons idea ideas introduction conclusion thesis presents suggests
+aspects favor favour overly
+must someone something anyone everyone others many people
+""".split())
+# Test boilerplate whose words are topic words elsewhere ("space" in a prompt about space).
+_BOILERPLATE = re.compile(r"in the space provided|manage your time|plan your response|"
+                          r"an introduction, a body|in the form of|point of view|multiple sources|"
+                          r"avoid overly relying|can be found", re.I)
 
 # Doubled words that are grammatical ("that that", "had had") are not slips.
 _OK_DOUBLES = frozenset({"that", "had", "is", "do"})
@@ -101,7 +123,10 @@ def measure(text: str) -> EssayStats:
     for s in sents:
         first = s.lstrip("\"'\u201c( -*")
         starts += bool(first[:1].isalpha() and first[:1].islower())
-    doubled = [m.group(0) for m in _DOUBLED.finditer(text) if m.group(1).lower() not in _OK_DOUBLES]
+    doubled: dict[str, str] = {}   # each slip once, as first written
+    for m in _DOUBLED.finditer(text):
+        if m.group(1).lower() not in _OK_DOUBLES:
+            doubled.setdefault(m.group(1).lower(), " ".join(m.group(0).split()))
     return EssayStats(
         n_words=len(tokens),
         paragraph_words=[len(words(p)) for p in paragraphs(text)],
@@ -109,7 +134,7 @@ def measure(text: str) -> EssayStats:
         n_quotes=len(quotations(text)),
         lower_i=len(_LOWER_I.findall(text)),
         lowercase_starts=starts,
-        doubled_words=doubled,
+        doubled_words=list(doubled.values()),
         missing_spaces=len(_NO_SPACE.findall(text)),
         word_list=tokens,
         shown_words=word_count(text),
@@ -117,10 +142,11 @@ def measure(text: str) -> EssayStats:
 
 
 def content_terms(text: str, min_len: int = 4) -> list[str]:
-    """Lower-cased content words in order of first appearance (no stopwords, no duplicates)."""
+    """A prompt's topic words, lower-cased, in order of first appearance: no stopwords, no
+    instruction words or boilerplate, no duplicates."""
     seen: dict[str, None] = {}
-    for w in words(text):
+    for w in words(_BOILERPLATE.sub(" ", text or "")):
         lw = w.lower()
-        if len(lw) >= min_len and lw not in STOPWORDS:
+        if len(lw) >= min_len and lw not in STOPWORDS and lw not in INSTRUCTION_WORDS:
             seen.setdefault(lw, None)
     return list(seen)
