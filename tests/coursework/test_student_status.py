@@ -66,15 +66,20 @@ def test_the_waiting_student_reads_when_feedback_comes(client, app, world):
     assert held["state"] != before and held["news"] == "There is news about your essay."
 
 
+def _grade(app, world, score: int) -> None:
+    """The teacher grades student 1's essay (its current version)."""
+    with app.app_context():
+        db.session.add(Grade(submission_id=world.essay_a, score=score, comment="Clear.", source=GradeSource.TEACHER,
+                             score_min=1, score_max=6, grader_id=world.teacher_a))
+        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
+        db.session.commit()
+
+
 def test_the_polled_state_changes_when_the_essay_is_graded_and_not_before(client, app, world):
     _student(client, app, world)
     first = _state(client, world)
     assert _state(client, world) == first   # nothing happened: a poll must not reload the page
-    with app.app_context():
-        db.session.add(Grade(submission_id=world.essay_a, score=4, comment="Clear.", source=GradeSource.TEACHER,
-                             score_min=1, score_max=6, grader_id=world.teacher_a))
-        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
-        db.session.commit()
+    _grade(app, world, 4)
     graded = _state(client, world)
     assert graded["state"] != first["state"] and graded["news"] == "Your essay has been graded."
     page = _page(client, world)
@@ -106,11 +111,7 @@ def test_a_revision_waits_for_the_teacher_even_with_auto_release(client, app, wo
     assert 'id="previous"' in page   # the earlier feedback is still there to read
     waiting = _state(client, world)
     assert waiting["news"] == "There is news about your essay."
-    with app.app_context():
-        db.session.add(Grade(submission_id=world.essay_a, score=5, comment="Better.", source=GradeSource.TEACHER,
-                             score_min=1, score_max=6, grader_id=world.teacher_a))
-        db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
-        db.session.commit()
+    _grade(app, world, 5)
     graded = _state(client, world)
     assert graded["state"] != waiting["state"] and graded["news"] == "Your essay has been graded."
 
