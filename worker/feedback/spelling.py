@@ -23,8 +23,11 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 _EXTRA = frozenset("""
 etc ok okay internet email emails online website websites texting texted selfie selfies app apps
 smartphone smartphones covid laptop laptops homeschool homeschooling wifi youtube google
-fide versa hoc quo facto cetera priori posteriori
-""".split())   # the last line: the Latin of "bona fide", "vice versa", "status quo", "a priori"...
+""".split())
+# The Latin of "bona fide", "vice versa", "status quo", "a priori"...: accepted by `misspelled`
+# only. `english_words` also feeds the scoring model's features (worker.ml.stylefeatures), so a
+# word added to it changes what every course model sees and what an older model was trained on.
+_LATIN = frozenset("fide versa hoc quo facto cetera priori posteriori".split())
 # Acronyms students use whatever the topic; course-specific ones (NASA in a Mars course, FACS)
 # come from the course vocabulary. Only consulted for an essay typed in capitals.
 _ACRONYMS = frozenset("""
@@ -160,7 +163,7 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
         elif token[0].isupper() and m.start() not in starts:
             continue  # a name mid-sentence
         key = _norm(token)
-        if key in english or key in course_words or _contraction_ok(key, english):
+        if key in english or key in _LATIN or key in course_words or _contraction_ok(key, english):
             continue
         seen.setdefault(key, token)
     return list(seen.values())

@@ -147,3 +147,7 @@ def test_latin_phrases_of_everyday_english_are_not_misspellings():
 
     text = "It was a bona fide plan, and vice versa; the status quo is de facto wrong, et cetera. Teh end."
     assert misspelled(text) == ["Teh"]
+    from worker.feedback.spelling import english_words
+    # ...without touching the word list the scoring model's features read (worker.ml.stylefeatures):
+    # adding these words there moved a test course model's SMD from -0.13 to +0.20.
+    assert "fide" not in english_words()
