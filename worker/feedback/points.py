@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import math
 import statistics
-import weakref
-from collections import Counter
 
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
-from worker.feedback.spelling import _SENTENCE_START, in_capitals, misspelled
-from worker.feedback.textstats import WORD, EssayStats, content_terms
+from worker.feedback.spelling import in_capitals, misspelled
+from worker.feedback.textstats import EssayStats
 
 MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison is made
 ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
@@ -166,40 +164,6 @@ def _longest(counts: list[int]) -> str:
     return f"it has {counts[0]} words" if len(counts) == 1 else f"the longest has {max(counts)}"
 
 
-def written_forms(terms, texts) -> dict[str, str]:
-    """Each term as `texts` mostly write it inside a sentence ("NASA", "Mars", "aliens"), so a
-    name is not quoted back in lower case. A sentence's first word and an essay typed in
-    capitals say nothing about case."""
-    forms = {t: Counter() for t in terms}
-    for text in texts:
-        if not text or in_capitals(text):
-            continue
-        starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
-        for m in WORD.finditer(text):
-            seen = forms.get(m.group(0).lower())
-            if seen is not None and m.start() not in starts:
-                seen[m.group(0)] += 1
-    shown = {}
-    for term, seen in forms.items():
-        capital = {f: c for f, c in seen.items() if not f.islower()}
-        shown[term] = (max(capital, key=lambda f: (capital[f], f))
-                       if sum(capital.values()) > seen[term] else term)
-    return shown
-
-
-_FORMS: "weakref.WeakKeyDictionary[CourseIndex, dict[str, str]]" = weakref.WeakKeyDictionary()
-
-
-def term_forms(index: CourseIndex) -> dict[str, str]:
-    """The key terms as the prompt and the course's better half of essays write them (built once
-    per course index)."""
-    if index not in _FORMS:
-        median = statistics.median(index.scores) if len(index.scores) else 0
-        better = [e.text for e, s in zip(index.examples, index.scores) if s >= median]
-        _FORMS[index] = written_forms(index.key_terms, [index.assignment.prompt, *better])
-    return _FORMS[index]
-
-
 def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts], label: str):
     if not index.assignment.text_dependent:
         return None
@@ -218,12 +182,10 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
     missing = sorted((t for t in index.key_terms if t not in used and share.get(t, 0) >= 0.5),
                      key=lambda t: -share[t])[:5]
     if index.key_terms and typical is not None and len(used) < typical and missing:
-        shown = term_forms(index)
-        # In the prompt's order, so that a name of several words reads as one ("Seagoing Cowboys").
-        order = {t: i for i, t in enumerate(content_terms(index.assignment.prompt))}
+        shown = index.term_forms   # in the prompt's order: "Seagoing Cowboys" reads as one name
         # A median of 6.5 terms is said as 7: half of those essays use 7 or more.
         said.append(f"It uses {len(used) or 'none'} of the prompt's key terms"
-                    + (f" ({', '.join(shown[t] for t in sorted(used, key=lambda t: order.get(t, len(order))))})" if used else "")
+                    + (f" ({', '.join(shown[t] for t in shown if t in used)})" if used else "")
                     + f"; essays graded {label} or higher typically use {math.ceil(typical)}. "
                     f"Not used: {', '.join(shown[t] for t in missing)}")
     if not said:

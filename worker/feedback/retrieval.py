@@ -15,7 +15,7 @@ import numpy as np
 
 from worker.feedback.comments import prompt_ngram_set, reusable_sentences
 from worker.feedback.records import AssignmentView, GradedExample
-from worker.feedback.spelling import course_vocabulary
+from worker.feedback.spelling import course_vocabulary, written_forms
 from worker.feedback.textstats import EssayStats, content_terms, measure, words
 
 # Words that tell what a comment sentence is about; matched as prefixes of its words.
@@ -84,6 +84,11 @@ class CourseIndex:
         self.key_terms = sorted((t for t in terms if df.get(t, 0) > 0),
                                 key=lambda t: (-df[t], t))[:12]
         key = set(self.key_terms)
+        # The key terms in the prompt's order, as the prompt and the better half of the essays write
+        # them (what a point quotes back to the student).
+        median = float(np.median(self.scores)) if len(self.scores) else 0.0
+        self.term_forms = written_forms([t for t in terms if t in key], [assignment.prompt, *(
+            t for t, s in zip(texts, self.scores) if s >= median)])
         self.counts = [self._counts(measure(t), float(s), key) for t, s in zip(texts, self.scores)]
         grams = prompt_ngram_set(assignment.prompt)
         self.candidates: list[Candidate] = []

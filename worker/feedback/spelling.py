@@ -167,3 +167,24 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
             continue
         seen.setdefault(key, token)
     return list(seen.values())
+
+
+def written_forms(terms, texts) -> dict[str, str]:
+    """Each term (lower case) as `texts` mostly write it inside a sentence ("NASA", "Mars",
+    "aliens"), in the order of `terms`, so a name is not quoted back to a student in lower case.
+    A sentence's first word and an essay typed in capitals say nothing about case."""
+    forms = {t: Counter() for t in terms}
+    for text in texts:
+        if not text or in_capitals(text):
+            continue
+        starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+        for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text):
+            seen = forms.get(m.group(0).lower())
+            if seen is not None and m.start() not in starts:
+                seen[m.group(0)] += 1
+    shown = {}
+    for term, seen in forms.items():
+        capital = {f: c for f, c in seen.items() if not f.islower()}
+        shown[term] = (max(capital, key=lambda f: (capital[f], f))
+                       if sum(capital.values()) > seen[term] else term)
+    return shown
