@@ -57,8 +57,8 @@ REQUEST_WAIT = timedelta(minutes=10)
 def _pending_reasons(assignment_id: int, latest: TrainingRun | None) -> set[str]:
     """The reasons of the `training.due` events (the teacher's "Train now", an import) recorded in
     the last REQUEST_WAIT and after the latest run started that no worker has handled yet: a run
-    may still come. One the worker found not due (too few grades, nothing new since the last run) is handled and
-    starts no run, so the page stops watching at once. REQUEST_WAIT bounds the wait when no
+    may still come. One the worker found not due (too few grades, nothing new since the last run)
+    is handled and starts no run, so the page stops watching at once. REQUEST_WAIT bounds the wait when no
     worker is running at all."""
     handled = db.select(ProcessedMessage.message_id).where(ProcessedMessage.message_id == OutboxEvent.event_id)
     query = db.select(OutboxEvent.payload).where(OutboxEvent.type == "training.due",
