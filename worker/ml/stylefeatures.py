@@ -40,8 +40,11 @@ STYLE_NAMES = FEATURE_NAMES + (
 )
 
 
-def style_features(text: str, vocab: frozenset, surface: list[float]) -> list[float]:
-    """`surface`: this text's row of `textfeatures.feature_matrix`."""
+def style_features(text: str, vocab: frozenset, surface: list[float],
+                   english: frozenset | None = None) -> list[float]:
+    """`surface`: this text's row of `textfeatures.feature_matrix`. `english`: the word list the
+    spelling columns count against; a fitted model passes the one it was trained with
+    (`GeneralModel.words`), so a new word list never changes an existing model's inputs."""
     text = text or ""
     words = _WORD.findall(text)
     lower = [w.lower() for w in words]
@@ -49,7 +52,7 @@ def style_features(text: str, vocab: frozenset, surface: list[float]) -> list[fl
     sentences = [s for s in _SENT.split(text) if s.strip()]
     sent_len = np.array([len(_WORD.findall(s)) for s in sentences] or [0])
     para_len = np.array([len(_WORD.findall(p)) for p in _PARA.split(text) if p.strip()] or [0])
-    english = english_words()
+    english = english_words() if english is None else english
     misspelt = sum(1 for w in lower if w.strip("'") and w.strip("'") not in english and not w.endswith("'s"))
     word_len = np.array([len(w) for w in words] or [0])
     joined = " " + " ".join(lower) + " "
@@ -75,7 +78,8 @@ def style_features(text: str, vocab: frozenset, surface: list[float]) -> list[fl
     ]
 
 
-def style_matrix(texts, vocab: frozenset, surface: np.ndarray | None = None) -> np.ndarray:
+def style_matrix(texts, vocab: frozenset, surface: np.ndarray | None = None,
+                 english: frozenset | None = None) -> np.ndarray:
     """`surface`: the texts' `textfeatures.feature_matrix` rows when the caller has them. The
     surface columns always come from that (float32) matrix, as the trainer and the scorer see
     them: pretraining on float64 values made the trees take another branch for 12% of essays at
@@ -83,5 +87,5 @@ def style_matrix(texts, vocab: frozenset, surface: np.ndarray | None = None) -> 
     texts = list(texts)
     if surface is None:
         surface = feature_matrix(texts, vocab)
-    rows = [style_features(t, vocab, surface[i].tolist()) for i, t in enumerate(texts)]
+    rows = [style_features(t, vocab, surface[i].tolist(), english) for i, t in enumerate(texts)]
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(STYLE_NAMES))
