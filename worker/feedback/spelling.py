@@ -25,8 +25,9 @@ etc ok okay internet email emails online website websites texting texted selfie 
 smartphone smartphones covid laptop laptops homeschool homeschooling wifi youtube google
 """.split())
 # The Latin of "bona fide", "vice versa", "status quo", "a priori"...: accepted by `misspelled`
-# only. `english_words` also feeds the scoring model's features (worker.ml.stylefeatures), so a
-# word added to it changes what every course model sees and what an older model was trained on.
+# only. `english_words` also feeds the general model's features (worker.ml.stylefeatures): a
+# word added to it changes every general model pretrained afterwards (saved ones keep their own
+# copy of the list, `GeneralModel.words`), and the CI test course sits near the SMD gate.
 _LATIN = frozenset("fide versa hoc quo facto cetera priori posteriori".split())
 # Acronyms students use whatever the topic; course-specific ones (NASA in a Mars course, FACS)
 # come from the course vocabulary. Only consulted for an essay typed in capitals.
