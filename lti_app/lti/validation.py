@@ -16,6 +16,7 @@ import shlex
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import jwt
 from sqlalchemy import Row, insert, select, update
@@ -265,10 +266,21 @@ def _check_message(body: dict, platform: PlatformInfo) -> None:
         if not isinstance(settings["deep_link_return_url"], str):
             raise LaunchError("The deep linking launch's deep_link_return_url is not a URL.",
                               code="bad_deep_linking_settings")
+        if not _web_address(settings["deep_link_return_url"]):
+            # The deep-link page posts its answer there from a script: a `javascript:` address
+            # would run in the tool's origin.
+            raise LaunchError("The deep linking launch's deep_link_return_url is not a web address "
+                              "(http or https), so Gradeloop will not send the assignment there.",
+                              code="bad_deep_linking_settings")
         if settings.get("accept_types") is not None and not C.is_string_list(settings["accept_types"]):
             raise LaunchError("The deep linking launch's accept_types is not a list of content types, so "
                               "Gradeloop cannot tell whether the LMS accepts an assignment here.",
                               code="bad_deep_linking_settings")
+
+
+def _web_address(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def verify_id_token(id_token: str | None, row: Row) -> VerifiedLaunch:

@@ -123,6 +123,17 @@ CASES = {
     "deep link return url not a string": (
         _claims({DL: {"deep_link_return_url": ["https://lms.example/r"]}},
                 message_type="LtiDeepLinkingRequest", resource_link_id=None), "deep_link_return_url is not a URL"),
+    # It becomes the action of a form the deep-link page submits by script: `javascript:` would run
+    # on the tool's origin, `data:` would show a page of the LMS's choosing.
+    "deep link return url javascript": (
+        _claims({DL: {"deep_link_return_url": "javascript:alert(document.domain)//"}},
+                message_type="LtiDeepLinkingRequest", resource_link_id=None), "deep_link_return_url is not a web address"),
+    "deep link return url data": (
+        _claims({DL: {"deep_link_return_url": "data:text/html,<b>x</b>"}},
+                message_type="LtiDeepLinkingRequest", resource_link_id=None), "deep_link_return_url is not a web address"),
+    "deep link return url relative": (
+        _claims({DL: {"deep_link_return_url": "/return"}},
+                message_type="LtiDeepLinkingRequest", resource_link_id=None), "deep_link_return_url is not a web address"),
     "context id a JSON object": (_claims({LTI + "context": {"id": {"id": "course-1"}}}),
                                  "course id (context id) is not an id"),
     "sub with NUL": (_claims({"sub": "teacher\u00001"}), "user id (sub) contains a NUL character"),
