@@ -30,6 +30,7 @@ import hmac
 import time
 import uuid
 from dataclasses import asdict, dataclass, replace
+from datetime import timezone
 from hashlib import sha256
 from urllib.parse import urlencode
 
@@ -213,10 +214,10 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
             # its pages would act for a user row that is gone, an LMS that was turned off, or an
             # emptied course. One indexed query.
             row = None if ctx is None else db.session.execute(
-                db.select(User.id, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
+                db.select(User.created_at, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
                 .join(Course, Course.id == ctx.course_id)
                 .where(User.id == ctx.user_id, Course.platform_id == User.platform_id)).first()
-            if row is None:
+            if row is None or _newer_than_session(row.created_at, ctx):
                 abort(401, description="Your session has ended or was never started. "
                                        "Open Gradeloop again from your course in the LMS.")
             if row.disabled_at is not None:
@@ -231,6 +232,23 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+# A launch provisions its user and starts its session in one request, on one clock; this only
+# absorbs a clock step between the two.
+CLOCK_SLACK_S = 5
+
+
+def _newer_than_session(created_at, ctx: LaunchContext) -> bool:
+    """A user row made after the session started is someone else's: SQLite gives the highest
+    freed id to the next new row, so once `gradeloop privacy erase-user` deleted the person with the
+    highest id, the next person to launch gets it, and the erased person's session would act as
+    them. The launch provisions its user before it starts the session."""
+    if not ctx.started_at or created_at is None:
+        return False
+    if created_at.tzinfo is None:   # SQLite returns the stored UTC time without its zone
+        created_at = created_at.replace(tzinfo=timezone.utc)
+    return created_at.timestamp() > ctx.started_at + CLOCK_SLACK_S
 
 
 def csrf_token() -> str:

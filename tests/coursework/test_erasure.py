@@ -8,7 +8,8 @@ from pathlib import Path
 from lti_app.erasure import privacy_group
 from lti_app.extensions import db
 from lti_app.models import Assignment, Course, CourseRole, ModelVersion, OutboxEvent, Submission, User
-from tests.coursework.flows import ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form
+from tests.coursework.flows import (ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form,
+                                    submit_essay)
 
 
 def _cli(tool, *args, input=None):
@@ -73,6 +74,29 @@ def test_export_then_erase_one_student_everywhere(peer, tool_server):
     assert student.get(page.url, timeout=30).status_code == 401
     gone = _cli(tool_server, "export-user", "--sub", "student-1")
     assert gone.exit_code != 0 and "no such user" in gone.output
+
+
+def test_an_erased_persons_session_never_acts_as_the_next_new_person(peer, tool_server, monkeypatch):
+    """SQLite gives the highest freed id to the next new row: the person who launches after the
+    erasure of the newest person gets their id, and the erased person's still-signed session must
+    not open that person's pages."""
+    from lti_app import auth
+
+    monkeypatch.setattr(auth, "CLOCK_SLACK_S", 0)    # the new person arrives within a second here
+    original = graded_two_essays(peer, tool_server)
+    link = original["resource_link_id"]
+    erased, page = open_assignment(peer, tool_server, user_id="student-9", resource_link_id=link)
+    assert _cli(tool_server, "erase-user", "--sub", "student-9", "--yes").exit_code == 0
+    with tool_server.app.app_context():
+        gone_id = db.session.scalar(db.select(db.func.max(User.id))) + 1
+    newcomer, handed_in = submit_essay(peer, tool_server, link, "student-10",
+                                       "The newcomer's own essay about the four-day week, written with care.")
+    with tool_server.app.app_context():
+        new_id = db.session.scalar(db.select(User.id).filter_by(sub="student-10"))
+    again = erased.get(page.url, timeout=30)
+    assert again.status_code == 401, (gone_id, new_id, again.text[:300])
+    assert "newcomer" not in again.text
+    assert "newcomer" in newcomer.get(handed_in.url, timeout=30).text    # the newcomer's own session works
 
 
 def test_a_person_must_be_named_exactly(peer, tool_server):
