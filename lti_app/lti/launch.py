@@ -18,14 +18,29 @@ from lti_app.lti import claims as C
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.login import new_window_url
 from lti_app.lti.provisioning import provision
-from lti_app.lti.urls import origin
+from lti_app.lti.urls import origin, public_base
 from lti_app.lti.validation import (binding_hash, burn_state, consume_own_state, consume_state, find_state,
                                     verify_id_token)
 from lti_app.models import LoginState, Role
 
 
+def _stored_binding() -> str | None:
+    """The binding value our re-post page read back from platform storage (launch_storage.html).
+    Taken only from a POST by our own page: otherwise whoever holds an unused launch of their own
+    and its value could post both from another site in a victim's browser (login CSRF), which would
+    then work in their session. A browser names a cross-site form's page in Sec-Fetch-Site (or, in
+    older ones, Origin)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        ours = site == "same-origin"
+    else:
+        sent_from = request.headers.get("Origin")
+        ours = sent_from is None or sent_from.rstrip("/") in {request.host_url.rstrip("/"), public_base()}
+    return request.form.get("storage_binding") if ours else None
+
+
 def _matching_secret(row) -> str | None:
-    for candidate in (binding.current_secret(), request.form.get("storage_binding")):
+    for candidate in (binding.current_secret(), _stored_binding()):
         if candidate and hmac.compare_digest(binding_hash(candidate), row.browser_binding):
             return candidate
     return None
@@ -71,7 +86,7 @@ def handle_launch():
                           f"({request.form.get('error_description', 'no details')}). Reload the course "
                           f"page and open the activity again.", code="platform_error")
     state = request.form.get("state")
-    row = consume_own_state(state, [binding.current_secret(), request.form.get("storage_binding")])
+    row = consume_own_state(state, [binding.current_secret(), _stored_binding()])
     if row is None:
         row = find_state(state)
         secret = _matching_secret(row)
@@ -79,7 +94,7 @@ def handle_launch():
             page = _recovery_page(row)
             if page is not None:
                 return page
-            if not binding.current_secret() and not request.form.get("storage_binding"):
+            if not binding.current_secret() and not _stored_binding():
                 raise LaunchError("Your browser did not send back the cookie set when this launch "
                                   "started, so the launch cannot be tied to the browser that started "
                                   "it. It was started in a different browser, or this browser blocks "

@@ -125,7 +125,17 @@ def test_launch_without_cookie_reads_platform_storage(peer, tool_server):
                             timeout=30)
     assert_refused(wrong, "different browser")
     fields["storage_binding"] = secret
-    done = cookieless.post(tool_server.url + "/lti/launch", data=fields, timeout=30)
+    # Login CSRF: whoever holds an unused launch and its secret (their own) could post both from an
+    # other site's page in a victim's browser, which would then work in their session. Only our own
+    # re-post page, same-origin, may carry the value.
+    for forged in ({"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"},
+                   {"Origin": "https://evil.example"}):
+        victim = peer.browser()
+        refused = victim.post(tool_server.url + "/lti/launch", data=fields, headers=forged, timeout=30)
+        assert_refused(refused, "did not send back the cookie")
+        assert not victim.cookies.get("gradeloop_session")
+    done = cookieless.post(tool_server.url + "/lti/launch", data=fields, timeout=30,
+                           headers={"Origin": tool_server.url, "Sec-Fetch-Site": "same-origin"})
     assert done.status_code == 200 and "/coursework/" in done.url
 
 
