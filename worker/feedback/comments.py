@@ -3,11 +3,13 @@
 A sentence is kept verbatim or dropped, never rewritten, so whatever reaches a student is
 exactly what the teacher wrote. Dropped: greetings and sign-offs, bare praise ("Great job!"),
 sentences naming someone (a capitalised word the course's essays and prompt never use, or
-that is part of a course member's name; a word in capitals that is no acronym the course or
+that is part of a course member's name; in lower case, a word of a course member's name that
+is no common English word: "nina"; a word in capitals that is no acronym the course or
 English knows; a first word addressed to the student: "Mark, ...", "Priya: ...", "Priya - ...", or a first word
 that is neither a common English word nor a course word followed by a verb: "Jordan did ..."),
 sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph",
-or a five-word run copied from that essay, and Gradeloop's own composed lines (measured points,
+or a five-word run copied from that essay, sentences about another student's work or
+misconduct ("handed in", "both of you", "plagiarism"), and Gradeloop's own composed lines (measured points,
 trait lines) should an approved AI comment carry them in.
 """
 from __future__ import annotations
@@ -32,6 +34,11 @@ _YOU_WROTE = re.compile(
     r"|\b(your|the)\s+(first|second|third|fourth|fifth|last|final|opening|closing|\d+(st|nd|rd|th))"
     r"\s+(paragraph|sentence|line|point|example)\b", re.I)
 _TITLE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z]")
+# A sentence about another student's work or about misconduct concerns people other than the
+# reader; shown to another student verbatim it discloses it (or accuses them), names or not.
+_OTHERS_WORK = re.compile(
+    r"\bhanded (it |this |that )?in\b|\bcopied\b|\bplagiar\w*|\bcheat\w*|\bboth of you\b"
+    r"|\b(your|a) classmates?\b|\bsomeone else['\u2019]?s\b|\banother student\b", re.I)
 
 
 # What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
@@ -88,15 +95,27 @@ def _subject(sentence: str, tok: str) -> bool:
     return bool(after) and after.group(1).lower() in _VERBISH
 
 
+def _roster_name_in_lower_case(base: str, names: frozenset[str]) -> bool:
+    # Teachers type a classmate's name in lower case too ("... the one nina handed in"), and
+    # such a sentence would reach another student verbatim; but a roster name that is also an
+    # everyday word ("will", "hope", "mark", "may") in lower case is far more often that word.
+    return base in names and base not in common_words()
+
+
 def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
     """A capitalised word the course never uses is taken to be a person's name, and so is any
-    capitalised word that is part of a course member's name ("Mark needs ..."; `names`)."""
+    capitalised word that is part of a course member's name ("Mark needs ..."; `names`), or a
+    lower-case one that is no common English word ("nina handed in ...")."""
     tokens = re.findall(r"[A-Za-z][A-Za-z'\-]*", sentence)
     for i, tok in enumerate(tokens):
-        if not tok[0].isupper() or tok == "I":
-            continue
         low = tok.lower()
         base = low[:-2] if low.endswith("'s") else low
+        if not tok[0].isupper():
+            if _roster_name_in_lower_case(base, names):
+                return True
+            continue
+        if tok == "I":
+            continue
         if base in names and (i > 0 or base not in STOPWORDS or _subject(sentence, tok)):
             # A sentence's first word that is also a function word ("In", "An", "Do", "My", "He",
             # "Will") names a student only as the subject of a verb ("Will should add ...").
@@ -134,7 +153,7 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
             continue
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
-                or _MACHINE.search(sentence)
+                or _MACHINE.search(sentence) or _OTHERS_WORK.search(sentence)
                 or _names(sentence, known_words, names)):
             continue
         if (_ngrams(tokens) - prompt_ngrams) & essay_grams:

@@ -105,3 +105,62 @@ def test_composed_points_and_trait_lines_are_never_teacher_sentences():
     kept = reusable_sentences("\n".join((COMPOSED, OFF_TOPIC_TEXT, NOT_ENGLISH_TEXT)), OTHER_ESSAY, KNOWN,
                               prompt_ngram_set(PROMPT))
     assert kept == ["Add at least two pieces of evidence from the article and explain each one."]
+
+
+# A classmate's name typed in lower case: only the course roster tells it for a name.
+CLASSMATE_LEAK = ("The argument in this essay is nearly identical to the one nina handed in last week, "
+                  "so both of you will redo it.")
+ROSTER = frozenset({"nina", "ng", "jordan", "will", "hope", "mark", "may", "grace", "bill", "an", "do"})
+
+
+def _kept_with_roster(sentence: str) -> bool:
+    return bool(reusable_sentences(sentence, OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT), names=ROSTER))
+
+
+@pytest.mark.parametrize("sentence", [
+    CLASSMATE_LEAK,
+    "Your claim about the landform is much like the one nina made in her essay.",
+    "Compare your evidence from the article with jordan's paragraph about the mesa.",
+    "Ask ng to explain each piece of evidence from the article with you.",
+])
+def test_lower_case_roster_names_are_dropped(sentence):
+    assert not _kept_with_roster(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "This essay was copied from an article about the landform on the internet.",
+    "Both of you need to explain the evidence from the article in your own words.",
+    "Your classmate wrote almost the same conclusion about the landform.",
+    "This paragraph reads like someone else's work about the mesa.",
+    "Parts of this essay look plagiarized from a website about the Face.",
+    "Cheating on an essay about the landform means a zero for everyone involved.",
+    "The essay you handed in last week had the same claim and evidence.",
+])
+def test_sentences_about_another_students_work_or_misconduct_are_dropped(sentence):
+    assert not _kept(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Your evidence is strong but the conclusion repeats the introduction.",
+    "You will need more evidence from the article to support the main claim.",
+    "I hope you mark each claim that the article may support in your next draft.",
+    "Do not forget to explain the evidence from the article in your own words.",
+    "An example from the article would make this claim much stronger.",
+    *[s for v in VOICE.values() for s in v if not s.startswith("You state")],
+])
+def test_ordinary_sentences_stay_reusable_with_a_roster(sentence):
+    """Roster names that are common English words ("will", "hope", "mark", "may") are words in lower case."""
+    assert _kept_with_roster(sentence)
+
+
+def test_a_classmates_name_never_reaches_another_students_feedback(course, held_out, assignment):
+    """Real essays: every comment also says whose essay it resembles, with the name in lower case."""
+    from worker.feedback.compose import compose_feedback
+    from worker.feedback.records import GradedExamples
+
+    leaky = GradedExamples([ex._replace(comment=f"{ex.comment} {CLASSMATE_LEAK}") for ex in course],
+                           names=ROSTER)
+    for text, score in held_out[:20]:
+        fb = compose_feedback(text, score, {}, {**assignment, "id": 601}, leaky, max_sentences=4)
+        teacher = [p["text"] for p in fb.parts if p["kind"] == "teacher"]
+        assert teacher and not any("nina" in t or "both of you" in t for t in teacher)
