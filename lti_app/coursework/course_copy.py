@@ -103,6 +103,6 @@ def copied_trait_scores(scores: dict, source_traits: list[dict], target_traits: 
 
 def _rescaled(value: float, old_lo: float, old_hi: float, lo: int, hi: int) -> int:
     """`value` on the old scale as a whole score on the new one."""
-    from worker.ml.training_set import rescale   # no torch: plain arithmetic
+    from worker.ml.training_set import rescale, whole_score   # no torch: plain arithmetic
 
-    return min(hi, max(lo, round(rescale(value, old_lo, old_hi, lo, hi))))
+    return whole_score(rescale(value, old_lo, old_hi, lo, hi), lo, hi)

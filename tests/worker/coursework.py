@@ -49,3 +49,17 @@ def put_model_in_service(assignment: Assignment) -> ModelVersion:
     assignment.current_model_id = mv.id
     db.session.commit()
     return mv
+
+
+def add_essays(assignment_id, essays, source=GradeSource.TEACHER) -> list[int]:
+    """Submissions of `essays` [(text, score or None)]; a score is a grade of `source` on 1-6."""
+    ids = []
+    for text, score in essays:
+        sub = Submission(assignment_id=assignment_id, text=text, word_count=len(text.split()))
+        db.session.add(sub)
+        db.session.flush()
+        if score is not None:
+            db.session.add(Grade(submission_id=sub.id, score=score, source=source, score_min=1, score_max=6))
+        ids.append(sub.id)
+    db.session.commit()
+    return ids

@@ -35,9 +35,10 @@ class Examples:
     trait_scores: list[dict] = field(default_factory=list)    # per essay {name: score}
     groups: list[str | None] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
-    # per essay: the grade is a model's proposal the teacher approved unchanged (never held out:
-    # the current model would be judged on its own scores)
-    approved_proposals: list[bool] = field(default_factory=list)
+    # per essay: the grade's score is one a model proposed for the essay before it was graded
+    # (approved as it was, or kept while the teacher edited or rewrote the comment). Never held out:
+    # the current model would be judged on its own scores.
+    model_given: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -70,4 +71,4 @@ class Examples:
         return Examples(texts=pick(self.texts), scores=pick(self.scores), score_min=self.score_min,
                         score_max=self.score_max, traits=self.traits,
                         trait_scores=pick(self.trait_scores), groups=pick(self.groups),
-                        submission_ids=pick(self.submission_ids), approved_proposals=pick(self.approved_proposals))
+                        submission_ids=pick(self.submission_ids), model_given=pick(self.model_given))

@@ -14,11 +14,24 @@ MAX_GROUP_SMD = 0.10
 GROUP_MIN_N = 5   # a group's SMD on fewer essays is reported, not gated (it is mostly noise)
 
 
+def _teacher_scores(metrics: dict) -> list[int]:
+    """The distinct teacher scores among the held-out essays (the confusion matrix's rows)."""
+    lo = (metrics.get("scale") or [0])[0]
+    return [lo + i for i, row in enumerate(metrics.get("confusion") or []) if sum(row)]
+
+
 def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -> dict:
     """`new` / `current`: `metrics.compute_metrics` results on the SAME held-out essays.
     `must_beat_current=False`: the "beats the current model" check is left out (recorded as
     `checks["beats_current"] = None` with the reason), everything else is gated as always."""
     reasons, checks = [], {}
+    scores = _teacher_scores(new)
+    checks["spread"] = len(scores) >= 2
+    if not checks["spread"]:
+        # QWK is undefined then and reads 1.0 for a model that gives everyone that score, which
+        # auto-release would hand out (a pass/fail course, or a first batch all graded alike).
+        reasons.append(f"the held-out essays all have the teacher's score {scores[0] if scores else '-'}: "
+                       "agreement cannot be measured until essays across the scale are graded")
     checks["qwk"] = new["qwk"] >= MIN_QWK
     if not checks["qwk"]:
         reasons.append(f"QWK {new['qwk']:.3f} is below {MIN_QWK:.2f}")

@@ -43,15 +43,16 @@ class Retrained:
 
 def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int], bool]:
     """~20% held out, spread over the score range; preferably essays the current model never
-    trained on (`seen_ids`), so comparing the two is fair. Never an AI proposal the teacher
-    approved unchanged (unless nothing else is left): the current model gave that score, so it
-    would agree with the teacher there by construction and no new version could beat it."""
+    trained on (`seen_ids`), so comparing the two is fair. Never a score a model proposed and the
+    teacher kept (`Examples.model_given`, unless nothing else is left): the current model gave
+    that score, so it would agree with the teacher there by construction and no new version could
+    beat it."""
     n = len(examples)
     k = max(MIN_HOLDOUT, int(round(n * HOLDOUT_SHARE)))
     rng = np.random.default_rng(seed)
     seen = set(seen_ids or [])
-    approved = examples.approved_proposals or [False] * n
-    candidates = [i for i in range(n) if not approved[i]]
+    given = examples.model_given or [False] * n
+    candidates = [i for i in range(n) if not given[i]]
     candidates = candidates if len(candidates) >= k else list(range(n))
     unseen = [i for i in candidates if i >= len(examples.submission_ids) or examples.submission_ids[i] not in seen]
     # Right after a promotion the current model learnt every grade but the newest (20 new grades

@@ -3,12 +3,15 @@ as a teacher's judgement (teacher, import, AI approved/edited; never auto-releas
 paired with the text it was given on (a returned essay's grade keeps the version it graded).
 
 Grades given on another scale (the teacher changed the assignment's range later) are mapped
-linearly onto the current scale. Needs an app context.
+linearly onto the current scale, and half points go up (4.5 trains as 5: Python's `round` sent
+3.5 and 4.5 both to 4). Needs an app context.
 """
 from __future__ import annotations
 
+import math
+
 from lti_app.extensions import db
-from lti_app.models import TRAINING_SOURCES, Assignment, Grade, GradeSource, Submission
+from lti_app.models import TRAINING_SOURCES, AiProposal, Assignment, Grade, GradeSource, Submission
 from worker.ml.examples import Examples
 
 
@@ -16,6 +19,29 @@ def rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
     if (lo, hi) == (new_lo, new_hi) or hi <= lo:
         return float(value)
     return new_lo + (float(value) - lo) * (new_hi - new_lo) / (hi - lo)
+
+
+def whole_score(value: float, lo: int, hi: int) -> int:
+    """`value` as a whole score in lo..hi, halves going up (Python's `round` takes 3.5 and 4.5 to 4)."""
+    return min(hi, max(lo, math.floor(value + 0.5)))
+
+
+def _proposed(assignment_id: int) -> dict[int, list[tuple[float, object]]]:
+    """submission id -> [(proposed score, when)] of the assignment's AI proposals."""
+    rows = db.session.execute(db.select(AiProposal.submission_id, AiProposal.score, AiProposal.created_at)
+                              .join(Submission, Submission.id == AiProposal.submission_id)
+                              .where(Submission.assignment_id == assignment_id))
+    found: dict[int, list[tuple[float, object]]] = {}
+    for sub_id, score, created_at in rows:
+        found.setdefault(sub_id, []).append((score, created_at))
+    return found
+
+
+def _model_given(grade: Grade, proposals: list[tuple[float, object]]) -> bool:
+    """The teacher kept a score a model proposed before this grade: approved, or saved with the
+    comment edited or rewritten (AI_EDITED, or TEACHER when no AI sentence is left)."""
+    return grade.source == GradeSource.AI_APPROVED or any(
+        math.isclose(score, grade.score) and created_at <= grade.created_at for score, created_at in proposals)
 
 
 def load_examples(assignment_id: int) -> Examples:
@@ -31,6 +57,7 @@ def load_examples(assignment_id: int) -> Examples:
     latest: dict[int, tuple[Submission, Grade]] = {}
     for sub, grade in rows:
         latest[sub.id] = (sub, grade)  # ordered by time: the last one wins
+    proposed = _proposed(assignment_id)
     lo, hi = assignment.score_min, assignment.score_max
     ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
     trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
@@ -40,12 +67,12 @@ def load_examples(assignment_id: int) -> Examples:
             continue
         score = rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
         ex.texts.append(text)
-        ex.scores.append(min(hi, max(lo, round(score))))
+        ex.scores.append(whole_score(score, lo, hi))
         # A trait's scale given at grading time is not stored: a score outside the trait's
         # current range (the teacher narrowed it later) is clipped into it, not dropped.
         ex.trait_scores.append({k: min(trait_scales[k][1], max(trait_scales[k][0], v))
                                 for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None})
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)
-        ex.approved_proposals.append(grade.source == GradeSource.AI_APPROVED)
+        ex.model_given.append(_model_given(grade, proposed.get(sub_id, [])))
     return ex

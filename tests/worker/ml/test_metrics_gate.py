@@ -42,7 +42,19 @@ def test_metrics_report_groups():
 
 
 def _metrics(qwk_value, smd_value=0.0, groups=None):
-    return {"qwk": qwk_value, "smd": smd_value, "smd_by_group": groups or {}}
+    return {"qwk": qwk_value, "smd": smd_value, "smd_by_group": groups or {}, "scale": [1, 3],
+            "confusion": [[2, 1, 0], [1, 3, 1], [0, 1, 2]]}
+
+
+def test_gate_refuses_when_every_held_out_essay_has_the_same_teacher_score():
+    """QWK is undefined then and read 1.000 for a model that gives everyone that score; its
+    confidence cleared the auto-release threshold."""
+    constant = compute_metrics([5] * 6, [5] * 6, 1, 6)
+    assert constant["qwk"] == 1.0 and constant["smd"] == 0.0
+    d = gate.decide(constant, None)
+    assert not d["promote"] and not d["checks"]["spread"]
+    assert any("all have the teacher's score 5" in r for r in d["reasons"])
+    assert gate.decide(compute_metrics([4, 5, 5, 5, 4, 5], [4, 5, 5, 5, 4, 5], 1, 6), None)["promote"]
 
 
 def test_gate_refuses_a_worse_model():

@@ -11,7 +11,7 @@ import pytest
 
 from lti_app.extensions import db
 from lti_app.models import Assignment, Grade, GradeSource, ModelVersion, Submission, TrainingRun
-from tests.worker.coursework import make_assignment
+from tests.worker.coursework import add_essays, make_assignment
 from worker.ml import modelfiles, scorer, versions
 from worker.ml.cli import model_group, pretrain_command
 from worker.ml.pipeline import PARITY_ESSAYS, NotEnoughGrades, parity_indices, train_assignment
@@ -19,19 +19,6 @@ from worker.ml.training_set import load_examples
 
 N_GRADED = 100
 pytestmark = pytest.mark.slow
-
-
-def _add_essays(assignment_id, essays, source=GradeSource.TEACHER):
-    ids = []
-    for text, score in essays:
-        sub = Submission(assignment_id=assignment_id, text=text, word_count=len(text.split()))
-        db.session.add(sub)
-        db.session.flush()
-        if score is not None:
-            db.session.add(Grade(submission_id=sub.id, score=score, source=source, score_min=1, score_max=6))
-        ids.append(sub.id)
-    db.session.commit()
-    return ids
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +42,8 @@ def course(tmp_path_factory, shared_data, persuade):
     with app.app_context():
         db.create_all()
         a = make_assignment(min_graded=30)
-        _add_essays(a.id, [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]])
-        fresh = _add_essays(a.id, [(train.texts[i], None) for i in order[N_GRADED:]])
+        add_essays(a.id, [(train.texts[i], train.scores[i]) for i in order[:N_GRADED]])
+        fresh = add_essays(a.id, [(train.texts[i], None) for i in order[N_GRADED:]])
         assignment_id = a.id
     seen, bar = [], []
 
@@ -97,12 +84,12 @@ def test_trait_scores_outside_the_current_scale_are_clipped(course):
     """The teacher narrowed a trait from 1-6 to 1-4 after grading: a 6 becomes the new top, 4."""
     with course["app"].app_context():
         a = make_assignment(traits=[{"name": "Evidence", "min": 1, "max": 4}])
-        (sub_id,) = _add_essays(a.id, [("An essay about phones at school.", None)])
+        (sub_id,) = add_essays(a.id, [("An essay about phones at school.", None)])
         db.session.add(Grade(submission_id=sub_id, score=5, source=GradeSource.TEACHER, score_min=1, score_max=6,
                              trait_scores={"Evidence": 6, "Gone": 2}))
         db.session.commit()
         ex = load_examples(a.id)
-        assert ex.trait_scores == [{"Evidence": 4}] and ex.approved_proposals == [False]
+        assert ex.trait_scores == [{"Evidence": 4}] and ex.model_given == [False]
 
 
 def test_first_version_is_trained_gated_and_exported(course):
@@ -150,7 +137,7 @@ def test_submission_scored_with_its_own_model_only(course):
     assert 1 <= pred.score <= 6 and 0 <= pred.confidence <= 1
     with app.app_context():
         other = make_assignment()
-        (other_sub,) = _add_essays(other.id, [("Another course's essay about phones.", None)])
+        (other_sub,) = add_essays(other.id, [("Another course's essay about phones.", None)])
         other.current_model_id = course["v1"].id            # mis-pointed at course 1's model
         db.session.commit()
         other_id = other.id
@@ -245,7 +232,7 @@ def test_not_enough_grades_fails_the_run_cleanly(course):
     app = course["app"]
     with app.app_context():
         a = make_assignment(min_graded=30)
-        _add_essays(a.id, course["essays"][:12])
+        add_essays(a.id, course["essays"][:12])
         aid = a.id
     with pytest.raises(NotEnoughGrades):
         train_assignment(app, aid)

@@ -8,10 +8,10 @@ from worker.ml.retrain import holdout_indices
 def _course(n: int, approved: set[int]) -> Examples:
     return Examples(texts=[f"essay {i}" for i in range(n)], scores=[1 + i % 6 for i in range(n)], score_min=1,
                     score_max=6, submission_ids=list(range(100, 100 + n)),
-                    approved_proposals=[i in approved for i in range(n)])
+                    model_given=[i in approved for i in range(n)])
 
 
-def test_approved_proposals_are_never_held_out():
+def test_model_given_are_never_held_out():
     """A proposal the teacher approved unchanged is the current model's own score: holding it out
     would hand the current model perfect agreement there."""
     approved = set(range(0, 100, 2))                      # half the grades are approved proposals

@@ -1,0 +1,43 @@
+"""What the worker trains on (`training_set.load_examples`): which grade of an essay counts, its score
+as a whole number, and which scores a model gave (never held out by the gate)."""
+from __future__ import annotations
+
+from lti_app.extensions import db
+from lti_app.models import Grade, GradeSource, Submission
+from tests.worker.coursework import add_essays, make_assignment
+from worker.ml.training_set import load_examples
+
+
+def test_half_points_train_as_the_next_whole_score(app):
+    """Python's round() sends halves to the even number: 3.5 and 4.5 both trained as 4."""
+    with app.app_context():
+        a = make_assignment()
+        add_essays(a.id, [(f"Essay number {i} about phones at school.", s)
+                           for i, s in enumerate([1.5, 2.5, 3.5, 4.5, 5.5])])
+        assert load_examples(a.id).scores == [2, 3, 4, 5, 6]
+
+
+def test_a_score_the_model_proposed_is_model_given_whatever_the_teacher_did_to_the_comment(app):
+    """The teacher kept the proposed score and edited or rewrote only the comment (AI_EDITED or
+    TEACHER): the current model gave that score, so it must never be held out to judge the model
+    by (the current model agrees with it by construction and no new version could beat it)."""
+    from datetime import timedelta
+
+    from lti_app.models import AiProposal
+    from lti_app.models.base import utcnow
+
+    with app.app_context():
+        a = make_assignment()
+        kept, changed, later, approved = add_essays(a.id, [(f"Essay {i} about phones." , None) for i in range(4)])
+        then = utcnow() - timedelta(hours=1)
+        for sub_id, proposed in ((kept, 4), (changed, 4), (later, 3), (approved, 5)):
+            db.session.add(AiProposal(submission_id=sub_id, score=proposed, trait_scores={}, confidence=0.9,
+                                      feedback="Good.", unusual=[], status="edited",
+                                      created_at=then if sub_id != later else utcnow() + timedelta(hours=1)))
+        for sub_id, score, source in ((kept, 4, GradeSource.AI_EDITED), (changed, 3, GradeSource.AI_EDITED),
+                                      (later, 3, GradeSource.TEACHER), (approved, 5, GradeSource.AI_APPROVED)):
+            db.session.add(Grade(submission_id=sub_id, score=score, source=source, score_min=1, score_max=6))
+        db.session.commit()
+        ex = load_examples(a.id)
+        assert dict(zip(ex.submission_ids, ex.model_given)) == {kept: True, changed: False, later: False,
+                                                                approved: True}
