@@ -6,7 +6,8 @@ Three kinds of content, in this order, and nothing else:
 2. measured points about THIS essay (length, paragraphs, spelling, mechanics, sentences,
    use of the source), only where they stand out;
 3. "trait": one line per scored trait.
-With nothing specific to say the feedback is short; an empty essay gets one factual line.
+With nothing specific to say the feedback is short; an empty essay (or only a link, or only
+numbers and symbols) gets one factual line.
 An essay that does not look like an answer to this assignment (keyboard mash, an essay for
 another prompt) gets no teacher sentences, only one plain line asking the teacher to look at it
 (before the measured points and trait numbers).
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
+from lti_app.coursework.essay_text import word_count
 from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
 from worker.feedback.points import TOO_SHORT, measured_points
@@ -30,6 +33,12 @@ NOT_ENGLISH_TEXT = ("Gradeloop gives written feedback on essays in English, and 
 # Words in any alphabet: an essay in Cyrillic or Chinese has none of `textstats.WORD`'s (A-Z)
 # words, and was told that no text was received.
 _ANY_WORD = re.compile(r"[^\W\d_]+")
+LINK_ONLY_TEXT = "The essay is only a link: paste or upload the essay's text itself."
+# Digits or symbols only were told "No essay text was received" while a score was proposed.
+NO_WORDS_TEXT = "The essay has no words, only numbers or symbols."
+# Web addresses, with or without a scheme ("docs.google.com/document/d/..."): their pieces were
+# listed as misspellings ("https", "usp") and missing spaces after punctuation.
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*", re.I)
 # Students read it (a teacher may approve the proposal as it stands): a fact about the essay, not
 # an instruction to the teacher, whose review page lists the reasons itself.
 OFF_TOPIC_TEXT = "This essay does not seem to address the assignment's prompt."
@@ -75,15 +84,13 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     if predicted_score is None or not math.isfinite(float(predicted_score)):
         raise ValueError(f"predicted_score must be a number, got {predicted_score!r}")
     a = AssignmentView.of(assignment)
-    text = essay_text or ""
-    stats = measure(text)
-    any_words = len(_ANY_WORD.findall(text))
-    if any_words and stats.n_words < any_words / 2:   # mostly another alphabet
-        return Feedback(NOT_ENGLISH_TEXT, [{"kind": "not_english", "text": NOT_ENGLISH_TEXT,
-                                            "evidence": {"words": any_words, "latin_words": stats.n_words}}])
-    if stats.n_words == 0:
-        return Feedback(EMPTY_TEXT, [{"kind": "empty", "text": EMPTY_TEXT,
-                                      "evidence": {"words": 0}}])
+    handed_in = essay_text or ""
+    text = _URL.sub(" ", handed_in)   # every check below reads the prose, never a link's pieces
+    # The count stated is still the hand-in page's, which counts a link as a word.
+    stats = replace(measure(text), shown_words=word_count(handed_in))
+    unreadable = _unreadable(handed_in, text, stats)
+    if unreadable:
+        return unreadable
     index = course_index(graded_examples or [], a, example_embeddings)
     sims = index.similarities(text, essay_embedding)
     level = index.level(predicted_score)
@@ -112,6 +119,25 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
         return _assemble(flag + points + traits)
     summary = _generated(generator, predicted_score, a, teacher, points, max_sentences) or teacher
     return _assemble(summary + points + traits)
+
+
+def _unreadable(handed_in: str, prose: str, stats) -> Feedback | None:
+    """One plain line for a hand-in with no English prose to comment on, else None."""
+    any_words = len(_ANY_WORD.findall(prose))
+    if not handed_in.strip():
+        return _one_line("empty", EMPTY_TEXT, words=0)
+    if not any_words and _URL.search(handed_in):
+        return _one_line("link_only", LINK_ONLY_TEXT, links=len(_URL.findall(handed_in)))
+    if any_words and stats.n_words < any_words / 2:   # mostly another alphabet
+        return _one_line("not_english", NOT_ENGLISH_TEXT, words=any_words,
+                         latin_words=stats.n_words)
+    if stats.n_words == 0:
+        return _one_line("no_words", NO_WORDS_TEXT, words=0, characters=len(handed_in.strip()))
+    return None
+
+
+def _one_line(kind: str, text: str, **evidence) -> Feedback:
+    return Feedback(text, [{"kind": kind, "text": text, "evidence": evidence}])
 
 
 def _off_topic(text: str, index, sims) -> dict | None:

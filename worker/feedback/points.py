@@ -11,7 +11,7 @@ import statistics
 
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
 from worker.feedback.spelling import in_capitals, misspelled
-from worker.feedback.textstats import EssayStats
+from worker.feedback.textstats import EssayStats, split_sentences, words
 
 MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison is made
 ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
@@ -22,6 +22,12 @@ SHOW_MISSPELLED = 6
 # Typing in capitals affects every sentence, so it weighs as much as several slips: enough to
 # make conventions a severe issue, so the teacher's praise of conventions is not chosen beside it.
 CAPITALS_SLIPS = 3
+# A sentence this long said twice word for word is a copy, not a refrain. Of PERSUADE's 12,000
+# real essays, 10 have 3 or more copies making up a quarter of their sentences, and each of them
+# does repeat whole passages; an essay of a few long sentences pasted twice qualifies.
+COPY_WORDS = 8
+MIN_COPIES = 3
+COPY_SHARE = 0.25
 
 
 def _q(values: list[float], q: float) -> float:
@@ -160,6 +166,21 @@ def sentences(stats: EssayStats):
                  spread=round(spread, 1), run_ons=len(run_ons))
 
 
+def repetition(text: str):
+    """The same passage pasted again: long paragraphs were all such an essay was told."""
+    seen, copies, sents = set(), 0, split_sentences(text)
+    for sent in sents:
+        key = " ".join(w.lower() for w in words(sent))
+        if len(key.split()) >= COPY_WORDS:
+            copies += key in seen
+            seen.add(key)
+    if copies < MIN_COPIES or copies < COPY_SHARE * len(sents):
+        return None
+    return _part("repetition", f"The essay repeats the same passage: {copies} of its {len(sents)} "
+                 "sentences are word-for-word copies of earlier ones.", "development", 1.0,
+                 copies=copies, sentences=len(sents))
+
+
 def _longest(counts: list[int]) -> str:
     return f"it has {counts[0]} words" if len(counts) == 1 else f"the longest has {max(counts)}"
 
@@ -201,7 +222,8 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
     """The `limit` most severe points, shown in a fixed reading order."""
     higher = index.higher_than(level)
     label = index.higher_label(higher, level)
-    found = [length(stats, higher, label, index.counts), paragraphs(stats, higher, label),
+    found = [repetition(text), length(stats, higher, label, index.counts),
+             paragraphs(stats, higher, label),
              spelling(text, stats, index), mechanics(stats, in_capitals(text)), sentences(stats),
              evidence(stats, index, higher, label)]
     found = [p for p in found if p]

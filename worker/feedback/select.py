@@ -26,11 +26,33 @@ _ADVICE = re.compile(
     r"not|no|lacks?|weak|hard|improve|revise|reread)\b", re.I)
 
 
+# Words of a weaker essay's comment that `_ADVICE` lacks ("organize paragraphs better").
+_FAULT = re.compile(r"\b(better|unclear|confusing|vague|thin|jumps?|short|off[- ]topic)\b", re.I)
+
+
+def _praise(text: str) -> bool:
+    return bool(_PRAISE.search(text)) and not _ADVICE.search(text)
+
+
+def _criticism(text: str) -> bool:
+    return bool(_ADVICE.search(text) or _FAULT.search(text))
+
+
 def contradicts(cand: Candidate, issues: dict[str, float]) -> bool:
     """Praise (no advice in it) about an aspect with a severe measured issue in this essay."""
     if not any(issues.get(a, 0.0) >= SEVERE for a in cand.aspects):
         return False
-    return bool(_PRAISE.search(cand.text)) and not _ADVICE.search(cand.text)
+    return _praise(cand.text)
+
+
+def wrong_side(text: str, source_level: int, target: int) -> bool:
+    """A sentence written for an essay scored on the other side of this one that says the
+    opposite of what this score means: a weaker essay's criticism for a higher score (at the
+    trait's top it always comes from below: "Organization (4 of 4): ... organize paragraphs
+    better"), or a stronger essay's praise for a lower one."""
+    if source_level < target:
+        return _criticism(text)
+    return source_level > target and _praise(text)
 
 
 def _pick(ranked: list[tuple[float, Candidate]], limit: int, taken: list[Candidate]) -> list:
@@ -71,7 +93,8 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
 def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
                    issues: dict[str, float] | None = None):
     """The teacher's best sentence about `trait` from essays at this trait score (or one off),
-    never praise of an aspect this essay has a severe measured issue with (`contradicts`)."""
+    never praise of an aspect this essay has a severe measured issue with (`contradicts`), nor
+    one off in the wrong direction (`wrong_side`): no sentence beats a wrong one."""
     name = trait["name"]
     stems = {stem(w) for w in name.replace("_", " ").split()}
     mentions = [c for c in index.candidates if stems & c.stems and not contradicts(c, issues or {})]
@@ -84,8 +107,8 @@ def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: li
         return round(value) if value is not None else None
 
     for tier in (0, 1):
-        pool = [c for c in mentions
-                if (lv := trait_level(c)) is not None and abs(lv - target) == tier]
+        pool = [c for c in mentions if (lv := trait_level(c)) is not None
+                and abs(lv - target) == tier and not wrong_side(c.text, lv, target)]
         ranked = sorted(((float(sims[c.example]), c) for c in pool),
                         key=lambda rc: (-rc[0], rc[1].example, rc[1].text))
         picked = _pick(ranked, 1, taken)

@@ -116,7 +116,7 @@ def test_nothing_specific_means_nothing_said(assignment):
 
 
 def test_empty_essay_gets_one_factual_line_and_no_praise(course, trait_assignment):
-    for body in ("", "   \n\n  ", None, "... !!! ???"):
+    for body in ("", "   \n\n  ", None):   # symbols only: test_odd_submissions
         fb = compose_feedback(body, 5, {"evidence": 3}, trait_assignment, course)
         assert fb.text == EMPTY_TEXT and [p["kind"] for p in fb.parts] == ["empty"]
         assert not PRAISE.search(fb.text)
