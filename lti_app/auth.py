@@ -217,6 +217,10 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
                 db.select(User.created_at, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
                 .join(Course, Course.id == ctx.course_id)
                 .where(User.id == ctx.user_id, Course.platform_id == User.platform_id)).first()
+            if ctx is not None and _someone_elses_link(ctx):
+                abort(403, description="This page was opened from a link that belongs to someone else's "
+                                       "Gradeloop session, so it is not shown. Open Gradeloop from your own "
+                                       "course in the LMS.")
             if row is None or _newer_than_session(row.created_at, ctx):
                 abort(401, description="Your session has ended or was never started. "
                                        "Open Gradeloop again from your course in the LMS.")
@@ -232,6 +236,26 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+def _someone_elses_link(ctx: LaunchContext) -> bool:
+    """The request names its session by a token in the URL or form (`lt`) while this browser's
+    cookie holds live launches of another person only: a link copied out of someone's page (a
+    classmate's, sent in a chat). Opened here it would put its owner's session in this browser,
+    and what this person then hands in would be stored as the owner's."""
+    if cookie_holds(ctx):
+        return False
+    others = [c for c in map(_from_dict, _cookie_launches().values()) if c is not None]
+    return bool(others) and all((c.platform_id, c.user_id) != (ctx.platform_id, ctx.user_id) for c in others)
+
+
+def person_name() -> str:
+    """The name of the person whose session this request is in, for the page's top bar: a page
+    someone else's link opened shows whose it is."""
+    if "person_name" not in g:
+        ctx = current_launch()
+        g.person_name = (db.session.scalar(db.select(User.name).where(User.id == ctx.user_id)) or "") if ctx else ""
+    return g.person_name
 
 
 # A launch provisions its user and starts its session in one request, on one clock; this only

@@ -83,7 +83,8 @@ def init_app(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config.get("GRADELOOP_SESSION_MINUTES", 120)),
     )
     app.jinja_env.globals.update(lurl=auth.lurl, csrf_token=auth.csrf_token, launch_field=auth.launch_field,
-                                 current_launch=auth.current_launch, upload_limit=upload_limit)
+                                 current_launch=auth.current_launch, person_name=auth.person_name,
+                                 upload_limit=upload_limit)
 
     app.add_url_rule("/session/keep-alive", "keep_alive", keep_alive, methods=["POST"])
 

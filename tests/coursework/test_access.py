@@ -194,6 +194,34 @@ def test_launch_token_works_without_cookie(app, world):
     assert cookieless.get(f"/coursework/a/{world.assignment_a}/settings?lt=forged").status_code == 401
 
 
+def test_a_link_carrying_someone_elses_session_is_refused_where_the_cookie_holds_another_person(
+        client, app, world):
+    """A classmate's copied link (its `lt`) put the classmate's session in this browser: the essay
+    handed in there was stored as theirs, and they could read it."""
+    victim_csrf = login(client, app, course_id=world.course_a, user_id=world.student2_a, role=Role.LEARNER,
+                        resource_link_id=world.link_a)
+    from lti_app.auth import LaunchContext, launch_token
+
+    ctx = LaunchContext(launch_id="c" * 32, platform_id=1, course_id=world.course_a, user_id=world.student1_a,
+                        role=Role.LEARNER.value, resource_link_id=world.link_a, expires_at=time.time() + 600)
+    with app.test_request_context():
+        theirs = launch_token(ctx)
+    essay = f"/coursework/a/{world.assignment_a}/essay"
+    opened = client.get(f"{essay}?lt={theirs}")
+    assert opened.status_code == 403 and "someone else" in opened.get_data(as_text=True)
+    assert "My essay about things." not in opened.get_data(as_text=True)   # the classmate's essay
+    with app.app_context():
+        before = count(Submission)
+    sent = client.post(f"{essay}?lt={theirs}", data={"lt": theirs, "text": "The victim's own essay, typed here.",
+                                                       "csrf_token": victim_csrf})
+    assert sent.status_code == 403
+    with app.app_context():
+        assert count(Submission) == before
+    # The person's own session, and a cookieless browser's token, work as before.
+    assert client.get(essay).status_code == 200
+    assert app.test_client(use_cookies=False).get(f"{essay}?lt={theirs}").status_code == 200
+
+
 def test_urls_hold_no_credential_once_the_cookie_works(app, world):
     """With the cookie, links name the launch by id: such a URL (history on a shared computer, a
     copied address, a proxy log) opens nothing without that cookie; a GET that arrived with the

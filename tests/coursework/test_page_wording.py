@@ -54,6 +54,9 @@ def test_the_top_bar_names_the_role_in_plain_words(client, app, world, role, nam
         _teacher(client, app, world, role)
         page = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
     assert re.search(r'<span class="who">(.*?)</span>', page).group(1) == name
+    # ...beside whose session it is: a page opened from someone else's link shows their name.
+    person = "Student1 A" if role == Role.LEARNER else ("Teacher A" if role == Role.INSTRUCTOR else "Ta A")
+    assert re.search(r'<span class="person">(.*?)</span>', page).group(1) == person
 
 
 def test_error_pages_are_titled_by_their_heading(client, app, world):
