@@ -18,7 +18,7 @@ from lti_app.lti.deep_linking_state import deep_linking_request
 from lti_app.models import Assignment, Course, ResourceLink, Submission
 
 log = logging.getLogger(__name__)
-CUSTOM_PARAM = "gradeloop_assignment"
+CUSTOM_PARAM = course_copy.CUSTOM_PARAM   # re-exported: deep_linking.py names it from here
 
 
 def new_resource_id() -> str:

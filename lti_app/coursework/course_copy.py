@@ -7,7 +7,8 @@ gradebook column are its own), with the original's description filled in and its
 grades the original course, an offer to bring its graded essays as training data: copied like a
 CSV import (text, score, traits, group label; no student, no comment), so the new course's model
 starts from the teacher's standard instead of from nothing. Only assignments of the same LMS
-platform are looked at.
+platform are looked at. A copy of a copy still names the first term's assignment (the LMS copies
+the parameter unchanged), so the newest earlier term this teacher grades is offered (`_lineage`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from lti_app.extensions import db
 from lti_app.lms.gradebook import is_grader
 from lti_app.models import Assignment, Course, ResourceLink
 
+CUSTOM_PARAM = "gradeloop_assignment"   # the link's custom parameter naming our assignment
+
 
 @dataclass
 class CopySource:
@@ -27,20 +30,35 @@ class CopySource:
     may_copy_essays: bool
 
 
+def _lineage(resource_id: str, platform_id: int, course_id: int) -> list[Assignment]:
+    """The assignment named `resource_id` and every copy of it in other courses, oldest first.
+    The LMS copies a link's custom parameters unchanged, so a copy of a copy (term 3 made from
+    term 2) still names the first term's assignment; the copies are the assignments whose links
+    carry that name too."""
+    rows = db.session.execute(
+        db.select(Assignment, ResourceLink.custom).join(Course, Course.id == Assignment.course_id)
+        .outerjoin(ResourceLink, ResourceLink.id == Assignment.resource_link_id)
+        .where(Course.platform_id == platform_id, Assignment.course_id != course_id)
+        .order_by(Assignment.id)).all()
+    return [a for a, custom in rows
+            if a.resource_id == resource_id or str((custom or {}).get(CUSTOM_PARAM) or "")[:100] == resource_id]
+
+
 def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> CopySource | None:
-    """The assignment another course's link was copied from, or None."""
+    """The assignment another course's link was copied from, or None: of the original and its
+    earlier copies, the newest this teacher grades (last term's essays and settings, not the
+    first term's), else the newest."""
     if not resource_id:
         return None
     course = db.session.get(Course, link.course_id)
-    source = db.session.scalar(
-        db.select(Assignment).join(Course, Course.id == Assignment.course_id)
-        .where(Assignment.resource_id == str(resource_id)[:100], Course.platform_id == course.platform_id,
-               Assignment.course_id != link.course_id))
-    if source is None:
+    lineage = _lineage(str(resource_id)[:100], course.platform_id, link.course_id)
+    if not lineage:
         return None
     from worker.ml.training_set import load_examples   # no torch: plain rows of the database
 
-    may_copy = is_grader(source.course_id, user_id)   # another course's essays are counted only for them
+    graded_by_them = [a for a in lineage if is_grader(a.course_id, user_id)]
+    source = (graded_by_them or lineage)[-1]
+    may_copy = bool(graded_by_them)   # another course's essays are counted only for its teachers
     return CopySource(assignment=source, course_title=db.session.get(Course, source.course_id).title or "",
                       graded=len(load_examples(source.id).texts) if may_copy else 0, may_copy_essays=may_copy)
 

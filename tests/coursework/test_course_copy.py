@@ -54,6 +54,33 @@ def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, to
             Submission.assignment_id == original.id, Submission.user_id.is_not(None))) == 2
 
 
+def test_a_copy_of_a_copy_brings_last_terms_essays_and_settings(peer, tool_server):
+    """The LMS copies a link's custom parameters unchanged, so term 3's link, copied from term 2's,
+    still names term 1's assignment: term 2's grades and settings were never offered."""
+    item = graded_two_essays(peer, tool_server)
+    term2 = link_copied(peer, item)
+    teacher, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                     resource_link_id=term2, course_id=NEW_COURSE)
+    assert "training data: 2." in post_form(teacher, setup, action_contains="/setup").text
+    with tool_server.app.app_context():   # term 2: one more graded essay, a stricter threshold
+        course = db.session.scalar(db.select(Course).filter_by(context_id=NEW_COURSE))
+        copy = db.session.scalar(db.select(Assignment).filter_by(course_id=course.id))
+        copy.confidence_threshold = 0.85
+        essay = Submission(assignment_id=copy.id, text="Graded in the second term only.", word_count=6)
+        db.session.add(essay)
+        db.session.flush()
+        db.session.add(Grade(submission_id=essay.id, score=4, source=GradeSource.TEACHER, score_min=1, score_max=6))
+        db.session.commit()
+    peer.add_resource_link("course-2028", "rl-term3", title="Persuasive essay (2028)", custom=dict(item["custom"]))
+    teacher, setup = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                     resource_link_id="rl-term3", course_id="course-2028")
+    done = post_form(teacher, setup, action_contains="/setup")
+    assert "training data: 3." in done.text, done.text[:600]
+    with tool_server.app.app_context():
+        course = db.session.scalar(db.select(Course).filter_by(context_id="course-2028"))
+        assert db.session.scalar(db.select(Assignment).filter_by(course_id=course.id)).confidence_threshold == 0.85
+
+
 def test_only_a_teacher_of_the_original_may_bring_its_essays(peer, tool_server):
     item = link_copied(peer, graded_two_essays(peer, tool_server))
     with tool_server.app.app_context():   # an assignment made before a prompt was required
