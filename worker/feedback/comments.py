@@ -44,6 +44,7 @@ _OTHERS_WORK = re.compile(
 # What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
 _MACHINE = re.compile(
     r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?)|is a single paragraph of \d+"
+    r"|is only a link|has no words|repeats the same passage"
     r"|does not quote the source|does not seem to address)"
     r"|\b\d+ (word looks|words look) misspelled:"
     r"|^\W*(mechanics|sentences|not used):"

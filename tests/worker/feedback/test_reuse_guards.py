@@ -103,10 +103,11 @@ COMPOSED = ("Add at least two pieces of evidence from the article and explain ea
 
 
 def test_composed_points_and_trait_lines_are_never_teacher_sentences():
-    from worker.feedback.compose import NOT_ENGLISH_TEXT, OFF_TOPIC_TEXT
+    from worker.feedback.compose import LINK_ONLY_TEXT, NO_WORDS_TEXT, NOT_ENGLISH_TEXT, OFF_TOPIC_TEXT
 
-    kept = reusable_sentences("\n".join((COMPOSED, OFF_TOPIC_TEXT, NOT_ENGLISH_TEXT)), OTHER_ESSAY, KNOWN,
-                              prompt_ngram_set(PROMPT))
+    repeats = "The essay repeats the same passage: 12 of its 30 sentences are word-for-word copies of earlier ones."
+    kept = reusable_sentences("\n".join((COMPOSED, OFF_TOPIC_TEXT, NOT_ENGLISH_TEXT, LINK_ONLY_TEXT, NO_WORDS_TEXT,
+                                         repeats)), OTHER_ESSAY, KNOWN, prompt_ngram_set(PROMPT))
     assert kept == ["Add at least two pieces of evidence from the article and explain each one."]
 
 
