@@ -32,8 +32,9 @@ def settings(assignment_id: int):
         for name in FIELDS:
             setattr(assignment, name, data[name])
         db.session.commit()
-        return notices.redirect_with("coursework.settings", [("success", "Settings saved.")],
-                                     assignment_id=assignment.id)
+        waiting = no_model_words(assignment) if assignment.feedback_mode != FeedbackMode.OFF else None
+        notice = ("warning", f"Settings saved, but there is {waiting}") if waiting else ("success", "Settings saved.")
+        return notices.redirect_with("coursework.settings", [notice], assignment_id=assignment.id)
     values = dict(request.form) if errors else {name: getattr(assignment, name) for name in FIELDS}
     if errors and not access.is_course_admin():   # never posted (disabled): show what is stored
         values["anonymous_grading"] = assignment.anonymous_grading
@@ -42,7 +43,23 @@ def settings(assignment_id: int):
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
                            min_training_essays=MIN_TRAINING_ESSAYS, can_set_anonymity=access.is_course_admin(),
                            modes=FeedbackMode, traits=traits_text(assignment.traits),
-                           hint=release_hint(assignment)), 400 if errors else 200
+                           hint=release_hint(assignment), no_model=no_model_words(assignment)), 400 if errors else 200
+
+
+def no_model_words(assignment: Assignment) -> str | None:
+    """While no course model serves the assignment, what that means for automatic feedback (None
+    once one serves): nothing scores the essays, so review and auto-release both leave every essay
+    to the teacher (the worker skips it: `scoring_skipped reason=no_model`). The count is the
+    dashboard's: graded essays towards the assignment's minimum (`training.min_graded`)."""
+    if assignment.current_model_id is not None:
+        return None
+    from worker.handlers.training import min_graded, training_state   # as the dashboard: no worker at import
+
+    graded, needed = training_state(assignment.id).graded, min_graded(assignment)
+    more = needed - graded
+    why = (f"it needs {more} more graded essay{'' if more == 1 else 's'} ({needed} in all, {graded} so far)"
+           if more > 0 else f"its training can start with the {graded} graded essays (see the dashboard)")
+    return f"no course model yet: {why}. Until then every essay waits for you to grade it."
 
 
 def has_grades(assignment: Assignment) -> bool:

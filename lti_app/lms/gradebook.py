@@ -6,7 +6,8 @@ event after the web request already pushed it synchronously):
   grade's creation time as the AGS timestamp (just after a revision note's when that is not
   older, `revision_notice.grade_timestamp`), so a re-post is identical and an older grade can
   never overwrite a newer one on the platform.
-- `push_submission_status` never posts "Pending" over a graded submission; a new version of a
+- `push_submission_status` never posts "Pending" over a graded submission (a hand-in that no model
+  will score is "PendingManual": it waits for the teacher); a new version of a
   graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`).
 Two attempts at once (the web request and the worker) are settled by claims (`post_claims`):
 only one posts. Failures raise `LmsTemporaryError` (retry later) or `LmsPermanentError` (the LMS refused, message
@@ -22,8 +23,8 @@ from lti_app.lms import ags, post_claims
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
-from lti_app.models import (Assignment, Course, CourseRole, Grade, GradeSource, Platform, ResourceLink,
-                            Submission, SubmissionStatus, User)
+from lti_app.models import (Assignment, Course, CourseRole, FeedbackMode, Grade, GradeSource, Platform,
+                            ResourceLink, Submission, SubmissionStatus, User)
 from lti_app.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -273,6 +274,13 @@ def _note_return(submission_id: int) -> None:
         db.session.commit()
 
 
+def model_scores(assignment: Assignment) -> bool:
+    """Whether a course model serves the assignment and its proposals are used (review or
+    auto-release). Otherwise nothing scores a hand-in (`scoring_skipped reason=no_model`) and it
+    waits for the teacher: the LMS is told `PendingManual`, not `Pending` (a grade on its way)."""
+    return assignment.current_model_id is not None and assignment.feedback_mode != FeedbackMode.OFF
+
+
 def push_submission_status(submission_id: int, activity_progress: str = "Submitted",
                            grading_progress: str = "Pending") -> str:
     """Tell the LMS the student handed in (no score). Never overwrites a graded submission, nor
@@ -295,6 +303,8 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
     # told once per version; a later change of progress (PendingManual: the AI's proposal waits
     # for the teacher) is a post of its own, sent by the worker alone.
     hand_in = grading_progress == "Pending"
+    if hand_in and not model_scores(assignment):
+        grading_progress = "PendingManual"   # nothing but the teacher will grade it: say so from the start
     if hand_in and not post_claims.claim_hand_in(submission_id, submitted_at):
         if post_claims.hand_in_told(submission_id, submitted_at):
             return SKIPPED

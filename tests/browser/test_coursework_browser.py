@@ -90,7 +90,7 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             frame.get_by_role("button", name="Hand in").click()
             frame.get_by_text("Waiting for grading").wait_for()
             _shot(student, "2-student-submitted")
-            assert peer.scores(line_item["id"])[-1]["gradingProgress"] == "Pending"
+            assert peer.scores(line_item["id"])[-1]["gradingProgress"] == "PendingManual"   # no model yet
             # The student leaves this page open, and opens it again to start a second version.
             waiting = frame
             typing = _launch(new_page(), launch + "student-1", "Hand in a new version")

@@ -83,6 +83,22 @@ def graded_two_essays(peer, tool):
     return item
 
 
+def serve_a_model(tool) -> None:
+    """A promoted course model serves the (only) assignment: hand-ins are scored, not left to the
+    teacher. Its files are never read here (no worker scores in these tests)."""
+    from lti_app.extensions import db
+    from lti_app.models import Assignment, ModelVersion
+
+    with tool.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        model = ModelVersion(assignment_id=assignment.id, version=1, status="promoted", approach="frozen-ridge",
+                             path="unused")
+        db.session.add(model)
+        db.session.flush()
+        assignment.current_model_id = model.id
+        db.session.commit()
+
+
 def link_copied(peer, item, link_id="rl-copied"):
     """The LMS copied the course: the link, with its custom parameters, in NEW_COURSE."""
     peer.add_resource_link(NEW_COURSE, link_id, title="Persuasive essay (2027)", custom=dict(item["custom"]))

@@ -78,7 +78,7 @@ def test_concurrent_pushes_create_one_line_item(make_tool_server, make_peer, own
     [item] = items
     scores = lms.scores(item["id"])
     assert sorted((s["userId"], s["gradingProgress"]) for s in scores) == [
-        ("student-1", "FullyGraded"), ("student-2", "Pending")]   # both callers used the one column
+        ("student-1", "FullyGraded"), ("student-2", "PendingManual")]   # both callers used the one column
     with tool.app.app_context():
         assert db.session.scalar(db.select(Assignment)).lineitem_url == item["id"]
 

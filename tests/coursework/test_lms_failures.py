@@ -73,7 +73,7 @@ def test_submission_status_survives_lms_outage(peer, tool_server):
         event = db.session.scalar(db.select(OutboxEvent).filter_by(type="gradebook.sync"))
         assert gradebook.process_sync(event.payload["payload"]) == gradebook.POSTED
     [score] = peer.scores(item["line_item_id"])
-    assert (score["activityProgress"], score["gradingProgress"]) == ("Submitted", "Pending")
+    assert (score["activityProgress"], score["gradingProgress"]) == ("Submitted", "PendingManual")
 
 
 def test_teacher_own_essay_is_not_posted(peer, tool_server):

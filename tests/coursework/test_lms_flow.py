@@ -1,10 +1,12 @@
 """End to end through the peer LMS over HTTP: Deep Linking creates the line item, a student's
-hand-in shows as Submitted/Pending, teacher grades (and re-grades) land in the gradebook."""
+hand-in shows as Submitted/PendingManual (no model scores it yet), teacher grades (and re-grades)
+land in the gradebook."""
 import pytest
 
 from lti_app.extensions import db
 from lti_app.models import Assignment, Grade, GradeSource, OutboxEvent, Submission, SubmissionStatus
-from tests.coursework.flows import COURSE, create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+from tests.coursework.flows import (COURSE, create_by_deep_link, grade_page_for, open_assignment, post_form,
+                                    serve_a_model, submit_essay)
 
 ESSAY = "A four-day week would give students time to rest.\n\nIt would also save energy."
 
@@ -34,7 +36,7 @@ def test_student_submission_shows_as_submitted_pending(peer, tool_server):
     assert "Waiting for grading" in page.text
     [score] = peer.scores(item["line_item_id"])
     assert score["userId"] == "student-1" and score["activityProgress"] == "Submitted"
-    assert score["gradingProgress"] == "Pending" and "scoreGiven" not in score
+    assert score["gradingProgress"] == "PendingManual" and "scoreGiven" not in score
     with tool_server.app.app_context():
         submission = db.session.scalar(db.select(Submission))
         assert submission.text == ESSAY and submission.status == SubmissionStatus.SUBMITTED
@@ -237,6 +239,7 @@ def test_the_worker_does_not_tell_the_lms_of_a_hand_in_twice(peer, tool_server):
     from lti_app.lms.gradebook import process_sync
 
     item = create_by_deep_link(peer, tool_server)
+    serve_a_model(tool_server)   # the hand-in is Pending: a model will score it
     submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
     with tool_server.app.app_context():
         events = [e.payload["payload"] for e in db.session.scalars(
@@ -330,7 +333,7 @@ def test_a_hand_in_the_lms_missed_goes_to_the_worker(peer, tool_server):
         submission = db.session.scalar(db.select(Submission))
         assert submission.lms_submit_claimed_at is None and submission.lms_submitted_at is None
         assert process_sync(event) == "posted"
-    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["Pending"]
+    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["PendingManual"]
 
 
 def test_a_hand_in_another_attempt_is_telling_waits_and_a_dead_ones_claim_is_taken_over(peer, tool_server):
@@ -360,4 +363,4 @@ def test_a_hand_in_another_attempt_is_telling_waits_and_a_dead_ones_claim_is_tak
         assert process_sync(payload) == "skipped"
         submission = db.session.scalar(db.select(Submission))
         assert submission.lms_submit_claimed_at is None and submission.lms_submitted_at == submission.submitted_at
-    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["Pending"]
+    assert [s["gradingProgress"] for s in peer.scores(item["line_item_id"])] == ["PendingManual"]

@@ -110,7 +110,7 @@ def test_hand_added_link_with_existing_line_item_uses_it(peer, tool_server):
     assert len(peer.line_items(COURSE)) == 1                         # found, not duplicated
     submit_essay(peer, tool_server, "manual-2", "student-1", "An essay for Moodle.")
     [score] = peer.scores(peer.line_items(COURSE)[0]["id"])
-    assert score["gradingProgress"] == "Pending"
+    assert score["gradingProgress"] == "PendingManual"   # no model yet: it waits for the teacher
 
 
 def test_learner_before_setup_sees_not_ready(peer, tool_server):
