@@ -73,12 +73,13 @@ def _bonus(cand: Candidate, issues: dict[str, float]) -> float:
 
 def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, float], limit: int,
                       taken: list[Candidate] | None = None) -> list[tuple[float, Candidate, int]]:
-    """Up to `limit` (relevance, candidate, tier) with tier 0 = same score, 1 = adjacent."""
+    """Up to `limit` (relevance, candidate, tier) with tier 0 = same score, 1 = adjacent (never in
+    the wrong direction, `wrong_side`)."""
     taken = list(taken or [])
     out = []
     for tier in (0, 1):
         pool = [c for c in index.candidates if abs(c.level - level) == tier
-                and not contradicts(c, issues)]
+                and not contradicts(c, issues) and not wrong_side(c.text, c.level, level)]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
             key=lambda rc: (-rc[0], rc[1].example, rc[1].text))

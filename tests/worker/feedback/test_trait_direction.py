@@ -62,3 +62,16 @@ def test_a_bottom_trait_score_is_not_given_a_stronger_essays_praise(course, held
         assert praise not in fb.text, line["text"]
         # advice from the essay a step above still helps the weakest one
         assert line["evidence"].get("sentence") == advice, line["text"]
+
+
+def test_the_summary_never_gives_the_weakest_essay_a_stronger_essays_praise(course, held_out):
+    """The summary's sentences from essays one score off follow the same rule as trait lines: a
+    score-1 essay was told "Your paragraphs are well organized.", written for a score-2 essay."""
+    praise = "Your paragraphs are well organized and your reasons are clear."
+    advice = "Give each paragraph one clear reason and support it with evidence."
+    comments = {1: "", 3: "Strong reasons.", 4: "Strong reasons.", 5: "Strong essay.", 6: "Excellent."}
+    examples = [GradedExample(ex.text, ex.score, {}, comments.get(int(ex.score), praise if i % 2 else advice))
+                for i, ex in enumerate(course)]
+    assignment = {**_assignment(703), "traits": []}
+    for text, _ in held_out[:5]:
+        assert praise not in compose_feedback(text, 1, {}, assignment, examples, generator=False).text
