@@ -47,8 +47,10 @@ def _pairs(points) -> list:
 
 
 def line_chart(points, x_label: str, y_label: str, *, title: str = "Agreement with the teacher",
-               y_unit_interval: bool = True) -> str:
-    """`points`: iterable of (x, y). `y_unit_interval` pins the y axis to 0..1 when values fit."""
+               y_unit_interval: bool = True, digits: int = 2) -> str:
+    """`points`: iterable of (x, y). `y_unit_interval` pins the y axis to 0..1 when values fit.
+    `digits`: decimals of the values written next to the points (3 for a QWK, which is judged
+    against 0.70: 0.696 must not read as 0.70)."""
     valid = sorted((float(x), float(y)) for x, y in _pairs(points) if finite(x) and finite(y))
     if not valid:
         return no_data(title, f"{y_label} appears after the first model is trained.", kind="line")
@@ -88,12 +90,13 @@ def line_chart(points, x_label: str, y_label: str, *, title: str = "Agreement wi
                 else {0, best, len(valid) - 1})
     for k, (x, y) in enumerate(valid):
         parts.append(f'<circle class="gl-point" cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" '
-                     f'fill="{ACCENT}"><title>{fmt(x)}: {fmt(y)}</title></circle>')
+                     f'fill="{ACCENT}"><title>{fmt(x)}: {fmt(y, digits)}</title></circle>')
         if k in labelled:
-            parts.append(text(px(x), py(y) - 9, fmt(y), anchor="middle", size=11,
+            parts.append(text(px(x), py(y) - 9, fmt(y, digits), anchor="middle", size=11,
                               extra='class="gl-value"'))
     desc = (f"{y_label} by {x_label.lower()}: "
-            + "; ".join(f"{fmt(x)}: {fmt(y)}" for x, y in valid) + ".")
+            + "; ".join(f"{fmt(x)}: {fmt(y, digits)}" for x, y in valid) + ".")
     if len(valid) > 1:
-        desc += f" From {fmt(ys[0])} to {fmt(ys[-1])}; best {fmt(ys[best])} at {fmt(xs[best])}."
+        desc += (f" From {fmt(ys[0], digits)} to {fmt(ys[-1], digits)}; best {fmt(ys[best], digits)} "
+                 f"at {fmt(xs[best])}.")
     return document(title, desc, "".join(parts), HEIGHT, kind="line")

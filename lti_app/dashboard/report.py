@@ -2,7 +2,7 @@
 training pipeline, `TrainingRun` progress): plain dicts and chart SVG, no HTTP."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lti_app import charts
 from lti_app.charts.confusion import banded
@@ -75,6 +75,37 @@ def versions_of(assignment_id: int) -> list[ModelVersion]:
                                    .order_by(ModelVersion.version.desc())))
 
 
+def trained_times(assignment_id: int) -> dict[int, datetime]:
+    """{version id: when the training run that made it finished}. The page's "Last trained" and
+    the version's "Trained" both use it: one training, one time (the version row is written a
+    moment before its run is marked finished, and the worker's own "last trained" is when the run
+    started, so the two used to differ by a minute)."""
+    rows = db.session.execute(db.select(TrainingRun.model_version_id, TrainingRun.finished_at).where(
+        TrainingRun.assignment_id == assignment_id, TrainingRun.status == "done",
+        TrainingRun.model_version_id.is_not(None), TrainingRun.finished_at.is_not(None)))
+    return {version_id: finished for version_id, finished in rows}
+
+
+def comparison_note(newest: ModelVersion | None, current: ModelVersion | None) -> str:
+    """Why the gate's "does not beat the current model's 0.720" differs from the current model's
+    QWK in the quality report: the gate scored the current model again on the essays held back to
+    test the new version. "" when `newest` was not turned down for that reason, or when the model
+    in service now is not the one it was compared with."""
+    if newest is None or current is None or newest.id == current.id:
+        return ""
+    if ((newest.gate or {}).get("checks") or {}).get("beats_current") is not False:
+        return ""
+    if current.promoted_at is None or newest.created_at is None or current.promoted_at > newest.created_at:
+        return ""   # put in service after the comparison (a rollback): another model was compared
+    again, own = (newest.metrics or {}).get("current_on_held_out") or {}, held_out(current)
+    if again.get("qwk") is None or own.get("qwk") is None:
+        return ""
+    return (f"Why two numbers: for this check the model in service (version {current.version}) was scored "
+            f"again on the {again.get('n') or 'same'} essays held back to test version {newest.version}, and got "
+            f"{again['qwk']:.3f} there. The {own['qwk']:.3f} in the quality report is from its own test "
+            "essays, when it was trained.")
+
+
 def held_out(version: ModelVersion | None) -> dict:
     return ((version.metrics or {}).get("held_out") or {}) if version is not None else {}
 
@@ -131,7 +162,7 @@ def quality_charts(assignment: Assignment, version: ModelVersion | None, version
         "agreement": charts.agreement_bars(m.get("exact", float("nan")), m.get("adjacent", float("nan"))),
         "confusion": _confusion(m, int(lo), int(hi)),
         "curve": charts.line_chart(qwk_curve(versions), "Graded essays", "QWK vs teacher",
-                                   title="Agreement as more essays are graded"),
+                                   title="Agreement as more essays are graded", digits=3),
         "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, False), limits=smd_limits,
                                 notes=SMD_NOTES),
     }

@@ -40,9 +40,15 @@ def _concerns(row: DeadLetter) -> str:
     return f"{who} ({essay})" if who else essay
 
 
+NOT_PASSED = "Not used: it did not pass the checks"
+FILES_MISSING = "Cannot be used again: its saved files are missing"
+
+
 def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None) -> dict[int, str]:
-    """{version id: why rollback would refuse it} for every version other than the current one,
-    checked as `versions.rollback` checks (so the page never offers a button that only fails)."""
+    """{version id: why it cannot be put back, in the teacher's words} for every version other
+    than the current one, checked as `versions.rollback` checks (so the page never offers a button
+    that only fails). A version the gate turned down was never saved to serve: the worker's "no
+    exported model on disk" said that in a developer's words."""
     from worker.ml import versions as ml_versions
 
     app = current_app._get_current_object()
@@ -51,8 +57,14 @@ def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None
         if current is not None and v.id == current.id:
             continue
         problem = ml_versions.why_unusable(app, v)
-        if problem:
-            blocked[v.id] = problem
+        if not problem:
+            continue
+        if v.status == "rejected":
+            blocked[v.id] = NOT_PASSED
+        elif "no exported model" in problem:
+            blocked[v.id] = FILES_MISSING
+        else:
+            blocked[v.id] = f"Cannot be used again: {problem}"
     return blocked
 
 
@@ -65,9 +77,16 @@ def overview(assignment_id: int):
     versions = report.versions_of(assignment.id)
     current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
     shown = current or (versions[0] if versions else None)
+    state, training = training_state(assignment.id), report.training_status(assignment.id)
+    trained_at = report.trained_times(assignment.id)
+    newest = versions[0] if versions else None
+    # The note explains the latest run's message, so it shows only beside that message.
+    gate_note = (report.comparison_note(newest, current)
+                 if newest is not None and training.get("model_version_id") == newest.id else "")
     return render_template("dashboard/overview.html", assignment=assignment, current=current, shown=shown,
-                           versions=versions, state=training_state(assignment.id), needed=min_graded(assignment),
-                           training=report.training_status(assignment.id), metrics=report.held_out(shown),
+                           versions=versions, state=state, needed=min_graded(assignment), training=training,
+                           trained_at=trained_at, last_trained=max(trained_at.values(), default=None)
+                           or state.last_trained_at, gate_note=gate_note, metrics=report.held_out(shown),
                            charts=report.quality_charts(assignment, shown, versions),
                            pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),

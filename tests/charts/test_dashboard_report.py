@@ -215,5 +215,6 @@ def test_the_model_and_its_figures_are_named_in_a_teachers_words(app):
     shown = version(m)
     shown.approach = "frozen-ridge"
     said = plain(render(app, assignment(), shown, m))
-    assert "a quick model on how a language model reads each essay" in said and "frozen-ridge" not in said
+    assert "a quick model that learned from 50 of your graded essays" in said and "frozen-ridge" not in said
+    assert "language model" not in said
     assert "quadratic weighted kappa: how closely its scores agree with yours" in said

@@ -222,11 +222,11 @@ def test_dashboard_report_progress_and_actions(app, client, world):
     assert (status["started_at"], status["finished_at"]) == ("2026-11-28T03:24:05+00:00", None)
 
     page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
-    assert "Version 2 is scoring new essays" in page and "QWK vs your grades <strong>0.78</strong>" in page
+    assert "Version 2 is scoring new essays" in page and "QWK vs your grades <strong>0.780</strong>" in page
     assert page.count("<svg") >= 5, "progress, agreement, confusion, QWK curve and SMD charts"
     assert "ELL (n=6)" in page and "LMS said 400" in page
-    # version 1 has no export on disk: rollback would refuse it, so the page says why instead of offering it
-    assert "Use version 1" not in page and "Cannot be used again: version 1 (retired) has no exported model" in page
+    # version 1 has no export on disk: rollback would refuse it, so the page says why (plainly) instead of offering it
+    assert "Use version 1" not in page and "Cannot be used again: its saved files are missing." in page
     mode = " ".join(re.sub(r"<[^>]+>", "", re.search(r'<p id="mode">(.*?)</p>', page, re.S).group(1)).split())
     assert re.match(r"Mode: [A-Z][^.]*[a-z)]\. Students (do not )?see an", mode), mode
 
