@@ -195,7 +195,17 @@
     if (event.target.closest && event.target.closest("[data-history-back]")) history.back();
   });
 
+  // A one-time notice ("Grade saved.") travels in the redirect's URL (coursework/notices.py): once
+  // shown, drop it from the address, so that reloading the page does not say it again.
+  function forgetNotice() {
+    var url = new URL(window.location.href);
+    if (!url.searchParams.has("notice") || !window.history.replaceState) return;
+    url.searchParams.delete("notice");
+    history.replaceState(history.state, "", url.href);
+  }
+
   window.gradeloop = {changed: changed};
+  forgetNotice();
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(checkSize);
   document.querySelectorAll("[data-poll-state]").forEach(pollState);
   document.querySelectorAll("time[datetime]").forEach(localTime);
