@@ -122,3 +122,13 @@ def test_another_students_state_is_not_theirs_to_read(client, app, world):
           resource_link_id=world.link_a, platform_id=world.platform)
     assert _state(client, world)["state"] == "none"
     assert client.get(f"/coursework/a/{world.assignment_b}/essay/state.json").status_code in (403, 404)
+
+
+def test_a_new_version_box_says_it_replaces_the_essay_handed_in(client, app, world):
+    """The box for a new version starts empty (a returned essay's starts from its text): a student
+    who pasted one corrected paragraph there would replace the whole essay with it."""
+    _student(client, app, world)
+    page = _page(client, world)
+    assert "Hand in a new version" in page
+    assert "Paste the whole essay: it replaces the version you handed in." in page
+
