@@ -147,9 +147,16 @@ def course_home():
     ctx = access.launch()
     assignments = db.session.scalars(db.select(Assignment).filter_by(course_id=ctx.course_id)
                                      .order_by(Assignment.created_at)).all()
-    counts = dict(db.session.execute(
+    return render_template("coursework/course.html", course=access.course(), assignments=assignments,
+                           handed_in=_essay_counts(ctx.course_id, students=True),
+                           imported=_essay_counts(ctx.course_id, students=False))
+
+
+def _essay_counts(course_id: int, *, students: bool) -> dict[int, int]:
+    """assignment id -> essays its students handed in, or (students=False) essays without a
+    student: imported from a file or brought by a course copy, which no one in the class wrote."""
+    who = Submission.user_id.is_not(None) if students else Submission.user_id.is_(None)
+    return dict(db.session.execute(
         db.select(Submission.assignment_id, db.func.count(Submission.id))
         .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(Assignment.course_id == ctx.course_id).group_by(Submission.assignment_id)).all())
-    return render_template("coursework/course.html", course=access.course(), assignments=assignments,
-                           counts=counts)
+        .where(Assignment.course_id == course_id, who).group_by(Submission.assignment_id)).all())
