@@ -279,14 +279,25 @@ def extract_text(filename: str, data: bytes, *, max_bytes: int, max_chars: int |
         max_chars = _configured_max_chars()
     suffix = _suffix(filename)
     if suffix not in ACCEPTED:
-        shown = suffix or "without an extension"
-        raise EssayFileError(f"Files {shown} are not accepted. Upload a .txt, .md or .docx file, or paste the text.")
+        raise EssayFileError(f"{_kind_of_file(suffix)} can't be read: upload a {_ACCEPTED_WORDS} file, "
+                             "or paste the text.")
     if len(data) > max_bytes:
         raise EssayFileError(f"This file is {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
     if not data:
         raise EssayFileError("This file is empty.")
     text = _docx_text(data, max_chars) if suffix in DOCX_TYPES else _decode_text(data)
     return normalise(text)
+
+
+_ACCEPTED_WORDS = ", ".join(ACCEPTED[:-1]) + " or " + ACCEPTED[-1]     # ".txt, .md or .docx"
+
+
+def _kind_of_file(suffix: str) -> str:
+    """A refused upload's kind, as a student names it: "PDF files" (not "Files .pdf")."""
+    if not suffix:
+        return "A file without an extension"
+    name = suffix[1:]
+    return f"{name.upper()} files" if name.isascii() and name.isalnum() and len(name) <= 5 else f"“{suffix}” files"
 
 
 def _configured_max_chars() -> int:

@@ -216,6 +216,20 @@ def test_wide_tables_and_charts_scroll_in_a_narrow_iframe(app, client, world, br
     assert page.evaluate(SMALLEST_CHART_TEXT) >= 9, "chart text shrinks below legibility"
 
 
+def test_on_a_phone_the_queue_shows_each_proposal_without_sideways_scrolling(app, client, world, browser):
+    """At 375 px the queue showed the checkboxes and the bulk-approve button, but each proposal's
+    feedback and Review link only after a sideways scroll nothing hinted at."""
+    _busy_course(app, world)
+    _teacher(client, app, world)
+    page = open_page(browser, client, width=375, height=800)
+    page.goto(f"{BASE}/review/a/{world.assignment_a}")
+    row = page.locator("tr", has=page.get_by_role("link", name="Review Student1 A"))
+    for part in (row.get_by_role("link", name="Review Student1 A"), row.get_by_text("Your argument is clear")):
+        box = part.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= 375, box
+    assert page.evaluate("document.querySelector('#queue').closest('[role=region]').scrollLeft") == 0
+
+
 def _outline_of_focused(page) -> dict:
     return page.evaluate("""() => { var s = getComputedStyle(document.activeElement);
       return {id: document.activeElement.id, style: s.outlineStyle, width: parseFloat(s.outlineWidth),

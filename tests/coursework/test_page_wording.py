@@ -102,7 +102,7 @@ def test_teachers_see_which_grades_the_ai_released(client, app, world):
     _grades(app, world, GradeSource.AI_AUTO, GradeSource.AI_EDITED, GradeSource.AI_AUTO)
     _teacher(client, app, world)
     listing = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
-    row = _text(re.search(r'<tr data-status="Graded">.*?</tr>', listing, re.S).group(0))
+    row = _text(re.search(r'<tr data-status="Graded"[^>]*>.*?</tr>', listing, re.S).group(0))
     assert "Released by Gradeloop (AI), not reviewed by a teacher" in row
     grading = client.get(f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}").get_data(as_text=True)
     current = _text(re.search(r'<p id="current-grade">.*?</p>', grading, re.S).group(0))
@@ -124,8 +124,10 @@ def test_the_essay_list_shows_which_essays_have_a_proposal_to_review(client, app
         db.session.commit()
         proposal_id = proposal.id
     listing = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
-    row = re.search(r'<tr data-status="Submitted">.*?</tr>', listing, re.S).group(0)
-    assert f'/review/a/{world.assignment_a}/p/{proposal_id}?' in row and "AI proposal 4, to review" in _text(row)
+    row = re.search(r'<tr data-status="Submitted"[^>]*>.*?</tr>', listing, re.S).group(0)
+    assert f'/review/a/{world.assignment_a}/p/{proposal_id}?' in row
+    # "— AI proposal 4, to review" read like proposal number 4: the score is out of the scale's top.
+    assert _cells(row)[3] == "Proposed 4/6, to review"
     summary = _text(re.search(r'<p class="muted" id="summary">.*?</p>', listing, re.S).group(0))
     assert "1 AI proposal to review" in summary
     _grades(app, world, GradeSource.TEACHER)   # graded on the grading page: out of the queue, off the list
@@ -134,6 +136,21 @@ def test_the_essay_list_shows_which_essays_have_a_proposal_to_review(client, app
         db.session.get(Submission, world.essay_a).status = SubmissionStatus.GRADED
         db.session.commit()
     assert "proposal-link" not in client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+
+
+def _cells(row: str) -> list[str]:
+    """The text of a table row's cells, as a browser reads it (tags joined without spaces)."""
+    cells = re.findall(r"<td\b.*?</td>", row, re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", cell)).split()) for cell in cells]
+
+
+def test_a_score_the_ai_proposed_reads_apart_from_its_marker(client, app, world):
+    """"3 AI proposal, approved by a teacher" read as three proposals."""
+    _grades(app, world, GradeSource.AI_APPROVED)
+    _teacher(client, app, world)
+    listing = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    row = re.search(r'<tr data-status="Graded"[^>]*>.*?</tr>', listing, re.S).group(0)
+    assert _cells(row)[3] == "3, AI proposal, approved by a teacher"
 
 
 def test_teachers_own_grades_carry_no_ai_marker(client, app, world):

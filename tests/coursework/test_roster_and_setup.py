@@ -12,8 +12,8 @@ STUDENTS = [("s-anna", "Anna Zed"), ("s-bob", "Bob Young"), ("s-cara", "Cara Xu"
 
 
 def _names(page) -> list[str]:
-    table = page.text.split('<table id="essays">')[1].split("</table>")[0]
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<tr data-status[^>]*>\s*<td>(.*?)</td>", table, re.S)]
+    table = page.text.split('<table id="essays"')[1].split("</table>")[0]
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<tr data-status[^>]*>\s*<td[^>]*>(.*?)</td>", table, re.S)]
 
 
 def test_roster_lists_everyone_across_nrps_pages(peer, tool_server):

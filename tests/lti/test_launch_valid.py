@@ -103,6 +103,7 @@ def test_deep_linking_launch_reaches_picker_and_keeps_settings(peer, tool_server
     result = peer.deep_link(role="Instructor")
     text = _landing(result, tool_server, "/lti/deep-link", "/lti/deep-link")
     assert "Add a Gradeloop activity" in text
+    assert "asked for" not in text   # "The LMS asked for: Gradeloop." (the settings' default title) told nothing
     settings_claim = result.claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
     with tool_server.app.app_context():
         from lti_app.models import DeepLinkingRequest
