@@ -6,11 +6,13 @@ version of it must not get every essay twice: duplicates count twice in training
 held-out quality figures. An essay is matched by its normalised text: an imported one whose
 score, trait scores, comment or group changed gets a new grade (its history is kept); an
 identical one is left alone; a student's own hand-in with the same text is never regraded from a
-file.
+file. Nor is an essay whose latest grade was given in Gradeloop after its import (the teacher's
+correction on the grading page, an approved or edited AI grade): a teacher who appends this
+term's rows to last year's file and uploads it again must not get last year's scores back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lti_app.coursework.essay_text import normalise, word_count
 from lti_app.events import record_event
@@ -25,6 +27,8 @@ class Imported:
     added: int = 0
     updated: int = 0
     unchanged: int = 0   # already here with the same grade, repeated in the file, or a student's own essay
+    # Imported essays regraded in Gradeloop since: a set, so a line repeated in the file counts once.
+    kept: set[int] = field(default_factory=set)
 
     @property
     def changed(self) -> int:
@@ -35,6 +39,10 @@ class Imported:
         if self.updated:
             words.append(f"{self.updated} already imported essay{'s' if self.updated != 1 else ''} took the "
                          "new score or comment from the file.")
+        if self.kept:
+            one = len(self.kept) == 1
+            words.append(f"{len(self.kept)} essay{'' if one else 's'} kept the grade given in Gradeloop after the "
+                         f"last import; edit {'it on its' if one else 'them on their'} grading page.")
         if self.unchanged:
             words.append(f"{self.unchanged} line{'s were' if self.unchanged != 1 else ' was'} already in this "
                          "assignment and left unchanged.")
@@ -46,6 +54,26 @@ def _same_grade(grade: Grade | None, submission: Submission, row: dict) -> bool:
             and (grade.trait_scores or {}) == (row.get("trait_scores") or {})
             and (grade.comment or "") == (row.get("comment") or "")
             and (submission.group_label or None) == (row.get("group") or None))
+
+
+def _left_as_is(result: Imported, submission: Submission | None, row: dict) -> bool:
+    """Whether the row must not regrade the essay it matched (counted in `result` if so)."""
+    if submission is None:
+        return False
+    if submission.user_id is not None:   # a student's own essay is never regraded from a file
+        result.unchanged += 1
+        return True
+    current = latest_grade(submission.id)
+    if _same_grade(current, submission, row):
+        result.unchanged += 1
+        return True
+    # Only the file's own earlier import may be replaced by a changed row. A grade given here since
+    # (the teacher's, an approved or edited AI one) is newer than the file's line, which was
+    # written before it: last year's file uploaded again must not bring last year's score back.
+    if current is not None and current.source != GradeSource.IMPORT:
+        result.kept.add(submission.id)
+        return True
+    return False
 
 
 def import_rows(assignment: Assignment, rows: list[dict], grader_id: int | None,
@@ -66,9 +94,7 @@ def import_rows(assignment: Assignment, rows: list[dict], grader_id: int | None,
     for row in rows:
         text = normalise(row["text"])
         submission = held.get(text)
-        if submission is not None and (submission.user_id is not None
-                                       or _same_grade(latest_grade(submission.id), submission, row)):
-            result.unchanged += 1
+        if _left_as_is(result, submission, row):
             continue
         if submission is None:
             submission = Submission(assignment_id=assignment.id, user_id=None, text=text, word_count=word_count(text),
