@@ -31,7 +31,7 @@ class FakeTraining:
     def __init__(self, monkeypatch):
         self.new_qwk, self.current_qwk, self.raw, self.on = 0.9, 0.8, 0.5, {}
         monkeypatch.setattr(pipeline, "_train_config", lambda app, seed=0: SimpleNamespace(epochs=1))
-        monkeypatch.setattr(pipeline, "compute_metrics", lambda *a, **k: {"qwk": self.current_qwk, "smd": 0.0})
+        monkeypatch.setattr(pipeline, "compute_metrics", lambda *a, **k: self._metrics(self.current_qwk))
         retrain_mod = types.ModuleType("worker.ml.retrain")
         retrain_mod.retrain = self.retrain
         export_mod = types.ModuleType("worker.ml.export")
@@ -40,6 +40,12 @@ class FakeTraining:
         monkeypatch.setitem(sys.modules, "worker.ml.retrain", retrain_mod)
         monkeypatch.setitem(sys.modules, "worker.ml.export", export_mod)
 
+    @staticmethod
+    def _metrics(qwk: float) -> dict:
+        """Held-out metrics as `metrics.compute_metrics` gives them: five essays over three scores
+        (the gate refuses held-out essays that all have one teacher score)."""
+        return {"qwk": qwk, "smd": 0.0, "n": 5, "scale": [1, 3], "confusion": [[2, 0, 0], [0, 2, 0], [0, 0, 1]]}
+
     def _hook(self, stage, *args):
         if stage in self.on:
             self.on[stage](*args)
@@ -47,7 +53,7 @@ class FakeTraining:
     def retrain(self, examples, config, seen_ids=None, progress=None):
         self._hook("retrain")
         model = SimpleNamespace(approach="frozen-ridge", info={})
-        return SimpleNamespace(held=list(range(5)), fair=True, metrics={"qwk": self.new_qwk, "smd": 0.0, "n": 5},
+        return SimpleNamespace(held=list(range(5)), fair=True, metrics=self._metrics(self.new_qwk),
                                held_out_model=model,
                                refit=lambda ex, cfg, progress=None: (SimpleNamespace(approach="frozen-ridge",
                                                                                      info={}), 0.0))
