@@ -120,8 +120,8 @@ def test_a_teacher_who_corrects_only_the_score_keeps_the_ai_label(peer, tool_ser
 
 
 def test_saving_an_auto_released_grade_unchanged_approves_it(peer, tool_server):
-    """Nothing changed is the teacher's approval, as on the review page: the model gave that
-    score, so training must not hold it out to judge the model by (`model_given`)."""
+    """Nothing changed is the teacher's approval, as on the review page (AI_APPROVED: the model
+    gave that score, which training knows as `had_proposal`)."""
     item = _ai_graded(peer, tool_server, "auto")
     teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])

@@ -35,10 +35,9 @@ class Examples:
     trait_scores: list[dict] = field(default_factory=list)    # per essay {name: score}
     groups: list[str | None] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
-    # per essay: the grade's score is one a model proposed for the essay before it was graded
-    # (approved as it was, or kept while the teacher edited or rewrote the comment). Never held out:
-    # the current model would be judged on its own scores.
-    model_given: list[bool] = field(default_factory=list)
+    # per essay: a model proposed a score before the teacher graded it (whether the teacher kept
+    # or changed it). Held out only when too few other essays are (`retrain.holdout_indices`).
+    had_proposal: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -71,4 +70,4 @@ class Examples:
         return Examples(texts=pick(self.texts), scores=pick(self.scores), score_min=self.score_min,
                         score_max=self.score_max, traits=self.traits,
                         trait_scores=pick(self.trait_scores), groups=pick(self.groups),
-                        submission_ids=pick(self.submission_ids), model_given=pick(self.model_given))
+                        submission_ids=pick(self.submission_ids), had_proposal=pick(self.had_proposal))

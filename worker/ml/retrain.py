@@ -43,18 +43,17 @@ class Retrained:
 
 def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int], bool]:
     """~20% held out, spread over the score range; preferably essays the current model never
-    trained on (`seen_ids`), so comparing the two is fair. Never a score a model proposed and the
-    teacher kept (`Examples.model_given`, unless nothing else is left): the current model gave
-    that score, so it would agree with the teacher there by construction and no new version could
-    beat it."""
+    trained on (`seen_ids`), so comparing the two is fair, and among those preferably essays the
+    teacher graded without a model's proposal (`Examples.had_proposal`). Where a proposal was
+    shown, a score the teacher kept is the current model's own (it agrees there by construction)
+    and one they changed is where it was wrong: both, or neither, are judged on, never one side,
+    or the comparison would lean towards one model."""
     n = len(examples)
     k = max(MIN_HOLDOUT, int(round(n * HOLDOUT_SHARE)))
     rng = np.random.default_rng(seed)
     seen = set(seen_ids or [])
-    given = examples.model_given or [False] * n
-    candidates = [i for i in range(n) if not given[i]]
-    candidates = candidates if len(candidates) >= k else list(range(n))
-    unseen = [i for i in candidates if i >= len(examples.submission_ids) or examples.submission_ids[i] not in seen]
+    proposed = examples.had_proposal or [False] * n
+    unseen = [i for i in range(n) if i >= len(examples.submission_ids) or examples.submission_ids[i] not in seen]
     # Right after a promotion the current model learnt every grade but the newest (20 new grades
     # by default before the next retrain): fewer than 20% are unseen once a course passes 100
     # grades. Judging on essays the current model trained on would favour it, so the newest
@@ -63,7 +62,9 @@ def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int],
     if fair:
         pool, k = unseen, min(k, len(unseen))
     else:
-        pool = candidates
+        pool = list(range(n))
+    unprompted = [i for i in pool if not proposed[i]]
+    pool = unprompted if len(unprompted) >= k else pool
     order = sorted(rng.permutation(pool).tolist(), key=lambda i: examples.scores[i])
     step = len(order) / k
     return sorted({order[min(len(order) - 1, int(j * step + rng.integers(0, max(1, int(step)))))]

@@ -26,22 +26,20 @@ def whole_score(value: float, lo: int, hi: int) -> int:
     return min(hi, max(lo, math.floor(value + 0.5)))
 
 
-def _proposed(assignment_id: int) -> dict[int, list[tuple[float, object]]]:
-    """submission id -> [(proposed score, when)] of the assignment's AI proposals."""
-    rows = db.session.execute(db.select(AiProposal.submission_id, AiProposal.score, AiProposal.created_at)
+def _first_proposals(assignment_id: int) -> dict[int, object]:
+    """submission id -> when a model first proposed a score for it (the assignment's proposals)."""
+    rows = db.session.execute(db.select(AiProposal.submission_id, db.func.min(AiProposal.created_at))
                               .join(Submission, Submission.id == AiProposal.submission_id)
-                              .where(Submission.assignment_id == assignment_id))
-    found: dict[int, list[tuple[float, object]]] = {}
-    for sub_id, score, created_at in rows:
-        found.setdefault(sub_id, []).append((score, created_at))
-    return found
+                              .where(Submission.assignment_id == assignment_id)
+                              .group_by(AiProposal.submission_id))
+    return dict(rows.all())
 
 
-def _model_given(grade: Grade, proposals: list[tuple[float, object]]) -> bool:
-    """The teacher kept a score a model proposed before this grade: approved, or saved with the
-    comment edited or rewritten (AI_EDITED, or TEACHER when no AI sentence is left)."""
-    return grade.source == GradeSource.AI_APPROVED or any(
-        math.isclose(score, grade.score) and created_at <= grade.created_at for score, created_at in proposals)
+def _had_proposal(grade: Grade, first_proposal) -> bool:
+    """The teacher graded with a model's proposal in front of them (approved, edited, or graded on
+    the grading page, which shows a queued proposal), whatever they did with its score."""
+    return grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or (
+        first_proposal is not None and first_proposal <= grade.created_at)
 
 
 def load_examples(assignment_id: int) -> Examples:
@@ -57,7 +55,7 @@ def load_examples(assignment_id: int) -> Examples:
     latest: dict[int, tuple[Submission, Grade]] = {}
     for sub, grade in rows:
         latest[sub.id] = (sub, grade)  # ordered by time: the last one wins
-    proposed = _proposed(assignment_id)
+    proposed = _first_proposals(assignment_id)
     lo, hi = assignment.score_min, assignment.score_max
     ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
     trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
@@ -74,5 +72,5 @@ def load_examples(assignment_id: int) -> Examples:
                                 for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None})
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)
-        ex.model_given.append(_model_given(grade, proposed.get(sub_id, [])))
+        ex.had_proposal.append(_had_proposal(grade, proposed.get(sub_id)))
     return ex

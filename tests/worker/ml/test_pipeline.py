@@ -89,7 +89,7 @@ def test_trait_scores_outside_the_current_scale_are_clipped(course):
                              trait_scores={"Evidence": 6, "Gone": 2}))
         db.session.commit()
         ex = load_examples(a.id)
-        assert ex.trait_scores == [{"Evidence": 4}] and ex.model_given == [False]
+        assert ex.trait_scores == [{"Evidence": 4}] and ex.had_proposal == [False]
 
 
 def test_first_version_is_trained_gated_and_exported(course):

@@ -17,10 +17,11 @@ def test_half_points_train_as_the_next_whole_score(app):
         assert load_examples(a.id).scores == [2, 3, 4, 5, 6]
 
 
-def test_a_score_the_model_proposed_is_model_given_whatever_the_teacher_did_to_the_comment(app):
-    """The teacher kept the proposed score and edited or rewrote only the comment (AI_EDITED or
-    TEACHER): the current model gave that score, so it must never be held out to judge the model
-    by (the current model agrees with it by construction and no new version could beat it)."""
+def test_an_essay_graded_with_a_models_proposal_in_view_is_marked_whatever_the_teacher_did_with_it(app):
+    """Kept or changed, the score was given with the current model's proposal shown: the gate judges
+    on both sides or neither (`retrain.holdout_indices`). Keeping only the changed ones held out
+    judged the current model where it was wrong by construction; keeping only the kept ones
+    (approved unchanged, the earlier rule) where it was right."""
     from datetime import timedelta
 
     from lti_app.models import AiProposal
@@ -28,16 +29,18 @@ def test_a_score_the_model_proposed_is_model_given_whatever_the_teacher_did_to_t
 
     with app.app_context():
         a = make_assignment()
-        kept, changed, later, approved = add_essays(a.id, [(f"Essay {i} about phones." , None) for i in range(4)])
+        kept, changed, later, approved, unproposed = add_essays(a.id, [(f"Essay {i} about phones.", None)
+                                                                       for i in range(5)])
         then = utcnow() - timedelta(hours=1)
         for sub_id, proposed in ((kept, 4), (changed, 4), (later, 3), (approved, 5)):
             db.session.add(AiProposal(submission_id=sub_id, score=proposed, trait_scores={}, confidence=0.9,
                                       feedback="Good.", unusual=[], status="edited",
                                       created_at=then if sub_id != later else utcnow() + timedelta(hours=1)))
-        for sub_id, score, source in ((kept, 4, GradeSource.AI_EDITED), (changed, 3, GradeSource.AI_EDITED),
-                                      (later, 3, GradeSource.TEACHER), (approved, 5, GradeSource.AI_APPROVED)):
+        for sub_id, score, source in ((kept, 4, GradeSource.TEACHER), (changed, 3, GradeSource.AI_EDITED),
+                                      (later, 3, GradeSource.TEACHER), (approved, 5, GradeSource.AI_APPROVED),
+                                      (unproposed, 2, GradeSource.TEACHER)):
             db.session.add(Grade(submission_id=sub_id, score=score, source=source, score_min=1, score_max=6))
         db.session.commit()
         ex = load_examples(a.id)
-        assert dict(zip(ex.submission_ids, ex.model_given)) == {kept: True, changed: False, later: False,
-                                                                approved: True}
+        assert dict(zip(ex.submission_ids, ex.had_proposal)) == {kept: True, changed: True, later: False,
+                                                                 approved: True, unproposed: False}
