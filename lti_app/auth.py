@@ -21,7 +21,9 @@ that arrived with `lt` is redirected the same way. So a URL copied from the addr
 browser's history (a top-level "new window" launch on a shared computer), or written to a proxy's
 log is not a working session. The cookie keeps the few latest launches of the same person by id,
 so two tabs launched from two courses keep their own contexts; a launch by someone else replaces
-them all.
+them all. A token naming another person than every live launch in the cookie (a link copied out
+of someone else's page) is refused, as is a session whose user row is newer than the session
+(SQLite gives an erased person's id to the next new person): `require_launch`.
 """
 from __future__ import annotations
 
@@ -214,7 +216,7 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
             # its pages would act for a user row that is gone, an LMS that was turned off, or an
             # emptied course. One indexed query.
             row = None if ctx is None else db.session.execute(
-                db.select(User.created_at, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
+                db.select(User.created_at, User.name, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
                 .join(Course, Course.id == ctx.course_id)
                 .where(User.id == ctx.user_id, Course.platform_id == User.platform_id)).first()
             if ctx is not None and _someone_elses_link(ctx):
@@ -233,6 +235,9 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
                 abort(403, description="Your role in this course cannot open this page.")
             if renews:
                 renew(ctx)
+            # Only now: an error page drawn above must not name anyone (the row may be a newer
+            # person's), nor query a database that just failed.
+            g.person_name = row.name or ""
             return view(*args, **kwargs)
         return wrapped
     return decorate
@@ -250,12 +255,9 @@ def _someone_elses_link(ctx: LaunchContext) -> bool:
 
 
 def person_name() -> str:
-    """The name of the person whose session this request is in, for the page's top bar: a page
-    someone else's link opened shows whose it is."""
-    if "person_name" not in g:
-        ctx = current_launch()
-        g.person_name = (db.session.scalar(db.select(User.name).where(User.id == ctx.user_id)) or "") if ctx else ""
-    return g.person_name
+    """The name of the person whose session this request is in, for the page's top bar (a page
+    someone else's link opened shows whose it is); set by `require_launch` once the session passed."""
+    return g.get("person_name", "")
 
 
 # A launch provisions its user and starts its session in one request, on one clock; this only

@@ -210,6 +210,7 @@ def test_a_link_carrying_someone_elses_session_is_refused_where_the_cookie_holds
     opened = client.get(f"{essay}?lt={theirs}")
     assert opened.status_code == 403 and "someone else" in opened.get_data(as_text=True)
     assert "My essay about things." not in opened.get_data(as_text=True)   # the classmate's essay
+    assert "Student1 A" not in opened.get_data(as_text=True)               # nor their name
     with app.app_context():
         before = count(Submission)
     sent = client.post(f"{essay}?lt={theirs}", data={"lt": theirs, "text": "The victim's own essay, typed here.",

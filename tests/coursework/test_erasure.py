@@ -90,12 +90,13 @@ def test_an_erased_persons_session_never_acts_as_the_next_new_person(peer, tool_
     with tool_server.app.app_context():
         gone_id = db.session.scalar(db.select(db.func.max(User.id))) + 1
     newcomer, handed_in = submit_essay(peer, tool_server, link, "student-10",
-                                       "The newcomer's own essay about the four-day week, written with care.")
+                                       "The newcomer's own essay about the four-day week, written with care.",
+                                       name="Nina Newcomer")
     with tool_server.app.app_context():
         new_id = db.session.scalar(db.select(User.id).filter_by(sub="student-10"))
     again = erased.get(page.url, timeout=30)
     assert again.status_code == 401, (gone_id, new_id, again.text[:300])
-    assert "newcomer" not in again.text
+    assert "newcomer" not in again.text and "Nina Newcomer" not in again.text   # not even in the top bar
     assert "newcomer" in newcomer.get(handed_in.url, timeout=30).text    # the newcomer's own session works
 
 
