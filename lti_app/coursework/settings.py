@@ -57,8 +57,13 @@ def no_model_words(assignment: Assignment) -> str | None:
 
     graded, needed = training_state(assignment.id).graded, min_graded(assignment)
     more = needed - graded
-    why = (f"it needs {more} more graded essay{'' if more == 1 else 's'} ({needed} in all, {graded} so far)"
-           if more > 0 else f"its training can start with the {graded} graded essays (see the dashboard)")
+    tried = db.session.scalar(db.select(ModelVersion.id).filter_by(assignment_id=assignment.id).limit(1))
+    if more > 0:
+        why = f"it needs {more} more graded essay{'' if more == 1 else 's'} ({needed} in all, {graded} so far)"
+    elif tried is not None:
+        why = "no trained version has passed the quality checks yet (the dashboard says why)"
+    else:
+        why = f"its training can start with the {graded} graded essays (see the dashboard)"
     return f"no course model yet: {why}. Until then every essay waits for you to grade it."
 
 

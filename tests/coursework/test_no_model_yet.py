@@ -45,6 +45,24 @@ def test_choosing_automatic_feedback_before_a_model_says_every_essay_waits_for_t
     assert "Settings saved." in off.text and "Settings saved, but" not in off.text
 
 
+def test_enough_grades_but_every_version_rejected_says_so_not_that_training_can_start(peer, tool_server,
+                                                                                    monkeypatch):
+    from lti_app.coursework.settings import no_model_words
+    from lti_app.models import ModelVersion
+    from worker.handlers import training
+
+    _one_graded_essay(peer, tool_server)
+    monkeypatch.setattr(training, "min_graded", lambda assignment: 1)   # the one grade is enough here
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        assert "its training can start" in no_model_words(assignment)
+        db.session.add(ModelVersion(assignment_id=assignment.id, version=1, status="rejected", approach="frozen-ridge",
+                                    path="v1", n_train=1))
+        db.session.commit()
+        words = no_model_words(assignment)
+    assert "no trained version has passed the quality checks yet" in words and "can start" not in words
+
+
 def test_with_a_model_serving_the_settings_say_nothing_of_waiting(peer, tool_server):
     item, teacher, url = _one_graded_essay(peer, tool_server)
     serve_a_model(tool_server)
