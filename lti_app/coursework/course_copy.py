@@ -30,18 +30,22 @@ class CopySource:
     may_copy_essays: bool
 
 
-def _lineage(resource_id: str, platform_id: int, course_id: int) -> list[Assignment]:
-    """The assignment named `resource_id` and every copy of it in other courses, oldest first.
-    The LMS copies a link's custom parameters unchanged, so a copy of a copy (term 3 made from
-    term 2) still names the first term's assignment; the copies are the assignments whose links
-    carry that name too."""
+def _lineage(resource_id: str, platform_id: int, course_id: int) -> list[tuple[int, int]]:
+    """(assignment id, course id) of the assignment named `resource_id` and of every copy of it in
+    other courses, oldest first. The LMS copies a link's custom parameters unchanged, so a copy of
+    a copy (term 3 made from term 2) still names the first term's assignment; the copies are the
+    assignments whose links carry that name too. The JSON's text narrows the rows in SQL (the same
+    on SQLite and PostgreSQL); the parameter itself is compared here."""
     rows = db.session.execute(
-        db.select(Assignment, ResourceLink.custom).join(Course, Course.id == Assignment.course_id)
+        db.select(Assignment.id, Assignment.course_id, Assignment.resource_id, ResourceLink.custom)
+        .join(Course, Course.id == Assignment.course_id)
         .outerjoin(ResourceLink, ResourceLink.id == Assignment.resource_link_id)
-        .where(Course.platform_id == platform_id, Assignment.course_id != course_id)
+        .where(Course.platform_id == platform_id, Assignment.course_id != course_id,
+               db.or_(Assignment.resource_id == resource_id,
+                      db.cast(ResourceLink.custom, db.String).contains(resource_id)))
         .order_by(Assignment.id)).all()
-    return [a for a, custom in rows
-            if a.resource_id == resource_id or str((custom or {}).get(CUSTOM_PARAM) or "")[:100] == resource_id]
+    return [(a_id, c_id) for a_id, c_id, own, custom in rows
+            if own == resource_id or str((custom or {}).get(CUSTOM_PARAM) or "")[:100] == resource_id]
 
 
 def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> CopySource | None:
@@ -56,8 +60,8 @@ def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> Co
         return None
     from worker.ml.training_set import load_examples   # no torch: plain rows of the database
 
-    graded_by_them = [a for a in lineage if is_grader(a.course_id, user_id)]
-    source = (graded_by_them or lineage)[-1]
+    graded_by_them = [a_id for a_id, c_id in lineage if is_grader(c_id, user_id)]
+    source = db.session.get(Assignment, (graded_by_them or [a_id for a_id, _ in lineage])[-1])
     may_copy = bool(graded_by_them)   # another course's essays are counted only for its teachers
     return CopySource(assignment=source, course_title=db.session.get(Course, source.course_id).title or "",
                       graded=len(load_examples(source.id).texts) if may_copy else 0, may_copy_essays=may_copy)
