@@ -9,6 +9,7 @@ for the summary or for a trait's line.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
@@ -30,10 +31,14 @@ _ADVICE = re.compile(
 _FAULT = re.compile(r"\b(better|unclear|confusing|vague|thin|jumps?|short|off[- ]topic)\b", re.I)
 
 
+# Asked of every candidate sentence of a course for every essay scored: the answers are cached
+# (a course has a few thousand sentences; 3-4 ms per essay uncached).
+@lru_cache(maxsize=16384)
 def _praise(text: str) -> bool:
     return bool(_PRAISE.search(text)) and not _ADVICE.search(text)
 
 
+@lru_cache(maxsize=16384)
 def _criticism(text: str) -> bool:
     return bool(_ADVICE.search(text) or _FAULT.search(text))
 
