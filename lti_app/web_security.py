@@ -10,7 +10,7 @@ from flask import Flask, current_app, g, jsonify, redirect, render_template, req
 from werkzeug.exceptions import HTTPException
 
 from lti_app import auth
-from lti_app.lti.urls import public_base
+from lti_app.lti.urls import is_ours
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +176,7 @@ def _typed() -> dict:
     the error page gives it back instead of dropping it. Only shown, never stored. A NUL, which no
     field takes, is left out."""
     origin = request.headers.get("Origin")
-    # Behind a TLS proxy the browser's origin is the public URL, not the host we are served at.
-    ours = {request.host_url.rstrip("/"), public_base()}
-    if origin and origin.rstrip("/") not in ours:
+    if origin and not is_ours(origin):
         return {}   # a cross-site form: never show what it carries on a Gradeloop page
     form = {k: v.replace("\x00", "").strip() for k, v in request.form.items()}
     text = "\n\n".join(form[f] for f in TYPED_FIELDS if form.get(f))

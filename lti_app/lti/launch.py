@@ -18,7 +18,7 @@ from lti_app.lti import claims as C
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.login import new_window_url
 from lti_app.lti.provisioning import provision
-from lti_app.lti.urls import origin, public_base
+from lti_app.lti.urls import is_ours, origin
 from lti_app.lti.validation import (binding_hash, burn_state, consume_own_state, consume_state, find_state,
                                     verify_id_token)
 from lti_app.models import LoginState, Role
@@ -35,7 +35,7 @@ def _stored_binding() -> str | None:
         ours = site == "same-origin"
     else:
         sent_from = request.headers.get("Origin")
-        ours = sent_from is None or sent_from.rstrip("/") in {request.host_url.rstrip("/"), public_base()}
+        ours = sent_from is None or is_ours(sent_from)
     return request.form.get("storage_binding") if ours else None
 
 

@@ -12,6 +12,12 @@ def public_base() -> str:
     return origin(current_app.config.get("GRADELOOP_PUBLIC_URL")) or request.host_url.rstrip("/")
 
 
+def is_ours(origin_header: str) -> bool:
+    """Whether a request's `Origin` is the tool's own: the public URL, or (behind a TLS proxy, in
+    development) the host we are served at."""
+    return origin_header.rstrip("/") in {request.host_url.rstrip("/"), public_base()}
+
+
 def public_url(endpoint: str, **values) -> str:
     return public_base() + url_for(endpoint, **values)
 
