@@ -47,7 +47,8 @@ def render(app, a, shown, metrics, versions=None):
                                training={"svg": "", "message": "", "run_id": None, "status": "none",
                                          "label": "Not trained yet", "fraction": 0.0, "active": False,
                                          "requested": False, "asked": False, "announce": "Not trained yet."},
-                               metrics=metrics, charts=charts, pending=0, dead=[])
+                               metrics=metrics, charts=charts, pending=0, dead=[], trained_at={},
+                               last_trained=None, gate_note="")
 
 
 def plain(html: str) -> str:
