@@ -9,13 +9,16 @@ English knows; a first word addressed to the student: "Mark, ...", "Priya: ...",
 that is neither a common English word nor a course word followed by a verb: "Jordan did ..."),
 sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph",
 or a five-word run copied from that essay, sentences about another student's work or
-misconduct ("handed in", "both of you", "plagiarism"), and Gradeloop's own composed lines (measured points,
-trait lines) should an approved AI comment carry them in.
+misconduct ("handed in", "both of you", "plagiarism"), sentences that lean on the sentence before
+them ("This is your strongest point.", "Add more evidence to support it.", "However, ...":
+`referents.leans_back`), and Gradeloop's own composed lines (measured points, trait lines) should
+an approved AI comment carry them in.
 """
 from __future__ import annotations
 
 import re
 
+from worker.feedback.referents import leans_back
 from worker.feedback.spelling import common_words, english_words
 from worker.feedback.textstats import STOPWORDS, split_sentences, words
 
@@ -140,6 +143,13 @@ def _ngrams(tokens: list[str], n: int = 5) -> set[tuple]:
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
+def candidate_sentences(comment: str) -> list[str]:
+    """The sentences of `comment` long enough to be reused, before any of the filters below: the
+    greeting cut off, fewer than `MIN_WORDS` words left out. The erasure looks for these in
+    classmates' feedback (lti_app/erasure_quotes.py)."""
+    return [s for s in split_sentences(_OPENING.sub("", comment or "", count=1)) if len(words(s)) >= MIN_WORDS]
+
+
 def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str],
                        prompt_ngrams: frozenset = frozenset(), *, names: frozenset[str] = frozenset()) -> list[str]:
     """Sentences of `comment` fit to show on a different essay, verbatim and in order. `names`:
@@ -148,14 +158,12 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
         return []
     essay_grams = _ngrams([w.lower() for w in words(essay_text)])
     kept = []
-    for sentence in split_sentences(_OPENING.sub("", comment, count=1)):
+    for sentence in candidate_sentences(comment):
         tokens = [w.lower() for w in words(sentence)]
-        if len(tokens) < MIN_WORDS:
-            continue
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
                 or _MACHINE.search(sentence) or _OTHERS_WORK.search(sentence)
-                or _names(sentence, known_words, names)):
+                or leans_back(sentence) or _names(sentence, known_words, names)):
             continue
         if (_ngrams(tokens) - prompt_ngrams) & essay_grams:
             continue

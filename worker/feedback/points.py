@@ -70,10 +70,14 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     # was advice to an essay of 551 words whose peers ran 520-700.
     if longer < 0.5 or n >= q1:
         return None
+    # Students and parents read it: the quartiles are said as what they mean ("half of them
+    # have ..."), not as "their middle half runs ...". "For this assignment", not "in this course":
+    # the essays compared are this assignment's graded ones, imported or handed in, and "in this
+    # course" read as if classmates' grades were being shown.
     return _part("length",
-                 f"This essay has {n} words; {round(100 * longer)}% of the essays graded "
-                 f"{label} or higher in this course are longer (their middle half runs "
-                 f"{q1}–{q3} words).", "development", 2 * (longer - 0.5),
+                 f"This essay has {n} words. Half of the essays graded {label} or higher for this "
+                 f"assignment have {_range(q1, q3, 'word')}, and {round(100 * longer)}% of them are "
+                 "longer than this essay.", "development", 2 * (longer - 0.5),
                  words=n, percentile=round(100 * (1 - longer)),
                  compared=len(lengths), higher_q1=q1, higher_q3=q3)
 

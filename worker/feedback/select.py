@@ -8,6 +8,7 @@ for the summary or for a trait's line.
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -96,9 +97,24 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     return out
 
 
+def _trait_level(value, trait: dict) -> int | None:
+    """A trait score as the whole level training counts it as: halves go up (4.5 is 5; Python's
+    `round` took 4.5 to 4 and 3.5 to 4) and the trait's range bounds it."""
+    # Imported here: training_set's module brings the database models, which composing feedback
+    # does not otherwise need.
+    from worker.ml.training_set import whole_score
+
+    value = number(value)
+    if value is None:
+        return None
+    lo, hi = number(trait.get("min")), number(trait.get("max"))
+    return int(whole_score(value, -math.inf if lo is None else lo, math.inf if hi is None else hi))
+
+
 def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
                    issues: dict[str, float] | None = None):
-    """The teacher's best sentence about `trait` from essays at this trait score (or one off),
+    """The teacher's best sentence about `trait` from essays at this trait score (or one off;
+    scores are whole levels, halves up, as in training: `_trait_level`),
     never praise of an aspect this essay has a severe measured issue with (`contradicts`), nor
     one off in the wrong direction (`wrong_side`): no sentence beats a wrong one."""
     name = trait["name"]
@@ -106,11 +122,10 @@ def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: li
     mentions = [c for c in index.candidates if stems & c.stems and not contradicts(c, issues or {})]
     if not mentions or number(trait_score) is None:
         return None
-    target = round(number(trait_score))
+    target = _trait_level(trait_score, trait)
 
     def trait_level(c: Candidate):
-        value = number((index.examples[c.example].trait_scores or {}).get(name))
-        return round(value) if value is not None else None
+        return _trait_level((index.examples[c.example].trait_scores or {}).get(name), trait)
 
     for tier in (0, 1):
         pool = [c for c in mentions if (lv := trait_level(c)) is not None

@@ -58,7 +58,12 @@ def tiny_model(tmp_path_factory):
                                   n_head=2, bos_token_id=tok.cls_token_id,
                                   eos_token_id=tok.sep_token_id)
     path = tmp_path_factory.mktemp("tiny-gpt2")
-    transformers.GPT2LMHeadModel(cfg).save_pretrained(path)
+    model = transformers.GPT2LMHeadModel(cfg)
+    # Random weights may put all their mass on [PAD], which decodes to nothing (whether they do
+    # depends on the prompt's exact words): special tokens are never generated, so the model
+    # always writes text for the post-filter to bound.
+    model.generation_config.suppress_tokens = list(tok.all_special_ids)
+    model.save_pretrained(path)
     tok.save_pretrained(path)
     return str(path)
 

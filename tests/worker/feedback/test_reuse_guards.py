@@ -74,7 +74,7 @@ def test_names_that_are_function_words_do_not_swallow_ordinary_openers(sentence)
 @pytest.mark.parametrize("sentence", [
     "Your claim is clear.  It is supported well by the facts.",
     "Explain each piece of evidence.",
-    "However, your claim needs more support from the article.",
+    "Remember, each piece of evidence needs its own explanation.",
     "Overall, this is a strong argument about the landform.",
     "Transitions are missing between your body paragraphs.",
     "Proofread for spelling before you submit your essay.",
@@ -86,8 +86,8 @@ def test_ordinary_teacher_sentences_are_kept(sentence):
 
 
 COMPOSED = ("Add at least two pieces of evidence from the article and explain each one.\n\n"
-            "- This essay has 244 words; 100% of the essays graded 4 or higher in this course are "
-            "longer (their middle half runs 393–502 words).\n"
+            "- This essay has 244 words. Half of the essays graded 4 or higher for this assignment "
+            "have 393–502 words, and 100% of them are longer than this essay.\n"
             "- The essay has 3 paragraphs; essays graded 4 or higher here usually have 5–6.\n"
             "- 1 of its 2 paragraphs runs over 200 words (the longest has 260).\n"
             "- 13 words look misspelled: becuase, thier, alot, wich, dont, sayed and 7 more.\n"

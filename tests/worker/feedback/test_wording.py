@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from worker.feedback.compose import compose_feedback
-from worker.feedback.points import mechanics, paragraphs, sentences
+from worker.feedback.points import length, mechanics, paragraphs, sentences
 from worker.feedback.records import AssignmentView, GradedExample
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
 from worker.feedback.textstats import content_terms, measure
@@ -107,3 +107,16 @@ def test_sentence_lengths_are_said_without_statistics_jargon():
     said = sentences(measure(text))["text"]
     assert said == "Sentences: most sentences are about the same length (11–13 words).", said
     assert "±" not in said
+
+
+def test_the_length_point_says_its_range_in_plain_words():
+    """"their middle half runs 416–537 words" is statistics jargon for the quartiles, and "in this
+    course" read as if classmates' grades were shown. Half of the better essays lie between the
+    quartiles (two of these nine below 416, two above 537), and 8 of 9 are longer than 250."""
+    higher = [ExampleCounts(5, n, 5, 100, 1, 5, 15.0)
+              for n in (230, 300, 416, 430, 450, 480, 537, 560, 700)]
+    stats = measure(" ".join(["word"] * 250))
+    said = length(stats, higher, "5")["text"]
+    assert said == ("This essay has 250 words. Half of the essays graded 5 or higher for this "
+                    "assignment have 416–537 words, and 89% of them are longer than this essay."), said
+    assert "middle half" not in said and "course" not in said
