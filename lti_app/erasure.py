@@ -14,14 +14,20 @@ new version gets into service (worker/ml/pipeline.py, docs/privacy.md). `--drop-
 every version (rows and files) at once, leaving the assignment without automatic scoring until the
 retrain is promoted; the worker numbers that version from 1 again but never reuses a version
 directory still on disk. The LMS's own copy of the grades is the LMS's to erase.
+
+Classmates' AI feedback may quote the teacher's comments on the person's essays: pending proposals
+that do are withdrawn and their essays scored again, released ones are counted in the summary
+(`lti_app/erasure_quotes.py`). Later feedback is composed from the graded essays that remain: the
+worker's feedback index is keyed by the course's grades and roster, which the erasure changes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import click
 from flask.cli import with_appcontext
 
+from lti_app.erasure_quotes import withdraw_quoting_proposals
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, Course, CourseRole, Grade, Platform, Submission, User
@@ -35,12 +41,15 @@ class Erasure:
     courses: int = 0
     assignments: list[int] = field(default_factory=list)
     model_versions: int = 0
+    # Classmates' AI proposals quoting the comments on their essays (`erasure_quotes.Quoting`).
+    withdrawn: int = 0
+    requeued: int = 0
+    released: int = 0
 
     def __add__(self, other: "Erasure") -> "Erasure":
         """Two erasures of one person (one per registration of the same LMS), reported as one."""
-        return Erasure(self.essays + other.essays, self.copies + other.copies, self.courses + other.courses,
-                       sorted(set(self.assignments) | set(other.assignments)),
-                       self.model_versions + other.model_versions)
+        summed = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        return Erasure(**{**summed, "assignments": sorted(set(self.assignments) | set(other.assignments))})
 
 
 def find_users(*, sub: str | None = None, email: str | None = None, issuer: str | None = None) -> list[User]:
@@ -97,6 +106,9 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
                      courses=db.session.scalar(db.select(db.func.count()).select_from(CourseRole)
                                                .filter_by(user_id=user.id)),
                      assignments=sorted({s.assignment_id for s in [*own, *copies]}))
+    # Before the essays go: their comments are what classmates' AI feedback may quote.
+    quoting = withdraw_quoting_proposals(gone, report.assignments)
+    report.withdrawn, report.requeued, report.released = quoting.withdrawn, quoting.requeued, quoting.released
     delete_essays(gone)
     db.session.execute(db.update(Grade).where(Grade.grader_id == user.id).values(grader_id=None))
     db.session.execute(db.delete(CourseRole).where(CourseRole.user_id == user.id))
@@ -169,3 +181,6 @@ def erase_user_command(sub, email, issuer, drop_models, yes):
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "
                f"roles, {done.model_versions} model versions; retraining queued for "
                f"{len(done.assignments)} assignments")
+    click.echo(f"classmates' AI proposals quoting the teacher's comments on their essays: {done.withdrawn} pending "
+               f"AI proposals withdrawn, {done.requeued} essays queued for scoring again; {done.released} already "
+               "released (approved, edited or auto-released: the students and the LMS have them, not changed)")

@@ -8,8 +8,8 @@ from pathlib import Path
 from lti_app.erasure import privacy_group
 from lti_app.extensions import db
 from lti_app.models import Assignment, Course, CourseRole, ModelVersion, OutboxEvent, Submission, User
-from tests.coursework.flows import (ESSAYS, NEW_COURSE, graded_two_essays, link_copied, open_assignment, post_form,
-                                    submit_essay)
+from tests.coursework.flows import (ESSAYS, NEW_COURSE, create_by_deep_link, grade_page_for, graded_two_essays,
+                                    link_copied, open_assignment, post_form, submit_essay)
 
 
 def _cli(tool, *args, input=None):
@@ -154,3 +154,97 @@ def test_a_running_training_keeps_the_version_it_is_writing(peer, tool_server):
     erased = _cli(tool_server, "erase-user", "--sub", "student-1", "--drop-models", "--yes")
     assert erased.exit_code == 0, erased.output
     assert not folder.exists() and writing.exists()
+
+
+# --- classmates' AI feedback that quotes the teacher's comments on the erased essays ----------
+# Reused verbatim as the package cut it from the comment: after the greeting, so in lower case.
+STORY = "your story about your brother's accident moves the reader."
+
+
+def _proposal(submission_id: int, feedback: str, status: str = "pending") -> int:
+    from lti_app.models import AiProposal
+
+    submission = db.session.get(Submission, submission_id)
+    proposal = AiProposal(submission_id=submission_id, score=4, trait_scores={}, confidence=0.4, feedback=feedback,
+                          status=status, essay_submitted_at=submission.submitted_at)
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal.id
+
+
+def _course_where_the_ai_quoted_the_erased_students_comment(peer, tool):
+    """Student-1's essay graded with a comment about their brother (opened with a greeting the
+    feedback package cuts off); the AI's feedback for three classmates, written from it or not."""
+    item = create_by_deep_link(peer, tool, prompt="Should students have a four-day week?")
+    link = item["resource_link_id"]
+    essays = {"student-1": ("Ada Student", "My brother was hurt in an accident on a school day, so rest matters."),
+              "student-2": ("Bo Student", "A four-day week would let students rest and come back stronger."),
+              "student-3": ("Cy Student", "Schools should keep five days because lessons need time."),
+              "student-4": ("Di Student", "Families could spend Fridays together if school ended on Thursday."),
+              "student-5": ("Ed Student", "Five days of school keep the routine that younger pupils need.")}
+    for sub, (name, text) in essays.items():
+        submit_essay(peer, tool, link, sub, text, name=name)
+    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1", resource_link_id=link)
+    graded = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"),
+                       {"score": "5", "comment": f"Dear Ada, {STORY} "
+                                                 "Add one more reason from the article."},
+                       action_contains="/essays/")
+    assert graded.status_code == 200, graded.text[:500]
+    # Graded by the teacher while its proposal waited: settled, so no need to score it again.
+    post_form(teacher, grade_page_for(teacher, listing, "Ed Student"), {"score": "3", "comment": "Good routine."},
+              action_contains="/essays/")
+    with tool.app.app_context():
+        ids = {sub: db.session.scalar(db.select(Submission.id).join(User).where(User.sub == sub)) for sub in essays}
+        quoting = _proposal(ids["student-2"], f"{STORY} Strong reasons throughout.\n\n"
+                                              "- The essay has 12 words.")
+        other = _proposal(ids["student-3"], "Explain why five days help lessons, with an example.")
+        released = _proposal(ids["student-4"], f"Add one more reason from the article.  {STORY}", status="released")
+        settled = _proposal(ids["student-5"], "Add one more reason\nfrom the article.")
+        db.session.commit()
+    return ids, quoting, other, released, settled
+
+
+def test_erasure_withdraws_classmates_pending_ai_feedback_that_quotes_the_comments_on_their_essays(peer, tool_server):
+    """A pending proposal has reached nobody: it is deleted and the essay queued for scoring again
+    (the hand-in event), so its feedback is written anew from the essays that remain. A released
+    one reached the student and the LMS: left as it is, and counted for the school."""
+    from lti_app.models import AiProposal
+
+    ids, quoting, other, released, settled = _course_where_the_ai_quoted_the_erased_students_comment(peer, tool_server)
+    with tool_server.app.app_context():
+        before = db.session.scalar(db.select(db.func.max(OutboxEvent.id)))
+        other_feedback = db.session.get(AiProposal, other).feedback
+    erased = _cli(tool_server, "erase-user", "--sub", "student-1", "--yes")
+    assert erased.exit_code == 0, erased.output
+    assert "2 pending AI proposals withdrawn, 1 essays queued for scoring again" in erased.output, erased.output
+    assert "1 already released" in erased.output, erased.output
+    with tool_server.app.app_context():
+        assert db.session.get(AiProposal, quoting) is None and db.session.get(AiProposal, settled) is None
+        left = db.session.scalars(db.select(AiProposal.feedback).join(Submission)
+                                  .where(Submission.id == ids["student-2"])).all()
+        assert not any("brother" in f for f in left)
+        queued = [e.payload["payload"] for e in db.session.scalars(
+            db.select(OutboxEvent).where(OutboxEvent.id > before, OutboxEvent.type == "submission.created"))]
+        assert [q["submission_id"] for q in queued] == [ids["student-2"]]
+        assert db.session.get(AiProposal, other).feedback == other_feedback
+        assert db.session.get(AiProposal, other).status == "pending"
+        kept = db.session.get(AiProposal, released)
+        assert kept.status == "released" and STORY in kept.feedback
+
+
+def test_after_an_erasure_the_feedback_index_is_built_without_their_comments(peer, tool_server):
+    """The worker's feedback index cache is keyed by the course's grading state (count and last
+    id of the teacher's grades, the roster's names): an erasure changes it, so the next proposal's
+    feedback is composed from the graded essays that remain, never from a cached index of before."""
+    from worker.feedback.loading import load_graded_examples
+
+    ids, *_ = _course_where_the_ai_quoted_the_erased_students_comment(peer, tool_server)
+    with tool_server.app.app_context():
+        assignment_id = db.session.get(Submission, ids["student-2"]).assignment_id
+        graded = load_graded_examples(assignment_id)
+        assert any("brother" in ex.comment for ex in graded)
+    assert _cli(tool_server, "erase-user", "--sub", "student-1", "--yes").exit_code == 0
+    with tool_server.app.app_context():
+        after = load_graded_examples(assignment_id)
+        assert not any("brother" in ex.comment for ex in after)
+        assert (after.cache_key, after.names) != (graded.cache_key, graded.names)
