@@ -30,6 +30,7 @@ from flask.cli import with_appcontext
 from lti_app.erasure_quotes import withdraw_quoting_proposals
 from lti_app.events import record_event
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.models import AiProposal, Assignment, Course, CourseRole, Grade, Platform, Submission, User
 from lti_app.timestamps import utc_iso
 
@@ -106,6 +107,12 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
                      courses=db.session.scalar(db.select(db.func.count()).select_from(CourseRole)
                                                .filter_by(user_id=user.id)),
                      assignments=sorted({s.assignment_id for s in [*own, *copies]}))
+    # Locked as a grade save and the scoring handler lock them, essay before assignment: a
+    # classmate's essay scored meanwhile either stores its proposal first (the scan below finds
+    # it) or waits and then sees fewer grades and writes its feedback again (worker.handlers.scoring).
+    db.session.execute(for_update(db.select(Submission.id).where(Submission.id.in_(gone)).order_by(Submission.id)))
+    db.session.execute(for_update(db.select(Assignment.id).where(Assignment.id.in_(report.assignments))
+                                  .order_by(Assignment.id)))
     # Before the essays go: their comments are what classmates' AI feedback may quote.
     quoting = withdraw_quoting_proposals(gone, report.assignments)
     report.withdrawn, report.requeued, report.released = quoting.withdrawn, quoting.requeued, quoting.released

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -79,6 +79,12 @@ def _scored_already(submission_id: int, model_id: int) -> bool:
                                     AiProposal.for_current_version()).limit(1)) is not None
 
 
+def _grade_count(assignment_id: int) -> int:
+    """The grades on the assignment's essays: fewer than before means graded essays were deleted."""
+    return db.session.scalar(select(func.count(Grade.id)).join(Submission, Grade.submission_id == Submission.id)
+                             .where(Submission.assignment_id == assignment_id))
+
+
 @handles("submission.created")
 def score_new_submission(job) -> None:
     submission = db.session.get(Submission, job.payload["submission_id"])
@@ -105,6 +111,7 @@ def score_new_submission(job) -> None:
     trait_scores = {name: t.get("score") for name, t in (prediction.traits or {}).items()}
     feedback = None
     if _feedback_writer is not None and assignment.feedback_mode != FeedbackMode.OFF:
+        graded = _grade_count(assignment.id)
         # Before the lock below: a course's feedback index can take a second or more to build.
         feedback = _feedback_writer(assignment, submission, float(prediction.score), trait_scores,
                                     list(prediction.unusual))
@@ -126,6 +133,12 @@ def score_new_submission(job) -> None:
     # wholly before this decision or after it.
     assignment = db.session.scalars(for_update(select(Assignment).where(Assignment.id == assignment.id), read=True)
                                     .execution_options(populate_existing=True)).one()
+    if feedback is not None and _grade_count(assignment.id) < graded:
+        # Graded essays were deleted (an erasure) while the feedback was written: it may quote the
+        # teacher's comments on them, and the erasure, which locks this row before it looks for
+        # such quotes, could not see a proposal not yet stored. Write the feedback again.
+        raise Deferred(f"graded essays of assignment {assignment.id} were deleted while essay "
+                       f"{submission.id}'s feedback was written", delay=1.0)
     if assignment.current_model_id != model_id:
         # Rolled back, replaced, or retired after an erasure while the essay was scored: this score
         # is from a model that no longer serves. The next one scores it; none: it waits for the

@@ -12,7 +12,7 @@ import pytest
 import worker.autofeedback  # noqa: F401  registers the real feedback modes
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, FeedbackMode, Grade, OutboxEvent, Submission, User
-from tests.worker.coursework import make_assignment
+from tests.worker.coursework import add_graded, make_assignment
 from tests.worker.ml import tinymodel
 from worker.handlers.scoring import score_new_submission
 from worker.ml import scorer
@@ -126,5 +126,39 @@ def test_the_feedback_is_written_before_the_essay_is_locked(scoring_app, monkeyp
         monkeypatch.undo()
         autofeedback.install()
     assert order[:2] == ["feedback", "lock"], order
+    with app.app_context():
+        assert db.session.scalars(db.select(AiProposal)).one().feedback
+
+
+def test_graded_essays_erased_while_the_feedback_is_written_get_it_written_again(scoring_app, monkeypatch):
+    """An erasure that deletes graded essays after this essay's feedback was composed (from their
+    comments, perhaps) and before its proposal is stored: the erasure's scan for quotes could not
+    see it, so the worker defers and writes the feedback again from the essays that remain."""
+    from worker.errors import Deferred
+    from worker.handlers import scoring
+
+    app = scoring_app
+    essay_id = _student_essay(app, feedback_mode=FeedbackMode.REVIEW)
+    with app.app_context():
+        assignment_id = db.session.get(Submission, essay_id).assignment_id
+        [graded] = add_graded(db.session.get(Assignment, assignment_id), 1)
+        graded_essay = graded.submission_id
+        db.session.commit()
+    real_writer = scoring._feedback_writer
+
+    def erased_meanwhile(*args):
+        text = real_writer(*args)
+        with db.engine.begin() as erasure:   # the erasure command, its own connection
+            erasure.execute(db.delete(Grade).where(Grade.submission_id == graded_essay))
+            erasure.execute(db.delete(Submission).where(Submission.id == graded_essay))
+        return text
+
+    monkeypatch.setattr(scoring, "_feedback_writer", erased_meanwhile)
+    with pytest.raises(Deferred):
+        _score(app, essay_id)
+    with app.app_context():
+        assert db.session.scalars(db.select(AiProposal)).all() == []
+    monkeypatch.setattr(scoring, "_feedback_writer", real_writer)
+    _score(app, essay_id)   # the retry
     with app.app_context():
         assert db.session.scalars(db.select(AiProposal)).one().feedback
