@@ -16,7 +16,7 @@ COPY config ./config
 COPY lti_app ./lti_app
 COPY worker ./worker
 COPY migrations ./migrations
-RUN pip install . && useradd --create-home --uid 1000 gradeloop && mkdir -p /data && chown gradeloop /data
+RUN pip install . && useradd --create-home --uid 1000 gradeloop && mkdir -p /data && chown gradeloop /data && chmod 700 /data
 
 USER gradeloop
 VOLUME ["/data"]

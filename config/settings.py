@@ -240,6 +240,35 @@ def _warn_embedded(cfg: "Config") -> None:
                     "amqp://USER:PASSWORD@HOST:5672// (RabbitMQ; docs/operations.md).", cfg.broker_url)
 
 
+def _make_data_dir(data_dir: Path) -> None:
+    """Create the data directory readable by this user only (0700): it holds essays, names and
+    e-mail addresses (SQLite files, models), which the usual umask 0022 makes 0644, so the folder
+    is what keeps them private. One that exists keeps its mode: an admin who made it 0750 for a
+    backup group did so on purpose. (Not a process umask 0077: it would also apply to files
+    written outside this folder, e.g. exports, and override such group set-ups.)"""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(mode=0o700)
+    except FileExistsError:
+        if not data_dir.is_dir():
+            raise
+
+
+def _private_sqlite_file(url: str, data_dir: Path) -> None:
+    """Create the SQLite file of `url` with mode 0600 when it lies in the data dir and does not
+    exist yet (an empty file is an empty database). SQLite would make it 0644, and gives its
+    -wal, -shm and -journal files the database file's mode."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not scheme.endswith("sqlite"):
+        return
+    path = Path(rest.split("?", 1)[0])
+    if path.is_absolute() and path.parent == data_dir:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+
+
 def load_config(**overrides) -> Config:
     """Build the `Config` from the environment; keyword overrides win (tests use them)."""
     env = overrides.pop("env", None) or _env("GRADELOOP_ENV", "development")
@@ -251,12 +280,14 @@ def load_config(**overrides) -> Config:
         raise RuntimeError(f"GRADELOOP_DATA_DIR must be set to an absolute path in production, the same "
                            f"directory for every web and worker process (e.g. /var/lib/gradeloop), but {problem}.")
     data_dir = Path(raw_data_dir or "instance").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _make_data_dir(data_dir)
     database_url = overrides.pop("database_url", None) or _env(
         "GRADELOOP_DATABASE_URL", f"sqlite:///{data_dir / 'gradeloop.db'}")
     # Embedded default: kombu's SQLAlchemy transport on its own SQLite file (no server needed).
     broker_url = overrides.pop("broker_url", None) or _env(
         "GRADELOOP_BROKER_URL", f"sqla+sqlite:///{data_dir / 'broker.db'}")
+    for url in (database_url, broker_url):
+        _private_sqlite_file(url, data_dir)
     cfg = Config(
         env=env,
         data_dir=data_dir,
