@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, bp, lms_sync, notices
+from lti_app.coursework import access, anonymity, bp, lms_sync, notices, version_diff
 from lti_app.coursework.ai_words import keeps_ai_words
 from lti_app.coursework.revision import why_not_returnable
 from lti_app.coursework.schemas import grade_schema, load_posted_form
@@ -91,9 +91,11 @@ def grade(assignment_id: int, submission_id: int):
     heading = (anonymity.shown_name(assignment, submission, student.name or student.sub) if student
                else f"Imported essay #{submission.id}")
     graders = {g.grader_id: db.session.get(User, g.grader_id) for g in history if g.grader_id}
+    shown = anonymity.redactor(assignment, student)
     from lti_app.review.decisions import queued_proposal   # here: decisions imports this module
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, heading=heading,
-                           hide_names=anonymity.hides_names(assignment), shown=anonymity.redactor(assignment, student),
+                           hide_names=anonymity.hides_names(assignment), shown=shown,
+                           changes=version_diff.since_graded(current, submission.text, shown),
                            current=current, history=history, values=values, errors=errors, graders=graders,
                            proposal=queued_proposal(submission.id),
                            seen=seen_token(submission, current),

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, lms_sync, notices
+from lti_app.coursework import access, anonymity, lms_sync, notices, version_diff
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -137,11 +137,13 @@ def proposal(assignment_id: int, proposal_id: int):
     writer = db.session.get(User, submission.user_id) if submission.user_id else None
     # A revision: the grade its earlier version got, which this proposal's grade would replace.
     earlier = gradebook.latest_grade(submission.id)
+    shown = anonymity.redactor(assignment, writer)
     values = dict(request.form) if errors or conflict else {
         "score": f"{item.score:g}", "comment": item.feedback,
         **{f"trait:{k}": f"{v:g}" for k, v in (item.trait_scores or {}).items() if v is not None}}
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
                            student=_student_names(assignment, [item])[item.submission_id], values=values,
-                           errors=errors, conflict=conflict, shown=anonymity.redactor(assignment, writer),
+                           errors=errors, conflict=conflict, shown=shown,
+                           changes=version_diff.since_graded(earlier, submission.text, shown),
                            earlier=earlier if earlier is not None and earlier.on_earlier_version else None), \
         409 if conflict else 400 if errors else 200
