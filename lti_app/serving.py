@@ -114,8 +114,8 @@ def upgrade_database() -> None:
     upgrade()
 
 
-def pending_migrations() -> list[str]:
-    """Alembic heads the database has not reached yet (inside an app context)."""
+def _migrations() -> tuple[set[str], object]:
+    """(revisions the database records, this code's migration scripts), inside an app context."""
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from flask import current_app
@@ -124,8 +124,30 @@ def pending_migrations() -> list[str]:
 
     script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     with db.engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
+        return set(MigrationContext.configure(conn).get_current_heads()), script
+
+
+def pending_migrations() -> list[str]:
+    """Alembic heads the database has not reached yet (inside an app context)."""
+    current, script = _migrations()
     return sorted(set(script.get_heads()) - current)
+
+
+def newer_migrations() -> list[str]:
+    """Revisions the database records that this code does not have: a newer release migrated it
+    (an upgrade rolled back by reinstalling the old release without downgrading the database)."""
+    current, script = _migrations()
+    known = {rev.revision for rev in script.walk_revisions()}
+    return sorted(current - known)
+
+
+def newer_database_message(revisions: list[str]) -> str:
+    # "Run `db upgrade`" (what the missing-migration check said) fails here with "Can't locate
+    # revision": only the newer release knows how to go back.
+    return (f"The database was migrated by a newer release of Gradeloop (revision {', '.join(revisions)}, "
+            "which this release does not have). Run that release, or, with that release installed, "
+            "downgrade the database to this release's last migration (`gradeloop db downgrade <revision>`, "
+            "docs/deployment.md) before starting this one.")
 
 
 def schema_problem() -> str | None:
@@ -144,6 +166,9 @@ def schema_problem() -> str | None:
         has_tables = inspect(conn).has_table("assignments")
     if not recorded and not has_tables:
         return "The database is empty: run `gradeloop db upgrade` first."
+    newer = newer_migrations() if recorded else []
+    if newer:
+        return newer_database_message(newer)
     pending = pending_migrations() if recorded else []
     if pending:
         return (f"The database is behind this version of Gradeloop (missing migration {', '.join(pending)}): "
@@ -164,6 +189,8 @@ def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
     options = gunicorn_options(host, port, workers=workers, threads=threads)  # a bad setting stops here
     app = create_app()
     with app.app_context():
+        if newer := newer_migrations():
+            raise SystemExit(newer_database_message(newer))
         if pending_migrations():
             if not migrate:
                 raise SystemExit("The database is not migrated yet: run `gradeloop db upgrade` "

@@ -165,3 +165,22 @@ def test_worker_refuses_a_database_that_is_empty_or_behind(tmp_path):
         assert "missing migration" in serving.schema_problem()
         upgrade()
         assert serving.schema_problem() is None
+
+
+def test_a_database_migrated_by_a_newer_release_is_named_as_such(tmp_path):
+    """A release rolled back without downgrading the database: "run `db upgrade`" (what it said
+    before) fails with "Can't locate revision", so the message says a newer release migrated it."""
+    from flask_migrate import upgrade
+
+    from lti_app import create_app
+    from lti_app.extensions import db
+
+    app = create_app(env="test", data_dir=str(tmp_path / "d"), secret_key="x", broker_url="memory://",
+                     database_url=f"sqlite:///{tmp_path / 'newer.db'}")
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+        problem = serving.schema_problem()
+        assert "migrated by a newer release" in problem and "0099_from_the_future" in problem
+        assert "db upgrade" not in problem
