@@ -44,11 +44,10 @@ def canvas_config() -> dict:
                 ],
             },
         }],
-        "custom_fields": {
-            "canvas_course_id": "$Canvas.course.id",
-            "canvas_assignment_id": "$Canvas.assignment.id",
-            "canvas_user_login_id": "$Canvas.user.loginId",
-        },
+        # No key-level `custom_fields`: Canvas would add them to every launch, and the one custom
+        # parameter Gradeloop reads (`gradeloop_assignment`) comes with each link from Deep
+        # Linking. The login id, course and assignment ids asked for before were never read, and
+        # the login id (often a student number or e-mail) was stored on the shared link row.
     }
 
 

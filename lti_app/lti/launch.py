@@ -18,6 +18,7 @@ from lti_app.lti import claims as C
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.login import new_window_url
 from lti_app.lti.provisioning import provision
+from lti_app.lti.refusals import log_refusal
 from lti_app.lti.urls import is_ours, origin
 from lti_app.lti.validation import (binding_hash, burn_state, consume_own_state, consume_state, find_state,
                                     verify_id_token)
@@ -125,6 +126,7 @@ def _hint_is_single_use(platform_id: int) -> bool:
 def error_response(exc: LaunchError):
     """The refusal page; nothing of the launch is kept and no session is started."""
     db.session.rollback()
+    log_refusal(exc)
     # Only a state this browser proved it owns is burned: nobody else can cancel a launch.
     if g.get("lti_consumed_state"):
         burn_state(g.lti_consumed_state)

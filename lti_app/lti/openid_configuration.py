@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from lti_app.lti.claims import is_string_list
 from lti_app.lti.errors import LaunchError
-from lti_app.lti.registration_fetch import fetch_json
+from lti_app.lti.registration_fetch import fetch_json, loggable_url
 from lti_app.lti.registration_policy import http_url
 from lti_app.lti.urls import origin
 from lti_app.models import Platform
@@ -55,9 +55,10 @@ def fetch_openid_configuration(config_url: str, token: str | None) -> dict:
     check_configuration(config)
     issuer = config["issuer"]
     if origin(issuer) != origin(config_url):
-        log.info("dynamic registration: issuer %r from %s", issuer, config_url)
+        shown = loggable_url(config_url)   # Canvas's carries the registration token
+        log.info("dynamic registration: issuer %r from %s", issuer, shown)
         raise LaunchError(f"The issuer in the platform's OpenID configuration does not match the origin "
-                          f"of its configuration URL {config_url}.", code="registration_bad_issuer")
+                          f"of its configuration URL {shown}.", code="registration_bad_issuer")
     return config
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lti_app.coursework.course_copy import CUSTOM_PARAM
 from lti_app.extensions import db
 from lti_app.lti import claims as C
 from lti_app.lti import registry
@@ -20,6 +21,13 @@ from lti_app.lti.errors import LaunchError
 from lti_app.lti.roles import resolve_role
 from lti_app.lti.validation import VerifiedLaunch
 from lti_app.models import Course, CourseRole, Platform, ResourceLink, Role, User
+
+
+# The custom parameters some part of Gradeloop reads. The link row is shared by everyone who
+# launches it and no privacy export or erasure covers it: a per-person value an LMS admin added
+# (Canvas's `$Canvas.user.loginId`, Moodle's `$User.idnumber`) would hold the last launcher's and
+# rewrite the row on every launch. Migration 0011 applied the same list to older rows.
+KEPT_CUSTOM_PARAMS = frozenset({CUSTOM_PARAM})
 
 
 @dataclass
@@ -85,6 +93,14 @@ def _user_name(body: dict) -> str:
 def _claim(body: dict, name: str) -> dict:
     value = body.get(name)
     return value if isinstance(value, dict) else {}
+
+
+def _kept_custom(body: dict) -> dict | None:
+    """The launch's custom parameters that Gradeloop reads (`KEPT_CUSTOM_PARAMS`); None when none.
+    Only text without NUL: the value is looked up in text columns, which PostgreSQL refuses a NUL
+    in (the landing page failed), and dropping it leaves the link as one without the parameter."""
+    return {k: v for k, v in _claim(body, C.CUSTOM).items()
+            if k in KEPT_CUSTOM_PARAMS and isinstance(v, str) and "\x00" not in v} or None
 
 
 def _known_unchanged(platform_id: int, course_key: dict, course_values: dict, user_key: dict,
@@ -155,7 +171,7 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
         link_values = {"title": _text(link.get("title"), 500),
                        "ags_lineitem_url": _text(ags.get("lineitem"), 1000),
                        "ags_scopes": ags["scope"] if isinstance(ags.get("scope"), list) else None,
-                       "custom": body[C.CUSTOM] if isinstance(body.get(C.CUSTOM), dict) else None}
+                       "custom": _kept_custom(body)}
 
     known = _known_unchanged(platform.id, course_key, course_values, user_key, user_values, role,
                              link_key, link_values)

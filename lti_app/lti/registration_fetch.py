@@ -10,13 +10,15 @@ that `registration_policy.vet` passed, over a connection to the very address it 
 - **Nothing fetched is echoed.** Errors say what was wrong in our words (the HTTP status, "not a
   JSON object"...), never the body or values of the answer; details go to the log. No redirects
   are followed and answers are read up to `MAX_BYTES`.
+- **No token in the log.** Canvas puts the registration token, a bearer credential, in the query
+  of the configuration URL; URLs are logged and shown with their query values redacted.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunparse
 
 import requests
 from flask import current_app
@@ -67,11 +69,33 @@ def _pinned(url: str, address: str) -> tuple[str, dict]:
     return urlunparse(parsed._replace(netloc=netloc)), {"Host": host}
 
 
+def loggable_url(url: str) -> str:
+    """`url` with every query value replaced by `redacted` (the names stay: they tell what the LMS
+    sent). A URL `urlsplit` cannot read loses its whole query instead."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0]
+    if not parts.query:
+        return url
+    query = urlencode([(name, "redacted") for name, _ in parse_qsl(parts.query, keep_blank_values=True)])
+    return parts._replace(query=query).geturl()
+
+
+def _failure(exc: Exception) -> str:
+    """Why a request failed, without requests' own message: that names the URL with its query."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)   # urllib3's MaxRetryError
+    if isinstance(exc, requests.RequestException):
+        return f"{type(exc).__name__}: {reason}" if reason is not None else type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"   # OSError: the socket's words, no URL
+
+
 def fetch_json(method: str, url: str, token: str | None, what: str, *, fetched: bool = False, **kwargs) -> dict:
     """The JSON object `url` answers to `method` (with `token` as the bearer); `what` and
     `fetched` name the URL in refusals as `vet` does."""
-    address = vet(url, what, fetched=fetched)
-    shown = what if fetched else f"{what} {url}"
+    logged = loggable_url(url)
+    address = vet(logged, what, fetched=fetched)   # the query plays no part in the checks, only in vet's log
+    shown = what if fetched else f"{what} {logged}"
     timeout = current_app.config.get("GRADELOOP_HTTP_TIMEOUT", 10.0)
     headers = {"Accept": "application/json"}
     if token:
@@ -89,12 +113,12 @@ def fetch_json(method: str, url: str, token: str | None, what: str, *, fetched: 
             body = resp.raw.read(MAX_BYTES + 1, decode_content=True)
             resp.close()
         except (requests.RequestException, OSError) as exc:
-            log.info("dynamic registration: %s %s failed: %s", method, url, exc)
+            log.info("dynamic registration: %s %s failed: %s", method, logged, _failure(exc))
             raise LaunchError(f"Could not reach the {shown} (the connection failed or timed out).",
                               code="registration_unreachable") from exc
     if resp.status_code >= 300:
         # The status only: the body (or a redirect's Location) of whatever answered stays here.
-        log.info("dynamic registration: %s %s answered %s: %r", method, url, resp.status_code, body[:300])
+        log.info("dynamic registration: %s %s answered %s: %r", method, logged, resp.status_code, body[:300])
         raise LaunchError(f"The platform answered {resp.status_code} to Gradeloop's request to the {shown}.",
                           code="registration_refused")
     try:

@@ -413,7 +413,7 @@ def test_canvas_json_names_the_public_urls(make_app):
     for name in ("link_selection", "assignment_selection"):
         assert placements[name]["message_type"] == "LtiDeepLinkingRequest"
         assert placements[name]["target_link_uri"] == config["target_link_uri"]
-    assert config["title"] and config["description"] and config["custom_fields"]
+    assert config["title"] and config["description"]
 
 
 def test_canvas_json_uses_request_host_when_public_url_unset(client):
