@@ -1,4 +1,4 @@
-"""Worker-side commands: `gradeloop bench`, `gradeloop pretrain`, `gradeloop model list|rollback`."""
+"""Worker-side commands: `gradeloop bench`, `gradeloop pretrain`, `gradeloop model list|rollback|prune`."""
 from __future__ import annotations
 
 import os
@@ -92,7 +92,7 @@ def pretrain_command(data, exclude_prompts, out, per_prompt):
                f"({model.meta['n']} essays) saved to {target}")
 
 
-model_group = click.Group("model", help="Course model versions: list, rollback.")
+model_group = click.Group("model", help="Course model versions: list, rollback, prune.")
 
 
 @model_group.command("list")
@@ -126,7 +126,9 @@ def model_list(assignment_id):
             reasons = "; ".join((mv.gate or {}).get("reasons", []))
             line = (f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
                     f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}")
-            click.echo(f"{line}\t{reasons}" if reasons else line)
+            pruned = (mv.gate or {}).get("pruned")
+            line += f"\t{reasons}" if reasons else ""
+            click.echo(line + (f"\tfiles pruned {pruned['at'][:10]}" if pruned else ""))
 
 
 @model_group.command("rollback")
@@ -140,8 +142,45 @@ def model_rollback(assignment_id, to_version):
     try:
         mv = rollback(current_app._get_current_object(), assignment_id, to_version)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_pruned_note(assignment_id, to_version) or str(exc)) from exc
     click.echo(f"assignment {assignment_id}: version {mv.version} is now the current model")
+
+
+def _pruned_note(assignment_id, version) -> str | None:
+    """versions.rollback calls a pruned version's missing graph a failed gate; say what happened."""
+    from lti_app.extensions import db
+    from lti_app.models import ModelVersion
+
+    if version is None:
+        return None
+    mv = db.session.scalar(db.select(ModelVersion).filter_by(assignment_id=assignment_id, version=version))
+    pruned = (mv.gate or {}).get("pruned") if mv is not None else None
+    return (f"version {version}'s files were deleted by `gradeloop model prune` on {pruned['at'][:10]}; "
+            "it cannot serve again (its metrics are kept)") if pruned else None
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+@model_group.command("prune")
+@click.option("--keep", default=3, show_default=True, type=click.IntRange(min=0),
+              help="newest versions kept per assignment, besides the one in service and the rollback target")
+@click.option("--assignment", "assignment_id", default=None, type=int, help="one assignment (default: all)")
+@click.option("--dry-run", is_flag=True, help="only say what would be deleted")
+@with_appcontext
+def model_prune(keep, assignment_id, dry_run):
+    """Delete old model versions' files (the rows and their metrics stay)."""
+    from worker.ml.prune import prune
+
+    report = prune(current_app._get_current_object(), keep=keep, assignment_id=assignment_id, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for aid, why in report.skipped.items():
+        click.echo(f"assignment {aid}: skipped, {why}")
+    for p in report.pruned:
+        click.echo(f"assignment {p.assignment_id} v{p.version} ({p.status}): {verb} {_mb(p.bytes)}  {p.path}")
+    click.echo(f"{'would free' if dry_run else 'freed'} {_mb(report.freed_bytes)} from {len(report.pruned)} "
+               f"version{'' if len(report.pruned) == 1 else 's'}")
 
 
 COMMANDS = (bench_command, pretrain_command, model_group)

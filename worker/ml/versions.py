@@ -1,6 +1,8 @@
 """Model versions of an assignment: where they live, listing, promotion, retirement, rollback.
 
-Every version is kept (promoted, rejected, retired); at most one promoted version per assignment
+Every version's row is kept (promoted, rejected, retired; `gradeloop model prune` deletes old
+versions' files and marks their rows, never the serving one nor the rollback target: prune.py);
+at most one promoted version per assignment
 is the current model (`Assignment.current_model_id`). Files live under
 `<GRADELOOP_DATA_DIR>/models/assignment-<id>/v<version>/`; `model_dir` finds them again after the
 data dir moved (`modelfiles.resolve_dir`).
@@ -117,6 +119,25 @@ def why_unusable(app, mv: ModelVersion) -> str | None:
     return None
 
 
+def rollback_target(app, assignment: Assignment) -> tuple[ModelVersion | None, list[str]]:
+    """The version a rollback without `--to` puts back in service, and why the ones passed over
+    cannot serve (`model prune` keeps this version)."""
+    # The previously serving version is the one promoted last before the current one. Version
+    # numbers say when a version was trained, not when it served: after a rollback from v3 to v2
+    # the version before v2 is v3, not v1.
+    cands = db.select(ModelVersion).where(ModelVersion.assignment_id == assignment.id,
+                                          ModelVersion.status == "retired", ModelVersion.promoted_at.is_not(None))
+    if assignment.current_model_id is not None:
+        cands = cands.where(ModelVersion.id != assignment.current_model_id)
+    problems = []
+    for mv in db.session.scalars(cands.order_by(ModelVersion.promoted_at.desc(), ModelVersion.version.desc())):
+        problem = why_unusable(app, mv)
+        if problem is None:
+            return mv, problems
+        problems.append(problem)
+    return None, problems
+
+
 def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVersion:
     """Put an earlier version back in service (default: the one that was in service before the
     current one, by `promoted_at`). Only versions with an exported graph on disk, not trained on
@@ -139,20 +160,7 @@ def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVer
             if problem:
                 raise ValueError(problem)
         else:
-            # The previously serving version is the one promoted last before the current one.
-            # Version numbers say when a version was trained, not when it served: after a
-            # rollback from v3 to v2 the version before v2 is v3, not v1.
-            cands = q.where(ModelVersion.status == "retired", ModelVersion.promoted_at.is_not(None))
-            if current is not None:
-                cands = cands.where(ModelVersion.id != current.id)
-            target, problems = None, []
-            for mv in db.session.scalars(cands.order_by(ModelVersion.promoted_at.desc(),
-                                                        ModelVersion.version.desc())):
-                problem = why_unusable(app, mv)
-                if problem is None:
-                    target = mv
-                    break
-                problems.append(problem)
+            target, problems = rollback_target(app, assignment)
             if target is None:
                 raise ValueError(f"assignment {assignment_id} has no earlier version to roll back to"
                                  + (f" ({'; '.join(problems)})" if problems else ""))
