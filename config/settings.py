@@ -126,6 +126,9 @@ class Config:
     base_model: str = ""
     public_url: str = ""          # how LMSs reach the tool, e.g. https://gradeloop.school.edu
     max_essay_chars: int = 100_000
+    # Fewer words than this asks the student "Hand it in anyway?" (lti_app/coursework/hand_in_checks.py):
+    # a paragraph is some 100 words; a short answer only costs a second click. 0 turns it off.
+    short_essay_words: int = 50
     max_upload_bytes: int = 2_000_000
     session_minutes: int = 120    # idle time after which a launch's session ends
     session_max_hours: int = 12   # a session in use ends this long after its launch all the same
@@ -147,6 +150,7 @@ class Config:
             "GRADELOOP_BASE_MODEL": self.base_model,
             "GRADELOOP_PUBLIC_URL": self.public_url,
             "GRADELOOP_MAX_ESSAY_CHARS": self.max_essay_chars,
+            "GRADELOOP_SHORT_ESSAY_WORDS": self.short_essay_words,
             "MAX_CONTENT_LENGTH": self.max_upload_bytes + 64_000,
             # One text field (a pasted essay) may be as large as a file: werkzeug's own 500 kB
             # limit answered a long paste with "this upload is too large" before the essay's own
@@ -297,6 +301,8 @@ def load_config(**overrides) -> Config:
         base_model=overrides.pop("base_model", None) or _env("GRADELOOP_BASE_MODEL") or default_base_model(),
         public_url=(overrides.pop("public_url", None) or _env("GRADELOOP_PUBLIC_URL", "")).rstrip("/"),
         max_essay_chars=env_int("GRADELOOP_MAX_ESSAY_CHARS", 100_000, minimum=1),
+        # Off under test: the suite hands in one-line essays everywhere; the question's own tests set it.
+        short_essay_words=env_int("GRADELOOP_SHORT_ESSAY_WORDS", 0 if env == "test" else 50, minimum=0),
         max_upload_bytes=env_int("GRADELOOP_MAX_UPLOAD_BYTES", 2_000_000, minimum=1),
         session_minutes=env_int("GRADELOOP_SESSION_MINUTES", 120, minimum=1),
         session_max_hours=env_int("GRADELOOP_SESSION_MAX_HOURS", 12, minimum=1),

@@ -144,6 +144,15 @@ def launch_token(ctx: LaunchContext | None = None) -> str:
     return _serializer().dumps(asdict(ctx)) if ctx else ""
 
 
+def token_platform(raw: str) -> int | None:
+    """The platform id a launch token (`lt`) names, even when its launch has ended (the session-
+    ended page names that platform's LMS); None when the token is not ours."""
+    try:
+        return int(_serializer().loads(raw)["platform_id"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
 def start_token(ctx: LaunchContext) -> str:
     """The token of the launch's landing URL (`start`): good for `START_SECONDS`, GET only."""
     return _serializer("gradeloop-launch-start").dumps(asdict(ctx))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from lti_app import auth
+from lti_app import auth, lms_words
 from lti_app.lti.urls import is_ours
 
 log = logging.getLogger(__name__)
@@ -113,9 +113,11 @@ def init_app(app: Flask) -> None:
             return None   # no view will run: the caller gets the real 404 or 405, not "session ended"
         token = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
         if not auth.csrf_valid(token):
-            return error_page(403, "Nothing was saved: your session has ended, or this form was not sent from a "
-                                   "Gradeloop page. Go back to your course in the LMS and open Gradeloop again from "
-                                   "there, then send the form again.",
+            # Students read this too: the LMS by the name they know it by (lms_words), no jargon.
+            # (A form sent from another site lands here as well; its sender needs no explanation.)
+            return error_page(403, f"Nothing was saved: your session has ended. Go back to "
+                                   f"{lms_words.course_page(lms_words.ended_session_platform())} and open Gradeloop "
+                                   "again from there, then send the form again.",
                               heading="Your session has ended", **_typed())
         return None
 

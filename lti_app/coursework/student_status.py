@@ -5,7 +5,9 @@ A student who handed in used to read "Waiting for grading." and nothing more, on
 changed: with auto-release on, the feedback came within a minute but only a reload showed it; with
 review, nothing said the teacher reads it first. `waiting_note` says which, and `page_state` is a
 fingerprint of everything that changes the page (a grade, a return, a proposal held for the
-teacher), which `static/gradeloop.js` compares against the one the page was drawn with.
+teacher), which `static/gradeloop.js` compares against the one the page was drawn with. A change
+is announced in the page's live region with a link that shows it: the page never reloads by itself
+(a screen-reader user reading their essay lost their place when it did; WCAG 3.2.5).
 """
 from __future__ import annotations
 
@@ -63,15 +65,15 @@ def page_state(assignment: Assignment, submission: Submission | None) -> str:
                      str(grade.id) if grade else "", "soon" if soon else ""])
 
 
-def _news(submission: Submission | None) -> str:
-    """What the page's notice says when the student has typed work it will not reload over."""
+def _news(submission: Submission | None) -> tuple[str, str]:
+    """(what the page's notice says, its link's words) once the page's state changed."""
     if submission is not None and submission.status == SubmissionStatus.RETURNED:
-        return "Your teacher returned your essay for revision."
+        return "Your teacher returned your essay for revision.", "Show my feedback"
     grade = latest_grade(submission.id) if submission is not None else None
     # A revision keeps the earlier version's grade: that one is not news.
     if grade is not None and not grade.on_earlier_version:
-        return "Your essay has been graded."
-    return "There is news about your essay."
+        return "Your essay has been graded.", "Show my feedback"
+    return "There is news about your essay.", "Show it"
 
 
 @bp.get("/a/<int:assignment_id>/essay/state.json")
@@ -80,6 +82,7 @@ def student_state(assignment_id: int):
     assignment = access.assignment_for_student(assignment_id)
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
                                                                    user_id=access.launch().user_id))
-    response = jsonify({"state": page_state(assignment, submission), "news": _news(submission)})
+    news, action = _news(submission)
+    response = jsonify({"state": page_state(assignment, submission), "news": news, "action": action})
     response.headers["Cache-Control"] = "no-store"
     return response

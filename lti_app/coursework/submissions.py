@@ -3,6 +3,8 @@
 A submission is one row per student and assignment; resubmitting replaces the text until the
 essay is graded (if the assignment allows it), or once the teacher returned it for revision
 (`revision.py`): the grades of the returned version then keep its text (`Grade.essay_text`).
+The hand-in box starts from the version that may be replaced (`box_text`); `hand_in_checks` refuses
+a text without words and asks before storing a very short one.
 The LMS is told "Submitted / Pending" through a `gradebook.sync` outbox event plus an immediate
 fail-soft attempt (see `lms_sync`); a revision is not announced, because the LMS keeps the
 previous version's grade until the new grade replaces it (`gradebook.push_submission_status`).
@@ -15,7 +17,8 @@ from flask import current_app, render_template, request
 from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, lms_sync, notices, student_status
+from lti_app import lms_words
+from lti_app.coursework import access, bp, hand_in_checks, lms_sync, notices, student_status
 from lti_app.coursework.essay_text import normalise, word_count
 from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, clean_filename, extract_text
 from lti_app.events import record_event
@@ -37,11 +40,12 @@ def box_digest(text: str) -> str:
     return hashlib.sha256(normalise(text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def essay_from_request(form_started_with: str = "") -> tuple[str, str | None]:
+def essay_from_request(form_started_with: str = "", earlier_kept: bool = False) -> tuple[str, str | None]:
     """(text, filename) from the form: the chosen file, or else the text box. A file chosen while
     the text box holds other text is refused: one of the two would be thrown away without the
-    student knowing which. Not refused: the box as the page filled it (a returned essay's text;
-    the form says which in `text_start`, else `form_started_with`), or the file's own text."""
+    student knowing which. Not refused: the box as the page filled it (the current version's text,
+    `box_text`; the form says which in `text_start`, else `form_started_with`), or the file's own
+    text. `earlier_kept`: a version is handed in already, which a refusal leaves in place."""
     upload = request.files.get("file")
     max_chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
     if upload is not None and upload.filename:
@@ -60,7 +64,8 @@ def essay_from_request(form_started_with: str = "") -> tuple[str, str | None]:
         raise EssayFileError("The essay is empty. Paste your text or choose a file." if filename is None
                              else "This file contains no text.")
     if len(text) > max_chars:
-        raise EssayFileError(f"The essay has {len(text):,} characters; the limit is {max_chars:,}.")
+        raise EssayFileError(hand_in_checks.too_long(len(text), max_chars, earlier_kept))
+    hand_in_checks.require_words(text, from_file=filename is not None)
     return text, filename
 
 
@@ -137,14 +142,15 @@ def student(assignment_id: int):
     ctx = access.launch()
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
                                                                    user_id=ctx.user_id))
-    error, refused_text = None, ""
+    error, refused_text, short_question = None, "", None
     if request.method == "POST":
         text = ""
         try:
-            started_with = submission.text if submission is not None and submission.status == \
-                SubmissionStatus.RETURNED else ""
-            text, filename = essay_from_request(started_with)
-            submission = _hand_in(assignment, ctx.user_id, text, filename)
+            text, filename = essay_from_request(box_text(assignment, submission), earlier_kept=submission is not None)
+            short_question = hand_in_checks.short_question(word_count(text), box_digest(text),
+                                                           submission.word_count if submission else None)
+            if short_question is None:
+                submission = _hand_in(assignment, ctx.user_id, text, filename)
         except EssayFileError as exc:
             db.session.rollback()
             error = str(exc)
@@ -156,10 +162,12 @@ def student(assignment_id: int):
             return notices.redirect_with("coursework.student", [("success", "Your essay was handed in.")],
                                          assignment_id=assignment.id)
         else:
-            problem = lms_sync.push_submission_now(submission.id)
-            message = (f"Your essay was handed in from the file {filename}." if filename else
-                       "Your essay was handed in.") + (" The LMS gradebook will show it shortly." if problem else "")
-            return notices.redirect_with("coursework.student", [("success", message)], assignment_id=assignment.id)
+            if short_question is None:
+                problem = lms_sync.push_submission_now(submission.id)
+                message = (f"Your essay was handed in from the file {filename}." if filename else
+                           "Your essay was handed in.") + (_shows_shortly(ctx.platform_id) if problem else "")
+                return notices.redirect_with("coursework.student", [("success", message)],
+                                             assignment_id=assignment.id)
     grade = latest_grade(submission.id) if submission is not None else None
     # A grade on an earlier version (the student revised a returned essay) is shown as that.
     previous = grade if grade is not None and grade.on_earlier_version else None
@@ -168,11 +176,14 @@ def student(assignment_id: int):
     can_submit = submission is None or returned or (submission.status != SubmissionStatus.GRADED
                                                     and assignment.allow_resubmit)
     shown = grade or previous
-    # a returned essay is revised where it stands: the form starts from its text
-    text = request.form.get("text", "") if error else (submission.text if returned else "")
-    # After an error the box shows what was typed; it still started from what the page first gave.
-    text_start = (request.form.get("text_start") if error else None) or box_digest(
-        submission.text if returned else "")
+    started_with = box_text(assignment, submission)
+    # After an error the box shows what was typed; asking about a short essay, what was sent (a
+    # file's text too: the confirmation sends the box). It still started from what the page first gave.
+    if error:
+        text = request.form.get("text", "")
+    elif not short_question:
+        text = started_with
+    text_start = (request.form.get("text_start") if error or short_question else None) or box_digest(started_with)
     waiting = submission is not None and not grade and not returned
     return render_template("coursework/student.html", assignment=assignment, submission=submission, grade=grade,
                            previous=previous, returned=returned,
@@ -180,7 +191,27 @@ def student(assignment_id: int):
                            page_state=student_status.page_state(assignment, submission) if waiting else "",
                            ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
                            can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text, text_start=text_start,
+                           prefilled=bool(started_with), short_question=short_question,
+                           short_ok=box_digest(text) if short_question else "",
                            refused_text=refused_text if not can_submit else ""), 400 if error else 200
+
+
+def box_text(assignment: Assignment, submission: Submission | None) -> str:
+    """What the hand-in box starts with: the current version, wherever a new one may replace it (a
+    returned essay is revised where it stands; a typo in a version handed in is fixed without
+    pasting it all again). The page already carries that text (up to GRADELOOP_MAX_ESSAY_CHARS) in
+    "Show what you handed in", so even the longest essay only doubles a page that size."""
+    if submission is None or submission.status == SubmissionStatus.GRADED:
+        return ""
+    if submission.status == SubmissionStatus.RETURNED or assignment.allow_resubmit:
+        return submission.text
+    return ""
+
+
+def _shows_shortly(platform_id: int) -> str:
+    """The hand-in was stored but the gradebook did not hear of it yet (the worker retries)."""
+    name = lms_words.product_name(platform_id)
+    return f" {name} will show it in your grades shortly." if name else " Your course page will show it shortly."
 
 
 def _refusal(exc: SubmissionRefused, submission: Submission | None) -> str:

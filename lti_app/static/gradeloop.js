@@ -124,8 +124,10 @@
   // [data-poll-state]: a student's page waiting on a grade asks data-poll-url whether anything
   // changed (coursework/student_status.py), every 15 s at first, then less often, for half an hour:
   // with auto-release the feedback comes within minutes, and nothing else told the student to
-  // reload. A change reloads the page (a GET, even after a refused hand-in), unless a form holds
-  // typed work: then the notice element offers the reload instead of taking the work away.
+  // reload. A change is announced, with a link that shows it (a GET, even after a refused hand-in);
+  // the page never reloads by itself: that moved a screen-reader user reading their essay to the top
+  // of a new page without warning (WCAG 3.2.5), and would take typed work away. With typed work the
+  // notice also says the link reloads the page.
   // The notice element is a live region, empty in the page from the start: screen readers announce
   // what is added to one, and mostly miss a region that appears already filled. What it says comes
   // from the <template> inside it.
@@ -141,11 +143,13 @@
       var url = new URL(location.href);
       url.searchParams.delete("notice");
       var typing = Array.prototype.some.call(document.querySelectorAll("form[data-warn-unsaved]"), changed);
-      if (!typing) return location.replace(url.href);
       var region = document.getElementById(el.getAttribute("data-poll-notice"));
       var notice = region.querySelector("template").content.firstElementChild.cloneNode(true);
-      notice.querySelector("span").textContent = data.news;
-      notice.querySelector("a").href = url.href;
+      var link = notice.querySelector("a"), parts = notice.querySelectorAll("span");
+      parts[0].textContent = data.news;
+      if (data.action) link.textContent = data.action;
+      link.href = url.href;
+      parts[1].hidden = !typing;
       region.appendChild(notice);
     }
     function poll() {

@@ -94,7 +94,7 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             # The student leaves this page open, and opens it again to start a second version.
             waiting = frame
             typing = _launch(new_page(), launch + "student-1", "Hand in a new version")
-            typing.get_by_label("Paste your essay").fill("A second version, not handed in yet.")
+            typing.locator("#text").fill("A second version, not handed in yet.")   # it starts from the first
 
             # Teacher: the list shows Grace Hopper's essay; grade it.
             teacher = new_page()
@@ -110,12 +110,14 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             _shot(teacher, "4-teacher-graded")
 
             # The pages left open learn of the grade by themselves (coursework/student_status.py):
-            # the untouched one shows it, the one holding typed work offers to, and keeps the work.
-            waiting.locator("#score").wait_for(timeout=60000)
+            # both announce it with a link and stay put (no reload under a reader), and the one holding
+            # typed work keeps the work.
+            waiting.get_by_role("link", name="Show my feedback").click(timeout=60000)
+            waiting.locator("#score").wait_for()
             assert waiting.locator("#score").inner_text() == "5"
             typing.locator("#status-change").wait_for(timeout=60000)
             assert "Your essay has been graded." in typing.locator("#status-change").inner_text()
-            assert typing.get_by_label("Paste your essay").input_value() == "A second version, not handed in yet."
+            assert typing.locator("#text").input_value() == "A second version, not handed in yet."
             assert typing.locator("#score").count() == 0
 
             # Student sees the grade; the LMS gradebook holds it.
@@ -167,7 +169,7 @@ def test_teacher_creates_student_submits_teacher_grades(peer, tool_server, chrom
             student = new_page()
             frame = _launch(student, launch + "student-1", "returned your essay for revision")
             assert "add a source" in frame.locator("#feedback").inner_text()
-            frame.get_by_label("Paste your essay").fill(ESSAY + " A 2024 city report measured 30% less NO2.")
+            frame.get_by_role("textbox", name="Your essay").fill(ESSAY + " A 2024 city report measured 30% less NO2.")
             frame.get_by_role("button", name="Hand in").click()
             frame.get_by_text("Waiting for grading").wait_for()
             frame.get_by_text("Feedback on your previous version").click()

@@ -133,15 +133,29 @@ def _graded(app, world) -> None:
         db.session.commit()
 
 
-def test_the_page_reloaded_for_a_grade_does_not_repeat_the_hand_in_notice(app, client, world, browser):
-    """The poller reloads the page it was drawn as; a reload of the redirect's URL showed "Your
-    essay was handed in." again above the grade, as if the student had just handed in."""
+def test_a_grade_arriving_is_announced_and_the_page_stays_where_the_reader_is(app, client, world, browser):
+    """The poller used to reload the page about 15 s after the grade came: a screen-reader user
+    reading their essay was moved to the top of a new page without warning (WCAG 3.2.5). The news
+    is announced in the live region with a link, and the page stays until the student follows it;
+    the page shown then does not repeat the one-time "handed in" notice."""
     page, _ = _hand_in(app, client, world, browser)
     page.reload()
-    page.get_by_label("Paste your essay").wait_for()
+    page.locator("#text").wait_for()
     assert page.get_by_text("Your essay was handed in.").count() == 0
+    loads = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url))
+    page.evaluate("window.stillHere = true")
     _graded(app, world)
     page.clock.fast_forward(16_000)
+    region = page.locator("#status-change")
+    link = region.get_by_role("link", name="Show my feedback")
+    link.wait_for()
+    assert "Your essay has been graded." in region.inner_text()
+    assert "reloads this page" not in region.inner_text()   # nothing typed: nothing to lose
+    page.clock.fast_forward(120_000)   # and it stays: no reload, now or later
+    assert page.evaluate("window.stillHere === true") and loads == []
+    assert page.locator("#score").count() == 0
+    link.click()
     page.locator("#score").wait_for()
     assert "notice=" not in page.url
     assert page.get_by_text("Your essay was handed in.").count() == 0
@@ -157,10 +171,11 @@ def test_news_for_a_student_typing_is_announced_in_a_live_region_there_from_the_
     region = page.locator("#status-change")
     assert region.get_attribute("role") == "status" and region.get_attribute("aria-live") == "polite"
     assert region.get_attribute("hidden") is None and region.evaluate("el => el.textContent.trim()") == ""
-    page.get_by_label("Paste your essay").fill("A second version, not handed in yet.")
+    page.locator("#text").fill("A second version, not handed in yet.")
     _graded(app, world)
     page.clock.fast_forward(16_000)
-    region.get_by_role("link", name="Show it").wait_for()
+    region.get_by_role("link", name="Show my feedback").wait_for()
     assert "Your essay has been graded." in region.inner_text()
-    assert "notice=" not in region.get_by_role("link", name="Show it").get_attribute("href")
-    assert page.get_by_label("Paste your essay").input_value() == "A second version, not handed in yet."
+    assert "reloads this page: copy your unsaved text first" in region.inner_text()
+    assert "notice=" not in region.get_by_role("link", name="Show my feedback").get_attribute("href")
+    assert page.locator("#text").input_value() == "A second version, not handed in yet."

@@ -67,7 +67,7 @@ def test_submission_status_survives_lms_outage(peer, tool_server):
     item = create_by_deep_link(peer, tool_server)
     peer.fail_next(1, status=503)
     browser, page = submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY)
-    assert "handed in" in page.text and "The LMS gradebook will show it shortly" in page.text
+    assert "handed in" in page.text and "Your course page will show it shortly" in page.text
     assert peer.scores(item["line_item_id"]) == []
     with tool_server.app.app_context():
         event = db.session.scalar(db.select(OutboxEvent).filter_by(type="gradebook.sync"))
@@ -160,7 +160,7 @@ def test_after_an_lms_timeout_saves_and_hand_ins_do_not_wait_on_it(peer, tool_se
                        action_contains="/essays/")
     assert "saved in Gradeloop" in second.text and "did not answer Gradeloop a moment ago" in second.text
     _, handed_in = submit_essay(peer, tool_server, item["resource_link_id"], "student-3", ESSAY, name="Cy Student")
-    assert "The LMS gradebook will show it shortly" in handed_in.text
+    assert "Your course page will show it shortly" in handed_in.text
     assert peer.service_calls()[calls:] == []   # neither request waited on the LMS
     assert second.elapsed.total_seconds() < 0.5
 

@@ -125,10 +125,12 @@ def test_another_students_state_is_not_theirs_to_read(client, app, world):
 
 
 def test_a_new_version_box_says_it_replaces_the_essay_handed_in(client, app, world):
-    """The box for a new version starts empty (a returned essay's starts from its text): a student
-    who pasted one corrected paragraph there would replace the whole essay with it."""
+    """The box for a new version starts from the version handed in, as a returned essay's does: a
+    typo is fixed there without pasting the essay again (an empty box invited pasting one corrected
+    paragraph, which replaced the whole essay). The hint says what handing it in replaces."""
     _student(client, app, world)
     page = _page(client, world)
     assert "Hand in a new version" in page
-    assert "Paste the whole essay: it replaces the version you handed in." in page
+    assert "Edit your essay below: what you hand in replaces the version you handed in." in page
+    assert "My essay about things.</textarea>" in page
 
