@@ -48,9 +48,9 @@ _OTHERS_WORK = re.compile(
 _MACHINE = re.compile(
     r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?)|is a single paragraph of \d+"
     r"|is only a link|has no words|repeats the same passage"
-    r"|does not quote the source|does not seem to address)"
+    r"|does not quote the \w+|does not seem to address)"
     r"|\b\d+ (word looks|words look) misspelled:"
-    r"|^\W*(mechanics|sentences|not used):"
+    r"|^\W*(mechanics|capital letters|capital letters and typos|typos|sentences|not used):"
     r"|\b\d+ of its \d+ paragraphs? runs? over \d+ words"
     r"|^\W*it uses \d+ of the prompt's key terms"
     r"|\bessays graded [\d.]+ or higher\b"

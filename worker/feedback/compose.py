@@ -21,18 +21,19 @@ from dataclasses import replace
 from lti_app.coursework.essay_text import word_count
 from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
-from worker.feedback.points import TOO_SHORT, measured_points
+from worker.feedback.language import other_language
+from worker.feedback.points import TOO_SHORT, essay_issues, measured_points
 from worker.feedback.records import AssignmentView, Feedback
 from worker.feedback.select import teacher_sentences
 from worker.feedback.textstats import measure, words
 from worker.feedback.traits import trait_lines
 
 EMPTY_TEXT = "No essay text was received, so there is nothing to give feedback on yet."
-NOT_ENGLISH_TEXT = ("Gradeloop gives written feedback on essays in English, and this essay is written in "
-                    "another alphabet, so your teacher will read it.")
-# Words in any alphabet: an essay in Cyrillic or Chinese has none of `textstats.WORD`'s (A-Z)
-# words, and was told that no text was received.
-_ANY_WORD = re.compile(r"[^\W\d_]+")
+# For an essay in another alphabet (once told that no text was received) and one in another
+# language written in Latin letters (once told it missed the prompt, its words "misspelled"):
+# `language.other_language`.
+NOT_ENGLISH_TEXT = ("Gradeloop gives written feedback on essays in English, and this essay seems to be "
+                    "written in another language, so your teacher will read it.")
 LINK_ONLY_TEXT = "The essay is only a link: paste or upload the essay's text itself."
 # Digits or symbols only were told "No essay text was received" while a score was proposed.
 NO_WORDS_TEXT = "The essay has no words, only numbers or symbols."
@@ -95,10 +96,7 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     sims = index.similarities(text, essay_embedding)
     level = index.level(predicted_score)
     points = measured_points(text, stats, index, level, max(0, max_points))
-    issues: dict[str, float] = {}
-    for p in points:
-        ev = p["evidence"]
-        issues[ev["issue"]] = max(issues.get(ev["issue"], 0.0), ev["severity"])
+    issues = essay_issues(points, text, stats, index)
     # A few words give no basis for matching the teacher's comments on real essays (and a
     # mis-scored stub must not collect praise written for a full essay).
     voice = max(0, max_sentences) if stats.shown_words >= TOO_SHORT else 0   # the count "too short" states
@@ -123,14 +121,13 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
 
 def _unreadable(handed_in: str, prose: str, stats) -> Feedback | None:
     """One plain line for a hand-in with no English prose to comment on, else None."""
-    any_words = len(_ANY_WORD.findall(prose))
     if not handed_in.strip():
         return _one_line("empty", EMPTY_TEXT, words=0)
-    if not any_words and _URL.search(handed_in):
+    if not stats.n_words and _URL.search(handed_in):   # words of any alphabet (`textstats.WORD`)
         return _one_line("link_only", LINK_ONLY_TEXT, links=len(_URL.findall(handed_in)))
-    if any_words and stats.n_words < any_words / 2:   # mostly another alphabet
-        return _one_line("not_english", NOT_ENGLISH_TEXT, words=any_words,
-                         latin_words=stats.n_words)
+    foreign = other_language(stats.word_list)
+    if foreign:
+        return _one_line("not_english", NOT_ENGLISH_TEXT, **foreign)
     if stats.n_words == 0:
         return _one_line("no_words", NO_WORDS_TEXT, words=0, characters=len(handed_in.strip()))
     return None

@@ -7,8 +7,11 @@ gets fewer points, never filler. Every point carries its numbers in `evidence`.
 from __future__ import annotations
 
 import math
+import re
 import statistics
+from functools import lru_cache
 
+from worker.feedback.disproved import absent_faults
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
 from worker.feedback.spelling import in_capitals, misspelled
 from worker.feedback.textstats import EssayStats, split_sentences, words
@@ -28,6 +31,12 @@ CAPITALS_SLIPS = 3
 COPY_WORDS = 8
 MIN_COPIES = 3
 COPY_SHARE = 0.25
+# The `issue` of a point about the whole essay (one passage pasted again and again, a stub): it
+# rules out the teacher's praise of any aspect, not just one, and the top band's sentences
+# (`select`).
+WHOLE_ESSAY = "whole_essay"
+SHOW_RUN_ONS = 3
+QUOTED_WORDS = 6          # the start of a long sentence, quoted back so the student can find it
 
 
 def _q(values: list[float], q: float) -> float:
@@ -37,6 +46,20 @@ def _q(values: list[float], q: float) -> float:
 
 def _n(x: float) -> str:
     return str(int(round(x))) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
+
+
+def _share(fraction: float, things: str) -> str:
+    """A share of `things` in words a grade-6 student reads ("most essays", "more than half of
+    the essays", "about 4 in 10 essays"), never "62% of the essays"."""
+    if fraction >= 1:
+        return f"all {things}"
+    if fraction >= 0.75:
+        return f"most {things}"
+    if fraction > 0.5:
+        return f"more than half of the {things}"
+    if fraction == 0.5:
+        return f"half of the {things}"
+    return f"about {max(1, round(10 * fraction))} in 10 {things}"
 
 
 def _range(low: int, high: int, noun: str) -> str:
@@ -57,10 +80,13 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     years among them were "only 28 words")."""
     n = stats.shown_words
     if 0 < n < TOO_SHORT:
-        typical = (f"; the course's graded essays have a median of "
-                   f"{_q([c.n_words for c in course], 0.5)}" if course else "")
+        # The median, said as what it means: "a median of 317" is statistics to a 12-year-old.
+        typical = (f"; about half of the graded essays for this assignment have more than "
+                   f"{_q([c.n_words for c in course], 0.5)} words" if course else "")
+        # An issue of the whole essay: a stub gets no teacher block, and its trait lines must not
+        # praise it either ("Conventions (4 of 4): Your conventions are mostly clean" on 19 words).
         return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
-                     "development", 1.0, words=n, too_short=True)
+                     WHOLE_ESSAY, 1.0, words=n, too_short=True)
     if len(higher) < MIN_COMPARED or n == 0:
         return None
     lengths = [c.n_words for c in higher]
@@ -76,7 +102,8 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     # course" read as if classmates' grades were being shown.
     return _part("length",
                  f"This essay has {n} words. Half of the essays graded {label} or higher for this "
-                 f"assignment have {_range(q1, q3, 'word')}, and {round(100 * longer)}% of them are "
+                 f"assignment have {_range(q1, q3, 'word')}, and "
+                 f"{'all' if longer >= 1 else f'{round(100 * longer)}%'} of them are "
                  "longer than this essay.", "development", 2 * (longer - 0.5),
                  words=n, percentile=round(100 * (1 - longer)),
                  compared=len(lengths), higher_q1=q1, higher_q3=q3)
@@ -105,8 +132,14 @@ def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
                  long_limit=limit, higher_typical=typical and [_q(typical, 0.25), _q(typical, 0.75)])
 
 
+# The spelling point and `essay_issues` both need the list; one essay is checked once.
+@lru_cache(maxsize=4)
+def _misspelled(text: str, course_words: frozenset[str]) -> tuple[str, ...]:
+    return tuple(misspelled(text, course_words))
+
+
 def spelling(text: str, stats: EssayStats, index: CourseIndex):
-    wrong = misspelled(text, index.course_words)
+    wrong = list(_misspelled(text, index.course_words))
     if not wrong:
         return None
     shown = ", ".join(wrong[:SHOW_MISSPELLED])
@@ -138,7 +171,11 @@ def mechanics(stats: EssayStats, capitals: bool = False):
                     "after punctuation")
     if not said:
         return None
-    text = "Mechanics: " + "; ".join(said) + "."
+    # Named by what it lists, in plain words ("Mechanics" is a teacher's word, not a student's).
+    heading = " and ".join(
+        name for name, present in (("Capital letters", capitals or stats.lower_i or stats.lowercase_starts),
+                                   ("typos", stats.doubled_words or stats.missing_spaces)) if present)
+    text = heading[0].upper() + heading[1:] + ": " + "; ".join(said) + "."
     slips = (stats.lower_i + stats.lowercase_starts + len(stats.doubled_words)
              + stats.missing_spaces + (CAPITALS_SLIPS if capitals else 0))
     return _part("mechanics", text, "conventions", slips / 5, lower_i=stats.lower_i,
@@ -146,13 +183,39 @@ def mechanics(stats: EssayStats, capitals: bool = False):
                  missing_spaces=stats.missing_spaces, capitals=capitals)
 
 
-def sentences(stats: EssayStats):
+def _opening(sentence: str) -> str:
+    """The first words of one of the student's own sentences, to quote back to them. The
+    ellipsis is one character: "..." before a closing quote ended the point's sentence there."""
+    shown = [w.strip("\"“”") for w in sentence.split()]
+    shown = [w for w in shown if w]
+    return " ".join(shown[:QUOTED_WORDS]) + ("…" if len(shown) > QUOTED_WORDS else "")
+
+
+def _run_ons(run_ons: list[tuple[int, str]]) -> str:
+    """Where the long sentences are: "over 40 words" alone left the student to count."""
+    if len(run_ons) == 1:
+        n, sent = run_ons[0]
+        return f'the sentence starting "{_opening(sent)}" has {n} words; try splitting it'
+    shown = [f'"{_opening(sent)}" ({n} words)' for n, sent in run_ons[:SHOW_RUN_ONS]]
+    if len(run_ons) > SHOW_RUN_ONS:
+        shown.append(f"{len(run_ons) - SHOW_RUN_ONS} more")
+    listed = ", ".join(shown[:-1]) + " and " + shown[-1]
+    return (f"{len(run_ons)} sentences have more than {RUN_ON} words: the ones starting {listed}; "
+            "try splitting them")
+
+
+def sentences(stats: EssayStats, text: str = ""):
+    """`text`: the essay, whose long sentences are quoted by their first words (without it, only
+    counted)."""
     lens = stats.sentence_words
     if len(lens) < 3:
         return None
     said = []
     run_ons = [n for n in lens if n > RUN_ON]
-    if run_ons:
+    found = [(len(words(s)), s) for s in split_sentences(text)]
+    if run_ons and [n for n, _ in found] == lens:
+        said.append(_run_ons([(n, s) for n, s in found if n > RUN_ON]))
+    elif run_ons:
         said.append(f"{len(run_ons)} sentence{'s run' if len(run_ons) > 1 else ' runs'} over "
                     f"{RUN_ON} words ({_longest(run_ons)})")
     mean, spread = stats.mean_sentence, stats.sentence_spread
@@ -181,12 +244,21 @@ def repetition(text: str):
     if copies < MIN_COPIES or copies < COPY_SHARE * len(sents):
         return None
     return _part("repetition", f"The essay repeats the same passage: {copies} of its {len(sents)} "
-                 "sentences are word-for-word copies of earlier ones.", "development", 1.0,
+                 "sentences are word-for-word copies of earlier ones.", WHOLE_ESSAY, 1.0,
                  copies=copies, sentences=len(sents))
 
 
 def _longest(counts: list[int]) -> str:
     return f"it has {counts[0]} words" if len(counts) == 1 else f"the longest has {max(counts)}"
+
+
+_SOURCE = re.compile(r"\b(article|passage|story|speech|poem|excerpt|text|source)s?\b", re.I)
+
+
+def _source(prompt: str) -> str:
+    """What the prompt calls what students read ("the article"), a word students know."""
+    m = _SOURCE.search(prompt or "")
+    return m.group(1).lower() if m else "source"
 
 
 def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts], label: str):
@@ -196,9 +268,9 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
     compared = len(higher) >= MIN_COMPARED
     quoting = sum(1 for c in higher if c.n_quotes > 0) / len(higher) if compared else 0.0
     if stats.n_quotes == 0 and (not compared or quoting >= 0.3):
-        said.append("The essay does not quote the source"
-                    + (f"; {round(100 * quoting)}% of the essays graded {label} or higher quote it "
-                       "at least once" if compared else ""))
+        said.append(f"The essay does not quote the {_source(index.assignment.prompt)}"
+                    + (f"; {_share(quoting, 'essays')} graded {label} or higher quote it at least "
+                       "once" if compared else ""))
     used = sorted({w.lower() for w in stats.word_list} & set(index.key_terms))
     typical = statistics.median(c.key_terms_used for c in higher) if compared else None
     # Only terms most of the better essays use are named as missing: the prompt's commonest
@@ -228,8 +300,20 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
     label = index.higher_label(higher, level)
     found = [repetition(text), length(stats, higher, label, index.counts),
              paragraphs(stats, higher, label),
-             spelling(text, stats, index), mechanics(stats, in_capitals(text)), sentences(stats),
+             spelling(text, stats, index), mechanics(stats, in_capitals(text)), sentences(stats, text),
              evidence(stats, index, higher, label)]
     found = [p for p in found if p]
     keep = sorted(range(len(found)), key=lambda i: (-found[i]["evidence"]["severity"], i))[:limit]
     return [found[i] for i in sorted(keep)]
+
+
+def essay_issues(points: list[dict], text: str, stats: EssayStats, index: CourseIndex) -> dict[str, float]:
+    """What teacher sentences are weighed against (`select`): each measured point's aspect at its
+    most severe, and the faults this essay clearly does not have (`disproved.absent_faults`), all
+    of them, not only those of the points kept."""
+    issues: dict[str, float] = {}
+    for p in points:
+        ev = p["evidence"]
+        issues[ev["issue"]] = max(issues.get(ev["issue"], 0.0), ev["severity"])
+    issues.update(absent_faults(text, stats, list(_misspelled(text, index.course_words))))
+    return issues

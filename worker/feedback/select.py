@@ -4,7 +4,9 @@ Within a score tier, sentences are ranked by how similar their essay is to this 
 whether they talk about something this essay measurably needs (its "issues"). Near-duplicate
 sentences are shown once. Praise of an aspect this essay has a severe measured issue with
 ("Your conventions are nearly flawless" next to "13 words look misspelled") is never chosen,
-for the summary or for a trait's line.
+for the summary or for a trait's line; nor is criticism of a fault it measurably does not have
+(`disproved`). An issue of the whole essay (`points.WHOLE_ESSAY`: one passage pasted again and
+again, a stub) rules out praise of every aspect and the top score band's sentences.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import math
 import re
 from functools import lru_cache
 
+from worker.feedback.disproved import disproved
+from worker.feedback.points import WHOLE_ESSAY
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
 
@@ -45,10 +49,19 @@ def _criticism(text: str) -> bool:
 
 
 def contradicts(cand: Candidate, issues: dict[str, float]) -> bool:
-    """Praise (no advice in it) about an aspect with a severe measured issue in this essay."""
-    if not any(issues.get(a, 0.0) >= SEVERE for a in cand.aspects):
+    """Praise (no advice in it) about an aspect with a severe measured issue in this essay (any
+    aspect, for an issue of the whole essay), or criticism its measurements disprove."""
+    if disproved(cand.text, issues):
+        return True
+    if not any(issues.get(a, 0.0) >= SEVERE for a in (*cand.aspects, WHOLE_ESSAY)):
         return False
     return _praise(cand.text)
+
+
+def _whole_essay_issue(issues: dict[str, float] | None) -> bool:
+    """A pasted passage scored high must not be told what the best essays were told: their
+    praise is often in words `_PRAISE` does not know ("handled fairly", "builds on")."""
+    return (issues or {}).get(WHOLE_ESSAY, 0.0) >= SEVERE
 
 
 def wrong_side(text: str, source_level: int, target: int) -> bool:
@@ -83,8 +96,9 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     the wrong direction, `wrong_side`)."""
     taken = list(taken or [])
     out = []
+    top = index.level(index.assignment.score_max) if _whole_essay_issue(issues) else None
     for tier in (0, 1):
-        pool = [c for c in index.candidates if abs(c.level - level) == tier
+        pool = [c for c in index.candidates if abs(c.level - level) == tier and c.level != top
                 and not contradicts(c, issues) and not wrong_side(c.text, c.level, level)]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
@@ -123,12 +137,13 @@ def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: li
     if not mentions or number(trait_score) is None:
         return None
     target = _trait_level(trait_score, trait)
+    top = _trait_level(trait.get("max"), trait) if _whole_essay_issue(issues) else None
 
     def trait_level(c: Candidate):
         return _trait_level((index.examples[c.example].trait_scores or {}).get(name), trait)
 
     for tier in (0, 1):
-        pool = [c for c in mentions if (lv := trait_level(c)) is not None
+        pool = [c for c in mentions if (lv := trait_level(c)) is not None and lv != top
                 and abs(lv - target) == tier and not wrong_side(c.text, lv, target)]
         ranked = sorted(((float(sims[c.example]), c) for c in pool),
                         key=lambda rc: (-rc[0], rc[1].example, rc[1].text))

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from worker.feedback.textstats import words
+from worker.feedback.textstats import WORD, words
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 # Everyday words of student essays that the shipped list lacks.
@@ -36,7 +36,8 @@ usa us uk tv pc dna gpa pe fbi cia atm gps ceo nfl nba mlb ufo ai ipad iphone
 """.split())
 # "Most letters": a shouted word or heading in a normal essay stays far below this.
 CAPITALS_SHARE = 0.5
-_SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*)[\"'\u201c(]*([A-Za-z][A-Za-z']*)")
+# Where a sentence's first word starts (a letter of any alphabet: "Él dijo", "Ángel went").
+_SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*)[\"'\u201c(]*([^\W\d_])")
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +76,8 @@ def near_english(word: str) -> bool:
     return any(e in english for e in _edits1(word))
 
 
-def _norm(token: str) -> str:
+def word_key(token: str) -> str:
+    """How a word is looked up in the English list: lower case, without a possessive 's."""
     lw = token.lower()
     return lw[:-2] if lw.endswith("'s") else lw
 
@@ -84,7 +86,7 @@ def course_vocabulary(texts_and_scores, prompt: str = "") -> frozenset[str]:
     """Words this course uses that the English list lacks but that are not misspellings."""
     english = english_words()
     pairs = list(texts_and_scores)
-    accepted = {_norm(w) for w in words(prompt)}
+    accepted = {word_key(w) for w in words(prompt)}
     if not pairs:
         return frozenset(accepted)
     scores = sorted(s for _, s in pairs)
@@ -92,7 +94,7 @@ def course_vocabulary(texts_and_scores, prompt: str = "") -> frozenset[str]:
     upper = [t for t, s in pairs if s >= median]
     df, proper, plain = Counter(), Counter(), Counter()
     for text in upper:
-        df.update({_norm(w) for w in words(text)} - english)
+        df.update({word_key(w) for w in words(text)} - english)
         named, lower = _case_use(text)
         proper.update(named - english)
         plain.update(lower - english)
@@ -117,12 +119,12 @@ def _case_use(text: str) -> tuple[set[str], set[str]]:
         return set(), set()
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
     named, lower = set(), set()
-    for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text):
+    for m in WORD.finditer(text):
         token = m.group(0)
         if token.islower():
-            lower.add(_norm(token))
+            lower.add(word_key(token))
         elif len(token) > 1 and (token.isupper() or m.start() not in starts):
-            named.add(_norm(token))
+            named.add(word_key(token))
     return named, lower
 
 
@@ -152,18 +154,20 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
     capitals = in_capitals(text)
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
     seen: dict[str, str] = {}
-    for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text):
+    for m in WORD.finditer(text):
         token = m.group(0)
         if len(token) < 2:
             continue  # single letters
         if capitals:
-            if _norm(token) in _ACRONYMS:
+            if word_key(token) in _ACRONYMS:
                 continue
         elif token.isupper():
             continue  # acronyms (NASA, FACS)
         elif token[0].isupper() and m.start() not in starts:
             continue  # a name mid-sentence
-        key = _norm(token)
+        if not token.isascii():
+            continue  # café, José, naïve: the English list has few such words and cannot judge them
+        key = word_key(token)
         if key in english or key in _LATIN or key in course_words or _contraction_ok(key, english):
             continue
         seen.setdefault(key, token)
@@ -179,7 +183,7 @@ def written_forms(terms, texts) -> dict[str, str]:
         if not text or in_capitals(text):
             continue
         starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
-        for m in re.finditer(r"[A-Za-z]+(?:'[A-Za-z]+)*", text):
+        for m in WORD.finditer(text):
             seen = forms.get(m.group(0).lower())
             if seen is not None and m.start() not in starts:
                 seen[m.group(0)] += 1

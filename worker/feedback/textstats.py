@@ -11,15 +11,19 @@ from dataclasses import dataclass, field
 
 from lti_app.coursework.essay_text import word_count
 
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+# A letter of any alphabet, with the combining accents of a decomposed one ("cafe" + U+0301):
+# [A-Za-z] cut "café" and "José" into "caf" and "Jos", which were listed as misspellings.
+LETTER = r"[^\W\d_][\u0300-\u036f]*"
+# Inner apostrophes join ("don't", "José's"); hyphens split ("well-known" is two words).
+WORD = re.compile(rf"(?:{LETTER})+(?:'(?:{LETTER})+)*")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
 # or at a line break: students often drop the final full stop of a paragraph.
 _SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
 _QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{3,400}?)[\"\u201d]")
-_LOWER_I = re.compile(r"(?<![A-Za-z'.])i(?!\.[a-z]\.)(?=(?:'[a-z]+)?(?![A-Za-z]))")
+_LOWER_I = re.compile(r"(?<![^\W\d_'.])i(?!\.[a-z]\.)(?=(?:'[a-z]+)?(?![^\W\d_]|[\u0300-\u036f]))")
 # Same line only: a word that ends one paragraph and starts the next ("... as stated in\n\nIn
 # German Suburb") is no slip.
-_DOUBLED = re.compile(r"\b([A-Za-z]+)[ \t]+\1\b", re.I)
+_DOUBLED = re.compile(r"\b([^\W\d_]+)[ \t]+\1\b", re.I)
 _NO_SPACE = re.compile(r"[a-z]{2}[.!?,][A-Za-z]{2}")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|u\.s|a\.m|p\.m)\.$", re.I)
 
@@ -93,8 +97,8 @@ class EssayStats:
     missing_spaces: int = 0
     word_list: list[str] = field(default_factory=list)
     # Words as the hand-in page counts them (whitespace-separated, `essay_text.word_count`): the
-    # number a point states, and the one its check compares. `n_words` counts runs of A-Z letters:
-    # numbers and other alphabets are left out and "well-known" is two words, which told a student
+    # number a point states, and the one its check compares. `n_words` counts runs of letters
+    # (`WORD`): numbers are left out and "well-known" is two words, which told a student
     # "551 words" under a page that said 563.
     shown_words: int = 0
 

@@ -102,3 +102,16 @@ def assignment():
 @pytest.fixture()
 def trait_assignment():
     return {"id": 102, "prompt": PROMPT, "score_min": 1, "score_max": 6, "traits": TRAITS}
+
+
+def absent_for(text: str, course, assignment) -> dict:
+    """The faults `text` measurably does not have, as compose weighs them (`disproved`): the
+    teacher's sentences claiming one of them are not reused for it."""
+    from worker.feedback.cache import course_index
+    from worker.feedback.disproved import absent_faults
+    from worker.feedback.records import AssignmentView
+    from worker.feedback.spelling import misspelled
+    from worker.feedback.textstats import measure
+
+    index = course_index(course, AssignmentView.of(assignment), None)
+    return absent_faults(text, measure(text), misspelled(text, index.course_words))

@@ -105,7 +105,7 @@ def test_writing_in_capitals_is_a_mechanics_point_even_when_the_spelling_is_righ
         fb = compose_feedback(text.upper(), 6, {}, assignment, course, generator=False)
         mech = by_kind(fb).get("mechanics")
         assert mech and mech["evidence"]["capitals"], fb.text
-        assert mech["text"].startswith("Mechanics: most of the essay is typed in capital letters")
+        assert mech["text"].startswith("Capital letters: most of the essay is typed in capital letters")
         teacher = " ".join(p["text"] for p in fb.parts if p["kind"] == "teacher")
         assert not PRAISE_OF_CONVENTIONS.search(teacher), teacher
         normal = by_kind(compose_feedback(text, 6, {}, assignment, course, generator=False))

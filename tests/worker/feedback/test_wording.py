@@ -82,9 +82,9 @@ def test_a_repeated_word_is_listed_once_and_a_paragraph_break_is_no_repeat():
                     "As the article says in\n\nIn German Suburb, cars are rare.")
     assert stats.doubled_words == ["The the", "And and"]
     point = mechanics(stats)
-    assert point["text"] == 'Mechanics: words are repeated: "The the", "And and".'
+    assert point["text"] == 'Typos: words are repeated: "The the", "And and".'
     assert mechanics(measure("We went to to the park."))["text"] == \
-        'Mechanics: a word is repeated: "to to".'
+        'Typos: a word is repeated: "to to".'
 
 
 def _counts(paragraphs_: int) -> ExampleCounts:

@@ -1,0 +1,100 @@
+"""Teacher criticism that this essay's own measurements disprove.
+
+A sentence reused from another student's comment is true of THAT essay. "Watch spelling and the
+use of lower-case i." or "transitions between them are missing" told a student who wrote no
+lower-case "i" and opened sentences with "However", "Finally" and "Therefore" about faults they
+do not have. Here each measured fault has two halves: a pattern for a sentence that says the
+essay has it, and a test that this essay clearly does not. Both are deliberately narrow: a
+sentence must speak of that very fault ("more transitions", "vary your transitions" ask for
+more, not for some, and stay), and the measurement must leave no doubt (zero lower-case "i",
+three or more paragraphs, ...), since a wrongly refused sentence costs little and a wrongly
+kept one tells a student something false.
+
+The essay's absent faults travel to `select` inside its `issues` dict as keys `ABSENT + fault`,
+so trait lines (which receive the same dict) refuse the same sentences.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from worker.feedback.textstats import EssayStats, split_sentences
+
+ABSENT = "absent:"
+# Sentence openers that link to what came before. Conjunctions ("And", "But", "So") and
+# "Then" are left out: they start sentences in essays with no sense of transition at all.
+_TRANSITION = re.compile(
+    r"^\W*(however|therefore|thus|finally|lastly|also|first(ly)?|second(ly)?|third(ly)?|next|"
+    r"furthermore|moreover|additionally|besides|consequently|meanwhile|similarly|overall|"
+    r"in (conclusion|addition|summary|fact|short|other words)|to (conclude|sum up|begin with)|"
+    r"for (example|instance)|on the other hand|as a result|after all|another reason)\b", re.I)
+MIN_TRANSITIONS = 3           # sentences opening on one, of at least two different openers
+MIN_PARAGRAPHS = 3            # "break it into paragraphs" is false of an essay with this many
+# Words: an essay whose longest sentence is this short has no run-on. Well under the 40 of the
+# sentences point, since teachers also call a comma splice of 25 words a run-on.
+NO_RUN_ON = 25
+
+# "no spelling errors", "few typos" praise; "a few spelling errors remain" does not.
+_NEGATED = r"(?<!\bno )(?:(?<=\ba few )|(?<!\bfew ))(?<!\bwithout )(?<!\bany )"
+# What a sentence has to say for each fault; `more`/`another`/`vary` style requests are not
+# claims that the thing is missing.
+_SAYS = {
+    "lower_i": re.compile(
+        r"\blower[- ]?case\s+['\u2018]?i\b|\bcapitali[sz]e\s+(the\s+)?(word\s+|letter\s+|pronoun\s+)?"
+        r"['\u2018]?i\b|\bcapital\s+['\u2018]?i\b|\bthe\s+pronoun\s+['\u2018]?i\b", re.I),
+    "transitions": re.compile(
+        r"\btransitions?\b[^.;:]*\b(are|is)\s+(missing|lacking|absent|needed)\b"
+        r"|\b(no|missing|lacks?|lacking|without|needs?|add|use|include)\s+(some\s+|any\s+)?transitions?\b"
+        r"|\b(need|needs|try|remember)\s+to\s+(use|add|include)\s+(some\s+)?transitions?\b", re.I),
+    "paragraphs": re.compile(
+        r"\b(break|split|divide|separate|organi[sz]e|put)\b[^.;:]{0,40}\binto\s+(\w+\s+)?paragraphs\b"
+        r"|\b(no|without|missing|lacks?|lacking|needs?)\s+(any\s+|real\s+|separate\s+)?paragraph(s|ing| breaks?)\b"
+        r"|\b(is|was|as|in)\s+(just\s+|only\s+)?(one|a single)\s+(big\s+|long\s+|large\s+)?(paragraph|block)\b"
+        r"|\bwall of text\b|\bindent", re.I),
+    "spelling": re.compile(
+        _NEGATED + r"\b(misspell\w*|typos?)\b"
+        r"|" + _NEGATED + r"\bspelling(\s+and\s+\w+)?\s+(errors?|mistakes?|slips?|problems?|issues?)\b"
+        r"|\b(watch|check|proofread|fix|correct|work on|careful with|improve)\b[^.;:]{0,30}\bspell\w*", re.I),
+    "run_ons": re.compile(_NEGATED + r"\brun[- ]?on(s|\s+sentences?)?\b", re.I),
+    "quotes": re.compile(
+        r"\b(no|never|without|missing|lacks?)\s+(direct\s+)?quot(es?|ations?)\b|\bdoes(n't| not)\s+quote\b"
+        r"|\b(add|include|use|needs?)\s+(a\s+|at least one\s+|one\s+|some\s+)?(direct\s+)?quot(es?|ations?)\b"
+        r"|^\W*quote\b|\b(try|remember|need|needs|should)\s+(to\s+)?quot(e|ing)\b", re.I),
+}
+_ASKS_MORE = {
+    "transitions": re.compile(r"\b(more|vary|varied|variety|different|better|stronger|other|new|fresh|"
+                              r"too many|overus\w*|repeat\w*)\b[^.;:]{0,20}\btransitions?\b", re.I),
+    "quotes": re.compile(r"\b(more|another|again|other)\b", re.I),
+}
+
+
+def transition_starts(text: str) -> tuple[int, int]:
+    """(sentences opening on a transition, different transitions so used)."""
+    found = [m.group(1).lower() for s in split_sentences(text) if (m := _TRANSITION.match(s))]
+    return len(found), len(set(found))
+
+
+def absent_faults(text: str, stats: EssayStats, misspelled: list[str]) -> dict[str, float]:
+    """`issues` entries for the faults this essay clearly does not have."""
+    uses, kinds = transition_starts(text)
+    absent = {
+        "lower_i": stats.lower_i == 0,
+        "transitions": uses >= MIN_TRANSITIONS and kinds >= 2,
+        "paragraphs": stats.n_paragraphs >= MIN_PARAGRAPHS,
+        "spelling": not misspelled and stats.n_words > 0,
+        "run_ons": 0 < max(stats.sentence_words, default=0) <= NO_RUN_ON,
+        "quotes": stats.n_quotes > 0,
+    }
+    return {ABSENT + fault: 1.0 for fault, yes in absent.items() if yes}
+
+
+@lru_cache(maxsize=16384)   # asked of every candidate sentence for every essay scored
+def faults_claimed(sentence: str) -> frozenset[str]:
+    """The measured faults `sentence` says an essay has."""
+    return frozenset(f for f, says in _SAYS.items()
+                     if says.search(sentence) and not (f in _ASKS_MORE and _ASKS_MORE[f].search(sentence)))
+
+
+def disproved(sentence: str, issues: dict[str, float]) -> bool:
+    """Does the sentence claim a fault this essay measurably does not have?"""
+    return any(ABSENT + f in issues for f in faults_claimed(sentence))
