@@ -56,7 +56,7 @@ _MACHINE = re.compile(
     r"|\bessays graded [\d.]+ or higher\b"
     r"|\bthe course's \d+ graded essays?\b"
     r"|^\W*[A-Z][A-Za-z _]{0,40} \(\d+(\.\d+)? of \d+(\.\d+)?\):"
-    r"|^\W*[A-Z][A-Za-z _]{0,40}: \d+(\.\d+)?( of \d+(\.\d+)?)?(\.\s*$| \(the course's)"
+    r"|^\W*[A-Z][A-Za-z _]{0,40}: \d+(\.\d+)?( of \d+(\.\d+)?)?(\.\s*$| \(the course's| \(\w.* graded for this assignment scored higher\))"
     r"|^\W*no essay text was received\b"
     r"|^\W*gradeloop gives written feedback\b", re.I | re.M)
 # A sentence-initial word followed by ", " is a vocative ("Mark, ...") unless it is one of these.

@@ -48,9 +48,13 @@ def _n(x: float) -> str:
     return str(int(round(x))) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
 
 
-def _share(fraction: float, things: str) -> str:
+def share_words(fraction: float, things: str) -> str:
     """A share of `things` in words a grade-6 student reads ("most essays", "more than half of
     the essays", "about 4 in 10 essays"), never "62% of the essays"."""
+    if fraction <= 0:
+        return f"none of the {things}"
+    if fraction < 0.05:   # "about 0 in 10" would say none
+        return f"fewer than 1 in 10 {things}"
     if fraction >= 1:
         return f"all {things}"
     if fraction >= 0.75:
@@ -269,7 +273,7 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
     quoting = sum(1 for c in higher if c.n_quotes > 0) / len(higher) if compared else 0.0
     if stats.n_quotes == 0 and (not compared or quoting >= 0.3):
         said.append(f"The essay does not quote the {_source(index.assignment.prompt)}"
-                    + (f"; {_share(quoting, 'essays')} graded {label} or higher quote it at least "
+                    + (f"; {share_words(quoting, 'essays')} graded {label} or higher quote it at least "
                        "once" if compared else ""))
     used = sorted({w.lower() for w in stats.word_list} & set(index.key_terms))
     typical = statistics.median(c.key_terms_used for c in higher) if compared else None

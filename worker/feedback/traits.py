@@ -2,12 +2,11 @@
 
 The sentence comes from a comment that names the trait, on an essay the teacher scored the
 same (or one off) on that trait. Without one, the line states the predicted trait score next
-to how the course's graded essays scored on it. No trait score, no line.
+to how many of the assignment's graded essays scored higher on it, in words. No trait score, no line.
 """
 from __future__ import annotations
 
-import statistics
-
+from worker.feedback.points import share_words
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex
 from worker.feedback.select import trait_sentence
@@ -48,11 +47,10 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
                           "evidence": {"trait": name, "score": value, "source": "prediction"}})
             continue
         above = sum(1 for c in course if c > float(value)) / len(course)
+        # Words a student reads ("about 4 in 10 essays ... scored higher"), not "median 2, 40%".
         parts.append({"kind": "trait",
-                      "text": f"{title}: {scale} (the course's {len(course)} graded "
-                              f"essay{'s' if len(course) != 1 else ''}: median "
-                              f"{_fmt(statistics.median(course))}, {round(100 * above)}% scored "
-                              f"higher).",
+                      "text": f"{title}: {scale} ({share_words(above, 'essays')} graded for this "
+                              "assignment scored higher).",
                       "evidence": {"trait": name, "score": value, "source": "course_trait_scores",
                                    "graded": len(course), "share_higher": round(above, 3)}})
     return parts

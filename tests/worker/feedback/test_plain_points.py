@@ -104,3 +104,12 @@ def test_key_terms_are_written_one_way_in_the_whole_point(course, held_out, assi
             assert term == index.term_forms[term.lower()], point
         seen += 1
     assert seen >= 5
+
+
+def test_a_share_of_none_or_a_few_is_not_called_one_in_ten():
+    from worker.feedback.points import share_words
+
+    assert share_words(0.0, "essays") == "none of the essays"
+    assert share_words(0.03, "essays") == "fewer than 1 in 10 essays"
+    assert share_words(0.4, "essays") == "about 4 in 10 essays"
+    assert share_words(1.0, "essays") == "all essays"

@@ -111,6 +111,7 @@ COMPOSED = ("Add at least two pieces of evidence from the article and explain ea
             "Organization (2 of 4): Your paragraphs need topic sentences so the organization is "
             "easier to follow.\n"
             "Evidence: 2 of 4 (the course's 300 graded essays: median 2, 40% scored higher).\n"
+            "Conventions: 3 of 4 (about 4 in 10 essays graded for this assignment scored higher).\n"
             "Voice: 3 of 4.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from worker.feedback.compose import compose_feedback
 
 from worker.feedback.disproved import disproved
+from worker.feedback.points import share_words
 
 from .conftest import TRAITS, absent_for
 
@@ -38,10 +39,12 @@ def test_every_scored_trait_gets_a_line(course, held_out, trait_assignment):
         # nobody ever commented on "voice": the line reports the course's numbers instead
         voice = lines["voice"]
         scores = [ex.trait_scores["voice"] for ex in course]
-        higher = round(100 * sum(1 for s in scores if s > 3) / len(scores))
+        higher = sum(1 for s in scores if s > 3) / len(scores)
         assert voice["evidence"]["source"] == "course_trait_scores"
-        assert voice["text"].startswith(f"Voice: 3 of 4 (the course's {len(course)} graded essays")
-        assert f"{higher}% scored higher" in voice["text"]
+        assert voice["evidence"]["share_higher"] == round(higher, 3)
+        # in words a student reads: no median, no percentage
+        assert voice["text"] == f"Voice: 3 of 4 ({share_words(higher, 'essays')} graded for this assignment scored higher)."
+        assert "%" not in voice["text"] and "median" not in voice["text"]
         teacher = {p["text"] for p in fb.parts if p["kind"] == "teacher"}
         assert not teacher & {p["evidence"].get("sentence") for p in lines.values()}
     assert quoted >= 30   # of 36 lines
