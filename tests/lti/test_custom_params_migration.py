@@ -8,7 +8,8 @@ from flask_migrate import downgrade, upgrade
 
 from lti_app import create_app
 from lti_app.extensions import db
-from lti_app.models import Course, Platform, ResourceLink
+from lti_app.models import ResourceLink
+from tests.worker.coursework import make_assignment
 
 BEFORE = "0010_lms_post_claims"
 STORED = {   # resource_link_id: (custom before, custom after)
@@ -23,15 +24,8 @@ STORED = {   # resource_link_id: (custom before, custom after)
 def _links_after_upgrade(app) -> dict:
     with app.app_context():
         upgrade(revision=BEFORE)
-        platform = Platform(issuer="https://lms.example", client_id="c",
-                            auth_login_url="https://lms.example/login", auth_token_url="https://lms.example/token",
-                            key_set_url="https://lms.example/jwks")
-        db.session.add(platform)
-        db.session.flush()
-        course = Course(platform_id=platform.id, context_id="ctx")
-        db.session.add(course)
-        db.session.flush()
-        db.session.add_all(ResourceLink(course_id=course.id, resource_link_id=name, custom=before)
+        course_id = make_assignment().course_id   # the models of 0010 and of head are the same here
+        db.session.add_all(ResourceLink(course_id=course_id, resource_link_id=name, custom=before)
                            for name, (before, _) in STORED.items())
         db.session.commit()
         upgrade()
