@@ -322,6 +322,10 @@ from lti_app.erasure import privacy_group  # noqa: E402  (data-protection reques
 
 main.add_command(privacy_group)
 
+from lti_app.course_admin import course_group  # noqa: E402  (whole courses: list, retention deletes)
+
+main.add_command(course_group)
+
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("GRADELOOP_ENV", "development")
