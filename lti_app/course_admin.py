@@ -110,6 +110,18 @@ def _plan(course: CourseSummary) -> tuple[str, list[int]]:
     return words, running
 
 
+def _unchanged(planned: list[CourseSummary]) -> list[CourseSummary]:
+    """The planned courses with no activity since they were listed. Read again after the prompt,
+    which may wait for minutes: an essay handed in meanwhile was never in what the admin agreed to
+    delete, so that course is skipped and said so."""
+    now = {c.id: c.last_activity for c in summaries()}
+    kept = [c for c in planned if now.get(c.id) == c.last_activity]
+    for course in planned:
+        if course not in kept:
+            click.echo(f"course {course.id}: skipped, it had activity after it was listed; run the command again")
+    return kept
+
+
 def _delete(course: CourseSummary, running: list[int]) -> None:
     deleted = delete_course_data(course.id)
     click.echo(f"course {course.id}: deleted {_counted(deleted, 'assignment')} with all essays, grades and models")
@@ -156,7 +168,8 @@ def delete_command(course_id, yes):
     click.echo(f"will delete {words}")
     if not yes:
         click.confirm("Delete this course's data?", abort=True)
-    _delete(course, running)
+    if _unchanged([course]):
+        _delete(course, running)
     click.echo(LMS_KEEPS)
 
 
@@ -182,6 +195,8 @@ def purge_command(inactive_days, platform_id, dry_run, yes):
         return
     if not yes:
         click.confirm(f"Delete the data of these {len(plans)} course(s)?", abort=True)
+    still = _unchanged([course for course, _, _ in plans])
     for course, _, running in plans:
-        _delete(course, running)   # one commit per course: a failure keeps the courses done so far
+        if course in still:
+            _delete(course, running)   # one commit per course: a failure keeps the courses done so far
     click.echo(LMS_KEEPS)

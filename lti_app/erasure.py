@@ -111,8 +111,11 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
     # classmate's essay scored meanwhile either stores its proposal first (the scan below finds
     # it) or waits and then sees fewer grades and writes its feedback again (worker.handlers.scoring).
     db.session.execute(for_update(db.select(Submission.id).where(Submission.id.in_(gone)).order_by(Submission.id)))
+    # FOR NO KEY UPDATE: it still holds off the scorer's FOR SHARE, but not the FOR KEY SHARE a
+    # grade save or an import takes on the assignment (FOR UPDATE deadlocked with a teacher approving
+    # a proposal the scan below then deletes).
     db.session.execute(for_update(db.select(Assignment.id).where(Assignment.id.in_(report.assignments))
-                                  .order_by(Assignment.id)))
+                                  .order_by(Assignment.id), key_share=True))
     # Before the essays go: their comments are what classmates' AI feedback may quote.
     quoting = withdraw_quoting_proposals(gone, report.assignments)
     report.withdrawn, report.requeued, report.released = quoting.withdrawn, quoting.requeued, quoting.released

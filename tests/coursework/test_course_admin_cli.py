@@ -140,3 +140,24 @@ def test_purge_dry_run_deletes_nothing_and_purge_only_the_inactive_course(app, w
     # An emptied course has nothing left to purge.
     again = _cli(app, "purge", "--inactive-days", "365", "--yes")
     assert again.exit_code == 0 and "no course" in again.output
+
+
+def test_a_course_with_activity_while_the_prompt_waited_is_skipped(app, world, monkeypatch):
+    """The prompt may wait for minutes; an essay graded meanwhile was never in what the admin agreed
+    to delete, so that course is left for the next run."""
+    import click
+
+    _graded(app, world)
+
+    def teacher_grades_while_asked(*args, **kwargs):
+        with app.app_context():
+            db.session.add(Grade(submission_id=world.essay_a, score=5, source=GradeSource.TEACHER,
+                                 score_min=1, score_max=6, grader_id=world.teacher_a))
+            db.session.commit()
+        return True
+
+    monkeypatch.setattr(click, "confirm", teacher_grades_while_asked)
+    purged = _cli(app, "purge", "--inactive-days", "365")
+    assert purged.exit_code == 0, purged.output
+    assert f"course {world.course_a}: skipped" in purged.output
+    assert _held(app, Submission, world.course_a) == 1

@@ -79,10 +79,16 @@ def _scored_already(submission_id: int, model_id: int) -> bool:
                                     AiProposal.for_current_version()).limit(1)) is not None
 
 
-def _grade_count(assignment_id: int) -> int:
-    """The grades on the assignment's essays: fewer than before means graded essays were deleted."""
-    return db.session.scalar(select(func.count(Grade.id)).join(Submission, Grade.submission_id == Submission.id)
-                             .where(Submission.assignment_id == assignment_id))
+def _grades(assignment_id: int, up_to: int | None = None) -> tuple[int, int]:
+    """(how many grades the assignment's essays have, the newest id), counting only ids up to
+    `up_to`: fewer of the grades seen before means graded essays were deleted, whatever grades
+    were added meanwhile (a plain count let one new grade hide one erased)."""
+    query = (select(func.count(Grade.id), func.coalesce(func.max(Grade.id), 0))
+             .join(Submission, Grade.submission_id == Submission.id).where(Submission.assignment_id == assignment_id))
+    if up_to is not None:
+        query = query.where(Grade.id <= up_to)
+    count, newest = db.session.execute(query).one()
+    return count, newest
 
 
 @handles("submission.created")
@@ -111,7 +117,7 @@ def score_new_submission(job) -> None:
     trait_scores = {name: t.get("score") for name, t in (prediction.traits or {}).items()}
     feedback = None
     if _feedback_writer is not None and assignment.feedback_mode != FeedbackMode.OFF:
-        graded = _grade_count(assignment.id)
+        graded = _grades(assignment.id)
         # Before the lock below: a course's feedback index can take a second or more to build.
         feedback = _feedback_writer(assignment, submission, float(prediction.score), trait_scores,
                                     list(prediction.unusual))
@@ -133,7 +139,7 @@ def score_new_submission(job) -> None:
     # wholly before this decision or after it.
     assignment = db.session.scalars(for_update(select(Assignment).where(Assignment.id == assignment.id), read=True)
                                     .execution_options(populate_existing=True)).one()
-    if feedback is not None and _grade_count(assignment.id) < graded:
+    if feedback is not None and _grades(assignment.id, up_to=graded[1])[0] < graded[0]:
         # Graded essays were deleted (an erasure) while the feedback was written: it may quote the
         # teacher's comments on them, and the erasure, which locks this row before it looks for
         # such quotes, could not see a proposal not yet stored. Write the feedback again.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lti_app.coursework.data_admin import remove_model_files
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.models import Assignment, ModelVersion
 from lti_app.models.base import utcnow
 from worker import leases
@@ -61,9 +62,12 @@ def _prune_assignment(app, assignment_id: int, keep: int, dry_run: bool, report:
     if leases.holder(lease_key(assignment_id)) is not None:
         report.skipped[assignment_id] = "a training is running (it may write or promote a version)"
         return
-    # FOR UPDATE (PostgreSQL): a rollback or promotion changes current_model_id; it waits until
-    # the plan is committed instead of putting back a version whose files are being deleted.
-    assignment = db.session.get(Assignment, assignment_id, with_for_update=not dry_run)
+    # Locked (on SQLite too: `for_update`) as `versions.rollback` locks it before reading the
+    # versions: a rollback waits until the plan is committed and then refuses a pruned version,
+    # or it commits first and this plan keeps the version it put back.
+    query = db.select(Assignment).where(Assignment.id == assignment_id)
+    assignment = db.session.scalars((query if dry_run else for_update(query))
+                                    .execution_options(populate_existing=True)).one_or_none()
     if assignment is None:
         report.skipped[assignment_id] = "no such assignment"
         return

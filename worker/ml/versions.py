@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.models import Assignment, ModelVersion, Submission
 from lti_app.models.base import utcnow
 from worker.ml import modelfiles
@@ -145,7 +146,10 @@ def rollback(app, assignment_id: int, to_version: int | None = None) -> ModelVer
     from worker.ml import scorer
 
     with app.app_context():
-        assignment = db.session.get(Assignment, assignment_id)
+        # Locked before the versions are read: a `model prune` planning at the same time either
+        # commits first (its pruned rows are then read here and refused) or waits for this one.
+        assignment = db.session.scalars(for_update(db.select(Assignment).where(Assignment.id == assignment_id))
+                                        .execution_options(populate_existing=True)).one_or_none()
         if assignment is None:
             raise ValueError(f"assignment {assignment_id} does not exist")
         current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None

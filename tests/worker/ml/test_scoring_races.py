@@ -5,13 +5,14 @@ post. A tiny real ONNX model (tinymodel.py) scores."""
 from __future__ import annotations
 
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
 
 import worker.autofeedback  # noqa: F401  registers the real feedback modes
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, FeedbackMode, Grade, OutboxEvent, Submission, User
+from lti_app.models import AiProposal, Assignment, FeedbackMode, Grade, GradeSource, OutboxEvent, Submission, User
 from tests.worker.coursework import add_graded, make_assignment
 from tests.worker.ml import tinymodel
 from worker.handlers.scoring import score_new_submission
@@ -141,8 +142,8 @@ def test_graded_essays_erased_while_the_feedback_is_written_get_it_written_again
     essay_id = _student_essay(app, feedback_mode=FeedbackMode.REVIEW)
     with app.app_context():
         assignment_id = db.session.get(Submission, essay_id).assignment_id
-        [graded] = add_graded(db.session.get(Assignment, assignment_id), 1)
-        graded_essay = graded.submission_id
+        graded, other = add_graded(db.session.get(Assignment, assignment_id), 2)
+        graded_essay, other_essay = graded.submission_id, other.submission_id
         db.session.commit()
     real_writer = scoring._feedback_writer
 
@@ -151,6 +152,9 @@ def test_graded_essays_erased_while_the_feedback_is_written_get_it_written_again
         with db.engine.begin() as erasure:   # the erasure command, its own connection
             erasure.execute(db.delete(Grade).where(Grade.submission_id == graded_essay))
             erasure.execute(db.delete(Submission).where(Submission.id == graded_essay))
+        with db.engine.begin() as teacher:   # and a grade saved meanwhile: the count is what it was
+            teacher.execute(db.insert(Grade).values(submission_id=other_essay, score=4, source=GradeSource.TEACHER,
+                                                    score_min=1, score_max=6))
         return text
 
     monkeypatch.setattr(scoring, "_feedback_writer", erased_meanwhile)
@@ -162,3 +166,77 @@ def test_graded_essays_erased_while_the_feedback_is_written_get_it_written_again
     _score(app, essay_id)   # the retry
     with app.app_context():
         assert db.session.scalars(db.select(AiProposal)).one().feedback
+
+
+@pytest.mark.postgres
+def test_an_erasure_and_a_teacher_approving_a_quoting_proposal_both_finish(pg_app, monkeypatch):
+    """The erasure locks the assignment while a teacher approves a classmate's proposal that
+    quotes the erased student's comment. The approval holds the proposal row and asks for the
+    assignment (FOR KEY SHARE, as every grade save does); the erasure holds the assignment and
+    wants to delete that proposal. With the erasure's FOR UPDATE that was a deadlock; with FOR NO
+    KEY UPDATE the approval goes first and the erasure counts the proposal as released."""
+    from lti_app import erasure
+    from lti_app.review import decisions
+
+    app = pg_app("memory://")
+    story = "your story about your brother's accident moves the reader."
+    with app.app_context():
+        a = make_assignment(feedback_mode=FeedbackMode.REVIEW)
+        ada, bo, teacher = (User(platform_id=a.course.platform_id, sub=s) for s in ("ada", "bo", "teacher"))
+        db.session.add_all([ada, bo, teacher])
+        db.session.flush()
+        graded = Submission(assignment_id=a.id, user_id=ada.id, text=ESSAY, word_count=96)
+        waiting = Submission(assignment_id=a.id, user_id=bo.id, text=ESSAY + "Mine.", word_count=97)
+        db.session.add_all([graded, waiting])
+        db.session.flush()
+        db.session.add(Grade(submission_id=graded.id, score=5, source=GradeSource.TEACHER, score_min=1,
+                             score_max=6, comment=f"Dear Ada, {story}"))
+        proposal = AiProposal(submission_id=waiting.id, score=4, confidence=0.5, trait_scores={},
+                              feedback=f"{story} Add a second reason.", status="pending",
+                              essay_submitted_at=waiting.submitted_at)
+        db.session.add(proposal)
+        db.session.commit()
+        ids = (a.id, proposal.id, teacher.id, ada.id)
+    claimed, erasure_locked, outcome = threading.Event(), threading.Event(), {}
+    real_save, real_withdraw = decisions.save_grade, erasure.withdraw_quoting_proposals
+
+    def save_after_the_erasure_locked(*args, **kwargs):
+        claimed.set()                  # the proposal row is held by this transaction now
+        erasure_locked.wait(10)
+        return real_save(*args, **kwargs)
+
+    def withdraw_once_the_teacher_waits(*args):
+        erasure_locked.set()
+        time.sleep(0.5)                # the approval asks for the assignment meanwhile
+        return real_withdraw(*args)
+
+    monkeypatch.setattr(decisions, "save_grade", save_after_the_erasure_locked)
+    monkeypatch.setattr(erasure, "withdraw_quoting_proposals", withdraw_once_the_teacher_waits)
+
+    def approve():
+        with app.app_context():
+            try:
+                assignment_id, proposal_id, teacher_id, _ = ids
+                decisions.decide(db.session.get(Assignment, assignment_id), db.session.get(AiProposal, proposal_id),
+                                 None, teacher_id)
+                db.session.commit()
+                outcome["approve"] = "done"
+            except Exception as exc:   # noqa: BLE001  the test reports which side failed
+                outcome["approve"] = repr(exc)
+
+    def erase():
+        claimed.wait(10)
+        with app.app_context():
+            try:
+                outcome["erase"] = erasure.erase_user(db.session.get(User, ids[3]))
+            except Exception as exc:   # noqa: BLE001
+                outcome["erase"] = repr(exc)
+
+    workers = [threading.Thread(target=approve), threading.Thread(target=erase)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert outcome.get("approve") == "done", outcome
+    assert isinstance(outcome.get("erase"), erasure.Erasure), outcome
+    assert (outcome["erase"].released, outcome["erase"].withdrawn) == (1, 0)
