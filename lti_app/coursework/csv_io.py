@@ -3,24 +3,28 @@ exporting a course's essays and grades.
 
 Import columns: `text`, `score`, optional `comment`, `group`, and `trait:<name>` per rubric trait;
 the export's own bookkeeping columns are ignored, any other column is refused (a misspelt
-`comments` would otherwise lose every comment without a word). Two lines with the same essay but
+`comments` would otherwise lose every comment without a word). Two rows with the same essay but
 a different grade are refused too: the file does not say which one the teacher meant.
-Line numbers in errors are the file's own line numbers (a quoted essay may span many lines; old
-Mac files end lines with CR alone), and a quote that is never closed is reported on the line where
-its row starts, not where the reader gave up.
+A course export imports once it holds one assignment's rows: a file with several assignments'
+essays is refused (`_one_assignment`), rows without any grade (essays not graded yet) are
+skipped and counted, and `trait:` columns empty in every row (other assignments' traits) are
+ignored. Errors name the row a spreadsheet shows (the header is row 1) and the essay's start: a
+quoted essay spans many lines of the file, so a text-file line number cannot be found in Excel.
+Only a broken file (an unclosed quote, a row with too many fields) also gets the file's line
+(old Mac files end lines with CR alone), where its row starts, not where the reader gave up.
 Exported cells that a spreadsheet would run as a formula get a leading apostrophe, which the
 import removes again, so an export's text and comments come back unchanged; the export starts
-with a UTF-8 BOM for Excel. Matching re-imported rows to stored essays is `imports`.
+with a UTF-8 BOM for Excel. Reading the file's rows is `csv_reading`; matching re-imported rows
+to stored essays is `imports`.
 """
 from __future__ import annotations
 
 import csv
 import io
-import re
-from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
+from lti_app.coursework.csv_reading import CsvProblem, Record, decode, delimiter_of, read_records
 from lti_app.coursework.essay_text import normalise
 from lti_app.coursework.schemas import import_row_schema
 
@@ -33,64 +37,16 @@ EXPORT_ONLY = ("assignment", "assignment_id", "essay_id", "student", "student_em
                "score_min", "score_max", "grade_source", "graded_at", "in_lms")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ERRORS_SHOWN = 50
-# Where the csv module ends a line (it reads with newline=""): CRLF, LF, or CR alone.
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
+ESSAY_START = 40   # characters of an essay quoted in an error, enough to find it with Ctrl+F
 
 
-@dataclass
-class CsvProblem(Exception):
-    """Why the file cannot be imported: one general message or per-line messages."""
+class ImportRows(list):
+    """The validated rows, plus the spreadsheet row numbers of the essays skipped as not graded
+    (`imports` names them in its summary: the teacher sees what was left out, and why)."""
 
-    message: str
-    lines: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise CsvProblem("The file is empty.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = data[:exc.start].decode("utf-8")
-        line = _line_at(before, len(before))
-        raise CsvProblem(f"The file is not UTF-8 text (first bad byte on line {line}). In your spreadsheet "
-                         "choose \"CSV UTF-8\" when saving, then upload it again.") from exc
-    if "\x00" in text:   # UTF-16 without a BOM decodes as UTF-8 full of NULs; PostgreSQL refuses NUL
-        line = _line_at(text, text.index("\x00"))
-        raise CsvProblem(f"The file contains NUL bytes (first on line {line}): it is not CSV UTF-8 text. In your "
-                         "spreadsheet choose \"CSV UTF-8\" when saving, then upload it again.")
-    return text
-
-
-def _line_at(text: str, position: int) -> int:
-    """The line number of `text[position]`, counting line breaks as the csv module does."""
-    return len(LINE_BREAK.findall(text, 0, position)) + 1
-
-
-def _delimiter(text: str) -> str:
-    """From the header line only: essays are full of commas and semicolons, headers are not."""
-    first = LINE_BREAK.split(text, 1)[0]
-    return max((",", ";", "\t"), key=first.count)
-
-
-def _not_csv(exc: csv.Error, row_start: int, line: int, delimiter: str) -> CsvProblem:
-    """`exc` in words. A quote left open makes the reader take the following lines as part of one
-    value until the field limit or the end of the file, so its own line number says nothing: the
-    row where the quote is, `row_start`, does."""
-    reason = str(exc)
-    if reason.startswith("field larger than field limit") or reason == "unexpected end of data":
-        return CsvProblem(f"The file is not valid CSV: the row that starts on line {row_start} has a quote (\") "
-                          "that is never closed, so the lines after it were read as part of one value. Add the "
-                          "closing quote or delete the stray one, then upload the file again.")
-    if reason.endswith("expected after '\"'"):
-        separator = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
-        return CsvProblem(f"The file is not valid CSV: on line {line} a value in quotes is followed by more text "
-                          f"before the next {separator}. Inside a quoted value, write each quote twice (\"\"), "
-                          "then upload the file again.")
-    return CsvProblem(f"The file is not valid CSV near line {line}: {reason}.")
+    def __init__(self, rows=(), unscored: list[int] | None = None):
+        super().__init__(rows)
+        self.unscored = unscored or []
 
 
 def unescape(value: str) -> str:
@@ -105,9 +61,10 @@ def escape(value):
     return value
 
 
-def _header(raw: list[str], assignment) -> list[str | None]:
+def _header(raw: list[str], assignment, filled: set[int]) -> list[str | None]:
     """Column keys for the schema: lower-case names, `trait:<name>` spelt as the assignment does;
-    None for an export column that is ignored, "" for a column without a name."""
+    None for an ignored column, "" for a column without a name. `filled`: the numbers (from 0)
+    of the columns with a value in some row."""
     traits = {f"trait:{t['name']}".lower(): f"trait:{t['name']}" for t in assignment.traits or []}
     lowered = [h.strip().lower() for h in raw]
     if not any(lowered):
@@ -117,14 +74,18 @@ def _header(raw: list[str], assignment) -> list[str | None]:
     if missing:
         raise CsvProblem(f"The header (line 1) has no {' or '.join(missing)} column. Found: "
                          f"{', '.join(h.strip() or '(blank)' for h in raw)}.")
-    unknown = [h for h in lowered if h.startswith("trait:") and h not in traits]
+    # A trait this assignment lacks is refused while its column holds scores: they would be lost
+    # without a word (a trait renamed since, or a file meant for another assignment). Empty, it is
+    # another assignment's column in a course export, and there is nothing to lose.
+    foreign = [number for number, h in enumerate(lowered) if h.startswith("trait:") and h not in traits]
+    unknown = [raw[number].strip() for number in foreign if number in filled]
     if unknown:
         known = ", ".join(sorted(traits.values())) or "none"
         raise CsvProblem(f"The header names traits this assignment does not have: {', '.join(unknown)} "
                          f"(its traits: {known}).")
     accepted = [*REQUIRED, *OPTIONAL, *traits.values()]
     strange = [name.strip() for name, h in zip(raw, lowered)
-               if h and h not in REQUIRED + OPTIONAL + EXPORT_ONLY and h not in traits]
+               if h and h not in REQUIRED + OPTIONAL + EXPORT_ONLY and h not in traits and not h.startswith("trait:")]
     if strange:
         raise CsvProblem(f"The header (line 1) has column(s) that Gradeloop does not import: {', '.join(strange)}. "
                          f"The columns it reads are {', '.join(accepted)}. Rename or delete the other column(s), "
@@ -132,7 +93,46 @@ def _header(raw: list[str], assignment) -> list[str | None]:
     duplicates = {h for h in lowered if h and lowered.count(h) > 1}
     if duplicates:
         raise CsvProblem(f"The header repeats the column(s) {', '.join(sorted(duplicates))}.")
-    return [None if h in EXPORT_ONLY else traits.get(h, h) for h in lowered]
+    return [None if h in EXPORT_ONLY or number in foreign else traits.get(h, h) for number, h in enumerate(lowered)]
+
+
+def _one_assignment(raw: list[str], records: list[Record]) -> None:
+    """Refuse a course export holding several assignments' essays. Another prompt's grades would
+    teach this assignment's model the wrong task, and which assignment the teacher means cannot be
+    read from the file: a new term's course has other ids, and titles change. The teacher filters."""
+    lowered = [h.strip().lower() for h in raw]
+    columns = [lowered.index(name) for name in ("assignment", "assignment_id") if name in lowered]
+    found: dict[tuple[str, ...], int] = {}
+    for record in records:
+        key = tuple(unescape(record.cells[c].strip()) if c < len(record.cells) else "" for c in columns)
+        if any(key):   # a row added by hand to an export says nothing about its assignment
+            found[key] = found.get(key, 0) + 1
+    if len(found) > 1:
+        named = "; ".join(", ".join(f'"{v}"' if raw[c].strip().lower() == "assignment" else f"id {v}"
+                                    for c, v in zip(columns, key) if v) + f": {n} row{'s' if n != 1 else ''}"
+                          for key, n in found.items())
+        raise CsvProblem(f"Nothing was imported: the file holds essays of {len(found)} assignments ({named}). "
+                         "Another assignment's essays would teach this assignment's model the wrong task: "
+                         "keep the rows of one assignment (filter the assignment column in your spreadsheet "
+                         "and save the result), then upload the file again.")
+
+
+def _where(record: Record, text: str) -> str:
+    """'Row 5 (essay starting "Dear Principal, I think…")': the essay's start finds the row with
+    Ctrl+F once the sheet was sorted or filtered, and confirms it is the one meant."""
+    words = " ".join(text.split())
+    if not words:
+        return f"Row {record.row}"
+    if len(words) > ESSAY_START:
+        words = words[:ESSAY_START + 1].rsplit(" ", 1)[0] + "…"   # whole words only
+    return f'Row {record.row} (essay starting "{words}")'
+
+
+def _not_graded(values: dict) -> bool:
+    """No score, comment nor trait score: an essay not graded yet, as a course export holds them.
+    A comment or trait score without the score is a grade missing its score: an error."""
+    return not any(value.strip() for name, value in values.items()
+                   if name in ("score", "comment") or name.startswith("trait:"))
 
 
 def _differences(row: dict, other: dict) -> list[str]:
@@ -145,70 +145,70 @@ def _differences(row: dict, other: dict) -> list[str]:
     return found
 
 
-def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_000) -> list[dict]:
-    """Validated rows ({text, score, comment, trait_scores, group}) or `CsvProblem` listing every bad line."""
-    text = _decode(data)
-    delimiter = _delimiter(text)
+def _in_words(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if names[1:] else names[0]
+
+
+def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_000) -> ImportRows:
+    """Validated rows ({text, score, comment, trait_scores, group}) or `CsvProblem` listing every bad row."""
+    text = decode(data)
+    delimiter = delimiter_of(text)
     # The csv module refuses any value over 131,072 characters by default (a process-wide limit),
     # which a deployment allowing longer essays would see as "a quote never closed". Values up to a
     # few times the essay limit get through to the schema, which says "too long" in words.
     csv.field_size_limit(max(csv.field_size_limit(), 4 * max_chars))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1   # the line the next row starts on
-    try:
-        header = _header(next(reader, []), assignment)
-        schema = import_row_schema(assignment, max_chars)
-        rows, problems = [], []
-        first_seen: dict[str, tuple[int, dict]] = {}   # essay text -> (line, row) where it came first
-        unnamed_with_data: dict[int, int] = {}          # column number -> first line with a value there
-        start = reader.line_num + 1
-        for raw in reader:
-            line = start
-            start = reader.line_num + 1
-            if not any(cell.strip() for cell in raw):
-                continue
-            if len(raw) != len(header):
-                problems.append(f"Line {line}: {len(raw)} fields, but the header has {len(header)} "
-                                "(a missing or extra comma, or an unclosed quote?).")
-                continue
-            for number, (name, cell) in enumerate(zip(header, raw), start=1):
-                if name == "" and cell.strip():
-                    unnamed_with_data.setdefault(number, line)
-            values = {name: unescape(cell) for name, cell in zip(header, raw) if name}
-            try:
-                row = schema.load(values)
-            except ValidationError as exc:
-                details = "; ".join(f"{name} {' '.join(msgs) if isinstance(msgs, list) else msgs}"
-                                    for name, msgs in sorted(exc.messages.items()))
-                problems.append(f"Line {line}: {details}")
-            else:
-                # The same essay twice with one grade is a harmless repeat (`imports` leaves it);
-                # with two different grades, storing either one would be a guess.
-                earlier = first_seen.setdefault(normalise(row["text"]), (line, row))
-                differences = _differences(row, earlier[1]) if earlier[0] != line else []
-                if differences:
-                    what = ", ".join(differences[:-1]) + " and " + differences[-1] if differences[1:] \
-                        else differences[0]
-                    problems.append(f"Line {line}: the same essay as line {earlier[0]} but with a different "
-                                    f"{what}. Delete one of the two lines or give them the same grade.")
-                else:
-                    rows.append(row)
-            if len(rows) + len(problems) > max_rows:
-                raise CsvProblem(f"The file has more than {max_rows:,} essays; split it into smaller files.")
-    except csv.Error as exc:
-        raise _not_csv(exc, start, reader.line_num, delimiter) from exc
+    raw_header, records = read_records(text, delimiter, max_rows)
+    _one_assignment(raw_header, records)   # first: the other assignments' traits follow from it
+    header = _header(raw_header, assignment,
+                     {number for r in records for number, cell in enumerate(r.cells) if cell.strip()})
+    schema = import_row_schema(assignment, max_chars)
+    rows, problems = ImportRows(), []
+    first_seen: dict[str, tuple[int, dict]] = {}   # essay text -> (row number, row) where it came first
+    unnamed_with_data: dict[int, int] = {}          # column number -> first row with a value there
+    for record in records:
+        if len(record.cells) != len(header):
+            problems.append(f"Row {record.row} (line {record.line} of the file): {len(record.cells)} fields, but "
+                            f"the header has {len(header)} (a missing or extra comma, or an unclosed quote?).")
+            continue
+        for number, (name, cell) in enumerate(zip(header, record.cells), start=1):
+            if name == "" and cell.strip():
+                unnamed_with_data.setdefault(number, record.row)
+        values = {name: unescape(cell) for name, cell in zip(header, record.cells) if name}
+        if _not_graded(values):
+            rows.unscored.append(record.row)
+            continue
+        try:
+            row = schema.load(values)
+        except ValidationError as exc:
+            details = "; ".join(f"{name} {' '.join(msgs) if isinstance(msgs, list) else msgs}"
+                                for name, msgs in sorted(exc.messages.items()))
+            problems.append(f"{_where(record, values['text'])}: {details}")
+            continue
+        # The same essay twice with one grade is a harmless repeat (`imports` leaves it);
+        # with two different grades, storing either one would be a guess.
+        earlier = first_seen.setdefault(normalise(row["text"]), (record.row, row))
+        differences = _differences(row, earlier[1]) if earlier[0] != record.row else []
+        if differences:
+            problems.append(f"{_where(record, values['text'])}: the same essay as row {earlier[0]} but with a "
+                            f"different {_in_words(differences)}. Delete one of the two rows or give them the "
+                            "same grade.")
+        else:
+            rows.append(row)
     if unnamed_with_data:
-        where = ", ".join(f"column {number} (first on line {line})" for number, line in unnamed_with_data.items())
+        where = ", ".join(f"column {number} (first in row {row})" for number, row in unnamed_with_data.items())
         one = len(unnamed_with_data) == 1
         raise CsvProblem(f"Nothing was imported: {where} {'has' if one else 'have'} values but no name in the "
-                         "header (line 1), so Gradeloop cannot tell what they are. Give "
+                         "header (row 1), so Gradeloop cannot tell what they are. Give "
                          f"{'the column a name' if one else 'each column a name'} it reads (text, score, comment, "
                          f"group, trait:<name>) or delete {'it' if one else 'them'}, then upload the file again.")
     if problems:
         shown = problems[:MAX_ERRORS_SHOWN]
         more = len(problems) - len(shown)
-        raise CsvProblem(f"Nothing was imported: {len(problems)} line(s) need fixing"
+        raise CsvProblem(f"Nothing was imported: {len(problems)} row(s) need fixing"
                          + (f" (first {len(shown)} shown)." if more else "."), shown)
+    if not rows and rows.unscored:
+        raise CsvProblem(f"Nothing was imported: none of the {len(rows.unscored)} essays in the file has a score. "
+                         "Essays not graded yet are not training data; fill in the score column.")
     if not rows:
         raise CsvProblem("The file has a header but no essays.")
     return rows

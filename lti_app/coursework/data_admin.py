@@ -74,7 +74,10 @@ def export_records(course_id: int, *, names_of_anonymous: bool = True):
     export) leaves the student's name and e-mail out for assignments graded anonymously: the
     essay id would otherwise map every "Essay #n" back to a name. For the same reason the essay
     texts and comments of those rows have the student's name written as `[student]`, as on the
-    grading page (a signed essay names its writer)."""
+    grading page (a signed essay names its writer).
+    `submitted_at` is the hand-in time of the row's text: empty on a "graded, then revised" row,
+    since the hand-in time of a version replaced by a revision is not stored (its `graded_at`
+    says when it was graded); the revision's time would date that version after its own grade."""
     assignments = db.session.scalars(db.select(Assignment).filter_by(course_id=course_id)
                                      .order_by(Assignment.id)).all()
     for assignment in assignments:
@@ -94,7 +97,7 @@ def export_records(course_id: int, *, names_of_anonymous: bool = True):
                 # A revision not graded yet: the grade goes out with the version it was given on
                 # (a re-import must never pair it with the revision), then the revision, ungraded.
                 yield {**record, **_grade_columns(grade, shown), "status": "graded, then revised",
-                       "text": shown(grade.essay_text)}
+                       "text": shown(grade.essay_text), "submitted_at": ""}
             elif grade is not None:
                 record.update(_grade_columns(grade, shown))
             yield record

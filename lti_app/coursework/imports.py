@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lti_app.coursework.csv_io import ImportRows
 from lti_app.coursework.essay_text import normalise, word_count
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -29,6 +30,8 @@ class Imported:
     unchanged: int = 0   # already here with the same grade, repeated in the file, or a student's own essay
     # Imported essays regraded in Gradeloop since: a set, so a line repeated in the file counts once.
     kept: set[int] = field(default_factory=set)
+    # Spreadsheet rows of a CSV skipped as not graded: named, so the teacher sees what was left out.
+    unscored: list[int] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -46,7 +49,20 @@ class Imported:
         if self.unchanged:
             words.append(f"{self.unchanged} line{'s were' if self.unchanged != 1 else ' was'} already in this "
                          "assignment and left unchanged.")
+        if self.unscored:
+            one = len(self.unscored) == 1
+            words.append(f"Skipped {len(self.unscored)} row{'' if one else 's'} without a score "
+                         f"({_row_numbers(self.unscored)}): essays not graded yet are not training data.")
         return " ".join(words)
+
+
+def _row_numbers(rows: list[int], shown: int = 20) -> str:
+    """The words "rows 2, 5 and 9", or the first `shown` and how many more: a notice, not a report."""
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    if len(rows) > shown:
+        return f"rows {', '.join(map(str, rows[:shown]))} and {len(rows) - shown} more"
+    return f"rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
 
 
 def _same_grade(grade: Grade | None, submission: Submission, row: dict) -> bool:
@@ -90,7 +106,8 @@ def import_rows(assignment: Assignment, rows: list[dict], grader_id: int | None,
             db.select(Submission, Grade.essay_text).join(Grade, Grade.submission_id == Submission.id)
             .where(Submission.assignment_id == assignment.id, Grade.essay_text.is_not(None))):
         held.setdefault(earlier, submission)
-    result = Imported()
+    # A CSV's rows say which essays were skipped as not graded; a course copy's or the demo's are a plain list.
+    result = Imported(unscored=rows.unscored if isinstance(rows, ImportRows) else [])
     for row in rows:
         text = normalise(row["text"])
         submission = held.get(text)

@@ -1,4 +1,4 @@
-"""CSV import (real essays; all-or-nothing with line numbers; broken files; a file uploaded again
+"""CSV import (real essays; all-or-nothing with row numbers; broken files; a file uploaded again
 or corrected; removing imported essays), export that imports back unchanged, deleting a course's
 data, and the settings page."""
 import csv
@@ -77,11 +77,14 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(teacher, app, world):
     response = _upload(teacher, world, _csv(rows))
     text = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Nothing was imported: 3 line(s) need fixing" in text
-    assert "Line 3: score must be a number from 1 to 6" in text
-    assert "Line 6: text is empty" in text
-    assert "Line 7: score must be a number from 1 to 6; trait:cohesion must be a number from 1 to 5" in text
-    assert "Line 2" not in text
+    assert "Nothing was imported: 3 row(s) need fixing" in text
+    # Rows as a spreadsheet numbers them (the header is row 1), not the file's lines.
+    assert ("Row 3 (essay starting &#34;Multi-line essay spans lines 3-5.&#34;): score must be a number "
+            "from 1 to 6") in text
+    assert "Row 4: text is empty" in text
+    assert ("Row 5 (essay starting &#34;Fine again.&#34;): score must be a number from 1 to 6; trait:cohesion must "
+            "be a number from 1 to 5") in text
+    assert "Row 2" not in text
     with app.app_context():
         assert count(Submission, user_id=None) == 0 and count(Grade) == 0 and count(OutboxEvent) == 0
 
@@ -98,8 +101,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(teacher, app, world):
     (b"text,score,Comments,notes\nhello,3,good\n",
      "has column(s) that Gradeloop does not import: Comments, notes. The columns it reads are text, score, "
      "comment, group, trait:cohesion."),
-    (b"text,score,\nhello,3,\nagain,4,kept for later\n", "column 3 (first on line 3) has values but no name"),
-    (b"text,score\nhello,3,extra\n", "Line 2: 3 fields, but the header has 2"),
+    (b"text,score,\nhello,3,\nagain,4,kept for later\n", "column 3 (first in row 3) has values but no name"),
+    (b"text,score\nhello,3,extra\n", "Row 2 (line 2 of the file): 3 fields, but the header has 2"),
     (b"text,score\n\"unclosed,3\n", "not valid CSV"),
     (b"text,score\n\n", "has a header but no essays"),
 ])
@@ -133,10 +136,10 @@ def test_a_thousands_separator_is_refused_not_read_as_a_decimal_comma(teacher, a
             ("Essay three.", "3,25", "", "", ""), ("Essay four.", "12,500", "", "3", "")]
     refused = _upload(teacher, world, _csv(rows))
     text = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "Nothing was imported: 2 line(s) need fixing" in text
-    assert ("Line 2: score 1,000 may have a thousands separator: write 1000 without one, "
-            "or 1.000 if the comma is a decimal point.") in text
-    assert "Line 5: score 12,500 may have a thousands separator: write 12500 without one" in text
+    assert refused.status_code == 400 and "Nothing was imported: 2 row(s) need fixing" in text
+    assert ("Row 2 (essay starting &#34;Essay one.&#34;): score 1,000 may have a thousands separator: write 1000 "
+            "without one, or 1.000 if the comma is a decimal point.") in text
+    assert "Row 5 (essay starting &#34;Essay four.&#34;): score 12,500 may have a thousands separator" in text
     with app.app_context():
         assert count(Grade) == 0
     rows[0], rows[3] = ("Essay one.", "1000", "", "", ""), ("Essay four.", "12.5", "", "3", "")
@@ -151,13 +154,14 @@ def test_the_same_essay_with_two_grades_in_one_file_is_refused(teacher, app, wor
             ("Essay about buses.", "2", "", "", ""),
             ("Essay about cars.  \n", "5", "Good.", "3", ""),        # the same essay once normalised
             ("Essay about buses.", "2", "Short.", "", "ell"),
-            ("Essay about buses.", "2", "", "", "")]                  # a plain repeat of line 3: fine
+            ("Essay about buses.", "2", "", "", "")]                  # a plain repeat of row 3: fine
     refused = _upload(teacher, world, _csv(rows))
     text = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "Nothing was imported: 2 line(s) need fixing" in text
-    assert ("Line 4: the same essay as line 2 but with a different score. Delete one of the two lines or "
-            "give them the same grade.") in text
-    assert "Line 6: the same essay as line 3 but with a different comment and group." in text
+    assert refused.status_code == 400 and "Nothing was imported: 2 row(s) need fixing" in text
+    assert ("Row 4 (essay starting &#34;Essay about cars.&#34;): the same essay as row 2 but with a different "
+            "score. Delete one of the two rows or give them the same grade.") in text
+    assert "Row 5 (essay starting &#34;Essay about buses.&#34;): the same essay as row 3 but with a different " \
+           "comment and group." in text
     with app.app_context():
         assert count(Grade) == 1 and count(Submission, user_id=None) == 1
         assert db.session.scalar(db.select(Grade.score)) == 4
@@ -276,13 +280,13 @@ def test_settings_page(teacher, app, world):
     page = teacher.get(url).get_data(as_text=True)
     assert 'value="review" checked' in page and "cohesion 1-5" in page
     bad = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "sometimes", "min_graded": "2",
-                                  "retrain_every": "0", "confidence_threshold": "1.5"})
+                                  "retrain_every": "0", "confidence_threshold": "150"})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and text.count('class="field-error"') == 4
     for name in ("min_graded", "retrain_every", "confidence_threshold"):   # each error is tied to its field
         assert f'id="{name}" ' in text and f'aria-describedby="{name}-error"' in text and f'id="{name}-error"' in text
-    assert "must be a whole number from 15" in text
-    assert "such as 0.6 for 60%" in text and "less than or equal to" not in text, "a sentence, not the validator's"
+    assert "Enter a whole number from 15 (the fewest a model can learn from) to 100,000." in text
+    assert "such as 60 for 60%" in text and "less than or equal to" not in text, "a sentence, not the validator's"
     good = teacher.post(url, data={"csrf_token": teacher.csrf, "feedback_mode": "auto", "min_graded": "40",
                                    "retrain_every": "10", "confidence_threshold": "0.8", "allow_resubmit": "on"})
     assert good.status_code == 303
