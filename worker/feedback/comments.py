@@ -9,7 +9,9 @@ English knows; a first word addressed to the student: "Mark, ...", "Priya: ...",
 that is neither a common English word nor a course word followed by a verb: "Jordan did ..."),
 sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph",
 or a five-word run copied from that essay, sentences about another student's work or
-misconduct ("handed in", "both of you", "plagiarism"), sentences that lean on the sentence before
+misconduct ("handed in", "both of you", "plagiarism"), sentences about the reader's private
+circumstances ("your dyslexia accommodations", "hard at home", "after your detention", "as we
+discussed with your mum"), sentences that lean on the sentence before
 them ("This is your strongest point.", "Add more evidence to support it.", "However, ...":
 `referents.leans_back`), and Gradeloop's own composed lines (measured points, trait lines) should
 an approved AI comment carry them in.
@@ -42,6 +44,30 @@ _TITLE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z]")
 _OTHERS_WORK = re.compile(
     r"\bhanded (it |this |that )?in\b|\bcopied\b|\bplagiar\w*|\bcheat\w*|\bboth of you\b"
     r"|\b(your|a) classmates?\b|\bsomeone else['\u2019]?s\b|\banother student\b", re.I)
+# A sentence about the reader's private circumstances (health, learning support, family, home,
+# discipline, attendance, arrangements made with them, faith, immigration, money) shown verbatim
+# to another student discloses them. Essays discuss families, homes, hospitals and disabled
+# drivers too, and advice about THAT content must travel, so words an essay may be about count
+# only in the second person ("your mum", "you were absent", "hard at home"); only words a
+# comment uses of a student's own situation (dyslexia, IEP, detention, parents evening) count bare.
+_YOUR = r"\byour\s+(new\s+|own\s+|recent\s+|current\s+)?"
+_PRIVATE = re.compile(
+    r"\bdyslexi\w*|\badhd\b|\biep\b|\b504\s+plan|\baccommodations?\b|\bcounsel+ors?\b"
+    r"|\blearning\s+(support|difficult\w*|disabilit\w*)|\bspecial\s+(educational\s+)?needs\b"
+    r"|\bdetention\b|\bparents['\u2019]?\s+evening|\bparent[- ]teacher\b|\bdivorc\w*|\bpassed away\b"
+    r"|\bbereave\w*|\bfoster\s+(care|home|family|parents?|carers?)\b|\blate[- ](work\s+)?penalty\b"
+    r"|" + _YOUR + r"((step|grand)?(mum|mom|mam|ma|pa|dad|mother|father|parents?)|guardian|carers?"
+    r"|brother|sister|siblings?|home\s+(life|situation)|(personal\s+|family\s+)?(situation|circumstances)"
+    r"|family(?!\s+(examples?|story|stories|anecdotes?|experiences?|trips?|traditions?|dinners?))"
+    r"|illness|condition|diagnosis|medication|medicine|therap(y|ist)|surgery|injury|anxiety"
+    r"|depression|disabilit\w*|autism|absences?|attendance|suspension|exclusion|extension|extra time"
+    r"|visa|immigration|citizenship|asylum|refugee status|religion|faith|finances|money)\b"
+    r"|\byou\s+(were|are|have been|'ve been|got)\s+(absent|away|off sick|sick|ill|unwell|in hospital"
+    r"|in the hospital|suspended|excluded|diagnosed|fasting|given extra time)\b"
+    r"|\b(hard|difficult|tough|rough|going on|happening|problems|trouble)\b[^.;]{0,30}\bat home\b"
+    r"|\b(gave|given|give|granted|allowed|got)\s+(you\s+)?(an\s+|the\s+|some\s+)?(extension|extra time)\b"
+    r"|\bwe\s+(discussed|talked about|spoke about|agreed)\b|\bas\s+discussed\b"
+    r"|\b(our|your)\s+(meeting|conversation|chat|conference)\b", re.I)
 
 
 # What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
@@ -51,7 +77,7 @@ _MACHINE = re.compile(
     r"|does not quote the \w+|does not seem to address)"
     r"|\b\d+ (word looks|words look) misspelled:"
     r"|^\W*(mechanics|capital letters|capital letters and typos|typos|sentences|not used):"
-    r"|\b\d+ of its \d+ paragraphs? runs? over \d+ words"
+    r"|\b\d+ of its \d+ paragraphs? (runs? over \d+ words|(is|are) very long \()"
     r"|^\W*it uses \d+ of the prompt's key terms"
     r"|\bessays graded [\d.]+ or higher\b"
     r"|\bthe course's \d+ graded essays?\b"
@@ -106,6 +132,15 @@ def _roster_name_in_lower_case(base: str, names: frozenset[str]) -> bool:
     return base in names and base not in common_words()
 
 
+def _roster_name_addressed(sentence: str, tok: str, names: frozenset[str]) -> bool:
+    # "grace, use more evidence ...": a classmate addressed in lower case. Everyday words on the
+    # roster ("grace", "will") pass mid-sentence, but addressed at the start they are the name;
+    # openers ("well, ...", "so, ...") stay words.
+    low = tok.lower()
+    return (low in names and low not in _OPENERS
+            and bool(re.match(rf"^\W*{re.escape(tok)}\s*[,:]", sentence)))
+
+
 def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
     """A capitalised word the course never uses is taken to be a person's name, and so is any
     capitalised word that is part of a course member's name ("Mark needs ..."; `names`), or a
@@ -115,7 +150,7 @@ def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozens
         low = tok.lower()
         base = low[:-2] if low.endswith("'s") else low
         if not tok[0].isupper():
-            if _roster_name_in_lower_case(base, names):
+            if _roster_name_in_lower_case(base, names) or (i == 0 and _roster_name_addressed(sentence, tok, names)):
                 return True
             continue
         if tok == "I":
@@ -162,7 +197,7 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
         tokens = [w.lower() for w in words(sentence)]
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
-                or _MACHINE.search(sentence) or _OTHERS_WORK.search(sentence)
+                or _MACHINE.search(sentence) or _OTHERS_WORK.search(sentence) or _PRIVATE.search(sentence)
                 or leans_back(sentence) or _names(sentence, known_words, names)):
             continue
         if (_ngrams(tokens) - prompt_ngrams) & essay_grams:

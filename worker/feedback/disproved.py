@@ -16,6 +16,7 @@ so trait lines (which receive the same dict) refuse the same sentences.
 from __future__ import annotations
 
 import re
+import statistics
 from functools import lru_cache
 
 from worker.feedback.textstats import EssayStats, split_sentences
@@ -33,11 +34,23 @@ MIN_PARAGRAPHS = 3            # "break it into paragraphs" is false of an essay 
 # Words: an essay whose longest sentence is this short has no run-on. Well under the 40 of the
 # sentences point, since teachers also call a comma splice of 25 words a run-on.
 NO_RUN_ON = 25
+# "Very short" is disproved by an essay at least as long as half of the assignment's graded
+# essays (their median, in the hand-in page's count), whatever their scores: that is the normal
+# length here by the course's own measure, so the claim, written for a stub, is false of it.
+# Conservative: an essay shorter than that keeps the teacher's sentence even where it is longer
+# than most essays graded at its own score. The `length` point may still say, in numbers, that
+# the better-graded essays run longer: shorter than them is not "very short". With fewer graded
+# essays than this, what is usual is not known.
+MIN_GRADED = 5
 
 # "no spelling errors", "few typos" praise; "a few spelling errors remain" does not.
 _NEGATED = r"(?<!\bno )(?:(?<=\ba few )|(?<!\bfew ))(?<!\bwithout )(?<!\bany )"
 # What a sentence has to say for each fault; `more`/`another`/`vary` style requests are not
 # claims that the thing is missing.
+# The essay as a whole (not a paragraph, a conclusion or its sentences) said to be too short.
+_WHOLE = (r"(\b(essay|response|answer|piece|writing|submission|paper|draft)\b(\s+\w+){0,2}?"
+          r"|\b(this|it))\s+")
+_YOURS = r"(it|this|your\s+(essay|response|answer|writing|draft))"
 _SAYS = {
     "lower_i": re.compile(
         r"\blower[- ]?case\s+['\u2018]?i\b|\bcapitali[sz]e\s+(the\s+)?(word\s+|letter\s+|pronoun\s+)?"
@@ -60,6 +73,15 @@ _SAYS = {
         r"\b(no|never|without|missing|lacks?)\s+(direct\s+)?quot(es?|ations?)\b|\bdoes(n't| not)\s+quote\b"
         r"|\b(add|include|use|needs?)\s+(a\s+|at least one\s+|one\s+|some\s+)?(direct\s+)?quot(es?|ations?)\b"
         r"|^\W*quote\b|\b(try|remember|need|needs|should)\s+(to\s+)?quot(e|ing)\b", re.I),
+    "length": re.compile(
+        _WHOLE + r"(is|was|feels|seems|looks|reads)\s+((still|far|much|way|rather|quite|very|really|so"
+        r"|extremely|too|a bit|a little)\s+){1,3}(short|brief)\b"
+        r"|" + _WHOLE + r"(is|was)(n't|\s+not)\s+(\w+\s+)?long\s+enough\b"
+        r"|" + _WHOLE + r"(needs?|has|have|ought|should|must|could)\s+(to\s+)?be\s+"
+        r"((much|a lot|a bit|a little|far|way)\s+)?longer\b"
+        r"|\ban?\s+(very|really|quite|extremely|rather|too)\s+(short|brief)\s+"
+        r"(essay|response|answer|piece|submission|paper|draft)\b"
+        r"|\b(make|making)\s+" + _YOURS + r"\s+longer\b|\blengthen\s+" + _YOURS + r"\b", re.I),
 }
 _ASKS_MORE = {
     "transitions": re.compile(r"\b(more|vary|varied|variety|different|better|stronger|other|new|fresh|"
@@ -74,8 +96,10 @@ def transition_starts(text: str) -> tuple[int, int]:
     return len(found), len(set(found))
 
 
-def absent_faults(text: str, stats: EssayStats, misspelled: list[str]) -> dict[str, float]:
-    """`issues` entries for the faults this essay clearly does not have."""
+def absent_faults(text: str, stats: EssayStats, misspelled: list[str],
+                  graded_words: list[int] = ()) -> dict[str, float]:
+    """`issues` entries for the faults this essay clearly does not have. `graded_words`: the
+    word counts of the assignment's graded essays (none: its length is not judged)."""
     uses, kinds = transition_starts(text)
     absent = {
         "lower_i": stats.lower_i == 0,
@@ -84,6 +108,8 @@ def absent_faults(text: str, stats: EssayStats, misspelled: list[str]) -> dict[s
         "spelling": not misspelled and stats.n_words > 0,
         "run_ons": 0 < max(stats.sentence_words, default=0) <= NO_RUN_ON,
         "quotes": stats.n_quotes > 0,
+        "length": (len(graded_words) >= MIN_GRADED
+                   and stats.shown_words >= statistics.median(graded_words)),
     }
     return {ABSENT + fault: 1.0 for fault, yes in absent.items() if yes}
 

@@ -114,4 +114,5 @@ def absent_for(text: str, course, assignment) -> dict:
     from worker.feedback.textstats import measure
 
     index = course_index(course, AssignmentView.of(assignment), None)
-    return absent_faults(text, measure(text), misspelled(text, index.course_words))
+    return absent_faults(text, measure(text), misspelled(text, index.course_words),
+                         [c.n_words for c in index.counts])
