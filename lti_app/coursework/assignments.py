@@ -84,7 +84,7 @@ def assignment_home():
     if assignment is None:
         if ctx.can_grade:
             return redirect(lurl("coursework.setup"))
-        return render_template("coursework/not_ready.html"), 200
+        return render_template("coursework/not_ready.html", deleted=data_deleted(link)), 200
     if ctx.can_grade:
         return redirect(lurl("coursework.submissions", assignment_id=assignment.id))
     return redirect(lurl("coursework.student", assignment_id=assignment.id))
@@ -131,7 +131,18 @@ def setup():
         form = course_copy.form_from(source.assignment, link.title)
     else:
         form = {"title": link.title, "score_min": "1", "score_max": "6"}
-    return render_template("coursework/setup.html", form=form, errors=errors, source=source), 400 if errors else 200
+    return render_template("coursework/setup.html", form=form, errors=errors, source=source,
+                           deleted=source is None and data_deleted(link)), 400 if errors else 200
+
+
+def data_deleted(link: ResourceLink) -> bool:
+    """The link names an assignment (our custom parameter: only the assignment picker sets it, and
+    only after creating the assignment) that no longer exists: its data was deleted (course
+    settings → Delete course data, or the `course delete` command). Without this check the link
+    reads as one added by hand ("set up in Gradeloop" for the first time), which it never was."""
+    resource_id = (link.custom or {}).get(CUSTOM_PARAM)
+    return bool(resource_id) and db.session.scalar(
+        db.select(Assignment.id).filter_by(resource_id=str(resource_id)[:100]).limit(1)) is None
 
 
 def _ensure_column(assignment: Assignment) -> str | None:

@@ -16,13 +16,19 @@ MAX_SCALE = 1000
 MAX_TRAITS = 12
 MAX_COMMENT = 20_000
 MAX_GROUP = 100
+MAX_COUNT = 100_000   # essays to train from, grades between retrainings
 # The name starts and ends with a visible character and the separator is ": " or spaces, so no two
 # parts of the pattern can take the same spaces: the old `[^:\n]+?\s*[: ]\s*` tried every split
 # of a run of spaces (a name followed by 1,000 spaces took 13 s). Numbers are capped at 9 digits:
 # int() of a 5,000-digit one raised (a 500), and any number that long is out of range anyway.
 TRAIT_LINE = re.compile(r"^\s*(?P<name>[^:\s](?:[^:\n]*?[^:\s])?)(?:\s*:\s*|\s+)(?P<min>-?\d{1,9})\s*"
                         r"(?:-|to|\.\.)\s*(?P<max>-?\d{1,9})\s*$")
-TRAIT_NAME = re.compile(r"^[\w][\w \-]{0,48}$")
+# "&" is allowed ("Organisation & structure"): a name is a dict key (grades, JSON), a CSV header
+# `trait:<name>` and a form field, all of which take it, and an HTML id (`_macros.field_id`),
+# where only spaces are special (they become dots, so dots stay out: no two ids may collide).
+TRAIT_NAME_CHAR = r"[\w &\-]"
+MAX_TRAIT_NAME = 49
+TRAIT_NAME = re.compile(rf"^\w{TRAIT_NAME_CHAR}{{0,{MAX_TRAIT_NAME - 1}}}$")
 DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 # "1,000" is a thousand to an English spreadsheet and 1.0 to a European one: refused, not guessed.
 THOUSANDS = re.compile(r"-?\d+(?:,\d{3})+")
@@ -39,29 +45,63 @@ def _blank_to_none(data: dict, names) -> dict:
 
 
 def parse_traits(text: str) -> list[dict]:
-    """"cohesion 1-5" per line -> [{"name": "cohesion", "min": 1, "max": 5}]."""
+    """"cohesion 1-5" per line -> [{"name": "cohesion", "min": 1, "max": 5}]. Every bad line is
+    reported at once (one message each), so a teacher fixes them all in one round."""
     traits: list[dict] = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        match = TRAIT_LINE.match(line)
-        if not match or not TRAIT_NAME.match(match["name"]):
-            raise ValidationError(f"Line {number}: write each trait as 'name lowest-highest' with whole numbers "
-                                  f"from 0 to {MAX_SCALE}, e.g. 'cohesion 1-5'.")
-        low, high = int(match["min"]), int(match["max"])
-        if not (0 <= low < high <= MAX_SCALE):
-            raise ValidationError(f"Line {number}: the scale must go up, from 0 or more to at most {MAX_SCALE}.")
-        name = match["name"]
-        if any(t["name"].lower() == name.lower() for t in traits):
-            raise ValidationError(f"Line {number}: trait '{name}' is listed twice.")
-        traits.append({"name": name, "min": low, "max": high})
-        if len(traits) > MAX_TRAITS:   # here, not after the loop: a pasted list of thousands stops now
-            raise ValidationError(f"At most {MAX_TRAITS} traits.")
+    problems: list[str] = []
+    lines = [(n, line) for n, line in enumerate((text or "").splitlines(), start=1) if line.strip()]
+    for number, line in lines:
+        if len(traits) + len(problems) == MAX_TRAITS:   # a pasted list of thousands stops here
+            problems.append(f"Write at most {MAX_TRAITS} traits.")
+            break
+        try:
+            trait = _parse_trait(line, traits)
+        except ValueError as exc:
+            problems.append(f"Line {number}: {exc}")
+        else:
+            traits.append(trait)
+    if problems:
+        raise ValidationError(problems)
     return traits
+
+
+def _parse_trait(line: str, earlier: list[dict]) -> dict:
+    match = TRAIT_LINE.match(line)
+    if not match:
+        raise ValueError(f"write each trait as 'name lowest-highest' with whole numbers from 0 to {MAX_SCALE}, "
+                         f"e.g. 'cohesion 1-5'.")
+    name, low, high = match["name"], int(match["min"]), int(match["max"])
+    if not TRAIT_NAME.match(name):
+        raise ValueError(_trait_name_problem(name))
+    if not (0 <= low < high <= MAX_SCALE):
+        raise ValueError(f"the scale must go up, from 0 or more to at most {MAX_SCALE}.")
+    if any(t["name"].lower() == name.lower() for t in earlier):
+        raise ValueError(f"trait '{name}' is listed twice.")
+    return {"name": name, "min": low, "max": high}
+
+
+def _trait_name_problem(name: str) -> str:
+    """Why `name` fails TRAIT_NAME, naming the characters it may not use: the line's shape was
+    right, so "write each trait as 'name lowest-highest'" would send the teacher looking elsewhere."""
+    if len(name) > MAX_TRAIT_NAME:
+        return f"a trait name can have at most {MAX_TRAIT_NAME} characters."
+    others = sorted({c for c in name if not re.fullmatch(TRAIT_NAME_CHAR, c)})
+    if others:
+        return (f"“{name}” has {' '.join(f'“{c}”' for c in others)}: a trait name may use only letters, digits, "
+                f"spaces, “-”, “_” and “&”.")
+    return f"a trait name must start with a letter or digit, and “{name}” starts with “{name[0]}”."
 
 
 def traits_text(traits: list[dict]) -> str:
     return "\n".join(f"{t['name']} {t['min']}-{t['max']}" for t in traits or [])
+
+
+class _Traits(fields.String):
+    """The rubric's lines, checked as a field (`parse_traits`), so their errors come in the same
+    round as the other fields' errors: a `post_load` ran only once everything else passed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return parse_traits(super()._deserialize(value, attr, data, **kwargs) if value else "")
 
 
 class AssignmentSchema(Schema):
@@ -78,25 +118,19 @@ class AssignmentSchema(Schema):
         min=0, max=MAX_SCALE, error=f"The lowest score must be a whole number from 0 to {MAX_SCALE}."))
     score_max = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
         min=1, max=MAX_SCALE, error=f"The highest score must be a whole number from 1 to {MAX_SCALE}."))
-    traits = fields.String(load_default="")
+    traits = _Traits(load_default=list)
 
     @pre_load
     def _strip(self, data, **kwargs):
         data = {k: (v.strip() if isinstance(v, str) else v) for k, v in dict(data).items()}
         return _blank_to_none(data, ("score_min", "score_max"))
 
-    @validates_schema
+    # Also when another field is wrong (the traits, say): a reversed scale is reported in the same
+    # round rather than after the teacher fixed the rest.
+    @validates_schema(skip_on_field_errors=False)
     def _scale(self, data, **kwargs):
         if "score_min" in data and "score_max" in data and data["score_min"] >= data["score_max"]:
             raise ValidationError("The highest score must be above the lowest.", "score_max")
-
-    @post_load
-    def _traits(self, data, **kwargs):
-        try:
-            data["traits"] = parse_traits(data.get("traits") or "")
-        except ValidationError as exc:
-            raise ValidationError(exc.messages, "traits") from exc
-        return data
 
 
 class NewAssignmentSchema(AssignmentSchema):
@@ -110,19 +144,41 @@ class NewAssignmentSchema(AssignmentSchema):
         error_messages={"required": "Write the prompt and instructions students answer."})
 
 
+class _Percent(fields.Float):
+    """A share typed as the page and the dashboard show it: "60", "60%" and "0.6" all load as 0.6.
+    With "%", or above 1, the number is a percentage; 1 and below stay a fraction, as the field
+    used to take them (so "1" is 100%, and "1%" is 1%)."""
+
+    MESSAGE = "Enter a percentage from 0 to 100, such as 60 for 60%."
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, validate=validate.Range(min=0.0, max=1.0, error=self.MESSAGE),
+                         error_messages=dict.fromkeys(("required", "null", "invalid", "special"), self.MESSAGE),
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        typed = value.strip() if isinstance(value, str) else value
+        percent = isinstance(typed, str) and typed.endswith("%")
+        number = super()._deserialize(typed[:-1].strip() if percent else typed, attr, data, **kwargs)
+        return number / 100 if percent or number > 1 else number
+
+
+def as_percent(share: float) -> str:
+    """0.6 -> "60", 0.625 -> "62.5": the settings form shows the stored share as it takes it."""
+    return f"{round(share * 100, 4):g}"
+
+
 class SettingsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     feedback_mode = fields.Enum(FeedbackMode, by_value=True, required=True)
     min_graded = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
-        min=MIN_TRAINING_ESSAYS, max=100_000,
-        error=f"must be a whole number from {MIN_TRAINING_ESSAYS} (the fewest a model can learn from) to 100000"))
+        min=MIN_TRAINING_ESSAYS, max=MAX_COUNT, error=f"Enter a whole number from {MIN_TRAINING_ESSAYS} (the fewest "
+                                                      f"a model can learn from) to {MAX_COUNT:,}."))
     retrain_every = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
-        min=1, max=100_000, error="must be a whole number from 1 to 100000"))
-    confidence_threshold = fields.Float(required=True, validate=validate.Range(
-        min=0.0, max=1.0, error="Enter a number from 0 to 1, such as 0.6 for 60% (the dashboard shows percentages)."),
-        error_messages={k: "Enter a number from 0 to 1, such as 0.6 for 60%." for k in ("required", "null", "invalid")})
+        min=1, max=MAX_COUNT, error=f"Enter a whole number from 1 to {MAX_COUNT:,}."))
+    confidence_threshold = _Percent(required=True)
     show_ai_label = fields.Boolean(load_default=False)
     allow_resubmit = fields.Boolean(load_default=False)
     anonymous_grading = fields.Boolean(load_default=False)
@@ -214,7 +270,7 @@ def import_row_schema(assignment, max_chars: int) -> Schema:
     """One CSV row of a previously graded essay: text, score, optional comment/traits/group."""
     text = fields.String(required=True, validate=[
         _has_visible_text,
-        validate.Length(max=max_chars, error=f"is longer than {max_chars} characters")],
+        validate.Length(max=max_chars, error=f"is longer than {max_chars:,} characters")],
         error_messages={"required": "is missing", "null": "is missing"})
     group = fields.String(load_default=None, allow_none=True, validate=validate.Length(
         max=MAX_GROUP, error=f"is longer than {MAX_GROUP} characters"))

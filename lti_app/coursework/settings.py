@@ -9,7 +9,7 @@ from flask import render_template, request
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp, lms_sync, notices
 from lti_app.coursework.release_hint import release_hint
-from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, load_posted_form, traits_text
+from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, as_percent, load_posted_form, traits_text
 from lti_app.extensions import db
 from lti_app.locking import for_update
 from lti_app.lms import gradebook
@@ -40,6 +40,7 @@ def settings(assignment_id: int):
         values["anonymous_grading"] = assignment.anonymous_grading
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value
+        values["confidence_threshold"] = as_percent(assignment.confidence_threshold)   # as the dashboard says it
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
                            min_training_essays=MIN_TRAINING_ESSAYS, can_set_anonymity=access.is_course_admin(),
                            modes=FeedbackMode, traits=traits_text(assignment.traits),

@@ -78,7 +78,7 @@ def test_teaching_assistants_cannot_lift_it_or_read_names_from_the_export(app, c
                       data={"csrf_token": ta_csrf, "feedback_mode": "review", "min_graded": "", "retrain_every": "20",
                             "confidence_threshold": "x"})
     page = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "Enter a whole number." in page and "Enter a number from 0 to 1" in page
+    assert refused.status_code == 400 and "Enter a whole number." in page and "Enter a percentage from 0 to 100" in page
     assert "not be null" not in page and "Not a valid" not in page
     assert 'name="anonymous_grading" checked' in page    # still on: the disabled box is never posted
     _settings(ta, ta_csrf, world, anonymous=False)          # the TA saves the other settings

@@ -56,7 +56,7 @@ def test_settings_and_assignment_errors_link_to_their_fields(client, app, world)
     token = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
     settings = client.post(f"/coursework/a/{world.assignment_a}/settings",
                            data={"csrf_token": token, "feedback_mode": "sometimes", "min_graded": "many",
-                                 "retrain_every": "5", "confidence_threshold": "2"})
+                                 "retrain_every": "5", "confidence_threshold": "200"})
     page = settings.get_data(as_text=True)
     assert settings.status_code == 400 and [href for href, _ in _summary(page)] == [
         "#feedback_mode", "#min_graded", "#confidence_threshold"]
