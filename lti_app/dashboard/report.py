@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from lti_app import charts
 from lti_app.charts.confusion import banded
+from lti_app.dashboard import wording
 from lti_app.extensions import db
 from lti_app.models import Assignment, ModelVersion, OutboxEvent, ProcessedMessage, TrainingRun
 from lti_app.models.base import utcnow
@@ -13,12 +14,15 @@ from lti_app.timestamps import utc_iso
 
 
 def training_status(assignment_id: int) -> dict:
-    """The latest training run as the progress bar's JSON (`fraction` in 0..1). `announce` is the
-    short status a screen reader hears when it changes (no ETA, whole tens of percent: a sentence
-    every poll would drown the page); `requested`: a training was asked for and no run has started
-    yet, so the page keeps watching for it; `asked`: one of those is sure to start a run."""
+    """The latest training run as the progress bar's JSON (`fraction` in 0..1), in a teacher's words
+    (`wording`). `announce` is the short status a screen reader hears when it changes (no ETA, whole
+    tens of percent: a sentence every poll would drown the page); `requested`: a training was asked
+    for and no run has started yet, so the page keeps watching for it; `asked`: one of those is sure
+    to start a run."""
     run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.assignment_id == assignment_id)
                             .order_by(TrainingRun.id.desc()).limit(1))
+    active = run is not None and run.status in ("queued", "running")
+    pending = set() if active else _pending_reasons(assignment_id, run)
     if run is None:
         state = "Not trained yet"
         status = {"run_id": None, "status": "none", "fraction": 0.0, "label": state, "active": False,
@@ -30,18 +34,21 @@ def training_status(assignment_id: int) -> dict:
             fraction = min(1.0, max(0.0, run.step / run.total_steps))
         else:
             fraction = 0.0
-        active = run.status in ("queued", "running")
-        state = {"done": "Training finished", "failed": "Training failed"}.get(run.status,
-                                                                              f"Training: {run.phase or run.status}")
+        state = {"done": "Training finished", "failed": "Training failed"}.get(
+            run.status, f"Training: {wording.phase(run.phase, run.status)}")
         label = state + (f", about {int(run.eta_seconds) + 1} s left" if active and run.eta_seconds else "")
         status = {"run_id": run.id, "status": run.status, "phase": run.phase, "step": run.step,
                   "total_steps": run.total_steps, "fraction": fraction, "eta_seconds": run.eta_seconds,
-                  "message": run.message, "active": active, "label": label,
+                  "message": _run_message(run, active), "active": active, "label": label,
                   "model_version_id": run.model_version_id,
                   "started_at": utc_iso(run.started_at), "finished_at": utc_iso(run.finished_at)}
+    if pending:
+        # The request is what happens now: the last run's "finished, 100%" beside "Training
+        # requested" read as a contradiction. Its message stays below, and "Last trained" says when.
+        state = "Training requested, waiting to start"
+        status.update(label=state, fraction=0.0)
     tens = int(status["fraction"] * 10) * 10
     status["announce"] = f"{state}: {tens}% complete." if status["active"] else f"{state}."
-    pending = set() if status["active"] else _pending_reasons(assignment_id, run)
     status["requested"] = bool(pending)
     # Only a request the worker always honours ("Train now", an erasure) makes asking again pointless.
     # An import's request may be found not due (a model in service waits for `retrain_every`
@@ -49,6 +56,15 @@ def training_status(assignment_id: int) -> dict:
     status["asked"] = bool(pending & {"manual", "erasure"})
     status["svg"] = charts.progress_bar(status["fraction"], status["label"], title="Training progress")
     return status
+
+
+def _run_message(run: TrainingRun, active: bool) -> str:
+    """What the worker said about the run, for the line under the bar. While it runs that is a
+    developer's note ("encoding essays", "epoch 1/3, loss 0.41") the phase words already cover."""
+    if active:
+        return ""
+    version = db.session.get(ModelVersion, run.model_version_id) if run.model_version_id else None
+    return wording.verdict(version, run.message or "")
 
 
 REQUEST_WAIT = timedelta(minutes=10)

@@ -32,13 +32,25 @@ def _student_names(assignment, proposals: list[AiProposal]) -> dict[int, str]:
     return names
 
 
+def _revised(proposals: list[AiProposal]) -> set[int]:
+    """The submissions among `proposals` that are a revision: their grade is still the earlier
+    version's (the essays list's "Revised"). Approving such a proposal replaces a grade the student
+    already has, so the queue says so."""
+    found = set()
+    for sub_id in {p.submission_id for p in proposals}:
+        grade = gradebook.latest_grade(sub_id)
+        if grade is not None and grade.on_earlier_version:
+            found.add(sub_id)
+    return found
+
+
 @bp.get("/a/<int:assignment_id>")
 @require_launch(grader=True)
 def queue(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     proposals = pending_proposals(assignment.id)
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
-                           names=_student_names(assignment, proposals))
+                           names=_student_names(assignment, proposals), revised=_revised(proposals))
 
 
 @bp.post("/a/<int:assignment_id>/approve")

@@ -80,7 +80,7 @@ def test_training_progress_speaks_only_when_it_moves_and_polling_stops(app, clie
     assert page.evaluate("document.querySelector('#training svg').closest('[aria-live]')") is None, \
         "the progress image is inside the live region"
     live = page.locator("[aria-live=polite]", has_text="Training")
-    assert live.inner_text() == "Training: fine-tune: 10% complete."
+    assert live.inner_text() == "Training: trying a larger model: 10% complete."
 
     _update_run(app, run_id, step=5, eta_seconds=30.0)
     page.wait_for_function("document.getElementById('training-status').textContent.includes('50%')",

@@ -1,0 +1,72 @@
+"""A training run in a teacher's words. The worker records its phases and the promotion gate's
+verdict in a developer's terms (worker/ml: pipeline.STAGES and TRAIN_PHASES, trainer.train's phases,
+gate.decide's checks); logs and the CLI keep those, and the dashboard says these instead."""
+from __future__ import annotations
+
+from lti_app.models import ModelVersion
+
+# Every phase the worker writes to TrainingRun.phase. One it adds later reads "under way" rather than
+# reaching the page as a developer's name.
+PHASES = {
+    "data": "loading your grades",
+    "features": "reading the essays",
+    "cross-validation": "trying approaches",
+    "fine-tune": "trying a larger model",
+    "training": "learning from your grades",
+    "evaluation": "comparing with the version in use",
+    "refit": "learning from all your grades",
+    "export": "checking the new version",
+    "done": "finishing",
+}
+
+
+def phase(name: str | None, status: str) -> str:
+    return "waiting to start" if status == "queued" else PHASES.get(name or "", "under way")
+
+
+def _above_or_below(smd) -> str:
+    return "above" if (smd or 0) > 0 else "below"
+
+
+def _failed_checks(version: ModelVersion) -> list[str] | None:
+    """A sentence for each check the version failed, or None when one has no words here (the
+    worker's own message then stands: better exact than silently incomplete)."""
+    gate, metrics = version.gate or {}, version.metrics or {}
+    new, now = metrics.get("held_out") or {}, metrics.get("current_on_held_out") or {}
+    limits = gate.get("thresholds") or {}
+    said = []
+    for check, passed in (gate.get("checks") or {}).items():
+        if passed is not False:
+            continue
+        if check == "beats_current" and new.get("qwk") is not None and now.get("qwk") is not None:
+            said.append(f"The new version agreed with your grades less than the one in use "
+                        f"({new['qwk']:.3f} vs {now['qwk']:.3f}), so the one in use stays.")
+        elif check == "qwk" and new.get("qwk") is not None:
+            said.append(f"It agreed with your grades too little ({new['qwk']:.3f}; at least "
+                        f"{float(limits.get('min_qwk', 0.70)):.2f} is needed).")
+        elif check == "spread":
+            said.append("The essays kept back to test it all had the same grade from you, so how well it agrees "
+                        "cannot be measured until essays across the scale are graded.")
+        elif check == "smd":
+            said.append(f"Its scores were on average too far {_above_or_below(new.get('smd'))} yours.")
+        elif check.startswith("smd_group:"):
+            group = check.split(":", 1)[1]
+            smd = ((new.get("smd_by_group") or {}).get(group) or {}).get("smd")
+            said.append(f"Its scores for {group} were on average too far {_above_or_below(smd)} yours.")
+        else:
+            return None
+    return said
+
+
+def verdict(version: ModelVersion | None, message: str) -> str:
+    """A finished run's `message` for a version the gate turned down, in plain words with the
+    numbers; any note the worker added after its verdict (a model retired after an erasure,
+    "Version N was trained on deleted essays…") is kept. Other messages are returned as they are."""
+    if version is None or version.status != "rejected" or not message:
+        return message
+    said = _failed_checks(version)
+    if not said:
+        return message
+    after = message.find(" Version ", 1)   # the worker's note after its one-sentence verdict
+    return " ".join([f"Version {version.version} was not put in use.", *said]) + (message[after:] if after > 0
+                                                                                else "")
