@@ -120,7 +120,7 @@ def _one_assignment(raw: list[str], records: list[Record]) -> None:
 def _where(record: Record, text: str) -> str:
     """'Row 5 (essay starting "Dear Principal, I think…")': the essay's start finds the row with
     Ctrl+F once the sheet was sorted or filtered, and confirms it is the one meant."""
-    words = " ".join(text.split())
+    words = " ".join(normalise(text).split())   # an "essay" of zero-width characters starts with nothing
     if not words:
         return f"Row {record.row}"
     if len(words) > ESSAY_START:

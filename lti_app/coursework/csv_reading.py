@@ -70,8 +70,9 @@ def _not_csv(exc: csv.Error, record: Record, line: int, delimiter: str) -> CsvPr
                           "stray one, then upload the file again.")
     if reason.endswith("expected after '\"'"):
         separator = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
-        return CsvProblem(f"The file is not valid CSV: in {where} a value in quotes is followed by more text "
-                          f"(line {line}) before the next {separator}. Inside a quoted value, write each quote "
+        later = f" (line {line})" if line != record.line else ""   # a quoted value may span lines
+        return CsvProblem(f"The file is not valid CSV: in {where} a value in quotes is followed by more text"
+                          f"{later} before the next {separator}. Inside a quoted value, write each quote "
                           "twice (\"\"), then upload the file again.")
     return CsvProblem(f"The file is not valid CSV near {where}: {reason}.")
 

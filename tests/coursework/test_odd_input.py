@@ -111,7 +111,7 @@ def test_invisible_characters_inside_real_text_are_kept_but_are_no_words():
 def test_an_invisible_essay_in_a_csv_import_is_refused(client, app, world):
     token = _teacher(client, app, world)
     response = _import(client, world, token, "text,score\nA real essay.,4\n\u200b\ufeff,3\n".encode())
-    assert response.status_code == 400 and "Line 3: text is empty" in _text(response)
+    assert response.status_code == 400 and "Row 3: text is empty" in _text(response)
     with app.app_context():
         assert count(Submission, assignment_id=world.assignment_a) == 1   # the world's own essay only
 
@@ -303,14 +303,14 @@ def test_a_docx_too_long_for_the_apps_limit_is_refused_on_hand_in(make_app):
 
 # CSV import errors a teacher can act on -----------------------------------------------------------
 
-def test_a_stray_quote_is_reported_on_the_line_where_its_row_starts(client, app, world):
+def test_a_stray_quote_is_reported_on_the_row_and_line_where_its_row_starts(client, app, world):
     token = _teacher(client, app, world)
     rows = [f"Essay number {i} is about things and more words to fill it up nicely.,3" for i in range(2500)]
     rows[3] = '"Essay with a stray quote,3'                                  # file line 5
     response = _import(client, world, token, ("text,score\n" + "\n".join(rows) + "\n").encode())
     text = _text(response)
     assert response.status_code == 400
-    assert "the row that starts on line 5 has a quote (\") that is never closed" in text
+    assert "row 5 (line 5 of the file) has a quote (\") that is never closed" in text
     assert "field limit" not in text and "1700" not in text
 
 
@@ -318,7 +318,7 @@ def test_an_unclosed_quote_after_a_multi_line_essay_names_its_own_row(client, ap
     token = _teacher(client, app, world)
     data = b'text,score\n"An essay\nover\nthree lines.",4\n"Unclosed,3\nNext essay.,2\n'
     response = _import(client, world, token, data)
-    assert response.status_code == 400 and "the row that starts on line 5 has a quote" in _text(response)
+    assert response.status_code == 400 and "row 3 (line 5 of the file) has a quote" in _text(response)
 
 
 def test_text_after_a_closing_quote_is_explained(client, app, world):
@@ -326,7 +326,7 @@ def test_text_after_a_closing_quote_is_explained(client, app, world):
     response = _import(client, world, token, b'text,score\nFine.,3\n"She said "no" twice.,4\n')
     text = _text(response)
     assert response.status_code == 400
-    assert "on line 3 a value in quotes is followed by more text before the next comma" in text
+    assert "in row 3 (line 3 of the file) a value in quotes is followed by more text before the next comma" in text
     assert "write each quote twice" in text
 
 
@@ -342,7 +342,7 @@ def test_old_mac_line_endings_with_semicolons_in_essays_import(client, app, worl
 def test_old_mac_line_endings_give_the_right_line_numbers(client, app, world):
     token = _teacher(client, app, world)
     bad_score = _import(client, world, token, b"text,score\rFine.,3\rAlso fine.,9\r")
-    assert bad_score.status_code == 400 and "Line 3: score must be a number from 1 to 6" in _text(bad_score)
+    assert bad_score.status_code == 400 and 'Row 3 (essay starting "Also fine."): score must be a number from 1 to 6' in _text(bad_score)
     not_utf8 = _import(client, world, token, b"text,score\rFine.,3\rcaf\xe9,4\r")
     assert not_utf8.status_code == 400 and "first bad byte on line 3" in _text(not_utf8)
 
@@ -351,7 +351,7 @@ def test_an_overlong_group_is_said_in_words(client, app, world):
     token = _teacher(client, app, world)
     response = _import(client, world, token, ("text,score,group\nAn essay.,4," + "g" * 101 + "\n").encode())
     text = _text(response)
-    assert response.status_code == 400 and "Line 2: group is longer than 100 characters" in text
+    assert response.status_code == 400 and 'Row 2 (essay starting "An essay."): group is longer than 100 characters' in text
     assert "Longer than maximum length" not in text
 
 
