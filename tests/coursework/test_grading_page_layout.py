@@ -22,13 +22,18 @@ def _revise(app, world, comment: str = "Give evidence.", proposal: bool = False)
     assert student.post(f"/coursework/a/{world.assignment_a}/essay",
                         data={"csrf_token": s_csrf, "text": REVISED}).status_code == 303
     if proposal:
-        with app.app_context():
-            submission = db.session.get(Submission, world.essay_a)
-            db.session.add(AiProposal(submission_id=submission.id, score=4, confidence=0.7, trait_scores={},
-                                      feedback="Good.", status="pending", unusual=[],
-                                      essay_submitted_at=submission.submitted_at))
-            db.session.commit()
+        _propose(app, world)
     return teacher
+
+
+def _propose(app, world) -> None:
+    """A pending AI proposal for student1's essay as it stands."""
+    with app.app_context():
+        submission = db.session.get(Submission, world.essay_a)
+        db.session.add(AiProposal(submission_id=submission.id, score=4, confidence=0.7, trait_scores={},
+                                  feedback="Good.", status="pending", unusual=[],
+                                  essay_submitted_at=submission.submitted_at))
+        db.session.commit()
 
 
 def _at(page: str, marker: str) -> int:
@@ -70,12 +75,7 @@ def test_the_review_queue_marks_a_proposal_for_a_revised_essay(app, world):
 
 def test_a_first_version_in_the_review_queue_is_not_marked_revised(app, world):
     teacher, _ = _teacher(app, world)
-    with app.app_context():
-        submission = db.session.get(Submission, world.essay_a)
-        db.session.add(AiProposal(submission_id=submission.id, score=4, confidence=0.7, trait_scores={},
-                                  feedback="Good.", status="pending", unusual=[],
-                                  essay_submitted_at=submission.submitted_at))
-        db.session.commit()
+    _propose(app, world)
     queue = teacher.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
     assert 'data-proposal="' in queue and "(revised)" not in queue
 
