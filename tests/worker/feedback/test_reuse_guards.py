@@ -116,6 +116,8 @@ COMPOSED = ("Add at least two pieces of evidence from the article and explain ea
             "easier to follow.\n"
             "Evidence: 2 of 4 (the course's 300 graded essays: median 2, 40% scored higher).\n"
             "Conventions: 3 of 4 (about 4 in 10 essays graded for this assignment scored higher).\n"
+            "Organisation & structure: 3 of 5 (about 4 in 10 essays graded for this assignment scored higher).\n"
+            "Ideas & voice (2 of 4): Your ideas need examples from the article to be convincing.\n"
             "Voice: 3 of 4.")
 
 
