@@ -101,20 +101,31 @@ def _one_assignment(raw: list[str], records: list[Record]) -> None:
     teach this assignment's model the wrong task, and which assignment the teacher means cannot be
     read from the file: a new term's course has other ids, and titles change. The teacher filters."""
     lowered = [h.strip().lower() for h in raw]
-    columns = [lowered.index(name) for name in ("assignment", "assignment_id") if name in lowered]
-    found: dict[tuple[str, ...], int] = {}
-    for record in records:
-        key = tuple(unescape(record.cells[c].strip()) if c < len(record.cells) else "" for c in columns)
-        if any(key):   # a row added by hand to an export says nothing about its assignment
-            found[key] = found.get(key, 0) + 1
-    if len(found) > 1:
-        named = "; ".join(", ".join(f'"{v}"' if raw[c].strip().lower() == "assignment" else f"id {v}"
-                                    for c, v in zip(columns, key) if v) + f": {n} row{'s' if n != 1 else ''}"
-                          for key, n in found.items())
-        raise CsvProblem(f"Nothing was imported: the file holds essays of {len(found)} assignments ({named}). "
-                         "Another assignment's essays would teach this assignment's model the wrong task: "
-                         "keep the rows of one assignment (filter the assignment column in your spreadsheet "
-                         "and save the result), then upload the file again.")
+
+    def cell(record: Record, name: str) -> str:
+        column = lowered.index(name) if name in lowered else len(record.cells)
+        return unescape(record.cells[column].strip()) if column < len(record.cells) else ""
+
+    # Each column on its own: a row typed by hand with the title but no id is the same assignment.
+    # Ids first: two assignments may share a title. A row with neither says nothing about it.
+    for name in ("assignment_id", "assignment"):
+        found: dict[str, int] = {}
+        titles: dict[str, str] = {}
+        for record in records:
+            if value := cell(record, name):
+                found[value] = found.get(value, 0) + 1
+                titles.setdefault(value, cell(record, "assignment"))
+        if len(found) > 1:
+            break
+    else:
+        return
+    named = "; ".join((f'"{titles[v]}", id {v}' if name == "assignment_id" and titles[v] else
+                       f"id {v}" if name == "assignment_id" else f'"{v}"') + f": {n} row{'s' if n != 1 else ''}"
+                      for v, n in found.items())
+    raise CsvProblem(f"Nothing was imported: the file holds essays of {len(found)} assignments ({named}). "
+                     "Another assignment's essays would teach this assignment's model the wrong task: "
+                     "keep the rows of one assignment (filter the assignment column in your spreadsheet "
+                     "and save the result), then upload the file again.")
 
 
 def _where(record: Record, text: str) -> str:

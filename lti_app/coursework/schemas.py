@@ -164,8 +164,10 @@ class _Percent(fields.Float):
 
 
 def as_percent(share: float) -> str:
-    """0.6 -> "60", 0.625 -> "62.5": the settings form shows the stored share as it takes it."""
-    return f"{round(share * 100, 4):g}"
+    """0.6 -> "60%", 0.625 -> "62.5%": the settings form shows the stored share as it takes it
+    back. With its sign: "1" or "0.5" without one would be read as a fraction (100%, 50%), so a
+    stored 1% saved unchanged became 100%."""
+    return f"{round(share * 100, 4):g}%"
 
 
 class SettingsSchema(Schema):

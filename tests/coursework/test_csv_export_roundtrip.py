@@ -149,3 +149,17 @@ def test_the_graded_earlier_version_has_no_hand_in_time_of_the_revision(app, wor
     with app.app_context():
         revised_at = db.session.get(Submission, world.essay_a).submitted_at
     assert rows[REVISED]["submitted_at"][:19] == revised_at.isoformat()[:19]
+
+
+def test_a_row_typed_with_the_title_but_no_id_is_the_same_assignment(teacher, app, world):
+    """Each column on its own: the title alone does not make a second assignment, and two
+    assignments sharing a title are still told apart by their ids."""
+    header = ["assignment", "assignment_id", "text", "score"]
+    same = _upload(teacher, world, _file([header, ["Essay a", "5", "A first essay on cars.", "4"],
+                                          ["Essay a", "", "A second essay typed in.", "3"]]))
+    assert same.status_code == 303, same.get_data(as_text=True)
+    twins = _upload(teacher, world, _file([header, ["Essay a", "5", "A third essay on cars.", "4"],
+                                           ["Essay a", "6", "A fourth essay on buses.", "3"]]))
+    text = twins.get_data(as_text=True)
+    assert twins.status_code == 400 and "2 assignments" in text
+    assert "&#34;Essay a&#34;, id 5: 1 row" in text and "&#34;Essay a&#34;, id 6: 1 row" in text

@@ -148,8 +148,23 @@ def test_the_settings_page_shows_and_takes_the_threshold_as_a_percentage(client,
         assert db.session.get(Assignment, world.assignment_a).confidence_threshold == pytest.approx(0.75)
     page = client.get(url).get_data(as_text=True)
     [field] = re.findall(r'<input [^>]*id="confidence_threshold"[^>]*>', page)
-    assert 'value="75"' in field and 'type="number"' not in field, "a number input refuses “75%”"
+    assert 'value="75%"' in field and 'type="number"' not in field, "a number input refuses “75%”"
     assert "0 to 1" not in _text(client.get(url))
+
+
+@pytest.mark.parametrize("stored", [0.01, 0.005, 0.6])
+def test_a_threshold_saved_unchanged_stays_what_it_was(client, app, world, stored):
+    """The page showed 1% as "1", which a save read back as a fraction: 100%, auto-release off."""
+    token = _as(client, app, world, "teacher")
+    url = f"/coursework/a/{world.assignment_a}/settings"
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).confidence_threshold = stored
+        db.session.commit()
+    [shown] = re.findall(r'<input [^>]*id="confidence_threshold"[^>]*value="([^"]*)"',
+                         client.get(url).get_data(as_text=True))
+    assert client.post(url, data={"csrf_token": token, **SETTINGS, "confidence_threshold": shown}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Assignment, world.assignment_a).confidence_threshold == pytest.approx(stored)
 
 
 def test_whole_number_errors_are_sentences_with_formatted_numbers():
