@@ -58,15 +58,25 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
     return said
 
 
+def _passed(version: ModelVersion) -> str:
+    qwk = ((version.metrics or {}).get("held_out") or {}).get("qwk")
+    agreed = f" It agreed with your grades {qwk:.3f} on essays kept back to test it." if qwk is not None else ""
+    return f"Version {version.version} passed the quality checks and scores new essays.{agreed}"
+
+
 def verdict(version: ModelVersion | None, message: str) -> str:
-    """A finished run's `message` for a version the gate turned down, in plain words with the
-    numbers; any note the worker added after its verdict (a model retired after an erasure,
-    "Version N was trained on deleted essays…") is kept. Other messages are returned as they are."""
-    if version is None or version.status != "rejected" or not message:
+    """A finished run's `message` about its version, in plain words with the numbers; any note the
+    worker added after its verdict (a model retired after an erasure, "Version N was trained on
+    deleted essays…") is kept. Other messages are returned as they are."""
+    if version is None or not message:
+        return message
+    after = message.find(" Version ", 1)   # the worker's note after its one-sentence verdict
+    note = message[after:] if after > 0 else ""
+    if message.startswith(f"Version {version.version} passed the promotion gate"):
+        return _passed(version) + note
+    if version.status != "rejected":
         return message
     said = _failed_checks(version)
     if not said:
         return message
-    after = message.find(" Version ", 1)   # the worker's note after its one-sentence verdict
-    return " ".join([f"Version {version.version} was not put in use.", *said]) + (message[after:] if after > 0
-                                                                                else "")
+    return " ".join([f"Version {version.version} was not put in use.", *said]) + note

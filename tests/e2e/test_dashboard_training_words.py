@@ -12,7 +12,7 @@ from lti_app.dashboard import report
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.models import TrainingRun
-from tests.e2e.test_dashboard_teacher_wording import _plain, _rejected_after_promoted
+from tests.e2e.test_dashboard_teacher_wording import _held, _plain, _rejected_after_promoted
 from tests.e2e.test_review_and_dashboard import _teacher, world  # noqa: F401  (world: a fixture)
 from worker.ml.pipeline import STAGES, TRAIN_PHASES
 
@@ -80,3 +80,25 @@ def test_a_version_that_agreed_less_says_so_in_plain_words(app, client, world):
             "stays.") in message, message
     assert message.startswith("Version 2 ") and "0.70" in message, message
     assert "promotion gate" not in message and "does not beat" not in message, message
+
+
+def test_a_version_put_in_use_says_so_in_plain_words(app, client, world):
+    with app.app_context():
+        from lti_app.models import Assignment, ModelVersion
+
+        version = ModelVersion(assignment_id=world.assignment_a, version=1, status="promoted",
+                               approach="frozen-ridge", path="/nonexistent/v1", n_train=40,
+                               metrics={"held_out": _held(0.812), "n_held_out": 20, "n_examples": 40}, gate={"promote": True, "reasons": ["passed: QWK 0.812"]})
+        db.session.add(version)
+        db.session.flush()
+        db.session.get(Assignment, world.assignment_a).current_model_id = version.id
+        db.session.add(TrainingRun(assignment_id=world.assignment_a, status="done", phase="done", step=4,
+                                   total_steps=4, model_version_id=version.id,
+                                   message="Version 1 passed the promotion gate and is in service (QWK 0.812)."))
+        db.session.commit()
+    status = _status(app, world)
+    assert status["message"] == ("Version 1 passed the quality checks and scores new essays. It agreed with "
+                                 "your grades 0.812 on essays kept back to test it."), status["message"]
+    _teacher(client, app, world)
+    page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    assert "Promotion gate" not in page and "promotion gate" not in page
