@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import jwt
 import pytest
 
 from config.file_access import access_problem
+from tests.conftest import ROOT
 from lti_app.lti import keys
 
 
@@ -100,18 +103,23 @@ def test_promote_never_leaves_a_moment_without_current_key(app, monkeypatch):
     assert published(app) == [nxt, first]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
-def test_unreadable_key_file_is_named_with_its_owner(app):
-    with app.app_context():
-        path = keys.keys_dir() / "current.pem"
-        keys.ensure_keys()
+def test_unreadable_key_file_is_named_with_its_owner(tmp_path):
+    """A real unreadable key file and the real command line. Root reads any file whatever its mode,
+    so as root (CI) the command runs without the two capabilities that allow that (`setpriv`),
+    as a service user would."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GRADELOOP_DATA_DIR": str(tmp_path / "data"),
+           "GRADELOOP_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}", "GRADELOOP_BROKER_URL": "memory://",
+           "GRADELOOP_SECRET_KEY": "x"}
+    command = [sys.executable, "-m", "lti_app.cli", "keys", "show"]
+    made = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    path = tmp_path / "data" / "keys" / "current.pem"
     path.chmod(0)
-    try:
-        out = cli(app, "show")
-    finally:
-        path.chmod(0o600)
-    assert out.exit_code == 1 and "Traceback" not in out.output
-    assert str(path) in out.output and "chown" in out.output
+    as_user = ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"] \
+        if os.geteuid() == 0 else []
+    out = subprocess.run(as_user + command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert str(path) in out.stderr and "mode 0000" in out.stderr and "chown" in out.stderr
 
 
 def test_permission_error_on_a_key_file_becomes_the_clear_message(app, monkeypatch):
