@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, lms_sync, notices, version_diff
+from lti_app.coursework import access, anonymity, lms_sync, notices, roster, version_diff
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -23,25 +23,20 @@ log = logging.getLogger(__name__)
 
 
 def _student_names(assignment, proposals: list[AiProposal]) -> dict[int, str]:
-    subs = {p.submission_id: db.session.get(Submission, p.submission_id) for p in proposals}
-    names = {}
-    for sub_id, sub in subs.items():
-        user = db.session.get(User, sub.user_id) if sub and sub.user_id else None
-        names[sub_id] = anonymity.shown_name(assignment, sub, (user.name or user.email or user.sub) if user
-                                             else "Unknown student")
-    return names
+    # One query for every row: a class's queue holds a proposal per student.
+    rows = db.session.execute(db.select(Submission, User).outerjoin(User, Submission.user_id == User.id)
+                              .where(Submission.id.in_({p.submission_id for p in proposals}))).all()
+    return {sub.id: anonymity.shown_name(assignment, sub, (user.name or user.email or user.sub) if user
+                                         else "Unknown student") for sub, user in rows}
 
 
-def _revised(proposals: list[AiProposal]) -> set[int]:
+def _revised(assignment, proposals: list[AiProposal]) -> set[int]:
     """The submissions among `proposals` that are a revision: their grade is still the earlier
     version's (the essays list's "Revised"). Approving such a proposal replaces a grade the student
     already has, so the queue says so."""
-    found = set()
-    for sub_id in {p.submission_id for p in proposals}:
-        grade = gradebook.latest_grade(sub_id)
-        if grade is not None and grade.on_earlier_version:
-            found.add(sub_id)
-    return found
+    grades = roster.current_grades(assignment.id)
+    return {p.submission_id for p in proposals
+            if p.submission_id in grades and grades[p.submission_id].on_earlier_version}
 
 
 @bp.get("/a/<int:assignment_id>")
@@ -50,7 +45,7 @@ def queue(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     proposals = pending_proposals(assignment.id)
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
-                           names=_student_names(assignment, proposals), revised=_revised(proposals))
+                           names=_student_names(assignment, proposals), revised=_revised(assignment, proposals))
 
 
 @bp.post("/a/<int:assignment_id>/approve")
