@@ -38,7 +38,17 @@ def _missing_schema(exc) -> bool:
 class _GradeloopGroup(FlaskGroup):
     """Commands run against the database; on one that was never migrated (or is behind) a bare
     SQL traceback ("no such table: platforms") left an operator guessing. Say what to run.
-    Other database errors (cannot connect, no such database) keep their own message."""
+    Other database errors (cannot connect, no such database) keep their own message.
+
+    Flask's group options are dropped: settings come from the environment only (`-e/--env-file`
+    needed python-dotenv, which is not installed), `-A/--app` would swap the application, and
+    `--debug` would turn on Flask's debug mode."""
+
+    _FLASK_OPTIONS = {"env_file", "app", "debug"}
+
+    def __init__(self, **kwargs):
+        super().__init__(load_dotenv=False, set_debug_flag=False, **kwargs)
+        self.params = [p for p in self.params if p.name not in self._FLASK_OPTIONS]
 
     def invoke(self, ctx):
         from sqlalchemy.exc import OperationalError, ProgrammingError
