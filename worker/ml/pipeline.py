@@ -14,7 +14,9 @@ model that still holds erased data (docs/privacy.md).
 is written and before promotion; if another worker has taken it the run fails with `LeaseLost`.
 Just before the version is recorded the run checks that every essay it learnt from still exists;
 if an erasure or a removed import deleted some meanwhile it fails with `EssaysDeleted` and keeps
-nothing (the erasure's own event waits for the lease, then decides the next run).
+nothing (the erasure's own event waits for the lease, then decides the next run). The run
+checks its assignment and run rows by id and creation time (`run_identity`): after a course-data
+deletion SQLite hands those ids to new rows, and the model must never become another assignment's.
 A version directory is created exclusively (`mkdir` fails if it exists), so two runs can never
 write the same v<N>, and a failed run removes only a directory it created.
 """
@@ -31,6 +33,7 @@ from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, ModelVersion, Submis
 from lti_app.models.base import utcnow
 from worker.ml import gate, modelfiles, versions
 from worker.ml.metrics import compute_metrics
+from worker.ml.run_identity import RunIdentity
 
 log = logging.getLogger(__name__)
 PARITY_ESSAYS = 100
@@ -108,10 +111,11 @@ BAR_STEPS = 1000
 
 class _RunProgress:
     """Writes the whole run's progress (phase, step of `BAR_STEPS`, ETA of the phase) to the
-    TrainingRun row, at most every second, then forwards the phase's own figures."""
+    TrainingRun row, at most every second, then forwards the phase's own figures. A row that is
+    no longer this run's (the course's data deleted meanwhile) ends the run with `AssignmentGone`."""
 
-    def __init__(self, run: TrainingRun, forward=None, epochs: int = 3, lease=None):
-        self.run, self.forward, self.last, self.epochs = run, forward, 0.0, epochs
+    def __init__(self, identity: RunIdentity, forward=None, epochs: int = 3, lease=None):
+        self.identity, self.forward, self.last, self.epochs = identity, forward, 0.0, epochs
         self.stage, self.lease = "training", lease
 
     def __call__(self, phase, step, total, eta=None, message=""):
@@ -129,7 +133,9 @@ class _RunProgress:
         now = time.monotonic()
         if now - self.last >= 1.0 or step in (0, total):
             self.last = now
-            r = self.run
+            if not self.identity.holds():
+                raise AssignmentGone(f"assignment {self.identity.assignment_id} was deleted during its training")
+            r = db.session.get(TrainingRun, self.identity.run_id)
             if phase != "done":   # the trainer's "done" ends a stage, not the run: keep the label
                 r.phase = phase
             r.step = max(r.step or 0, min(BAR_STEPS - 1, int(BAR_STEPS * (lo + (hi - lo) * within))))
@@ -199,8 +205,8 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
     run = TrainingRun(assignment_id=assignment_id, status="running", phase="data", message="loading grades")
     db.session.add(run)
     db.session.commit()
-    run_id = run.id
-    report = _RunProgress(run, progress, lease=lease)
+    identity = RunIdentity.of(assignment, run)
+    report = _RunProgress(identity, progress, lease=lease)
     model_dir, created_dir, erased_id = None, False, None
     try:
         started = time.monotonic()
@@ -287,6 +293,10 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             gate=decision)
         db.session.add(mv)
         db.session.flush()
+        # Checked after the flush: on SQLite this session now holds the write lock, so nothing can
+        # delete the rows (or take their ids) between this check and the commit.
+        if not identity.holds():
+            raise AssignmentGone(f"assignment {assignment_id} was deleted during its training")
         if decision["promote"]:
             versions.promote(assignment, mv)
         else:
@@ -329,7 +339,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             # The parity check cached sessions of the graphs just deleted; the retry writes the
             # same v<N> again and must not be read through them.
             scorer.forget(model_dir)
-        run = db.session.get(TrainingRun, run_id)
+        run = db.session.get(TrainingRun, identity.run_id) if identity.holds() else None
         if run is None:   # the teacher deleted the course's data meanwhile (runs go with it)
             db.session.commit()
             log.info("event=training_abandoned reason=assignment_deleted assignment_id=%s error=%r",

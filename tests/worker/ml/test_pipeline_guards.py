@@ -52,6 +52,8 @@ class FakeTraining:
 
     def retrain(self, examples, config, seen_ids=None, progress=None):
         self._hook("retrain")
+        if progress is not None and self.on.get("progress_after_retrain"):
+            progress("features", 1, 1)
         model = SimpleNamespace(approach="frozen-ridge", info={})
         return SimpleNamespace(held=list(range(5)), fair=True, metrics=self._metrics(self.new_qwk),
                                held_out_model=model,
@@ -325,4 +327,44 @@ def test_an_assignment_deleted_during_its_training_ends_the_run_quietly(course, 
         pipeline.train_assignment(app, aid)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(TrainingRun)) == 0
+        assert not versions.version_dir(app, aid, 1).exists()
+
+
+@pytest.mark.parametrize("progress_after", [False, True], ids=["at-the-end", "progress-write"])
+def test_a_new_assignment_given_a_deleted_ones_id_never_gets_its_model(course, fake, progress_after):
+    """SQLite (the embedded default) hands a deleted row's id to the next row when it was the
+    highest. The teacher deletes the course's data while the worker trains; another course then
+    creates an assignment (the same id) and imports graded essays (the same submission ids, so the
+    deleted-essays check counts none missing), and another worker's run takes the run's row id.
+    The run must not finish as that assignment's model (it learnt from the first course's essays
+    and its teachers' comments), nor write its progress over the other run's row."""
+    from lti_app.coursework.data_admin import delete_course_data
+
+    app, aid = course.app, course.aid
+    taken = {}
+
+    def course_deleted_and_its_ids_taken():
+        with app.app_context():
+            taken["ours"] = db.session.scalar(db.select(db.func.max(TrainingRun.id)))
+            delete_course_data(db.session.get(Assignment, aid).course_id)
+            newcomer = make_assignment(min_graded=15, retrain_every=5)
+            add_graded(newcomer, 20)
+            elsewhere = make_assignment()
+            other = TrainingRun(assignment_id=elsewhere.id, status="running", phase="data", message="theirs")
+            db.session.add(other)
+            db.session.commit()
+            taken.update(assignment=newcomer.id, run=other.id)
+
+    fake.on["retrain"] = course_deleted_and_its_ids_taken
+    fake.on["progress_after_retrain"] = progress_after
+    with pytest.raises(pipeline.AssignmentGone):
+        pipeline.train_assignment(app, aid)
+    with app.app_context():
+        assert taken["assignment"] == aid, "SQLite reused the assignment's id (else this proves nothing)"
+        assert taken["run"] == taken["ours"], "and the run's id"
+        assert db.session.scalar(db.select(db.func.count()).select_from(ModelVersion)) == 0
+        assert db.session.get(Assignment, aid).current_model_id is None
+        other = db.session.get(TrainingRun, taken["run"])
+        assert (other.status, other.phase, other.message, other.model_version_id) == ("running", "data", "theirs",
+                                                                                       None)
         assert not versions.version_dir(app, aid, 1).exists()
