@@ -90,6 +90,7 @@ FEATURE_SETTINGS = {
     "GRADELOOP_TRAIN_BUDGET_S": _seconds,
     "GRADELOOP_FINETUNE": _finetune,
     "GRADELOOP_LMS_INLINE_POSTS": _count,          # hand-ins per web process posted to the LMS in the request
+    "GRADELOOP_DEAD_LETTER_DAYS": _count,          # the worker deletes dead letters this old (0: kept)
 }
 
 
@@ -168,8 +169,10 @@ class Config:
 def engine_options(database_url: str) -> dict:
     """SQLAlchemy engine options. PostgreSQL sessions run in UTC: psycopg returns timestamptz in
     the session's time zone, which is the server's (a school's may say Europe/Berlin), and pages
-    print times labelled UTC."""
-    options: dict = {"pool_pre_ping": True}
+    print times labelled UTC. A database error's text leaves out the statement's values: they are
+    essays, comments and names, and the text reaches the log (a hand-in while the database is
+    locked or restarting) and the worker's dead letters."""
+    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
     if database_url.startswith("postgresql"):
         options["connect_args"] = {"options": "-c timezone=UTC"}
     return options

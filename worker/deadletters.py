@@ -1,8 +1,10 @@
 """Dead letters: messages that failed for good, kept as `DeadLetter` rows teachers/admins can see,
-copied to the `dead` queue, and re-queueable (`requeue`, `gradeloop deadletters requeue ID`)."""
+copied to the `dead` queue, and re-queueable (`requeue`, `gradeloop deadletters requeue ID`);
+the scheduler deletes them after `GRADELOOP_DEAD_LETTER_DAYS` (`prune`)."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -13,6 +15,11 @@ from worker import relay
 from worker.topology import DEAD
 
 log = logging.getLogger("gradeloop.worker.deadletters")
+
+# Enough for any reason the worker writes (an LMS's refusal quotes 300 characters of its answer);
+# an exception's text is free text that may quote what it was working on.
+REASON_MAX = 1000
+KEEP_DAYS = 90   # GRADELOOP_DEAD_LETTER_DAYS: a term's holidays, and the failure is still there to see
 
 
 def _assignment_id(message) -> int | None:
@@ -28,7 +35,7 @@ def dead_letter(message, *, message_id: str, queue: str, routing_key: str, reaso
     """Record the failure in the caller's transaction (committed with the ack decision)."""
     stored = message if isinstance(message, dict) else {"raw": message}
     row = DeadLetter(message_id=message_id[:64], queue=queue, routing_key=routing_key, payload=stored,
-                     reason=reason[:10_000], attempts=attempts, assignment_id=_assignment_id(stored))
+                     reason=reason[:REASON_MAX], attempts=attempts, assignment_id=_assignment_id(stored))
     db.session.add(row)
     db.session.flush()
     relay.enqueue({"event_id": message_id, "type": "dead_letter", "dead_letter_id": row.id,
@@ -64,3 +71,18 @@ def requeue(dead_letter_id: int) -> DeadLetter:
     db.session.commit()
     log.info("event=dead_letter_requeued dead_letter_id=%s message_id=%s", row.id, row.message_id)
     return row
+
+
+def prune(keep_days: int) -> int:
+    """Delete the dead letters older than `keep_days` (0: none); returns how many. Their reason is
+    an error's text and their message names an essay or grade, so they must not outlive the data
+    for ever; a grade that never reached the LMS still says so on its own page (`post_error`),
+    and *Send to the LMS again* finds it without its dead letter."""
+    if not keep_days:
+        return 0
+    cutoff = utcnow() - timedelta(days=keep_days)
+    deleted = db.session.execute(db.delete(DeadLetter).where(DeadLetter.created_at < cutoff)).rowcount
+    db.session.commit()
+    if deleted:
+        log.info("event=dead_letters_pruned count=%s keep_days=%s", deleted, keep_days)
+    return deleted

@@ -18,7 +18,7 @@ import random
 import time
 
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from lti_app.events import EVENT_TYPES, MESSAGE_ID_MAX, UnknownEvent, parse_message
 from lti_app.extensions import db
@@ -32,6 +32,9 @@ from worker.handlers import DEAD_HOOKS, HANDLERS, Job
 log = logging.getLogger("gradeloop.worker.jobs")
 
 DONE, DUPLICATE, RETRY, DEFERRED, DEAD, ERROR = "done", "duplicate", "retry", "deferred", "dead", "error"
+# A driver's own message can quote a value ('invalid input syntax for type integer: "..."'): enough
+# to tell a lock from a lost connection, not a paragraph of an essay.
+DRIVER_MESSAGE_MAX = 200
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -40,9 +43,24 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 
 def _reason(exc: BaseException) -> str:
+    """What a dead letter and the log say went wrong (`deadletters.dead_letter` caps its length)."""
     if isinstance(exc, ValidationError):
         return f"invalid message: {exc.messages}"
+    if isinstance(exc, StatementError):
+        return _database_reason(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _database_reason(exc: StatementError) -> str:
+    """The error's type and the first line of the driver's message. Not the statement's values
+    (hidden by the engine's `hide_parameters` too), nor what PostgreSQL adds on later lines: its
+    DETAIL of a failed constraint is "Failing row contains (...)", the whole row, an essay or a
+    teacher's comment with it. Dead letters are kept for weeks and shown on the dashboard."""
+    driver = exc.orig
+    if driver is None:
+        return type(exc).__name__
+    first = (str(driver).strip().splitlines() or [""])[0][:DRIVER_MESSAGE_MAX]
+    return f"{type(exc).__name__}: ({type(driver).__module__}.{type(driver).__name__}) {first}"
 
 
 def _message_id(body, message) -> str:

@@ -27,7 +27,7 @@ from lti_app.extensions import db
 from lti_app.models import (MIN_TRAINING_ESSAYS, TRAINING_SOURCES, Assignment, Grade, ModelVersion, OutboxEvent,
                             ProcessedMessage, Submission, TrainingRun, WorkerHeartbeat)
 from lti_app.models.base import utcnow
-from worker import leases, relay
+from worker import deadletters, leases, relay
 from worker.broker import PublisherPool
 from worker.handlers.training import backoff_until, lease_key, min_graded, training_state
 from worker.ml import modelfiles, versions
@@ -209,6 +209,7 @@ class Scheduler(threading.Thread):
             self._checked_at = time.monotonic()
             self.check_retraining()
             housekeeping()
+            deadletters.prune(self.app.config.get("GRADELOOP_DEAD_LETTER_DAYS", deadletters.KEEP_DAYS))
             abandoned_trainings(self.settings.lease_seconds)
             orphan_model_dirs(self.app, self.settings.lease_seconds)
         return published

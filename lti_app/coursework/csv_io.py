@@ -12,15 +12,16 @@ ignored. Errors name the row a spreadsheet shows (the header is row 1) and the e
 quoted essay spans many lines of the file, so a text-file line number cannot be found in Excel.
 Only a broken file (an unclosed quote, a row with too many fields) also gets the file's line
 (old Mac files end lines with CR alone), where its row starts, not where the reader gave up.
-Exported cells that a spreadsheet would run as a formula get a leading apostrophe, which the
-import removes again, so an export's text and comments come back unchanged; the export starts
-with a UTF-8 BOM for Excel. Reading the file's rows is `csv_reading`; matching re-imported rows
-to stored essays is `imports`.
+Exported values that a spreadsheet would run as a formula get an apostrophe before the formula,
+which the import removes again, so an export's text and comments come back unchanged (`escape`);
+the export starts with a UTF-8 BOM for Excel. Reading the file's rows is `csv_reading`; matching
+re-imported rows to stored essays is `imports`.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from marshmallow import ValidationError
 
@@ -36,6 +37,16 @@ OPTIONAL = ("comment", "group")
 EXPORT_ONLY = ("assignment", "assignment_id", "essay_id", "student", "student_email", "submitted_at", "status",
                "score_min", "score_max", "grade_source", "graded_at", "in_lms")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may begin a cell inside one value: at its start, after a ';' or a tab, and
+# after a line break. Excel splits a double-clicked .csv on the system's list separator, ';' in
+# most of continental Europe, and there a quote not at the start of a ';' cell is text, so a line
+# break inside an essay starts a new row too. Quotes before the formula are looked through (Excel
+# drops a cell's opening quote pair), and so are apostrophes: a text that already has one there
+# gets one more, so the import can remove exactly one and give back every text as it was.
+_CELL_START = r"(?:^|(?<=[;\t\r\n]))"
+_FORMULA_AHEAD = "(?=['\"]*[" + re.escape("".join(FORMULA_START)) + "])"
+_FORMULA = re.compile(_CELL_START + _FORMULA_AHEAD)
+_ESCAPED = re.compile(_CELL_START + "'" + _FORMULA_AHEAD)
 MAX_ERRORS_SHOWN = 50
 ESSAY_START = 40   # characters of an essay quoted in an error, enough to find it with Ctrl+F
 
@@ -50,14 +61,17 @@ class ImportRows(list):
 
 
 def unescape(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
-        return value[1:]
-    return value
+    """A value as it was before `escape`: one apostrophe goes wherever `escape` puts one. A text
+    typed with an apostrophe there (a line starting '- in a file made by hand) loses it; Excel
+    already drops a cell's leading one when it saves."""
+    return _ESCAPED.sub("", value)
 
 
 def escape(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """`value` with an apostrophe wherever a spreadsheet could read the rest as a formula (see
+    `_CELL_START`): the cell shows text, not a link to an attacker's site or a command."""
+    if isinstance(value, str):
+        return _FORMULA.sub("'", value)
     return value
 
 
