@@ -4,6 +4,11 @@ Tokens come from the platform's token endpoint (OAuth2 client_credentials with a
 assertion signed by the tool key, RFC 7523) and are cached per (token URL, client id, scopes)
 until shortly before they expire, so many score posts share one token. A 401 on a service call
 drops the cached token and retries once with a fresh one (the platform may have revoked it).
+
+Every service URL (from launch claims, or a `next` page an answer names) passes
+`service_urls.checked_address` first, and the call connects to the address it checked. Errors
+say what happened in Gradeloop's words with the HTTP status; the LMS's own text goes to the log,
+never into a message a teacher reads (whatever answered may not be the LMS at all).
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import jwt
 import requests
 from flask import current_app, has_app_context
 
+from lti_app.lms import service_urls
 from lti_app.lms.errors import LmsError, LmsPermanentError, LmsTemporaryError
 
 log = logging.getLogger(__name__)
@@ -39,12 +45,16 @@ class PlatformAuth:
     token_url: str
     audience: str | None = None
     product_family: str | None = None
+    # Hosts whose non-public addresses the platform's service URLs may use (service_urls).
+    registered_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, platform) -> "PlatformAuth":
         return cls(issuer=platform.issuer, client_id=platform.client_id,
                    token_url=platform.auth_token_url, audience=platform.auth_audience,
-                   product_family=(platform.product_family or "").lower() or None)
+                   product_family=(platform.product_family or "").lower() or None,
+                   registered_hosts=service_urls.registered_hosts(
+                       platform.issuer, platform.auth_token_url, platform.key_set_url))
 
 
 _TOKENS: dict[tuple, tuple[str, float]] = {}
@@ -98,6 +108,21 @@ def _lms_message(response: requests.Response) -> str:
     return text[:300] or response.reason or "no explanation given"
 
 
+def _one_line(text: str) -> str:
+    """`text` fit for one log line: no control characters, at most 300 characters."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:300]
+
+
+# What a refusal most likely means, for the teacher who reads it.
+_NOT_ALLOWED = " Check that Gradeloop may use the LMS's grade and roster services (the tool's settings in the LMS)."
+_HINTS = {
+    401: _NOT_ALLOWED,
+    403: _NOT_ALLOWED,
+    404: " The LMS does not know this address: the course or the gradebook column may have been deleted there.",
+}
+_LOGGED = " Gradeloop's administrator finds the LMS's own explanation in Gradeloop's log."
+
+
 def _throttled(response: requests.Response, message: str) -> bool:
     """Canvas answers its request throttling with "403 Forbidden (Rate Limit Exceeded)" rather than
     429. Read as a refusal, a busy afternoon of grading would turn into permanent failures."""
@@ -110,21 +135,31 @@ def raise_for_status(response: requests.Response, what: str) -> None:
     if status < 300:
         return
     if status < 400:   # not followed: a bearer token must not travel to wherever it points
-        target = response.headers.get("Location", "elsewhere")
-        raise LmsPermanentError(f"The LMS redirected {what} to {target} (HTTP {status}); check the service "
+        log.warning("LMS redirected %s (%s, HTTP %s) to %s", what, response.url, status,
+                    _one_line(response.headers.get("Location", "")))
+        raise LmsPermanentError(f"The LMS redirected {what} elsewhere (HTTP {status}); check the service "
                                 "URLs the LMS gives Gradeloop.", status=status, url=response.url)
     message = _lms_message(response)
-    if status >= 500 or status == 429 or _throttled(response, message):
-        raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}: {message}). "
+    # The answer's words stay in the log: shown, they would let a platform read back what any
+    # address it names Gradeloop to call answers.
+    log.warning("LMS answered %s (%s) with HTTP %s: %s", what, response.url, status, _one_line(message))
+    if status == 429 or _throttled(response, message):
+        raise LmsTemporaryError(f"The LMS asked Gradeloop to slow down ({what}: HTTP {status}, rate limit "
+                                "exceeded). Gradeloop will try again.", status=status, url=response.url)
+    if status >= 500:
+        raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}). "
                                 "Gradeloop will try again.", status=status, url=response.url)
-    raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}): {message}",
+    raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}).{_HINTS.get(status, '')}{_LOGGED}",
                             status=status, url=response.url)
 
 
-def http(method: str, url: str, what: str, **kwargs) -> requests.Response:
-    """One HTTP call with the configured timeout; network trouble becomes `LmsTemporaryError`."""
+def http(method: str, url: str, what: str, *, address: str | None = None, **kwargs) -> requests.Response:
+    """One HTTP call with the configured timeout; network trouble becomes `LmsTemporaryError`.
+    `address`: the one `service_urls.checked_address` passed for `url`, the only one connected to."""
     timeout = kwargs.pop("timeout", None) or http_timeout()
     try:
+        if address is not None:
+            return service_urls.send(method, url, address, timeout=timeout, allow_redirects=False, **kwargs)
         return requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as exc:
         raise LmsTemporaryError(f"The LMS did not answer within {timeout:g} s ({what}). "
@@ -189,6 +224,7 @@ class LmsClient:
     def request(self, method: str, url: str, scopes, what: str, *, accept: str | None = None,
                 content_type: str | None = None, body=None, params=None) -> requests.Response:
         """Authenticated call; refreshes the token once on 401; raises `LmsError` on failure."""
+        address = service_urls.checked_address(url, self.auth.registered_hosts, what)   # before any token
         data = json.dumps(body) if body is not None else None
         response = None
         for attempt in range(2):
@@ -197,7 +233,7 @@ class LmsClient:
                 headers["Accept"] = accept
             if content_type:
                 headers["Content-Type"] = content_type
-            response = http(method, url, what, headers=headers, data=data, params=params)
+            response = http(method, url, what, address=address, headers=headers, data=data, params=params)
             if response.status_code != 401:
                 break
         raise_for_status(response, what)

@@ -1,8 +1,9 @@
 """Errors raised by the LMS services client, split by whether retrying can help.
 
 `LmsTemporaryError` (5xx, 429, timeouts, connection errors): retry later, nothing is lost.
-`LmsPermanentError` (other 4xx): the LMS refused the request; its own message is kept in words
-so the teacher sees why (e.g. Moodle's "user is not gradable").
+`LmsPermanentError` (other 4xx, and service URLs Gradeloop will not contact): the LMS refused the
+request. The message says so in Gradeloop's words with the HTTP status; the LMS's own text (e.g.
+Moodle's "user is not gradable") is logged, not shown (`client.raise_for_status`).
 """
 from __future__ import annotations
 

@@ -156,6 +156,8 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
     if not context.get("id"):
         raise LaunchError("The launch does not say which course it comes from (no context claim); "
                           "open Gradeloop from inside a course.", code="missing_context")
+    # Service URLs are stored as the claims give them: `lms.service_urls` checks each one before every
+    # call (DNS changes, and rows stored before a policy change are covered too).
     ags, nrps = _claim(body, C.AGS_ENDPOINT), _claim(body, C.NRPS)
 
     course_key = {"platform_id": platform.id, "context_id": _id(context["id"], "course id (context id)")}

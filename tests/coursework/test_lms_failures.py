@@ -1,6 +1,7 @@
 """The LMS misbehaving: 5xx and timeouts give the teacher a clear message and lose nothing;
 a refused score (a teacher's own essay, Moodle-style 400) is reported in words; tokens are
 reused across many scores and refreshed once on 401."""
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -93,17 +94,22 @@ def test_teacher_own_essay_is_not_posted(peer, tool_server):
     assert "Teacher (not sent)" in listing.text and "/resend" not in listing.text
 
 
-def test_refused_score_is_reported_in_words(peer, tool_server):
+def test_refused_score_is_reported_in_words(peer, tool_server, caplog):
+    """In Gradeloop's words with the status; the LMS's own text goes to the log only (whatever
+    answered may not be the LMS a teacher should read from: lms/client.py)."""
     item = create_by_deep_link(peer, tool_server)
     peer.add_member("course-1", "teacher-2", "Instructor")
-    with tool_server.app.app_context():
+    with tool_server.app.app_context(), caplog.at_level(logging.WARNING, logger="lti_app.lms.client"):
         client = LmsClient.for_platform(db.session.scalar(db.select(Platform)))
         body = ags.score_body(user_id="teacher-2", timestamp=datetime.now(timezone.utc),
                               activity_progress="Completed", grading_progress="FullyGraded", score_given=1,
                               score_maximum=6)
         with pytest.raises(LmsPermanentError) as refused:
             ags.post_score(client, item["line_item_id"], body)
-    assert refused.value.status == 400 and "not a gradeable learner" in str(refused.value)
+    assert refused.value.status == 400 and "refused the grade (HTTP 400)" in str(refused.value)
+    assert "gradeable" not in str(refused.value)
+    [logged] = [r.getMessage() for r in caplog.records if "HTTP 400" in r.getMessage()]
+    assert "not a gradeable learner" in logged and "\n" not in logged
 
 
 def test_one_token_for_many_scores_and_refresh_on_401(peer, tool_server):
