@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 import requests
 from flask import current_app, has_app_context
 
+from lti_app import pinned_http
 from lti_app.lms.errors import LmsPermanentError, LmsTemporaryError
 
 log = logging.getLogger(__name__)
@@ -106,19 +107,12 @@ def checked_address(url: str, hosts: frozenset[str], what: str) -> str:
 
 
 def send(method: str, url: str, address: str, **kwargs) -> requests.Response:
-    """`requests`' call to `url`, connected to `address` (the one `checked_address` passed), over the
-    registration's pinned connection (see `registration_fetch`)."""
-    from lti_app.lti.registration_fetch import _pinned, _PinnedHTTPS, _verify
-
+    """`requests`' call to `url`, connected to `address` (the one `checked_address` passed), over a
+    pinned connection (`pinned_http`)."""
     headers = dict(kwargs.pop("headers", None) or {})
     with requests.Session() as session:
-        target = url
-        if not requests.utils.get_environ_proxies(url):   # through a proxy the proxy resolves
-            target, host = _pinned(url, address)
-            headers.update(host)
-            session.trust_env = False
-            session.mount("https://", _PinnedHTTPS(urlparse(url).hostname))
-            kwargs.setdefault("verify", _verify())
+        target = pinned_http.pin(session, url, address, headers)
+        kwargs.setdefault("verify", pinned_http.verify())
         response = session.request(method, target, headers=headers, **kwargs)
     response.url = url   # errors and logs name the URL the LMS gave, not the address
     return response

@@ -1,11 +1,8 @@
 """The HTTP requests of a dynamic registration: a JSON object fetched from (or POSTed to) a URL
 that `registration_policy.vet` passed, over a connection to the very address it checked.
 
-- **No DNS rebinding between check and fetch.** The host is resolved once; the request is sent
-  to the address that was checked (Host header and TLS SNI/certificate still use the name), so
-  a name that answers a public address to the check and 127.0.0.1 to the fetch gains nothing.
-  Limits: when an HTTP(S) proxy is configured in the environment the proxy resolves the name
-  again; and the key set / token URLs are checked at registration but resolved afresh whenever
+- **No DNS rebinding between check and fetch** (`pinned_http`). Limits: when an HTTP(S) proxy is
+  configured in the environment the proxy resolves the name again; and the key set / token URLs are checked at registration but resolved afresh whenever
   they are used later (a platform's DNS may change after registration).
 - **Nothing fetched is echoed.** Errors say what was wrong in our words (the HTTP status, "not a
   JSON object"...), never the body or values of the answer; details go to the log. No redirects
@@ -17,56 +14,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunparse
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from flask import current_app
-from requests.adapters import HTTPAdapter
 
+from lti_app import pinned_http
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.registration_policy import vet
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 1_000_000
-# Certificate verification for the pinned HTTPS requests (requests' `verify`); tests point it at
-# their own CA. Always on.
-VERIFY: bool | str = True
-
-
-def _verify() -> bool | str:
-    """The pinned session ignores the environment (`trust_env = False`, so no proxy re-resolves
-    the name), which also drops requests' REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE: read them here, or a
-    Moodle on a private network with the school's own CA, the case the allowlist is for, would
-    fail to register while its key set and LMS calls (which do honour the bundle) work."""
-    if VERIFY is not True:
-        return VERIFY
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-class _PinnedHTTPS(HTTPAdapter):
-    """Connects to the checked address while TLS uses the URL's host name for SNI and for
-    verifying the certificate (urllib3's `server_hostname` / `assert_hostname`)."""
-
-    def __init__(self, hostname: str):
-        self._hostname = hostname
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        pool_kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
-        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
-
-
-def _pinned(url: str, address: str) -> tuple[str, dict]:
-    """`url` with its host replaced by `address`, and the Host header it must carry."""
-    parsed = urlparse(url)
-    literal = f"[{address}]" if ":" in address else address
-    netloc = literal + (f":{parsed.port}" if parsed.port else "")
-    host = parsed.hostname + (f":{parsed.port}" if parsed.port else "")
-    if ":" in parsed.hostname:
-        host = f"[{parsed.hostname}]" + (f":{parsed.port}" if parsed.port else "")
-    return urlunparse(parsed._replace(netloc=netloc)), {"Host": host}
 
 
 def loggable_url(url: str) -> str:
@@ -100,16 +59,11 @@ def fetch_json(method: str, url: str, token: str | None, what: str, *, fetched: 
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    target = url
     with requests.Session() as session:
-        if not requests.utils.get_environ_proxies(url):   # through a proxy the proxy resolves (docstring)
-            target, host = _pinned(url, address)
-            headers.update(host)
-            session.trust_env = False
-            session.mount("https://", _PinnedHTTPS(urlparse(url).hostname))
+        target = pinned_http.pin(session, url, address, headers)
         try:
             resp = session.request(method, target, headers=headers, timeout=(min(timeout, 5.0), timeout),
-                                   allow_redirects=False, stream=True, verify=_verify(), **kwargs)
+                                   allow_redirects=False, stream=True, verify=pinned_http.verify(), **kwargs)
             body = resp.raw.read(MAX_BYTES + 1, decode_content=True)
             resp.close()
         except (requests.RequestException, OSError) as exc:

@@ -351,13 +351,14 @@ def test_registration_refuses_a_certificate_for_another_name(tool_server, tmp_pa
     """Pinning the address must not weaken TLS: the certificate must still be valid for the name."""
     import ssl
 
-    from lti_app.lti import registration_fetch, registration_policy
+    from lti_app import pinned_http
+    from lti_app.lti import registration_policy
 
     ca, cert, key = _tls_files(tmp_path, "other.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     monkeypatch.setattr(registration_policy, "resolve", lambda host, port: ["127.0.0.1"])
-    monkeypatch.setattr(registration_fetch, "VERIFY", str(ca))
+    monkeypatch.setattr(pinned_http, "VERIFY", str(ca))
     with FakeMoodle(ssl_context=context, base="https://lms.test:{port}") as moodle:
         base = moodle.base.format(port=moodle.server.port)
         allow(tool_server, base)
