@@ -1,8 +1,10 @@
 """`submission.created` -> an `AiProposal` from the assignment's promoted model, then whatever the
 assignment's feedback mode says (`FEEDBACK_MODES`, which the auto-feedback work may extend with
-`register_feedback_mode`). No promoted model yet, or its files are missing (`scorer.NoModel`, which
-the scorer logs once with the missing path): acknowledged, nothing to do, the essay waits for the
-teacher. Retrying could not bring the files back and would only dead-letter every new essay.
+`register_feedback_mode`). No promoted model yet, or its files are missing or unreadable
+(`scorer.NoModel`, which the scorer logs once with the path): acknowledged, nothing to do, the
+essay waits for the teacher. Retrying could not mend the files and would only dead-letter every
+new essay. Files that cannot be used are noted on the version (`gate["unreadable"]`) so that the
+dashboard tells the teacher why essays wait; the next essay it scores clears the note.
 A proposal records which hand-in it scored (`AiProposal.essay_submitted_at`); if the student
 handed in again while the old text was being scored, the old score is dropped and the new
 version's own event scores it.
@@ -16,8 +18,8 @@ from sqlalchemy import func, select
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, Submission,
-                            SubmissionStatus)
+from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, ModelVersion,
+                            Submission, SubmissionStatus)
 from lti_app.models.base import utcnow
 from lti_app.locking import for_update
 from worker.errors import Deferred, PermanentError
@@ -91,6 +93,16 @@ def _grades(assignment_id: int, up_to: int | None = None) -> tuple[int, int]:
     return count, newest
 
 
+def _note_unreadable(model_id: int, detail: str | None) -> None:
+    """Record on the version that its files could not be used (`detail`), or that they can again
+    (None). Written only when that changes, so a course's essays do not each rewrite the row."""
+    mv = db.session.get(ModelVersion, model_id)
+    if mv is None or ((mv.gate or {}).get("unreadable") is None) == (detail is None):
+        return
+    gate = {k: v for k, v in (mv.gate or {}).items() if k != "unreadable"}
+    mv.gate = gate if detail is None else {**gate, "unreadable": {"at": utcnow().isoformat(), "detail": detail[:500]}}
+
+
 @handles("submission.created")
 def score_new_submission(job) -> None:
     submission = db.session.get(Submission, job.payload["submission_id"])
@@ -111,6 +123,8 @@ def score_new_submission(job) -> None:
         prediction = scorer.score_submission(job.app, submission.id)
     except scorer.NoModel as exc:
         log.info("event=scoring_skipped reason=no_model detail=%r", str(exc))
+        if isinstance(exc, scorer.UnusableFiles):
+            _note_unreadable(model_id, str(exc))
         return
     except scorer.ModelMismatch as exc:
         raise PermanentError(str(exc)) from exc
@@ -161,4 +175,5 @@ def score_new_submission(job) -> None:
                           trait_scores=trait_scores, unusual=list(prediction.unusual), status="pending")
     db.session.add(proposal)
     db.session.flush()
+    _note_unreadable(model_id, None)   # restored files: the dashboard stops saying they cannot be read
     FEEDBACK_MODES.get(assignment.feedback_mode, _keep_for_review)(job, assignment, proposal)

@@ -8,6 +8,8 @@ scorer reads either.
 Quantisation (`worker.ml.quantise`): the int8 forms are tried fastest first, and the first whose
 QWK on validation essays is within `max_qwk_drop` of the torch model's ships; if none is, the fp32
 graph ships. Every form checked is recorded under meta["parity"].
+Both `save_torch` and `export_model` end by flushing the version's files to disk
+(`modelfiles.sync_version`): the pipeline commits the version row after them.
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
         **(extra_meta or {}),
     }
     modelfiles.write_meta(model_dir, meta)
+    modelfiles.sync_version(model_dir)
     return meta
 
 
@@ -166,5 +169,6 @@ def export_model(trained: TrainedModel, model_dir: Path, val_texts, val_scores, 
         fp32.unlink()
     meta["parity"] = {**check, "shipped": shipped, "max_qwk_drop": max_qwk_drop}
     modelfiles.write_meta(model_dir, meta)
+    modelfiles.sync_version(model_dir)
     log.info("exported %s: %s", model_dir, meta["parity"])
     return meta

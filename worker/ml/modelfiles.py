@@ -9,11 +9,18 @@
 A version lives at `<GRADELOOP_DATA_DIR>/models/assignment-<id>/v<N>/` and `ModelVersion.path`
 stores that directory as it was when it was written (absolute: the data dir is resolved at
 start). `resolve_dir` finds it again after the data dir moved. Missing files raise
-`MissingFiles`, a `FileNotFoundError` that names the path that is missing.
+`MissingFiles`, a `FileNotFoundError` that names the path that is missing; a meta.json that is
+there but cannot be read (truncated, not JSON) raises `UnreadableFiles`, a `ValueError`.
+
+The files are written durably (`write_meta`, `sync_dir`): the version row is committed after them,
+and PostgreSQL makes that row survive a power loss, so the files must too, or a promoted version
+could point at truncated ones.
 """
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 META = "meta.json"
@@ -28,6 +35,15 @@ MODELS = "models"   # <data dir>/models/assignment-<id>/v<N>
 
 class MissingFiles(FileNotFoundError):
     """A model version's files are not where they should be; `path` is the one that is missing."""
+
+    def __init__(self, message: str, path):
+        super().__init__(message)
+        self.path = str(path)
+
+
+class UnreadableFiles(ValueError):
+    """A model version's file is there but cannot be read (truncated by a crash, damaged by a bad
+    restore): no retry brings it back. `path` is the file."""
 
     def __init__(self, message: str, path):
         super().__init__(message)
@@ -53,14 +69,53 @@ def read_meta(model_dir) -> dict:
     path = Path(model_dir) / META
     if not path.is_file():
         raise MissingFiles(f"no model at {model_dir} ({path} is missing)", path)
-    return json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text())
+    except ValueError as exc:   # JSONDecodeError, UnicodeDecodeError
+        raise UnreadableFiles(f"the model at {model_dir} cannot be read ({path} is damaged: {exc})", path) from exc
+    if not isinstance(meta, dict):
+        raise UnreadableFiles(f"the model at {model_dir} cannot be read ({path} holds no settings)", path)
+    return meta
 
 
 def write_meta(model_dir, meta: dict) -> None:
+    """Replace meta.json atomically and durably: the new file's data, then its name."""
     path = Path(model_dir) / META
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, default=float))
+    with open(tmp, "w") as f:
+        f.write(json.dumps(meta, indent=2, default=float))
+        f.flush()
+        os.fsync(f.fileno())
     tmp.replace(path)
+    sync_dir(model_dir)
+
+
+def sync_version(model_dir) -> None:
+    """Flush every file of a version directory to disk, then the directory itself: graphs and
+    weights written by torch and onnx, which do not. Files already on disk cost next to nothing."""
+    model_dir = Path(model_dir)
+    for path in model_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    sync_dir(model_dir)
+
+
+def sync_dir(model_dir) -> None:
+    """Flush a directory's entries (files created, renamed or removed in it) to disk."""
+    if not hasattr(os, "O_DIRECTORY"):   # Windows: a directory cannot be opened to flush it
+        return
+    fd = os.open(model_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):   # filesystems that cannot sync a directory
+            raise
+    finally:
+        os.close(fd)
 
 
 def shipped_onnx(model_dir) -> Path:

@@ -158,15 +158,26 @@ def parity_indices(held: list[int], n_examples: int, limit: int = PARITY_ESSAYS)
 
 
 def _current(app, assignment: Assignment):
+    """(the current version, its meta.json, why it cannot be used). Files that cannot be read
+    (missing, a meta.json truncated by a crash, a bad restore) make it "no usable current model":
+    the new version then only has to pass the validity checks, since the retrain is what replaces
+    a broken model, and for a first version there is nothing to roll back to."""
     if not assignment.current_model_id:
-        return None, None
+        return None, None, None
     mv = db.session.get(ModelVersion, assignment.current_model_id)
     if mv is None or mv.assignment_id != assignment.id or not mv.onnx_path:
-        return None, None
+        return None, None, None
     try:
-        return mv, modelfiles.read_meta(versions.model_dir(app, mv))
-    except FileNotFoundError:
-        return None, None
+        return mv, modelfiles.read_meta(versions.model_dir(app, mv)), None
+    except Exception as exc:  # noqa: BLE001  whatever is wrong with the files, they cannot compete
+        return None, None, _unreadable(assignment, mv, exc)
+
+
+def _unreadable(assignment: Assignment, mv: ModelVersion, exc: Exception) -> str:
+    """Log that the current version's files cannot be read; the gate's reason saying so."""
+    log.warning("event=current_model_unreadable assignment_id=%s version=%s detail=%r",
+                assignment.id, mv.version, str(exc)[:500])
+    return f"current model v{mv.version} could not be read, so it was not compared: {exc}"
 
 
 def _erased_current(app, assignment: Assignment, reason: str | None) -> ModelVersion | None:
@@ -177,7 +188,12 @@ def _erased_current(app, assignment: Assignment, reason: str | None) -> ModelVer
     mv = db.session.get(ModelVersion, assignment.current_model_id)
     if mv is None or mv.assignment_id != assignment.id:
         return None
-    return mv if versions.trained_on_erased(app, mv) is not False else None
+    try:
+        erased = versions.trained_on_erased(app, mv)
+    except (OSError, ValueError) as exc:   # files that cannot be read (a database error fails the run)
+        _unreadable(assignment, mv, exc)
+        erased = None
+    return mv if erased is not False else None
 
 
 RETIRED_FOR_ERASURE = ("it was trained on essays that have since been deleted (a data-protection erasure or "
@@ -217,7 +233,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         needed = needed_grades(assignment)
         if len(examples) < needed:
             raise NotEnoughGrades(f"{len(examples)} graded essays, need {needed} to train")
-        current, current_meta = _current(app, assignment)
+        current, current_meta, unreadable = _current(app, assignment)
         config = _train_config(app)
         report.epochs = config.epochs
         result = retrain(examples, config, seen_ids=(current_meta or {}).get("train_submission_ids"),
@@ -225,7 +241,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         held_set = examples.subset(result.held)
         metrics = result.metrics
         report("evaluation", 0, 1, None, "scoring held-out essays with the current model")
-        current_metrics, current_error = None, None
+        current_metrics, current_error = None, unreadable
         if current is not None:
             try:
                 cur_pred = [p.score for p in scorer.score(str(versions.model_dir(app, current)), held_set.texts)]

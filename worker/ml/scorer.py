@@ -3,8 +3,10 @@
 `score(model, texts)` takes a model directory, a `ModelVersion`, or an app plus
 `model_version=`; `score_submission(app, submission_id)` uses the submission's own assignment's
 promoted model and refuses any other; its files missing (deleted, or a data dir moved where
-`modelfiles.resolve_dir` cannot find them) raise `NoModel`, logged once per version directory as
-`event=model_files_missing` with the path, so the essay waits for the teacher instead of failing.
+`modelfiles.resolve_dir` cannot find them) or unreadable (a graph or meta.json truncated by a
+crash, a bad restore: onnxruntime cannot load it) raise `UnusableFiles`, a `NoModel`, logged once
+per version directory as `event=model_files_missing` / `event=model_files_unreadable` with the
+path, so the essay waits for the teacher instead of being retried into a dead letter.
 Sessions are cached per model directory and file, and reloaded when the graph or meta.json on
 disk changed (a directory written again under the same path by another process).
 """
@@ -14,6 +16,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from worker.ml.general import GeneralModel
 from worker.ml.headinputs import head_features
 from worker.ml.lexical import Lexical
 from worker.ml.textfeatures import FEATURE_NAMES
-from worker.ml.tokens import head_tail_ids, length_sorted_batches, pad_batch
+from worker.ml.tokens import head_tail_ids, length_sorted_batches, load_tokenizer, pad_batch
 
 log = logging.getLogger("gradeloop.worker.scorer")
 
@@ -36,6 +39,10 @@ class ModelMismatch(Exception):
 
 class NoModel(Exception):
     """The assignment has no promoted model (or its files are gone)."""
+
+
+class UnusableFiles(NoModel):
+    """The promoted version's files are missing or cannot be read: no retry brings them back."""
 
 
 @dataclass
@@ -64,7 +71,7 @@ class _Loaded:
 # retired versions behind. GRADELOOP_SCORER_SESSIONS (default 16) sets the bound.
 _sessions: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
 _lock = threading.Lock()
-_reported_missing: set[str] = set()   # version directories whose missing files were logged
+_reported_unusable: set[str] = set()   # version directories whose missing or unreadable files were logged
 
 
 def _stamp(model_dir: str, name: str) -> tuple:
@@ -112,14 +119,32 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
             # Twice closer to the torch model there, ~15% slower per essay; a no-op with VNNI.
             opts.add_session_config_entry("session.x64quantprecision", "1")
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            session = ort.InferenceSession(str(Path(model_dir) / name), opts, providers=["CPUExecutionProvider"])
-            lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None
-            general = GeneralModel.load(model_dir) if meta.get("general_file") else None
+            graph = Path(model_dir) / name
+            with _reading(graph):
+                session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+            with _reading(Path(model_dir) / modelfiles.TOKENIZER):
+                load_tokenizer(model_dir)   # cached for scoring; loaded here so damage shows now
+            with _reading(Path(model_dir)):
+                lexical = Lexical.load(model_dir) if meta.get("lexical_file") else None
+                general = GeneralModel.load(model_dir) if meta.get("general_file") else None
             masked = "attention_mask" in {i.name for i in session.get_inputs()}
             loaded = _sessions[key] = _Loaded(session, meta, model_dir, lexical, general, masked, stamp)
             while len(_sessions) > limit:
                 _sessions.popitem(last=False)
         return loaded
+
+
+@contextmanager
+def _reading(path: Path):
+    """A model file that is there but fails to load (onnxruntime's InvalidProtobuf or Fail, a
+    damaged tokenizer or weights file) becomes `modelfiles.UnreadableFiles`; a missing one stays
+    a FileNotFoundError."""
+    try:
+        yield
+    except (FileNotFoundError, modelfiles.UnreadableFiles, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001  each library has its own errors for a damaged file
+        raise modelfiles.UnreadableFiles(f"{path} cannot be read: {exc}", path) from exc
 
 
 def _positive_setting(name: str, default: int) -> int:
@@ -259,18 +284,20 @@ def score_submission(app, submission_id: int) -> Prediction:
             raise ModelMismatch(f"files at {model_dir} belong to assignment {meta.get('assignment_id')}, "
                                 f"not {assignment_id}")
         prediction = score(model_dir, [text])[0]
-    except FileNotFoundError as exc:
-        # Files deleted or moved out from under a promoted version. Retrying cannot bring them
-        # back, so the essay waits for the teacher (NoModel) instead of being retried and
-        # dead-lettered; the operator gets one error per version directory, naming the path.
-        missing = getattr(exc, "path", None) or getattr(exc, "filename", None) or model_dir
-        if model_dir not in _reported_missing:
-            _reported_missing.add(model_dir)
-            log.error("event=model_files_missing assignment_id=%s version=%s path=%s detail=%r: essays of "
+    except (FileNotFoundError, modelfiles.UnreadableFiles) as exc:
+        # Files deleted, moved, or damaged (truncated by a crash, a bad restore) under a promoted
+        # version. Retrying cannot mend them, so the essay waits for the teacher (NoModel) instead
+        # of being retried and dead-lettered; the operator gets one error per version directory,
+        # naming the path.
+        state = "missing" if isinstance(exc, FileNotFoundError) else "unreadable"
+        path = getattr(exc, "path", None) or getattr(exc, "filename", None) or model_dir
+        if model_dir not in _reported_unusable:
+            _reported_unusable.add(model_dir)
+            log.error("event=model_files_%s assignment_id=%s version=%s path=%s detail=%r: essays of "
                       "this assignment wait for the teacher until the files are restored or another "
-                      "version is promoted", assignment_id, version, missing, str(exc))
+                      "version is promoted", state, assignment_id, version, path, str(exc))
         forget(model_dir)
-        raise NoModel(f"files of model version {version} of assignment {assignment_id} are missing: "
-                      f"{missing}") from exc
-    _reported_missing.discard(model_dir)
+        raise UnusableFiles(f"files of model version {version} of assignment {assignment_id} are {state}: "
+                            f"{path}") from exc
+    _reported_unusable.discard(model_dir)
     return prediction
