@@ -26,7 +26,7 @@ stats = {"builds": 0, "hits": 0}
 def fingerprint(examples) -> str:
     """Content hash of the examples (one pass, one encode: this runs on every call)."""
     blob = "\x1d".join(
-        f"{ex.text}\x1e{float(ex.score)!r}\x1e{ex.comment}\x1e"
+        f"{ex.text}\x1e{float(ex.score)!r}\x1e{ex.comment}\x1e{ex.outside_roster}\x1e"
         f"{sorted((str(k), v) for k, v in (ex.trait_scores or {}).items())!r}" for ex in examples)
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
@@ -51,7 +51,8 @@ def course_index(examples, assignment: AssignmentView, embeddings=None) -> Cours
             _cache.move_to_end(key)
             stats["hits"] += 1
             return _cache[key]
-    index = CourseIndex(list(examples), assignment, embeddings)
+    # `GradedExamples` as it is: a copy into a plain list would lose the roster's names.
+    index = CourseIndex(examples if isinstance(examples, list) else list(examples), assignment, embeddings)
     with _lock:
         _cache[key] = index
         stats["builds"] += 1

@@ -15,13 +15,21 @@ discussed with your mum"), sentences that lean on the sentence before
 them ("This is your strongest point.", "Add more evidence to support it.", "However, ...":
 `referents.leans_back`), and Gradeloop's own composed lines (measured points, trait lines) should
 an approved AI comment carry them in.
+
+A comment written about people who are not on this course's roster (an imported grade: last
+year's export, a course copy) cannot be checked against the roster, so its sentences pass a
+stricter rule (`_stranger_named`): every capitalised word inside a sentence or clause is a name
+unless the course writes it capitalised (the prompt's "Mars", "NASA"; `course_proper_nouns`),
+and a first name that is also a word (`WORD_NAMES`: Will, Grace, Mark, Hope) opening a sentence
+is a name when it acts ("Grace needs ..."), owns ("Mark's group") or is addressed.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from worker.feedback.referents import leans_back
-from worker.feedback.spelling import common_words, english_words
+from worker.feedback.spelling import case_use, common_words, english_words
 from worker.feedback.textstats import STOPWORDS, split_sentences, words
 
 MIN_WORDS = 4
@@ -106,6 +114,30 @@ really also always never clearly just still definitely obviously certainly worke
 """.split())
 
 
+# First names that are also English words: for a comment about people not on this roster, nothing
+# else tells "Grace needs ..." from "Evidence needs ..." at the start of a sentence.
+WORD_NAMES = frozenset("""
+will grace mark hope may june april august rose faith joy bill frank summer autumn dawn drew pat
+sue jack guy chase lily iris ruby amber crystal holly ivy jade pearl sky brook river dale glen
+cliff rob don ray victor max miles grant hunter mason carter cooper taylor parker porter page sage
+reed wade nick eve gene harmony heather hazel honey melody destiny charity patience prudence mercy
+trinity unity serenity felicity constance verity liberty genesis haven meadow nova angel precious
+bliss star storm sunny penny ginger candy cherry brandy sherry olive violet daisy poppy jasmine
+willow laurel fern myrtle clay stone fox jay robin wren dove raven bob bobby harry jimmy jenny
+sally molly polly patsy dot peg belle jean kay lee carol noel marshall bishop baker king duke earl
+prince sterling rich earnest hank chip chuck bud buddy rusty sandy misty rocky kit ace scout bear
+wolf lance pierce rex colt drake ash forest heath lane dean ford cash cole harper coral ivory
+ebony jewel opal goldie diamond scarlet sierra aurora echo matt tom ken ben norman
+""".split())
+
+
+def _acts(sentence: str, tok: str) -> bool:
+    """Is `tok` followed by a verb, as a subject is ("Jordan did ...", "Grace needs ...")?"""
+    after = re.match(rf"^\W*{re.escape(tok)}\s+([A-Za-z]+)", sentence)
+    return bool(after) and (after.group(1) in _VERBISH or (after.group(1).endswith("ed")
+                                                          and after.group(1).islower()))
+
+
 def _addressed(sentence: str, tok: str, known: frozenset[str]) -> bool:
     """Is the sentence's first word `tok` a student being addressed or talked about?"""
     low = tok.lower()
@@ -120,9 +152,7 @@ def _addressed(sentence: str, tok: str, known: frozenset[str]) -> bool:
         return False              # "Transitions are ..."
     if re.match(rf"^\W*{re.escape(tok)}\s*(:|\s[-\u2013\u2014]\s)", sentence):
         return True               # "Priya: ...", "Priya - ..."
-    after = re.match(rf"^\W*{re.escape(tok)}\s+([A-Za-z]+)", sentence)
-    return bool(after) and (after.group(1) in _VERBISH or (after.group(1).endswith("ed")
-                                                          and after.group(1).islower()))
+    return _acts(sentence, tok)
 
 
 def _subject(sentence: str, tok: str) -> bool:
@@ -179,6 +209,47 @@ def _names(sentence: str, known: frozenset[str], names: frozenset[str] = frozens
     return False
 
 
+# Where a clause starts inside a sentence: its first word may be capitalised without being a name.
+_CLAUSE = re.compile(r"[:;()\[\]\u2013\u2014]|\s-\s")
+
+
+def _stranger_named(sentence: str, proper: frozenset[str]) -> bool:
+    """Does a sentence of a comment about people not on this roster name someone? Any capitalised
+    word inside a clause that the course does not write capitalised (`proper`), and a first name
+    that is also a word opening a clause as a subject, an owner or addressed ("Grace needs ...",
+    "Mark's group ...", "grace, ..."). Acronyms and names no English word shares are `_names`'s."""
+    for clause in _CLAUSE.split(sentence.replace("\u2019", "'")):   # "Mark’s" as "Mark's"
+        for i, tok in enumerate(re.findall(r"[A-Za-z][A-Za-z'\-]*", clause)):
+            low = tok.lower()
+            base = low[:-2] if low.endswith("'s") else low
+            if i == 0:
+                # "Grace needs ...", "Mark's group ...", "Hope: ..." (the clause is the name alone)
+                if tok[0].isupper() and base in WORD_NAMES and (
+                        base != low or _acts(clause, tok) or clause.strip(" ,.!?") == tok):
+                    return True
+                if _roster_name_addressed(clause, tok, WORD_NAMES):
+                    return True
+            elif tok[0].isupper() and tok != "I" and not tok.isupper() and base not in proper:
+                return True       # "As I told Mark's group", "Great job on this, Hope!"
+    return False
+
+
+def course_proper_nouns(texts, prompt: str = "") -> frozenset[str]:
+    """Words (lower case) the course writes capitalised inside a sentence: every one the prompt
+    does, and those that more of the course's essays write so than in lower case, in at least 2
+    of them and 3%: the topic's names ("Mars", "Viking", "English"), not a student's signature."""
+    proper = set(case_use(prompt or "")[0])
+    named, plain = Counter(), Counter()
+    texts = list(texts)
+    for text in texts:
+        capitals, lower = case_use(text or "")
+        named.update(capitals)
+        plain.update(lower)
+    floor = max(2, round(0.03 * len(texts)))
+    proper.update(w for w, n in named.items() if n >= floor and n > plain[w])
+    return frozenset(proper)
+
+
 def _ngrams(tokens: list[str], n: int = 5) -> set[tuple]:
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
@@ -191,9 +262,12 @@ def candidate_sentences(comment: str) -> list[str]:
 
 
 def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str],
-                       prompt_ngrams: frozenset = frozenset(), *, names: frozenset[str] = frozenset()) -> list[str]:
+                       prompt_ngrams: frozenset = frozenset(), *, names: frozenset[str] = frozenset(),
+                       proper_nouns: frozenset[str] | None = None) -> list[str]:
     """Sentences of `comment` fit to show on a different essay, verbatim and in order. `names`:
-    the words of the course's people's names, lower case (`loading.course_names`)."""
+    the words of the course's people's names, lower case (`loading.course_names`). `proper_nouns`:
+    given (`course_proper_nouns`) for a comment about people not on the roster (an imported
+    grade), whose sentences then pass the stricter `_stranger_named` too."""
     if not comment or not comment.strip():
         return []
     essay_grams = _ngrams([w.lower() for w in words(essay_text)])
@@ -203,7 +277,8 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
                 or _MACHINE.search(sentence) or _OTHERS_WORK.search(sentence) or _PRIVATE.search(sentence)
-                or leans_back(sentence) or _names(sentence, known_words, names)):
+                or leans_back(sentence) or _names(sentence, known_words, names)
+                or (proper_nouns is not None and _stranger_named(sentence, proper_nouns))):
             continue
         if (_ngrams(tokens) - prompt_ngrams) & essay_grams:
             continue

@@ -10,6 +10,11 @@ own composed feedback (another essay's measured numbers, trait lines): an AI_APP
 comment contributes no sentences, and an AI_EDITED grade's comment keeps only what the teacher
 wrote, i.e. every line (or sentence) found verbatim in that submission's approved/edited AI
 proposal feedback is dropped (`teacher_part`).
+
+An imported grade (a CSV of last year's export, a course copy) and any grade of an imported essay
+(no student here) was written about people who are not on this course's roster, so the roster's
+names cannot guard its comment: such examples are marked `outside_roster`, and their sentences
+pass the stricter name rule of `comments.reusable_sentences`.
 """
 from __future__ import annotations
 
@@ -73,6 +78,12 @@ def _comment(grade, proposals: dict[int, list[str]]) -> str:
     return grade.comment or ""
 
 
+def _outside_roster(grade, student_id: int | None) -> bool:
+    # Imported essays have no student here; a teacher who regrades one this year may still write
+    # about its author, last year's student.
+    return student_id is None or getattr(grade.source, "value", grade.source) == GradeSource.IMPORT.value
+
+
 def load_graded_examples(assignment_id: int, *,
                          exclude_submission_id: int | None = None) -> GradedExamples:
     """The assignment's teacher-graded essays, oldest grade first (needs an app context).
@@ -91,7 +102,7 @@ def load_graded_examples(assignment_id: int, *,
               .join(Submission, Submission.id == Grade.submission_id)
               .where(Submission.assignment_id == assignment_id)
               .group_by(Grade.submission_id).subquery())
-    query = (select(Grade, Submission.text)
+    query = (select(Grade, Submission.text, Submission.user_id)
              .join(latest, Grade.id == latest.c.grade_id)
              .join(Submission, Submission.id == Grade.submission_id)
              .where(Grade.source.in_(TEACHER_SOURCES)))
@@ -99,7 +110,7 @@ def load_graded_examples(assignment_id: int, *,
     kept = [row for row in rows if row[0].submission_id != exclude_submission_id]
     excluded = len(kept) != len(rows)
     rows = kept
-    edited = {g.submission_id for g, _ in rows
+    edited = {g.submission_id for g, _, _ in rows
                if getattr(g.source, "value", g.source) == GradeSource.AI_EDITED.value}
     proposals: dict[int, list[str]] = {}
     if edited:
@@ -115,8 +126,9 @@ def load_graded_examples(assignment_id: int, *,
     examples = [GradedExample(text=(text if g.essay_text is None else g.essay_text) or "",
                               score=rescale(g.score, g.score_min, g.score_max,
                                              assignment.score_min, assignment.score_max),
-                              trait_scores=dict(g.trait_scores or {}), comment=_comment(g, proposals))
-                for g, text in rows]
+                              trait_scores=dict(g.trait_scores or {}), comment=_comment(g, proposals),
+                              outside_roster=_outside_roster(g, student))
+                for g, text, student in rows]
     last_id = rows[-1][0].id if rows else 0
     key = (assignment_id, len(examples), last_id)
     return GradedExamples(examples, cache_key=key + ((exclude_submission_id,) if excluded else ()),

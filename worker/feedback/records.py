@@ -27,6 +27,9 @@ class GradedExample(NamedTuple):
     score: float
     trait_scores: dict
     comment: str
+    # The comment was written about people who are not on this course's roster (an imported
+    # grade: last year's export, a course copy), so the roster cannot tell its names.
+    outside_roster: bool = False
 
 
 class GradedExamples(list):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from worker.feedback.comments import prompt_ngram_set, reusable_sentences
+from worker.feedback.comments import course_proper_nouns, prompt_ngram_set, reusable_sentences
 from worker.feedback.records import AssignmentView, GradedExample
 from worker.feedback.spelling import course_vocabulary, written_forms
 from worker.feedback.textstats import EssayStats, content_terms, measure, words
@@ -91,10 +91,15 @@ class CourseIndex:
             t for t, s in zip(texts, self.scores) if s >= median)])
         self.counts = [self._counts(measure(t), float(s), key) for t, s in zip(texts, self.scores)]
         grams = prompt_ngram_set(assignment.prompt)
+        names = getattr(examples, "names", frozenset())
+        # Imported comments name people the roster does not know: checked against the words the
+        # course writes capitalised (worked out only when there are such comments).
+        proper = (course_proper_nouns(texts, assignment.prompt)
+                  if any(ex.outside_roster and ex.comment for ex in self.examples) else None)
         self.candidates: list[Candidate] = []
         for i, ex in enumerate(self.examples):
-            for sentence in reusable_sentences(ex.comment, ex.text, known, grams,
-                                               names=getattr(examples, "names", frozenset())):
+            for sentence in reusable_sentences(ex.comment, ex.text, known, grams, names=names,
+                                               proper_nouns=proper if ex.outside_roster else None):
                 tokens = [w.lower() for w in words(sentence)]
                 self.candidates.append(Candidate(
                     text=sentence, example=i, score=float(ex.score), tokens=frozenset(tokens),

@@ -95,7 +95,7 @@ def course_vocabulary(texts_and_scores, prompt: str = "") -> frozenset[str]:
     df, proper, plain = Counter(), Counter(), Counter()
     for text in upper:
         df.update({word_key(w) for w in words(text)} - english)
-        named, lower = _case_use(text)
+        named, lower = case_use(text)
         proper.update(named - english)
         plain.update(lower - english)
     floor = max(3, round(0.03 * len(upper)))
@@ -106,7 +106,7 @@ def course_vocabulary(texts_and_scores, prompt: str = "") -> frozenset[str]:
     return frozenset(accepted)
 
 
-def _case_use(text: str) -> tuple[set[str], set[str]]:
+def case_use(text: str) -> tuple[set[str], set[str]]:
     """Words `text` writes as a name or acronym ("Malin" mid-sentence, "JPL"), and words it
     writes in lower case.
 
