@@ -34,14 +34,30 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def read_scope(granted: list | None) -> str:
+    """The scope to read line items with. Reading asks for `lineitem.readonly`: Moodle's "grade
+    sync only" grants that, not `lineitem`, and its token endpoint refuses a request for scopes it
+    does not grant (`invalid_scope`), as Canvas does for scopes its developer key does not enable.
+    `granted` is the launch's AGS `scope` claim; where it lists `lineitem` alone, that is asked for."""
+    if granted and SCOPE_LINEITEM_READONLY not in granted and SCOPE_LINEITEM in granted:
+        return SCOPE_LINEITEM
+    return SCOPE_LINEITEM_READONLY
+
+
+def may_change_line_items(granted: list | None) -> bool:
+    """Whether the launch's AGS scopes let the tool create or change line items (unknown: yes)."""
+    return not granted or SCOPE_LINEITEM in granted
+
+
 def find_line_items(client: LmsClient, lineitems_url: str, *, resource_link_id: str | None = None,
-                    resource_id: str | None = None, tag: str | None = None) -> list[dict]:
+                    resource_id: str | None = None, tag: str | None = None,
+                    read_scope: str = SCOPE_LINEITEM_READONLY) -> list[dict]:
     """Every line item matching the filters, across all pages. Filters are also checked here
-    because some platforms ignore the query parameters."""
+    because some platforms ignore the query parameters. `read_scope`: see `read_scope`."""
     params = {k: v for k, v in (("resource_link_id", resource_link_id), ("resource_id", resource_id),
                                 ("tag", tag)) if v}
     items: list[dict] = []
-    for page in client.get_paged(lineitems_url, [SCOPE_LINEITEM], "the line item list",
+    for page in client.get_paged(lineitems_url, [read_scope], "the line item list",
                                  accept=MT_LINEITEMS, params=params or None):
         items.extend(page if isinstance(page, list) else [])
 
@@ -65,8 +81,8 @@ def update_line_item(client: LmsClient, lineitem_url: str, item: dict) -> dict:
     return response.json() if response.content else item
 
 
-def get_line_item(client: LmsClient, lineitem_url: str) -> dict:
-    return client.get_json(lineitem_url, [SCOPE_LINEITEM], "reading the gradebook column",
+def get_line_item(client: LmsClient, lineitem_url: str, read_scope: str = SCOPE_LINEITEM_READONLY) -> dict:
+    return client.get_json(lineitem_url, [read_scope], "reading the gradebook column",
                            accept=MT_LINEITEM)
 
 

@@ -3,9 +3,12 @@
 Every function is idempotent and safe to call twice (the outbox may deliver a `gradebook.sync`
 event after the web request already pushed it synchronously):
 - `push_grade` skips a grade that is already posted or superseded by a newer grade, and uses the
-  grade's creation time as the AGS timestamp (just after a revision note's when that is not
-  older, `revision_notice.grade_timestamp`), so a re-post is identical and an older grade can
-  never overwrite a newer one on the platform.
+  grade's creation time as the AGS timestamp (the next whole second after a revision note's when
+  that is not older, `revision_notice.grade_timestamp`), so an older grade can never overwrite a
+  newer one on the platform. A grade whose last attempt failed (its answer may have been lost
+  after the LMS took it), or that the LMS refused as older (409), is first looked up in the LMS
+  (`held_score`): when the LMS holds it already it is not sent again.
+- On Canvas every post but a hand-in says it is not a new submission (`not_a_new_submission`).
 - `push_submission_status` never posts "Pending" over a graded submission (a hand-in that no model
   will score is "PendingManual": it waits for the teacher); a new version of a
   graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`).
@@ -19,7 +22,7 @@ import logging
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.lms import ags, post_claims
+from lti_app.lms import ags, held_score, post_claims
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
@@ -105,10 +108,13 @@ def ensure_line_item(assignment: Assignment) -> str:
         return assignment.lineitem_url
     client = client_for_course(course)
     found: list[dict] = []
+    read_scope = ags.read_scope(link.ags_scopes if link is not None else None)
     if link is not None:
-        found = ags.find_line_items(client, course.ags_lineitems_url, resource_link_id=link.resource_link_id)
+        found = ags.find_line_items(client, course.ags_lineitems_url, resource_link_id=link.resource_link_id,
+                                    read_scope=read_scope)
     if not found and assignment.resource_id:
-        found = ags.find_line_items(client, course.ags_lineitems_url, resource_id=assignment.resource_id)
+        found = ags.find_line_items(client, course.ags_lineitems_url, resource_id=assignment.resource_id,
+                                    read_scope=read_scope)
     item = found[0] if found else ags.create_line_item(client, course.ags_lineitems_url,
                                                        line_item_body(assignment, link))
     if not item.get("id"):
@@ -142,10 +148,15 @@ def update_line_item(assignment: Assignment) -> None:
         return
     course = db.session.get(Course, assignment.course_id)
     client = client_for_course(course)
-    item = ags.get_line_item(client, assignment.lineitem_url)
     link = db.session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
+    scopes = link.ags_scopes if link is not None else None
+    item = ags.get_line_item(client, assignment.lineitem_url, ags.read_scope(scopes))
     wanted = line_item_body(assignment, link)
     if any(item.get(k) != v for k, v in wanted.items() if k in ("scoreMaximum", "label")):
+        if not ags.may_change_line_items(scopes):
+            raise LmsPermanentError("The LMS lets Gradeloop send grades to this gradebook column but not change "
+                                    "the column, so it keeps its name and maximum: change them in the LMS to "
+                                    f"\"{assignment.title}\" out of {assignment.score_max}.")
         item.update({k: wanted[k] for k in ("scoreMaximum", "label")})
         ags.update_line_item(client, assignment.lineitem_url, item)
 
@@ -185,8 +196,20 @@ def post_target(submission: Submission) -> tuple[Assignment, User] | None:
     return assignment, db.session.get(User, submission.user_id)
 
 
+def is_canvas(platform: Platform) -> bool:
+    return (platform.product_family or "").lower() == "canvas"
+
+
+def not_a_new_submission(platform: Platform) -> dict:
+    """The extension every Canvas post but a hand-in carries: Canvas takes a score without it as a
+    new submission attempt (`ScoresController#new_submission?`), which leaves an empty attempt as
+    the current one in SpeedGrader, dates it (and makes it late) at the time of the post, and is
+    refused (422) once the assignment's attempts are used up."""
+    return {ags.CANVAS_SUBMISSION_EXT: {"new_submission": False}} if is_canvas(platform) else {}
+
+
 def _canvas_extension(platform: Platform, submission: Submission) -> dict:
-    if (platform.product_family or "").lower() != "canvas":
+    if not is_canvas(platform):
         return {}
     return {ags.CANVAS_SUBMISSION_EXT: {"new_submission": True, "submission_type": "online_text_entry",
                                         "submission_data": submission.text,
@@ -228,6 +251,9 @@ def push_grade(grade_id: int) -> str:
             db.session.commit()
         return SKIPPED
     assignment, user = target
+    # The last attempt failed, or died mid-post (its claim is taken over below): the LMS may have
+    # taken the grade all the same, its answer lost (after the HTTP timeout, or with the process).
+    uncertain = grade.post_error is not None or grade.post_claimed_at is not None
     if not post_claims.claim_grade(grade_id):
         if grade.posted_at is not None:   # (read again: the claim's commit expired it)
             return SKIPPED
@@ -235,11 +261,17 @@ def push_grade(grade_id: int) -> str:
     try:
         lineitem_url = ensure_line_item(assignment)
         course = db.session.get(Course, assignment.course_id)
+        platform = db.session.get(Platform, course.platform_id)
+        client = LmsClient.for_platform(platform)
+        comment = posted_comment(assignment, grade)
         body = ags.score_body(user_id=user.sub, timestamp=grade_timestamp(submission, grade),
                               activity_progress="Completed",
                               grading_progress="FullyGraded", score_given=grade.score,
-                              score_maximum=grade.score_max, comment=posted_comment(assignment, grade))
-        ags.post_score(client_for_course(course), lineitem_url, body)
+                              score_maximum=grade.score_max, comment=comment,
+                              extensions=not_a_new_submission(platform))
+        if not uncertain or not held_score.holds(
+                held_score.result_of(client, lineitem_url, user.sub), grade.score, grade.score_max, comment):
+            _post_grade(client, lineitem_url, body, grade)
     except LmsError as exc:
         grade.post_error = str(exc)
         grade.post_claimed_at = None
@@ -257,6 +289,41 @@ def push_grade(grade_id: int) -> str:
     if submission.status == SubmissionStatus.RETURNED:   # returned before this post went out
         _note_return(submission.id)
     return POSTED
+
+
+def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) -> None:
+    """Post the grade's score. The LMS refuses (409) a score older than the one it holds: either
+    it took this grade already (the answer was lost), or it holds what Gradeloop sent before
+    this grade (a note or earlier grade given a later time, Moodle's clock, a hand-in in the
+    same second) and this one, the newest, goes again just after it; or someone changed the
+    grade in the LMS itself, which is said in words and left as it is."""
+    try:
+        ags.post_score(client, lineitem_url, body)
+        return
+    except LmsPermanentError as exc:
+        if exc.status != 409:
+            raise
+        refusal = exc
+    result = held_score.result_of(client, lineitem_url, body["userId"])
+    if held_score.holds(result, grade.score, grade.score_max, body.get("comment") or ""):
+        return
+    held = held_score.held_score(result, grade.score_max)
+    if held is not None and not any(held_score.same_score(held, g.score, grade.score_max)
+                                    for g in [grade, *_sent_grades(grade.submission_id)]):
+        raise LmsPermanentError(
+            f"Not sent: the LMS gradebook holds another grade for this student ({round(held, 2):g} out of "
+            f"{grade.score_max}), given after this one and not by Gradeloop, most likely changed in the "
+            "LMS itself. Change it there, or save the grade again here to send this one as the newest.",
+            status=409, url=refusal.url) from refusal
+    stamp = held_score.after_held(result)
+    ags.post_score(client, lineitem_url, {**body, "timestamp": ags.iso(stamp)})
+    # Later posts of this essay (notes, the next grade) must come after it (`grade_timestamp`).
+    db.session.get(Submission, grade.submission_id).lms_notice_at = stamp
+
+
+def _sent_grades(submission_id: int) -> list[Grade]:
+    return list(db.session.scalars(db.select(Grade).where(Grade.submission_id == submission_id,
+                                                          Grade.posted_at.is_not(None))))
 
 
 def _note_return(submission_id: int) -> None:
@@ -315,7 +382,8 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         platform = db.session.get(Platform, course.platform_id)
         body = ags.score_body(user_id=user.sub, timestamp=submitted_at,
                               activity_progress=activity_progress, grading_progress=grading_progress,
-                              extensions=_canvas_extension(platform, submission) if hand_in else None)
+                              extensions=(_canvas_extension(platform, submission) if hand_in
+                                          else not_a_new_submission(platform)))
         ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
     except LmsPermanentError as exc:
         if exc.status != 409:

@@ -12,18 +12,22 @@ grade's feedback, so they get the note and the teacher's comment.
 
 `Submission.lms_notice` names the last note posted and is claimed with a conditional update
 before the post, so a redelivered event, or the web request's attempt racing the worker's, posts
-nothing twice (Canvas would show the comment twice). `lms_notice_at` is the note's AGS timestamp:
-LMSs refuse a score older than the last one they hold, so `push_grade` posts a grade created
-before it (clocks of two machines, or a save during the note's post) just after it instead.
+nothing twice (Canvas would show the comment twice). `lms_notice_at` is the note's AGS timestamp
+(or the later one `gradebook` gave a grade the LMS refused as older, when it sent it again):
+LMSs refuse a score older than the last one they hold (Moodle: one not in a later whole second),
+so `push_grade` posts a grade created before it or in the same second (clocks of two machines, or
+a save during the note's post) in the next whole second instead. On Canvas a note says it is no
+new submission (`gradebook.not_a_new_submission`): Canvas would open a new, empty attempt for it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import update
 
 from lti_app.extensions import db
 from lti_app.lms import ags
+from lti_app.lms.held_score import next_second
 from lti_app.models import Course, Grade, Platform, Submission, SubmissionStatus
 from lti_app.models.base import utcnow
 
@@ -64,12 +68,14 @@ def _aware(ts: datetime) -> datetime:
 
 
 def grade_timestamp(submission: Submission, grade: Grade) -> datetime:
-    """The AGS timestamp of `grade`'s post: its creation time, or just after the last note when
-    that note is not older (re-posts stay identical: both times are stored)."""
+    """The AGS timestamp of `grade`'s post: its creation time, or the next whole second after the
+    last note when the grade was not created in a later second (Moodle compares whole seconds and
+    refuses an equal one). Re-posts stay identical: both times are stored."""
     created = _aware(grade.created_at)
-    if submission.lms_notice_at is None or _aware(submission.lms_notice_at) < created:
+    if submission.lms_notice_at is None:
         return created
-    return _aware(submission.lms_notice_at) + timedelta(milliseconds=1)
+    after_note = next_second(_aware(submission.lms_notice_at))
+    return created if created >= after_note else after_note
 
 
 def _claim(submission: Submission, marker: str, at: datetime, previous: str | None) -> bool:
@@ -98,7 +104,11 @@ def push_revision_state(submission_id: int) -> str:
     if target is None:
         return gradebook.SKIPPED
     assignment, user = target
-    previous, previous_at, now = submission.lms_notice, submission.lms_notice_at, utcnow()
+    # In a whole second after now and after every time sent for this essay (the grade's, an
+    # earlier note's): Moodle refuses a score in the same second as the grade it holds, and on an
+    # activity's own column it holds the time the grade arrived (a return made just after grading).
+    previous, previous_at = submission.lms_notice, submission.lms_notice_at
+    now = next_second(max(utcnow(), grade_timestamp(submission, grade)))
     score, score_max, teacher_comment = grade.score, grade.score_max, gradebook.posted_comment(assignment, grade)
     if not _claim(submission, marker, now, previous):
         return gradebook.SKIPPED   # another attempt got there first
@@ -108,7 +118,8 @@ def push_revision_state(submission_id: int) -> str:
         platform = db.session.get(Platform, course.platform_id)
         body = ags.score_body(user_id=user.sub, timestamp=now, activity_progress=ACTIVITY[state],
                               grading_progress="FullyGraded", score_given=score, score_maximum=score_max,
-                              comment=comment(platform, state, teacher_comment))
+                              comment=comment(platform, state, teacher_comment),
+                              extensions=gradebook.not_a_new_submission(platform))
         ags.post_score(gradebook.client_for_course(course), lineitem_url, body)
     except Exception:
         db.session.rollback()

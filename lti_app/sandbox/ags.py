@@ -1,6 +1,7 @@
 """Assignment and Grade Services 2.0 on the sandbox platform: line items container and items,
-scores (validated like Moodle 4.5: only gradeable learners, timestamps never go backwards) and
-results, each with its IMS media type and bearer-token scopes."""
+scores (validated like Moodle 4.5: only gradeable learners, timestamps never go backwards; the
+rules Canvas or Moodle add when the sandbox plays one: `lms_rules`) and results, each with its
+IMS media type and bearer-token scopes."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,7 @@ from datetime import datetime
 from flask import Blueprint, request
 from lti1p3platform.score import ActivityProgress, GradeProgress
 
+from lti_app.sandbox.lms_rules import take_score
 from lti_app.sandbox.services import ServiceError, json_response, page, require_json, require_token, state
 from lti_app.sandbox.state import PlatformState, is_learner
 
@@ -174,15 +176,10 @@ def post_score(course_id: str, item_id: int):
     when = _validate_score(course_id, data)
     st = state()
     with st.lock:
-        key = (item_id, data["userId"])
-        previous = st.results.get(key)
-        if previous is not None and previous["_when"] > when:
-            # Moodle's words and status; the spec only says the later timestamp wins.
-            raise ServiceError(409, f"Refusing score with an earlier timestamp for item {item_id} and user "
-                                    f"{data['userId']}: {previous['timestamp']} is already recorded", "conflict")
+        kept = take_score(st, item_id, data, when)
         record = {k: v for k, v in data.items()}
         st.score_log[item_id].append(record)
-        st.results[key] = {**record, "_when": when}
+        st.results[(item_id, data["userId"])] = {**record, "_when": kept}
     return json_response({"resultUrl": f"{st.lineitem_url(course_id, item_id)}/results?user_id={data['userId']}"})
 
 
@@ -196,6 +193,8 @@ def result_json(st: PlatformState, course_id: str, item_id: int, record: dict) -
         result["resultScore"] = round(record["scoreGiven"] / record["scoreMaximum"] * item_max, 6)
     if record.get("comment"):
         result["comment"] = record["comment"]
+    if st.product_family == "moodle" and "resultScore" in result:   # Moodle's grade time, whole seconds
+        result["timestamp"] = record["_when"].replace(microsecond=0).isoformat()
     return result
 
 

@@ -72,7 +72,7 @@ def store_items(st: PlatformState, course_id: str, items: list[dict]) -> list[di
                 for key in ("resourceId", "tag", "gradesReleased"):
                     if key in line_item:
                         data[key] = line_item[key]
-                link.line_item_id = st.create_line_item(course_id, data)["_num"]
+                link.line_item_id = st.create_line_item(course_id, data, activity=True)["_num"]
             record = {**item, "resource_link_id": link_id,
                       "line_item_id": st.lineitem_url(course_id, link.line_item_id) if link.line_item_id else None}
             course.content_items.append(record)

@@ -30,6 +30,11 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DEEP_LINKING = "LtiDeepLinkingRequest"
 RESOURCE_LINK = "LtiResourceLinkRequest"
 PRODUCT_FAMILY = "gradeloop-sandbox"
+
+
+def product_family(state) -> str:
+    """The family launches and registration name: the LMS the sandbox plays, else its own."""
+    return state.product_family or PRODUCT_FAMILY
 ID_TOKEN_LIFETIME = 300
 
 
@@ -139,7 +144,7 @@ def build_claims(state: PlatformState, spec: LaunchSpec, nonce: str) -> dict:
         "sub": spec.user_id, "nonce": nonce, "iat": now, "exp": now + ID_TOKEN_LIFETIME,
         "given_name": member.given_name, "family_name": member.family_name,
         LTI + "message_type": spec.message_type,
-        LTI + "tool_platform": {"guid": state.guid, "product_family_code": PRODUCT_FAMILY,
+        LTI + "tool_platform": {"guid": state.guid, "product_family_code": product_family(state),
                                 "name": "Gradeloop Sandbox LMS", "version": "1.0"},
     })
     claims.setdefault(LTI + "custom", {})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lti_app.sandbox.app import create_platform_app
 from lti_app.sandbox.keys import KeyRing
-from lti_app.sandbox.oidc import PRODUCT_FAMILY
+from lti_app.sandbox.oidc import product_family
 from lti_app.sandbox.server import ServerThread
 from lti_app.sandbox.state import PlatformState, ToolRegistration
 
@@ -17,9 +17,11 @@ class SandboxPlatform:
     def __init__(self, tool_url: str, *, client_id: str = "gradeloop-sandbox-client",
                  deployment_id: str = "sandbox-deployment-1", host: str = "127.0.0.1", port: int = 0,
                  keys: KeyRing | None = None, page_sizes: dict | None = None, quiet: bool = True,
-                 ui: bool = True, persist_path: Path | None = None):
+                 ui: bool = True, persist_path: Path | None = None, product_family: str = ""):
+        """`product_family`: "canvas" or "moodle" makes the sandbox take scores by that LMS's rules
+        (`lms_rules`) and name it in launches; "" keeps its own."""
         self.state = PlatformState(tool=ToolRegistration.for_tool(tool_url, client_id, deployment_id),
-                                   page_sizes=page_sizes)
+                                   page_sizes=page_sizes, product_family=product_family)
         self.keys = keys or KeyRing()
         if persist_path is not None:
             from lti_app.sandbox.persist import load
@@ -57,7 +59,7 @@ class SandboxPlatform:
         st = self.state
         return dict(issuer=st.issuer, client_id=self.client_id, deployment_ids=[self.deployment_id],
                     auth_login_url=st.auth_url, auth_token_url=st.token_url, key_set_url=st.jwks_url,
-                    name=PLATFORM_NAME, product_family=PRODUCT_FAMILY)
+                    name=PLATFORM_NAME, product_family=product_family(st))
 
     def register_in_tool(self, tool_app) -> int:
         """Register in the tool's DB (inside its app context); returns the platform's id."""

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, request
 
-from lti_app.sandbox.oidc import PRODUCT_FAMILY
+from lti_app.sandbox.oidc import product_family
 from lti_app.sandbox.services import ServiceError, json_response, state
 from lti_app.sandbox.state import AGS_SCOPES, NRPS_SCOPE, PlatformState, ToolRegistration
 
@@ -46,7 +46,7 @@ def openid_configuration():
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": ["iss", "aud", "sub", "name", "given_name", "family_name", "email"],
-        PLATFORM_CONFIG: {"product_family_code": PRODUCT_FAMILY, "version": "1.0",
+        PLATFORM_CONFIG: {"product_family_code": product_family(st), "version": "1.0",
                           "messages_supported": [{"type": "LtiResourceLinkRequest"},
                                                  {"type": "LtiDeepLinkingRequest",
                                                   "placements": ["ContentArea"]}]},

@@ -157,7 +157,7 @@ class PlatformState:
     """Everything the sandbox platform holds. Public methods take the lock."""
 
     def __init__(self, *, issuer: str = "", tool: ToolRegistration, guid: str | None = None,
-                 page_sizes: dict | None = None, token_lifetime: int = 3600):
+                 page_sizes: dict | None = None, token_lifetime: int = 3600, product_family: str = ""):
         self.lock = threading.RLock()
         self.issuer = issuer.rstrip("/")
         self.tool = tool
@@ -168,6 +168,11 @@ class PlatformState:
         self.line_items: dict[int, dict] = {}          # id -> {course_id, data}
         self.results: dict[tuple[int, str], dict] = {}  # (line item, user) -> latest score
         self.score_log: dict[int, list[dict]] = {}     # line item -> every accepted score
+        # Which LMS the sandbox plays: "" (its own, lenient rules), "canvas" or "moodle" (their
+        # rules for scores, `sandbox.lms_rules`; launches and registration name the family).
+        self.product_family = product_family
+        self.attempts: dict[tuple[int, str], int] = {}  # Canvas: (line item, user) -> submission attempts
+        self.max_attempts: int | None = None            # Canvas: the assignment's allowed attempts
         self.launches: dict[str, LaunchSpec] = {}
         self.tokens: dict[str, AccessToken] = {}
         self.used_jtis: set[str] = set()
@@ -268,14 +273,16 @@ class PlatformState:
                 course.resource_links[link_id] = link
             if line_item is not None and link.line_item_id is None:
                 data = {"scoreMaximum": 100, "label": link.title, **line_item, "resourceLinkId": link_id}
-                link.line_item_id = self.create_line_item(course_id, data)["_num"]
+                link.line_item_id = self.create_line_item(course_id, data, activity=True)["_num"]
             return link
 
     # --- gradebook --------------------------------------------------------------------------
-    def create_line_item(self, course_id: str, data: dict) -> dict:
+    def create_line_item(self, course_id: str, data: dict, *, activity: bool = False) -> dict:
+        """`activity`: the column of a course activity (made with the placement, as Moodle's
+        activity grade item), not one the tool created through AGS."""
         with self.lock:
             num = self.next_id()
-            self.line_items[num] = {"course_id": course_id, "data": dict(data), "_num": num}
+            self.line_items[num] = {"course_id": course_id, "data": dict(data), "_num": num, "activity": activity}
             self.score_log[num] = []
             return self.line_items[num]
 
