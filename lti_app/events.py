@@ -30,6 +30,10 @@ class EventSchema(Schema):
     payload = fields.Dict(required=True)
     # Delivery attempt, set by the worker when it schedules a retry (0 = first delivery).
     attempt = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # Set by the worker while the LMS fails the message for now (`worker.jobs`): when the first such
+    # failure was (UNIX time) and how many there were. Absent otherwise.
+    lms_failing_since = fields.Float(validate=validate.Range(min=0))
+    lms_failures = fields.Integer(validate=validate.Range(min=1))
 
 
 class SubmissionCreated(Schema):

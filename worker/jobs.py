@@ -3,12 +3,15 @@
 Outcomes (the consumer acks all but ERROR):
 - DONE: the handler's work and the `processed_messages` row committed together;
 - DUPLICATE: that row already existed (a redelivery after the work was committed): skipped;
-- RETRY: a copy with attempt+1 is in the outbox, due after exponential backoff with jitter;
+- RETRY: a copy with attempt+1 is in the outbox, due after exponential backoff with jitter; a
+  temporary LMS failure (the LMS down, throttling, timing out) uses no attempt: it is retried for
+  `lms_retry_hours` from its first, backing off the same way, never sooner than the LMS's
+  `Retry-After`;
 - DEFERRED: a copy with the same attempt is in the outbox, due later (e.g. a busy lease);
 - DEAD: a `DeadLetter` row (and a copy on the dead queue): poison messages at once, others after
-  `max_attempts` deliveries, and a message whose worker died mid-job (killed, out of memory) on
-  more than `max_attempts` deliveries in a row (`MessageDelivery`: otherwise it would take down
-  every worker it reaches, for ever);
+  `max_attempts` deliveries (or `lms_retry_hours` of LMS failures), and a message whose worker
+  died mid-job (killed, out of memory) on more than `max_attempts` deliveries in a row
+  (`MessageDelivery`: otherwise it would take down every worker it reaches, for ever);
 - ERROR: the bookkeeping itself failed (database down): the message goes back to the broker.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ from lti_app.models import MessageDelivery, ProcessedMessage
 from lti_app.models.base import utcnow
 from worker import relay
 from worker.deadletters import dead_letter
-from worker.errors import Deferred, is_permanent
+from worker.errors import Deferred, asked_wait, is_lms_temporary, is_permanent
 from worker.handlers import DEAD_HOOKS, HANDLERS, Job
 
 log = logging.getLogger("gradeloop.worker.jobs")
@@ -35,11 +38,14 @@ DONE, DUPLICATE, RETRY, DEFERRED, DEAD, ERROR = "done", "duplicate", "retry", "d
 # A driver's own message can quote a value ('invalid input syntax for type integer: "..."'): enough
 # to tell a lock from a lost connection, not a paragraph of an essay.
 DRIVER_MESSAGE_MAX = 200
+# Envelope fields that carry a run of temporary LMS failures (lti_app.events.EventSchema).
+LMS_SINCE, LMS_FAILURES = "lms_failing_since", "lms_failures"
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
     """Delay before delivery number attempt+2: base * 2^attempt, capped, times U(0.5, 1)."""
-    return min(cap, base * (2 ** attempt)) * random.uniform(0.5, 1.0)
+    # The exponent stops growing long after any cap is reached: a day of LMS retries counts hundreds.
+    return min(cap, base * (2 ** min(attempt, 60))) * random.uniform(0.5, 1.0)
 
 
 def _reason(exc: BaseException) -> str:
@@ -170,7 +176,9 @@ def _died_too_often(job: Job, routing_key: str, deaths: int) -> str:
 
 
 def _dead(job: Job, routing_key: str, reason: str, attempts: int) -> str:
-    dead_letter(job.envelope, message_id=job.message_id, queue=job.queue, routing_key=routing_key,
+    # Without its run of LMS failures: a requeue gets the whole LMS budget again.
+    message = {k: v for k, v in job.envelope.items() if k not in (LMS_SINCE, LMS_FAILURES)}
+    dead_letter(message, message_id=job.message_id, queue=job.queue, routing_key=routing_key,
                 reason=reason, attempts=attempts)
     hook = DEAD_HOOKS.get(job.event_type)
     if hook is not None:
@@ -190,11 +198,48 @@ def _failed(job: Job, exc: Exception, routing_key: str) -> str:
     reason = _reason(exc)
     attempts = job.attempt + 1
     _delivered(job.message_id)
-    if is_permanent(exc) or attempts >= job.settings.max_attempts:
+    if is_permanent(exc):
         return _dead(job, routing_key, reason, attempts)
-    delay = backoff(job.attempt, job.settings.retry_base_seconds, job.settings.retry_max_seconds)
-    relay.enqueue({**job.envelope, "attempt": attempts}, routing_key, delay=delay)
+    if is_lms_temporary(exc) and job.settings.lms_retry_hours > 0:
+        return _lms_failed(job, exc, routing_key, reason)
+    if attempts >= job.settings.max_attempts:
+        return _dead(job, routing_key, reason, attempts)
+    return _retry(job, exc, routing_key, reason, {"attempt": attempts}, job.attempt)
+
+
+def _lms_failed(job: Job, exc: Exception, routing_key: str, reason: str) -> str:
+    """The LMS failed for now: retried until `lms_retry_hours` after the first of this run of LMS
+    failures, using no attempt. Five attempts last 15-30 s, and an LMS upgrade, an outage or
+    a throttled bulk approval lasts longer: every grade and hand-in sent meanwhile became a
+    dead letter."""
+    now = time.time()
+    since = job.envelope.get(LMS_SINCE, now)
+    failures = job.envelope.get(LMS_FAILURES, 0) + 1
+    tried = now - since
+    if tried >= job.settings.lms_retry_hours * 3600:
+        return _dead(job, routing_key, f"Gradeloop stopped trying after {_duration(tried)} of LMS failures "
+                     f"({failures} tries). The last: {reason}", job.attempt + failures)
+    return _retry(job, exc, routing_key, reason, {LMS_SINCE: since, LMS_FAILURES: failures}, failures - 1)
+
+
+def _retry(job: Job, exc: Exception, routing_key: str, reason: str, changes: dict, step: int) -> str:
+    """Queue a copy of the message with `changes`, due after backoff step `step` (and no sooner
+    than the LMS asked)."""
+    delay = max(backoff(step, job.settings.retry_base_seconds, job.settings.retry_max_seconds),
+                asked_wait(exc) * random.uniform(1.0, 1.25))   # spread: not all back in the same second
+    message = {**job.envelope, **changes}
+    relay.enqueue(message, routing_key, delay=delay)
     db.session.commit()
-    log.warning("event=retry_scheduled message_id=%s type=%s attempt=%s delay=%.2f error=%r",
-                job.message_id, job.event_type, attempts, delay, reason[:300])
+    log.warning("event=retry_scheduled message_id=%s type=%s attempt=%s lms_failures=%s delay=%.2f error=%r",
+                job.message_id, job.event_type, message["attempt"], message.get(LMS_FAILURES, 0), delay,
+                reason[:300])
     return RETRY
+
+
+def _duration(seconds: float) -> str:
+    """"40 s", "25 minutes", "24 hours": how long the LMS failed, for a dead letter's reason."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.0f} hours"

@@ -30,6 +30,9 @@ class WorkerSettings:
     max_attempts: int = 5                  # deliveries before a failing message is dead-lettered
     retry_base_seconds: float = 2.0        # first backoff; doubles each attempt (x0.5-1 jitter)
     retry_max_seconds: float = 300.0
+    # A temporary LMS failure (down, throttling, timing out) is retried for this long from its
+    # first, using no attempt (a Moodle upgrade, a throttled bulk approval); 0: counted as attempts.
+    lms_retry_hours: float = 24.0
     lease_seconds: float = 120.0           # job lease expiry; renewed every third of it
     training_stall_seconds: float = 1800.0  # a training silent this long is hung: its lease is freed
     scheduler_lease_seconds: float = 30.0
@@ -44,12 +47,17 @@ class WorkerSettings:
     embedded_visibility_seconds: float = 60.0
     embedded_polling_interval: float = 0.2
 
+    def __post_init__(self):
+        if not self.lms_retry_hours >= 0:   # also refuses nan
+            raise ValueError(f"GRADELOOP_LMS_RETRY_HOURS must be a number >= 0, got {self.lms_retry_hours!r}")
+
     @classmethod
     def from_app(cls, app) -> "WorkerSettings":
         d = cls.__dataclass_fields__
         values = {"broker_url": _get(app, "BROKER_URL", "memory://", str)}
         names = {"prefix": "QUEUE_PREFIX", "max_attempts": "RETRY_MAX_ATTEMPTS",
                  "retry_base_seconds": "RETRY_BASE_SECONDS", "retry_max_seconds": "RETRY_MAX_SECONDS",
+                 "lms_retry_hours": "LMS_RETRY_HOURS",
                  "lease_seconds": "LEASE_SECONDS", "training_stall_seconds": "TRAINING_STALL_SECONDS",
                  "scheduler_lease_seconds": "SCHEDULER_LEASE_SECONDS",
                  "relay_interval": "RELAY_INTERVAL", "relay_batch": "RELAY_BATCH",

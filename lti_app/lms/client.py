@@ -12,13 +12,16 @@ never into a message a teacher reads (whatever answered may not be the LMS at al
 """
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import os
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import jwt
 import requests
@@ -34,6 +37,9 @@ DEFAULT_TIMEOUT = 10.0
 MAX_PAGES = 1000
 # Renew this long before the platform's expiry so a token never dies mid-request.
 EXPIRY_MARGIN_S = 60.0
+# A longer `Retry-After` counts as this long: one header (from the LMS, or whatever answers for
+# it) must not hold a grade back for days.
+RETRY_AFTER_MAX_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,23 @@ def _throttled(response: requests.Response, message: str) -> bool:
         "rate limit exceeded" in message.lower() or "rate limit exceeded" in (response.reason or "").lower())
 
 
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds the answer's `Retry-After` asks to wait (RFC 9110: a number of seconds or an HTTP
+    date), at most RETRY_AFTER_MAX_S; None when it has none Gradeloop can read."""
+    raw = (response.headers.get("Retry-After") or "").strip()
+    if re.fullmatch(r"[0-9]{1,10}", raw):
+        seconds = float(raw)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:   # "-0000": UTC, which HTTP dates always are
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
+
+
 def raise_for_status(response: requests.Response, what: str) -> None:
     status = response.status_code
     if status < 300:
@@ -145,10 +168,12 @@ def raise_for_status(response: requests.Response, what: str) -> None:
     log.warning("LMS answered %s (%s) with HTTP %s: %s", what, response.url, status, _one_line(message))
     if status == 429 or _throttled(response, message):
         raise LmsTemporaryError(f"The LMS asked Gradeloop to slow down ({what}: HTTP {status}, rate limit "
-                                "exceeded). Gradeloop will try again.", status=status, url=response.url)
+                                "exceeded). Gradeloop will try again.", status=status, url=response.url,
+                                retry_after=retry_after(response))
     if status >= 500:
         raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}). "
-                                "Gradeloop will try again.", status=status, url=response.url)
+                                "Gradeloop will try again.", status=status, url=response.url,
+                                retry_after=retry_after(response))
     raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}).{_HINTS.get(status, '')}{_LOGGED}",
                             status=status, url=response.url)
 

@@ -1,6 +1,7 @@
 """Errors raised by the LMS services client, split by whether retrying can help.
 
-`LmsTemporaryError` (5xx, 429, timeouts, connection errors): retry later, nothing is lost.
+`LmsTemporaryError` (5xx, 429, timeouts, connection errors): retry later, nothing is lost. It
+carries the wait the LMS asked for (`Retry-After`), which the worker honours.
 `LmsPermanentError` (other 4xx, and service URLs Gradeloop will not contact): the LMS refused the
 request. The message says so in Gradeloop's words with the HTTP status; the LMS's own text (e.g.
 Moodle's "user is not gradable") is logged, not shown (`client.raise_for_status`).
@@ -23,6 +24,13 @@ class LmsError(Exception):
 
 
 class LmsTemporaryError(LmsError):
+    """`retry_after`: seconds the LMS asked Gradeloop to wait before the next call, or None."""
+
+    def __init__(self, message: str, *, status: int | None = None, url: str | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message, status=status, url=url)
+        self.retry_after = retry_after
+
     @property
     def temporary(self) -> bool:
         return True

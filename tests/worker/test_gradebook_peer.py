@@ -31,8 +31,9 @@ def _grading(make_tool_server, make_peer, tmp_path, prefix, **settings):
 
 
 def test_lms_outage_dead_letter_and_requeue_posts_once(make_tool_server, make_peer, tmp_path, prefix):
+    # LMS failures counted as attempts (test_lms_retry_budget.py: the hours they get by default).
     tool, peer, item, teacher, page = _grading(make_tool_server, make_peer, tmp_path, prefix,
-                                               GRADELOOP_HTTP_TIMEOUT=2.0)
+                                               GRADELOOP_HTTP_TIMEOUT=2.0, GRADELOOP_LMS_RETRY_HOURS=0)
     peer.fail_next(1000, status=503)   # the LMS gradebook is down from now on
     saved = post_form(teacher, page, {"score": "5", "comment": "Clear."}, action_contains="/essays/")
     assert saved.status_code == 200 and _graded_scores(peer, item) == []
