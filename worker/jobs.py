@@ -217,7 +217,7 @@ def _lms_failed(job: Job, exc: Exception, routing_key: str, reason: str) -> str:
     failures = job.envelope.get(LMS_FAILURES, 0) + 1
     tried = now - since
     if tried >= job.settings.lms_retry_hours * 3600:
-        return _dead(job, routing_key, f"Gradeloop stopped trying after {_duration(tried)} of LMS failures "
+        return _dead(job, routing_key, f"Gradeloop stopped trying after {duration(tried)} of LMS failures "
                      f"({failures} tries). The last: {reason}", job.attempt + failures)
     return _retry(job, exc, routing_key, reason, {LMS_SINCE: since, LMS_FAILURES: failures}, failures - 1)
 
@@ -236,7 +236,7 @@ def _retry(job: Job, exc: Exception, routing_key: str, reason: str, changes: dic
     return RETRY
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """"40 s", "25 minutes", "24 hours": how long the LMS failed, for a dead letter's reason."""
     if seconds < 120:
         return f"{seconds:.0f} s"

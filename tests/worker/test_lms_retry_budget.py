@@ -128,6 +128,12 @@ def test_the_default_budget_is_a_day(make_tool_server, make_peer, tmp_path, pref
     assert dead.reason.startswith("Gradeloop stopped trying after 25 hours of LMS failures (301 tries). "
                                   "The last: LmsTemporaryError: The LMS is not available right now"), dead.reason
     assert WorkerSettings(broker_url="memory://").lms_retry_hours == 24
+    with tool.app.app_context():   # what the teacher reads now: not "will try again" any more
+        grade = db.session.scalar(db.select(Grade))
+        assert grade.posted_at is None
+        assert grade.post_error.startswith("The LMS kept failing, and Gradeloop stopped trying after 25 hours."), \
+            grade.post_error
+        assert "Send to the LMS again" in grade.post_error and "will try again" not in grade.post_error
 
 
 def test_a_grade_that_waited_hours_is_not_sent_over_a_newer_or_a_sent_one(make_tool_server, make_peer, tmp_path,

@@ -1,11 +1,16 @@
 """`gradebook.sync` -> the LMS gradebook (AGS) through the coursework engineer's client.
 
 `lti_app.lms.gradebook.process_sync` is idempotent (skips a grade already posted), so a retry or a
-requeued dead letter never posts a score twice. `LmsTemporaryError` (5xx/timeout) is retried with
-backoff; `LmsPermanentError` (4xx) is dead-lettered at once with the LMS's own message. A grade
-another attempt is posting right now is deferred, not retried.
+requeued dead letter never posts a score twice. `LmsTemporaryError` (5xx, 429, timeouts) is retried
+for `GRADELOOP_LMS_RETRY_HOURS`, no sooner than the LMS's `Retry-After` (`worker.jobs`);
+`LmsPermanentError` (4xx) is dead-lettered at once with the refusal. A grade another attempt is
+posting right now is deferred, not retried. When a grade's message dies while the grade still says
+"Gradeloop will try again", the grade says it stopped instead (`_gave_up`): the teacher's
+*Send to the LMS again* is then the way.
 """
 from __future__ import annotations
+
+import time
 
 from worker.errors import Deferred, PermanentError
 from worker.handlers import handles
@@ -16,7 +21,22 @@ from worker.handlers import handles
 BEING_POSTED_DELAY_S = 30.0
 
 
-@handles("gradebook.sync")
+def _gave_up(job, reason: str) -> None:
+    """The grade of a dead `gradebook.sync` stops promising a retry that will not come."""
+    from lti_app.extensions import db
+    from lti_app.models import Grade
+    from worker.jobs import LMS_SINCE, duration
+
+    grade = db.session.get(Grade, job.payload.get("grade_id") or 0)
+    if grade is None or grade.posted_at is not None or not (grade.post_error or "").endswith("will try again."):
+        return   # sent meanwhile, or its refusal already says why
+    since = job.envelope.get(LMS_SINCE)
+    tried = f" after {duration(time.time() - since)}" if isinstance(since, (int, float)) else ""
+    grade.post_error = (f"The LMS kept failing, and Gradeloop stopped trying{tried}. Use \"Send to the LMS "
+                        "again\" on the essays list once the LMS works.")
+
+
+@handles("gradebook.sync", on_dead=_gave_up)
 def sync_gradebook(job) -> None:
     if not any(job.payload.get(k) for k in ("grade_id", "submission_id", "line_item")):
         raise PermanentError("gradebook.sync needs a grade_id, a submission_id or line_item")
@@ -27,6 +47,6 @@ def sync_gradebook(job) -> None:
         gradebook.process_sync(job.payload)
     except BeingPosted as exc:
         # Not a failure: the web request is posting this grade now. As a retry it would use up the
-        # attempts (about 30 s of back-off) long before a slow or dead poster's claim goes stale,
+        # attempts (about 30 s of back-off for failures other than the LMS's) long before a slow or dead poster's claim goes stale,
         # and the grade's one durable event would end as a dead letter.
         raise Deferred(str(exc), delay=BEING_POSTED_DELAY_S) from exc
