@@ -223,16 +223,18 @@ def require_launch(*roles: Role, grader: bool = False, renews: bool = True):
             # LMS the administrator disabled (`gradeloop platform disable`) and a course copy that
             # `platform move-courses` retired (left on the old registration, its people moved):
             # its pages would act for a user row that is gone, an LMS that was turned off, or an
-            # emptied course. One indexed query.
+            # emptied course; nor may it act in a newer course given a forgotten one's id
+            # (`gradeloop course delete --forget`). One indexed query.
             row = None if ctx is None else db.session.execute(
-                db.select(User.created_at, User.name, Platform.disabled_at).join(Platform, Platform.id == User.platform_id)
+                db.select(User.created_at, User.name, Platform.disabled_at, Course.created_at.label("course_made"))
+                .join(Platform, Platform.id == User.platform_id)
                 .join(Course, Course.id == ctx.course_id)
                 .where(User.id == ctx.user_id, Course.platform_id == User.platform_id)).first()
             if ctx is not None and _someone_elses_link(ctx):
                 abort(403, description="This page was opened from a link that belongs to someone else's "
                                        "Gradeloop session, so it is not shown. Open Gradeloop from your own "
                                        "course in the LMS.")
-            if row is None or _newer_than_session(row.created_at, ctx):
+            if row is None or any(_newer_than_session(made, ctx) for made in (row.created_at, row.course_made)):
                 abort(401, description="Your session has ended or was never started. "
                                        "Open Gradeloop again from your course in the LMS.")
             if row.disabled_at is not None:
@@ -278,7 +280,8 @@ def _newer_than_session(created_at, ctx: LaunchContext) -> bool:
     """A user row made after the session started is someone else's: SQLite gives the highest
     freed id to the next new row, so once `gradeloop privacy erase-user` deleted the person with the
     highest id, the next person to launch gets it, and the erased person's session would act as
-    them. The launch provisions its user before it starts the session."""
+    them. The same holds for a course row and `gradeloop course delete --forget`. The launch
+    provisions its user and course before it starts the session."""
     if not ctx.started_at or created_at is None:
         return False
     if created_at.tzinfo is None:   # SQLite returns the stored UTC time without its zone

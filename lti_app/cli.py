@@ -223,9 +223,11 @@ _switch("enable", False, "Accept logins and launches from a disabled platform ag
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext
 def platform_remove(platform_id, yes):
-    """Delete a platform that holds no courses (a mistaken or unwanted registration).
+    """Delete a platform that holds no courses and no people (a mistaken or unwanted registration,
+    or an LMS no longer used).
 
-    A platform with courses is refused: use `disable`, which keeps its data."""
+    A platform with courses or people is refused: use `disable`, which keeps its data, or delete
+    them first (the refusal says how)."""
     from lti_app.platforms import get_platform, platform_holdings, remove_platform
 
     platform = _admin_call(get_platform, platform_id)
@@ -329,7 +331,9 @@ main.add_command(pretrain_command)
 main.add_command(model_group)
 
 from lti_app.erasure import privacy_group  # noqa: E402  (data-protection requests)
+from lti_app.people_admin import erase_people_command  # noqa: E402  (retention: people left in no course)
 
+privacy_group.add_command(erase_people_command)
 main.add_command(privacy_group)
 
 from lti_app.course_admin import course_group  # noqa: E402  (whole courses: list, retention deletes)

@@ -12,6 +12,14 @@ once, the run stops when it finds its assignment gone and removes the version it
 its assignment's model folder is left to it until then (`data_admin.delete_model_versions`). The
 LMS gradebook keeps the grades already sent to it.
 
+With `--forget` they then delete the course itself (`forget_course`): its row, its people's course
+roles and its resource links, so that a school ending its retention period keeps no course title
+or LMS id, and its people end up in no course (`gradeloop privacy erase-people --without-data`
+then erases them, and `gradeloop platform remove` an LMS left with neither). The LMS's next
+launch of that course makes a new, empty course. A tool session still open in the forgotten
+course is refused from then on (`auth.require_launch`), also once SQLite gives its id to a newer
+course.
+
 Last activity is the newest of: the course's first launch (`Course.created_at`), a person's first
 launch in it or change of role (`CourseRole.updated_at`), an assignment added
 (`Assignment.created_at`), a hand-in or revision (`Submission.submitted_at`) and a grade
@@ -29,7 +37,9 @@ from flask.cli import with_appcontext
 
 from lti_app.coursework.data_admin import delete_course_data
 from lti_app.extensions import db
-from lti_app.models import Assignment, Course, CourseRole, Grade, ModelVersion, Platform, Submission
+from lti_app.locking import for_update
+from lti_app.models import (Assignment, Course, CourseRole, Grade, ModelVersion, Platform, ResourceLink,
+                            Submission)
 from lti_app.models.base import utcnow
 from lti_app.timestamps import as_utc
 
@@ -95,7 +105,27 @@ def inactive(courses: list[CourseSummary], days: int) -> list[CourseSummary]:
     return [c for c in courses if c.last_activity < cutoff]
 
 
-def _plan(course: CourseSummary) -> tuple[str, list[int]]:
+@dataclass(frozen=True)
+class Plan:
+    """What the admin is shown and agrees to delete for one course."""
+    course: CourseSummary
+    words: str
+    running: list[int]       # assignments whose training is running
+    members: tuple           # `_members` as listed: what `forget_course` checks again
+
+
+def _members(course_id: int) -> tuple:
+    """(roles, newest role change, resource links, newest link) of the course. A new resource link
+    is a launch the last activity does not count (a returning person opening another link in the
+    LMS writes no role row), yet it means the course is in use."""
+    roles = db.session.execute(db.select(db.func.count(), db.func.max(CourseRole.updated_at))
+                               .where(CourseRole.course_id == course_id)).one()
+    links = db.session.execute(db.select(db.func.count(), db.func.max(ResourceLink.created_at))
+                               .where(ResourceLink.course_id == course_id)).one()
+    return (*roles, *links)
+
+
+def _plan(course: CourseSummary, forget: bool = False) -> Plan:
     """What deleting the course removes, in words, and its assignments whose training is running."""
     from worker.handlers.training import lease_key   # plain module: the trainer loads torch lazily
     from worker.leases import holder
@@ -104,10 +134,14 @@ def _plan(course: CourseSummary) -> tuple[str, list[int]]:
     versions = db.session.scalar(db.select(db.func.count(ModelVersion.id))
                                  .where(ModelVersion.assignment_id.in_(ids))) if ids else 0
     running = [i for i in ids if holder(lease_key(i)) is not None]
+    members = _members(course.id)
     words = (f"course {course.id} ({course.issuer} {course.context_id}, {course.title or 'untitled'}): "
              f"{_counted(course.assignments, 'assignment')}, {_counted(course.essays, 'essay')}, "
              f"{_counted(course.grades, 'grade')}, {_counted(versions, 'model version')} (rows and files)")
-    return words, running
+    if forget:
+        words += (f"; then the course itself: its title and LMS id, {_counted(members[0], 'course role')} and "
+                  f"{_counted(members[2], 'resource link')}")
+    return Plan(course, words, running, members)
 
 
 def _unchanged(planned: list[CourseSummary]) -> list[CourseSummary]:
@@ -122,15 +156,51 @@ def _unchanged(planned: list[CourseSummary]) -> list[CourseSummary]:
     return kept
 
 
-def _delete(course: CourseSummary, running: list[int]) -> None:
-    deleted = delete_course_data(course.id)
-    click.echo(f"course {course.id}: deleted {_counted(deleted, 'assignment')} with all essays, grades and models")
-    if running:
+def forget_course(course_id: int, members: tuple) -> bool:
+    """Delete the course row with its people's course roles and its resource links, once its data
+    is gone; False (nothing deleted) when it holds an assignment again or its roles or links differ
+    from `members` as listed: someone opened it meanwhile. The course row is locked first (on
+    SQLite the database's write lock), so a launch or new assignment meanwhile either came first
+    and is seen here, or waits and then fails on the missing course; opened again, the LMS's
+    launch makes a new course. Explicit deletes, children first: SQLite may run without foreign-key
+    enforcement. Commits."""
+    if db.session.execute(for_update(db.select(Course.id).where(Course.id == course_id))).first() is None:
+        db.session.rollback()
+        return True   # forgotten meanwhile by another run
+    busy = db.session.scalar(db.select(db.func.count(Assignment.id)).where(Assignment.course_id == course_id))
+    if busy or _members(course_id) != members:
+        db.session.rollback()
+        return False
+    for model in (CourseRole, ResourceLink):
+        db.session.execute(db.delete(model).where(model.course_id == course_id))
+    db.session.execute(db.delete(Course).where(Course.id == course_id))
+    db.session.commit()
+    return True
+
+
+def _delete(plan: Plan, forget: bool) -> None:
+    course = plan.course
+    if course.assignments:
+        deleted = delete_course_data(course.id)
+        click.echo(f"course {course.id}: deleted {_counted(deleted, 'assignment')} with all essays, grades and models")
+    if plan.running:
         # As on the teacher's page: no waiting for the run (it may take an hour), but say why its
         # folder may outlive the command for a while.
-        click.echo(f"  a training is running for assignment(s) {', '.join(map(str, running))}: it stops when it "
-                   "finds the assignment gone and removes the version it was writing; the worker's scheduler "
+        click.echo(f"  a training is running for assignment(s) {', '.join(map(str, plan.running))}: it stops when "
+                   "it finds the assignment gone and removes the version it was writing; the worker's scheduler "
                    "removes anything a killed run leaves behind")
+    if not forget:
+        return
+    if forget_course(course.id, plan.members):
+        click.echo(f"course {course.id}: forgotten (title, LMS id, course roles, resource links); a launch of it "
+                   "from the LMS makes a new, empty course")
+    else:
+        click.echo(f"course {course.id}: the course itself was kept, someone opened it after it was listed; "
+                   "run the command again")
+
+
+FORGET_HELP = ("also delete the course itself: its title, LMS id, people's course roles and resource links "
+               "(a later launch from the LMS makes a new, empty course)")
 
 
 course_group = click.Group("course", help="Whole courses: list them with their last activity, delete their data.")
@@ -154,22 +224,25 @@ def list_command(platform_id, inactive_days):
 
 @course_group.command("delete")
 @click.option("--course", "course_id", type=int, required=True, help="Gradeloop's course id (`course list`)")
+@click.option("--forget", is_flag=True, help=FORGET_HELP)
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext
-def delete_command(course_id, yes):
-    """Delete one course's data, as its teacher's *Delete this course's data* does."""
+def delete_command(course_id, forget, yes):
+    """Delete one course's data, as its teacher's *Delete this course's data* does (with --forget,
+    the course too)."""
     course = next((c for c in summaries() if c.id == course_id), None)
     if course is None:
         raise click.ClickException(f"no course {course_id} in Gradeloop (`gradeloop course list`)")
-    if not course.assignments:
-        click.echo(f"course {course_id} holds no assignments: nothing to delete")
+    if not course.assignments and not forget:
+        click.echo(f"course {course_id} holds no assignments: nothing to delete (--forget deletes the course "
+                   "itself)")
         return
-    words, running = _plan(course)
-    click.echo(f"will delete {words}")
+    plan = _plan(course, forget)
+    click.echo(f"will delete {plan.words}")
     if not yes:
-        click.confirm("Delete this course's data?", abort=True)
+        click.confirm("Delete this course and its data?" if forget else "Delete this course's data?", abort=True)
     if _unchanged([course]):
-        _delete(course, running)
+        _delete(plan, forget)
     click.echo(LMS_KEEPS)
 
 
@@ -177,26 +250,28 @@ def delete_command(course_id, yes):
 @click.option("--inactive-days", type=click.IntRange(min=1), required=True,
               help="delete the data of courses with no activity for N days")
 @click.option("--platform", "platform_id", type=int, help="only the courses of this platform (its id)")
+@click.option("--forget", is_flag=True, help=FORGET_HELP + "; courses already empty are included")
 @click.option("--dry-run", is_flag=True, help="only list what would be deleted")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext
-def purge_command(inactive_days, platform_id, dry_run, yes):
+def purge_command(inactive_days, platform_id, forget, dry_run, yes):
     """Delete the data of every course inactive for N days (see `course list` for what counts as
-    activity). Courses already empty are left out."""
-    courses = [c for c in inactive(summaries(platform_id), inactive_days) if c.assignments]
+    activity). Courses already empty are left out, unless --forget."""
+    courses = [c for c in inactive(summaries(platform_id), inactive_days) if c.assignments or forget]
     if not courses:
-        click.echo(f"no course with data has been inactive for {inactive_days} days")
+        click.echo(f"no course {'' if forget else 'with data '}has been inactive for {inactive_days} days")
         return
-    plans = [(course, *_plan(course)) for course in courses]
-    for _, words, _ in plans:
-        click.echo(f"{'would delete' if dry_run else 'will delete'} {words}")
+    plans = [_plan(course, forget) for course in courses]
+    for plan in plans:
+        click.echo(f"{'would delete' if dry_run else 'will delete'} {plan.words}")
     if dry_run:
         click.echo("dry run: nothing deleted")
         return
     if not yes:
-        click.confirm(f"Delete the data of these {len(plans)} course(s)?", abort=True)
-    still = _unchanged([course for course, _, _ in plans])
-    for course, _, running in plans:
-        if course in still:
-            _delete(course, running)   # one commit per course: a failure keeps the courses done so far
+        click.confirm(f"Delete {'these' if forget else 'the data of these'} {len(plans)} course(s)"
+                      f"{' and their data' if forget else ''}?", abort=True)
+    still = _unchanged([plan.course for plan in plans])
+    for plan in plans:
+        if plan.course in still:
+            _delete(plan, forget)   # one commit per course: a failure keeps the courses done so far
     click.echo(LMS_KEEPS)

@@ -3,9 +3,14 @@
 erase-user` (right to erasure).
 
 Erasure deletes the person's essays with their grades and AI proposals, their course roles and
-their user row (name, e-mail), and also every copy of their essays that carries no student: a
-course copy's training essays and CSV re-imports of an export (matched by identical text).
-Grades they gave as a teacher stay, without their name. The affected assignments are queued for
+their user row (name, e-mail), and also every copy of their essays that carries no student
+(`find_copies`): a course copy's training essays, found by the writer the copy noted
+(`Submission.source_user_id`) even when the original is gone, and, by identical text, CSV
+re-imports of an export, including a TA's export that wrote their name as `[student]`. Essays
+without a student that note no writer (CSV imports, course copies whose original was deleted
+before this was noted) can only be matched by the person's remaining texts: the command says so
+(`unknown_writers`) instead of reporting the erasure as complete. Grades they gave as a teacher
+stay, without their name. The affected assignments are queued for
 retraining (`training.due`, reason "erasure"), which the worker runs whatever the usual
 retraining rules say, so the next model no longer learns from the essays. The model in service
 was trained on them: that retrain replaces it if the new version passes the gate's validity
@@ -27,6 +32,8 @@ from dataclasses import dataclass, field, fields
 import click
 from flask.cli import with_appcontext
 
+from lti_app.coursework.anonymity import essay_label, redactor
+from lti_app.coursework.essay_text import normalise
 from lti_app.erasure_quotes import withdraw_quoting_proposals
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -64,31 +71,110 @@ def find_users(*, sub: str | None = None, email: str | None = None, issuer: str 
     return list(db.session.scalars(query.order_by(User.id)))
 
 
+# How a copy was recognised as the person's (`find_copies`), as export-user names it.
+BY_WRITER, BY_TEXT, BY_REDACTED_TEXT = ("the course copy noted them as the writer", "same text",
+                                        "same text with their name written as [student]")
+
+
+def find_copies(user: User, own: list[Submission]) -> list[tuple[Submission, str]]:
+    """The essays without a student that are copies of `user`'s essays, with how each was found:
+    by the writer a course copy noted (the original may be gone), or by the text of an essay of
+    theirs still held (or of the earlier version a grade kept), as it is or as a TA's export of an
+    anonymously graded assignment writes it: a CSV re-import of that file holds `[student]` where
+    the essay named them. That redaction is applied to every essay, whatever the assignment says
+    now: hiding names may have been switched off since the export. It uses the name and e-mail
+    held today; a re-import of an export made under a name the LMS has changed since is not found."""
+    earlier = db.session.scalars(db.select(Grade.essay_text).where(Grade.submission_id.in_([s.id for s in own]),
+                                                                   Grade.essay_text.is_not(None))).all() if own else []
+    texts = {t for t in [*(s.text for s in own), *earlier] if t.strip()}
+    # An assignment that hides names, never stored: only its setting is read.
+    as_a_ta_sees_them = redactor(Assignment(anonymous_grading=True), user)
+    redacted = {r for t in texts if (r := normalise(as_a_ta_sees_them(t))) != t and r} - texts
+    found = db.session.scalars(db.select(Submission).where(
+        Submission.user_id.is_(None),
+        db.or_(Submission.source_user_id == user.id, Submission.text.in_(texts), Submission.text.in_(redacted)))
+        .order_by(Submission.id)).all()
+    return [(copy, BY_WRITER if copy.source_user_id == user.id else BY_TEXT if copy.text in texts
+             else BY_REDACTED_TEXT) for copy in found]
+
+
+def unknown_writers(found: list[int] = ()) -> int:
+    """Essays without a student that note no writer, other than the copies `found`: CSV imports,
+    and course copies whose original was deleted before the copy's writer was recorded. Erasure
+    matches them only by the person's remaining texts, so while any exist it cannot say it found
+    every copy."""
+    return db.session.scalar(db.select(db.func.count(Submission.id)).where(
+        Submission.user_id.is_(None), Submission.source_user_id.is_(None), Submission.id.not_in(list(found))))
+
+
+def completeness_note(unknown: int, essays_left: int) -> str | None:
+    """Said with an export or an erasure when it may have missed copies (`unknown_writers`)."""
+    if not unknown:
+        return None
+    compared = ("they have no essays left in Gradeloop to compare them with, so none of them could be matched"
+                if not essays_left else
+                "they were compared with the texts of this person's essays still held only, so a copy of an "
+                "essay deleted earlier (a course's data deleted) is not recognised")
+    return (f"copies may have been missed: {unknown} essays without a student do not record who wrote them "
+            f"(CSV imports, and course copies made before Gradeloop recorded that, whose original is gone); "
+            f"{compared}. If this person's essays were imported or copied into later courses, ask those courses' "
+            "teachers to check their imported essays (Import page) or delete that course's data.")
+
+
+def _essay_record(submission: Submission) -> dict:
+    """One essay as export-user lists it: its text, every grade on it and every AI proposal."""
+    assignment = db.session.get(Assignment, submission.assignment_id)
+    grades = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id).order_by(Grade.id))
+    proposals = db.session.scalars(db.select(AiProposal).filter_by(submission_id=submission.id)
+                                   .order_by(AiProposal.id))
+    return {
+        "assignment": assignment.title, "submitted_at": utc_iso(submission.submitted_at),
+        "status": submission.status.value, "group": submission.group_label, "text": submission.text,
+        "grades": [{"score": g.score, "scale": [g.score_min, g.score_max], "traits": g.trait_scores,
+                    "comment": g.comment, "source": g.source.value, "at": utc_iso(g.created_at),
+                    "in_lms": g.posted_at is not None,
+                    **({"graded_version_text": g.essay_text} if g.on_earlier_version else {}),
+                    "sent_to_lms_at": utc_iso(g.posted_at), "lms_error": g.post_error} for g in grades],
+        "ai_proposals": [{"score": p.score, "traits": p.trait_scores, "feedback": p.feedback,
+                          "confidence": p.confidence, "at": utc_iso(p.created_at),
+                          # pending, approved, edited or released (auto-released); the "unusual"
+                          # reasons are the model's judgement that the essay is unlike those it
+                          # learnt from (such a proposal always waits for the teacher)
+                          "status": p.status, "unusual": p.unusual or [], "decided_at": utc_iso(p.decided_at),
+                          "scored_version_submitted_at": utc_iso(p.essay_submitted_at)} for p in proposals],
+        "course": (db.session.get(Course, assignment.course_id).title or ""),
+        "filename": submission.filename, "updated_at": utc_iso(submission.updated_at),
+        # What the LMS gradebook was last told about this essay (returned, new version handed in).
+        "lms_revision_note": submission.lms_notice, "lms_revision_note_at": utc_iso(submission.lms_notice_at),
+        "lms_told_of_hand_in_at": utc_iso(submission.lms_submitted_at)}
+
+
 def export_user(user: User) -> dict:
-    """Everything held about `user`: identity, course roles, essays with every grade and proposal."""
+    """Everything held about `user`: identity, course roles, essays with every grade and proposal,
+    the copies of their essays that erasure deletes with them, and the grades they gave."""
     platform = db.session.get(Platform, user.platform_id)
-    roles = db.session.execute(db.select(Course, CourseRole.role).join(CourseRole, CourseRole.course_id == Course.id)
+    roles = db.session.execute(db.select(Course, CourseRole.role, CourseRole.updated_at)
+                               .join(CourseRole, CourseRole.course_id == Course.id)
                                .where(CourseRole.user_id == user.id)).all()
-    essays = []
-    for submission in db.session.scalars(db.select(Submission).filter_by(user_id=user.id).order_by(Submission.id)):
-        assignment = db.session.get(Assignment, submission.assignment_id)
-        grades = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id).order_by(Grade.id))
-        proposals = db.session.scalars(db.select(AiProposal).filter_by(submission_id=submission.id)
-                                       .order_by(AiProposal.id))
-        essays.append({
-            "assignment": assignment.title, "submitted_at": utc_iso(submission.submitted_at),
-            "status": submission.status.value, "group": submission.group_label, "text": submission.text,
-            "grades": [{"score": g.score, "scale": [g.score_min, g.score_max], "traits": g.trait_scores,
-                        "comment": g.comment, "source": g.source.value, "at": utc_iso(g.created_at),
-                        "in_lms": g.posted_at is not None,
-                        **({"graded_version_text": g.essay_text} if g.on_earlier_version else {})} for g in grades],
-            "ai_proposals": [{"score": p.score, "traits": p.trait_scores, "feedback": p.feedback,
-                              "confidence": p.confidence, "at": utc_iso(p.created_at)} for p in proposals]})
+    own = db.session.scalars(db.select(Submission).filter_by(user_id=user.id).order_by(Submission.id)).all()
+    copies = find_copies(user, own)
+    given = db.session.execute(db.select(Grade, Submission, Assignment.title)
+                               .join(Submission, Submission.id == Grade.submission_id)
+                               .join(Assignment, Assignment.id == Submission.assignment_id)
+                               .where(Grade.grader_id == user.id).order_by(Grade.id)).all()
     return {"platform": platform.issuer, "sub": user.sub, "name": user.name, "email": user.email,
             "first_seen": utc_iso(user.created_at),
-            "courses": [{"title": c.title, "context_id": c.context_id, "role": getattr(r, "value", r)}
-                        for c, r in roles],
-            "essays": essays}
+            "courses": [{"title": c.title, "context_id": c.context_id, "role": getattr(r, "value", r),
+                         "role_since": utc_iso(at)} for c, r, at in roles],
+            "essays": [_essay_record(s) for s in own],
+            # Their essays held without a student elsewhere (training data of a course copy, a CSV
+            # re-import): erase-user deletes these with them.
+            "copies": [{**_essay_record(copy), "found_by": how} for copy, how in copies],
+            "copies_note": completeness_note(unknown_writers([copy.id for copy, _ in copies]), len(own)),
+            # As a teacher: the grades and comments they wrote (erasure keeps them, without their name).
+            "grades_given": [{"assignment": title, "essay": essay_label(essay), "score": g.score,
+                              "scale": [g.score_min, g.score_max], "traits": g.trait_scores, "comment": g.comment,
+                              "source": g.source.value, "at": utc_iso(g.created_at)} for g, essay, title in given]}
 
 
 def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
@@ -96,12 +182,7 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
     from lti_app.coursework.data_admin import delete_essays, delete_model_versions, remove_model_files
 
     own = db.session.scalars(db.select(Submission).filter_by(user_id=user.id)).all()
-    # Copies may be of an earlier version too: a revised essay's grade kept the text it graded.
-    earlier = db.session.scalars(db.select(Grade.essay_text).where(Grade.submission_id.in_([s.id for s in own]),
-                                                                   Grade.essay_text.is_not(None))).all() if own else []
-    texts = {t for t in [*(s.text for s in own), *earlier] if t.strip()}
-    copies = db.session.scalars(db.select(Submission).where(Submission.user_id.is_(None),
-                                                            Submission.text.in_(texts))).all() if texts else []
+    copies = [copy for copy, _ in find_copies(user, own)]
     gone = [s.id for s in [*own, *copies]]
     report = Erasure(essays=len(own), copies=len(copies),
                      courses=db.session.scalar(db.select(db.func.count()).select_from(CourseRole)
@@ -133,7 +214,8 @@ def erase_user(user: User, *, drop_models: bool = False) -> Erasure:
     return report
 
 
-privacy_group = click.Group("privacy", help="One person's data: export it (access) or erase it.")
+privacy_group = click.Group("privacy", help="One person's data: export it (access) or erase it; or erase the "
+                                            "people left with none (retention).")
 
 
 def _one_person(sub, email, issuer) -> list[User]:
@@ -191,6 +273,8 @@ def erase_user_command(sub, email, issuer, drop_models, yes):
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "
                f"roles, {done.model_versions} model versions; retraining queued for "
                f"{len(done.assignments)} assignments")
+    if note := completeness_note(unknown_writers(), done.essays):
+        click.echo(note)
     click.echo(f"classmates' AI proposals quoting the teacher's comments on their essays: {done.withdrawn} pending "
                f"AI proposals withdrawn, {done.requeued} essays queued for scoring again; {done.released} already "
                "released (approved, edited or auto-released: the students and the LMS have them, not changed)")

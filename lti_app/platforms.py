@@ -200,20 +200,36 @@ def platform_holdings(platform_id: int) -> tuple[int, int]:
 
 
 def remove_platform(platform_id: int) -> None:
-    """Delete a platform that holds no courses and no people (a mistaken or unwanted registration).
+    """Delete a platform that holds no courses and no people (a mistaken or unwanted registration,
+    or an LMS the school no longer uses, once its courses and people are deleted).
 
     A platform with courses is refused: its essays, grades and course models belong to its
-    teachers and students. `disable` stops its launches and keeps them; a course's data is deleted
-    by its teacher (Settings -> Delete course data) and a person's by `gradeloop privacy erase-user`.
+    teachers and students. `disable` stops its launches and keeps them; the refusal names the
+    commands that delete them first (`_holdings_refusal`).
     Explicit deletes, children first: SQLite may run without foreign-key enforcement."""
     platform = get_platform(platform_id)
     courses, people = platform_holdings(platform_id)
     if courses or people:
-        raise ValueError(f"platform {platform_id} ({platform.issuer}) holds {courses} course(s) and {people} "
-                         f"person(s); it is not removed. `gradeloop platform disable {platform_id}` stops "
-                         f"its launches and keeps the data.")
+        raise ValueError(_holdings_refusal(platform, courses, people))
     for model in (LoginState, UsedNonce, DeepLinkingRequest, Deployment):
         db.session.execute(db.delete(model).where(model.platform_id == platform_id))
     db.session.execute(db.delete(Platform).where(Platform.id == platform_id))
     db.session.commit()
     _forget_caches()
+
+
+def _holdings_refusal(platform: Platform, courses: int, people: int) -> str:
+    """Why `remove` refuses, and what to run first. Copies that `platform move-courses` retired
+    are not to be deleted (a tool session names them by id): such a registration stays, disabled."""
+    from lti_app.reregistration import live_holdings   # it imports this module
+
+    pid = platform.id
+    said = (f"platform {pid} ({platform.issuer}) holds {courses} course(s) and {people} person(s); it is not "
+            f"removed. `gradeloop platform disable {pid}` stops its launches and keeps the data.")
+    if live_holdings(pid) == (0, 0):
+        return (f"{said} They are copies that `gradeloop platform move-courses` retired (no name, no LMS id); "
+                f"leave the platform disabled.")
+    return (f"{said} To remove it, delete its courses first: `gradeloop course list --platform {pid}`, then "
+            f"`gradeloop course delete --course ID --forget` for each (or `gradeloop course purge --platform {pid} "
+            f"--inactive-days N --forget`); then its people, who are then in no course: `gradeloop privacy "
+            f"erase-people --without-data --platform {pid}`.")

@@ -105,6 +105,8 @@ def _merge_person(kept: User, twin: User) -> None:
     db.session.execute(db.delete(CourseRole).where(CourseRole.user_id == twin.id, CourseRole.course_id.in_(held)))
     db.session.execute(db.update(CourseRole).where(CourseRole.user_id == twin.id).values(user_id=kept.id))
     db.session.execute(db.update(Submission).where(Submission.user_id == twin.id).values(user_id=kept.id))
+    # Copies of their essays name their writer for erasure (`Submission.source_user_id`).
+    db.session.execute(db.update(Submission).where(Submission.source_user_id == twin.id).values(source_user_id=kept.id))
     db.session.execute(db.update(Grade).where(Grade.grader_id == twin.id).values(grader_id=kept.id))
 
 

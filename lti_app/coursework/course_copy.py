@@ -5,10 +5,11 @@ The first teacher launch there sets up a new assignment (the copy's students, es
 gradebook column are its own), with the original's description filled in and its settings
 (`SETTINGS`: auto-feedback, anonymous grading, second versions, ...) copied, and, if this teacher also
 grades the original course, an offer to bring its graded essays as training data: copied like a
-CSV import (text, score, traits, group label; no student, no comment), so the new course's model
-starts from the teacher's standard instead of from nothing. Only assignments of the same LMS
-platform are looked at. A copy of a copy still names the first term's assignment (the LMS copies
-the parameter unchanged), so the newest earlier term this teacher grades is offered (`_lineage`).
+CSV import (text, score, traits, group label; no student, no comment; who wrote the original is
+noted for erasure only), so the new course's model starts from the teacher's standard instead of
+from nothing. Only assignments of the same LMS platform are looked at. A copy of a copy still
+names the first term's assignment (the LMS copies the parameter unchanged), so the newest earlier
+term this teacher grades is offered (`_lineage`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from lti_app.coursework.schemas import traits_text
 from lti_app.extensions import db
 from lti_app.lms.gradebook import is_grader
-from lti_app.models import Assignment, Course, ResourceLink
+from lti_app.models import Assignment, Course, ResourceLink, Submission
 
 CUSTOM_PARAM = "gradeloop_assignment"   # the link's custom parameter naming our assignment
 
@@ -97,7 +98,31 @@ def copy_graded_essays(source: Assignment, target: Assignment, grader_id: int) -
              "group": group}
             for text, score, traits, group in zip(examples.texts, examples.scores, examples.trait_scores,
                                                   examples.groups)]
-    return import_rows(target, rows, grader_id, reason="course_copy").added if rows else 0
+    if not rows:
+        return 0
+    added = import_rows(target, rows, grader_id, reason="course_copy").added
+    _record_authors(source.id, target.id, examples)
+    return added
+
+
+def _record_authors(source_id: int, target_id: int, examples) -> None:
+    """Note on each copy who wrote the essay it came from (`Submission.source_user_id`): erasing
+    that person must find the copy after the original course's data is deleted, when no text is
+    left to match it by. A copy of a copy names the first writer. An essay already held without
+    a student (an earlier import of the same text) takes the name too: it is the same essay."""
+    from lti_app.coursework.essay_text import normalise
+
+    writers = dict(db.session.execute(
+        db.select(Submission.id, db.func.coalesce(Submission.user_id, Submission.source_user_id))
+        .where(Submission.assignment_id == source_id, Submission.id.in_(examples.submission_ids))).all())
+    by_text: dict[str, int] = {}
+    for text, essay_id in zip(examples.texts, examples.submission_ids):
+        if writers.get(essay_id) is not None:
+            by_text.setdefault(normalise(text), writers[essay_id])
+    for text, writer in by_text.items():
+        db.session.execute(db.update(Submission).where(
+            Submission.assignment_id == target_id, Submission.user_id.is_(None), Submission.source_user_id.is_(None),
+            Submission.text == text).values(source_user_id=writer))
 
 
 def copied_trait_scores(scores: dict, source_traits: list[dict], target_traits: list[dict]) -> dict:

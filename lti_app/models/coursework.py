@@ -91,8 +91,9 @@ class Submission(db.Model):
     status: Mapped[SubmissionStatus] = mapped_column(
         Enum(SubmissionStatus, native_enum=False, length=20), default=SubmissionStatus.SUBMITTED)
     group_label: Mapped[str | None] = mapped_column(String(100), nullable=True)  # fairness reports
-    # The last revision note the LMS gradebook got, "<state>:<grade id>", and its AGS timestamp
-    # (lms.revision_notice): a later post of a grade must carry a newer one.
+    # The last revision note the LMS gradebook got, "<state>:<grade id>" (lms.revision_notice), and
+    # the latest AGS timestamp Gradeloop sent for this essay (a note's, or a grade's sent again after
+    # the LMS refused it as older, lms.gradebook): a later post must carry a newer one.
     lms_notice: Mapped[str | None] = mapped_column(String(60), nullable=True)
     lms_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # `submitted_at` of the version whose hand-in the LMS was told about, and since when an
@@ -101,9 +102,18 @@ class Submission(db.Model):
     lms_submit_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     submitted_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # On an essay without a student that a course copy brought (`course_copy.copy_graded_essays`):
+    # who wrote the essay it was copied from. Erasing that person finds the copy by it after the
+    # original is gone (a course's data deleted); nothing shows it. NULL on CSV imports. Their
+    # user row stays when a course is deleted; `platform move-courses` carries this along when it
+    # merges two rows of one person, and SET NULL keeps a deleted row's id (SQLite gives it to the
+    # next new person) from naming anyone else.
+    source_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                       nullable=True, index=True)
 
     assignment = relationship("Assignment")
-    user = relationship("User")
+    # Two foreign keys to users now: a join from submissions to users must name its column.
+    user = relationship("User", foreign_keys=[user_id])
 
 
 class Grade(db.Model):

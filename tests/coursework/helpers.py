@@ -28,7 +28,9 @@ def build_world(app) -> SimpleNamespace:
         db.session.flush()
         ids = {"platform": platform.id}
         for course_key in ("a", "b"):
-            course = Course(platform_id=platform.id, context_id=f"course-{course_key}", title=f"Course {course_key.upper()}")
+            # Launched before, as its people (below): a course newer than a session is another's.
+            course = Course(platform_id=platform.id, context_id=f"course-{course_key}", title=f"Course {course_key.upper()}",
+                            created_at=datetime.now(timezone.utc) - timedelta(days=2))
             db.session.add(course)
             db.session.flush()
             link = ResourceLink(course_id=course.id, resource_link_id=f"rl-{course_key}", title="Essay 1")

@@ -194,7 +194,8 @@ def _course_where_the_ai_quoted_the_erased_students_comment(peer, tool):
     post_form(teacher, grade_page_for(teacher, listing, "Ed Student"), {"score": "3", "comment": "Good routine."},
               action_contains="/essays/")
     with tool.app.app_context():
-        ids = {sub: db.session.scalar(db.select(Submission.id).join(User).where(User.sub == sub)) for sub in essays}
+        ids = {sub: db.session.scalar(db.select(Submission.id).join(User, User.id == Submission.user_id)
+                                     .where(User.sub == sub)) for sub in essays}
         quoting = _proposal(ids["student-2"], f"{STORY} Strong reasons throughout.\n\n"
                                               "- The essay has 12 words.")
         other = _proposal(ids["student-3"], "Explain why five days help lessons, with an example.")
