@@ -17,7 +17,7 @@ def make_assignment(**settings) -> Assignment:
     course = Course(platform_id=platform.id, context_id=f"ctx-{platform.id}", title="Essays 101")
     db.session.add(course)
     db.session.flush()
-    assignment = Assignment(course_id=course.id, title="Persuasive essay", **settings)
+    assignment = Assignment(course_id=course.id, **{"title": "Persuasive essay", **settings})
     db.session.add(assignment)
     db.session.commit()
     return assignment

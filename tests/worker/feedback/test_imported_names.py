@@ -110,20 +110,10 @@ def test_the_roster_names_reach_the_cached_index():
 
 
 def _assignment(db):
-    from lti_app.models import Assignment, Course, Platform
+    from tests.worker.coursework import make_assignment
 
-    platform = Platform(issuer="https://lms.example", client_id="c", auth_login_url="https://lms.example/a",
-                        auth_token_url="https://lms.example/t", key_set_url="https://lms.example/k")
-    db.session.add(platform)
-    db.session.flush()
-    course = Course(platform_id=platform.id, context_id="c-2027")
-    db.session.add(course)
-    db.session.flush()
-    assignment = Assignment(course_id=course.id, title="Four-day week", score_min=1, score_max=6, traits=[],
-                            prompt=FOUR_DAY_WEEK["prompt"])
-    db.session.add(assignment)
-    db.session.flush()
-    return assignment
+    return make_assignment(title="Four-day week", score_min=1, score_max=6, traits=[],
+                           prompt=FOUR_DAY_WEEK["prompt"])
 
 
 def test_last_years_export_imported_does_not_name_its_students_this_year(make_app):

@@ -13,8 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, ModelVersion, Submission
-from tests.worker.coursework import make_assignment
+from lti_app.models import AiProposal, Assignment, ModelVersion
 from tests.worker.ml import tinymodel
 from worker.handlers.scoring import score_new_submission
 from worker.ml import scorer, versions
@@ -24,13 +23,8 @@ from worker.ml import scorer, versions
 def served(make_app):
     """An assignment whose promoted v1 lives in the data dir, and one ungraded essay."""
     app = make_app()
-    with app.app_context():
-        a = make_assignment()
-        model_dir, mv = tinymodel.promoted_v1(app, a)
-        sub = Submission(assignment_id=a.id, text="Phones at school help students learn. " * 10, word_count=60)
-        db.session.add(sub)
-        db.session.commit()
-        return SimpleNamespace(app=app, aid=a.id, mv_id=mv.id, model_dir=model_dir, sub=sub.id)
+    aid, mv_id, model_dir, (sub,) = tinymodel.served_course(app)
+    return SimpleNamespace(app=app, aid=aid, mv_id=mv_id, model_dir=model_dir, sub=sub)
 
 
 def test_missing_files_mean_no_model_and_one_error_naming_the_path(served, caplog):

@@ -15,7 +15,6 @@ import pytest
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, ModelVersion, Submission
 from tests.e2e.test_review_and_dashboard import _teacher, world  # noqa: F401  (world: a fixture)
-from tests.worker.coursework import make_assignment
 from tests.worker.ml import tinymodel
 from tests.worker.ml.test_pipeline_guards import _erase_one, _state, course, fake  # noqa: F401  fixtures
 from worker.handlers.scoring import score_new_submission
@@ -90,14 +89,8 @@ def test_an_erasure_retrain_replaces_a_model_whose_files_cannot_be_read(course, 
 def served(make_app):
     """A promoted v1 of a fresh assignment and two new essays."""
     app = make_app()
-    with app.app_context():
-        a = make_assignment()
-        model_dir, mv = tinymodel.promoted_v1(app, a)
-        subs = [Submission(assignment_id=a.id, text=f"Essay {i} about phones at school. " * 20, word_count=140)
-                for i in range(2)]
-        db.session.add_all(subs)
-        db.session.commit()
-        return SimpleNamespace(app=app, mv_id=mv.id, model_dir=model_dir, subs=[s.id for s in subs])
+    _, mv_id, model_dir, subs = tinymodel.served_course(app, essays=2)
+    return SimpleNamespace(app=app, mv_id=mv_id, model_dir=model_dir, subs=subs)
 
 
 def _score_event(app, submission_id: int) -> None:

@@ -78,3 +78,20 @@ def promoted_v1(app, assignment, raw: float = 0.5):
     db.session.flush()
     versions.promote(assignment, version)
     return model_dir, version
+
+
+def served_course(app, essays: int = 1):
+    """A fresh assignment with a promoted v1 in `app`'s data dir and `essays` new essays waiting to
+    be scored: (aid, mv_id, model_dir, submission ids)."""
+    from lti_app.extensions import db
+    from lti_app.models import Submission
+    from tests.worker.coursework import make_assignment
+
+    with app.app_context():
+        a = make_assignment()
+        model_dir, mv = promoted_v1(app, a)
+        subs = [Submission(assignment_id=a.id, text=f"Essay {i}: phones at school help students learn. " * 10,
+                           word_count=80) for i in range(essays)]
+        db.session.add_all(subs)
+        db.session.commit()
+        return a.id, mv.id, model_dir, [s.id for s in subs]
