@@ -98,16 +98,23 @@ def find_copies(user: User, own: list[Submission]) -> list[tuple[Submission, str
              else BY_REDACTED_TEXT) for copy in found]
 
 
-def unknown_writers(found: list[int] = ()) -> int:
-    """Essays without a student that note no writer, other than the copies `found`: CSV imports,
-    and course copies whose original was deleted before the copy's writer was recorded. Erasure
-    matches them only by the person's remaining texts, so while any exist it cannot say it found
-    every copy."""
-    return db.session.scalar(db.select(db.func.count(Submission.id)).where(
-        Submission.user_id.is_(None), Submission.source_user_id.is_(None), Submission.id.not_in(list(found))))
+def unknown_writers(platform_ids, found: list[int] = ()) -> list[tuple[str, int]]:
+    """Essays without a student that note no writer, other than the copies `found`, in courses of
+    the person's own LMS (`platform_ids`: a course copy stays within its LMS, and a school imports
+    its own exports), as (course, count) oldest course first: CSV imports, and course copies
+    whose original was deleted before the copy's writer was recorded. Erasure matches them only
+    by the person's remaining texts, so while any exist it cannot say it found every copy."""
+    rows = db.session.execute(
+        db.select(Course.id, Course.title, db.func.count(Submission.id))
+        .join(Assignment, Assignment.course_id == Course.id)
+        .join(Submission, Submission.assignment_id == Assignment.id)
+        .where(Course.platform_id.in_(list(platform_ids)), Submission.user_id.is_(None),
+               Submission.source_user_id.is_(None), Submission.id.not_in(list(found)))
+        .group_by(Course.id, Course.title).order_by(Course.id)).all()
+    return [(f"{title or 'untitled'} (course {course_id})", count) for course_id, title, count in rows]
 
 
-def completeness_note(unknown: int, essays_left: int) -> str | None:
+def completeness_note(unknown: list[tuple[str, int]], essays_left: int) -> str | None:
     """Said with an export or an erasure when it may have missed copies (`unknown_writers`)."""
     if not unknown:
         return None
@@ -115,10 +122,13 @@ def completeness_note(unknown: int, essays_left: int) -> str | None:
                 if not essays_left else
                 "they were compared with the texts of this person's essays still held only, so a copy of an "
                 "essay deleted earlier (a course's data deleted) is not recognised")
-    return (f"copies may have been missed: {unknown} essays without a student do not record who wrote them "
-            f"(CSV imports, and course copies made before Gradeloop recorded that, whose original is gone); "
-            f"{compared}. If this person's essays were imported or copied into later courses, ask those courses' "
-            "teachers to check their imported essays (Import page) or delete that course's data.")
+    shown = ", ".join(f"{course}: {count}" for course, count in unknown[:10])
+    more = f" and {len(unknown) - 10} more courses" if len(unknown) > 10 else ""
+    return (f"copies may have been missed: {sum(count for _, count in unknown)} essays without a student do not "
+            f"record who wrote them (CSV imports, and course copies made before Gradeloop recorded that, whose "
+            f"original is gone), in {shown}{more}; {compared}. If this person's essays were imported or copied "
+            "into those courses, ask their teachers to check their imported essays (Import page) or delete that "
+            "course's data.")
 
 
 def _essay_record(submission: Submission) -> dict:
@@ -170,7 +180,8 @@ def export_user(user: User) -> dict:
             # Their essays held without a student elsewhere (training data of a course copy, a CSV
             # re-import): erase-user deletes these with them.
             "copies": [{**_essay_record(copy), "found_by": how} for copy, how in copies],
-            "copies_note": completeness_note(unknown_writers([copy.id for copy, _ in copies]), len(own)),
+            "copies_note": completeness_note(unknown_writers([user.platform_id], [copy.id for copy, _ in copies]),
+                                             len(own)),
             # As a teacher: the grades and comments they wrote (erasure keeps them, without their name).
             "grades_given": [{"assignment": title, "essay": essay_label(essay), "score": g.score,
                               "scale": [g.score_min, g.score_max], "traits": g.trait_scores, "comment": g.comment,
@@ -269,11 +280,12 @@ def erase_user_command(sub, email, issuer, drop_models, yes):
                                .where(Submission.user_id.in_([u.id for u in users])))
     if not yes:
         click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}) and their {essays} essays?", abort=True)
+    platforms = {each.platform_id for each in users}   # read before their rows go
     done = sum((erase_user(each, drop_models=drop_models) for each in users), Erasure())
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "
                f"roles, {done.model_versions} model versions; retraining queued for "
                f"{len(done.assignments)} assignments")
-    if note := completeness_note(unknown_writers(), done.essays):
+    if note := completeness_note(unknown_writers(platforms), done.essays):
         click.echo(note)
     click.echo(f"classmates' AI proposals quoting the teacher's comments on their essays: {done.withdrawn} pending "
                f"AI proposals withdrawn, {done.requeued} essays queued for scoring again; {done.released} already "

@@ -129,6 +129,7 @@ def test_erasure_says_when_it_cannot_be_sure_it_found_every_copy(peer, tool_serv
     # The student's essay is compared with it (and is not it): said, but milder.
     still_held = _cli(tool_server, privacy_group, "erase-user", "--sub", "student-2", "--yes").output
     assert f"{INCOMPLETE}: 1 essays without a student do not record who wrote them" in still_held
+    assert f"(course {course_id}): 1;" in still_held, "it names the course that holds them"
     assert "compared with the texts of this person's essays still held only" in still_held
     with tool_server.app.app_context():
         delete_course_data(course_id)
@@ -174,3 +175,24 @@ def test_a_person_merged_by_a_re_registration_keeps_their_copies(app):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
         assert db.session.get(User, student) is None
+
+
+def test_the_note_is_about_the_persons_own_lms_not_the_whole_instance(app):
+    """Essays imported by another school (another LMS on the same instance) cannot be this
+    person's copies: an erasure does not say copies may have been missed because of them."""
+    from tests.worker.coursework import make_assignment
+
+    with app.app_context():
+        school_a = make_assignment()
+        ada = User(platform_id=db.session.get(Course, school_a.course_id).platform_id, sub="ada", name="Ada")
+        db.session.add(ada)
+        db.session.flush()
+        db.session.add(Submission(assignment_id=school_a.id, user_id=ada.id, text="Ada's own essay. " * 20,
+                                  word_count=60))
+        school_b = make_assignment()
+        import_rows(school_b, [{"text": f"Last year's essay {i}. " * 20, "score": 3, "trait_scores": {},
+                                "comment": "", "group": None} for i in range(3)], None)
+        db.session.commit()
+    erased = app.test_cli_runner().invoke(cli=privacy_group, args=["erase-user", "--sub", "ada", "--yes"])
+    assert erased.exit_code == 0 and "erased: 1 essays" in erased.output, erased.output
+    assert INCOMPLETE not in erased.output, erased.output

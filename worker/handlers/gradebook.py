@@ -31,9 +31,11 @@ def _gave_up(job, reason: str) -> None:
     if grade is None or grade.posted_at is not None or not (grade.post_error or "").endswith("will try again."):
         return   # sent meanwhile, or its refusal already says why
     since = job.envelope.get(LMS_SINCE)
-    tried = f" after {duration(time.time() - since)}" if isinstance(since, (int, float)) else ""
-    grade.post_error = (f"The LMS kept failing, and Gradeloop stopped trying{tried}. Use \"Send to the LMS "
-                        "again\" on the essays list once the LMS works.")
+    # Only a message that ran out of the LMS's own budget blames the LMS; one that died otherwise
+    # (the worker kept crashing on it, the database failing) says only that sending stopped.
+    stopped = (f"The LMS kept failing, and Gradeloop stopped trying after {duration(time.time() - since)}"
+               if isinstance(since, (int, float)) else "Gradeloop stopped trying to send it")
+    grade.post_error = f"{stopped}. Use \"Send to the LMS again\" on the essays list once the LMS works."
 
 
 @handles("gradebook.sync", on_dead=_gave_up)

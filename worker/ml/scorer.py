@@ -137,11 +137,17 @@ def _load(model_dir, onnx_file: str | None = None) -> _Loaded:
 @contextmanager
 def _reading(path: Path):
     """A model file that is there but fails to load (onnxruntime's InvalidProtobuf or Fail, a
-    damaged tokenizer or weights file) becomes `modelfiles.UnreadableFiles`; a missing one stays
-    a FileNotFoundError."""
+    damaged tokenizer or weights file, one this process may not read) becomes
+    `modelfiles.UnreadableFiles`; a missing one stays a FileNotFoundError. A passing failure of the
+    machine (out of memory, too many open files, a disk read error) is raised as it is: the job is
+    retried, and the model is not called damaged."""
     try:
         yield
     except (FileNotFoundError, modelfiles.UnreadableFiles, MemoryError):
+        raise
+    except PermissionError as exc:
+        raise modelfiles.UnreadableFiles(f"{path} cannot be read: {exc}", path) from exc
+    except OSError:
         raise
     except Exception as exc:  # noqa: BLE001  each library has its own errors for a damaged file
         raise modelfiles.UnreadableFiles(f"{path} cannot be read: {exc}", path) from exc

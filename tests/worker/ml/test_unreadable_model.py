@@ -144,3 +144,24 @@ def test_the_dashboard_says_why_essays_wait_until_the_files_are_back(app, client
     with app.app_context():
         assert db.session.scalar(db.select(AiProposal.submission_id)) == second
     assert status().startswith("Version 1 is scoring new essays")
+
+
+@pytest.mark.parametrize("error", [OSError(24, "Too many open files"), PermissionError(13, "Permission denied")],
+                         ids=["passing", "not-ours-to-read"])
+def test_a_passing_failure_of_the_machine_is_not_called_damage(served, monkeypatch, error):
+    """Too many open files or a disk read error passes: the job is retried, the model is not
+    called damaged. A file this process may not read stays that way until someone mends it."""
+    import onnxruntime as ort
+
+    def failing(*args, **kwargs):
+        raise error
+
+    scorer.forget(served.model_dir)
+    monkeypatch.setattr(ort, "InferenceSession", failing)
+    if isinstance(error, PermissionError):
+        with pytest.raises(scorer.UnusableFiles):
+            scorer.score_submission(served.app, served.subs[0])
+    else:
+        with pytest.raises(OSError) as raised:
+            scorer.score_submission(served.app, served.subs[0])
+        assert not isinstance(raised.value, scorer.NoModel)
