@@ -6,7 +6,7 @@ until shortly before they expire, so many score posts share one token. A 401 on 
 drops the cached token and retries once with a fresh one (the platform may have revoked it).
 
 Every service URL (from launch claims, or a `next` page an answer names) passes
-`service_urls.checked_address` first, and the call connects to the address it checked. Errors
+`service_urls.checked_addresses` first, and the call connects to an address it checked. Errors
 say what happened in Gradeloop's words with the HTTP status; the LMS's own text goes to the log,
 never into a message a teacher reads (whatever answered may not be the LMS at all).
 """
@@ -178,13 +178,13 @@ def raise_for_status(response: requests.Response, what: str) -> None:
                             status=status, url=response.url)
 
 
-def http(method: str, url: str, what: str, *, address: str | None = None, **kwargs) -> requests.Response:
+def http(method: str, url: str, what: str, *, addresses: list[str] | None = None, **kwargs) -> requests.Response:
     """One HTTP call with the configured timeout; network trouble becomes `LmsTemporaryError`.
-    `address`: the one `service_urls.checked_address` passed for `url`, the only one connected to."""
+    `addresses`: those `service_urls.checked_addresses` passed for `url`, the only ones connected to."""
     timeout = kwargs.pop("timeout", None) or http_timeout()
     try:
-        if address is not None:
-            return service_urls.send(method, url, address, timeout=timeout, allow_redirects=False, **kwargs)
+        if addresses is not None:
+            return service_urls.send(method, url, addresses, timeout=timeout, allow_redirects=False, **kwargs)
         return requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as exc:
         raise LmsTemporaryError(f"The LMS did not answer within {timeout:g} s ({what}). "
@@ -249,7 +249,7 @@ class LmsClient:
     def request(self, method: str, url: str, scopes, what: str, *, accept: str | None = None,
                 content_type: str | None = None, body=None, params=None) -> requests.Response:
         """Authenticated call; refreshes the token once on 401; raises `LmsError` on failure."""
-        address = service_urls.checked_address(url, self.auth.registered_hosts, what)   # before any token
+        addresses = service_urls.checked_addresses(url, self.auth.registered_hosts, what)   # before any token
         data = json.dumps(body) if body is not None else None
         response = None
         for attempt in range(2):
@@ -258,7 +258,7 @@ class LmsClient:
                 headers["Accept"] = accept
             if content_type:
                 headers["Content-Type"] = content_type
-            response = http(method, url, what, address=address, headers=headers, data=data, params=params)
+            response = http(method, url, what, addresses=addresses, headers=headers, data=data, params=params)
             if response.status_code != 401:
                 break
         raise_for_status(response, what)

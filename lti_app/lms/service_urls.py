@@ -19,9 +19,11 @@ be http(s) and resolve only to public addresses, unless
 Nothing stricter, such as the issuer's origin only: Canvas cloud serves its services from the
 school's host and its tokens and keys from sso.canvaslms.com, all public.
 
-`checked_address` returns the address it checked, and `send` connects to that address only, as the
-registration's fetches do (`registration_fetch`), so a name that resolves to a public address for
-the check and to 127.0.0.1 for the call gains nothing. Limits: through an HTTP(S) proxy set in the
+`checked_addresses` returns the addresses it checked (all of them pass), and `send` connects to
+those only, as the registration's fetches do (`pinned_http`), so a name that resolves to a public
+address for the check and to 127.0.0.1 for the call gains nothing. Like a plain connection, it
+tries the next address when one cannot be connected to (a broken IPv6 route, a dead node behind
+the LMS's name); a request that reached the LMS is never sent twice. Limits: through an HTTP(S) proxy set in the
 environment the proxy resolves the name again; and the hosts of a platform's registered URLs are
 trusted wherever they resolve now, so a platform that controls its own DNS can point them inside
 the network after registering (as with its token endpoint and key set, resolved when used).
@@ -32,12 +34,16 @@ import logging
 from urllib.parse import urlparse
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from flask import current_app, has_app_context
 
 from lti_app import pinned_http
 from lti_app.lms.errors import LmsPermanentError, LmsTemporaryError
 
 log = logging.getLogger(__name__)
+# An LMS name with more addresses than this is tried on its first few (each try may take the
+# connect timeout).
+MAX_ADDRESSES = 3
 
 
 def registered_hosts(*urls: str | None) -> frozenset[str]:
@@ -78,9 +84,10 @@ def _refuse(url: str, what: str, why: str, address: str = "") -> LmsPermanentErr
                              "its origin in GRADELOOP_REGISTRATION_ORIGINS.", url=url)
 
 
-def checked_address(url: str, hosts: frozenset[str], what: str) -> str:
-    """The address to connect to for `url`, a service URL of the platform whose registered hosts
-    are `hosts`; raises `LmsPermanentError` for a URL the rule refuses."""
+def checked_addresses(url: str, hosts: frozenset[str], what: str) -> list[str]:
+    """The addresses to connect to for `url`, in the resolver's order, for a service URL of the
+    platform whose registered hosts are `hosts`; raises `LmsPermanentError` for a URL the rule
+    refuses (any of its addresses failing the rule refuses it)."""
     from lti_app.lti import registration_policy
 
     try:
@@ -103,12 +110,24 @@ def checked_address(url: str, hosts: frozenset[str], what: str) -> str:
             problem = registration_policy.address_problem(address, loopback_ok=_loopback_ok())
             if problem:
                 raise _refuse(url, what, f"it is on {problem}", address)
-    return addresses[0]
+    return list(dict.fromkeys(addresses))[:MAX_ADDRESSES]
 
 
-def send(method: str, url: str, address: str, **kwargs) -> requests.Response:
-    """`requests`' call to `url`, connected to `address` (the one `checked_address` passed), over a
-    pinned connection (`pinned_http`)."""
+def send(method: str, url: str, addresses: list[str], **kwargs) -> requests.Response:
+    """`requests`' call to `url` over a pinned connection (`pinned_http`) to the first of
+    `addresses` (those `checked_addresses` passed) that can be connected to."""
+    for n, address in enumerate(addresses):
+        try:
+            return _send_to(method, url, address, **kwargs)
+        except requests.ConnectionError as exc:
+            if n == len(addresses) - 1 or not _never_connected(exc):
+                raise
+            log.info("LMS service %s: no connection to %s (%s); trying its next address", url, address,
+                     type(exc).__name__)
+    raise ValueError("no address to send to")
+
+
+def _send_to(method: str, url: str, address: str, **kwargs) -> requests.Response:
     headers = dict(kwargs.pop("headers", None) or {})
     with requests.Session() as session:
         target = pinned_http.pin(session, url, address, headers)
@@ -116,3 +135,13 @@ def send(method: str, url: str, address: str, **kwargs) -> requests.Response:
         response = session.request(method, target, headers=headers, **kwargs)
     response.url = url   # errors and logs name the URL the LMS gave, not the address
     return response
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """The connection itself failed (refused, unreachable, timed out while connecting), so nothing
+    of the request reached the LMS and another address may be tried. A connection that broke
+    after the request was sent is not: the LMS may have taken it."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)   # urllib3's MaxRetryError
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))

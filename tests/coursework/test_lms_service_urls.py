@@ -10,7 +10,7 @@ from lti_app.extensions import db
 from lti_app.lms import ags, nrps
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsPermanentError
-from lti_app.lms.service_urls import checked_address
+from lti_app.lms.service_urls import checked_addresses
 from lti_app.lti import registration_policy
 from lti_app.models import Assignment, Course, Platform
 from tests.coursework.helpers import build_world
@@ -100,7 +100,7 @@ def test_a_claimed_loopback_service_url_is_not_contacted(app, service, no_token)
 ])
 def test_service_urls_the_rule_refuses(app, url, why):
     with app.app_context(), pytest.raises(LmsPermanentError) as refused:
-        checked_address(url, frozenset({"lms.example"}), "the line item list")
+        checked_addresses(url, frozenset({"lms.example"}), "the line item list")
     assert why in str(refused.value) and "the line item list" in str(refused.value)
 
 
@@ -113,14 +113,14 @@ def test_service_urls_the_rule_allows(app, monkeypatch):
     canvas = frozenset({"canvas.instructure.com", "sso.canvaslms.com"})
     moodle = frozenset({"moodle.school.lan"})
     with app.app_context():
-        assert checked_address("https://school.instructure.com/api/lti/courses/1/line_items", canvas, "x") == \
-            "93.184.215.14"
-        assert checked_address("https://moodle.school.lan/mod/lti/services.php/2/lineitems", moodle, "x") == \
-            "10.0.0.5"
+        assert checked_addresses("https://school.instructure.com/api/lti/courses/1/line_items", canvas, "x") == \
+            ["93.184.215.14"]
+        assert checked_addresses("https://moodle.school.lan/mod/lti/services.php/2/lineitems", moodle, "x") == \
+            ["10.0.0.5"]
         with pytest.raises(LmsPermanentError):   # another private host than the one registered
-            checked_address("https://other.school.lan/lineitems", moodle, "x")
+            checked_addresses("https://other.school.lan/lineitems", moodle, "x")
         app.config["GRADELOOP_REGISTRATION_ORIGINS"] = ["https://other.school.lan"]
-        assert checked_address("https://other.school.lan/lineitems", moodle, "x") == "10.0.0.6"
+        assert checked_addresses("https://other.school.lan/lineitems", moodle, "x") == ["10.0.0.6"]
 
 
 def test_a_next_page_on_another_internal_address_is_not_followed(app, service, no_token):
@@ -152,3 +152,18 @@ def test_the_call_goes_to_the_address_that_was_checked(app, service, no_token, m
         assert ags.find_line_items(client, f"http://lms.pinned.test:{lms.port}/lineitems") == []
     assert lms.requests == ["/lineitems"]
 
+
+
+def test_an_address_that_cannot_be_connected_to_gives_way_to_the_next(app, service, no_token, monkeypatch):
+    """An LMS name with a dead address first (a broken IPv6 route, a node down behind the name):
+    the call goes to its next checked address, as a plain connection would."""
+    lms = service(status=200, body=b"[]")   # listens on 127.0.0.1 only: 127.0.0.2 refuses
+    real = registration_policy.resolve
+    monkeypatch.setattr(registration_policy, "resolve",
+                        lambda host, port: ["127.0.0.2", "127.0.0.1"] if host == "lms.twice.test" else real(host, port))
+    app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [f"http://lms.twice.test:{lms.port}"]
+    world = build_world(app)
+    with app.app_context():
+        client = LmsClient.for_platform(db.session.get(Platform, world.platform))
+        assert ags.find_line_items(client, f"http://lms.twice.test:{lms.port}/lineitems") == []
+    assert lms.requests == ["/lineitems"]
