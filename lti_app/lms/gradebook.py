@@ -376,17 +376,20 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         if post_claims.hand_in_told(submission_id, submitted_at):
             return SKIPPED
         raise post_claims.BeingPosted("This hand-in is being sent to the LMS by another attempt right now.")
+    client = lineitem_url = None
     try:
         lineitem_url = ensure_line_item(assignment)
         course = db.session.get(Course, assignment.course_id)
         platform = db.session.get(Platform, course.platform_id)
+        client = LmsClient.for_platform(platform)
         body = ags.score_body(user_id=user.sub, timestamp=submitted_at,
                               activity_progress=activity_progress, grading_progress=grading_progress,
                               extensions=(_canvas_extension(platform, submission) if hand_in
                                           else not_a_new_submission(platform)))
-        ags.post_score(LmsClient.for_platform(platform), lineitem_url, body)
+        ags.post_score(client, lineitem_url, body)
     except LmsPermanentError as exc:
-        if exc.status != 409:
+        if exc.status != 409 and not (exc.status == 400 and not hand_in and client is not None
+                                      and _graded_there(client, lineitem_url, user.sub)):
             db.session.rollback()
             if hand_in:
                 post_claims.end_hand_in(submission_id, None)
@@ -401,6 +404,17 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         raise
     _told(hand_in, submission_id, submitted_at)
     return POSTED
+
+
+def _graded_there(client: LmsClient, lineitem_url: str, user_sub: str) -> bool:
+    """After a status post was refused with 400: whether the LMS holds a score for the student.
+    Canvas refuses a score older than the one it holds with 400 ("before last updated timestamp"),
+    where Moodle answers 409: a "waiting for the teacher" post that reached Canvas after the
+    teacher's grade (the worker and the grading page at the same moment) has nothing to tell it."""
+    try:
+        return held_score.held_score(held_score.result_of(client, lineitem_url, user_sub), 1.0) is not None
+    except LmsError:
+        return False
 
 
 def _told(hand_in: bool, submission_id: int, submitted_at) -> None:

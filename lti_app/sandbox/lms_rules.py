@@ -11,6 +11,8 @@ so that tests catch a tool that works only against the sandbox's own lenient rul
   409 when the grade's stored time is in the same or a later whole second than the score's
   `timestamp`. The time stored is Moodle's own clock on an activity's grade item (one made with
   the placement: `update_raw_grade`) and for a score without `scoreGiven`, else the timestamp.
+  Canvas refuses a score older than the one it holds with 400 (`verify_valid_timestamp`: "before
+  last updated timestamp").
 - Otherwise (the sandbox's own rules): a score older than the one held is refused with 409.
 """
 from __future__ import annotations
@@ -50,6 +52,9 @@ def take_score(st: PlatformState, item_id: int, data: dict, when: datetime) -> d
             _refuse_older(item_id, data["userId"], held)
         return kept
     if held is not None and held["_when"] > when:
+        if family == "canvas":
+            raise ServiceError(400, f"Provided timestamp of {data['timestamp']} before last updated timestamp of "
+                                    f"{held['timestamp']}", "bad_request")
         _refuse_older(item_id, data["userId"], held)
     if family == "canvas" and canvas_new_submission(data):
         if st.max_attempts is not None and st.attempts.get(key, 0) >= st.max_attempts:

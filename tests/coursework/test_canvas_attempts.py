@@ -64,3 +64,24 @@ def test_the_sandbox_playing_canvas_refuses_an_attempt_too_many(make_peer, tool_
         with pytest.raises(LmsPermanentError) as refused:
             ags.post_score(client, item["line_item_id"], body)
     assert refused.value.status == 422
+
+
+def test_a_waiting_post_that_reaches_canvas_after_the_grade_is_not_a_failure(make_peer, tool_server):
+    """The worker's "waiting for the teacher" post and the teacher's grade at the same moment: the
+    grade reached Canvas first, and Canvas refuses the older post with 400 ("before last updated
+    timestamp", where Moodle answers 409). Nothing to tell it: not a failure, and not sent again."""
+    from lti_app.lms.gradebook import SKIPPED
+
+    lms = make_peer(product_family="canvas")
+    item = create_by_deep_link(lms, tool_server)
+    submit_essay(lms, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
+    with tool_server.app.app_context():
+        submission_id = db.session.scalar(db.select(Submission.id))
+        client = client_for_course(db.session.scalar(db.select(Course)))
+        ags.post_score(client, item["line_item_id"], ags.score_body(   # the grade, as the grading page sent it
+            user_id="student-1", timestamp=datetime.now(timezone.utc), activity_progress="Completed",
+            grading_progress="FullyGraded", score_given=4, score_maximum=6,
+            extensions={CANVAS_EXT: {"new_submission": False}}))
+        assert process_sync({"submission_id": submission_id, "activity_progress": "Submitted",
+                             "grading_progress": "PendingManual"}) == SKIPPED
+    assert [s["gradingProgress"] for s in lms.scores(item["line_item_id"])] == ["PendingManual", "FullyGraded"]
