@@ -127,7 +127,8 @@ def sync_line_item_now(assignment_id: int) -> str | None:
         return str(problem)
     record_event("gradebook.sync", {"assignment_id": assignment_id, "line_item": True})
     db.session.commit()
-    return f"{problem} Gradeloop will try again."
+    said = str(problem)   # the client's temporary errors already say it
+    return said if said.endswith("will try again.") else f"{said} Gradeloop will try again."
 
 
 @dataclass

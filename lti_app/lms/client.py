@@ -8,7 +8,8 @@ drops the cached token and retries once with a fresh one (the platform may have 
 Every service URL (from launch claims, or a `next` page an answer names) passes
 `service_urls.checked_addresses` first, and the call connects to an address it checked. Errors
 say what happened in Gradeloop's words with the HTTP status; the LMS's own text goes to the log,
-never into a message a teacher reads (whatever answered may not be the LMS at all).
+and a refusal quotes it for the teacher only when it came from a public address (a service inside
+this server's network that a platform named must not be read back through a teacher's page).
 """
 from __future__ import annotations
 
@@ -153,7 +154,11 @@ def retry_after(response: requests.Response) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
-def raise_for_status(response: requests.Response, what: str) -> None:
+def raise_for_status(response: requests.Response, what: str, *, shown: bool = False) -> None:
+    """`LmsError` for an answer that is not a success. `shown`: the answer came from a public
+    address (`service_urls.all_public`), so a refusal may quote the LMS's own short explanation
+    ("user is not gradable", "no longer active in this course"), which tells the teacher what to
+    do; else it is in the log only."""
     status = response.status_code
     if status < 300:
         return
@@ -163,8 +168,8 @@ def raise_for_status(response: requests.Response, what: str) -> None:
         raise LmsPermanentError(f"The LMS redirected {what} elsewhere (HTTP {status}); check the service "
                                 "URLs the LMS gives Gradeloop.", status=status, url=response.url)
     message = _lms_message(response)
-    # The answer's words stay in the log: shown, they would let a platform read back what any
-    # address it names Gradeloop to call answers.
+    # Unless `shown`, the answer's words stay in the log: shown, they would let a platform read
+    # back what a service inside this network that it names Gradeloop to call answers.
     log.warning("LMS answered %s (%s) with HTTP %s: %s", what, response.url, status, _one_line(message))
     if status == 429 or _throttled(response, message):
         raise LmsTemporaryError(f"The LMS asked Gradeloop to slow down ({what}: HTTP {status}, rate limit "
@@ -174,8 +179,9 @@ def raise_for_status(response: requests.Response, what: str) -> None:
         raise LmsTemporaryError(f"The LMS is not available right now ({what}: HTTP {status}). "
                                 "Gradeloop will try again.", status=status, url=response.url,
                                 retry_after=retry_after(response))
-    raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}).{_HINTS.get(status, '')}{_LOGGED}",
-                            status=status, url=response.url)
+    said = f": \"{_one_line(message)[:200]}\"" if shown and message else ""
+    raise LmsPermanentError(f"The LMS refused {what} (HTTP {status}){said}.{_HINTS.get(status, '')}"
+                            f"{'' if said else _LOGGED}", status=status, url=response.url)
 
 
 def http(method: str, url: str, what: str, *, addresses: list[str] | None = None, **kwargs) -> requests.Response:
@@ -261,7 +267,7 @@ class LmsClient:
             response = http(method, url, what, addresses=addresses, headers=headers, data=data, params=params)
             if response.status_code != 401:
                 break
-        raise_for_status(response, what)
+        raise_for_status(response, what, shown=service_urls.all_public(addresses))
         return response
 
     def get_json(self, url: str, scopes, what: str, *, accept: str, params=None):

@@ -113,6 +113,16 @@ def checked_addresses(url: str, hosts: frozenset[str], what: str) -> list[str]:
     return list(dict.fromkeys(addresses))[:MAX_ADDRESSES]
 
 
+def all_public(addresses: list[str]) -> bool:
+    """Whether every address is a public one (development: loopback too). An answer from such an
+    address may be shown to the teacher: it cannot be a service inside this server's network that
+    a platform pointed Gradeloop at (a registered host or a listed origin may be one)."""
+    from lti_app.lti import registration_policy
+
+    return bool(addresses) and all(
+        registration_policy.address_problem(address, loopback_ok=_loopback_ok()) is None for address in addresses)
+
+
 def send(method: str, url: str, addresses: list[str], **kwargs) -> requests.Response:
     """`requests`' call to `url` over a pinned connection (`pinned_http`) to the first of
     `addresses` (those `checked_addresses` passed) that can be connected to."""

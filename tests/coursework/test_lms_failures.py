@@ -94,9 +94,15 @@ def test_teacher_own_essay_is_not_posted(peer, tool_server):
     assert "Teacher (not sent)" in listing.text and "/resend" not in listing.text
 
 
-def test_refused_score_is_reported_in_words(peer, tool_server, caplog):
-    """In Gradeloop's words with the status; the LMS's own text goes to the log only (whatever
-    answered may not be the LMS a teacher should read from: lms/client.py)."""
+@pytest.mark.parametrize("public", [False, True], ids=["lms-inside-the-network", "lms-on-a-public-address"])
+def test_refused_score_is_reported_in_words(peer, tool_server, caplog, monkeypatch, public):
+    """In Gradeloop's words with the status; the LMS's own text goes to the log, and is quoted for
+    the teacher only when it came from a public address: one inside this server's network may not
+    be the LMS at all (lms/client.py). The sandbox LMS is on loopback, public only as development
+    counts it."""
+    from lti_app.lms import service_urls
+
+    monkeypatch.setattr(service_urls, "_loopback_ok", lambda: public)
     item = create_by_deep_link(peer, tool_server)
     peer.add_member("course-1", "teacher-2", "Instructor")
     with tool_server.app.app_context(), caplog.at_level(logging.WARNING, logger="lti_app.lms.client"):
@@ -107,7 +113,8 @@ def test_refused_score_is_reported_in_words(peer, tool_server, caplog):
         with pytest.raises(LmsPermanentError) as refused:
             ags.post_score(client, item["line_item_id"], body)
     assert refused.value.status == 400 and "refused the grade (HTTP 400)" in str(refused.value)
-    assert "gradeable" not in str(refused.value)
+    assert ("not a gradeable learner" in str(refused.value)) == public, str(refused.value)
+    assert ("explanation in Gradeloop's log" in str(refused.value)) != public
     [logged] = [r.getMessage() for r in caplog.records if "HTTP 400" in r.getMessage()]
     assert "not a gradeable learner" in logged and "\n" not in logged
 
@@ -191,3 +198,19 @@ def test_after_an_lms_timeout_saves_and_hand_ins_do_not_wait_on_it(peer, tool_se
     assert "Grade saved and sent to the LMS gradebook." in third.text
     assert len(peer.service_calls()) > calls
     assert peer.results(item["line_item_id"], "student-1")[0]["resultScore"] == 5
+
+
+def test_a_column_change_the_lms_cannot_take_now_says_it_will_retry_once(peer, tool_server):
+    """The client's temporary errors end with "Gradeloop will try again."; the column sync must not
+    add it a second time."""
+    from lti_app.coursework.lms_sync import sync_line_item_now
+    from lti_app.models import Assignment
+
+    create_by_deep_link(peer, tool_server)
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        assignment.title = "Renamed while the LMS is down"
+        db.session.commit()
+        peer.fail_next(5, status=503)
+        problem = sync_line_item_now(assignment.id)
+    assert problem is not None and problem.count("will try again") == 1, problem
