@@ -206,6 +206,21 @@ FORGET_HELP = ("also delete the course itself: its title, LMS id, people's cours
 course_group = click.Group("course", help="Whole courses: list them with their last activity, delete their data.")
 
 
+def known_platform(platform_id: int | None) -> None:
+    """A mistyped `--platform` must not read as "nothing to do" (the last step of removing an LMS)."""
+    from lti_app.platforms import get_platform
+
+    if platform_id is not None:
+        try:
+            get_platform(platform_id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
 @course_group.command("list")
 @click.option("--platform", "platform_id", type=int, help="only the courses of this platform (its id)")
 @click.option("--inactive-days", type=click.IntRange(min=1), help="only courses with no activity for N days")
@@ -213,6 +228,7 @@ course_group = click.Group("course", help="Whole courses: list them with their l
 def list_command(platform_id, inactive_days):
     """One line per course, oldest activity first: id, LMS issuer, LMS context id, title, counts,
     last activity (the newest launch, assignment, hand-in or grade Gradeloop recorded)."""
+    known_platform(platform_id)
     courses = summaries(platform_id)
     if inactive_days is not None:
         courses = inactive(courses, inactive_days)
@@ -257,9 +273,10 @@ def delete_command(course_id, forget, yes):
 def purge_command(inactive_days, platform_id, forget, dry_run, yes):
     """Delete the data of every course inactive for N days (see `course list` for what counts as
     activity). Courses already empty are left out, unless --forget."""
+    known_platform(platform_id)
     courses = [c for c in inactive(summaries(platform_id), inactive_days) if c.assignments or forget]
     if not courses:
-        click.echo(f"no course {'' if forget else 'with data '}has been inactive for {inactive_days} days")
+        click.echo(f"no course {'' if forget else 'with data '}has been inactive for {_days(inactive_days)}")
         return
     plans = [_plan(course, forget) for course in courses]
     for plan in plans:

@@ -276,10 +276,12 @@ def erase_user_command(sub, email, issuer, drop_models, yes):
     """Erase one person: their essays (and copies of them), grades, roles, name and e-mail."""
     users = _one_person(sub, email, issuer)
     user = users[0]
-    essays = db.session.scalar(db.select(db.func.count(Submission.id))
-                               .where(Submission.user_id.in_([u.id for u in users])))
+    own = {u.id: list(db.session.scalars(db.select(Submission).where(Submission.user_id == u.id))) for u in users}
+    essays = sum(len(found) for found in own.values())
+    copies = len({copy.id for u in users for copy, _ in find_copies(u, own[u.id])})
     if not yes:
-        click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}) and their {essays} essays?", abort=True)
+        click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}), their {essays} essays and {copies} copies "
+                      "of their essays held without a student?", abort=True)
     platforms = {each.platform_id for each in users}   # read before their rows go
     done = sum((erase_user(each, drop_models=drop_models) for each in users), Erasure())
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from lti_app.course_admin import known_platform
 from lti_app.erasure import erase_user
 from lti_app.extensions import db
 from lti_app.locking import for_update
@@ -73,6 +74,7 @@ def erase_people_command(without_data, platform_id, dry_run, yes):
     """Erase every person Gradeloop holds nothing else for: their name, e-mail and LMS user id."""
     if not without_data:
         raise click.UsageError("say whom to erase: --without-data (the people in no course and with no essay left)")
+    known_platform(platform_id)
     people = people_without_data(platform_id)
     if not people:
         click.echo("no one is held without a course or an essay")

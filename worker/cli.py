@@ -42,7 +42,7 @@ def deadletters_group() -> None:
 
 
 @deadletters_group.command("list")
-@click.option("--assignment", "assignment_id", type=int, default=None)
+@click.option("--assignment", "assignment_id", type=int, default=None, help="only the dead letters of this assignment (its id)")
 @click.option("--all", "include_requeued", is_flag=True, help="include dead letters already requeued")
 @with_appcontext
 def deadletters_list(assignment_id, include_requeued) -> None:

@@ -4,7 +4,7 @@ unless --yes; --dry-run only lists). Whoever is still in a course or still has a
 alone, and so is someone who opened Gradeloop after the list was printed."""
 from lti_app.cli import main
 from lti_app.extensions import db
-from lti_app.models import CourseRole, Grade, GradeSource, Role, Submission, User
+from lti_app.models import CourseRole, Grade, GradeSource, Platform, Role, Submission, User
 from lti_app.reregistration import RETIRED
 from tests.coursework.helpers import build_world, count
 from tests.coursework.test_course_admin_cli import _cli as course_cli
@@ -54,7 +54,13 @@ def test_only_the_people_with_nothing_left_are_listed_then_erased(locking_app):
     assert "Ta A" in dry.output and "dry run: no one erased" in dry.output
     assert _people(app) == before
 
-    other_lms = _erase(app, "--without-data", "--platform", str(world.platform + 1), "--yes")
+    with app.app_context():   # another LMS, with nobody of its own
+        other = Platform(issuer="https://other-lms.example", client_id="c2", auth_login_url="https://other-lms.example/a",
+                         auth_token_url="https://other-lms.example/t", key_set_url="https://other-lms.example/k")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    other_lms = _erase(app, "--without-data", "--platform", str(other_id), "--yes")
     assert other_lms.exit_code == 0 and "no one is held" in other_lms.output
 
     asked = _erase(app, "--without-data", input="n\n")
