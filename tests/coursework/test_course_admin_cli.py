@@ -165,12 +165,12 @@ def test_a_course_with_activity_while_the_prompt_waited_is_skipped(app, world, m
 
 def test_a_platform_id_that_does_not_exist_is_said_not_taken_for_nothing_to_do(app, world):
     """The last steps of removing an LMS: a mistyped --platform must not read as "nothing left"."""
-    from lti_app.erasure import privacy_group
+    from lti_app.cli import main
 
-    for group, args in ((course_group, ["list", "--platform", "999"]),
-                        (course_group, ["purge", "--inactive-days", "1", "--platform", "999", "--dry-run"]),
-                        (privacy_group, ["erase-people", "--without-data", "--platform", "999", "--dry-run"])):
-        answer = app.test_cli_runner().invoke(cli=group, args=args)
+    for args in (["course", "list", "--platform", "999"],
+                 ["course", "purge", "--inactive-days", "1", "--platform", "999", "--dry-run"],
+                 ["privacy", "erase-people", "--without-data", "--platform", "999", "--dry-run"]):
+        answer = app.test_cli_runner().invoke(cli=main, args=args)
         assert answer.exit_code == 1 and "there is no platform 999" in answer.output, (args, answer.output)
     answer = _cli(app, "purge", "--inactive-days", "1", "--dry-run")   # the world's courses are active
     assert answer.output == "no course with data has been inactive for 1 day\n", answer.output
