@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, bp, lms_sync, notices, version_diff
+from lti_app.coursework import access, anonymity, bp, grade_in_lms, lms_sync, notices, version_diff
 from lti_app.coursework.ai_words import keeps_ai_words
 from lti_app.coursework.revision import why_not_returnable
 from lti_app.coursework.schemas import grade_schema, load_posted_form
@@ -69,8 +69,10 @@ def grade(assignment_id: int, submission_id: int):
         db.session.commit()
         problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
         saved = db.session.get(Grade, saved.id)
-        if problem:
+        if problem and grade_in_lms.state_of(saved) == grade_in_lms.NOT_SENT:
             notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
+        elif problem:   # the essay list's words for it too: the teacher is not asked to act on either page
+            notice = ("warning", grade_in_lms.SAVED_WAITING)
         elif submission.user_id and saved.posted_at is None and saved.post_error:   # e.g. a teacher's own essay
             notice = ("warning", f"Grade saved. {saved.post_error}")
         else:
@@ -96,7 +98,9 @@ def grade(assignment_id: int, submission_id: int):
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, heading=heading,
                            hide_names=anonymity.hides_names(assignment), shown=shown,
                            changes=version_diff.since_graded(current, submission.text, shown),
-                           current=current, history=history, values=values, errors=errors, graders=graders,
+                           current=current, history=history, lms_state=current and grade_in_lms.state_of(current),
+                           lms_waiting_words=grade_in_lms.WAITING_WORDS, values=values, errors=errors,
+                           graders=graders,
                            proposal=queued_proposal(submission.id),
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),

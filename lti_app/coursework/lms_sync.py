@@ -148,12 +148,13 @@ class Resent:
         if self.sent == self.total:
             return "success", f"{self.sent} grade{'s' if self.sent != 1 else ''} sent to the LMS gradebook."
         words = [f"{self.sent} of {self.total} grades sent."]
-        said = self.refused[:1] + ([self.problem] if self.problem else [])
-        if said:
-            words.append("The LMS said: " + " ".join(said))
+        if self.refused:
+            words.append("The LMS said: " + self.refused[0])
+        if self.problem:   # a temporary failure: its words are for the log, not a next step
+            words.append("The LMS stopped answering.")
         if self.queued:
             words.append(f"The other {self.queued} {'are' if self.queued != 1 else 'is'} queued; "
-                         "Gradeloop will keep trying.")
+                         f"Gradeloop keeps sending {'them' if self.queued != 1 else 'it'} on its own.")
         return ("error" if self.refused else "warning"), " ".join(words)
 
 

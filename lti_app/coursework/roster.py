@@ -16,7 +16,7 @@ from datetime import datetime
 from flask import current_app, render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, bp
+from lti_app.coursework import access, anonymity, bp, grade_in_lms, lms_quiet
 from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
@@ -39,7 +39,7 @@ class Row:
     submission: Submission | None = None
     grade: Grade | None = None
     gradable: bool = True          # False for a teacher's own test essay: the LMS takes no grade
-
+    quiet: bool = False            # the course's LMS did not answer a moment ago (`lms_quiet`)
 
     @property
     def submitted_at(self) -> datetime | None:
@@ -51,9 +51,7 @@ class Row:
             return ""
         if not self.gradable:
             return "Teacher (not sent)"
-        if self.grade.posted_at:
-            return "In LMS"
-        return "Not sent" if self.grade.post_error else "Sending"
+        return grade_in_lms.state(self.grade, quiet=self.quiet)
 
 
 def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Member], str | None, float]:
@@ -73,12 +71,22 @@ def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Mem
     try:
         members = nrps.memberships(client_for_course(course), course.nrps_url)
     except LmsError as exc:
-        return [], f"The course roster could not be read from the LMS: {exc}", time.time()
+        return [], roster_unread(exc), time.time()
     learners = [m for m in members if m.is_learner and m.active]
     read_at = time.time()
     with _roster_lock:
         cache[key] = (read_at, learners)
     return learners, None, read_at
+
+
+def roster_unread(exc: LmsError) -> str:
+    """What the list lacks while the roster cannot be read. Nothing reads it again in the background
+    (only the next page load, or "Read it again" beside these words), so a temporary failure's own
+    "Gradeloop will try again" is left out; a refusal keeps its reason, which says what to check."""
+    lacking = "so only students who handed in are listed."
+    if exc.temporary:
+        return f"The LMS did not answer when Gradeloop read the course roster just now, {lacking}"
+    return f"Gradeloop could not read the course roster from the LMS, {lacking} {exc}"
 
 
 def current_grades(assignment_id: int) -> dict[int, Grade]:
@@ -95,19 +103,20 @@ def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
                                .where(Submission.assignment_id == assignment.id)).all()
     by_sub = {user.sub: (submission, user) for submission, user in pairs if user.platform_id == course.platform_id}
     rows: list[Row] = []
+    quiet = lms_quiet.is_quiet(course.platform_id)
     for member in members:
         found = by_sub.pop(member.user_id, None)
         submission = found[0] if found else None
         rows.append(_row(member.name or (found[1].name if found else "") or member.user_id, member.email,
-                         submission, grades))
+                         submission, grades, quiet))
     for submission, user in by_sub.values():   # handed in but not (or no longer) on the roster
-        row = _row(user.name or user.email or user.sub, user.email, submission, grades)
+        row = _row(user.name or user.email or user.sub, user.email, submission, grades, quiet)
         row.gradable = not is_grader(assignment.course_id, user.id)
         rows.append(row)
     return rows
 
 
-def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade]) -> Row:
+def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade], quiet: bool) -> Row:
     grade = grades.get(submission.id) if submission else None
     if submission is None:
         status = "Not submitted"
@@ -117,7 +126,7 @@ def _row(name: str, email: str, submission: Submission | None, grades: dict[int,
         status = "Revised" if grade.on_earlier_version else "Graded"
     else:
         status = "Submitted"
-    return Row(name=name, email=email, status=status, submission=submission, grade=grade)
+    return Row(name=name, email=email, status=status, submission=submission, grade=grade, quiet=quiet)
 
 
 def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
@@ -156,13 +165,16 @@ def submissions(assignment_id: int):
     imported = db.session.scalar(db.select(db.func.count(Submission.id))
                                  .filter_by(assignment_id=assignment.id, user_id=None))
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_ORDER}
-    unsent = sum(1 for r in rows if r.sync == "Not sent")
+    unsent = sum(1 for r in rows if r.sync == grade_in_lms.NOT_SENT)
+    waiting = sum(1 for r in rows if r.sync == grade_in_lms.WAITING)
     returnable = sum(1 for r in rows if r.status == "Graded" and r.gradable and r.submission.user_id is not None)
     from lti_app.review.decisions import pending_proposals   # review builds on coursework: import late
     proposals = {p.submission_id: p for p in pending_proposals(assignment.id)}
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
-                           counts=counts, unsent=unsent, total=len(rows), returnable=returnable, proposals=proposals,
+                           counts=counts, lms_banner=grade_in_lms.banner(unsent, waiting),
+                           lms_waiting_words=grade_in_lms.WAITING_WORDS, total=len(rows),
+                           returnable=returnable, proposals=proposals,
                            gradebook_off=not has_gradebook(assignment),
                            roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

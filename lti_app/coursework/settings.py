@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, bp, lms_sync, notices
+from lti_app.coursework import access, bp, grade_in_lms, lms_sync, notices
 from lti_app.coursework.release_hint import release_hint
 from lti_app.coursework.schemas import AssignmentSchema, SettingsSchema, as_percent, load_posted_form, traits_text
 from lti_app.extensions import db
@@ -95,16 +95,15 @@ def edit_assignment(assignment_id: int):
         data, errors = None, {"score_max": ["The scale and traits cannot change once essays are graded: they are "
                                             "back to the stored ones below. Save again to keep your other changes."]}
     if data is not None:
-        column_changes = (data["title"], data["score_max"]) != (assignment.title, assignment.score_max)
+        changed = [what for what, new, old in (("name", data["title"], assignment.title),
+                                               ("maximum", data["score_max"], assignment.score_max)) if new != old]
         for name in ("title", "prompt", "score_min", "score_max", "traits"):
             setattr(assignment, name, data[name])
         db.session.commit()
         # A course without gradebook access has no column to keep in step: nothing to warn about.
         problem = (lms_sync.sync_line_item_now(assignment.id)
-                   if column_changes and gradebook.has_gradebook(assignment) else None)
-        notice = (("warning", f"Assignment saved; the LMS gradebook column keeps its old name or maximum for now: "
-                              f"{problem}") if problem
-                  else ("success", "Assignment saved."))
+                   if changed and gradebook.has_gradebook(assignment) else None)
+        notice = ("warning", column_not_changed(changed, problem)) if problem else ("success", "Assignment saved.")
         return notices.redirect_with("coursework.settings", [notice], assignment_id=assignment.id)
     stored = {"title": assignment.title, "prompt": assignment.prompt, "score_min": str(assignment.score_min),
               "score_max": str(assignment.score_max), "traits": traits_text(assignment.traits)}
@@ -116,3 +115,14 @@ def edit_assignment(assignment_id: int):
         form.update({name: stored[name] for name in ("score_min", "score_max", "traits")})
     return render_template("coursework/edit.html", assignment=assignment, form=form, errors=errors,
                            locked=locked), 400 if errors else 200
+
+
+def column_not_changed(changed: list[str], problem: str) -> str:
+    """The edit's notice when the LMS column did not take the new name or maximum (`changed`, in
+    words). Only a temporary failure is "for now": Gradeloop changes the column once the LMS
+    answers (`lms_sync.sync_line_item_now` queued it). A refusal's own words say what the teacher
+    does in the LMS, since Gradeloop will not change the column (e.g. Moodle's "grade sync only")."""
+    if not grade_in_lms.retried(problem):
+        return f"Assignment saved. {problem}"
+    return (f"Assignment saved. The LMS is not answering Gradeloop right now, so the assignment's gradebook column "
+            f"keeps its old {' and '.join(changed)} for now; Gradeloop changes it as soon as the LMS answers.")

@@ -26,6 +26,7 @@ from lti_app.lms import ags, held_score, post_claims
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
+from lti_app.lms_words import product_name
 from lti_app.models import (Assignment, Course, CourseRole, FeedbackMode, Grade, GradeSource, Platform,
                             ResourceLink, Submission, SubmissionStatus, User)
 from lti_app.models.base import utcnow
@@ -152,13 +153,28 @@ def update_line_item(assignment: Assignment) -> None:
     scopes = link.ags_scopes if link is not None else None
     item = ags.get_line_item(client, assignment.lineitem_url, ags.read_scope(scopes))
     wanted = line_item_body(assignment, link)
-    if any(item.get(k) != v for k, v in wanted.items() if k in ("scoreMaximum", "label")):
+    differ = [k for k in ("label", "scoreMaximum") if item.get(k) != wanted[k]]
+    if differ:
         if not ags.may_change_line_items(scopes):
-            raise LmsPermanentError("The LMS lets Gradeloop send grades to this gradebook column but not change "
-                                    "the column, so it keeps its name and maximum: change them in the LMS to "
-                                    f"\"{assignment.title}\" out of {assignment.score_max}.")
+            raise LmsPermanentError(column_kept(product_name(course.platform_id), assignment, differ))
         item.update({k: wanted[k] for k in ("scoreMaximum", "label")})
         ags.update_line_item(client, assignment.lineitem_url, item)
+
+
+def column_kept(lms: str, assignment: Assignment, differ: list[str]) -> str:
+    """Why the column keeps what `differ` names (its "label", "scoreMaximum") when the LMS lets
+    Gradeloop only send grades to it (Moodle's "grade sync only"), and what the teacher changes
+    there, by hand: Gradeloop never will. `lms`: "Moodle", or "" for "the LMS"."""
+    where = lms or "the LMS"
+    kept = " and ".join(word for key, word in (("label", "name"), ("scoreMaximum", "maximum")) if key in differ)
+    if differ == ["label"]:
+        do = f"Rename it in {where} to \u201c{assignment.title}\u201d."
+    elif differ == ["scoreMaximum"]:
+        do = f"Set its maximum in {where} to {assignment.score_max}."
+    else:
+        do = f"Change them in {where} to \u201c{assignment.title}\u201d, out of {assignment.score_max}."
+    return (f"{lms or 'The LMS'} does not let Gradeloop change this assignment's column in its gradebook, "
+            f"so the column keeps its old {kept}. {do}")
 
 
 def sync_line_item(assignment_id: int) -> str:

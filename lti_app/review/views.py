@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, lms_sync, notices, roster, version_diff
+from lti_app.coursework import access, anonymity, grade_in_lms, lms_sync, notices, roster, version_diff
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -137,8 +137,12 @@ def proposal(assignment_id: int, proposal_id: int):
             db.session.commit()
             problem = lms_sync.push_grade_now(grade.id)
             what = "approved" if item.status == "approved" else "saved with your changes"
-            notice = (("error", f"Grade {what}, but the LMS gradebook did not take it yet: {problem}") if problem
-                      else ("success", f"Grade {what} and sent to the student and the LMS gradebook."))
+            if not problem:
+                notice = ("success", f"Grade {what} and sent to the student and the LMS gradebook.")
+            elif grade_in_lms.state_of(grade) == grade_in_lms.NOT_SENT:   # as the grading page says it
+                notice = ("error", f"Grade {what}, but the LMS gradebook did not take it: {problem}")
+            else:
+                notice = ("warning", grade_in_lms.SAVED_WAITING)
             return notices.redirect_with("review.queue", [notice], assignment_id=assignment.id)
     submission = db.session.get(Submission, item.submission_id)
     writer = db.session.get(User, submission.user_id) if submission.user_id else None

@@ -308,7 +308,7 @@ def test_set_up_gives_the_teachers_lms_column_the_assignments_maximum(peer, tool
     peer.fail_next(1, status=503)
     edited = post_form(teacher, settings, {"title": "Essay 3 (final)", "score_min": "1", "score_max": "4"},
                        action_contains="/edit")
-    assert "keeps its old name or maximum for now" in edited.text and "try again" in edited.text
+    assert "keeps its old name and maximum for now" in edited.text and "as soon as the LMS answers" in edited.text
     assert peer.line_items(COURSE)[0]["scoreMaximum"] == 6
     with tool_server.app.app_context():
         [queued] = [e.payload["payload"] for e in db.session.scalars(db.select(OutboxEvent).filter_by(type="gradebook.sync"))

@@ -134,5 +134,7 @@ def test_grade_sync_only_reads_the_column_and_leaves_it_as_it_is(make_peer, tool
         db.session.commit()
         with pytest.raises(LmsPermanentError) as refused:
             sync_line_item(assignment.id)
-        assert "not change the column" in str(refused.value) and "HTTP" not in str(refused.value)
+        assert str(refused.value) == ("Moodle does not let Gradeloop change this assignment's column in its "
+                                      "gradebook, so the column keeps its old name. Rename it in Moodle to "
+                                      "\u201cRenamed essay\u201d.")
     assert lms.line_items()[0]["label"] != "Renamed essay"

@@ -78,7 +78,7 @@ def test_an_lms_outage_longer_than_the_attempts_is_waited_out(make_tool_server, 
         assert not _dead(tool.app), f"dead-lettered during the outage: {_dead(tool.app)[0].reason}"
         with tool.app.app_context():
             grade = db.session.scalar(db.select(Grade))
-            # What the teacher reads meanwhile ("Not sent" on the list, this on the grade's page).
+            # What the teacher reads meanwhile ("Waiting for the LMS" on the list and the grade's page).
             assert grade.posted_at is None and grade.post_error.endswith("Gradeloop will try again.")
         with peer.state.lock:
             peer.state.failures.clear()   # the LMS is back

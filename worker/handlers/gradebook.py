@@ -23,12 +23,13 @@ BEING_POSTED_DELAY_S = 30.0
 
 def _gave_up(job, reason: str) -> None:
     """The grade of a dead `gradebook.sync` stops promising a retry that will not come."""
+    from lti_app.coursework.grade_in_lms import retried
     from lti_app.extensions import db
     from lti_app.models import Grade
     from worker.jobs import LMS_SINCE, duration
 
     grade = db.session.get(Grade, job.payload.get("grade_id") or 0)
-    if grade is None or grade.posted_at is not None or not (grade.post_error or "").endswith("will try again."):
+    if grade is None or grade.posted_at is not None or not retried(grade.post_error):
         return   # sent meanwhile, or its refusal already says why
     since = job.envelope.get(LMS_SINCE)
     # Only a message that ran out of the LMS's own budget blames the LMS; one that died otherwise
