@@ -138,32 +138,31 @@ def test_a_next_page_on_another_internal_address_is_not_followed(app, service, n
     assert lms.requests == ["/memberships"] and internal.requests == []
 
 
-def test_the_call_goes_to_the_address_that_was_checked(app, service, no_token, monkeypatch):
-    """No second DNS lookup between the check and the call (DNS rebinding): `lms.pinned.test`
-    resolves only through the policy's resolver, so the call can only reach the checked address."""
+def _line_items_of_a_name(app, service, monkeypatch, name: str, addresses: list[str]):
+    """The line items of an LMS whose host `name` resolves to `addresses` (through the policy's
+    resolver only); returns the local service that answers on 127.0.0.1."""
     lms = service(status=200, body=b"[]")
     real = registration_policy.resolve
     monkeypatch.setattr(registration_policy, "resolve",
-                        lambda host, port: ["127.0.0.1"] if host == "lms.pinned.test" else real(host, port))
-    app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [f"http://lms.pinned.test:{lms.port}"]
+                        lambda host, port: addresses if host == name else real(host, port))
+    app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [f"http://{name}:{lms.port}"]
     world = build_world(app)
     with app.app_context():
         client = LmsClient.for_platform(db.session.get(Platform, world.platform))
-        assert ags.find_line_items(client, f"http://lms.pinned.test:{lms.port}/lineitems") == []
-    assert lms.requests == ["/lineitems"]
+        assert ags.find_line_items(client, f"http://{name}:{lms.port}/lineitems") == []
+    return lms
 
+
+def test_the_call_goes_to_the_address_that_was_checked(app, service, no_token, monkeypatch):
+    """No second DNS lookup between the check and the call (DNS rebinding): `lms.pinned.test`
+    resolves only through the policy's resolver, so the call can only reach the checked address."""
+    lms = _line_items_of_a_name(app, service, monkeypatch, "lms.pinned.test", ["127.0.0.1"])
+    assert lms.requests == ["/lineitems"]
 
 
 def test_an_address_that_cannot_be_connected_to_gives_way_to_the_next(app, service, no_token, monkeypatch):
     """An LMS name with a dead address first (a broken IPv6 route, a node down behind the name):
-    the call goes to its next checked address, as a plain connection would."""
-    lms = service(status=200, body=b"[]")   # listens on 127.0.0.1 only: 127.0.0.2 refuses
-    real = registration_policy.resolve
-    monkeypatch.setattr(registration_policy, "resolve",
-                        lambda host, port: ["127.0.0.2", "127.0.0.1"] if host == "lms.twice.test" else real(host, port))
-    app.config["GRADELOOP_REGISTRATION_ORIGINS"] = [f"http://lms.twice.test:{lms.port}"]
-    world = build_world(app)
-    with app.app_context():
-        client = LmsClient.for_platform(db.session.get(Platform, world.platform))
-        assert ags.find_line_items(client, f"http://lms.twice.test:{lms.port}/lineitems") == []
+    the call goes to its next checked address, as a plain connection would. The local service
+    listens on 127.0.0.1 only, so 127.0.0.2 refuses the connection."""
+    lms = _line_items_of_a_name(app, service, monkeypatch, "lms.twice.test", ["127.0.0.2", "127.0.0.1"])
     assert lms.requests == ["/lineitems"]
