@@ -280,8 +280,8 @@ def erase_user_command(sub, email, issuer, drop_models, yes):
     essays = sum(len(found) for found in own.values())
     copies = len({copy.id for u in users for copy, _ in find_copies(u, own[u.id])})
     if not yes:
-        click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}), their {essays} essays and {copies} copies "
-                      "of their essays held without a student?", abort=True)
+        click.confirm(f"Erase {user.name or user.sub} (sub {user.sub}), their {essays} essays and {copies} "
+                      f"cop{'y' if copies == 1 else 'ies'} of their essays held without a student?", abort=True)
     platforms = {each.platform_id for each in users}   # read before their rows go
     done = sum((erase_user(each, drop_models=drop_models) for each in users), Erasure())
     click.echo(f"erased: {done.essays} essays, {done.copies} copies without a student, {done.courses} course "

@@ -40,6 +40,9 @@ DONE, DUPLICATE, RETRY, DEFERRED, DEAD, ERROR = "done", "duplicate", "retry", "d
 DRIVER_MESSAGE_MAX = 200
 # Envelope fields that carry a run of temporary LMS failures (lti_app.events.EventSchema).
 LMS_SINCE, LMS_FAILURES = "lms_failing_since", "lms_failures"
+# How a dead letter's reason starts when the LMS's own budget ran out (the gradebook's dead hook
+# reads it: only then does it blame the LMS).
+LMS_GAVE_UP = "Gradeloop stopped trying after"
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -217,7 +220,7 @@ def _lms_failed(job: Job, exc: Exception, routing_key: str, reason: str) -> str:
     failures = job.envelope.get(LMS_FAILURES, 0) + 1
     tried = now - since
     if tried >= job.settings.lms_retry_hours * 3600:
-        return _dead(job, routing_key, f"Gradeloop stopped trying after {duration(tried)} of LMS failures "
+        return _dead(job, routing_key, f"{LMS_GAVE_UP} {duration(tried)} of LMS failures "
                      f"({failures} tries). The last: {reason}", job.attempt + failures)
     return _retry(job, exc, routing_key, reason, {LMS_SINCE: since, LMS_FAILURES: failures}, failures - 1)
 

@@ -156,7 +156,7 @@ def retry_after(response: requests.Response) -> float | None:
 
 def raise_for_status(response: requests.Response, what: str, *, shown: bool = False) -> None:
     """`LmsError` for an answer that is not a success. `shown`: the answer came from a public
-    address (`service_urls.all_public`), so a refusal may quote the LMS's own short explanation
+    address or a listed origin (`service_urls.answer_may_be_shown`), so a refusal may quote the LMS's own short explanation
     ("user is not gradable", "no longer active in this course"), which tells the teacher what to
     do; else it is in the log only."""
     status = response.status_code
@@ -267,7 +267,7 @@ class LmsClient:
             response = http(method, url, what, addresses=addresses, headers=headers, data=data, params=params)
             if response.status_code != 401:
                 break
-        raise_for_status(response, what, shown=service_urls.all_public(addresses))
+        raise_for_status(response, what, shown=service_urls.answer_may_be_shown(url, addresses))
         return response
 
     def get_json(self, url: str, scopes, what: str, *, accept: str, params=None):

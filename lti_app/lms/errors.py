@@ -4,7 +4,8 @@
 carries the wait the LMS asked for (`Retry-After`), which the worker honours.
 `LmsPermanentError` (other 4xx, and service URLs Gradeloop will not contact): the LMS refused the
 request. The message says so in Gradeloop's words with the HTTP status; the LMS's own text (e.g.
-Moodle's "user is not gradable") is logged, not shown (`client.raise_for_status`).
+Moodle's "user is not gradable") is logged, and quoted only when it came from a public address or
+a listed origin (`client.raise_for_status`).
 """
 from __future__ import annotations
 

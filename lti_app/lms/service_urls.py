@@ -113,13 +113,17 @@ def checked_addresses(url: str, hosts: frozenset[str], what: str) -> list[str]:
     return list(dict.fromkeys(addresses))[:MAX_ADDRESSES]
 
 
-def all_public(addresses: list[str]) -> bool:
-    """Whether every address is a public one (development: loopback too). An answer from such an
-    address may be shown to the teacher: it cannot be a service inside this server's network that
-    a platform pointed Gradeloop at (a registered host or a listed origin may be one)."""
+def answer_may_be_shown(url: str, addresses: list[str]) -> bool:
+    """Whether an answer to `url`, called at `addresses`, may be quoted to the teacher: it came from
+    a public address (development: loopback too), or from an origin the administrator listed in
+    GRADELOOP_REGISTRATION_ORIGINS (a school's Moodle on its own network), so it cannot be a
+    service inside this server's network that a platform pointed Gradeloop at. Not through an
+    environment proxy: the proxy resolves the name again, so what answered is not known."""
     from lti_app.lti import registration_policy
 
-    return bool(addresses) and all(
+    if not addresses or requests.utils.get_environ_proxies(url):
+        return False
+    return _listed(url) or all(
         registration_policy.address_problem(address, loopback_ok=_loopback_ok()) is None for address in addresses)
 
 

@@ -53,7 +53,7 @@ def test_after_the_old_course_is_deleted_erasure_still_finds_the_copies(peer, to
 
     asked = tool_server.app.test_cli_runner().invoke(cli=privacy_group, args=["erase-user", "--sub", "student-1"],
                                                      input="n\n")
-    assert "their 0 essays and 1 copies of their essays held without a student?" in asked.output, asked.output
+    assert "their 0 essays and 1 copy of their essays held without a student?" in asked.output, asked.output
     erased = _cli(tool_server, privacy_group, "erase-user", "--sub", "student-1", "--yes")
     assert erased.exit_code == 0, erased.output
     assert "erased: 0 essays, 1 copies without a student" in erased.output

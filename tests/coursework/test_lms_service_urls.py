@@ -166,3 +166,20 @@ def test_an_address_that_cannot_be_connected_to_gives_way_to_the_next(app, servi
     listens on 127.0.0.1 only, so 127.0.0.2 refuses the connection."""
     lms = _line_items_of_a_name(app, service, monkeypatch, "lms.twice.test", ["127.0.0.2", "127.0.0.1"])
     assert lms.requests == ["/lineitems"]
+
+
+def test_which_answers_may_be_quoted_to_the_teacher(app, monkeypatch):
+    """A public address, or an origin the administrator listed; not another private address, and
+    not through an environment proxy (it resolves the name again: what answered is not known)."""
+    from lti_app.lms.service_urls import answer_may_be_shown
+
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    monkeypatch.delenv("https_proxy", raising=False)
+    url = "https://school.instructure.com/api/lti/courses/1/line_items"
+    with app.app_context():
+        assert answer_may_be_shown(url, ["93.184.215.14"])
+        assert not answer_may_be_shown("https://moodle.school.lan/scores", ["10.0.0.5"])
+        app.config["GRADELOOP_REGISTRATION_ORIGINS"] = ["https://moodle.school.lan"]
+        assert answer_may_be_shown("https://moodle.school.lan/scores", ["10.0.0.5"])
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.school.lan:3128")
+        assert not answer_may_be_shown(url, ["93.184.215.14"])

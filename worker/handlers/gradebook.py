@@ -26,16 +26,19 @@ def _gave_up(job, reason: str) -> None:
     from lti_app.coursework.grade_in_lms import retried
     from lti_app.extensions import db
     from lti_app.models import Grade
-    from worker.jobs import LMS_SINCE, duration
+    from worker.jobs import LMS_GAVE_UP, LMS_SINCE, duration
 
     grade = db.session.get(Grade, job.payload.get("grade_id") or 0)
-    if grade is None or grade.posted_at is not None or not retried(grade.post_error):
+    if grade is None or grade.posted_at is not None or (grade.post_error and not retried(grade.post_error)):
         return   # sent meanwhile, or its refusal already says why
+    # (No error at all: its own post was never tried, or failed with something other than the
+    # LMS; it read as waiting, and nothing sends it now.)
     since = job.envelope.get(LMS_SINCE)
     # Only a message that ran out of the LMS's own budget blames the LMS; one that died otherwise
     # (the worker kept crashing on it, the database failing) says only that sending stopped.
     stopped = (f"The LMS kept failing, and Gradeloop stopped trying after {duration(time.time() - since)}"
-               if isinstance(since, (int, float)) else "Gradeloop stopped trying to send it")
+               if reason.startswith(LMS_GAVE_UP) and isinstance(since, (int, float))
+               else "Gradeloop stopped trying to send it")
     grade.post_error = f"{stopped}. Use \"Send to the LMS again\" on the essays list once the LMS works."
 
 
