@@ -22,7 +22,7 @@ import logging
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.lms import ags, held_score, post_claims
+from lti_app.lms import ags, held_score, nrps, post_claims
 from lti_app.lms.client import LmsClient
 from lti_app.lms.errors import LmsError, LmsNotConfigured, LmsPermanentError
 from lti_app.lms.revision_notice import grade_timestamp, push_revision_state
@@ -289,11 +289,16 @@ def push_grade(grade_id: int) -> str:
                 held_score.result_of(client, lineitem_url, user.sub), grade.score, grade.score_max, comment):
             _post_grade(client, lineitem_url, body, grade)
     except LmsError as exc:
+        if isinstance(exc, LmsPermanentError) and exc.status in (400, 403, 404, 422) and _left(assignment, user):
+            exc = LmsPermanentError(
+                f"Not sent: {user.name or 'this student'} is no longer an active student of this course in the LMS "
+                "(the enrolment was ended or suspended there), so the LMS takes no grade for them. The grade "
+                "stays in Gradeloop; if they come back, use \"Send to the LMS again\".", status=exc.status, url=exc.url)
         grade.post_error = str(exc)
         grade.post_claimed_at = None
         db.session.commit()
         log.warning("grade %s not posted: %s", grade_id, exc)
-        raise
+        raise exc
     except Exception:
         db.session.rollback()
         post_claims.release_grade(grade_id)
@@ -335,6 +340,21 @@ def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) 
     ags.post_score(client, lineitem_url, {**body, "timestamp": ags.iso(stamp)})
     # Later posts of this essay (notes, the next grade) must come after it (`grade_timestamp`).
     db.session.get(Submission, grade.submission_id).lms_notice_at = stamp
+
+
+def _left(assignment: Assignment, user: User) -> bool:
+    """After the LMS refused a student's grade: whether the course roster no longer lists them as
+    an active member (a student who dropped the course, or whose enrolment was suspended: the
+    most common refusal, which the LMS's own words may not reach the teacher with). False when the
+    roster cannot be read."""
+    course = db.session.get(Course, assignment.course_id)
+    if not course.nrps_url:
+        return False
+    try:
+        members = nrps.memberships(client_for_course(course), course.nrps_url)
+    except LmsError:
+        return False
+    return not any(m.user_id == user.sub and m.active for m in members)
 
 
 def _sent_grades(submission_id: int) -> list[Grade]:

@@ -216,3 +216,19 @@ def test_a_column_change_the_lms_cannot_take_now_says_it_will_retry_once(peer, t
         peer.fail_next(5, status=503)
         problem = sync_line_item_now(assignment.id)
     assert problem is not None and problem.count("will try again") == 1, problem
+
+
+@pytest.mark.parametrize("family", ["canvas", "moodle"])
+def test_a_student_who_left_the_course_is_named_as_such(make_peer, tool_server, family):
+    """The most common refusal: the student's enrolment was ended or suspended in the LMS between
+    the hand-in and the grade. The LMS's own words may not reach the teacher (an LMS inside the
+    network), so Gradeloop reads the roster and says it in words."""
+    lms = make_peer(product_family=family)
+    item, teacher, page = _graded_setup(lms, tool_server)
+    with lms.state.lock:
+        lms.state.courses["course-1"].members["student-1"].status = "Inactive"
+    saved = post_form(teacher, page, {"score": "4", "comment": "Good."}, action_contains="/essays/")
+    assert "Ada Student is no longer an active student of this course in the LMS" in saved.text, saved.text[-3000:]
+    with tool_server.app.app_context():
+        grade = db.session.scalar(db.select(Grade))
+        assert grade.posted_at is None and "if they come back" in grade.post_error
