@@ -29,8 +29,8 @@ def _assignment_without_column(lms, tool):
     listing = teacher.get(done.url, timeout=30)
     saved = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"), {"score": "5"},
                       action_contains="/essays/")
-    assert "the LMS gradebook did not take it" in saved.text, saved.text[:800]
-    assert "did not answer Gradeloop a moment ago" in saved.text
+    # Not tried (the LMS did not answer a moment ago): waiting, as the essay list will say.
+    assert "Gradeloop keeps sending the grade on its own" in saved.text, saved.text[:800]
     assert [c for c in lms.service_calls()[calls:] if c[0] == "ags"] == []   # nothing waited on the LMS
     assert lms.line_items(COURSE) == []
     with tool.app.app_context():
