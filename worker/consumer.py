@@ -62,6 +62,7 @@ class QueueConsumer:
         self._in_flight: dict[str, threading.Event] = {}   # message id -> set when its run ends
         self._in_flight_lock = threading.Lock()
         self._channel = None
+        self._retired = False   # the old dead-letter copy queue deleted (`Topology.retire_dead_queue`)
         self._on_state = on_state or (lambda: None)
 
     # -- handler threads -------------------------------------------------------------------
@@ -125,6 +126,9 @@ class QueueConsumer:
     def _serve(self, conn) -> None:
         channel = conn.channel()
         self.topology.declare(channel)
+        if not self._retired:
+            self.topology.retire_dead_queue(channel)
+            self._retired = True
         self._channel = channel
         consumer = Consumer(channel, self.queues, on_message=self._on_message, accept=["json"],
                             prefetch_count=self.concurrency)

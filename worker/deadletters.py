@@ -1,5 +1,5 @@
-"""Dead letters: messages that failed for good, kept as `DeadLetter` rows teachers/admins can see,
-copied to the `dead` queue, and re-queueable (`requeue`, `gradeloop deadletters requeue ID`);
+"""Dead letters: messages that failed for good, kept as `DeadLetter` rows teachers/admins can see
+(only there: see `worker.topology` on the retired broker copies), and re-queueable (`requeue`, `gradeloop deadletters requeue ID`);
 the scheduler deletes them after `GRADELOOP_DEAD_LETTER_DAYS` (`prune`)."""
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from lti_app.extensions import db
 from lti_app.models import Assignment, DeadLetter
 from lti_app.models.base import utcnow
 from worker import relay
-from worker.topology import DEAD
 
 log = logging.getLogger("gradeloop.worker.deadletters")
 
@@ -38,8 +37,6 @@ def dead_letter(message, *, message_id: str, queue: str, routing_key: str, reaso
                      reason=reason[:REASON_MAX], attempts=attempts, assignment_id=_assignment_id(stored))
     db.session.add(row)
     db.session.flush()
-    relay.enqueue({"event_id": message_id, "type": "dead_letter", "dead_letter_id": row.id,
-                   "queue": queue, "reason": row.reason, "message": stored}, DEAD, event_type="dead_letter")
     log.warning("event=dead_lettered dead_letter_id=%s message_id=%s queue=%s attempts=%s reason=%r",
                 row.id, message_id, queue, attempts, reason[:300])
     return row

@@ -7,7 +7,8 @@ never deleted. This channel adds what a real broker does:
 - a delivered row is "leased": its timestamp is renewed while the worker holds it
   (`renew_inflight`, called by the consumer loop) and any row whose lease is older than the
   visibility timeout becomes visible again, so a crashed worker's message is redelivered;
-- on a clean close, held rows are made visible again in place (no copy, no duplicate).
+- on a clean close, held rows are made visible again in place (no copy, no duplicate);
+- a deleted queue's messages are deleted with it (stock kombu keeps them).
 SQLite gets WAL and a busy timeout so several worker processes can share one broker file.
 """
 from __future__ import annotations
@@ -100,6 +101,13 @@ class Channel(kombu_sqla.Channel):
         # Requeue in place rather than kombu's re-put of a copy.
         self.qos.reject(delivery_tag, requeue=False)
         self._finish(delivery_tag, requeue=requeue)
+
+    def queue_delete(self, queue, if_unused=False, if_empty=False, **kwargs):
+        # Stock kombu forgets only the bindings this process knows and keeps the rows.
+        if if_empty and self._size(queue):
+            return
+        super().queue_delete(queue, if_unused=if_unused, if_empty=if_empty, **kwargs)
+        self._purge(queue)
 
     def renew_inflight(self) -> int:
         """Keep held messages invisible: call more often than the visibility timeout."""

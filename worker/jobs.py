@@ -8,7 +8,7 @@ Outcomes (the consumer acks all but ERROR):
   `lms_retry_hours` from its first, backing off the same way, never sooner than the LMS's
   `Retry-After`;
 - DEFERRED: a copy with the same attempt is in the outbox, due later (e.g. a busy lease);
-- DEAD: a `DeadLetter` row (and a copy on the dead queue): poison messages at once, others after
+- DEAD: a `DeadLetter` row: poison messages at once, others after
   `max_attempts` deliveries (or `lms_retry_hours` of LMS failures), and a message whose worker
   died mid-job (killed, out of memory) on more than `max_attempts` deliveries in a row
   (`MessageDelivery`: otherwise it would take down every worker it reaches, for ever);

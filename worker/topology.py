@@ -1,4 +1,8 @@
-"""Broker topology: one direct exchange, a durable queue per kind of work, and a dead-letter queue.
+"""Broker topology: one direct exchange and a durable queue per kind of work.
+
+Releases before 2026-11-29 also copied every dead letter to a `<prefix>.dead` queue that nothing
+consumed: it grew for ever and kept reasons (which may name a student) past the dead letter's
+deletion. Dead letters live only in the database now; `retire_dead_queue` deletes the old queue.
 
 Names derive from a prefix (default `gradeloop`) so tests and benchmarks can run beside a live
 worker on the same RabbitMQ without stealing its messages.
@@ -8,7 +12,7 @@ from __future__ import annotations
 from kombu import Exchange, Queue
 
 WORK_QUEUES = ("scoring", "training", "gradebook")
-DEAD = "dead"
+RETIRED_DEAD = "dead"
 
 
 class Topology:
@@ -37,7 +41,7 @@ class Topology:
         return [self.queue(n) for n in names]
 
     def all_queues(self) -> list[Queue]:
-        return [self.queue(n) for n in (*WORK_QUEUES, DEAD)]
+        return [self.queue(n) for n in WORK_QUEUES]
 
     def declare(self, channel) -> None:
         """Declare the exchange and every queue (idempotent; done on each (re)connect)."""
@@ -45,9 +49,14 @@ class Topology:
         for q in self.all_queues():
             q(channel).declare()
 
+    def retire_dead_queue(self, channel) -> None:
+        """Delete the old releases' dead-letter copy queue and the copies on it (the database keeps
+        the dead letters); nothing when it is gone already."""
+        self.queue(RETIRED_DEAD)(channel).delete()
+
     def delete(self, channel) -> None:
         """Remove queues and exchange (tests and benchmarks clean up their prefix)."""
-        for q in self.all_queues():
+        for q in (*self.all_queues(), self.queue(RETIRED_DEAD)):
             try:
                 q(channel).delete()
             except Exception:  # already gone is fine for cleanup
