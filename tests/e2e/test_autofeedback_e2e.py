@@ -72,11 +72,16 @@ def test_auto_release_posts_score_and_feedback_to_the_gradebook(live_course):
                       what=f"auto-released score in the LMS gradebook; worker log:\n{c.worker_log()}")
     with c.tool.app.app_context():
         proposal = _proposal(c, "student-1")
-        grade = db.session.scalar(db.select(Grade).filter_by(submission_id=proposal.submission_id))
+
+        def sent():   # the worker records `posted_at` only once the LMS has answered the post
+            db.session.expire_all()
+            row = db.session.scalar(db.select(Grade).filter_by(submission_id=proposal.submission_id))
+            return row if row.posted_at is not None else None
+        grade = wait_for(sent, 30, what="the grade marked as in the LMS")
         assert proposal.status == "released" and grade.source == GradeSource.AI_AUTO
         assert not grade.is_training_example, "an auto-released grade must never train the model"
         assert grade.comment and grade.comment == proposal.feedback
-        assert 1 <= grade.score <= 6 and grade.posted_at is not None
+        assert 1 <= grade.score <= 6
     # The LMS shows the comment under the student page's badge (show_ai_label is on).
     label = "AI-assisted feedback, not yet reviewed by your teacher"
     assert posted["scoreGiven"] == grade.score and posted["comment"] == f"{label}.\n\n{grade.comment}"
@@ -211,4 +216,4 @@ def test_a_resubmitted_essay_gets_a_fresh_proposal(live_course):
         return db.session.scalar(db.select(AiProposal).filter(AiProposal.submission_id == sub.id,
                                                               AiProposal.id != first))
     with c.tool.app.app_context():
-        wait_for(fresh, 10, what="a proposal for the new version")
+        wait_for(fresh, DEADLINE, what="a proposal for the new version")

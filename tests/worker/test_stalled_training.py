@@ -17,7 +17,7 @@ from worker.ml import pipeline
 
 
 def test_a_hung_training_is_given_up_and_the_worker_turns_unhealthy(worker_app, broker_for, monkeypatch):
-    app = worker_app(broker_for("embedded"), GRADELOOP_LEASE_SECONDS=0.9, GRADELOOP_TRAINING_STALL_SECONDS=1.5)
+    app = worker_app(broker_for("embedded"), GRADELOOP_LEASE_SECONDS=0.9, GRADELOOP_TRAINING_STALL_SECONDS=3)
     wake, woke = threading.Event(), []
 
     def hung_training(app_, assignment_id, *, reason=None, lease=None, progress=None):

@@ -11,7 +11,8 @@ import pytest
 
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, Grade, GradeSource, ModelVersion, Submission, TrainingRun
+from lti_app.models import (AiProposal, Assignment, Grade, GradeSource, ModelVersion, ProcessedMessage, Submission,
+                            TrainingRun)
 from tests.worker.conftest import running_worker, wait_for
 from tests.worker.coursework import make_assignment
 from worker import leases
@@ -69,14 +70,15 @@ def test_grades_train_a_model_that_scores_new_essays(worker_app, broker_for, sha
             extra = _submit(assignment_id, essays[0][0], 3)
             db.session.flush()
             grade = db.session.scalar(db.select(Grade).where(Grade.submission_id == extra.id))
-            record_event("grade.created", {"grade_id": grade.id, "submission_id": extra.id,
-                                           "assignment_id": assignment_id, "course_id": course_id})
+            graded = record_event("grade.created", {"grade_id": grade.id, "submission_id": extra.id,
+                                                    "assignment_id": assignment_id, "course_id": course_id})
             new = _submit(assignment_id, essays[-1][0])
-            record_event("submission.created", {"submission_id": new.id, "assignment_id": assignment_id,
-                                                "course_id": course_id})
+            handed_in = record_event("submission.created", {"submission_id": new.id, "assignment_id": assignment_id,
+                                                            "course_id": course_id})
             db.session.commit()
-            processed_before = worker.consumer.processed
-            wait_for(lambda: worker.consumer.processed >= processed_before + 2 and not worker.consumer.running,
+            ids = [graded.event_id, handed_in.event_id]   # two queues: either may be handled first
+            wait_for(lambda: db.session.scalar(db.select(db.func.count()).select_from(ProcessedMessage)
+                                               .where(ProcessedMessage.message_id.in_(ids))) == 2,
                      60, what="grade and submission handled")
             assert db.session.scalar(db.select(db.func.count()).select_from(TrainingRun)) == 1
             proposal = db.session.scalar(db.select(AiProposal).where(AiProposal.submission_id == new.id))
