@@ -102,3 +102,13 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def worker_beating(tool_server):
+    """A healthy worker's heartbeat for `tool_server` (no consumer): its pages say that Gradeloop
+    keeps sending a grade the LMS did not take, rather than that no worker runs."""
+    from tests.heartbeats import beating
+
+    with beating(tool_server.app):
+        yield

@@ -22,7 +22,7 @@ def worker_status_command(as_json: bool, check_host: bool) -> None:
 
     from worker import health
 
-    stale_after = 3 * WorkerSettings.from_app(current_app).heartbeat_seconds
+    stale_after = health.STALE_BEATS * WorkerSettings.from_app(current_app).heartbeat_seconds
     if check_host:
         sys.exit(0 if health.is_healthy(socket.gethostname(), stale_after) else 1)
     rows, summary = health.worker_rows(stale_after), health.summary()

@@ -16,7 +16,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from lti_app.extensions import db
 from lti_app.models import DeadLetter, OutboxEvent, WorkerHeartbeat
@@ -27,6 +27,7 @@ log = logging.getLogger("gradeloop.worker.health")
 BROKER_UNREACHABLE = "broker unreachable"
 STALLED_PREFIX = "stalled: "   # + the lease keys of jobs that stopped making progress (hung)
 UNHEALTHY = ("stopped", BROKER_UNREACHABLE)
+STALE_BEATS = 3   # a row not updated for this many beats is stale: its process is gone or hung
 
 
 def beat(worker_id: str, hostname: str, queues: list[str], status: str) -> None:
@@ -94,9 +95,15 @@ def summary() -> dict:
     return {"outbox_unpublished": backlog, "dead_letters": dead}
 
 
-def is_healthy(hostname: str, stale_after: float) -> bool:
+def healthy(stale_after: float):
+    """Where-clause of the rows of workers that work now: beat within `stale_after` seconds, not
+    stopped, reaching the broker, no hung job. The web's pages ask the same (`lti_app.worker_presence`)."""
     cutoff = utcnow() - timedelta(seconds=stale_after)
+    return and_(WorkerHeartbeat.last_seen >= cutoff, WorkerHeartbeat.status.notin_(UNHEALTHY),
+                ~WorkerHeartbeat.status.startswith(STALLED_PREFIX))
+
+
+def is_healthy(hostname: str, stale_after: float) -> bool:
     return db.session.scalar(select(db.func.count()).select_from(WorkerHeartbeat).where(
-        WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.last_seen >= cutoff,
-        WorkerHeartbeat.status.notin_(UNHEALTHY), ~WorkerHeartbeat.status.startswith(STALLED_PREFIX))) > 0
+        WorkerHeartbeat.hostname == hostname, healthy(stale_after))) > 0
 

@@ -69,10 +69,11 @@ def grade(assignment_id: int, submission_id: int):
         db.session.commit()
         problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
         saved = db.session.get(Grade, saved.id)
-        if problem and grade_in_lms.state_of(saved) == grade_in_lms.NOT_SENT:
+        lms_state = grade_in_lms.state_of(saved) if problem else None
+        if lms_state == grade_in_lms.NOT_SENT:
             notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
-        elif problem:   # the essay list's words for it too: the teacher is not asked to act on either page
-            notice = ("warning", grade_in_lms.SAVED_WAITING)
+        elif problem:   # the essay list's words for it too: waiting, or held while no worker runs
+            notice = ("warning", grade_in_lms.saved_words(lms_state))
         elif submission.user_id and saved.posted_at is None and saved.post_error:   # e.g. a teacher's own essay
             notice = ("warning", f"Grade saved. {saved.post_error}")
         else:
@@ -99,7 +100,7 @@ def grade(assignment_id: int, submission_id: int):
                            hide_names=anonymity.hides_names(assignment), shown=shown,
                            changes=version_diff.since_graded(current, submission.text, shown),
                            current=current, history=history, lms_state=current and grade_in_lms.state_of(current),
-                           lms_waiting_words=grade_in_lms.WAITING_WORDS, values=values, errors=errors,
+                           lms_words=grade_in_lms.WORDS, values=values, errors=errors,
                            graders=graders,
                            proposal=queued_proposal(submission.id),
                            seen=seen_token(submission, current),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from lti_app.coursework import lms_quiet
+from lti_app.coursework import grade_in_lms, lms_quiet
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -152,9 +152,8 @@ class Resent:
             words.append("The LMS said: " + self.refused[0])
         if self.problem:   # a temporary failure: its words are for the log, not a next step
             words.append("The LMS stopped answering.")
-        if self.queued:
-            words.append(f"The other {self.queued} {'are' if self.queued != 1 else 'is'} queued; "
-                         f"Gradeloop keeps sending {'them' if self.queued != 1 else 'it'} on its own.")
+        if self.queued:   # "keeps sending" only while a worker does
+            words.append(grade_in_lms.queued_words(self.queued))
         return ("error" if self.refused else "warning"), " ".join(words)
 
 

@@ -40,6 +40,7 @@ class Row:
     grade: Grade | None = None
     gradable: bool = True          # False for a teacher's own test essay: the LMS takes no grade
     quiet: bool = False            # the course's LMS did not answer a moment ago (`lms_quiet`)
+    sent: bool = True              # a worker sends waiting grades (`grade_in_lms.worker_sends`)
 
     @property
     def submitted_at(self) -> datetime | None:
@@ -51,7 +52,7 @@ class Row:
             return ""
         if not self.gradable:
             return "Teacher (not sent)"
-        return grade_in_lms.state(self.grade, quiet=self.quiet)
+        return grade_in_lms.state(self.grade, quiet=self.quiet, sent=self.sent)
 
 
 def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Member], str | None, float]:
@@ -103,20 +104,21 @@ def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
                                .where(Submission.assignment_id == assignment.id)).all()
     by_sub = {user.sub: (submission, user) for submission, user in pairs if user.platform_id == course.platform_id}
     rows: list[Row] = []
-    quiet = lms_quiet.is_quiet(course.platform_id)
+    lms = {"quiet": lms_quiet.is_quiet(course.platform_id), "sent": grade_in_lms.worker_sends()}
     for member in members:
         found = by_sub.pop(member.user_id, None)
         submission = found[0] if found else None
         rows.append(_row(member.name or (found[1].name if found else "") or member.user_id, member.email,
-                         submission, grades, quiet))
+                         submission, grades, **lms))
     for submission, user in by_sub.values():   # handed in but not (or no longer) on the roster
-        row = _row(user.name or user.email or user.sub, user.email, submission, grades, quiet)
+        row = _row(user.name or user.email or user.sub, user.email, submission, grades, **lms)
         row.gradable = not is_grader(assignment.course_id, user.id)
         rows.append(row)
     return rows
 
 
-def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade], quiet: bool) -> Row:
+def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade], quiet: bool,
+         sent: bool) -> Row:
     grade = grades.get(submission.id) if submission else None
     if submission is None:
         status = "Not submitted"
@@ -126,7 +128,7 @@ def _row(name: str, email: str, submission: Submission | None, grades: dict[int,
         status = "Revised" if grade.on_earlier_version else "Graded"
     else:
         status = "Submitted"
-    return Row(name=name, email=email, status=status, submission=submission, grade=grade, quiet=quiet)
+    return Row(name=name, email=email, status=status, submission=submission, grade=grade, quiet=quiet, sent=sent)
 
 
 def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
@@ -167,14 +169,15 @@ def submissions(assignment_id: int):
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_ORDER}
     unsent = sum(1 for r in rows if r.sync == grade_in_lms.NOT_SENT)
     waiting = sum(1 for r in rows if r.sync == grade_in_lms.WAITING)
+    held = sum(1 for r in rows if r.sync == grade_in_lms.HELD)
     returnable = sum(1 for r in rows if r.status == "Graded" and r.gradable and r.submission.user_id is not None)
     from lti_app.review.decisions import pending_proposals   # review builds on coursework: import late
     proposals = {p.submission_id: p for p in pending_proposals(assignment.id)}
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
-                           counts=counts, lms_banner=grade_in_lms.banner(unsent, waiting),
-                           lms_waiting_words=grade_in_lms.WAITING_WORDS, total=len(rows),
+                           counts=counts, lms_banner=grade_in_lms.banner(unsent, waiting, held),
+                           lms_words=grade_in_lms.WORDS, total=len(rows),
                            returnable=returnable, proposals=proposals,
                            gradebook_off=not has_gradebook(assignment),
                            roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
 
+from lti_app import worker_presence
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, notices
 from lti_app.coursework.release_hint import release_hint
-from lti_app.dashboard import bp, report
+from lti_app.dashboard import bp, report, wording
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import DeadLetter, Grade, ModelVersion
+from lti_app.models import DeadLetter, FeedbackMode, Grade, ModelVersion
 from lti_app.review.decisions import pending_proposals
 from lti_app.routing import MAX_ID
 
@@ -68,6 +69,18 @@ def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None
     return blocked
 
 
+def _no_worker_notice(assignment, training: dict) -> str:
+    """Words for the work this assignment waits on that no healthy worker takes now: hand-ins to
+    score and trainings while auto-feedback is on, a training the teacher asked for in any mode;
+    "" when a worker takes it, or nothing waits on one."""
+    wanted = set()
+    if assignment.feedback_mode != FeedbackMode.OFF:
+        wanted = {worker_presence.SCORING, worker_presence.TRAINING}
+    elif training["requested"]:
+        wanted = {worker_presence.TRAINING}
+    return wording.no_worker(wanted - worker_presence.served())
+
+
 @bp.get("/a/<int:assignment_id>")
 @require_launch(grader=True)
 def overview(assignment_id: int):
@@ -90,6 +103,7 @@ def overview(assignment_id: int):
                            charts=report.quality_charts(assignment, shown, versions),
                            pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),
+                           no_worker=_no_worker_notice(assignment, training),
                            dead=[(d, _concerns(d)) for d in _dead_gradebook_updates(assignment.id)])
 
 

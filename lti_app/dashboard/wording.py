@@ -3,6 +3,7 @@ verdict in a developer's terms (worker/ml: pipeline.STAGES and TRAIN_PHASES, tra
 gate.decide's checks); logs and the CLI keep those, and the dashboard says these instead."""
 from __future__ import annotations
 
+from lti_app import worker_presence
 from lti_app.models import ModelVersion
 
 # Every phase the worker writes to TrainingRun.phase. One it adds later reads "under way" rather than
@@ -22,6 +23,25 @@ PHASES = {
 
 def phase(name: str | None, status: str) -> str:
     return "waiting to start" if status == "queued" else PHASES.get(name or "", "under way")
+
+
+# What does not happen while no worker takes a kind of work (`worker_presence`), in that order. Grades
+# are not here: a teacher's grade is sent at once by the page that saves it, and the essay list says
+# which ones wait for a worker.
+WITHOUT_WORKER = {
+    worker_presence.SCORING: "essays handed in get no AI feedback (they wait for you to grade them)",
+    worker_presence.TRAINING: "the course model does not train",
+}
+
+
+def no_worker(missing: set[str]) -> str:
+    """The dashboard's one notice while no worker takes the kinds of work in `missing`."""
+    effects = [words for kind, words in WITHOUT_WORKER.items() if kind in missing]
+    if not effects:
+        return ""
+    said = effects[0] if len(effects) == 1 else ", ".join(effects[:-1]) + " and " + effects[-1]
+    return (f"Gradeloop's background worker is not running, so {said} until your Gradeloop administrator "
+            "starts it. Everything you have graded is safe in Gradeloop.")
 
 
 def _above_or_below(smd) -> str:

@@ -137,12 +137,13 @@ def proposal(assignment_id: int, proposal_id: int):
             db.session.commit()
             problem = lms_sync.push_grade_now(grade.id)
             what = "approved" if item.status == "approved" else "saved with your changes"
+            lms_state = grade_in_lms.state_of(grade) if problem else None
             if not problem:
                 notice = ("success", f"Grade {what} and sent to the student and the LMS gradebook.")
-            elif grade_in_lms.state_of(grade) == grade_in_lms.NOT_SENT:   # as the grading page says it
+            elif lms_state == grade_in_lms.NOT_SENT:   # as the grading page says it
                 notice = ("error", f"Grade {what}, but the LMS gradebook did not take it: {problem}")
             else:
-                notice = ("warning", grade_in_lms.SAVED_WAITING)
+                notice = ("warning", grade_in_lms.saved_words(lms_state))
             return notices.redirect_with("review.queue", [notice], assignment_id=assignment.id)
     submission = db.session.get(Submission, item.submission_id)
     writer = db.session.get(User, submission.user_id) if submission.user_id else None

@@ -25,6 +25,7 @@ def _graded_setup(peer, tool, student="student-1", name="Ada Student"):
 
 
 @pytest.mark.parametrize("failure", [dict(status=503), dict(mode="timeout", delay=1.5)])
+@pytest.mark.usefixtures("worker_beating")
 def test_lms_outage_keeps_grade_and_says_why(peer, tool_server, failure):
     tool_server.app.config["GRADELOOP_HTTP_TIMEOUT"] = 0.5
     item, teacher, page = _graded_setup(peer, tool_server)
@@ -156,6 +157,7 @@ def test_token_endpoint_down_is_temporary(peer, tool_server):
     assert "not available right now" in str(down.value)
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_after_an_lms_timeout_saves_and_hand_ins_do_not_wait_on_it(peer, tool_server):
     """During an outage every inline post waited the whole HTTP timeout: a teacher grading through
     it waited on every save. After one temporary failure the web process leaves that LMS to the

@@ -103,6 +103,7 @@ def _graded_while_lms_down(peer, tool, names=("Ada Student",)):
     return item, teacher, saved, teacher.get(listing.url, timeout=30)
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_a_grade_the_lms_did_not_answer_for_reads_as_waiting_on_both_pages(peer, tool_server):
     item, teacher, [saved], listing = _graded_while_lms_down(peer, tool_server)
     [(category, role, words)] = _notices(saved)
@@ -122,6 +123,7 @@ def test_a_grade_the_lms_did_not_answer_for_reads_as_waiting_on_both_pages(peer,
     assert peer.results(item["line_item_id"], "student-1")[0]["resultScore"] == 3
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_a_grade_saved_while_the_lms_is_quiet_is_counted_as_waiting(peer, tool_server):
     """The second save is not tried (the LMS did not answer a moment ago): it is waiting as well, so
     the banner's count is what "Send to the LMS again" then sends."""
@@ -133,6 +135,7 @@ def test_a_grade_saved_while_the_lms_is_quiet_is_counted_as_waiting(peer, tool_s
     assert "2 grades sent to the LMS gradebook." in post_form(teacher, listing, action_contains="/resend").text
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_a_grade_not_sent_for_a_day_still_shows_as_waiting_without_the_quiet(peer, tool_server, monkeypatch):
     """A grade no attempt has answered for longer than the quiet lasts (no worker sent it) waits too."""
     item, _, _, listing = _graded_while_lms_down(peer, tool_server, ("Ada Student", "Bo Student"))
@@ -142,6 +145,7 @@ def test_a_grade_not_sent_for_a_day_still_shows_as_waiting_without_the_quiet(pee
     assert listing.text.count("<summary>Waiting for the LMS</summary>") == 2
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_a_refused_grade_still_asks_the_teacher_to_act(peer, tool_server):
     item = create_by_deep_link(peer, tool_server)
     submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
@@ -163,6 +167,7 @@ def test_a_refused_grade_still_asks_the_teacher_to_act(peer, tool_server):
     assert "nothing you need to do" not in banner
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_a_proposal_approved_while_the_lms_does_not_answer_reads_as_waiting(peer, tool_server):
     """The review page says what the grading page says: a grade Gradeloop keeps sending is
     waiting, not an error."""

@@ -12,6 +12,7 @@ from tests.coursework.flows import create_by_deep_link, grade_page_for, open_ass
 ESSAY = "School uniforms make mornings simpler and reduce pressure about clothes."
 STUDENTS = [("student-1", "Ada Student"), ("student-2", "Ben Student"), ("student-3", "Cy Student")]
 SCORES = "/scores"
+pytestmark = pytest.mark.usefixtures("worker_beating")   # the worker sends what a resend queues
 
 
 @pytest.fixture(autouse=True)

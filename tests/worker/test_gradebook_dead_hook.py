@@ -6,6 +6,8 @@ stopped. Real tool and sandbox LMS over HTTP; the hook is called as `worker.jobs
 import time
 from types import SimpleNamespace
 
+import pytest
+
 from lti_app.coursework import grade_in_lms
 from lti_app.extensions import db
 from lti_app.lms import gradebook
@@ -41,6 +43,7 @@ def _dies(tool, envelope: dict, reason: str) -> Grade:
         return db.session.get(Grade, grade.id)
 
 
+@pytest.mark.usefixtures("worker_beating")
 def test_a_grade_never_tried_stops_waiting_when_its_message_dies(peer, tool_server, monkeypatch):
     saved = _graded_while(peer, tool_server, monkeypatch, RuntimeError("a bug, or the database failing"))
     assert "nothing for you to do" in saved.text
