@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from lti_app import worker_presence
 from lti_app.auth import require_launch
 from lti_app.coursework import access, bp
 from lti_app.extensions import db
@@ -43,10 +44,12 @@ def _graded_before(submission: Submission) -> bool:
 
 def feedback_soon(assignment: Assignment, submission: Submission) -> bool:
     """Auto-release promises feedback soon only when a course model serves the assignment and may
-    release this essay's grade: before there is a model, once it has held this essay back, or for a
-    revision, the teacher grades it."""
+    release this essay's grade, and a worker scores essays now (`worker_presence`): before there is
+    a model, once it has held this essay back, for a revision, or while no worker runs, the teacher
+    grades it (once a worker runs again, the polled state changes and the page says so)."""
     return (assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and assignment.current_model_id is not None
-            and not _graded_before(submission) and not _held_for_teacher(submission))
+            and not _graded_before(submission) and not _held_for_teacher(submission)
+            and worker_presence.serves(worker_presence.SCORING))
 
 
 def waiting_note(assignment: Assignment, submission: Submission) -> str:

@@ -11,6 +11,7 @@ from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSo
                             SubmissionStatus,
                             Submission)
 from lti_app.models.base import utcnow
+from tests import heartbeats
 from tests.coursework.helpers import login
 
 
@@ -50,11 +51,16 @@ def test_the_waiting_student_reads_when_feedback_comes(client, app, world):
     # Review mode with a model: the teacher still reads each essay first.
     _set(app, world, FeedbackMode.REVIEW, with_model=True)
     assert TEACHER in _page(client, world)
-    # Auto-release with a model: feedback in minutes.
+    # Auto-release with a model, but no worker runs: nothing scores it, so the teacher grades it.
     _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=True)
+    assert TEACHER in _page(client, world)
+    unscored = _state(client, world)["state"]
+    # A worker scores essays: feedback in minutes, and the polled state says so to a page drawn before.
+    heartbeats.beat(app, ["scoring"])
     page = _page(client, world)
     assert SOON in page and TEACHER not in page and "data-poll-state=" in page
     before = _state(client, world)["state"]
+    assert before != unscored
     # The model held this essay for the teacher: the promise changes, and so does the polled state.
     with app.app_context():
         submitted_at = db.session.get(Submission, world.essay_a).submitted_at
@@ -105,6 +111,7 @@ def test_a_revision_waits_for_the_teacher_even_with_auto_release(client, app, wo
     and that earlier grade is not news the page reloads for."""
     _student(client, app, world)
     _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=True)
+    heartbeats.beat(app, ["scoring"])   # a worker scores essays, yet not this one
     _revised(app, world)
     page = _page(client, world)
     assert REVISION in page and SOON not in page and "data-poll-state=" in page
