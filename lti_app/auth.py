@@ -11,7 +11,8 @@ A session ends after GRADELOOP_SESSION_MINUTES without use: a page opened, a for
 early), up to GRADELOOP_SESSION_MAX_HOURS after the launch, when the person must open Gradeloop
 from the LMS again (which also brings the LMS's current role for them). Without the cookie a
 session rides the `lt` token, so a leaked token (a shared computer's history) lives as long as
-someone uses it, up to that cap.
+someone uses it, up to that cap. Pages warn a few minutes before either end (`LaunchContext.timing`,
+base.html), with a button that extends an idle session through the keep-alive.
 
 The launch itself lands on a URL with a `start` token that works for `START_SECONDS` only. Its
 GET is redirected at once: to the same URL with `lt` when the cookie did not come back, or, once
@@ -51,6 +52,7 @@ START_PARAM = "start"
 START_SECONDS = 60      # the landing URL after a launch (what a browser's history keeps) expires
 RENEW_EVERY_S = 300     # a session in use is extended at most this often
 TOKEN_HEADER = "X-Gradeloop-Launch"
+WARN_BEFORE_END_S = 300   # pages warn this long before the session ends (`LaunchContext.timing`)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,21 @@ class LaunchContext:
     @property
     def can_grade(self) -> bool:
         return self.role_enum.can_grade
+
+    @property
+    def latest_end(self) -> float:
+        """When the session ends however much it is used: `longest_seconds` after the launch."""
+        return (self.started_at or self.expires_at - idle_seconds()) + longest_seconds()
+
+    @property
+    def timing(self) -> dict:
+        """For the page's warning before the session ends (base.html, WCAG 2.2.1): `left`, seconds
+        until it ends unless used (on the page's clock: the server's may differ); `ends` and `latest`,
+        that end and `latest_end` on the server's clock, as the keep-alive answers them; `warn`, how
+        long before the end the page warns: 5 minutes, or half the idle time if that is shorter, so
+        that the warning's "Stay signed in" is always use that `renew` counts."""
+        return {"left": round(self.expires_at - time.time(), 1), "ends": self.expires_at,
+                "latest": self.latest_end, "warn": min(WARN_BEFORE_END_S, idle_seconds() / 2)}
 
 
 def _serializer(salt: str = "gradeloop-launch") -> URLSafeTimedSerializer:
@@ -112,7 +129,7 @@ def renew(ctx: LaunchContext) -> LaunchContext:
     if ctx.expires_at - now > idle - min(RENEW_EVERY_S, idle / 2):
         return ctx
     started = ctx.started_at or ctx.expires_at - idle
-    until = min(now + idle, started + longest_seconds())
+    until = min(now + idle, ctx.latest_end)
     if until <= ctx.expires_at:
         return ctx
     ctx = replace(ctx, expires_at=until, started_at=started)

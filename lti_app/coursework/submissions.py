@@ -45,8 +45,20 @@ def essay_from_request(form_started_with: str = "", earlier_kept: bool = False) 
     the text box holds other text is refused: one of the two would be thrown away without the
     student knowing which. Not refused: the box as the page filled it (the current version's text,
     `box_text`; the form says which in `text_start`, else `form_started_with`), or the file's own
-    text. `earlier_kept`: a version is handed in already, which a refusal leaves in place."""
+    text. `earlier_kept`: a version is handed in already, which a refusal leaves in place. An
+    `EssayFileError` names the fields it is about in `fields` ("file", "text", or both)."""
     upload = request.files.get("file")
+    try:
+        return _essay(upload, form_started_with, earlier_kept)
+    except EssayFileError as exc:
+        # The field the error is about is the one the page marks invalid and describes with it: a
+        # damaged file must not send a screen reader to the untouched text box.
+        if not hasattr(exc, "fields"):
+            exc.fields = ("file",) if upload is not None and upload.filename else ("text",)
+        raise
+
+
+def _essay(upload, form_started_with: str, earlier_kept: bool) -> tuple[str, str | None]:
     max_chars = current_app.config["GRADELOOP_MAX_ESSAY_CHARS"]
     if upload is not None and upload.filename:
         data = upload.stream.read(current_app.config["GRADELOOP_MAX_UPLOAD_BYTES"] + 1)
@@ -55,8 +67,10 @@ def essay_from_request(form_started_with: str = "", earlier_kept: bool = False) 
         typed = normalise(request.form.get("text") or "")
         started = request.form.get("text_start") or box_digest(form_started_with)
         if typed and typed != text and box_digest(typed) != started:
-            raise EssayFileError("You chose a file and also typed or pasted text. Hand in one of them: empty "
-                                 "the text box to send the file, or remove the file to send the text.")
+            both = EssayFileError("You chose a file and also typed or pasted text. Hand in one of them: empty "
+                                  "the text box to send the file, or remove the file to send the text.")
+            both.fields = ("file", "text")
+            raise both
         filename = clean_filename(upload.filename)
     else:
         text, filename = normalise(request.form.get("text") or ""), None
@@ -142,7 +156,7 @@ def student(assignment_id: int):
     ctx = access.launch()
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id,
                                                                    user_id=ctx.user_id))
-    error, refused_text, short_question = None, "", None
+    error, error_fields, refused_text, short_question = None, ("text",), "", None
     if request.method == "POST":
         text = ""
         try:
@@ -153,7 +167,7 @@ def student(assignment_id: int):
                 submission = _hand_in(assignment, ctx.user_id, text, filename)
         except EssayFileError as exc:
             db.session.rollback()
-            error = str(exc)
+            error, error_fields = str(exc), exc.fields
         except SubmissionRefused as exc:
             db.session.rollback()
             error, refused_text = _refusal(exc, submission), text
@@ -190,7 +204,7 @@ def student(assignment_id: int):
                            waiting_note=student_status.waiting_note(assignment, submission) if waiting else "",
                            page_state=student_status.page_state(assignment, submission) if waiting else "",
                            ai_label=bool(shown and shown.source in AI_SOURCES and assignment.show_ai_label),
-                           can_submit=can_submit, error=error, accept=ACCEPT_ATTR, text=text, text_start=text_start,
+                           can_submit=can_submit, error=error, error_fields=error_fields, accept=ACCEPT_ATTR, text=text, text_start=text_start,
                            prefilled=bool(started_with), short_question=short_question,
                            short_ok=box_digest(text) if short_question else "",
                            refused_text=refused_text if not can_submit else ""), 400 if error else 200

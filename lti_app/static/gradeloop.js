@@ -208,6 +208,101 @@
     history.replaceState(history.state, "", url.href);
   }
 
+  // #session-timer (base.html): the session ends after a while without use, and at the latest some
+  // hours after the launch (auth.py). Typing is use: while someone types (an essay, a long comment)
+  // the session is told, at most every 5 minutes, so it does not end under them. Before the end
+  // (WCAG 2.2.1) an alert says when, with "Stay signed in", which tells the session the same way;
+  // near the latest end it says to open Gradeloop again from the course instead. The keep-alive
+  // answers the new end and the field that names the launch: a token the session rides on (cookie
+  // blocked) is renewed in this page's forms and links.
+  var KEEP_ALIVE_EVERY_MS = 5 * 60 * 1000, LONGEST_WAIT_MS = 30000;   // a computer waking from sleep is noticed
+
+  function sessionTimer(el) {
+    var timing = JSON.parse(el.getAttribute("data-timing")), loaded = Date.now(), ends = timing.ends;
+    var launch = [el.getAttribute("data-launch-name"), el.getAttribute("data-launch-value")];
+    var region = document.getElementById("session-warning"), renewed = document.getElementById("session-renewed");
+    var lastSent = 0, shown = null, timer = null, before = null;
+    var clock = new Intl.DateTimeFormat(undefined, {hour: "numeric", minute: "2-digit"});
+
+    function onThisClock(serverTime) {   // a moment the server named, on this page's clock (ms)
+      return loaded + (serverTime - timing.ends + timing.left) * 1000;
+    }
+
+    function renewTokens(data) {
+      launch = [data.field, data.value];
+      document.querySelectorAll('input[name="' + data.field + '"]').forEach(function (i) { i.value = data.value; });
+      if (data.field !== "lt") return;
+      document.querySelectorAll("a[href], form[action]").forEach(function (link) {
+        var attr = link.tagName === "A" ? "href" : "action";
+        var url = new URL(link.getAttribute(attr), location.href);
+        if (url.origin !== location.origin || !url.searchParams.has("lt")) return;
+        url.searchParams.set("lt", data.value);
+        link.setAttribute(attr, url.pathname + url.search + url.hash);
+      });
+    }
+
+    function keepAlive() {
+      lastSent = Date.now();
+      var body = new URLSearchParams({csrf_token: el.getAttribute("data-csrf")});
+      body.set(launch[0], launch[1]);
+      return fetch(el.getAttribute("data-keep-alive"), {method: "POST", body: body, credentials: "same-origin",
+                                                        headers: {Accept: "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return false;
+          renewTokens(data);
+          var longer = data.expires_at > ends;
+          ends = data.expires_at;
+          check();
+          return longer;
+        })
+        .catch(function () { return false; });
+    }
+
+    function show(when, end) {
+      if (when === shown) return;
+      // The warning's button had focus: back where the reader was before it appeared.
+      var hadFocus = region.contains(document.activeElement);
+      shown = when;
+      region.textContent = "";
+      if (when) {
+        if (!before) before = document.activeElement;
+        var notice = document.createElement("div");
+        notice.className = "notice notice-warning";
+        notice.setAttribute("role", "alert");   // an alert put in the page is announced at once
+        notice.appendChild(el.querySelector('template[data-when="' + when + '"]').content.cloneNode(true));
+        var at = notice.querySelector("[data-end]");
+        if (at) at.textContent = clock.format(new Date(end));
+        region.appendChild(notice);
+      } else {
+        if (hadFocus && before && before !== document.body && document.contains(before)) before.focus();
+        before = null;
+      }
+    }
+
+    function check() {
+      clearTimeout(timer);
+      var now = Date.now(), end = onThisClock(ends), latest = onThisClock(timing.latest), warn = timing.warn * 1000;
+      var when = now >= end ? "ended" : end - now > warn ? null : latest - now <= warn ? "last" : "soon";
+      show(when, end);
+      if (when !== "ended") timer = setTimeout(check, Math.min(Math.max((when ? end : end - warn) - now, 0) + 50,
+                                                               LONGEST_WAIT_MS));
+    }
+
+    document.addEventListener("input", function () {
+      if (Date.now() - lastSent >= KEEP_ALIVE_EVERY_MS) keepAlive();
+    });
+    region.addEventListener("click", function (event) {
+      if (!event.target.closest("[data-stay]")) return;
+      keepAlive().then(function (longer) {
+        if (longer) renewed.textContent = "You stay signed in until " + clock.format(new Date(onThisClock(ends))) + ".";
+      });
+    });
+    window.addEventListener("pageshow", check);
+    document.addEventListener("visibilitychange", check);
+    check();
+  }
+
   window.gradeloop = {changed: changed};
   forgetNotice();
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(checkSize);
@@ -215,8 +310,10 @@
   document.querySelectorAll("time[datetime]").forEach(localTime);
   document.querySelectorAll("form[data-warn-unsaved]").forEach(warnBeforeLeaving);
   document.querySelectorAll("textarea[data-counter]").forEach(countWords);
+  document.querySelectorAll("#session-timer").forEach(sessionTimer);
   // An error the server found is where the reader's attention goes first: the hand-in page's
-  // error, or a form's error summary, which links to each field marked aria-invalid.
+  // error, or a form's error summary, which links to each field marked aria-invalid; or a form's
+  // outcome, shown once after its redirect ("Grade saved.", coursework/_macros.html notices).
   var problem = document.querySelector("[data-focus-on-load]");
   if (problem) problem.focus();
 })();
