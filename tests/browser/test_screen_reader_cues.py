@@ -87,7 +87,9 @@ def test_an_outcome_takes_focus_once_and_an_ordinary_load_moves_none(app, client
     assert said[0].startswith("notice") and "saved" in said[1], said
 
 
-def test_proposed_feedback_points_are_a_list_on_the_review_page(app, client, world):
+@pytest.mark.parametrize("page", ["review", "grading"])
+def test_proposed_feedback_points_are_a_list(app, client, world, page):
+    """On the review page and on the grading page, where the proposal shows above the teacher's form."""
     with app.app_context():
         proposal = AiProposal(submission_id=world.essay_a, score=4, confidence=0.9, trait_scores={"cohesion": 3},
                               feedback="Clear thesis.\n- Add a source for the air-quality claim.\n- Vary <b>starts</b>.",
@@ -96,7 +98,9 @@ def test_proposed_feedback_points_are_a_list_on_the_review_page(app, client, wor
         db.session.commit()
         proposal_id = proposal.id
     _teacher(client, app, world)
-    html = client.get(f"/review/a/{world.assignment_a}/p/{proposal_id}").get_data(as_text=True)
+    url = (f"/review/a/{world.assignment_a}/p/{proposal_id}" if page == "review"
+           else f"/coursework/a/{world.assignment_a}/essays/{world.essay_a}")
+    html = client.get(url).get_data(as_text=True)
     block = re.search(r'<div id="proposed-feedback" class="feedback">(.*?)</div>', html, re.S).group(1)
     assert block == ('<p class="essay">Clear thesis.</p><ul><li class="essay">Add a source for the air-quality '
                      'claim.</li><li class="essay">Vary &lt;b&gt;starts&lt;/b&gt;.</li></ul>')
