@@ -103,3 +103,39 @@ def link_copied(peer, item, link_id="rl-copied"):
     """The LMS copied the course: the link, with its custom parameters, in NEW_COURSE."""
     peer.add_resource_link(NEW_COURSE, link_id, title="Persuasive essay (2027)", custom=dict(item["custom"]))
     return link_id
+
+
+def approve_while_the_lms_does_not_answer(peer, tool_server, essay: str):
+    """A teacher approves an AI proposal while the LMS answers 503: the page after the approval."""
+    from lti_app.extensions import db
+    from lti_app.models import AiProposal, Submission
+
+    item = create_by_deep_link(peer, tool_server)
+    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", essay, name="Ada Student")
+    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    with tool_server.app.app_context():
+        submission = db.session.scalar(db.select(Submission))
+        proposal = AiProposal(submission_id=submission.id, score=4, trait_scores={}, confidence=0.9,
+                              feedback="Clear claim.", status="pending", unusual=[],
+                              essay_submitted_at=submission.submitted_at)
+        db.session.add(proposal)
+        db.session.commit()
+        page_url = f"{tool_server.url}/review/a/{submission.assignment_id}/p/{proposal.id}"
+    review = teacher.get(page_url, timeout=30)
+    peer.fail_next(1, status=503, match="/scores")
+    return post_form(teacher, review, {"action": "approve"}, action_contains="/p/")
+
+
+def graded_while_lms_down(peer, tool, essay: str, names=("Ada Student",)):
+    """Essays of `names` graded while the LMS gradebook answers 503: (the link item, the teacher's
+    session, the pages after each save, the essay list after them)."""
+    item = create_by_deep_link(peer, tool)
+    for n, name in enumerate(names):
+        submit_essay(peer, tool, item["resource_link_id"], f"student-{n + 1}", essay, name=name)
+    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    peer.fail_next(1, status=503, match="/scores")   # the LMS is quiet afterwards: no further save tries it
+    saved = [post_form(teacher, grade_page_for(teacher, listing, name), {"score": "3"}, action_contains="/essays/")
+             for name in names]
+    return item, teacher, saved, teacher.get(listing.url, timeout=30)

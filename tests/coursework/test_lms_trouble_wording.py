@@ -11,7 +11,8 @@ import pytest
 from lti_app.coursework import lms_quiet
 from lti_app.extensions import db
 from lti_app.models import Assignment
-from tests.coursework.flows import create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+from tests.coursework.flows import (approve_while_the_lms_does_not_answer, create_by_deep_link, grade_page_for,
+                                    graded_while_lms_down, open_assignment, post_form, submit_essay)
 
 ESSAY = "A four-day week would give students time to rest.\n\nIt would also save energy."
 JARGON = ("HTTP", "AGS", "the grade:", "reading the gradebook column")
@@ -91,21 +92,9 @@ def test_a_roster_that_cannot_be_read_says_what_is_missing_and_offers_to_read_it
     assert "Bo Student" in again.text and not [n for n in _notices(again) if "roster" in n[2]]
 
 
-def _graded_while_lms_down(peer, tool, names=("Ada Student",)):
-    item = create_by_deep_link(peer, tool)
-    for n, name in enumerate(names):
-        submit_essay(peer, tool, item["resource_link_id"], f"student-{n + 1}", ESSAY, name=name)
-    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
-                                         resource_link_id=item["resource_link_id"])
-    peer.fail_next(1, status=503, match="/scores")   # the LMS is quiet afterwards: no further save tries it
-    saved = [post_form(teacher, grade_page_for(teacher, listing, name), {"score": "3"}, action_contains="/essays/")
-             for name in names]
-    return item, teacher, saved, teacher.get(listing.url, timeout=30)
-
-
 @pytest.mark.usefixtures("worker_beating")
 def test_a_grade_the_lms_did_not_answer_for_reads_as_waiting_on_both_pages(peer, tool_server):
-    item, teacher, [saved], listing = _graded_while_lms_down(peer, tool_server)
+    item, teacher, [saved], listing = graded_while_lms_down(peer, tool_server, ESSAY)
     [(category, role, words)] = _notices(saved)
     assert (category, role) == ("warning", "status")
     assert "nothing for you to do" in words and "\u201cWaiting for the LMS\u201d" in words
@@ -127,7 +116,7 @@ def test_a_grade_the_lms_did_not_answer_for_reads_as_waiting_on_both_pages(peer,
 def test_a_grade_saved_while_the_lms_is_quiet_is_counted_as_waiting(peer, tool_server):
     """The second save is not tried (the LMS did not answer a moment ago): it is waiting as well, so
     the banner's count is what "Send to the LMS again" then sends."""
-    item, teacher, saved, listing = _graded_while_lms_down(peer, tool_server, ("Ada Student", "Bo Student"))
+    item, teacher, saved, listing = graded_while_lms_down(peer, tool_server, ESSAY, ("Ada Student", "Bo Student"))
     assert [_notices(page)[0][0] for page in saved] == ["warning", "warning"]
     assert listing.text.count("<summary>Waiting for the LMS</summary>") == 2 and ">Sending<" not in listing.text
     [(_, _, banner)] = [n for n in _notices(listing) if "LMS" in n[2]]
@@ -138,7 +127,7 @@ def test_a_grade_saved_while_the_lms_is_quiet_is_counted_as_waiting(peer, tool_s
 @pytest.mark.usefixtures("worker_beating")
 def test_a_grade_not_sent_for_a_day_still_shows_as_waiting_without_the_quiet(peer, tool_server, monkeypatch):
     """A grade no attempt has answered for longer than the quiet lasts (no worker sent it) waits too."""
-    item, _, _, listing = _graded_while_lms_down(peer, tool_server, ("Ada Student", "Bo Student"))
+    item, _, _, listing = graded_while_lms_down(peer, tool_server, ESSAY, ("Ada Student", "Bo Student"))
     monkeypatch.setattr(lms_quiet, "QUIET_S", 0.0)
     teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])
@@ -171,23 +160,7 @@ def test_a_refused_grade_still_asks_the_teacher_to_act(peer, tool_server):
 def test_a_proposal_approved_while_the_lms_does_not_answer_reads_as_waiting(peer, tool_server):
     """The review page says what the grading page says: a grade Gradeloop keeps sending is
     waiting, not an error."""
-    from lti_app.models import AiProposal, Submission
-
-    item = create_by_deep_link(peer, tool_server)
-    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
-    teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
-                                       resource_link_id=item["resource_link_id"])
-    with tool_server.app.app_context():
-        submission = db.session.scalar(db.select(Submission))
-        proposal = AiProposal(submission_id=submission.id, score=4, trait_scores={}, confidence=0.9,
-                              feedback="Clear claim.", status="pending", unusual=[],
-                              essay_submitted_at=submission.submitted_at)
-        db.session.add(proposal)
-        db.session.commit()
-        page_url = f"{tool_server.url}/review/a/{submission.assignment_id}/p/{proposal.id}"
-    review = teacher.get(page_url, timeout=30)
-    peer.fail_next(1, status=503, match="/scores")
-    approved = post_form(teacher, review, {"action": "approve"}, action_contains="/p/")
+    approved = approve_while_the_lms_does_not_answer(peer, tool_server, ESSAY)
     [(category, role, words)] = [n for n in _notices(approved) if "LMS" in n[2]]
     assert category == "warning" and "nothing for you to do" in words, words
     assert not any(j in words for j in JARGON), words

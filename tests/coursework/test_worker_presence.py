@@ -15,8 +15,9 @@ import pytest
 from lti_app import worker_presence
 from lti_app.coursework import grade_in_lms
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, FeedbackMode, Role, Submission
-from tests.coursework.flows import create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+from lti_app.models import Assignment, FeedbackMode, Role
+from tests.coursework.flows import (approve_while_the_lms_does_not_answer, create_by_deep_link, grade_page_for,
+                                    graded_while_lms_down, open_assignment, post_form, submit_essay)
 from tests.coursework.helpers import login
 from tests.heartbeats import beat, beating
 from tests.worker.conftest import running_worker, wait_for
@@ -34,19 +35,6 @@ def _text(page) -> str:
 def _notice_words(page) -> list[str]:
     found = re.findall(r'<(?:div|form|p)[^>]*class="notice notice-\w+"[^>]*>(.*?)</(?:div|form|p)>', page.text, re.S)
     return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", words)).split()) for words in found]
-
-
-def _graded_while_lms_down(peer, tool, names=("Ada Student",)):
-    """Grades saved while the LMS gradebook answers 503: (teacher, the pages after each save, listing)."""
-    item = create_by_deep_link(peer, tool)
-    for n, name in enumerate(names):
-        submit_essay(peer, tool, item["resource_link_id"], f"student-{n + 1}", ESSAY, name=name)
-    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
-                                       resource_link_id=item["resource_link_id"])
-    peer.fail_next(1, status=503, match="/scores")   # the LMS is quiet afterwards: no further save tries it
-    saved = [post_form(teacher, grade_page_for(teacher, listing, name), {"score": "3"}, action_contains="/essays/")
-             for name in names]
-    return teacher, saved, teacher.get(listing.url, timeout=30)
 
 
 def _lms_cell(listing) -> str:
@@ -93,7 +81,7 @@ UNSERVED = {
 @pytest.mark.parametrize("workers", UNSERVED.values(), ids=UNSERVED.keys())
 def test_a_grade_nothing_sends_is_held_and_says_why(peer, tool_server, workers):
     workers(tool_server.app)
-    _, [saved], listing = _graded_while_lms_down(peer, tool_server)
+    _, _, [saved], listing = graded_while_lms_down(peer, tool_server, ESSAY)
     _assert_held(saved, listing)
 
 
@@ -109,7 +97,7 @@ SERVED = {
 @pytest.mark.parametrize("workers", SERVED.values(), ids=SERVED.keys())
 def test_a_healthy_worker_keeps_the_waiting_words(peer, tool_server, workers):
     workers(tool_server.app)
-    _, [saved], listing = _graded_while_lms_down(peer, tool_server)
+    _, _, [saved], listing = graded_while_lms_down(peer, tool_server, ESSAY)
     _assert_waiting(saved, listing)
 
 
@@ -118,7 +106,7 @@ def test_the_heartbeat_setting_decides_when_a_row_is_stale(peer, make_tool_serve
     is not taken for gone between beats."""
     tool = make_tool_server(GRADELOOP_HEARTBEAT_SECONDS=60)
     beat(tool.app, age=100)
-    _, [saved], listing = _graded_while_lms_down(make_peer(tool), tool)
+    _, _, [saved], listing = graded_while_lms_down(make_peer(tool), tool, ESSAY)
     _assert_waiting(saved, listing)
 
 
@@ -139,7 +127,7 @@ def test_nothing_is_said_when_nothing_waits(peer, tool_server):
 
 
 def test_send_again_does_not_promise_a_worker_that_is_not_there(peer, tool_server):
-    teacher, _, listing = _graded_while_lms_down(peer, tool_server, ("Ada Student", "Bo Student"))
+    _, teacher, _, listing = graded_while_lms_down(peer, tool_server, ESSAY, ("Ada Student", "Bo Student"))
     peer.fail_next(1, status=503, match="/scores")   # still down: the first try stops the loop
     resent = post_form(teacher, listing, action_contains="/resend")
     [words] = [w for w in _notice_words(resent) if "grades sent" in w]
@@ -149,21 +137,7 @@ def test_send_again_does_not_promise_a_worker_that_is_not_there(peer, tool_serve
 
 
 def test_a_proposal_approved_without_a_worker_says_so(peer, tool_server):
-    item = create_by_deep_link(peer, tool_server)
-    submit_essay(peer, tool_server, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
-    teacher, _ = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
-                                 resource_link_id=item["resource_link_id"])
-    with tool_server.app.app_context():
-        submission = db.session.scalar(db.select(Submission))
-        proposal = AiProposal(submission_id=submission.id, score=4, trait_scores={}, confidence=0.9,
-                              feedback="Clear claim.", status="pending", unusual=[],
-                              essay_submitted_at=submission.submitted_at)
-        db.session.add(proposal)
-        db.session.commit()
-        page_url = f"{tool_server.url}/review/a/{submission.assignment_id}/p/{proposal.id}"
-    review = teacher.get(page_url, timeout=30)
-    peer.fail_next(1, status=503, match="/scores")
-    approved = post_form(teacher, review, {"action": "approve"}, action_contains="/p/")
+    approved = approve_while_the_lms_does_not_answer(peer, tool_server, ESSAY)
     [words] = [w for w in _notice_words(approved) if "LMS" in w]
     assert words == grade_in_lms.SAVED_HELD, words
 
@@ -171,7 +145,7 @@ def test_a_proposal_approved_without_a_worker_says_so(peer, tool_server):
 def test_a_real_worker_starting_and_stopping_changes_what_the_list_says(peer, tool_server):
     """`gradeloop worker` itself (in a thread, on the tool's broker): while it runs the grade waits
     for the LMS; once it has stopped, nothing sends it."""
-    teacher, [saved], listing = _graded_while_lms_down(peer, tool_server)
+    _, teacher, [saved], listing = graded_while_lms_down(peer, tool_server, ESSAY)
     _assert_held(saved, listing)
     peer.fail_next(1000, status=503, match="/scores")   # the LMS stays down while the worker tries
     with running_worker(tool_server.app, queues=["gradebook"]):
