@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lti_app import create_app
+from lti_app.cli_types import CONCURRENCY, PORT, ROW_ID
 
 
 def _factory():
@@ -87,9 +88,9 @@ def register(command: click.Command) -> click.Command:
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: 2 per available CPU, 2 to 8; GRADELOOP_WEB_WORKERS)")
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=PORT)
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="gunicorn worker processes (default: 2 per available CPU, 2 to 8; GRADELOOP_WEB_WORKERS)")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--migrate", is_flag=True, help="apply pending database migrations before serving")
 def serve_command(host: str, port: int, workers: int | None, threads: int, migrate: bool) -> None:
     """Serve the web app with gunicorn (production WSGI server)."""
@@ -188,7 +189,7 @@ def platform_list():
 
 
 @platform_group.command("remove-deployment")
-@click.argument("platform_id", type=int)
+@click.argument("platform_id", type=ROW_ID)
 @click.argument("deployment_id")
 @with_appcontext
 def platform_remove_deployment(platform_id, deployment_id):
@@ -203,7 +204,7 @@ def platform_remove_deployment(platform_id, deployment_id):
 def _switch(name: str, disabled: bool, help_text: str, said: str) -> None:
     """`platform disable` / `platform enable`: the same command but for the state it sets."""
     @platform_group.command(name, help=help_text)
-    @click.argument("platform_id", type=int)
+    @click.argument("platform_id", type=ROW_ID)
     @with_appcontext
     def command(platform_id):
         from lti_app.platforms import set_disabled
@@ -219,7 +220,7 @@ _switch("enable", False, "Accept logins and launches from a disabled platform ag
 
 
 @platform_group.command("remove")
-@click.argument("platform_id", type=int)
+@click.argument("platform_id", type=ROW_ID)
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext
 def platform_remove(platform_id, yes):
@@ -239,8 +240,8 @@ def platform_remove(platform_id, yes):
 
 
 @platform_group.command("move-courses")
-@click.argument("from_id", type=int)
-@click.argument("to_id", type=int)
+@click.argument("from_id", type=ROW_ID)
+@click.argument("to_id", type=ROW_ID)
 @click.option("--same-school", is_flag=True,
               help="the issuer is shared by many schools (Canvas cloud) and the two registrations have no "
                    "deployment id in common: confirm that both are this school's")
@@ -266,7 +267,7 @@ def platform_move_courses(from_id, to_id, same_school):
 
 
 @platform_group.command("refresh-keys")
-@click.argument("platform_id", type=int, required=False)
+@click.argument("platform_id", type=ROW_ID, required=False)
 @with_appcontext
 def platform_refresh_keys(platform_id):
     """Fetch the platform's signing keys (JWKS) now; every platform without PLATFORM_ID."""
@@ -293,7 +294,7 @@ def platform_refresh_keys(platform_id):
 
 @main.command("worker")
 @click.option("--queues", default=None, help="comma-separated: scoring,training,gradebook (default all)")
-@click.option("--concurrency", default=1, show_default=True, type=int)
+@click.option("--concurrency", default=1, show_default=True, type=CONCURRENCY)
 @with_appcontext
 def worker_command(queues: str | None, concurrency: int) -> None:
     """Run the queue consumer."""
@@ -310,8 +311,8 @@ def worker_command(queues: str | None, concurrency: int) -> None:
 
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--sandbox-port", default=8100, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=PORT)
+@click.option("--sandbox-port", default=8100, show_default=True, type=PORT)
 def run_command(host: str, port: int, sandbox_port: int) -> None:
     """Web + worker + sandbox LMS on embedded defaults (what `make run` starts)."""
     from lti_app.devrun import run_all

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 import click
 from flask.cli import with_appcontext
 
+from lti_app.cli_types import DAYS, ROW_ID
 from lti_app.coursework.data_admin import delete_course_data
 from lti_app.extensions import db
 from lti_app.locking import for_update
@@ -222,8 +223,8 @@ def _days(n: int) -> str:
 
 
 @course_group.command("list")
-@click.option("--platform", "platform_id", type=int, help="only the courses of this platform (its id)")
-@click.option("--inactive-days", type=click.IntRange(min=1), help="only courses with no activity for N days")
+@click.option("--platform", "platform_id", type=ROW_ID, help="only the courses of this platform (its id)")
+@click.option("--inactive-days", type=DAYS, help="only courses with no activity for N days")
 @with_appcontext
 def list_command(platform_id, inactive_days):
     """One line per course, oldest activity first: id, LMS issuer, LMS context id, title, counts,
@@ -239,7 +240,7 @@ def list_command(platform_id, inactive_days):
 
 
 @course_group.command("delete")
-@click.option("--course", "course_id", type=int, required=True, help="Gradeloop's course id (`course list`)")
+@click.option("--course", "course_id", type=ROW_ID, required=True, help="Gradeloop's course id (`course list`)")
 @click.option("--forget", is_flag=True, help=FORGET_HELP)
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext
@@ -263,9 +264,9 @@ def delete_command(course_id, forget, yes):
 
 
 @course_group.command("purge")
-@click.option("--inactive-days", type=click.IntRange(min=1), required=True,
+@click.option("--inactive-days", type=DAYS, required=True,
               help="delete the data of courses with no activity for N days")
-@click.option("--platform", "platform_id", type=int, help="only the courses of this platform (its id)")
+@click.option("--platform", "platform_id", type=ROW_ID, help="only the courses of this platform (its id)")
 @click.option("--forget", is_flag=True, help=FORGET_HELP + "; courses already empty are included")
 @click.option("--dry-run", is_flag=True, help="only list what would be deleted")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")

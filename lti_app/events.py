@@ -14,9 +14,22 @@ from marshmallow import Schema, ValidationError, fields, validate
 from lti_app.extensions import db
 from lti_app.lms.ags import ACTIVITY_PROGRESS, GRADING_PROGRESS
 from lti_app.models import OutboxEvent
+from lti_app.routing import MAX_ID
 
 SCHEMA_VERSION = 1
 MESSAGE_ID_MAX = 64   # the width of every message id column
+
+
+def row_id(**kwargs) -> fields.Integer:
+    """A row id in a payload. Bounded by the id columns (INTEGER, `routing.MAX_ID` on PostgreSQL):
+    a bigger number passed validation and then failed every query, on every delivery, the one
+    that records its dead letter included, so the message came back for ever."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+# What we send is `uuid4().hex`: printable ASCII. A lone surrogate (valid JSON: "\ud800") or a NUL
+# cannot be stored in the id columns.
+MESSAGE_ID = validate.Regexp(r"[\x20-\x7e]*\Z", error="must be printable ASCII (letters, digits, punctuation)")
 
 
 class EventSchema(Schema):
@@ -24,33 +37,34 @@ class EventSchema(Schema):
 
     # The message id columns (processed_messages, message_deliveries, dead_letters) hold 64
     # characters: a longer id would fail the bookkeeping insert on PostgreSQL and requeue for ever.
-    event_id = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_ID_MAX))
+    event_id = fields.String(required=True, validate=[validate.Length(min=1, max=MESSAGE_ID_MAX), MESSAGE_ID])
     type = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1, max=SCHEMA_VERSION))
     payload = fields.Dict(required=True)
     # Delivery attempt, set by the worker when it schedules a retry (0 = first delivery).
-    attempt = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # Bounded like ids: a dead letter stores attempt + LMS failures in an INTEGER column.
+    attempt = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID // 2))
     # Set by the worker while the LMS fails the message for now (`worker.jobs`): when the first such
     # failure was (UNIX time) and how many there were. Absent otherwise.
     lms_failing_since = fields.Float(validate=validate.Range(min=0))
-    lms_failures = fields.Integer(validate=validate.Range(min=1))
+    lms_failures = fields.Integer(validate=validate.Range(min=1, max=MAX_ID // 2))
 
 
 class SubmissionCreated(Schema):
-    submission_id = fields.Integer(required=True)
-    assignment_id = fields.Integer(required=True)
-    course_id = fields.Integer(required=True)
+    submission_id = row_id(required=True)
+    assignment_id = row_id(required=True)
+    course_id = row_id(required=True)
 
 
 class GradeCreated(Schema):
-    grade_id = fields.Integer(required=True)
-    submission_id = fields.Integer(required=True)
-    assignment_id = fields.Integer(required=True)
-    course_id = fields.Integer(required=True)
+    grade_id = row_id(required=True)
+    submission_id = row_id(required=True)
+    assignment_id = row_id(required=True)
+    course_id = row_id(required=True)
 
 
 class TrainingDue(Schema):
-    assignment_id = fields.Integer(required=True)
+    assignment_id = row_id(required=True)
     reason = fields.String(load_default="manual")
 
 
@@ -59,9 +73,9 @@ class GradebookSync(Schema):
     note beside a grade that its essay was returned, the return taken back, or a new version handed
     in, or (`line_item`) the assignment's title and maximum to its LMS column."""
 
-    assignment_id = fields.Integer(required=True)
-    grade_id = fields.Integer(load_default=None, allow_none=True)
-    submission_id = fields.Integer(load_default=None, allow_none=True)
+    assignment_id = row_id(required=True)
+    grade_id = row_id(load_default=None, allow_none=True)
+    submission_id = row_id(load_default=None, allow_none=True)
     # AGS's own words only: a typo here would otherwise surface as a dead letter at the LMS call.
     activity_progress = fields.String(load_default=None, allow_none=True,
                                       validate=validate.OneOf(ACTIVITY_PROGRESS))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from lti_app.cli_types import ROW_ID
 from lti_app.course_admin import known_platform
 from lti_app.erasure import erase_user
 from lti_app.extensions import db
@@ -66,7 +67,7 @@ def _person(user: User, issuer: str) -> str:
 @click.command("erase-people")
 @click.option("--without-data", is_flag=True,
               help="the people in no course and with no essay left (after `gradeloop course delete|purge --forget`)")
-@click.option("--platform", "platform_id", type=int, help="only the people of this platform (its id)")
+@click.option("--platform", "platform_id", type=ROW_ID, help="only the people of this platform (its id)")
 @click.option("--dry-run", is_flag=True, help="only list who would be erased")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext

@@ -8,6 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from lti_app.cli_types import ROW_ID
 from worker.settings import WorkerSettings
 
 
@@ -42,7 +43,7 @@ def deadletters_group() -> None:
 
 
 @deadletters_group.command("list")
-@click.option("--assignment", "assignment_id", type=int, default=None, help="only the dead letters of this assignment (its id)")
+@click.option("--assignment", "assignment_id", type=ROW_ID, default=None, help="only the dead letters of this assignment (its id)")
 @click.option("--all", "include_requeued", is_flag=True, help="include dead letters already requeued")
 @with_appcontext
 def deadletters_list(assignment_id, include_requeued) -> None:
@@ -59,7 +60,7 @@ def deadletters_list(assignment_id, include_requeued) -> None:
 
 
 @deadletters_group.command("requeue")
-@click.argument("dead_letter_id", type=int)
+@click.argument("dead_letter_id", type=ROW_ID)
 @with_appcontext
 def deadletters_requeue(dead_letter_id: int) -> None:
     """Send a dead letter's message again with a fresh attempt budget (once per dead letter)."""

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from lti_app.extensions import db
 from lti_app.models import Assignment, DeadLetter
 from lti_app.models.base import utcnow
+from lti_app.routing import MAX_ID
 from worker import relay
 
 log = logging.getLogger("gradeloop.worker.deadletters")
@@ -19,22 +20,42 @@ log = logging.getLogger("gradeloop.worker.deadletters")
 # an exception's text is free text that may quote what it was working on.
 REASON_MAX = 1000
 KEEP_DAYS = 90   # GRADELOOP_DEAD_LETTER_DAYS: a term's holidays, and the failure is still there to see
+MAX_NESTING = 20  # a message is an envelope with a flat payload: 2 levels
 
 
 def _assignment_id(message) -> int | None:
     payload = message.get("payload") if isinstance(message, dict) else None
     value = payload.get("assignment_id") if isinstance(payload, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool) and db.session.get(Assignment, value):
+    # Checked before the query: the database refuses a number beyond its ids (SQLite OverflowError,
+    # PostgreSQL NumericValueOutOfRange), and a dead letter that cannot be written never leaves.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID \
+            and db.session.get(Assignment, value):
         return value
     return None
+
+
+def _storable(value, depth: int = 0):
+    """`value` with every string made storable: a lone surrogate (valid JSON, "\\ud800") cannot be
+    encoded for the database and PostgreSQL refuses NUL in text. Whatever a message holds, its
+    dead letter must be writable: nesting deep enough to break the JSON encoder is cut too."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    if isinstance(value, (dict, list)) and depth >= MAX_NESTING:
+        return "(nested too deeply to keep)"
+    if isinstance(value, dict):
+        return {_storable(k, depth + 1): _storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v, depth + 1) for v in value]
+    return value
 
 
 def dead_letter(message, *, message_id: str, queue: str, routing_key: str, reason: str,
                 attempts: int) -> DeadLetter:
     """Record the failure in the caller's transaction (committed with the ack decision)."""
-    stored = message if isinstance(message, dict) else {"raw": message}
-    row = DeadLetter(message_id=message_id[:64], queue=queue, routing_key=routing_key, payload=stored,
-                     reason=reason[:REASON_MAX], attempts=attempts, assignment_id=_assignment_id(stored))
+    stored = _storable(message if isinstance(message, dict) else {"raw": message})
+    message_id, reason = _storable(message_id[:64]), _storable(reason[:REASON_MAX])
+    row = DeadLetter(message_id=message_id, queue=queue, routing_key=routing_key, payload=stored,
+                     reason=reason, attempts=min(attempts, MAX_ID), assignment_id=_assignment_id(stored))
     db.session.add(row)
     db.session.flush()
     log.warning("event=dead_lettered dead_letter_id=%s message_id=%s queue=%s attempts=%s reason=%r",

@@ -34,6 +34,7 @@ DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 THOUSANDS = re.compile(r"-?\d+(?:,\d{3})+")
 # marshmallow's own words ("Field may not be null.", "Not a valid integer.") are for developers.
 WHOLE_NUMBER = {k: "Enter a whole number." for k in ("required", "null", "invalid")}
+TITLE_NEEDED = "Give the assignment a title (at most 200 characters)."
 
 
 def _blank_to_none(data: dict, names) -> dict:
@@ -111,7 +112,7 @@ class AssignmentSchema(Schema):
         unknown = EXCLUDE
 
     title = fields.String(required=True, validate=validate.Length(
-        min=1, max=200, error="Give the assignment a title (at most 200 characters)."))
+        min=1, max=200, error=TITLE_NEEDED), error_messages={"required": TITLE_NEEDED, "null": TITLE_NEEDED})
     prompt = fields.String(load_default="", validate=validate.Length(
         max=20_000, error="The instructions can have at most 20,000 characters."))
     score_min = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
@@ -174,7 +175,8 @@ class SettingsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    feedback_mode = fields.Enum(FeedbackMode, by_value=True, required=True)
+    feedback_mode = fields.Enum(FeedbackMode, by_value=True, required=True, error_messages=dict.fromkeys(
+        ("required", "null", "unknown"), "Choose how automatic feedback works: Off, Review or Auto-release."))
     min_graded = fields.Integer(required=True, error_messages=WHOLE_NUMBER, validate=validate.Range(
         min=MIN_TRAINING_ESSAYS, max=MAX_COUNT, error=f"Enter a whole number from {MIN_TRAINING_ESSAYS} (the fewest "
                                                       f"a model can learn from) to {MAX_COUNT:,}."))
@@ -211,7 +213,8 @@ class _Score(fields.Float):
 def _score_field(low: float, high: float, *, required: bool) -> fields.Float:
     message = f"must be a number from {low:g} to {high:g}"
     return _Score(required=required, allow_nan=False, validate=validate.Range(min=low, max=high, error=message),
-                  error_messages={"invalid": message, "required": "is missing",
+                  # "special": nan, inf, or a number too big for a float ("1e309", 400 digits).
+                  error_messages={"invalid": message, "special": message, "required": "is missing",
                                   "null": "is missing"}, allow_none=not required)
 
 

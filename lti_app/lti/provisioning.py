@@ -19,7 +19,7 @@ from lti_app.lti import claims as C
 from lti_app.lti import registry
 from lti_app.lti.errors import LaunchError
 from lti_app.lti.roles import resolve_role
-from lti_app.lti.validation import VerifiedLaunch
+from lti_app.lti.validation import LONE_SURROGATE, VerifiedLaunch, storable
 from lti_app.models import Course, CourseRole, Platform, ResourceLink, Role, User
 
 
@@ -64,21 +64,36 @@ def _ensure(model, keys: dict, values: dict) -> int:
 def _text(value, limit: int) -> str:
     """A claim as text for a column of `limit` characters: a string or number (a JSON object, list
     or boolean is no title or name: ""), without NUL, which PostgreSQL refuses in text and no
-    title, name or URL needs."""
+    title, name or URL needs. Half of a character (an emoji cut in two by the LMS) becomes U+FFFD,
+    as a browser shows it: the name or title is still worth keeping."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return ""
-    return str(value).replace("\x00", "")[:limit]
+    return LONE_SURROGATE.sub("\ufffd", str(value).replace("\x00", ""))[:limit]
+
+
+def _refuse_half_characters(value, what: str, kind: str) -> None:
+    if isinstance(value, str) and LONE_SURROGATE.search(value):
+        raise LaunchError(f"The launch's {what} contains half of a character (part of an emoji or symbol "
+                          f"cut in two), which Gradeloop does not accept in {kind}. Ask your LMS "
+                          f"administrator.", code="bad_claim")
 
 
 def _id(value, what: str) -> str:
-    """A claim that names a row (course, person, resource link), kept as sent: a NUL is refused,
-    not removed, since removing it could name another row."""
+    """A claim that names a row (course, person, resource link), kept as sent: a NUL or half of a
+    character is refused, not removed or replaced, since that could name another row."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise LaunchError(f"The launch's {what} is not an id (a string).", code="bad_claim")
     if "\x00" in str(value):
         raise LaunchError(f"The launch's {what} contains a NUL character, which Gradeloop does not accept "
                           f"in an id. Ask your LMS administrator.", code="bad_claim")
+    _refuse_half_characters(value, what, "an id")
     return str(value)[:255]
+
+
+def _url(value, what: str) -> str:
+    """A service URL claim: a character replaced would call another address."""
+    _refuse_half_characters(value, what, "an address")
+    return _text(value, 1000)
 
 
 def _user_name(body: dict) -> str:
@@ -97,10 +112,10 @@ def _claim(body: dict, name: str) -> dict:
 
 def _kept_custom(body: dict) -> dict | None:
     """The launch's custom parameters that Gradeloop reads (`KEPT_CUSTOM_PARAMS`); None when none.
-    Only text without NUL: the value is looked up in text columns, which PostgreSQL refuses a NUL
-    in (the landing page failed), and dropping it leaves the link as one without the parameter."""
+    Only text without NUL or half a character: the value is looked up in text columns, which cannot
+    hold those (the landing page failed), and dropping it leaves the link as one without the parameter."""
     return {k: v for k, v in _claim(body, C.CUSTOM).items()
-            if k in KEPT_CUSTOM_PARAMS and isinstance(v, str) and "\x00" not in v} or None
+            if k in KEPT_CUSTOM_PARAMS and isinstance(v, str) and storable(v)} or None
 
 
 def _known_unchanged(platform_id: int, course_key: dict, course_values: dict, user_key: dict,
@@ -162,8 +177,8 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
 
     course_key = {"platform_id": platform.id, "context_id": _id(context["id"], "course id (context id)")}
     course_values = {"title": _text(context.get("title"), 500), "label": _text(context.get("label"), 255),
-                     "ags_lineitems_url": _text(ags.get("lineitems"), 1000),
-                     "nrps_url": _text(nrps.get("context_memberships_url"), 1000)}
+                     "ags_lineitems_url": _url(ags.get("lineitems"), "gradebook (AGS lineitems) address"),
+                     "nrps_url": _url(nrps.get("context_memberships_url"), "course roster (NRPS) address")}
     user_key = {"platform_id": platform.id, "sub": _id(body["sub"], "user id (sub)")}
     user_values = {"name": _user_name(body), "email": _text(body.get("email"), 500)}
     link_key, link_values = None, {}
@@ -171,7 +186,7 @@ def provision(launch: VerifiedLaunch) -> Provisioned:
     if launch.message_type == C.RESOURCE_LINK_REQUEST and link.get("id"):
         link_key = {"course_id": None, "resource_link_id": _id(link["id"], "resource link id")}
         link_values = {"title": _text(link.get("title"), 500),
-                       "ags_lineitem_url": _text(ags.get("lineitem"), 1000),
+                       "ags_lineitem_url": _url(ags.get("lineitem"), "gradebook column (AGS lineitem) address"),
                        "ags_scopes": ags["scope"] if isinstance(ags.get("scope"), list) else None,
                        "custom": _kept_custom(body)}
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import shlex
 import time
 from dataclasses import dataclass
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 STATE_MAX_AGE = timedelta(minutes=10)
 LEEWAY_S = 60
 NONCE_KEEP_MAX_S = 24 * 3600   # longer than a login state lives (housekeeping.LOGIN_STATE_KEEP)
+# Half of a character: a lone UTF-16 surrogate is valid JSON ("\ud83e" is what JavaScript's
+# JSON.stringify writes for an emoji cut in two by substring), but no database can store it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Text a column can hold: no NUL (PostgreSQL refuses it) and no half of a character."""
+    return "\x00" not in text and not LONE_SURROGATE.search(text)
 
 
 def binding_hash(secret: str) -> str:
@@ -181,7 +190,8 @@ def _check_nonce(body: dict, row: Row, platform: PlatformInfo) -> None:
     nonce = body.get("nonce")
     if not nonce or not isinstance(nonce, str):
         raise LaunchError("The id_token has no nonce.", code="missing_nonce")
-    if not hmac.compare_digest(nonce.encode(), row.nonce.encode()):   # bytes: a str must be ASCII
+    # Bytes: a str must be ASCII. Ours is; half of a character in theirs is a mismatch, not a 500.
+    if not hmac.compare_digest(nonce.encode("utf-8", "surrogatepass"), row.nonce.encode()):
         raise LaunchError("The id_token nonce does not match the one this tool sent at login.",
                           code="bad_nonce")
     # Kept while the token could be replayed, but no longer than a day: the state it must come
@@ -227,10 +237,10 @@ def _check_message(body: dict, platform: PlatformInfo) -> None:
     deployment_id = body.get(C.DEPLOYMENT_ID)
     if not deployment_id:
         raise LaunchError("The id_token has no deployment_id claim.", code="missing_deployment")
-    if not isinstance(deployment_id, str) or len(deployment_id) > 255 or "\x00" in deployment_id:
+    if not isinstance(deployment_id, str) or len(deployment_id) > 255 or not storable(deployment_id):
         # A platform's first deployment is stored from its launch (`_adopt_first_deployment`).
         raise LaunchError("The id_token deployment_id is not a deployment id (a string of at most 255 "
-                          "characters, without NUL).", code="unknown_deployment")
+                          "characters, without NUL or half of a character).", code="unknown_deployment")
     if not platform.has_deployment(deployment_id):
         platform = registry.by_id(platform.id, fresh=True) or platform   # just registered?
     if not platform.has_deployment(deployment_id) and not _adopt_first_deployment(platform, deployment_id):
@@ -266,7 +276,7 @@ def _check_message(body: dict, platform: PlatformInfo) -> None:
         if not isinstance(settings["deep_link_return_url"], str):
             raise LaunchError("The deep linking launch's deep_link_return_url is not a URL.",
                               code="bad_deep_linking_settings")
-        if not _web_address(settings["deep_link_return_url"]):
+        if not storable(settings["deep_link_return_url"]) or not _web_address(settings["deep_link_return_url"]):
             # The deep-link page posts its answer there from a script: a `javascript:` address
             # would run in the tool's origin.
             raise LaunchError("The deep linking launch's deep_link_return_url is not a web address "

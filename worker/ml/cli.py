@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lti_app.cli_types import ROW_ID
+
 
 def _base_model() -> str:
     from config.settings import default_base_model
@@ -96,7 +98,7 @@ model_group = click.Group("model", help="Course model versions: list, rollback, 
 
 
 @model_group.command("list")
-@click.option("--assignment", "assignment_id", default=None, type=int,
+@click.option("--assignment", "assignment_id", default=None, type=ROW_ID,
               help="one assignment (default: every assignment that has model versions)")
 @with_appcontext
 def model_list(assignment_id):
@@ -132,8 +134,8 @@ def model_list(assignment_id):
 
 
 @model_group.command("rollback")
-@click.option("--assignment", "assignment_id", required=True, type=int)
-@click.option("--to", "to_version", default=None, type=int, help="version number (default: the previous one)")
+@click.option("--assignment", "assignment_id", required=True, type=ROW_ID)
+@click.option("--to", "to_version", default=None, type=ROW_ID, help="version number (default: the previous one)")
 @with_appcontext
 def model_rollback(assignment_id, to_version):
     """Put an earlier model version back in service."""
@@ -166,7 +168,7 @@ def _mb(n: int) -> str:
 @model_group.command("prune")
 @click.option("--keep", default=3, show_default=True, type=click.IntRange(min=0),
               help="newest versions kept per assignment, besides the one in service and the rollback target")
-@click.option("--assignment", "assignment_id", default=None, type=int, help="one assignment (default: all)")
+@click.option("--assignment", "assignment_id", default=None, type=ROW_ID, help="one assignment (default: all)")
 @click.option("--dry-run", is_flag=True, help="only say what would be deleted")
 @with_appcontext
 def model_prune(keep, assignment_id, dry_run):
