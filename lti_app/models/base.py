@@ -9,5 +9,5 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def created_at_column() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+def created_at_column(index: bool = False) -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False, index=index)

@@ -84,7 +84,10 @@ class Submission(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    # Its own index: the unique one starts with the assignment, so a person's essays (erasure, the
+    # cascade of a user's deletion) were a scan of all of them.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
+                                                index=True)
     text: Mapped[str] = mapped_column(Text)
     filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -126,7 +129,9 @@ class Grade(db.Model):
     score: Mapped[float] = mapped_column(Float)
     trait_scores: Mapped[dict] = mapped_column(JSON, default=dict)
     comment: Mapped[str] = mapped_column(Text, default="")
-    grader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # Indexed for erasure and a user's deletion (SET NULL), which look up the grades a person gave.
+    grader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
+                                                  index=True)
     source: Mapped[GradeSource] = mapped_column(Enum(GradeSource, native_enum=False, length=20))
     score_min: Mapped[int] = mapped_column(Integer)   # scale at grading time
     score_max: Mapped[int] = mapped_column(Integer)

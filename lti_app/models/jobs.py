@@ -29,7 +29,7 @@ class ProcessedMessage(db.Model):
 
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     queue: Mapped[str] = mapped_column(String(100))
-    processed_at: Mapped[datetime] = created_at_column()
+    processed_at: Mapped[datetime] = created_at_column(index=True)   # housekeeping deletes by age
 
 
 class MessageDelivery(db.Model):

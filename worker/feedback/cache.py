@@ -1,6 +1,6 @@
 """Per-course cache of retrieval indexes, keyed by the course's grading state.
 
-The key is (assignment id, the examples' own cache key: count and last grade id, when they
+The key is (assignment id, the examples' own cache key: count, last grade id and time, when they
 come from `load_graded_examples`) or else a content fingerprint, plus the prompt, scale,
 embeddings and the course roster's names; a new or changed grade, or a new course member,
 therefore builds a fresh index and a stale one is never served. Small LRU: a worker serves few

@@ -33,7 +33,7 @@ class GradedExample(NamedTuple):
 
 
 class GradedExamples(list):
-    """A list of `GradedExample` that knows its cache key (assignment id, count, last grade id)
+    """A list of `GradedExample` that knows its cache key (assignment id, count, newest grade)
     and the words of the course's people's names (lower case), which no reused comment sentence
     may contain (`comments.reusable_sentences`)."""
 

@@ -85,7 +85,8 @@ def test_load_graded_examples_keeps_current_teacher_grades(db_app):
         ]
         assert examples[0].trait_scores == {"evidence": 2}
         last = db.session.query(db.func.max(Grade.id)).scalar()
-        assert examples.cache_key == (a.id, 3, last)      # the score-out-of-four grade is last
+        last_at = db.session.get(Grade, last).created_at
+        assert examples.cache_key == (a.id, 3, last, last_at)      # the score-out-of-four grade is last
         # the ORM row itself is a valid `assignment` argument
         a.traits = [{"name": "evidence", "min": 1, "max": 4}]
         fb = compose_feedback("The essay number five is about the mesa on Mars and nothing else "
@@ -95,7 +96,7 @@ def test_load_graded_examples_keeps_current_teacher_grades(db_app):
         assert fb.kinds()[-1] == "trait" and "Evidence: 2 of 4" in fb.text
         without = load_graded_examples(a.id, exclude_submission_id=subs[1].id)
         assert [e.text for e in without] == ["Essay number 0.", "Essay number 4."]
-        assert without.cache_key == (a.id, 2, last, subs[1].id)
+        assert without.cache_key == (a.id, 2, last, last_at, subs[1].id)
         # New, ungraded essays leave nothing out: they share the course's key (and its cached index)
         new = [Submission(assignment_id=a.id, text=f"New essay {i}.") for i in range(2)]
         db.session.add_all(new)
