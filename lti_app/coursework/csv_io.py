@@ -15,13 +15,15 @@ Only a broken file (an unclosed quote, a row with too many fields) also gets the
 Exported values that a spreadsheet would run as a formula get an apostrophe before the formula,
 which the import removes again, so an export's text and comments come back unchanged (`escape`);
 the export starts with a UTF-8 BOM for Excel. Reading the file's rows is `csv_reading`; matching
-re-imported rows to stored essays is `imports`.
+re-imported rows to stored essays is `imports`. The export is written as it is read, in pieces
+(`write_export`), for the web page to stream.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Iterator
 
 from marshmallow import ValidationError
 
@@ -244,8 +246,12 @@ EXPORT_COLUMNS = ["assignment", "assignment_id", "essay_id", "student", "student
                   "graded_at", "in_lms"]
 
 
-def write_export(records, trait_names: list[str]) -> str:
-    """CSV text of `records` (dicts keyed by EXPORT_COLUMNS plus `trait:<name>`)."""
+CHUNK_CHARS = 256 * 1024   # what `write_export` gathers before handing a piece of the file on
+
+
+def write_export(records, trait_names: list[str]) -> Iterator[str]:
+    """CSV text of `records` (dicts keyed by EXPORT_COLUMNS plus `trait:<name>`), in pieces of
+    about CHUNK_CHARS as the records come: a course's essays are never all in memory at once."""
     out = io.StringIO()
     out.write("\ufeff")   # Excel reads UTF-8 only after a BOM (else "Zoë" shows as "ZoÃ«"); the import skips it
     columns = EXPORT_COLUMNS + [f"trait:{name}" for name in trait_names]
@@ -253,4 +259,14 @@ def write_export(records, trait_names: list[str]) -> str:
     writer.writeheader()
     for record in records:
         writer.writerow({k: escape(v) for k, v in record.items()})
-    return out.getvalue()
+        if out.tell() >= CHUNK_CHARS:
+            yield _taken(out)
+    yield _taken(out)
+
+
+def _taken(out: io.StringIO) -> str:
+    """What `out` holds, which it then forgets."""
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text

@@ -3,22 +3,28 @@ them again, export essays and grades (CSV), and delete everything Gradeloop hold
 course's essays (with confirmation)."""
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request, stream_with_context
 
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, bp, notices
+from lti_app.coursework import access, anonymity, bp, notices, roster
 from lti_app.coursework.csv_io import CsvProblem, parse_import, write_export
 from lti_app.coursework.imports import count_imported, import_rows, imported_essays
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.lms.gradebook import latest_grade
 from lti_app.models import AiProposal, Assignment, DeadLetter, Grade, ModelVersion, Submission, TrainingRun, User
 from lti_app.timestamps import utc_iso
 
 CONFIRM_WORD = "DELETE"
+EXPORT_BATCH = 100   # essays the export reads from the database at a time
+# The last row of an export that broke off: where a spreadsheet shows it, in its first column.
+INCOMPLETE_ROW = ('"INCOMPLETE: Gradeloop could not read the rest of the course\'s essays. '
+                  'Download the export again."\r\n')
+
+log = logging.getLogger(__name__)
 
 
 @bp.route("/a/<int:assignment_id>/import", methods=["GET", "POST"])
@@ -82,11 +88,16 @@ def export_records(course_id: int, *, names_of_anonymous: bool = True):
                                      .order_by(Assignment.id)).all()
     for assignment in assignments:
         named = names_of_anonymous or not assignment.anonymous_grading
-        pairs = db.session.execute(db.select(Submission, User).outerjoin(User, Submission.user_id == User.id)
-                                   .where(Submission.assignment_id == assignment.id)
-                                   .order_by(Submission.id)).all()
-        for submission, user in pairs:
-            grade = latest_grade(submission.id)
+        latest = roster.latest_grades(assignment.id)
+        # One query per assignment, its rows read EXPORT_BATCH at a time: each essay's text is
+        # held until its row is written, not the class's texts all at once.
+        rows = db.session.execute(db.select(Submission, User, Grade)
+                                  .outerjoin(User, Submission.user_id == User.id)
+                                  .outerjoin(latest, latest.c.submission_id == Submission.id)
+                                  .outerjoin(Grade, Grade.id == latest.c.grade_id)
+                                  .where(Submission.assignment_id == assignment.id)
+                                  .order_by(Submission.id).execution_options(yield_per=EXPORT_BATCH))
+        for submission, user, grade in rows:
             shown = (lambda text: text) if named else anonymity.redactor(assignment, user)
             record = {"assignment": assignment.title, "assignment_id": assignment.id, "essay_id": submission.id,
                       "student": (user.name or user.sub) if user and named else "",
@@ -116,10 +127,26 @@ def export_csv():
     ctx = access.launch()
     traits = sorted({t["name"] for a in db.session.scalars(db.select(Assignment).filter_by(course_id=ctx.course_id))
                      for t in a.traits or []})
-    body = write_export(export_records(ctx.course_id, names_of_anonymous=access.is_course_admin()), traits)
-    return Response(body, mimetype="text/csv", headers={
+    pieces = write_export(export_records(ctx.course_id, names_of_anonymous=access.is_course_admin()), traits)
+    return Response(stream_with_context(_ended_on_failure(pieces, ctx.course_id)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="gradeloop-course-{ctx.course_id}.csv"',
         "Cache-Control": "no-store"})
+
+
+def _ended_on_failure(pieces, course_id: int):
+    """The export's pieces as they come. Should reading fail once some are sent (the database gone
+    mid-way), the file must not pass for a whole one: its last row then says it is incomplete, and
+    the download is broken off, which the browser shows as a failed download."""
+    sent = False
+    try:
+        for piece in pieces:
+            sent = True
+            yield piece
+    except Exception:
+        log.exception("event=export_failed course_id=%s part_sent=%s", course_id, sent)
+        if sent:
+            yield INCOMPLETE_ROW
+        raise
 
 
 def delete_course_data(course_id: int) -> int:

@@ -3,28 +3,32 @@ students who have not handed in show too; sortable and paged.
 
 The roster is kept for `ROSTER_SECONDS` per course in each web process: sorting or paging a class
 of 150 otherwise re-reads every NRPS page from the LMS on every click. "Read the roster again"
-(`?refresh=1`) skips the copy; a failed read is never kept.
+(`?refresh=1`) skips the copy; a failed read is never kept. At most `ROSTER_COURSES` courses are
+kept, and expired copies are dropped: names and e-mails are not held past their use.
 """
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, render_template, request
+from sqlalchemy.orm import defer
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, bp, grade_in_lms, lms_quiet
 from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
-from lti_app.lms.gradebook import client_for_course, has_gradebook, is_grader
-from lti_app.models import Assignment, Course, Grade, Submission, SubmissionStatus, User
+from lti_app.lms.gradebook import client_for_course, has_gradebook
+from lti_app.models import Assignment, Course, CourseRole, Grade, Role, Submission, SubmissionStatus, User
 
 PER_PAGE = 25
 ROSTER_SECONDS = 120
+ROSTER_COURSES = 50   # courses whose roster a web process keeps at once (the least recently used goes)
 _roster_lock = threading.Lock()
 SORTS = ("name", "status", "submitted", "score")
 # "Revised": a returned essay's new version, not graded yet (its grade is the earlier version's).
@@ -41,6 +45,7 @@ class Row:
     gradable: bool = True          # False for a teacher's own test essay: the LMS takes no grade
     quiet: bool = False            # the course's LMS did not answer a moment ago (`lms_quiet`)
     sent: bool = True              # a worker sends waiting grades (`grade_in_lms.worker_sends`)
+    earlier_version: bool = False  # the grade was given on the version before a revision (`revised_essays`)
 
     @property
     def submitted_at(self) -> datetime | None:
@@ -62,11 +67,13 @@ def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Mem
         return [], ("The LMS did not share the course roster with Gradeloop, so only students who "
                     "handed in are listed."), time.time()
     # Per app, so two apps in one process (tests, the sandbox) never share a course id's roster.
-    cache = current_app.extensions.setdefault("gradeloop_roster", {})
+    cache = current_app.extensions.setdefault("gradeloop_roster", OrderedDict())
     key = (course.id, course.nrps_url)
     ttl = current_app.config.get("GRADELOOP_ROSTER_SECONDS", ROSTER_SECONDS)
     with _roster_lock:
         kept = cache.get(key)
+        if kept:
+            cache.move_to_end(key)
     if kept and not refresh and time.time() - kept[0] < ttl:
         return kept[1], None, kept[0]
     try:
@@ -76,8 +83,19 @@ def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Mem
     learners = [m for m in members if m.is_learner and m.active]
     read_at = time.time()
     with _roster_lock:
-        cache[key] = (read_at, learners)
+        _keep(cache, key, (read_at, learners), ttl)
     return learners, None, read_at
+
+
+def _keep(cache: OrderedDict, key, entry: tuple[float, list], ttl: float) -> None:
+    """Store `entry` (read at `entry[0]`) as the newest; drop the copies that expired and, past
+    `ROSTER_COURSES`, the least recently used. Caller holds `_roster_lock`."""
+    for old in [k for k, (read_at, _) in cache.items() if entry[0] - read_at >= ttl]:
+        del cache[old]
+    cache[key] = entry
+    cache.move_to_end(key)
+    while len(cache) > ROSTER_COURSES:
+        cache.popitem(last=False)
 
 
 def roster_unread(exc: LmsError) -> str:
@@ -90,18 +108,41 @@ def roster_unread(exc: LmsError) -> str:
     return f"Gradeloop could not read the course roster from the LMS, {lacking} {exc}"
 
 
+def latest_grades(assignment_id: int):
+    """A subquery of each essay's current grade (`submission_id`, `grade_id`): its latest, in the
+    order `gradebook.latest_grade` reads one essay's, for the whole assignment at once."""
+    rank = db.func.row_number().over(partition_by=Grade.submission_id,
+                                     order_by=(Grade.created_at.desc(), Grade.id.desc()))
+    ranked = (db.select(Grade.submission_id, Grade.id.label("grade_id"), rank.label("rank"))
+              .join(Submission, Grade.submission_id == Submission.id)
+              .where(Submission.assignment_id == assignment_id).subquery())
+    return db.select(ranked.c.submission_id, ranked.c.grade_id).where(ranked.c.rank == 1).subquery()
+
+
 def current_grades(assignment_id: int) -> dict[int, Grade]:
-    grades = db.session.scalars(db.select(Grade).join(Submission, Grade.submission_id == Submission.id)
-                                .where(Submission.assignment_id == assignment_id)
-                                .order_by(Grade.created_at, Grade.id)).all()
-    return {g.submission_id: g for g in grades}   # later rows win: the latest grade
+    """{submission id: current grade}, without the text of the version a grade was given on: a
+    list never shows it, and a class's earlier versions are whole essays. Reading that text (or
+    `on_earlier_version`) loads it one grade at a time: `revised_essays` says which they are."""
+    latest = latest_grades(assignment_id)
+    grades = db.session.scalars(db.select(Grade).join(latest, Grade.id == latest.c.grade_id)
+                                .options(defer(Grade.essay_text))).all()
+    return {g.submission_id: g for g in grades}
+
+
+def revised_essays(assignment_id: int) -> set[int]:
+    """The essays whose current grade is the earlier version's: revised, not graded again yet."""
+    latest = latest_grades(assignment_id)
+    return set(db.session.scalars(db.select(latest.c.submission_id).join(Grade, Grade.id == latest.c.grade_id)
+                                  .where(Grade.essay_text.is_not(None))))
 
 
 def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
     course = db.session.get(Course, assignment.course_id)
-    grades = current_grades(assignment.id)
+    grades, revised = current_grades(assignment.id), revised_essays(assignment.id)
+    # Not the essays' texts: the list never shows them, and a class's texts are megabytes.
     pairs = db.session.execute(db.select(Submission, User).join(User, Submission.user_id == User.id)
-                               .where(Submission.assignment_id == assignment.id)).all()
+                               .where(Submission.assignment_id == assignment.id)
+                               .options(defer(Submission.text))).all()
     by_sub = {user.sub: (submission, user) for submission, user in pairs if user.platform_id == course.platform_id}
     rows: list[Row] = []
     lms = {"quiet": lms_quiet.is_quiet(course.platform_id), "sent": grade_in_lms.worker_sends()}
@@ -109,26 +150,38 @@ def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
         found = by_sub.pop(member.user_id, None)
         submission = found[0] if found else None
         rows.append(_row(member.name or (found[1].name if found else "") or member.user_id, member.email,
-                         submission, grades, **lms))
-    for submission, user in by_sub.values():   # handed in but not (or no longer) on the roster
-        row = _row(user.name or user.email or user.sub, user.email, submission, grades, **lms)
-        row.gradable = not is_grader(assignment.course_id, user.id)
+                         submission, grades, revised, **lms))
+    # Handed in but not (or no longer) on the roster: a teacher's own test essay takes no grade in
+    # the LMS. Every grader of the course at once, not a question per essay: without a roster
+    # (none shared, or the LMS not answering) that is every essay of the class.
+    graders = _graders(assignment.course_id) if by_sub else set()
+    for submission, user in by_sub.values():
+        row = _row(user.name or user.email or user.sub, user.email, submission, grades, revised, **lms)
+        row.gradable = user.id not in graders
         rows.append(row)
     return rows
 
 
-def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade], quiet: bool,
-         sent: bool) -> Row:
+def _graders(course_id: int) -> set[int]:
+    """The user ids with a grading role in the course (`gradebook.is_grader`, for all of them)."""
+    return set(db.session.scalars(db.select(CourseRole.user_id).where(
+        CourseRole.course_id == course_id, CourseRole.role.in_([r for r in Role if r.can_grade]))))
+
+
+def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade], revised: set[int],
+         quiet: bool, sent: bool) -> Row:
     grade = grades.get(submission.id) if submission else None
+    earlier = grade is not None and submission.id in revised
     if submission is None:
         status = "Not submitted"
     elif submission.status == SubmissionStatus.RETURNED:
         status = "Returned"
     elif grade is not None:
-        status = "Revised" if grade.on_earlier_version else "Graded"
+        status = "Revised" if earlier else "Graded"
     else:
         status = "Submitted"
-    return Row(name=name, email=email, status=status, submission=submission, grade=grade, quiet=quiet, sent=sent)
+    return Row(name=name, email=email, status=status, submission=submission, grade=grade, quiet=quiet, sent=sent,
+               earlier_version=earlier)
 
 
 def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:

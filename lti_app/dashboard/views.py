@@ -3,6 +3,7 @@ actions (train now, roll back to an earlier version, retry a dead-lettered grade
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
+from sqlalchemy.orm import load_only
 
 from lti_app import worker_presence
 from lti_app.auth import require_launch
@@ -11,32 +12,57 @@ from lti_app.coursework.release_hint import release_hint
 from lti_app.dashboard import bp, report, wording
 from lti_app.events import record_event
 from lti_app.extensions import db
-from lti_app.models import DeadLetter, FeedbackMode, Grade, ModelVersion
+from lti_app.models import Assignment, DeadLetter, FeedbackMode, Grade, ModelVersion, Submission, User
 from lti_app.review.decisions import pending_proposals
 from lti_app.routing import MAX_ID
 
 GRADEBOOK_QUEUE = "gradebook"
+DEAD_SHOWN = 100   # the newest failed gradebook updates listed (as `worker.deadletters.list_dead_letters`)
 
 
-def _dead_gradebook_updates(assignment_id: int) -> list[DeadLetter]:
-    from worker.deadletters import list_dead_letters
-
-    return [d for d in list_dead_letters(assignment_id) if d.routing_key == GRADEBOOK_QUEUE]
+def _dead_gradebook_updates(assignment_id: int) -> list[tuple[DeadLetter, str]]:
+    """The failed gradebook updates not sent again yet, newest first, each with whose essay it was
+    for. Picked in SQL: after the cap, 100 failed trainings would hide them all."""
+    rows = db.session.scalars(db.select(DeadLetter).where(
+        DeadLetter.assignment_id == assignment_id, DeadLetter.routing_key == GRADEBOOK_QUEUE,
+        DeadLetter.requeued_at.is_(None)).order_by(DeadLetter.id.desc()).limit(DEAD_SHOWN)).all()
+    return list(zip(rows, _concerns_of(rows)))
 
 
 def _concerns(row: DeadLetter) -> str:
-    """Whose essay a failed gradebook update was for, when its message still says (grade id in
-    the event payload) and the grade still exists; else ""."""
+    """Whose essay one failed gradebook update was for (see `_concerns_of`)."""
+    return _concerns_of([row])[0]
+
+
+def _concerns_of(rows: list[DeadLetter]) -> list[str]:
+    """Whose essay each failed gradebook update was for, when its message still says (grade id in
+    the event payload) and the grade still exists; else "". One query for all of them."""
+    grade_ids = [_grade_id(row) for row in rows]
+    wanted = {grade_id for grade_id in grade_ids if grade_id is not None}
+    found = db.session.execute(
+        db.select(Grade.id, Submission, User, Assignment)
+        .join(Submission, Grade.submission_id == Submission.id)
+        .join(Assignment, Submission.assignment_id == Assignment.id)
+        .outerjoin(User, Submission.user_id == User.id)
+        .where(Grade.id.in_(wanted))
+        .options(load_only(Submission.id, Submission.user_id, Submission.filename))).all() if wanted else []
+    essays = {grade_id: (submission, user, assignment) for grade_id, submission, user, assignment in found}
+    return [_essay_words(*essays[grade_id]) if grade_id in essays else "" for grade_id in grade_ids]
+
+
+def _grade_id(row: DeadLetter) -> int | None:
     message = row.payload if isinstance(row.payload, dict) else {}
     inner = message.get("payload") if isinstance(message.get("payload"), dict) else message
     grade_id = inner.get("grade_id")
-    grade = db.session.get(Grade, grade_id) if isinstance(grade_id, int) else None
-    submission = grade.submission if grade is not None else None
-    if submission is None:
-        return ""
-    if anonymity.hides_names(submission.assignment):
+    # Beyond the column's integers the database refuses the query (a 500 instead of the page).
+    return grade_id if isinstance(grade_id, int) and not isinstance(grade_id, bool) and 0 < grade_id <= MAX_ID \
+        else None
+
+
+def _essay_words(submission: Submission, user: User | None, assignment: Assignment) -> str:
+    if anonymity.hides_names(assignment):
         return anonymity.essay_label(submission)
-    who = (submission.user.name or "").strip() if submission.user is not None else ""
+    who = (user.name or "").strip() if user is not None else ""
     essay = submission.filename or f"essay #{submission.id}"
     return f"{who} ({essay})" if who else essay
 
@@ -104,7 +130,7 @@ def overview(assignment_id: int):
                            pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),
                            no_worker=_no_worker_notice(assignment, training),
-                           dead=[(d, _concerns(d)) for d in _dead_gradebook_updates(assignment.id)])
+                           dead=_dead_gradebook_updates(assignment.id))
 
 
 @bp.get("/a/<int:assignment_id>/training.json")

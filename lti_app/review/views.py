@@ -8,6 +8,7 @@ import logging
 from flask import abort, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import load_only
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, grade_in_lms, lms_sync, notices, roster, version_diff
@@ -23,9 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def _student_names(assignment, proposals: list[AiProposal]) -> dict[int, str]:
-    # One query for every row: a class's queue holds a proposal per student.
+    # One query for every row: a class's queue holds a proposal per student. Not the essays'
+    # texts: the queue shows none, and a class's texts are megabytes.
     rows = db.session.execute(db.select(Submission, User).outerjoin(User, Submission.user_id == User.id)
-                              .where(Submission.id.in_({p.submission_id for p in proposals}))).all()
+                              .where(Submission.id.in_({p.submission_id for p in proposals}))
+                              .options(load_only(Submission.id, Submission.user_id))).all()
     return {sub.id: anonymity.shown_name(assignment, sub, (user.name or user.email or user.sub) if user
                                          else "Unknown student") for sub, user in rows}
 
@@ -34,9 +37,7 @@ def _revised(assignment, proposals: list[AiProposal]) -> set[int]:
     """The submissions among `proposals` that are a revision: their grade is still the earlier
     version's (the essays list's "Revised"). Approving such a proposal replaces a grade the student
     already has, so the queue says so."""
-    grades = roster.current_grades(assignment.id)
-    return {p.submission_id for p in proposals
-            if p.submission_id in grades and grades[p.submission_id].on_earlier_version}
+    return roster.revised_essays(assignment.id) & {p.submission_id for p in proposals}
 
 
 @bp.get("/a/<int:assignment_id>")
