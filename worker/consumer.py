@@ -123,12 +123,23 @@ class QueueConsumer:
             except Exception as exc:  # connection lost: the broker redelivers, dedup skips it
                 log.warning("event=ack_failed outcome=%s error=%r", outcome, exc)
 
+    def _retire_dead_queue(self, conn) -> None:
+        """Clean-up, once per process: its failure (a broker user without configure permission on
+        the old queue, a busy embedded broker) must not keep the worker from consuming. On a
+        channel of its own, which a refusal closes without the consuming one."""
+        self._retired = True
+        try:
+            with conn.channel() as channel:
+                self.topology.retire_dead_queue(channel)
+        except Exception as exc:  # noqa: BLE001  the old queue stays; nothing reads or writes it
+            log.warning("event=retire_dead_queue_failed queue=%s error=%r action=left_in_place",
+                        self.topology.queue_name("dead"), exc)
+
     def _serve(self, conn) -> None:
         channel = conn.channel()
         self.topology.declare(channel)
         if not self._retired:
-            self.topology.retire_dead_queue(channel)
-            self._retired = True
+            self._retire_dead_queue(conn)
         self._channel = channel
         consumer = Consumer(channel, self.queues, on_message=self._on_message, accept=["json"],
                             prefetch_count=self.concurrency)

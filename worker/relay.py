@@ -22,7 +22,7 @@ log = logging.getLogger("gradeloop.worker.relay")
 
 
 def enqueue(message: dict, routing_key: str, delay: float = 0.0, event_type: str | None = None) -> OutboxEvent:
-    """Add a worker-made message (retry, dead copy, requeue) to the caller's transaction."""
+    """Add a worker-made message (retry, deferral, requeue) to the caller's transaction."""
     row = OutboxEvent(event_id=uuid.uuid4().hex, type=event_type or message.get("type", "?"),
                       routing_key=routing_key, payload=message,
                       created_at=utcnow() + timedelta(seconds=max(0.0, delay)))
