@@ -88,7 +88,9 @@ def test_the_grading_page_shows_the_waiting_proposal_and_where_to_review_it(app,
     words = _text(section)
     assert "Proposed score 4 of 6; cohesion 3 of 5." in words
     assert "confidence in this score: 42%" in words
-    assert FEEDBACK in html.unescape(section)   # line breaks kept (pre-wrap)
+    # Its paragraphs kept, as the student would read them (coursework/_feedback.html).
+    assert ('<div id="proposed-feedback" class="feedback"><p class="essay">Your claim is clear.</p>'
+            '<p class="essay">Add a second source to support it.</p></div>') in section
     assert f"<li>{REASON}</li>" in section and "The model has not learned from essays like this one" in words
     assert _links_to_review(section, world, proposal_id)
     assert "Saving a grade here settles the proposal: it leaves the review queue" in words
