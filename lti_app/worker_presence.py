@@ -4,16 +4,24 @@ essays, or trains) only while some worker does.
 
 A worker serves the queues it was started with (`gradeloop worker --queues ...`; all of them
 without the option) and writes them into its row every `GRADELOOP_HEARTBEAT_SECONDS`
-(`worker.health`). A row counts while it is fresh and healthy, exactly as for `gradeloop
-worker-status --check` (`worker.health.healthy`): so a GPU box serving only `training` beside
-another worker serving the rest covers every kind, and either one alone leaves the other's kinds
-unserved. Queue names carry `GRADELOOP_QUEUE_PREFIX`, so a test's or benchmark's worker beside the
-school's on another prefix serves nothing here.
+(`worker.health`). A row counts while it is fresh and healthy, as for `gradeloop worker-status
+--check` (`worker.health.healthy`): so a GPU box serving only `training` beside another worker
+serving the rest covers every kind, and either one alone leaves the other's kinds unserved. Queue
+names carry `GRADELOOP_QUEUE_PREFIX`, so a test's or benchmark's worker beside the school's on
+another prefix serves nothing here.
+
+Unlike the healthcheck, a worker that stopped still counts while its row is fresh (three beats): a
+deploy or `docker compose restart worker` stops the old process, whose last beat says "stopped",
+and the new one's first beat follows within seconds. Meanwhile teachers' pages must not say that a
+grade is held until an administrator starts the worker, nor a student's that the teacher grades the
+essay. A worker stopped for good is taken for gone three beats later.
 
 Every worker runs the outbox relay (`worker.scheduler`), so a healthy worker on any queue also
 publishes the others' messages: they wait on the broker for a consumer, which is what "unserved"
 means. The web reads `GRADELOOP_HEARTBEAT_SECONDS` too: give web and worker the same value (a web
-that expects beats more often than the worker sends them would see it stale between beats).
+that expects beats more often than the worker sends them would see it stale between beats). Beats
+are written and judged by the database's clock (`worker.health.database_now`), so web and worker
+hosts whose clocks differ still agree.
 
 One query per request (kept in `flask.g`), on a table of one row per worker process started in the
 last week; imports nothing of the worker but its torch-free health and settings modules.
@@ -59,7 +67,8 @@ def served() -> frozenset[str]:
     topology = Topology(prefix)
     kinds = {topology.queue_name(kind): kind for kind in WORK_QUEUES}
     found: set[str] = set()
-    for queues in db.session.scalars(select(WorkerHeartbeat.queues).where(healthy(stale_after))):
+    rows = select(WorkerHeartbeat.queues).where(healthy(stale_after, stopped_counts=True))
+    for queues in db.session.scalars(rows):
         found.update(kinds[name] for name in (queues or kinds) if name in kinds)
     result = frozenset(found)
     if has_request_context():

@@ -16,7 +16,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from lti_app.extensions import db
 from lti_app.models import DeadLetter, OutboxEvent, WorkerHeartbeat
@@ -30,12 +30,23 @@ UNHEALTHY = ("stopped", BROKER_UNREACHABLE)
 STALE_BEATS = 3   # a row not updated for this many beats is stale: its process is gone or hung
 
 
+def database_now():
+    """Now by the database's clock, which beats are written and judged by. The web (`lti_app.
+    worker_presence`), `worker-status` and each worker may run on different hosts, whose own clocks
+    drift apart: a web host a minute ahead of the worker's took every beat for stale. They all read
+    PostgreSQL's clock instead. SQLite is a file on one host, so every process there reads that
+    host's clock already."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return utcnow()
+    return db.session.scalar(select(func.now()))
+
+
 def beat(worker_id: str, hostname: str, queues: list[str], status: str) -> None:
     row = db.session.get(WorkerHeartbeat, worker_id)
     if row is None:
         row = WorkerHeartbeat(worker_id=worker_id, hostname=hostname)
         db.session.add(row)
-    row.queues, row.status, row.last_seen = list(queues), status[:50], utcnow()
+    row.queues, row.status, row.last_seen = list(queues), status[:50], database_now()
     db.session.commit()
 
 
@@ -77,7 +88,7 @@ def _aware(ts):
 
 
 def worker_rows(stale_after: float) -> list[dict]:
-    now = utcnow()
+    now = database_now()
     rows = []
     for hb in db.session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.hostname, WorkerHeartbeat.worker_id)):
         age = (now - _aware(hb.last_seen)).total_seconds()
@@ -95,11 +106,13 @@ def summary() -> dict:
     return {"outbox_unpublished": backlog, "dead_letters": dead}
 
 
-def healthy(stale_after: float):
+def healthy(stale_after: float, *, stopped_counts: bool = False):
     """Where-clause of the rows of workers that work now: beat within `stale_after` seconds, not
-    stopped, reaching the broker, no hung job. The web's pages ask the same (`lti_app.worker_presence`)."""
-    cutoff = utcnow() - timedelta(seconds=stale_after)
-    return and_(WorkerHeartbeat.last_seen >= cutoff, WorkerHeartbeat.status.notin_(UNHEALTHY),
+    stopped, reaching the broker, no hung job. The web's pages ask the same, but count a worker that
+    stopped within `stale_after` (`stopped_counts`, see `lti_app.worker_presence`)."""
+    cutoff = database_now() - timedelta(seconds=stale_after)
+    unhealthy = [status for status in UNHEALTHY if not (stopped_counts and status == "stopped")]
+    return and_(WorkerHeartbeat.last_seen >= cutoff, WorkerHeartbeat.status.notin_(unhealthy),
                 ~WorkerHeartbeat.status.startswith(STALLED_PREFIX))
 
 

@@ -107,7 +107,9 @@ def push_submission_now(submission_id: int) -> str | None:
         return QUIET_WORDS if gradebook.has_gradebook(db.session.get(Assignment, submission.assignment_id)) else None
     slots = _inline_slot()
     if not slots.acquire(blocking=False):
-        return "Other hand-ins are waiting on the LMS; Gradeloop's worker will tell it of this one."
+        if grade_in_lms.worker_sends():
+            return "Other hand-ins are waiting on the LMS; Gradeloop's worker will tell it of this one."
+        return f"Other hand-ins are waiting on the LMS, so this one was not sent now, and {grade_in_lms.NO_WORKER}."
     try:
         problem = inline(platform_id, gradebook.process_sync, {
             "submission_id": submission_id, "activity_progress": "Submitted", "grading_progress": "Pending"})
@@ -116,10 +118,18 @@ def push_submission_now(submission_id: int) -> str | None:
         slots.release()
 
 
+COLUMN_NOT_RETRIED = ("The LMS did not answer Gradeloop just now, and nothing tries again later: "
+                      f"{grade_in_lms.NO_WORKER}. Ask your Gradeloop administrator to start the worker, which "
+                      "then brings the column in line with the assignment.")
+"""`sync_line_item_now`'s words for a temporary failure while no worker takes gradebook work: the
+LMS's own words end with "Gradeloop will try again", which nothing would."""
+
+
 def sync_line_item_now(assignment_id: int) -> str | None:
     """Bring the LMS column's title and maximum in line now; None on success, else the reason in
     words. A temporary failure is not the end of it: a `line_item` event (committed) lets the
-    worker retry, since a column left at another maximum scales every grade students read there."""
+    worker retry, since a column left at another maximum scales every grade students read there;
+    while no worker takes gradebook work, `COLUMN_NOT_RETRIED` says so instead."""
     problem = inline(lms_quiet.platform_of_assignment(assignment_id), gradebook.sync_line_item, assignment_id)
     if problem is None:
         return None
@@ -127,8 +137,10 @@ def sync_line_item_now(assignment_id: int) -> str | None:
         return str(problem)
     record_event("gradebook.sync", {"assignment_id": assignment_id, "line_item": True})
     db.session.commit()
+    if not grade_in_lms.worker_sends():
+        return COLUMN_NOT_RETRIED
     said = str(problem)   # the client's temporary errors already say it
-    return said if said.endswith("will try again.") else f"{said} Gradeloop will try again."
+    return said if grade_in_lms.retried(said) else f"{said} Gradeloop will try again."
 
 
 @dataclass

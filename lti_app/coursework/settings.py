@@ -119,10 +119,17 @@ def edit_assignment(assignment_id: int):
 
 def column_not_changed(changed: list[str], problem: str) -> str:
     """The edit's notice when the LMS column did not take the new name or maximum (`changed`, in
-    words). Only a temporary failure is "for now": Gradeloop changes the column once the LMS
-    answers (`lms_sync.sync_line_item_now` queued it). A refusal's own words say what the teacher
-    does in the LMS, since Gradeloop will not change the column (e.g. Moodle's "grade sync only")."""
+    words). Only a temporary failure is "for now": Gradeloop's worker changes the column once the
+    LMS answers (`lms_sync.sync_line_item_now` queued it), or once an administrator starts one
+    (`lms_sync.COLUMN_NOT_RETRIED`; saving again changes nothing, as nothing differs any more). A
+    refusal's own words say what the teacher does in the LMS, since Gradeloop will not change the
+    column (e.g. Moodle's "grade sync only")."""
+    kept = ("The LMS is not answering Gradeloop right now, so the assignment's gradebook column keeps its old "
+            + " and ".join(changed))
+    if problem == lms_sync.COLUMN_NOT_RETRIED:
+        return (f"Assignment saved. {kept}, and nothing changes it later: {grade_in_lms.NO_WORKER}. Ask your "
+                "Gradeloop administrator to start the worker, which then changes it, or change it in the LMS "
+                "yourself.")
     if not grade_in_lms.retried(problem):
         return f"Assignment saved. {problem}"
-    return (f"Assignment saved. The LMS is not answering Gradeloop right now, so the assignment's gradebook column "
-            f"keeps its old {' and '.join(changed)} for now; Gradeloop changes it as soon as the LMS answers.")
+    return f"Assignment saved. {kept} for now; Gradeloop changes it as soon as the LMS answers."

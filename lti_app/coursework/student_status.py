@@ -42,14 +42,17 @@ def _graded_before(submission: Submission) -> bool:
     return db.session.scalar(db.select(Grade.id).where(Grade.submission_id == submission.id).limit(1)) is not None
 
 
-def feedback_soon(assignment: Assignment, submission: Submission) -> bool:
-    """Auto-release promises feedback soon only when a course model serves the assignment and may
-    release this essay's grade, and a worker scores essays now (`worker_presence`): before there is
-    a model, once it has held this essay back, for a revision, or while no worker runs, the teacher
-    grades it (once a worker runs again, the polled state changes and the page says so)."""
+def _model_may_release(assignment: Assignment, submission: Submission) -> bool:
+    """A course model serves the assignment with auto-release and may release this essay's grade:
+    not before there is a model, once it held this essay back, nor for a revision."""
     return (assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and assignment.current_model_id is not None
-            and not _graded_before(submission) and not _held_for_teacher(submission)
-            and worker_presence.serves(worker_presence.SCORING))
+            and not _graded_before(submission) and not _held_for_teacher(submission))
+
+
+def feedback_soon(assignment: Assignment, submission: Submission) -> bool:
+    """Auto-release promises feedback soon only when the model may release this essay's grade and a
+    worker scores essays now (`worker_presence`); otherwise the teacher grades it."""
+    return _model_may_release(assignment, submission) and worker_presence.serves(worker_presence.SCORING)
 
 
 def waiting_note(assignment: Assignment, submission: Submission) -> str:
@@ -59,11 +62,14 @@ def waiting_note(assignment: Assignment, submission: Submission) -> str:
 
 
 def page_state(assignment: Assignment, submission: Submission | None) -> str:
-    """Changes whenever the student's page would: a new version, a grade, a return, the note."""
+    """Changes whenever the student's page would for the essay: a new version, a grade, a return,
+    the model holding it for the teacher. Not whether a worker runs: a worker restarting (a deploy)
+    leaves none for a few seconds, and every waiting student would be told of news about their
+    essay that is none. The note follows the worker on the page's next load."""
     if submission is None:
         return "none"
     grade = latest_grade(submission.id)
-    soon = submission.status == SubmissionStatus.SUBMITTED and feedback_soon(assignment, submission)
+    soon = submission.status == SubmissionStatus.SUBMITTED and _model_may_release(assignment, submission)
     return "|".join([submission.status.value, submission.submitted_at.isoformat() if submission.submitted_at else "",
                      str(grade.id) if grade else "", "soon" if soon else ""])
 

@@ -17,7 +17,7 @@ from flask import current_app, render_template, request
 from sqlalchemy.exc import IntegrityError
 
 from lti_app.auth import require_launch
-from lti_app import lms_words
+from lti_app import lms_words, worker_presence
 from lti_app.coursework import access, bp, hand_in_checks, lms_sync, notices, student_status
 from lti_app.coursework.essay_text import normalise, word_count
 from lti_app.coursework.files import ACCEPT_ATTR, EssayFileError, clean_filename, extract_text
@@ -223,9 +223,15 @@ def box_text(assignment: Assignment, submission: Submission | None) -> str:
 
 
 def _shows_shortly(platform_id: int) -> str:
-    """The hand-in was stored but the gradebook did not hear of it yet (the worker retries)."""
+    """The hand-in was stored but the gradebook did not hear of it yet: the worker tells it, or,
+    while no worker takes gradebook work (`worker_presence`), nothing does until one starts. The
+    student is not the one to start it: their teacher sees the essay in Gradeloop either way."""
     name = lms_words.product_name(platform_id)
-    return f" {name} will show it in your grades shortly." if name else " Your course page will show it shortly."
+    if worker_presence.serves(worker_presence.GRADEBOOK):
+        return f" {name} will show it in your grades shortly." if name else " Your course page will show it shortly."
+    slow = (f"{name} may take a while to show it in your grades" if name
+            else "Your course page may take a while to show it")
+    return f" {slow}; your teacher can already see it in Gradeloop."
 
 
 def _refusal(exc: SubmissionRefused, submission: Submission | None) -> str:

@@ -67,6 +67,7 @@ def test_worker_path_posts_the_outbox_event_once(peer, tool_server):
     assert len(graded) == 1 and graded[0]["scoreGiven"] == 2
 
 
+@pytest.mark.usefixtures("worker_beating")   # the worker tells the LMS later
 def test_submission_status_survives_lms_outage(peer, tool_server):
     item = create_by_deep_link(peer, tool_server)
     peer.fail_next(1, status=503)
@@ -204,9 +205,8 @@ def test_after_an_lms_timeout_saves_and_hand_ins_do_not_wait_on_it(peer, tool_se
     assert peer.results(item["line_item_id"], "student-1")[0]["resultScore"] == 5
 
 
-def test_a_column_change_the_lms_cannot_take_now_says_it_will_retry_once(peer, tool_server):
-    """The client's temporary errors end with "Gradeloop will try again."; the column sync must not
-    add it a second time."""
+def _column_sync_while_the_lms_is_down(peer, tool_server) -> str | None:
+    """What `sync_line_item_now` says of a renamed assignment while the LMS answers 503."""
     from lti_app.coursework.lms_sync import sync_line_item_now
     from lti_app.models import Assignment
 
@@ -216,8 +216,25 @@ def test_a_column_change_the_lms_cannot_take_now_says_it_will_retry_once(peer, t
         assignment.title = "Renamed while the LMS is down"
         db.session.commit()
         peer.fail_next(5, status=503)
-        problem = sync_line_item_now(assignment.id)
+        return sync_line_item_now(assignment.id)
+
+
+@pytest.mark.usefixtures("worker_beating")
+def test_a_column_change_the_lms_cannot_take_now_says_it_will_retry_once(peer, tool_server):
+    """The client's temporary errors end with "Gradeloop will try again."; the column sync must not
+    add it a second time."""
+    problem = _column_sync_while_the_lms_is_down(peer, tool_server)
     assert problem is not None and problem.count("will try again") == 1, problem
+
+
+def test_a_column_change_nothing_retries_does_not_say_it_will_retry(peer, tool_server):
+    """No worker takes gradebook work: the LMS's own "Gradeloop will try again" would be untrue
+    (the set-up page shows these words after "The LMS gradebook column is not ready yet:")."""
+    from lti_app.coursework.lms_sync import COLUMN_NOT_RETRIED
+
+    problem = _column_sync_while_the_lms_is_down(peer, tool_server)
+    assert problem == COLUMN_NOT_RETRIED and "try again" not in problem, problem
+    assert "start the worker" in problem
 
 
 @pytest.mark.parametrize("family", ["canvas", "moodle"])

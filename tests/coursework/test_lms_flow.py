@@ -289,6 +289,7 @@ def test_a_grade_claimed_by_another_attempt_is_posted_once(peer, tool_server):
     assert [s.get("scoreGiven") for s in peer.scores(item["line_item_id"])][before:] == [4]
 
 
+@pytest.mark.usefixtures("worker_beating")   # the worker tells the LMS later
 def test_set_up_gives_the_teachers_lms_column_the_assignments_maximum(peer, tool_server):
     """A column the teacher made in the LMS first (a Moodle activity out of 100) gets the scale's
     highest score at set-up, as the form says, so a 4 of 6 does not read 66.67 of 100 there. An

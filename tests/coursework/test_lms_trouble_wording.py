@@ -59,7 +59,8 @@ def test_a_column_moodle_will_not_let_gradeloop_change_is_changed_there(make_pee
     assert (lms.line_items()[0]["label"], lms.line_items()[0]["scoreMaximum"]) == ("Persuasive essay", 6)
 
 
-def test_a_column_change_the_lms_cannot_take_now_is_for_now(peer, tool_server):
+def _renamed_while_the_lms_is_down(peer, tool_server) -> tuple[str, str]:
+    """(category, words) of the edit's notice."""
     item = create_by_deep_link(peer, tool_server)
     teacher, _ = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])
@@ -67,10 +68,27 @@ def test_a_column_change_the_lms_cannot_take_now_is_for_now(peer, tool_server):
     peer.fail_next(10, status=503)
     [(category, _, words)] = _notices(post_form(teacher, edit, {"title": "Renamed while down"},
                                                 action_contains="/edit"))
+    return category, words
+
+
+@pytest.mark.usefixtures("worker_beating")
+def test_a_column_change_the_lms_cannot_take_now_is_for_now(peer, tool_server):
+    category, words = _renamed_while_the_lms_is_down(peer, tool_server)
     assert category == "warning"
     assert words == ("Assignment saved. The LMS is not answering Gradeloop right now, so the assignment's "
                      "gradebook column keeps its old name for now; Gradeloop changes it as soon as the LMS "
                      "answers."), words
+
+
+def test_a_column_change_nothing_retries_says_who_starts_the_worker(peer, tool_server):
+    """No worker takes gradebook work: nothing changes the column later (saving again would not
+    either: nothing differs any more), and a column left at an old maximum scales every grade."""
+    category, words = _renamed_while_the_lms_is_down(peer, tool_server)
+    assert category == "warning"
+    assert words == ("Assignment saved. The LMS is not answering Gradeloop right now, so the assignment's "
+                     "gradebook column keeps its old name, and nothing changes it later: Gradeloop's background "
+                     "worker, which sends grades to the LMS, is not running. Ask your Gradeloop administrator to "
+                     "start the worker, which then changes it, or change it in the LMS yourself."), words
 
 
 def test_a_roster_that_cannot_be_read_says_what_is_missing_and_offers_to_read_it_again(peer, tool_server):

@@ -1,6 +1,7 @@
 """A student waiting on a handed-in essay reads when to expect feedback (soon with auto-release and a
 course model, from the teacher otherwise, once the model held the essay back or for a revision),
-and the state the page polls (coursework/student_status.py) changes exactly when the page would."""
+and the state the page polls (coursework/student_status.py) changes exactly when the essay's page would,
+not when a worker stops or starts."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,11 +9,11 @@ from datetime import timedelta
 from lti_app.coursework.student_status import REVISION, SOON, TEACHER
 from lti_app.extensions import db
 from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSource, ModelVersion, Role,
-                            SubmissionStatus,
-                            Submission)
+                            Submission, SubmissionStatus, WorkerHeartbeat)
 from lti_app.models.base import utcnow
 from tests import heartbeats
 from tests.coursework.helpers import login
+from worker import health
 
 
 def _student(client, app, world):
@@ -55,12 +56,13 @@ def test_the_waiting_student_reads_when_feedback_comes(client, app, world):
     _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=True)
     assert TEACHER in _page(client, world)
     unscored = _state(client, world)["state"]
-    # A worker scores essays: feedback in minutes, and the polled state says so to a page drawn before.
+    # A worker scores essays: feedback in minutes. Not news for a page drawn before: the essay did
+    # not change (a worker restarting must not tell every waiting student so; see below).
     heartbeats.beat(app, ["scoring"])
     page = _page(client, world)
     assert SOON in page and TEACHER not in page and "data-poll-state=" in page
     before = _state(client, world)["state"]
-    assert before != unscored
+    assert before == unscored
     # The model held this essay for the teacher: the promise changes, and so does the polled state.
     with app.app_context():
         submitted_at = db.session.get(Submission, world.essay_a).submitted_at
@@ -70,6 +72,29 @@ def test_the_waiting_student_reads_when_feedback_comes(client, app, world):
     assert TEACHER in _page(client, world)
     held = _state(client, world)
     assert held["state"] != before and held["news"] == "There is news about your essay."
+
+
+def test_a_worker_restart_is_no_news_to_a_waiting_student(client, app, world):
+    """A deploy (or `docker compose restart worker`) stops the worker, whose last beat says
+    "stopped", and starts a new one: the page, polled meanwhile, must not announce news about the
+    essay, and the note still promises feedback soon (diffreview3)."""
+    _student(client, app, world)
+    _set(app, world, FeedbackMode.AUTO_RELEASE, with_model=True)
+    old = heartbeats.beat(app)
+    drawn = _state(client, world)
+    assert SOON in _page(client, world)
+    with app.app_context():   # graceful stop (SIGTERM): its last beat says so
+        health.beat(old, "test-host", heartbeats.queue_names(app), "stopped")
+    assert _state(client, world) == drawn
+    assert SOON in _page(client, world)   # a page loaded while the new process starts
+    heartbeats.beat(app)   # the new worker's first beat
+    assert _state(client, world) == drawn
+    # A worker stopped for good: the note says the teacher grades it; still no news to announce.
+    with app.app_context():
+        for row in db.session.scalars(db.select(WorkerHeartbeat)):
+            row.status, row.last_seen = "stopped", utcnow() - timedelta(minutes=2)
+        db.session.commit()
+    assert TEACHER in _page(client, world) and _state(client, world) == drawn
 
 
 def _grade(app, world, score: int) -> None:

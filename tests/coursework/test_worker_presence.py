@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 
 from lti_app import worker_presence
 from lti_app.coursework import grade_in_lms
 from lti_app.extensions import db
-from lti_app.models import Assignment, FeedbackMode, Role
+from lti_app.models import Assignment, FeedbackMode, Role, WorkerHeartbeat
 from tests.coursework.flows import (approve_while_the_lms_does_not_answer, create_by_deep_link, grade_page_for,
                                     graded_while_lms_down, open_assignment, post_form, submit_essay)
 from tests.coursework.helpers import login
-from tests.heartbeats import beat, beating
+from tests.heartbeats import beat, beating, queue_names
 from tests.worker.conftest import running_worker, wait_for
+from worker import health
 
 ESSAY = "A four-day week would give students time to rest.\n\nIt would also save energy."
 NO_WORKER = "Gradeloop's background worker"
@@ -71,7 +73,7 @@ UNSERVED = {
     "no worker ever started": lambda app: None,
     "stale (gone for two minutes)": lambda app: beat(app, age=120),
     "broker unreachable": lambda app: beat(app, status="broker unreachable"),
-    "stopped": lambda app: beat(app, status="stopped"),
+    "stopped a minute ago": lambda app: beat(app, status="stopped", age=60),
     "hung on a training": lambda app: beat(app, status="stalled: train:assignment:1"),
     "serving only training": lambda app: beat(app, ("training",)),
     "another prefix's worker": lambda app: beat(app, prefix="bench"),
@@ -90,7 +92,10 @@ SERVED = {
     "busy": lambda app: beat(app, status="busy: gradebook.sync"),
     "a GPU box on training beside one on the rest": lambda app: (beat(app, ("training",)),
                                                                  beat(app, ("scoring", "gradebook"))),
-    "a stopped one beside a healthy one": lambda app: (beat(app, status="stopped"), beat(app)),
+    "a stopped one beside a healthy one": lambda app: (beat(app, status="stopped", age=60), beat(app)),
+    # A restart (a deploy, `docker compose restart worker`): the old process's last beat says
+    # "stopped", the new one's first beat follows within seconds.
+    "one stopped a moment ago": lambda app: beat(app, status="stopped"),
 }
 
 
@@ -153,8 +158,33 @@ def test_a_real_worker_starting_and_stopping_changes_what_the_list_says(peer, to
                            "<summary>Waiting for the LMS</summary>" in _lms_cell(page) and page, 30,
                            what="the list to count the running worker")
         assert NO_WORKER not in _text(listing)
-    listing = teacher.get(listing.url, timeout=30)   # it beat "stopped" on its way out
+    # It beat "stopped" on its way out: a restarted worker's first beat would follow within
+    # seconds, so the list keeps its words for three beats, and only then says nothing sends it.
+    listing = teacher.get(listing.url, timeout=30)
+    assert "<summary>Waiting for the LMS</summary>" in _lms_cell(listing)
+    _age_every_row(tool_server.app, seconds=31)
+    listing = teacher.get(listing.url, timeout=30)
     assert "<summary>Held in Gradeloop</summary>" in _lms_cell(listing)
+
+
+def _age_every_row(app, seconds: float) -> None:
+    """Every worker's last beat `seconds` earlier than it was: time passing without beats."""
+    with app.app_context():
+        for row in db.session.scalars(db.select(WorkerHeartbeat)):
+            row.last_seen -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def test_a_worker_restart_keeps_the_waiting_words_but_not_the_healthcheck(peer, tool_server):
+    """The grace is the pages' alone: `gradeloop worker-status --check` (the docker healthcheck)
+    still fails for the stopped worker at once."""
+    app = tool_server.app
+    old = beat(app)
+    with app.app_context():   # graceful stop (SIGTERM): its last beat says so
+        health.beat(old, "test-host", queue_names(app), "stopped")
+        assert not health.is_healthy("test-host", 30)
+    _, _, [saved], listing = graded_while_lms_down(peer, tool_server, ESSAY)
+    _assert_waiting(saved, listing)
 
 
 # --- the dashboard ---------------------------------------------------------------------------
@@ -206,3 +236,31 @@ def test_served_kinds_from_the_heartbeat_rows(locking_app):
         with app.app_context():
             wait_for(lambda: worker_presence.served() == {"training", "scoring", "gradebook"}, 10,
                      what="the heartbeat thread's first beat")
+
+
+@pytest.mark.postgres
+def test_hosts_whose_clocks_differ_agree_on_a_fresh_beat(make_app, own_postgres, monkeypatch):
+    """Web and worker on different hosts share only the database: beats are written and judged by
+    its clock, so a web host a minute ahead of the worker's still sees the worker. (SQLite is one
+    host, one clock.)"""
+    app = make_app(database_url=own_postgres)
+    beat(app)   # the worker host, on time
+    ahead = health.utcnow() + timedelta(minutes=1)
+    monkeypatch.setattr(health, "utcnow", lambda: ahead)   # the web host's clock
+    with app.app_context():
+        assert worker_presence.served() == {"scoring", "training", "gradebook"}
+        [row] = health.worker_rows(30)
+        assert row["status"] == "idle" and abs(row["age_seconds"]) < 5, row
+
+
+def test_without_a_worker_a_hand_in_left_to_it_is_not_promised(app, world):
+    """Past `GRADELOOP_LMS_INLINE_POSTS` hand-ins waiting on the LMS, a hand-in is left to the worker:
+    its words say so only while a worker takes gradebook work."""
+    from lti_app.coursework import lms_sync
+
+    app.config["GRADELOOP_LMS_INLINE_POSTS"] = 0   # every slot taken
+    with app.app_context():
+        assert "will tell it" not in lms_sync.push_submission_now(world.essay_a)
+    beat(app, ("gradebook",))
+    with app.app_context():
+        assert lms_sync.push_submission_now(world.essay_a).endswith("Gradeloop's worker will tell it of this one.")
