@@ -1,6 +1,6 @@
 """Cross-cutting web protections: cookie policy for LMS iframes, security headers, CSRF checks on
-every state-changing request, the session keep-alive that typing sends, and friendly 4xx pages
-instead of stack traces."""
+every state-changing request, the session keep-alive that typing sends (and the read of the session's
+end that pages make before they warn of it), and friendly 4xx pages instead of stack traces."""
 from __future__ import annotations
 
 import logging
@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
                                  upload_limit=upload_limit)
 
     app.add_url_rule("/session/keep-alive", "keep_alive", keep_alive, methods=["POST"])
+    app.add_url_rule("/session/end", "session_end", session_end, methods=["GET"])
 
     @app.before_request
     def _refuse_nul():
@@ -158,7 +159,20 @@ def keep_alive():
     so a session does not end under an essay written in one sitting. It answers the field that
     names the launch in forms, whose signed token (`lt`, cookie refused) now carries the new end."""
     name, value = auth.launch_field()
-    response = jsonify(field=name, value=value, expires_at=auth.current_launch().expires_at)
+    ctx = auth.current_launch()
+    return _no_store(jsonify(field=name, value=value, expires_at=ctx.expires_at, **ctx.timing))
+
+
+@auth.require_launch(renews=False)
+def session_end():
+    """When the session ends (`LaunchContext.timing`), read without renewing it: a page asks before
+    it warns that the session ends or has ended (base.html), since with the cookie another tab's use
+    may have extended it. Asking is not use, so a warning left on screen never keeps a session going;
+    a session that has ended answers 401, like any page."""
+    return _no_store(jsonify(auth.current_launch().timing))
+
+
+def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
 

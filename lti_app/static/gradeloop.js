@@ -215,17 +215,43 @@
   // near the latest end it says to open Gradeloop again from the course instead. The keep-alive
   // answers the new end and the field that names the launch: a token the session rides on (cookie
   // blocked) is renewed in this page's forms and links.
+  // The end this page knows is only its own: with the cookie, every tab of the launch shares the
+  // session, and another tab's use extends it. So before a warning appears, and every half minute
+  // while one shows, the page reads the real end (session_end, which does not renew the session).
+  // A keep-alive the server refuses means the session has ended; one that does not arrive is said.
   var KEEP_ALIVE_EVERY_MS = 5 * 60 * 1000, LONGEST_WAIT_MS = 30000;   // a computer waking from sleep is noticed
+  var ASK_EVERY_MS = 30000, FRESH_MS = 1000;   // an answer this recent needs no asking again
 
   function sessionTimer(el) {
-    var timing = JSON.parse(el.getAttribute("data-timing")), loaded = Date.now(), ends = timing.ends;
+    var timing = JSON.parse(el.getAttribute("data-timing")), offset = 0, ends = 0;
     var launch = [el.getAttribute("data-launch-name"), el.getAttribute("data-launch-value")];
     var region = document.getElementById("session-warning"), renewed = document.getElementById("session-renewed");
     var lastSent = 0, shown = null, timer = null, before = null;
+    // asked: when the server last told the end; over: it said the session ended; unreachable: the
+    // last "Stay signed in" did not get through.
+    var asked = 0, asking = false, over = false, unreachable = false;
     var clock = new Intl.DateTimeFormat(undefined, {hour: "numeric", minute: "2-digit"});
 
+    // What the server said of the end (LaunchContext.timing): `left` is on its clock as it answered,
+    // so this page's clock is set against it each time (a page's clock may be wrong, or asleep).
+    function learn(t) {
+      asked = Date.now();
+      offset = asked - (t.ends - t.left) * 1000;
+      ends = t.ends;
+      timing.latest = t.latest;
+    }
+    learn(timing);
+
     function onThisClock(serverTime) {   // a moment the server named, on this page's clock (ms)
-      return loaded + (serverTime - timing.ends + timing.left) * 1000;
+      return offset + serverTime * 1000;
+    }
+
+    // A session the server no longer knows answers 401 (or 403: the cookie lost the launch, so
+    // the keep-alive's CSRF check fails); anything else that is not an answer is "not reached".
+    function read(response) {
+      if (response.ok) return response.json();
+      if (response.status === 401 || response.status === 403) return {ended: true};
+      throw new Error("HTTP " + response.status);
     }
 
     function renewTokens(data) {
@@ -241,52 +267,113 @@
       });
     }
 
+    // Resolves to "longer", "same", "ended" or "unreachable".
     function keepAlive() {
       lastSent = Date.now();
       var body = new URLSearchParams({csrf_token: el.getAttribute("data-csrf")});
       body.set(launch[0], launch[1]);
       return fetch(el.getAttribute("data-keep-alive"), {method: "POST", body: body, credentials: "same-origin",
                                                         headers: {Accept: "application/json"}})
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(read)
         .then(function (data) {
-          if (!data) return false;
+          unreachable = false;
+          if (data.ended) {
+            over = true;
+            check();
+            return "ended";
+          }
           renewTokens(data);
-          var longer = data.expires_at > ends;
-          ends = data.expires_at;
+          var longer = data.ends > ends;
+          learn(data);
           check();
-          return longer;
-        })
-        .catch(function () { return false; });
+          return longer ? "longer" : "same";
+        }, function () { return "unreachable"; });
     }
 
-    function show(when, end) {
-      if (when === shown) return;
-      // The warning's button had focus: back where the reader was before it appeared.
+    // The session's end as the server has it now, read without renewing it. Not reached: the page
+    // goes by what it knew.
+    function askTheEnd() {
+      asking = true;
+      var url = new URL(el.getAttribute("data-end-url"), location.href);
+      url.searchParams.set(launch[0], launch[1]);
+      fetch(url.href, {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(read)
+        .then(function (data) {
+          if (data.ended) over = true; else learn(data);
+        }, function () {})
+        .then(function () {
+          asking = false;
+          asked = Date.now();
+          check();
+        });
+    }
+
+    // Inside an LMS frame fitted to the page's height (lti.frameResize), the top of the page, where
+    // the warning is, may be far above the LMS window's view: if it is not in view, ask the LMS to
+    // scroll to the frame's top (Canvas's lti.scrollToTop; an LMS that does not know it ignores it).
+    // Focus stays where it was.
+    function bringIntoView(notice) {
+      if (window.parent === window || !window.IntersectionObserver) return;
+      var seen = new IntersectionObserver(function (entries) {
+        seen.disconnect();
+        if (entries[0].intersectionRatio < 0.99) window.parent.postMessage({subject: "lti.scrollToTop"}, "*");
+      }, {threshold: [0, 0.99]});
+      seen.observe(notice);
+    }
+
+    function restoreFocus() {
+      if (before && before !== document.body && document.contains(before)) before.focus();
+    }
+
+    function endWords(notice) {   // the end, as a time of day, where the warning names it
+      var at = notice.querySelector("[data-end]"), words = clock.format(new Date(onThisClock(ends)));
+      if (at && at.textContent !== words) at.textContent = words;
+    }
+
+    function show(when) {
+      if (when === shown) return endWords(region);
+      // The warning's button had focus: back where the reader was before it appeared, or on the
+      // new warning's button, in the same place.
       var hadFocus = region.contains(document.activeElement);
       shown = when;
       region.textContent = "";
       if (when) {
-        if (!before) before = document.activeElement;
+        if (!hadFocus) before = document.activeElement;
         var notice = document.createElement("div");
         notice.className = "notice notice-warning";
         notice.setAttribute("role", "alert");   // an alert put in the page is announced at once
         notice.appendChild(el.querySelector('template[data-when="' + when + '"]').content.cloneNode(true));
-        var at = notice.querySelector("[data-end]");
-        if (at) at.textContent = clock.format(new Date(end));
+        endWords(notice);
         region.appendChild(notice);
+        var button = notice.querySelector("button");
+        if (hadFocus) {
+          if (button) button.focus(); else restoreFocus();
+        }
+        bringIntoView(notice);
       } else {
-        if (hadFocus && before && before !== document.body && document.contains(before)) before.focus();
+        if (hadFocus) restoreFocus();
         before = null;
       }
     }
 
+    function due() {
+      var now = Date.now(), end = onThisClock(ends), latest = onThisClock(timing.latest), warn = timing.warn * 1000;
+      if (over || now >= end) return "ended";
+      if (end - now > warn) return null;
+      if (latest - now <= warn) return "last";
+      return unreachable ? "unreachable" : "soon";
+    }
+
     function check() {
       clearTimeout(timer);
-      var now = Date.now(), end = onThisClock(ends), latest = onThisClock(timing.latest), warn = timing.warn * 1000;
-      var when = now >= end ? "ended" : end - now > warn ? null : latest - now <= warn ? "last" : "soon";
-      show(when, end);
-      if (when !== "ended") timer = setTimeout(check, Math.min(Math.max((when ? end : end - warn) - now, 0) + 50,
-                                                               LONGEST_WAIT_MS));
+      var when = due();
+      if (when && !over && Date.now() - asked >= (when === shown ? ASK_EVERY_MS : FRESH_MS)) {
+        if (!asking) askTheEnd();   // it checks again once answered
+        return;
+      }
+      show(when);
+      var next = onThisClock(ends) - (when ? 0 : timing.warn * 1000);   // the end, or the warning before it
+      if (when !== "ended") timer = setTimeout(check, Math.min(Math.max(next - Date.now(), 0) + 50, LONGEST_WAIT_MS));
     }
 
     document.addEventListener("input", function () {
@@ -294,8 +381,11 @@
     });
     region.addEventListener("click", function (event) {
       if (!event.target.closest("[data-stay]")) return;
-      keepAlive().then(function (longer) {
-        if (longer) renewed.textContent = "You stay signed in until " + clock.format(new Date(onThisClock(ends))) + ".";
+      keepAlive().then(function (outcome) {
+        var until = clock.format(new Date(onThisClock(ends)));
+        if (outcome === "longer") renewed.textContent = "You stay signed in until " + until + ".";
+        unreachable = outcome === "unreachable";
+        if (unreachable) check();
       });
     });
     window.addEventListener("pageshow", check);
