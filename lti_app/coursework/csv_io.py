@@ -112,6 +112,15 @@ def _header(raw: list[str], assignment, filled: set[int]) -> list[str | None]:
     return [None if h in EXPORT_ONLY or number in foreign else traits.get(h, h) for number, h in enumerate(lowered)]
 
 
+def _cut_short(records: list[Record]) -> None:
+    """Refuse an export whose download broke off: its last row says so (`INCOMPLETE_ROW`), and
+    without this it read as a second assignment's row ("essays of 2 assignments")."""
+    if records and records[-1].cells and records[-1].cells[0].startswith(INCOMPLETE_MARK):
+        raise CsvProblem("This file is a course export that was cut short: Gradeloop could not read all of the "
+                         "course's essays when it was downloaded, so essays are missing from it. Download the "
+                         "export again and import that file.")
+
+
 def _one_assignment(raw: list[str], records: list[Record]) -> None:
     """Refuse a course export holding several assignments' essays. Another prompt's grades would
     teach this assignment's model the wrong task, and which assignment the teacher means cannot be
@@ -185,6 +194,7 @@ def parse_import(data: bytes, assignment, *, max_chars: int, max_rows: int = 20_
     # few times the essay limit get through to the schema, which says "too long" in words.
     csv.field_size_limit(max(csv.field_size_limit(), 4 * max_chars))
     raw_header, records = read_records(text, delimiter, max_rows)
+    _cut_short(records)
     _one_assignment(raw_header, records)   # first: the other assignments' traits follow from it
     header = _header(raw_header, assignment,
                      {number for r in records for number, cell in enumerate(r.cells) if cell.strip()})
@@ -247,6 +257,10 @@ EXPORT_COLUMNS = ["assignment", "assignment_id", "essay_id", "student", "student
 
 
 CHUNK_CHARS = 256 * 1024   # what `write_export` gathers before handing a piece of the file on
+INCOMPLETE_MARK = "INCOMPLETE: "
+# The last row of an export that broke off: where a spreadsheet shows it, in its first column.
+INCOMPLETE_ROW = (f'"{INCOMPLETE_MARK}Gradeloop could not read the rest of the course\'s essays. '
+                  'Download the export again."\r\n')
 
 
 def write_export(records, trait_names: list[str]) -> Iterator[str]:

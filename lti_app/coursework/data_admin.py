@@ -11,7 +11,7 @@ from flask import Response, current_app, render_template, request, stream_with_c
 
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, bp, notices, roster
-from lti_app.coursework.csv_io import CsvProblem, parse_import, write_export
+from lti_app.coursework.csv_io import INCOMPLETE_ROW, CsvProblem, parse_import, write_export
 from lti_app.coursework.imports import count_imported, import_rows, imported_essays
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -20,9 +20,6 @@ from lti_app.timestamps import utc_iso
 
 CONFIRM_WORD = "DELETE"
 EXPORT_BATCH = 100   # essays the export reads from the database at a time
-# The last row of an export that broke off: where a spreadsheet shows it, in its first column.
-INCOMPLETE_ROW = ('"INCOMPLETE: Gradeloop could not read the rest of the course\'s essays. '
-                  'Download the export again."\r\n')
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +131,12 @@ def export_csv():
 
 
 def _ended_on_failure(pieces, course_id: int):
-    """The export's pieces as they come. Should reading fail once some are sent (the database gone
-    mid-way), the file must not pass for a whole one: its last row then says it is incomplete, and
-    the download is broken off, which the browser shows as a failed download."""
+    """The export's pieces as they come. Should reading fail (the database gone), the file must not
+    pass for a whole one: its last row says it is incomplete (the import refuses such a file), and
+    the download is broken off, which the browser shows as a failed download. So even when nothing
+    was sent yet: the web server's own bare 500 page would otherwise be the file or the frame's
+    page. (The pieces cannot be started in the view: on PostgreSQL they read through a server-side
+    cursor that does not outlive the view's return.)"""
     sent = False
     try:
         for piece in pieces:
@@ -144,8 +144,7 @@ def _ended_on_failure(pieces, course_id: int):
             yield piece
     except Exception:
         log.exception("event=export_failed course_id=%s part_sent=%s", course_id, sent)
-        if sent:
-            yield INCOMPLETE_ROW
+        yield INCOMPLETE_ROW
         raise
 
 

@@ -107,5 +107,34 @@ def test_an_export_broken_off_says_so_in_its_last_row(locking_app, caplog):
     assert {r["assignment"] for r in records[:-1]} == {"Essay a"} and len(records) > 1
     assert records[-1]["assignment"].startswith("INCOMPLETE: Gradeloop could not read the rest")
     with app.app_context():   # the part cannot be imported as if it were the whole file
-        with pytest.raises(CsvProblem, match="essays of 2 assignments"):
+        with pytest.raises(CsvProblem, match="course export that was cut short"):
             parse_import(body.encode("utf-8"), db.session.get(Assignment, world.assignment_a), max_chars=100_000)
+
+
+def test_an_export_that_fails_before_anything_is_sent_says_so_too(locking_app, caplog):
+    """A course's export is usually one piece (under csv_io.CHUNK_CHARS): a failure before it is
+    sent still ends the download on the INCOMPLETE row, not on the web server's bare 500 page."""
+    app = locking_app
+    world = build_world(app)
+    client = app.test_client()
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    with app.app_context():
+        engine = db.engine
+
+    def database_gone(conn, cursor, statement, parameters, context, executemany):
+        if "FROM submissions" in statement:
+            raise OperationalError(statement, parameters, Exception("server closed the connection"))
+
+    received = []
+    event.listen(engine, "before_cursor_execute", database_gone)
+    try:
+        with caplog.at_level(logging.ERROR, logger="lti_app.coursework.data_admin"), \
+                pytest.raises(OperationalError):
+            response = client.get(URL, buffered=False)
+            for piece in response.response:
+                received.append(piece)
+    finally:
+        event.remove(engine, "before_cursor_execute", database_gone)
+    assert "part_sent=False" in caplog.text
+    assert b"".join(received).decode("utf-8").startswith('"INCOMPLETE: Gradeloop could not read the rest')
