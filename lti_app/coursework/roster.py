@@ -71,6 +71,7 @@ def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Mem
     key = (course.id, course.nrps_url)
     ttl = current_app.config.get("GRADELOOP_ROSTER_SECONDS", ROSTER_SECONDS)
     with _roster_lock:
+        _drop_expired(cache, time.time(), ttl)   # names and e-mails are not kept past their use
         kept = cache.get(key)
         if kept:
             cache.move_to_end(key)
@@ -87,11 +88,15 @@ def roster_members(course: Course, refresh: bool = False) -> tuple[list[nrps.Mem
     return learners, None, read_at
 
 
+def _drop_expired(cache: OrderedDict, now: float, ttl: float) -> None:
+    for old in [k for k, (read_at, _) in cache.items() if now - read_at >= ttl]:
+        del cache[old]
+
+
 def _keep(cache: OrderedDict, key, entry: tuple[float, list], ttl: float) -> None:
     """Store `entry` (read at `entry[0]`) as the newest; drop the copies that expired and, past
     `ROSTER_COURSES`, the least recently used. Caller holds `_roster_lock`."""
-    for old in [k for k, (read_at, _) in cache.items() if entry[0] - read_at >= ttl]:
-        del cache[old]
+    _drop_expired(cache, entry[0], ttl)
     cache[key] = entry
     cache.move_to_end(key)
     while len(cache) > ROSTER_COURSES:

@@ -42,3 +42,8 @@ def test_the_roster_cache_keeps_a_few_courses_and_no_expired_copy(peer, tool_ser
         app.config["GRADELOOP_ROSTER_SECONDS"] = 0   # every copy expired: the next read drops them all
         roster.roster_members(courses[1])
         assert kept() == [courses[1].id]
+
+        # Expired, and the next request's LMS does not answer: nothing stored, still none kept.
+        peer.fail_next(1, status=503, services=("nrps",))
+        members, problem, _ = roster.roster_members(courses[2])
+        assert problem and members == [] and kept() == []
