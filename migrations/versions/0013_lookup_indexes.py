@@ -17,8 +17,8 @@ branch_labels = None
 depends_on = None
 
 # (table, index, columns). Plain CREATE INDEX, as every migration here: the upgrade runs with web
-# and workers stopped (docs/deployment.md, "Upgrades"), and it blocks writes to each table only
-# while that table's index is built.
+# and workers stopped (docs/deployment.md, "Upgrades"). On PostgreSQL the upgrade is one
+# transaction, so writes to all five tables wait until the last index is built.
 INDEXES = (
     ('outbox_events', 'ix_outbox_events_type_created_at', ['type', 'created_at']),
     ('processed_messages', 'ix_processed_messages_processed_at', ['processed_at']),
