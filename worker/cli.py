@@ -25,7 +25,15 @@ def worker_status_command(as_json: bool, check_host: bool) -> None:
 
     stale_after = health.STALE_BEATS * WorkerSettings.from_app(current_app).heartbeat_seconds
     if check_host:
-        sys.exit(0 if health.is_healthy(socket.gethostname(), stale_after) else 1)
+        host = socket.gethostname()
+        if health.is_healthy(host, stale_after):
+            sys.exit(0)
+        # The healthcheck reads only the exit code; an administrator who types it learns why.
+        mine = [r for r in health.worker_rows(stale_after) if r["hostname"] == host]
+        states = "its workers: " + "; ".join(f"{r['worker_id']} {r['status']}, last seen {r['age_seconds']}s ago"
+                                              for r in mine) if mine else "no worker there has reported"
+        click.echo(f"no healthy worker on host {host} ({states}); see `gradeloop worker-status`", err=True)
+        sys.exit(1)
     rows, summary = health.worker_rows(stale_after), health.summary()
     if as_json:
         click.echo(json.dumps({"workers": rows, **summary}))

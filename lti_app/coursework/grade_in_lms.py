@@ -76,10 +76,11 @@ def state_of(grade: Grade) -> str:
     return HELD if found == WAITING and not worker_sends() else found
 
 
-def banner(not_sent: int, waiting: int, held: int = 0) -> str:
+def banner(not_sent: int, waiting: int, held: int = 0, scored: bool = False) -> str:
     """The essay list's words above "Send to the LMS again" (empty when every grade is in the LMS
     or on its way): grades that need the teacher apart from those Gradeloop is still sending, and
-    those nothing sends while no worker runs."""
+    those nothing sends while no worker runs. `scored`: a worker would score the assignment's new
+    essays (`gradebook.model_scores`)."""
     words = []
     if not_sent:
         words.append(f"{_grades(not_sent)} {_are(not_sent)} not in the LMS gradebook, and Gradeloop is not "
@@ -87,7 +88,7 @@ def banner(not_sent: int, waiting: int, held: int = 0) -> str:
     if held:
         words.append(f"{_grades(held, ' more' if not_sent else '')} {_are(held)} not in the LMS gradebook and not "
                      f"being sent: {NO_WORKER}. {'They are' if held != 1 else 'It is'} safe in Gradeloop. Ask your "
-                     f"Gradeloop administrator to start the worker{_unscored()}; \u201cSend to the LMS again\u201d "
+                     f"Gradeloop administrator to start the worker{_unscored(scored)}; \u201cSend to the LMS again\u201d "
                      f"sends {'them' if held != 1 else 'it'} once the LMS answers.")
     if waiting:
         more = " more" if not_sent else ""
@@ -99,9 +100,12 @@ def banner(not_sent: int, waiting: int, held: int = 0) -> str:
     return " ".join(words)
 
 
-def _unscored() -> str:
-    """What else waits for the worker, when nothing scores new essays either."""
-    return "" if worker_presence.serves(worker_presence.SCORING) else " (until then, new essays are not scored either)"
+def _unscored(scored: bool) -> str:
+    """What else waits for the worker, when nothing scores new essays either. Not said where no
+    essay would be scored with a worker either (auto-feedback off, or no course model yet)."""
+    if not scored or worker_presence.serves(worker_presence.SCORING):
+        return ""
+    return " (until then, new essays are not scored either)"
 
 
 def _grades(count: int, more: str = "") -> str:
@@ -127,12 +131,17 @@ def saved_words(grade_state: str) -> str:
     return SAVED_HELD if grade_state == HELD else SAVED_WAITING
 
 
-def queued_words(count: int) -> str:
+def queued_words(count: int, rest: bool = True) -> str:
     """How "Send to the LMS again" (or approving several proposals) ends when it leaves `count`
-    grades to the worker (`lms_sync.Resent`)."""
+    grades to the worker (`lms_sync.Resent`): `rest` when others of the same click were sent or
+    refused, so that these are "the other" ones."""
     them = "them" if count != 1 else "it"
+    if rest:
+        which = f"the other {count}" if count != 1 else "the other one"
+    else:
+        which = f"all {count}" if count != 1 else them
     if worker_sends():
-        return f"The other {count} {_are(count)} queued; Gradeloop keeps sending {them} on its own."
-    return (f"The other {count} {_are(count)} not sent: {NO_WORKER}. {'They are' if count != 1 else 'It is'} safe "
-            f"in Gradeloop; send {them} again once the LMS answers, or ask your Gradeloop administrator to start "
-            "the worker.")
+        return f"{which[0].upper()}{which[1:]} {_are(count)} queued; Gradeloop keeps sending {them} on its own."
+    return (f"Nothing sends {which if rest else them} later: {NO_WORKER}. {'They are' if count != 1 else 'It is'} "
+            f"safe in Gradeloop; send {them} again once the LMS answers, or ask your Gradeloop administrator to "
+            "start the worker.")

@@ -159,13 +159,14 @@ class Resent:
         """(category, words) for the teacher."""
         if self.sent == self.total:
             return "success", f"{self.sent} grade{'s' if self.sent != 1 else ''} sent to the LMS gradebook."
-        words = [f"{self.sent} of {self.total} grades sent."]
+        # One grade, not sent: "0 of 1 grades sent" said it in numbers a teacher has to decode.
+        words = [f"{self.sent} of {self.total} grades sent." if self.total != 1 else "The grade was not sent."]
         if self.refused:
             words.append("The LMS said: " + self.refused[0])
         if self.problem:   # a temporary failure: its words are for the log, not a next step
             words.append("The LMS stopped answering.")
         if self.queued:   # "keeps sending" only while a worker does
-            words.append(grade_in_lms.queued_words(self.queued))
+            words.append(grade_in_lms.queued_words(self.queued, rest=self.queued < self.total))
         return ("error" if self.refused else "warning"), " ".join(words)
 
 

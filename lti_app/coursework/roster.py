@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template, request
 from sqlalchemy.orm import defer
@@ -23,8 +23,9 @@ from lti_app.coursework import access, anonymity, bp, grade_in_lms, lms_quiet
 from lti_app.extensions import db
 from lti_app.lms import nrps
 from lti_app.lms.errors import LmsError
-from lti_app.lms.gradebook import client_for_course, has_gradebook
+from lti_app.lms.gradebook import client_for_course, has_gradebook, model_scores
 from lti_app.models import Assignment, Course, CourseRole, Grade, Role, Submission, SubmissionStatus, User
+from lti_app.models.base import utcnow
 
 PER_PAGE = 25
 ROSTER_SECONDS = 120
@@ -124,6 +125,25 @@ def latest_grades(assignment_id: int):
     return db.select(ranked.c.submission_id, ranked.c.grade_id).where(ranked.c.rank == 1).subquery()
 
 
+def held_grades(assignment: Assignment) -> int | None:
+    """How many of the assignment's grades the essay list shows as "Held in Gradeloop", in one
+    query (the dashboard, which lists no essays); None while a worker sends them (`Row.sync`: the
+    students' current grades the LMS has not taken and did not refuse, past "Sending")."""
+    if grade_in_lms.worker_sends():
+        return None
+    course = db.session.get(Course, assignment.course_id)
+    latest = latest_grades(assignment.id)
+    query = (db.select(db.func.count(Grade.id)).join(latest, Grade.id == latest.c.grade_id)
+             .join(Submission, Grade.submission_id == Submission.id).join(User, Submission.user_id == User.id)
+             .where(User.platform_id == course.platform_id, Submission.user_id.not_in(_graders_query(course.id)),
+                    Grade.posted_at.is_(None),
+                    Grade.post_error.is_(None) | Grade.post_error.endswith(grade_in_lms.RETRY_MARK, autoescape=True)))
+    if not lms_quiet.is_quiet(course.platform_id):   # else a grade saved a moment ago is still "Sending"
+        cutoff = utcnow() - timedelta(seconds=lms_quiet.QUIET_S)
+        query = query.where(Grade.post_error.is_not(None) | (Grade.created_at < cutoff))
+    return db.session.scalar(query)
+
+
 def current_grades(assignment_id: int) -> dict[int, Grade]:
     """{submission id: current grade}, without the text of the version a grade was given on: a
     list never shows it, and a class's earlier versions are whole essays. Reading that text (or
@@ -169,8 +189,12 @@ def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
 
 def _graders(course_id: int) -> set[int]:
     """The user ids with a grading role in the course (`gradebook.is_grader`, for all of them)."""
-    return set(db.session.scalars(db.select(CourseRole.user_id).where(
-        CourseRole.course_id == course_id, CourseRole.role.in_([r for r in Role if r.can_grade]))))
+    return set(db.session.scalars(_graders_query(course_id)))
+
+
+def _graders_query(course_id: int):
+    return db.select(CourseRole.user_id).where(CourseRole.course_id == course_id,
+                                               CourseRole.role.in_([r for r in Role if r.can_grade]))
 
 
 def _row(name: str, email: str, submission: Submission | None, grades: dict[int, Grade], revised: set[int],
@@ -234,7 +258,8 @@ def submissions(assignment_id: int):
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
-                           counts=counts, lms_banner=grade_in_lms.banner(unsent, waiting, held),
+                           counts=counts,
+                           lms_banner=grade_in_lms.banner(unsent, waiting, held, model_scores(assignment)),
                            lms_words=grade_in_lms.WORDS, total=len(rows),
                            returnable=returnable, proposals=proposals,
                            gradebook_off=not has_gradebook(assignment),

@@ -7,7 +7,7 @@ from sqlalchemy.orm import load_only
 
 from lti_app import worker_presence
 from lti_app.auth import require_launch
-from lti_app.coursework import access, anonymity, notices
+from lti_app.coursework import access, anonymity, notices, roster
 from lti_app.coursework.release_hint import release_hint
 from lti_app.dashboard import bp, report, wording
 from lti_app.events import record_event
@@ -122,6 +122,7 @@ def overview(assignment_id: int):
     # The note explains the latest run's message, so it shows only beside that message.
     gate_note = (report.comparison_note(newest, current)
                  if newest is not None and training.get("model_version_id") == newest.id else "")
+    dead, held = _dead_gradebook_updates(assignment.id), roster.held_grades(assignment)
     return render_template("dashboard/overview.html", assignment=assignment, current=current, shown=shown,
                            versions=versions, state=state, needed=min_graded(assignment), training=training,
                            trained_at=trained_at, last_trained=max(trained_at.values(), default=None)
@@ -130,7 +131,7 @@ def overview(assignment_id: int):
                            pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),
                            no_worker=_no_worker_notice(assignment, training),
-                           dead=_dead_gradebook_updates(assignment.id))
+                           dead=dead, held=held, held_words=wording.held_grades(held, bool(dead)) if held else "")
 
 
 @bp.get("/a/<int:assignment_id>/training.json")

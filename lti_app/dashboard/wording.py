@@ -4,6 +4,7 @@ gate.decide's checks); logs and the CLI keep those, and the dashboard says these
 from __future__ import annotations
 
 from lti_app import worker_presence
+from lti_app.coursework import grade_in_lms
 from lti_app.models import ModelVersion
 
 # Every phase the worker writes to TrainingRun.phase. One it adds later reads "under way" rather than
@@ -42,6 +43,16 @@ def no_worker(missing: set[str]) -> str:
     said = effects[0] if len(effects) == 1 else ", ".join(effects[:-1]) + " and " + effects[-1]
     return (f"Gradeloop's background worker is not running, so {said} until your Gradeloop administrator "
             "starts it. Everything you have graded is safe in Gradeloop.")
+
+
+def held_grades(count: int, failed: bool) -> str:
+    """The "Gradebook updates that failed" box's words for `count` grades that nothing sends while
+    no worker takes gradebook work (`roster.held_grades`); `failed`: the box lists failed updates
+    above them. "Still being retried" would be untrue: nothing retries them."""
+    grades = f"{count} grade{'s' if count != 1 else ''} of this assignment {'are' if count != 1 else 'is'}"
+    return (f"{'' if failed else 'None failed, but '}{grades} held in Gradeloop and not being sent to the LMS "
+            f"gradebook: {grade_in_lms.NO_WORKER}. Ask your Gradeloop administrator to start the worker; the essay "
+            "list shows which grades, and its \u201cSend to the LMS again\u201d sends them once the LMS answers.")
 
 
 def _above_or_below(smd) -> str:

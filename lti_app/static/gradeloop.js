@@ -299,6 +299,7 @@
       fetch(url.href, {credentials: "same-origin", headers: {Accept: "application/json"}})
         .then(read)
         .then(function (data) {
+          unreachable = false;   // Gradeloop answers again: "could not be reached" no longer holds
           if (data.ended) over = true; else learn(data);
         }, function () {})
         .then(function () {

@@ -238,17 +238,26 @@ def test_stay_signed_in_refused_says_the_session_has_ended(short_sessions, clien
     assert page.evaluate("document.activeElement.id") == "text", "back where the student was"
 
 
-def test_stay_signed_in_that_cannot_reach_gradeloop_says_so(short_sessions, client, world, browser):
-    """The keep-alive lost on the way (the connection dropped): the button looked broken. The page
-    says Gradeloop could not be reached, when the session still ends, and offers to try again."""
-    _student(client, short_sessions, world, expires_in=WARN_S + DUE_S)
-    page = open_page(browser, client)
+def _stay_signed_in_unreachable(app, client, world, browser, asked=None):
+    """A student's page once *Stay signed in* was pressed and its keep-alive lost on the way:
+    (page, the warning). `asked`: the paths the page requests, with the page's clock installed."""
+    _student(client, app, world, expires_in=WARN_S + DUE_S)
+    page = open_page(browser, client, **({"requests": asked} if asked is not None else {}))
+    if asked is not None:
+        page.clock.install()
     page.goto(_essay_url(world))
     warning = page.locator("#session-warning")
     warning.get_by_text(SOON).wait_for(timeout=20_000)
     page.route(f"{BASE}/session/keep-alive", lambda route: route.abort())
     warning.get_by_role("button", name="Stay signed in").click()
     warning.get_by_text("Gradeloop could not be reached").wait_for()
+    return page, warning
+
+
+def test_stay_signed_in_that_cannot_reach_gradeloop_says_so(short_sessions, client, world, browser):
+    """The keep-alive lost on the way (the connection dropped): the button looked broken. The page
+    says Gradeloop could not be reached, when the session still ends, and offers to try again."""
+    page, warning = _stay_signed_in_unreachable(short_sessions, client, world, browser)
     said = warning.inner_text()
     assert re.search(r"ends at \d{1,2}:\d\d", said) and "open Gradeloop again from your course" in said, said
     assert warning.locator(".notice").get_attribute("role") == "alert"
@@ -258,6 +267,21 @@ def test_stay_signed_in_that_cannot_reach_gradeloop_says_so(short_sessions, clie
     warning.get_by_role("button", name="Try again").click()
     page.locator("#session-renewed").get_by_text("You stay signed in until").wait_for()
     assert warning.inner_text() == ""
+
+
+def test_once_gradeloop_answers_again_the_warning_stops_saying_it_could_not_be_reached(short_sessions, client,
+                                                                                      world, browser):
+    """After a *Stay signed in* that did not get through, the page said "Gradeloop could not be
+    reached" until the next keep-alive, though its reads of the end (every 30 s while a warning
+    shows) were answered again (diffreview4)."""
+    asked = []
+    page, warning = _stay_signed_in_unreachable(short_sessions, client, world, browser, asked=asked)
+    reads = asked.count("/session/end")
+    page.clock.fast_forward(35_000)   # the next read of the end, which Gradeloop answers
+    warning.get_by_text(SOON).wait_for()
+    assert asked.count("/session/end") > reads
+    assert "could not be reached" not in warning.inner_text()
+    assert warning.get_by_role("button", name="Stay signed in").count() == 1
 
 
 LMS = "http://lms.test/course"

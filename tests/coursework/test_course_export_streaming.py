@@ -65,6 +65,30 @@ def test_the_export_is_streamed_with_the_same_statements_for_3_or_30_essays(lock
             assert [r["status"] for r in mine] == ["graded" if n % 3 == 0 else "submitted"]
 
 
+def _downloaded_while_the_database_fails(client, engine, caplog, *, on_read: int) -> str:
+    """What the browser receives of the export when the database fails at its `on_read`-th read of
+    essays (the download is broken off with the error)."""
+    reads, received = [], []
+
+    def database_gone(conn, cursor, statement, parameters, context, executemany):
+        if "FROM submissions" in statement:
+            reads.append(statement)
+            if len(reads) == on_read:
+                raise OperationalError(statement, parameters, Exception("server closed the connection"))
+
+    event.listen(engine, "before_cursor_execute", database_gone)
+    try:
+        with caplog.at_level(logging.ERROR, logger="lti_app.coursework.data_admin"), \
+                pytest.raises(OperationalError):
+            response = client.get(URL, buffered=False)
+            assert response.status_code == 200
+            for piece in response.response:
+                received.append(piece)
+    finally:
+        event.remove(engine, "before_cursor_execute", database_gone)
+    return b"".join(received).decode("utf-8")
+
+
 def test_an_export_broken_off_says_so_in_its_last_row(locking_app, caplog):
     app = locking_app
     world = build_world(app)
@@ -82,27 +106,8 @@ def test_an_export_broken_off_says_so_in_its_last_row(locking_app, caplog):
     client = app.test_client()
     login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
           platform_id=world.platform)
-    reads = []
-
-    def database_gone(conn, cursor, statement, parameters, context, executemany):
-        if "FROM submissions" in statement:
-            reads.append(statement)
-            if len(reads) == 2:   # the second assignment's essays
-                raise OperationalError(statement, parameters, Exception("server closed the connection"))
-
-    received = []
-    event.listen(engine, "before_cursor_execute", database_gone)
-    try:
-        with caplog.at_level(logging.ERROR, logger="lti_app.coursework.data_admin"), \
-                pytest.raises(OperationalError):
-            response = client.get(URL, buffered=False)
-            assert response.status_code == 200
-            for piece in response.response:
-                received.append(piece)
-    finally:
-        event.remove(engine, "before_cursor_execute", database_gone)
+    body = _downloaded_while_the_database_fails(client, engine, caplog, on_read=2)   # the second assignment's
     assert "event=export_failed" in caplog.text
-    body = b"".join(received).decode("utf-8")
     records = _records(body)
     assert {r["assignment"] for r in records[:-1]} == {"Essay a"} and len(records) > 1
     assert records[-1]["assignment"].startswith("INCOMPLETE: Gradeloop could not read the rest")
@@ -121,20 +126,6 @@ def test_an_export_that_fails_before_anything_is_sent_says_so_too(locking_app, c
           platform_id=world.platform)
     with app.app_context():
         engine = db.engine
-
-    def database_gone(conn, cursor, statement, parameters, context, executemany):
-        if "FROM submissions" in statement:
-            raise OperationalError(statement, parameters, Exception("server closed the connection"))
-
-    received = []
-    event.listen(engine, "before_cursor_execute", database_gone)
-    try:
-        with caplog.at_level(logging.ERROR, logger="lti_app.coursework.data_admin"), \
-                pytest.raises(OperationalError):
-            response = client.get(URL, buffered=False)
-            for piece in response.response:
-                received.append(piece)
-    finally:
-        event.remove(engine, "before_cursor_execute", database_gone)
+    body = _downloaded_while_the_database_fails(client, engine, caplog, on_read=1)
     assert "part_sent=False" in caplog.text
-    assert b"".join(received).decode("utf-8").startswith('"INCOMPLETE: Gradeloop could not read the rest')
+    assert body.startswith('"INCOMPLETE: Gradeloop could not read the rest')

@@ -44,3 +44,13 @@ def test_the_threshold_says_how_many_recent_proposals_reach_it(app, client, worl
     _set(app, world, feedback_mode=FeedbackMode.REVIEW)
     assert 'id="release-hint"' not in client.get(dashboard).get_data(as_text=True), "only beside auto-release there"
     assert 'id="release-hint"' in client.get(settings).get_data(as_text=True), "it helps decide to switch it on"
+
+
+def test_one_proposal_is_not_called_the_last_one(app, client, world):
+    """"Of the last 1 AI proposal" (walk3 #7): with one proposal so far, the line says so."""
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    _proposals(app, world, [0.7])
+    page = client.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
+    assert "Of the one AI proposal so far,\n  1 reached 60% confidence" in page
+    assert "Of the last 1" not in page

@@ -78,8 +78,8 @@ def test_resend_during_outage_tries_once_and_queues_the_rest(peer, tool_server):
         peer.state.failures.clear()   # the LMS recovers
     assert _score_calls(peer) - calls == 1, "one timeout is enough to know the LMS is down"
     assert resent.status_code == 200
-    assert ("0 of 3 grades sent. The LMS stopped answering. The other 3 are queued; Gradeloop keeps sending them "
-            "on its own.") in resent.text
+    assert ("0 of 3 grades sent. The LMS stopped answering. All 3 are queued; Gradeloop keeps sending them "
+            "on its own.") in resent.text   # none sent: no "other" ones (walk3 #3)
     assert _graded_scores(peer, item) == {}
     queued = _new_sync_payloads(tool_server, last_event)
     assert sorted(p["grade_id"] for p in queued) == sorted(unposted) and len(queued) == 3

@@ -78,6 +78,9 @@ def test_roster_failure_still_lists_essays(peer, tool_server):
     page = teacher.get(_.url + "&refresh=1", timeout=30)
     assert page.status_code == 200 and "so only students who handed in are listed" in page.text
     assert "Anna Zed" in _names(page)
+    # Whoever did not hand in is missing from the list: no count that reads as "all handed in".
+    summary = re.search(r'<p class="muted" id="summary">(.*?)</p>', page.text, re.S).group(1)
+    assert "0 not handed in" not in summary and "not handed in: not known without the roster" in summary
 
 
 def test_hand_added_link_is_set_up_and_creates_its_line_item(peer, tool_server):

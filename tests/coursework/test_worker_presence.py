@@ -16,7 +16,7 @@ import pytest
 from lti_app import worker_presence
 from lti_app.coursework import grade_in_lms
 from lti_app.extensions import db
-from lti_app.models import Assignment, FeedbackMode, Role, WorkerHeartbeat
+from lti_app.models import Assignment, FeedbackMode, ModelVersion, Role, WorkerHeartbeat
 from tests.coursework.flows import (approve_while_the_lms_does_not_answer, create_by_deep_link, grade_page_for,
                                     graded_while_lms_down, open_assignment, post_form, submit_essay)
 from tests.coursework.helpers import login
@@ -136,9 +136,48 @@ def test_send_again_does_not_promise_a_worker_that_is_not_there(peer, tool_serve
     peer.fail_next(1, status=503, match="/scores")   # still down: the first try stops the loop
     resent = post_form(teacher, listing, action_contains="/resend")
     [words] = [w for w in _notice_words(resent) if "grades sent" in w]
-    assert words == (f"0 of 2 grades sent. The LMS stopped answering. The other 2 are not sent: {NO_WORKER}, "
+    assert words == (f"0 of 2 grades sent. The LMS stopped answering. Nothing sends them later: {NO_WORKER}, "
                      "which sends grades to the LMS, is not running. They are safe in Gradeloop; send them again "
                      "once the LMS answers, or ask your Gradeloop administrator to start the worker."), words
+
+
+def test_send_again_of_one_grade_says_it_in_words(peer, tool_server):
+    """"0 of 1 grades sent. ... The other 1 is not sent" (walk3 #3): one grade, none sent, so no "other"."""
+    _, teacher, _, listing = graded_while_lms_down(peer, tool_server, ESSAY)
+    peer.fail_next(1, status=503, match="/scores")
+    resent = post_form(teacher, listing, action_contains="/resend")
+    [words] = [w for w in _notice_words(resent) if "not sent" in w]
+    assert words == (f"The grade was not sent. The LMS stopped answering. Nothing sends it later: {NO_WORKER}, "
+                     "which sends grades to the LMS, is not running. It is safe in Gradeloop; send it again once "
+                     "the LMS answers, or ask your Gradeloop administrator to start the worker."), words
+    beat(tool_server.app)   # with a worker
+    peer.fail_next(1, status=503, match="/scores")
+    resent = post_form(teacher, teacher.get(listing.url, timeout=30), action_contains="/resend")
+    [words] = [w for w in _notice_words(resent) if "not sent" in w]
+    assert words == ("The grade was not sent. The LMS stopped answering. It is queued; Gradeloop keeps sending it "
+                     "on its own."), words
+
+
+@pytest.mark.parametrize("mode, model, said", [(FeedbackMode.REVIEW, True, True), (FeedbackMode.OFF, True, False),
+                                               (FeedbackMode.REVIEW, False, False)],
+                         ids=["scored", "auto-feedback off", "no course model yet"])
+def test_the_held_banner_says_new_essays_wait_only_where_they_would_be_scored(peer, tool_server, mode, model, said):
+    """"(until then, new essays are not scored either)" was said where no essay would be scored
+    with a worker either (walk3 #5)."""
+    _, teacher, _, listing = graded_while_lms_down(peer, tool_server, ESSAY)
+    with tool_server.app.app_context():
+        assignment = db.session.scalar(db.select(Assignment))
+        assignment.feedback_mode = mode
+        if model:
+            version = ModelVersion(assignment_id=assignment.id, version=1, status="promoted",
+                                   approach="frozen-ridge", path="models/1")
+            db.session.add(version)
+            db.session.flush()
+            assignment.current_model_id = version.id
+        db.session.commit()
+    [banner] = [w for w in _notice_words(teacher.get(listing.url, timeout=30)) if "LMS" in w]
+    assert "Held" not in banner and NO_WORKER in banner, banner
+    assert ("start the worker (until then, new essays are not scored either);" in banner) is said, banner
 
 
 def test_a_proposal_approved_without_a_worker_says_so(peer, tool_server):

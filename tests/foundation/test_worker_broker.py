@@ -5,6 +5,7 @@ healthy for ever; and a broker URL whose password held an unencoded "/" killed i
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import pytest
@@ -70,3 +71,29 @@ def test_an_unencoded_password_names_the_setting(make_app):
     assert message.startswith("gradeloop worker: GRADELOOP_BROKER_URL cannot be parsed")
     assert "URL-encode the password" in message and "openssl rand -hex 24" in message
     assert "s3cr" not in message and "et9" not in message, "no part of the password in the log"
+
+
+def test_a_failed_check_says_why_on_stderr(make_app):
+    """`worker-status --check` exited 1 in silence: right for the docker healthcheck, which reads
+    the exit code, but an administrator who typed it learned nothing (walk3 #8)."""
+    from lti_app.cli import main
+
+    app = make_app()
+    cli = app.test_cli_runner()
+    host = socket.gethostname()
+    none = cli.invoke(main, ["worker-status", "--check"])
+    assert none.exit_code == 1 and none.stdout == ""
+    assert none.stderr == (f"no healthy worker on host {host} (no worker there has reported); "
+                           "see `gradeloop worker-status`\n")
+    with app.app_context():
+        health.beat("elsewhere:1", "another-host", ["q"], "idle")
+        health.beat(f"{host}:1", host, ["q"], BROKER_UNREACHABLE)
+    failed = cli.invoke(main, ["worker-status", "--check"])
+    assert failed.exit_code == 1 and failed.stdout == ""
+    assert re.fullmatch(rf"no healthy worker on host {re.escape(host)} \(its workers: {re.escape(host)}:1 "
+                        rf"{BROKER_UNREACHABLE}, last seen [\d.]+s ago\); see `gradeloop worker-status`\n",
+                        failed.stderr), failed.stderr
+    with app.app_context():
+        health.beat(f"{host}:2", host, ["q"], "idle")
+    healthy = cli.invoke(main, ["worker-status", "--check"])
+    assert healthy.exit_code == 0 and healthy.output == ""
