@@ -221,6 +221,9 @@
   // A keep-alive the server refuses means the session has ended; one that does not arrive is said.
   var KEEP_ALIVE_EVERY_MS = 5 * 60 * 1000, LONGEST_WAIT_MS = 30000;   // a computer waking from sleep is noticed
   var ASK_EVERY_MS = 30000, FRESH_MS = 1000;   // an answer this recent needs no asking again
+  // What a form on the page lets someone type (an essay, a comment, a score): what is kept.
+  var TYPED_FIELDS = "main form textarea, main form input:not([type=hidden]):not([type=submit])" +
+                     ":not([type=checkbox]):not([type=radio]):not([type=button]):not([type=file])";
 
   function sessionTimer(el) {
     var timing = JSON.parse(el.getAttribute("data-timing")), offset = 0, ends = 0;
@@ -344,6 +347,10 @@
         notice.className = "notice notice-warning";
         notice.setAttribute("role", "alert");   // an alert put in the page is announced at once
         notice.appendChild(el.querySelector('template[data-when="' + when + '"]').content.cloneNode(true));
+        // "What you typed here is kept" only where there is something to type in.
+        if (!document.querySelector(TYPED_FIELDS)) {
+          notice.querySelectorAll("[data-typed]").forEach(function (span) { span.remove(); });
+        }
         endWords(notice);
         region.appendChild(notice);
         var button = notice.querySelector("button");

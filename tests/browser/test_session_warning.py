@@ -117,6 +117,18 @@ def test_near_the_longest_session_it_says_to_open_gradeloop_again(short_sessions
     assert warning.get_by_role("button").count() == 0, "nothing to press that could not help"
 
 
+def test_a_page_with_nothing_to_type_does_not_say_typed_text_is_kept(short_sessions, client, world, browser):
+    app = short_sessions
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform, expires_in=100, started_ago=12 * 3600 - 100)
+    page = open_page(browser, client)
+    page.goto(f"{BASE}/dashboard/a/{world.assignment_a}")   # buttons only: nothing to type in
+    warning = page.locator("#session-warning")
+    warning.get_by_text(SOON).wait_for()
+    said = warning.inner_text()
+    assert "open Gradeloop again from your course" in said and "typed" not in said, said
+
+
 def _end_on_the_server(client) -> None:
     """The session's end passes on the server, as it would while a laptop's lid is closed."""
     with client.session_transaction() as session:
