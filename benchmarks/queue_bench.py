@@ -33,6 +33,7 @@ from lti_app.events import envelope  # noqa: E402
 from lti_app.extensions import db  # noqa: E402
 from lti_app.models import (Assignment, Course, DeadLetter, OutboxEvent, Platform, ProcessedMessage,  # noqa: E402
                             Submission)
+from tests.scratch_postgres import drop_database  # noqa: E402
 
 
 def scratch_postgres(base: str) -> tuple[str, callable]:
@@ -42,8 +43,7 @@ def scratch_postgres(base: str) -> tuple[str, callable]:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
 
     def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
     return base.rsplit("/", 1)[0] + "/" + name, drop
 

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tests.scratch_postgres import drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
@@ -41,8 +42,7 @@ def postgres_url() -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = base.rsplit("/", 1)[0] + "/" + name
     yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(admin, name)
     admin.dispose()
 
 

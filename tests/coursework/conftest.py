@@ -2,6 +2,7 @@
 import pytest
 
 from tests.coursework.helpers import build_world
+from tests.scratch_postgres import drop_database
 
 
 @pytest.fixture
@@ -22,8 +23,7 @@ def own_postgres(postgres_url):
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(admin, name)
     admin.dispose()
 
 

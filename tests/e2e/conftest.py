@@ -23,6 +23,7 @@ from tests.conftest import ROOT, SHARED_DATA
 from tests.coursework.flows import create_by_deep_link, open_assignment, post_form
 from tests.peer import Peer, ToolServer
 from tests.worker.conftest import FAST, _delete_topology, wait_for, worker_env
+from tests.scratch_postgres import drop_database
 
 # PERSUADE prompt 0, shuffle seed 0 (the demo course's essays): the gate promotes this set (held-out
 # QWK 0.86 on 20 essays). With 60 essays the gate saw 12 held-out essays and its verdict was a coin
@@ -142,8 +143,7 @@ def scratch_postgres(server_url: str):
     try:
         yield server_url.rsplit("/", 1)[0] + "/" + name
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
 
 

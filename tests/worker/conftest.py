@@ -18,6 +18,7 @@ import pytest
 
 import tests.worker.plugins as plugins
 from tests.conftest import ROOT
+from tests.scratch_postgres import drop_database
 
 FAST = {"GRADELOOP_RETRY_BASE_SECONDS": 0.2, "GRADELOOP_RETRY_MAX_SECONDS": 2.0,
         "GRADELOOP_RELAY_INTERVAL": 0.05, "GRADELOOP_HEARTBEAT_SECONDS": 1.0,
@@ -68,9 +69,8 @@ def scratch_postgres(request):
         return base.rsplit("/", 1)[0] + "/" + name
 
     yield _create
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for name in names:
+        drop_database(admin, name)
     admin.dispose()
 
 

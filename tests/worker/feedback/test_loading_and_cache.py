@@ -6,6 +6,7 @@ import pytest
 from worker.feedback import cache
 from worker.feedback.compose import compose_feedback
 from worker.feedback.records import GradedExample, GradedExamples
+from tests.scratch_postgres import drop_database
 
 
 def _course(db):
@@ -46,8 +47,7 @@ def db_app(request, make_app):
     try:
         yield make_app(database_url=base.rsplit("/", 1)[0] + "/" + name)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
 
 
