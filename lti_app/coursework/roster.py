@@ -46,7 +46,7 @@ class Row:
     gradable: bool = True          # False for a teacher's own test essay: the LMS takes no grade
     quiet: bool = False            # the course's LMS did not answer a moment ago (`lms_quiet`)
     sent: bool = True              # a worker sends waiting grades (`grade_in_lms.worker_sends`)
-    earlier_version: bool = False  # the grade was given on the version before a revision (`revised_essays`)
+    earlier_version: bool = False  # the grade was given on the version before a revision (`current_grades`)
 
     @property
     def submitted_at(self) -> datetime | None:
@@ -144,26 +144,25 @@ def held_grades(assignment: Assignment) -> int | None:
     return db.session.scalar(query)
 
 
-def current_grades(assignment_id: int) -> dict[int, Grade]:
-    """{submission id: current grade}, without the text of the version a grade was given on: a
-    list never shows it, and a class's earlier versions are whole essays. Reading that text (or
-    `on_earlier_version`) loads it one grade at a time: `revised_essays` says which they are."""
+def current_grades(assignment_id: int) -> tuple[dict[int, Grade], set[int]]:
+    """({submission id: current grade}, the essays whose current grade is the earlier version's:
+    revised, not graded again yet), in one query and without the text of the version a grade was
+    given on: a list never shows it, and a class's earlier versions are whole essays (reading
+    `on_earlier_version` would load it one grade at a time)."""
     latest = latest_grades(assignment_id)
-    grades = db.session.scalars(db.select(Grade).join(latest, Grade.id == latest.c.grade_id)
-                                .options(defer(Grade.essay_text))).all()
-    return {g.submission_id: g for g in grades}
+    rows = db.session.execute(db.select(Grade, Grade.essay_text.is_not(None))
+                              .join(latest, Grade.id == latest.c.grade_id).options(defer(Grade.essay_text))).all()
+    return {g.submission_id: g for g, _ in rows}, {g.submission_id for g, earlier in rows if earlier}
 
 
 def revised_essays(assignment_id: int) -> set[int]:
-    """The essays whose current grade is the earlier version's: revised, not graded again yet."""
-    latest = latest_grades(assignment_id)
-    return set(db.session.scalars(db.select(latest.c.submission_id).join(Grade, Grade.id == latest.c.grade_id)
-                                  .where(Grade.essay_text.is_not(None))))
+    """The essays whose current grade is the earlier version's (`current_grades`)."""
+    return current_grades(assignment_id)[1]
 
 
 def build_rows(assignment: Assignment, members: list[nrps.Member]) -> list[Row]:
     course = db.session.get(Course, assignment.course_id)
-    grades, revised = current_grades(assignment.id), revised_essays(assignment.id)
+    grades, revised = current_grades(assignment.id)
     # Not the essays' texts: the list never shows them, and a class's texts are megabytes.
     pairs = db.session.execute(db.select(Submission, User).join(User, Submission.user_id == User.id)
                                .where(Submission.assignment_id == assignment.id)

@@ -29,11 +29,6 @@ def _dead_gradebook_updates(assignment_id: int) -> list[tuple[DeadLetter, str]]:
     return list(zip(rows, _concerns_of(rows)))
 
 
-def _concerns(row: DeadLetter) -> str:
-    """Whose essay one failed gradebook update was for (see `_concerns_of`)."""
-    return _concerns_of([row])[0]
-
-
 def _concerns_of(rows: list[DeadLetter]) -> list[str]:
     """Whose essay each failed gradebook update was for, when its message still says (grade id in
     the event payload) and the grade still exists; else "". One query for all of them."""

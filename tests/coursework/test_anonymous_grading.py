@@ -91,7 +91,7 @@ def test_teaching_assistants_cannot_lift_it_or_read_names_from_the_export(app, c
 
 
 def test_failed_gradebook_updates_name_the_essay_only(app, world):
-    from lti_app.dashboard.views import _concerns
+    from lti_app.dashboard.views import _concerns_of
     from lti_app.models import DeadLetter, Grade, GradeSource
 
     with app.app_context():
@@ -101,9 +101,9 @@ def test_failed_gradebook_updates_name_the_essay_only(app, world):
         db.session.add(grade)
         db.session.flush()
         row = DeadLetter(payload={"payload": {"grade_id": grade.id}})
-        assert "Student1 A" in _concerns(row)
+        assert "Student1 A" in _concerns_of([row])[0]
         db.session.get(Assignment, world.assignment_a).anonymous_grading = True
-        assert _concerns(row) == f"Essay #{submission.id}"
+        assert _concerns_of([row]) == [f"Essay #{submission.id}"]
 
 
 def test_a_name_written_in_the_essay_is_hidden_from_graders_only(app, client, world):
