@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
@@ -36,9 +36,14 @@ def database_now():
     drift apart: a web host a minute ahead of the worker's took every beat for stale. They all read
     PostgreSQL's clock instead. SQLite is a file on one host, so every process there reads that
     host's clock already."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return utcnow()
-    return db.session.scalar(select(func.now()))
+    clock = database_clock()
+    return clock if isinstance(clock, datetime) else db.session.scalar(select(clock))
+
+
+def database_clock():
+    """`database_now` for use inside a statement: PostgreSQL's `now()` there (no round trip of its
+    own, which every page that asks about workers would pay), this host's time on SQLite."""
+    return utcnow() if db.session.get_bind().dialect.name != "postgresql" else func.now()
 
 
 def beat(worker_id: str, hostname: str, queues: list[str], status: str) -> None:
@@ -110,7 +115,7 @@ def healthy(stale_after: float, *, stopped_counts: bool = False):
     """Where-clause of the rows of workers that work now: beat within `stale_after` seconds, not
     stopped, reaching the broker, no hung job. The web's pages ask the same, but count a worker that
     stopped within `stale_after` (`stopped_counts`, see `lti_app.worker_presence`)."""
-    cutoff = database_now() - timedelta(seconds=stale_after)
+    cutoff = database_clock() - timedelta(seconds=stale_after)
     unhealthy = [status for status in UNHEALTHY if not (stopped_counts and status == "stopped")]
     return and_(WorkerHeartbeat.last_seen >= cutoff, WorkerHeartbeat.status.notin_(unhealthy),
                 ~WorkerHeartbeat.status.startswith(STALLED_PREFIX))
