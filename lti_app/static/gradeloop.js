@@ -401,7 +401,31 @@
     check();
   }
 
-  window.gradeloop = {changed: changed};
+  // LTI platform storage (1EdTech postMessage storage), used by the login and launch pages when our
+  // cookie may be refused inside the LMS's iframe: send one message to the platform's storage frame
+  // and call done once, with the platform's answer, or with {} when there is no such frame, the
+  // message cannot be sent, or no answer comes within 4 s (the login goes on either way).
+  function platformStorage(target, platformOrigin, message, answerSubject, done) {
+    var messageId = "gl-" + Math.random().toString(36).slice(2), finished = false;
+    function finish(answer) {
+      if (finished) return;
+      finished = true;
+      done(answer || {});
+    }
+    var frame = null;
+    try { frame = target === "_parent" ? window.parent : window.parent.frames[target]; } catch (e) { frame = null; }
+    if (!frame || frame === window) { finish(); return; }
+    window.addEventListener("message", function (event) {
+      var data = event.data || {};
+      if (event.origin !== platformOrigin || data.subject !== answerSubject || data.message_id !== messageId) return;
+      finish(data);
+    });
+    message.message_id = messageId;
+    try { frame.postMessage(message, platformOrigin); } catch (e) { finish(); return; }
+    setTimeout(finish, 4000);
+  }
+
+  window.gradeloop = {changed: changed, platformStorage: platformStorage};
   forgetNotice();
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(checkSize);
   document.querySelectorAll("[data-poll-state]").forEach(pollState);
