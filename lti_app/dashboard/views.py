@@ -12,6 +12,7 @@ from lti_app.coursework.release_hint import release_hint
 from lti_app.dashboard import bp, report, wording
 from lti_app.events import record_event
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.models import Assignment, DeadLetter, FeedbackMode, Grade, ModelVersion, Submission, User
 from lti_app.review.decisions import pending_proposals
 from lti_app.routing import MAX_ID
@@ -149,6 +150,10 @@ def train_now(assignment_id: int):
         return notices.redirect_with("dashboard.overview", [(
             "error", f"Not trained: {graded} graded essay{'' if graded == 1 else 's'}, and this assignment needs "
                      f"{needed} first.")], assignment_id=assignment.id)
+    # Two teachers (or tabs) asking at once would both pass the check below and queue two runs: the
+    # assignment's row lock makes the second read the first one's request (FOR NO KEY UPDATE, which
+    # graders' KEY SHARE locks do not wait for).
+    db.session.execute(for_update(db.select(Assignment.id).where(Assignment.id == assignment.id), key_share=True))
     status = report.training_status(assignment.id)
     if status["active"] or status["asked"]:
         # A second request would wait for this run and then train again on nearly the same grades.

@@ -92,3 +92,40 @@ def test_a_scale_edit_and_the_first_grade_at_once_agree_on_the_scale(locking_app
         grade = db.session.scalar(db.select(Grade))
         assert grade is not None and grade.score == 6
         assert (grade.score_min, grade.score_max) == (assignment.score_min, assignment.score_max) == (1, 10)
+
+
+def test_train_now_pressed_by_two_teachers_at_once_queues_one_training(locking_app, monkeypatch):
+    """Both requests hold right after reading "is a training asked for?": without the assignment's
+    lock both read "no" and queue a run each (the second trains again on the same grades)."""
+    from lti_app.dashboard import report
+    from worker.handlers import training
+
+    app = locking_app
+    world = build_world(app)
+    monkeypatch.setattr(training, "min_graded", lambda assignment: 0)   # enough grades is not the point here
+    both_read = threading.Barrier(2, timeout=2)
+    real_status = report.training_status
+
+    def training_status(assignment_id):
+        status = real_status(assignment_id)
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass   # the other request waits for this one's lock
+        return status
+
+    monkeypatch.setattr(report, "training_status", training_status)
+    answers = []
+
+    def press():
+        client = app.test_client()
+        token = login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR)
+        answers.append(client.post(f"/dashboard/a/{world.assignment_a}/train", data={"csrf_token": token},
+                                   follow_redirects=True).get_data(as_text=True))
+
+    _at_once(press, press)
+    assert sorted("Training requested. Progress shows below." in page for page in answers) == [False, True]
+    assert any("A training is already under way" in page for page in answers)
+    with app.app_context():
+        due = db.session.scalars(db.select(OutboxEvent.payload).where(OutboxEvent.type == "training.due")).all()
+        assert [message["payload"]["reason"] for message in due] == ["manual"]
