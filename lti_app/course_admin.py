@@ -2,7 +2,8 @@
 coursework one year after the course ends").
 
 `list` prints each course with its LMS, counts and last activity, oldest activity first; `delete`
-deletes one course's data, `purge` that of every course inactive for N days. Both call
+deletes one course's data, `purge` that of every course inactive for N days (with `--dry-run`,
+either only shows what it would delete). Both call
 `data_admin.delete_course_data`, the function behind the teacher's *Delete this course's data*
 page, so they delete exactly what it deletes: the course's assignments with their essays, grades,
 AI proposals, training runs, dead letters, model versions and model files. Like that page they keep
@@ -145,6 +146,14 @@ def _plan(course: CourseSummary, forget: bool = False) -> Plan:
     return Plan(course, words, running, members)
 
 
+def _show(plans: list[Plan], dry_run: bool) -> None:
+    """The plans, as what the command will delete or, on a dry run, would delete."""
+    for plan in plans:
+        click.echo(f"{'would delete' if dry_run else 'will delete'} {plan.words}")
+    if dry_run:
+        click.echo("dry run: nothing deleted")
+
+
 def _unchanged(planned: list[CourseSummary]) -> list[CourseSummary]:
     """The planned courses with no activity since they were listed. Read again after the prompt,
     which may wait for minutes: an essay handed in meanwhile was never in what the admin agreed to
@@ -242,9 +251,10 @@ def list_command(platform_id, inactive_days):
 @course_group.command("delete")
 @click.option("--course", "course_id", type=ROW_ID, required=True, help="Gradeloop's course id (`course list`)")
 @click.option("--forget", is_flag=True, help=FORGET_HELP)
+@click.option("--dry-run", is_flag=True, help="only say what would be deleted")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @with_appcontext
-def delete_command(course_id, forget, yes):
+def delete_command(course_id, forget, dry_run, yes):
     """Delete one course's data, as its teacher's *Delete this course's data* does (with --forget,
     the course too)."""
     course = next((c for c in summaries() if c.id == course_id), None)
@@ -255,7 +265,9 @@ def delete_command(course_id, forget, yes):
                    "itself)")
         return
     plan = _plan(course, forget)
-    click.echo(f"will delete {plan.words}")
+    _show([plan], dry_run)
+    if dry_run:
+        return
     if not yes:
         click.confirm("Delete this course and its data?" if forget else "Delete this course's data?", abort=True)
     if _unchanged([course]):
@@ -280,10 +292,8 @@ def purge_command(inactive_days, platform_id, forget, dry_run, yes):
         click.echo(f"no course {'' if forget else 'with data '}has been inactive for {_days(inactive_days)}")
         return
     plans = [_plan(course, forget) for course in courses]
-    for plan in plans:
-        click.echo(f"{'would delete' if dry_run else 'will delete'} {plan.words}")
+    _show(plans, dry_run)
     if dry_run:
-        click.echo("dry run: nothing deleted")
         return
     if not yes:
         click.confirm(f"Delete {'these' if forget else 'the data of these'} {len(plans)} course(s)"

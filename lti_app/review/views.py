@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import load_only
 
+from lti_app import worker_presence
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, grade_in_lms, lms_sync, notices, roster, version_diff
 from lti_app.coursework.schemas import grade_schema
@@ -45,8 +46,11 @@ def _revised(assignment, proposals: list[AiProposal]) -> set[int]:
 def queue(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     proposals = pending_proposals(assignment.id)
+    # The page sends an approved grade to the LMS itself; the course model learns from it only
+    # when a worker trains (`worker_presence`), so the page promises that only while one does.
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
-                           names=_student_names(assignment, proposals), revised=_revised(assignment, proposals))
+                           names=_student_names(assignment, proposals), revised=_revised(assignment, proposals),
+                           trains=worker_presence.serves(worker_presence.TRAINING))
 
 
 @bp.post("/a/<int:assignment_id>/approve")

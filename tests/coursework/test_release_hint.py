@@ -3,6 +3,8 @@ who switched auto-release on at the default 60% saw nothing reach students (a yo
 sure) and no reason why."""
 from __future__ import annotations
 
+import re
+
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, FeedbackMode, Role
 from tests.coursework.helpers import login
@@ -46,11 +48,35 @@ def test_the_threshold_says_how_many_recent_proposals_reach_it(app, client, worl
     assert 'id="release-hint"' in client.get(settings).get_data(as_text=True), "it helps decide to switch it on"
 
 
+def _hint(client, url) -> str:
+    """The line beside the threshold on the page at `url`, its whitespace made plain."""
+    found = re.search(r'<p class="muted" id="release-hint">(.*?)</p>', client.get(url).get_data(as_text=True), re.S)
+    assert found, "no release hint on " + url
+    return " ".join(found.group(1).split())
+
+
 def test_one_proposal_is_not_called_the_last_one(app, client, world):
-    """"Of the last 1 AI proposal" (walk3 #7): with one proposal so far, the line says so."""
+    """"Of the last 1 AI proposal" (walk3 #7), then "Of the one AI proposal so far, ... the rest wait"
+    and "every one waits" for a single proposal: with one proposal so far, the line speaks of it."""
     login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
           platform_id=world.platform)
+    settings, dashboard = f"/coursework/a/{world.assignment_a}/settings", f"/dashboard/a/{world.assignment_a}"
     _proposals(app, world, [0.7])
-    page = client.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
-    assert "Of the one AI proposal so far,\n  1 reached 60% confidence" in page
-    assert "Of the last 1" not in page
+    line = _hint(client, settings)
+    assert line == "The one AI proposal so far reached 60% confidence: it goes to the student at once in auto-release."
+
+    _set(app, world, confidence_threshold=0.8, feedback_mode=FeedbackMode.AUTO_RELEASE)
+    expected = ("The one AI proposal so far did not reach 80% confidence (it had 70%): at this setting it waits for "
+                "your review. A lower setting releases more, and more mistakes with them.")
+    assert _hint(client, settings) == expected
+    assert _hint(client, dashboard) == expected, "the dashboard shows the same line under auto-release"
+
+
+def test_one_unusual_proposal_gives_no_confidence(app, client, world):
+    """An unusual essay waits whatever its confidence (`release_hint`): the line says that rather than
+    that it "did not reach" a setting it may well have reached."""
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    _proposals(app, world, [0.95], unusual=["much shorter than the essays the model learned from"])
+    assert _hint(client, f"/coursework/a/{world.assignment_a}/settings") == (
+        "The one AI proposal so far is for an unusual essay, and those always wait for your review.")

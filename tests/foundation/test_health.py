@@ -4,19 +4,13 @@ page. The hook now falls back to the last origins it computed (or 'self') and lo
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from lti_app import create_app, web_security
 from lti_app.extensions import db
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]   # closed again on return: connecting is refused at once
+from tests.free_ports import held_port
 
 
 @pytest.fixture(autouse=True)
@@ -27,18 +21,19 @@ def _fresh_fallback_state(monkeypatch):
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_healthz_reports_a_database_that_is_down(tmp_path, caplog, kind):
-    url = (f"sqlite:///{tmp_path}/no-such-dir/gradeloop.db" if kind == "sqlite"
-           else f"postgresql+psycopg://gradeloop:x@127.0.0.1:{_closed_port()}/gradeloop?connect_timeout=5")
-    # env=development: errors become pages, as in production (test mode would re-raise them).
-    app = create_app(database_url=url, data_dir=tmp_path / "data", env="development")
-    assert "lti" in app.blueprints, "the frame-ancestors hook queries platforms only with LTI on"
-    client = app.test_client()
-    with caplog.at_level(logging.WARNING, logger="lti_app.web_security"):
-        for _ in range(2):
-            answer = client.get("/healthz")
-            assert answer.status_code == 503, answer.data[:300]
-            assert answer.is_json and answer.json == {"status": "error", "database": "OperationalError"}
-            assert answer.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    with held_port() as closed:   # bound here and not listening: connecting is refused at once
+        url = (f"sqlite:///{tmp_path}/no-such-dir/gradeloop.db" if kind == "sqlite"
+               else f"postgresql+psycopg://gradeloop:x@127.0.0.1:{closed}/gradeloop?connect_timeout=5")
+        # env=development: errors become pages, as in production (test mode would re-raise them).
+        app = create_app(database_url=url, data_dir=tmp_path / "data", env="development")
+        assert "lti" in app.blueprints, "the frame-ancestors hook queries platforms only with LTI on"
+        client = app.test_client()
+        with caplog.at_level(logging.WARNING, logger="lti_app.web_security"):
+            for _ in range(2):
+                answer = client.get("/healthz")
+                assert answer.status_code == 503, answer.data[:300]
+                assert answer.is_json and answer.json == {"status": "error", "database": "OperationalError"}
+                assert answer.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
     fallbacks = [r for r in caplog.records if "frame_ancestors_fallback" in r.getMessage()]
     assert len(fallbacks) == 1, "logged once per outage, not once per response"
 

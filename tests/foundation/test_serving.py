@@ -4,33 +4,38 @@ the CPUs the process may use and stays within PostgreSQL's connections."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
+from functools import partial
 
 import pytest
 import requests
 
 from lti_app import serving
 from tests.conftest import ROOT
+from tests.free_ports import start_on_free_ports, wait_until_said
 
 SECRET = "lt-SECRET-launch-token"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _serve(tmp_path, port: int):
+    """`gradeloop serve` on `port`, once gunicorn says it listens there: (process, port, its
+    output's path, access log's path). `PortTaken` when another process took the port first."""
+    output, log = tmp_path / f"serve-{port}.out", tmp_path / f"access-{port}.log"
+    env = {**os.environ, "GRADELOOP_DATA_DIR": str(tmp_path / "data"), "GRADELOOP_ENV": "development",
+           "GRADELOOP_ACCESS_LOG": str(log)}
+    with open(output, "w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "serve", "--migrate", "--port", str(port),
+                                   "--workers", "1", "--threads", "1"], cwd=ROOT, env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    # Its own "Listening at" line: an answer on the port before it could be another process's.
+    wait_until_said(server, output, f"Listening at: http://127.0.0.1:{port}", 60)
+    return server, port, output, log
 
 
 def test_served_app_logs_paths_without_launch_tokens(tmp_path):
-    port, log = _free_port(), tmp_path / "access.log"
-    env = {**os.environ, "GRADELOOP_DATA_DIR": str(tmp_path / "data"), "GRADELOOP_ENV": "development",
-           "GRADELOOP_ACCESS_LOG": str(log)}
-    server = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "serve", "--migrate", "--port", str(port),
-                               "--workers", "1", "--threads", "1"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server, port, output, log = start_on_free_ports(1, partial(_serve, tmp_path))
     try:
         url = f"http://127.0.0.1:{port}/lti/jwks"
         deadline = time.monotonic() + 60
@@ -41,7 +46,7 @@ def test_served_app_logs_paths_without_launch_tokens(tmp_path):
                                       timeout=5)
                 break
             except requests.ConnectionError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stdout.read()
+                assert server.poll() is None and time.monotonic() < deadline, output.read_text()[-3000:]
                 time.sleep(0.3)
         assert answer.status_code == 200 and answer.json()["keys"]
     finally:

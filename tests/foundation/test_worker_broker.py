@@ -10,16 +10,11 @@ import socket
 
 import pytest
 
+from tests.free_ports import held_port
 from tests.worker.conftest import wait_for
 from worker import health, runner
 from worker.health import BROKER_UNREACHABLE
 from worker.runner import WorkerProcess, run_worker
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]   # closed again on return: connecting is refused at once
 
 
 def test_connecting_turns_unreachable_after_three_beats(make_app, monkeypatch):
@@ -46,20 +41,20 @@ def test_connecting_turns_unreachable_after_three_beats(make_app, monkeypatch):
 def test_healthcheck_fails_while_the_broker_is_unreachable(make_app):
     from lti_app.cli import main
 
-    app = make_app(broker_url=f"amqp://gradeloop:pw@127.0.0.1:{_closed_port()}//",
-                   GRADELOOP_HEARTBEAT_SECONDS=0.3)
-    cli = app.test_cli_runner()
-    worker = WorkerProcess(app, queues=["scoring"], scheduler=False)
-    thread = worker.start_thread()
-    try:
-        wait_for(lambda: cli.invoke(main, ["worker-status", "--check"]).exit_code == 1
-                 and BROKER_UNREACHABLE in cli.invoke(main, ["worker-status"]).output, 15,
-                 what="the healthcheck to fail")
-        (row,) = json.loads(cli.invoke(main, ["worker-status", "--json"]).output)["workers"]
-        assert row["status"] == BROKER_UNREACHABLE, "still beating: not stale, but unhealthy"
-    finally:
-        worker.stop()
-        thread.join(30)
+    with held_port() as closed:   # bound here and not listening: connecting is refused at once
+        app = make_app(broker_url=f"amqp://gradeloop:pw@127.0.0.1:{closed}//", GRADELOOP_HEARTBEAT_SECONDS=0.3)
+        cli = app.test_cli_runner()
+        worker = WorkerProcess(app, queues=["scoring"], scheduler=False)
+        thread = worker.start_thread()
+        try:
+            wait_for(lambda: cli.invoke(main, ["worker-status", "--check"]).exit_code == 1
+                     and BROKER_UNREACHABLE in cli.invoke(main, ["worker-status"]).output, 15,
+                     what="the healthcheck to fail")
+            (row,) = json.loads(cli.invoke(main, ["worker-status", "--json"]).output)["workers"]
+            assert row["status"] == BROKER_UNREACHABLE, "still beating: not stale, but unhealthy"
+        finally:
+            worker.stop()
+            thread.join(30)
     assert not thread.is_alive()
 
 

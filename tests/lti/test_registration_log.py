@@ -5,12 +5,12 @@ reads it from the log can register their own keys with the LMS while it is valid
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 import requests
 
 from lti_app.sandbox.registration import issue_registration_token, openid_configuration_url
+from tests.free_ports import held_port
 from tests.lti.conftest import assert_refused, page_text
 from tests.lti.test_registration import CONFIG_PATH, TOKEN, FakeMoodle, allow
 
@@ -19,12 +19,6 @@ def _register(tool_server, config_url: str, token: str):
     """As Canvas opens the tool's registration URL: the token also inside the configuration URL."""
     return requests.get(tool_server.url + "/lti/register", timeout=30, params={
         "openid_configuration": f"{config_url}?registration_token={token}", "registration_token": token})
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_a_registration_logs_no_token(peer, tool_server, caplog):
@@ -50,9 +44,9 @@ def test_a_refused_registration_logs_the_url_without_the_token(tool_server, capl
 
 
 def test_an_unreachable_configuration_url_logs_no_token(tool_server, caplog):
-    url = f"http://127.0.0.1:{_closed_port()}"
-    allow(tool_server, url)
-    with caplog.at_level(logging.INFO):
+    with held_port() as closed, caplog.at_level(logging.INFO):   # bound here, not listening: refused
+        url = f"http://127.0.0.1:{closed}"
+        allow(tool_server, url)
         page = _register(tool_server, url + CONFIG_PATH, TOKEN)
     assert_refused(page, "Could not reach")
     assert TOKEN not in caplog.text and url + CONFIG_PATH in caplog.text

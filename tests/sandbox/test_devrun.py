@@ -7,19 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+from functools import partial
 
 import requests
 
 from lti_app.devrun import run_all
 from lti_app.sandbox.forms import find_form
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.free_ports import free_port, held_port, start_on_free_ports, wait_until_said
 
 
 def port_open(port: int) -> bool:
@@ -33,20 +28,24 @@ def test_run_refuses_production(monkeypatch, capsys):
     assert "refusing to run in production" in capsys.readouterr().err
 
 
-def test_run_starts_everything_launches_and_stops_cleanly(tmp_path):
-    port, sandbox_port = free_port(), free_port()
+def _run(tmp_path, port: int, sandbox_port: int):
+    """`gradeloop run` on these ports, once it says it runs: (process, its log's path, the ports).
+    `PortTaken` when another process took a port first; each try has a data directory of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADELOOP_")}
-    env.update(GRADELOOP_DATA_DIR=str(tmp_path), GRADELOOP_ENV="development")
-    log = open(tmp_path / "run.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "run", "--port", str(port),
-                             "--sandbox-port", str(sandbox_port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    env.update(GRADELOOP_DATA_DIR=str(tmp_path / f"data-{port}"), GRADELOOP_ENV="development")
+    log = tmp_path / f"run-{port}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "lti_app.cli", "run", "--port", str(port),
+                                 "--sandbox-port", str(sandbox_port)], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    wait_until_said(proc, log, "Press Ctrl-C", 90)
+    return proc, log, port, sandbox_port
+
+
+def test_run_starts_everything_launches_and_stops_cleanly(tmp_path):
+    proc, log, port, sandbox_port = start_on_free_ports(2, partial(_run, tmp_path))
     try:
-        deadline = time.monotonic() + 90
-        while "Press Ctrl-C" not in (tmp_path / "run.log").read_text() and proc.poll() is None:
-            assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()[-3000:]
-            time.sleep(0.3)
-        output = (tmp_path / "run.log").read_text()
+        output = log.read_text()
         assert f"http://localhost:{port}/lti/jwks" in output and f"http://127.0.0.1:{sandbox_port}/" in output
         browser = requests.Session()
         page = browser.get(f"http://127.0.0.1:{sandbox_port}/courses/sandbox-course/launch",
@@ -57,8 +56,7 @@ def test_run_starts_everything_launches_and_stops_cleanly(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=40)
-        log.close()
-    assert code == 0, (tmp_path / "run.log").read_text()[-3000:]
+    assert code == 0, log.read_text()[-3000:]
     assert not port_open(port) and not port_open(sandbox_port)
 
 
@@ -71,8 +69,6 @@ def _form(response, field):
 def test_run_says_when_the_sandbox_port_is_taken(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("GRADELOOP_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("GRADELOOP_ENV", "development")
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        assert run_all(port=free_port(), sandbox_port=busy.getsockname()[1]) == 2
+    with held_port(listening=True) as busy:
+        assert run_all(port=free_port(), sandbox_port=busy) == 2
     assert "--sandbox-port" in capsys.readouterr().err

@@ -11,6 +11,11 @@ from flask.cli import with_appcontext
 from lti_app.cli_types import ROW_ID
 
 
+# A number of essays to score, time or check: 0 would train for nothing (or fail after training),
+# and a negative K sliced from the end (`texts[:-5]`: all but the last five) without a word.
+ESSAY_COUNT = click.IntRange(min=1)
+
+
 def _base_model() -> str:
     from config.settings import default_base_model
 
@@ -44,10 +49,11 @@ def _ellipse_path(data: str) -> Path:
 @click.option("--out", default=None, help="write the JSON results here")
 @click.option("--traits", is_flag=True, help="ELLIPSE trait scoring instead of PERSUADE holistic scores")
 @click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]), help="default: automatic")
-@click.option("--max-test", default=None, type=int, help="score only the first K test essays (smoke runs)")
-@click.option("--latency-essays", default=60, show_default=True, type=int,
+@click.option("--max-test", default=None, type=ESSAY_COUNT, help="score only the first K test essays (smoke runs)")
+@click.option("--latency-essays", default=60, show_default=True, type=ESSAY_COUNT,
               help="essays timed one by one, taken in turn from every prompt's test split")
-@click.option("--parity-essays", default=100, show_default=True, type=int, help="validation essays for ONNX parity")
+@click.option("--parity-essays", default=100, show_default=True, type=ESSAY_COUNT,
+              help="validation essays for ONNX parity")
 def bench_command(data, prompts, ns, seeds, models, out, traits, device, max_test, latency_essays, parity_essays):
     """Benchmark course models against the TF-IDF baseline on real graded essays."""
     from worker.ml import bench
