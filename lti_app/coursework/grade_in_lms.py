@@ -131,6 +131,16 @@ def saved_words(grade_state: str) -> str:
     return SAVED_HELD if grade_state == HELD else SAVED_WAITING
 
 
+def superseded_words(what: str, *, to_lms: bool) -> str:
+    """The notice after a grade was `what` ("saved", "approved", ...) when another grader (or another
+    tab) saved a newer grade of the essay before this one reached the LMS: this one is not sent
+    over the newer one (`gradebook._post_grade`). `to_lms`: a student's essay (an imported one has
+    no LMS gradebook)."""
+    lms = ", and the one Gradeloop sends to the LMS gradebook" if to_lms else ""
+    return (f"Grade {what}, but a newer grade for this essay was saved meanwhile. The newer grade is now the essay's "
+            f"grade{lms}; yours is kept under \u201cEarlier grades\u201d on the essay's page.")
+
+
 def queued_words(count: int, rest: bool = True) -> str:
     """How "Send to the LMS again" (or approving several proposals) ends when it leaves `count`
     grades to the worker (`lms_sync.Resent`): `rest` when others of the same click were sent or

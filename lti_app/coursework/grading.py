@@ -69,8 +69,12 @@ def grade(assignment_id: int, submission_id: int):
         db.session.commit()
         problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
         saved = db.session.get(Grade, saved.id)
-        lms_state = grade_in_lms.state_of(saved) if problem else None
-        if lms_state == grade_in_lms.NOT_SENT:
+        newer = gradebook.latest_grade(submission.id)
+        superseded = newer is not None and newer.id != saved.id   # what happened to this one no longer matters
+        lms_state = grade_in_lms.state_of(saved) if problem and not superseded else None
+        if superseded:
+            notice = ("warning", grade_in_lms.superseded_words("saved", to_lms=submission.user_id is not None))
+        elif lms_state == grade_in_lms.NOT_SENT:
             notice = ("error", f"The grade is saved in Gradeloop, but the LMS gradebook did not take it: {problem}")
         elif problem:   # the essay list's words for it too: waiting, or held while no worker runs
             notice = ("warning", grade_in_lms.saved_words(lms_state))

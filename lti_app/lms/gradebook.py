@@ -7,7 +7,9 @@ event after the web request already pushed it synchronously):
   that is not older, `revision_notice.grade_timestamp`), so an older grade can never overwrite a
   newer one on the platform. A grade whose last attempt failed (its answer may have been lost
   after the LMS took it), or that the LMS refused as older (409), is first looked up in the LMS
-  (`held_score`): when the LMS holds it already it is not sent again.
+  (`held_score`): when the LMS holds it already it is not sent again. A grade superseded while
+  its post is on its way (two graders or tabs at once) is never sent again after a refusal
+  (`_post_grade`): it would replace the newer grade in the LMS.
 - On Canvas every post but a hand-in says it is not a new submission (`not_a_new_submission`).
 - `push_submission_status` never posts "Pending" over a graded submission (a hand-in that no model
   will score is "PendingManual": it waits for the teacher); a new version of a
@@ -285,9 +287,11 @@ def push_grade(grade_id: int) -> str:
                               grading_progress="FullyGraded", score_given=grade.score,
                               score_maximum=grade.score_max, comment=comment,
                               extensions=not_a_new_submission(platform))
-        if not uncertain or not held_score.holds(
+        if uncertain and held_score.holds(
                 held_score.result_of(client, lineitem_url, user.sub), grade.score, grade.score_max, comment):
-            _post_grade(client, lineitem_url, body, grade)
+            sent = True
+        else:
+            sent = _post_grade(client, lineitem_url, body, grade)
     except LmsError as exc:
         if isinstance(exc, LmsPermanentError) and exc.status in (400, 403, 404, 422) and _left(assignment, user):
             exc = LmsPermanentError(
@@ -303,31 +307,46 @@ def push_grade(grade_id: int) -> str:
         db.session.rollback()
         post_claims.release_grade(grade_id)
         raise
-    grade.posted_at = utcnow()
     grade.post_error = None
     grade.post_claimed_at = None
+    if not sent:   # superseded: not a failure, and the newer grade's own post says how it went
+        db.session.commit()
+        return SKIPPED
+    grade.posted_at = utcnow()
     db.session.commit()
     if submission.status == SubmissionStatus.RETURNED:   # returned before this post went out
         _note_return(submission.id)
     return POSTED
 
 
-def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) -> None:
-    """Post the grade's score. The LMS refuses (409) a score older than the one it holds: either
-    it took this grade already (the answer was lost), or it holds what Gradeloop sent before
-    this grade (a note or earlier grade given a later time, Moodle's clock, a hand-in in the
-    same second) and this one, the newest, goes again just after it; or someone changed the
-    grade in the LMS itself, which is said in words and left as it is."""
+def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) -> bool:
+    """Post the grade's score; True when the LMS holds it, False when a newer grade of the essay
+    was saved while it was on its way. The LMS refuses (409) a score older than the one it holds:
+    either it took this grade already (the answer was lost), or it holds what Gradeloop sent
+    before this grade (a note or earlier grade given a later time, Moodle's clock, a hand-in in
+    the same second) and this one, the newest, goes again just after it; or someone changed the
+    grade in the LMS itself, which is said in words and left as it is. A grade no longer the
+    newest is never sent again: it would replace the newer grade in the LMS (a co-grader's, another
+    tab's, a teacher's correction of an AI grade the worker was sending) while Gradeloop shows the
+    newer one as sent. Its refusal, 409 or Canvas's 400 for an older timestamp, is then no failure."""
     try:
         ags.post_score(client, lineitem_url, body)
-        return
+        return True
     except LmsPermanentError as exc:
-        if exc.status != 409:
+        if exc.status not in (400, 409):
             raise
         refusal = exc
+    if refusal.status != 409:
+        if _superseded(grade):
+            return False
+        raise refusal
     result = held_score.result_of(client, lineitem_url, body["userId"])
     if held_score.holds(result, grade.score, grade.score_max, body.get("comment") or ""):
-        return
+        return True
+    # Asked after the LMS answered, just before the post that would replace what it holds (and
+    # before calling that a change made in the LMS): the newer grade may be what it holds.
+    if _superseded(grade):
+        return False
     held = held_score.held_score(result, grade.score_max)
     if held is not None and not any(held_score.same_score(held, g.score, grade.score_max)
                                     for g in [grade, *_sent_grades(grade.submission_id)]):
@@ -340,6 +359,14 @@ def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) 
     ags.post_score(client, lineitem_url, {**body, "timestamp": ags.iso(stamp)})
     # Later posts of this essay (notes, the next grade) must come after it (`grade_timestamp`).
     db.session.get(Submission, grade.submission_id).lms_notice_at = stamp
+    return True
+
+
+def _superseded(grade: Grade) -> bool:
+    """Whether the essay has a newer grade than `grade` now: read by a statement of its own, which
+    sees a grade another request or the worker committed since this post began."""
+    latest = latest_grade(grade.submission_id)
+    return latest is None or latest.id != grade.id
 
 
 def _left(assignment: Assignment, user: User) -> bool:

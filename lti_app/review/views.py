@@ -142,8 +142,11 @@ def proposal(assignment_id: int, proposal_id: int):
             db.session.commit()
             problem = lms_sync.push_grade_now(grade.id)
             what = "approved" if item.status == "approved" else "saved with your changes"
+            newer = gradebook.latest_grade(grade.submission_id)
             lms_state = grade_in_lms.state_of(grade) if problem else None
-            if not problem:
+            if newer is not None and newer.id != grade.id:   # a grader saved another meanwhile
+                notice = ("warning", grade_in_lms.superseded_words(what, to_lms=True))
+            elif not problem:
                 notice = ("success", f"Grade {what} and sent to the student and the LMS gradebook.")
             elif lms_state == grade_in_lms.NOT_SENT:   # as the grading page says it
                 notice = ("error", f"Grade {what}, but the LMS gradebook did not take it: {problem}")
