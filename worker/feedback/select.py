@@ -4,9 +4,11 @@ Within a score tier, sentences are ranked by how similar their essay is to this 
 whether they talk about something this essay measurably needs (its "issues"). Near-duplicate
 sentences are shown once. Praise of an aspect this essay has a severe measured issue with
 ("Your conventions are nearly flawless" next to "13 words look misspelled") is never chosen,
-for the summary or for a trait's line; nor is criticism of a fault it measurably does not have
-(`disproved`). An issue of the whole essay (`points.WHOLE_ESSAY`: one passage pasted again and
-again, a stub) rules out praise of every aspect and the top score band's sentences.
+for the summary or for a trait's line; nor is criticism of a fault it measurably does not have,
+nor "a few spelling errors remain" beside a long list of them (`disproved`). A sentence from an
+essay scored one step off must fit this side of the score (`wrong_side`). An issue of the whole
+essay (`points.WHOLE_ESSAY`: one passage pasted again and again, a stub) rules out praise of
+every aspect and the top score band's sentences.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import math
 import re
 from functools import lru_cache
 
-from worker.feedback.disproved import disproved
+from worker.feedback.disproved import disproved, minimises
 from worker.feedback.points import WHOLE_ESSAY
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
@@ -68,10 +70,11 @@ def wrong_side(text: str, source_level: int, target: int) -> bool:
     """A sentence written for an essay scored on the other side of this one that says the
     opposite of what this score means: a weaker essay's criticism for a higher score (at the
     trait's top it always comes from below: "Organization (4 of 4): ... organize paragraphs
-    better"), or a stronger essay's praise for a lower one."""
+    better"), or a stronger essay's praise, or words that make its errors small ("A few grammar
+    slips remain, so check ..." told a Grammar 1.5 of 5: `minimises`), for a lower one."""
     if source_level < target:
         return _criticism(text)
-    return source_level > target and _praise(text)
+    return source_level > target and (_praise(text) or minimises(text))
 
 
 def _pick(ranked: list[tuple[float, Candidate]], limit: int, taken: list[Candidate]) -> list:

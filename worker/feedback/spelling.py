@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from worker.feedback.textstats import WORD, words
+from worker.feedback.textstats import HYPHENATED, WORD, words
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 # Everyday words of student essays that the shipped list lacks.
@@ -29,6 +29,17 @@ smartphone smartphones covid laptop laptops homeschool homeschooling wifi youtub
 # word added to it changes every general model pretrained afterwards (saved ones keep their own
 # copy of the list, `GeneralModel.words`), and the CI test course sits near the SMD gate.
 _LATIN = frozenset("fide versa hoc quo facto cetera priori posteriori".split())
+# Forms of everyday school words the shipped list lacks ("home schoolers", "Homeschooled ...",
+# "sports and extracurriculars"), accepted by `misspelled` only, for the same reason.
+_FORMS = frozenset("""
+schooler schoolers homeschooled homeschoolers homeschools extracurriculars
+""".split())
+# Prefixes written before a hyphen ("pre-tests", "multi-tasking", "un-American", "tri-state"):
+# checked on their own they looked misspelled. The word after the hyphen is still checked.
+_PREFIXES = frozenset("""
+pre multi un non anti co semi sub mid post inter ex bi tri mis dis neo pro re de over under
+tele cyber pseudo hyper intra poly mono uni mega micro mini ultra super trans counter self
+""".split())
 # Acronyms students use whatever the topic; course-specific ones (NASA in a Mars course, FACS)
 # come from the course vocabulary. Only consulted for an essay typed in capitals.
 _ACRONYMS = frozenset("""
@@ -153,11 +164,12 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
     # those would skip every misspelling and let the essay pass as clean.
     capitals = in_capitals(text)
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+    joined = _joined_words(text, english, course_words)
     seen: dict[str, str] = {}
     for m in WORD.finditer(text):
         token = m.group(0)
-        if len(token) < 2:
-            continue  # single letters
+        if len(token) < 2 or m.start() in joined:
+            continue  # single letters; parts of a hyphenated word that are fine as written
         if capitals:
             if word_key(token) in _ACRONYMS:
                 continue
@@ -168,10 +180,27 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
         if not token.isascii():
             continue  # café, José, naïve: the English list has few such words and cannot judge them
         key = word_key(token)
-        if key in english or key in _LATIN or key in course_words or _contraction_ok(key, english):
+        if (key in english or key in _LATIN or key in _FORMS or key in course_words
+                or _contraction_ok(key, english)):
             continue
         seen.setdefault(key, token)
     return list(seen.values())
+
+
+def _joined_words(text: str, english: frozenset[str], course_words: frozenset[str]) -> set[int]:
+    """Where the parts of hyphenated words start that are not to be checked on their own: every
+    part of one that is a known word written together ("multi-tasking": "multitasking"), else
+    its parts before a hyphen that are prefixes ("pre" of "pre-tests")."""
+    skip = set()
+    for compound in HYPHENATED.finditer(text):
+        parts = list(WORD.finditer(compound.group(0)))
+        whole = word_key("".join(p.group(0) for p in parts))
+        if whole in english or whole in course_words:
+            fine = parts
+        else:
+            fine = [p for p in parts[:-1] if p.group(0).lower() in _PREFIXES]
+        skip.update(compound.start() + p.start() for p in fine)
+    return skip
 
 
 def written_forms(terms, texts) -> dict[str, str]:

@@ -16,6 +16,9 @@ from lti_app.coursework.essay_text import word_count
 LETTER = r"[^\W\d_][\u0300-\u036f]*"
 # Inner apostrophes join ("don't", "José's"); hyphens split ("well-known" is two words).
 WORD = re.compile(rf"(?:{LETTER})+(?:'(?:{LETTER})+)*")
+# Words joined by hyphens ("pre-tests", "un-American"): the spelling check reads them together,
+# since a prefix written on its own ("pre", "multi") is no English word.
+HYPHENATED = re.compile(rf"{WORD.pattern}(?:[-\u2010]{WORD.pattern})+")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
 # or at a line break: students often drop the final full stop of a paragraph.
 _SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
