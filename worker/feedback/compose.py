@@ -39,7 +39,9 @@ LINK_ONLY_TEXT = "The essay is only a link: paste or upload the essay's text its
 NO_WORDS_TEXT = "The essay has no words, only numbers or symbols."
 # Web addresses, with or without a scheme ("docs.google.com/document/d/..."): their pieces were
 # listed as misspellings ("https", "usp") and missing spaces after punctuation.
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*", re.I)
+# A bare address is tried only where a name starts, and each piece is taken whole (`++`): tried
+# from inside "ab-ab-ab-..." a student's hostile essay took minutes (the worker's heartbeats wait).
+_URL = re.compile(r"(?:https?://|www\.)\S+|(?<![a-z0-9.-])(?:[a-z0-9-]++\.)+[a-z]{2,}/\S*", re.I)
 # Students read it (a teacher may approve the proposal as it stands): a fact about the essay, not
 # an instruction to the teacher, whose review page lists the reasons itself.
 OFF_TOPIC_TEXT = "This essay does not seem to address the assignment's prompt."

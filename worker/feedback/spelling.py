@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from worker.feedback.textstats import HYPHENATED, WORD, words
+from worker.feedback.textstats import WORD, hyphenated, words
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 # Everyday words of student essays that the shipped list lacks.
@@ -48,7 +48,9 @@ usa us uk tv pc dna gpa pe fbi cia atm gps ceo nfl nba mlb ufo ai ipad iphone
 # "Most letters": a shouted word or heading in a normal essay stays far below this.
 CAPITALS_SHARE = 0.5
 # Where a sentence's first word starts (a letter of any alphabet: "Él dijo", "Ángel went").
-_SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*)[\"'\u201c(]*([^\W\d_])")
+# The whitespace is bounded: `\s*` tried again from every line break of a long run of blank lines
+# that ends on no letter, so one hostile essay took minutes (and held the worker's heartbeats).
+_SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s{0,40})[\"'\u201c(]*([^\W\d_])")
 
 
 @lru_cache(maxsize=1)
@@ -192,14 +194,13 @@ def _joined_words(text: str, english: frozenset[str], course_words: frozenset[st
     part of one that is a known word written together ("multi-tasking": "multitasking"), else
     its parts before a hyphen that are prefixes ("pre" of "pre-tests")."""
     skip = set()
-    for compound in HYPHENATED.finditer(text):
-        parts = list(WORD.finditer(compound.group(0)))
+    for parts in hyphenated(text):
         whole = word_key("".join(p.group(0) for p in parts))
         if whole in english or whole in course_words:
             fine = parts
         else:
             fine = [p for p in parts[:-1] if p.group(0).lower() in _PREFIXES]
-        skip.update(compound.start() + p.start() for p in fine)
+        skip.update(p.start() for p in fine)
     return skip
 
 
