@@ -91,7 +91,10 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
 
     desc = (f"{value_label} per group" + ("" if mixed else f", band ±{fmt(common)}") + ": "
             + "; ".join(said(n, v) for n, v in items) + ". "
-            + (f"Outside the band: {', '.join(outside)}." if outside else "All groups within the band.")
+            + (f"Outside the band: {', '.join(outside)}." if outside
+               # a row in words ("too few essays to tell") may hold a figure beyond the band
+               else "All groups drawn as bars are within the band." if any(isinstance(v, str) for _, v in items)
+               else "All groups within the band.")
             + "".join(f" {line}" for line in notes))
     return document(title, desc, "".join(parts), height, kind="bars")
 

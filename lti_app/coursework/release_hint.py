@@ -1,13 +1,15 @@
 """How the confidence threshold fares on the assignment's recent AI proposals: the line beside the
 threshold (settings page, dashboard). A course model on a few dozen grades is often less sure than
 the default 60%, and a teacher who switched auto-release on then saw nothing reach students and no
-reason why."""
+reason why. While the model in service has trait scores that failed their check, or were never
+measured, auto-release holds every proposal whatever its confidence (`worker.ml.trait_checks`):
+`held_by_traits` says so, so the line does not promise what will not happen."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, Submission
+from lti_app.models import AiProposal, Assignment, ModelVersion, Submission
 
 RECENT = 50   # enough to be a fair sample, recent enough to be the current model's
 
@@ -17,6 +19,7 @@ class ReleaseHint:
     proposals: int      # recent proposals looked at
     reached: int        # of those, usual essays at or above the threshold: auto-release sends these
     highest: float | None   # the highest confidence among the usual ones (0..1)
+    held_by_traits: bool = False   # auto-release holds every proposal: the trait scores are unchecked
 
 
 def release_hint(assignment: Assignment, threshold: float | None = None) -> ReleaseHint | None:
@@ -31,4 +34,12 @@ def release_hint(assignment: Assignment, threshold: float | None = None) -> Rele
         return None
     usual = [c for c, unusual in rows if not unusual]
     return ReleaseHint(proposals=len(rows), reached=sum(1 for c in usual if c >= threshold),
-                       highest=max(usual, default=None))
+                       highest=max(usual, default=None), held_by_traits=_held_by_traits(assignment))
+
+
+def _held_by_traits(assignment: Assignment) -> bool:
+    from lti_app.dashboard.trait_report import has_traits
+    from worker.ml import trait_checks   # plain Python: no model code
+
+    current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
+    return has_traits(current) and trait_checks.holds_release(current.gate)

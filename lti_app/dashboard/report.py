@@ -148,8 +148,9 @@ def _limits(version: ModelVersion | None) -> dict:
 
 def smd_rows(version: ModelVersion | None) -> tuple[dict, dict]:
     """The SMD chart's rows and per-row limits, judged as the gate judges them: the overall SMD
-    against the overall limit, each group against the group limit, and a group smaller than the
-    gate's minimum shown as not checked (its SMD on so few essays is noise, not a finding)."""
+    against the overall limit, each group against the group limit. A group smaller than the gate's
+    minimum, or beyond the limit on too few essays for the gate to tell (`wording.too_few_to_tell`),
+    is shown with its figure in words and no bar: on so few essays it may be chance, not a finding."""
     m, limits = held_out(version), _limits(version)
     max_smd = float(limits.get("max_smd", 0.15))
     max_group = float(limits.get("max_group_smd", 0.10))
@@ -162,11 +163,27 @@ def smd_rows(version: ModelVersion | None) -> tuple[dict, dict]:
         n = int(d.get("n") or 0)
         label = f"{group} (n={n})"
         if d.get("small") or n < min_n:
-            rows[label] = f"too few essays (n<{min_n}), not checked"
+            # Figures stored before the whole set's SD was used are left out: their own-group SD
+            # made a few alike essays read as a large difference (or the ±99 of no spread at all).
+            rows[label] = (f"{d['smd']:+.2f}, {wording.TOO_FEW} (n<{min_n}), not checked" if "ci" in d
+                           else f"too few essays (n<{min_n}), not checked")
+        elif wording.too_few_to_tell(version, group, d):
+            rows[label] = f"{d['smd']:+.2f}, {wording.TOO_FEW}"
         else:
             rows[label] = d.get("smd")
             row_limits[label] = max_group
     return rows, row_limits
+
+
+def smd_notes(version: ModelVersion | None, rows: dict) -> tuple[str, ...]:
+    """The SMD chart's notes: what SMD means, and what the group rows could not tell."""
+    m, notes = held_out(version), list(SMD_NOTES)
+    if any(isinstance(v, str) and wording.TOO_FEW in v for v in rows.values()):
+        notes.append(f"{wording.TOO_FEW.capitalize()}: on so few essays the difference may be chance; "
+                     "not held against it.")
+    if not m.get("smd_by_group") and m.get("labelled_outside_held_out"):
+        notes.append("Group differences not checked: none of the essays kept back has a group label.")
+    return tuple(notes)
 
 
 def quality_charts(assignment: Assignment, version: ModelVersion | None, versions: list[ModelVersion]) -> dict:
@@ -180,7 +197,7 @@ def quality_charts(assignment: Assignment, version: ModelVersion | None, version
         "curve": charts.line_chart(qwk_curve(versions), "Graded essays", "QWK vs teacher",
                                    title="Agreement as more essays are graded", digits=3),
         "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, False), limits=smd_limits,
-                                notes=SMD_NOTES),
+                                notes=smd_notes(version, smd_groups)),
     }
 
 

@@ -9,7 +9,7 @@ from lti_app import worker_presence
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, notices, roster
 from lti_app.coursework.release_hint import release_hint
-from lti_app.dashboard import bp, report, wording
+from lti_app.dashboard import bp, report, trait_report, wording
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.locking import for_update
@@ -127,6 +127,7 @@ def overview(assignment_id: int):
                            pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),
                            no_worker=_no_worker_notice(assignment, training),
+                           trait_rows=trait_report.rows(shown), trait_hold=trait_report.release_held(assignment, current),
                            dead=dead, held=held, held_words=wording.held_grades(held, bool(dead)) if held else "")
 
 

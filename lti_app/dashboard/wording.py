@@ -72,6 +72,13 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
         if check == "beats_current" and new.get("qwk") is not None and now.get("qwk") is not None:
             said.append(f"The new version agreed with your grades less than the one in use "
                         f"({new['qwk']:.3f} vs {now['qwk']:.3f}), so the one in use stays.")
+        elif check == "beats_current" and new.get("qwk") is not None and metrics.get("current_own_test"):
+            # Too few essays were new to the one in use to test both on the same ones
+            # (`worker.ml.stored_comparison`): each was tested on essays it did not learn from.
+            said.append(f"The new version agreed with your grades less ({new['qwk']:.3f}) than the one in use did "
+                        f"on the essays kept back to test it ({metrics['current_own_test']['qwk']:.3f}), so the one "
+                        "in use stays. Too few essays graded since are new to the one in use to test both on the "
+                        "same essays.")
         elif check == "qwk" and new.get("qwk") is not None:
             said.append(f"It agreed with your grades too little ({new['qwk']:.3f}; at least "
                         f"{float(limits.get('min_qwk', 0.70)):.2f} is needed).")
@@ -82,11 +89,50 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
             said.append(f"Its scores were on average too far {_above_or_below(new.get('smd'))} yours.")
         elif check.startswith("smd_group:"):
             group = check.split(":", 1)[1]
-            smd = ((new.get("smd_by_group") or {}).get(group) or {}).get("smd")
-            said.append(f"Its scores for {group} were on average too far {_above_or_below(smd)} yours.")
+            said.append(_group_refused(group, (new.get("smd_by_group") or {}).get(group) or {},
+                                       float(limits.get("max_group_smd", 0.10))))
         else:
             return None
     return said
+
+
+def _group_refused(group: str, d: dict, limit: float) -> str:
+    """Why a group's difference refused the version. Versions gated before the interval rule (their
+    figures have no `ci`) were refused on the figure alone, which on a few essays can be chance."""
+    smd, n = d.get("smd"), d.get("n")
+    figure = f"SMD {smd:+.2f} on {n} essays" if smd is not None and n is not None else "the group's SMD"
+    if d.get("ci"):
+        return (f"Its scores for {group} were clearly {_above_or_below(smd)} yours on average ({figure}): more "
+                f"than the {limit:.2f} allowed, even allowing for chance.")
+    return (f"Its scores for {group} were on average {_above_or_below(smd)} yours by more than the {limit:.2f} "
+            f"allowed ({figure}). That older check did not allow for chance: on few essays this may not be a real "
+            "difference.")
+
+
+TOO_FEW = "too few essays to tell"
+NO_GROUP_LABELS = ("Differences between groups of students were not checked: none of the essays kept back to test "
+                   "it has a group label.")
+
+
+def too_few_to_tell(version: ModelVersion, group: str, d: dict) -> bool:
+    """A group's figure beyond the group limit that the gate did not hold against the version
+    (`worker.ml.gate`: the group has too few essays, or its 95% interval reaches inside the limit).
+    False for versions gated before that rule (no `ci`): their figures were judged as they stand."""
+    gate = version.gate or {}
+    limit = float((gate.get("thresholds") or {}).get("max_group_smd", 0.10))
+    return ("ci" in d and abs(d.get("smd") or 0.0) > limit
+            and (gate.get("checks") or {}).get(f"smd_group:{group}") is not False)
+
+
+def group_notes(version: ModelVersion) -> list[str]:
+    """What the group check could not tell about `version`, in a teacher's words."""
+    held = (version.metrics or {}).get("held_out") or {}
+    groups = held.get("smd_by_group") or {}
+    if not groups:
+        return [NO_GROUP_LABELS] if held.get("labelled_outside_held_out") else []
+    return [f"For {group}, there are {TOO_FEW} whether its scores differ from yours (SMD {d['smd']:+.2f} on "
+            f"{d.get('n')} essays), so it was not held against this version."
+            for group, d in groups.items() if too_few_to_tell(version, group, d)]
 
 
 def _passed(version: ModelVersion) -> str:
@@ -104,10 +150,10 @@ def verdict(version: ModelVersion | None, message: str) -> str:
     after = message.find(" Version ", 1)   # the worker's note after its one-sentence verdict
     note = message[after:] if after > 0 else ""
     if message.startswith(f"Version {version.version} passed the promotion gate"):
-        return _passed(version) + note
+        return " ".join([_passed(version), *group_notes(version)]) + note
     if version.status != "rejected":
         return message
     said = _failed_checks(version)
     if not said:
         return message
-    return " ".join([f"Version {version.version} was not put in use.", *said]) + note
+    return " ".join([f"Version {version.version} was not put in use.", *said, *group_notes(version)]) + note

@@ -80,3 +80,36 @@ def test_one_unusual_proposal_gives_no_confidence(app, client, world):
     _proposals(app, world, [0.95], unusual=["much shorter than the essays the model learned from"])
     assert _hint(client, f"/coursework/a/{world.assignment_a}/settings") == (
         "The one AI proposal so far is for an unusual essay, and those always wait for your review.")
+
+
+def test_while_trait_scores_hold_release_the_hint_does_not_promise_any(app, client, world):
+    """A model in use whose trait scores failed their check (or were never measured): auto-release
+    holds every proposal (`worker.ml.trait_checks`), so 'goes to students at once' would be false."""
+    from lti_app.models import ModelVersion
+    from tests.coursework.test_dashboard_traits import COHESION, HELD_OUT
+
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    _proposals(app, world, [0.91, 0.95])
+    with app.app_context():
+        mv = ModelVersion(assignment_id=world.assignment_a, version=1, status="promoted", approach="frozen-ridge",
+                          path="/nowhere", n_train=80,
+                          metrics={"held_out": {**HELD_OUT, "traits": {"cohesion": {**COHESION, "qwk": 0.3}}}},
+                          gate={"promote": True, "reasons": [], "checks": {},
+                                "traits": {"cohesion": {"passed": False, "reasons": ["QWK 0.300 is below 0.70"]}}})
+        db.session.add(mv)
+        db.session.flush()
+        db.session.get(Assignment, world.assignment_a).current_model_id = version_id = mv.id
+        db.session.commit()
+    _set(app, world, feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.6)
+    settings = client.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
+    hint = re.search(r'<p class="muted" id="release-hint">(.*?)</p>', settings, re.S).group(1)
+    assert "every AI grade waits for your review, whatever its confidence" in hint and "at once" not in hint
+    dashboard = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
+    assert 'id="trait-hold"' in dashboard and "go to students at once" not in dashboard
+    with app.app_context():   # every trait passed: the count is back
+        mv = db.session.get(ModelVersion, version_id)
+        mv.gate = {**mv.gate, "traits": {"cohesion": {"passed": True, "reasons": []}}}
+        db.session.commit()
+    settings = client.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
+    assert "2 reached 60% confidence and go to students at once" in settings

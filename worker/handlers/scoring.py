@@ -37,8 +37,13 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     A teacher's grade is never overwritten, and an essay unlike any the model learned from always
     waits, whatever the threshold (a teacher may set it to 0). So does the revision of an essay
     the teacher returned (it has the earlier version's grade): the teacher asked for it and reads
-    it, and a model that learned from the first version would mostly repeat that grade."""
+    it, and a model that learned from the first version would mostly repeat that grade. Nor is a
+    proposal with trait scores from a version whose traits failed their checks or were never
+    measured (`trait_checks`): students would read trait scores no one has shown to agree with
+    the teacher's."""
     if proposal.unusual or proposal.confidence < assignment.confidence_threshold:
+        return
+    if proposal.trait_scores and _traits_hold_release(proposal.model_version_id):
         return
     if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
         return
@@ -50,6 +55,15 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     db.session.get(Submission, proposal.submission_id).status = SubmissionStatus.GRADED
     db.session.flush()
     record_event("gradebook.sync", {"assignment_id": assignment.id, "grade_id": grade.id})
+
+
+def _traits_hold_release(model_version_id: int | None) -> bool:
+    """Whether the proposal's model has trait checks that failed or never ran. A proposal made
+    without a model (by hand: every scored one names its version) has no verdict to consult."""
+    from worker.ml import trait_checks   # plain Python, no model code
+
+    version = db.session.get(ModelVersion, model_version_id) if model_version_id is not None else None
+    return version is not None and trait_checks.holds_release(version.gate)
 
 
 FEEDBACK_MODES: dict[FeedbackMode, Callable] = {
@@ -129,6 +143,9 @@ def score_new_submission(job) -> None:
     except scorer.ModelMismatch as exc:
         raise PermanentError(str(exc)) from exc
     trait_scores = {name: t.get("score") for name, t in (prediction.traits or {}).items()}
+    # A proposal is as sure as its least sure part: auto-release hands the trait scores out too.
+    confidence = min([float(prediction.confidence)]
+                     + [float(t["confidence"]) for t in (prediction.traits or {}).values() if "confidence" in t])
     feedback = None
     if _feedback_writer is not None and assignment.feedback_mode != FeedbackMode.OFF:
         graded = _grades(assignment.id)
@@ -171,7 +188,7 @@ def score_new_submission(job) -> None:
         return
     proposal = AiProposal(submission_id=submission.id, model_version_id=model_id,
                           essay_submitted_at=handed_in, feedback=feedback,
-                          score=float(prediction.score), confidence=float(prediction.confidence),
+                          score=float(prediction.score), confidence=confidence,
                           trait_scores=trait_scores, unusual=list(prediction.unusual), status="pending")
     db.session.add(proposal)
     db.session.flush()

@@ -24,7 +24,7 @@ import torch
 from worker.ml import modelfiles
 from worker.ml.metrics import qwk
 from worker.ml.quantise import FORMS, quantise
-from worker.ml.rounding import apply_cuts
+from worker.ml.rounding import apply_cuts, half_up
 from worker.ml.trainer import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def parity(trained: TrainedModel, model_dir: Path, onnx_file: str, texts, y_true
 
     torch_raw = trained.predict_raw(texts) if torch_raw is None else torch_raw
     onnx_raw = raw_predictions(model_dir, texts, onnx_file=onnx_file)
-    y = np.rint(np.asarray(y_true, dtype=float)).astype(int)
+    y = half_up(y_true)   # halves go up, as in training (`rounding.half_up`)
     y = y[:, None] if y.ndim == 1 else y
     per_target = []
     for j, t in enumerate(trained.targets[:y.shape[1]]):

@@ -3,6 +3,10 @@
 build the set -> hold out teacher grades -> train (approach by CV QWK) -> evaluate the new and the
 current model on the same held-out essays -> promotion gate -> refit on all grades and export
 ONNX (promoted only) -> record the version. Progress goes to a `TrainingRun` row as it happens.
+When too few held-out essays are new to the current model (`retrain.holdout_indices`' `fair`),
+it is not scored on essays it learnt from: the new model must beat the QWK it had on its own
+held-out essays when it was trained (`stored_comparison`). Trait scores are measured and judged
+too (`trait_checks`): they do not decide promotion, but while they fail auto-release waits.
 
 `reason="erasure"` (a data-protection erasure queued the run): when the current model learnt from
 essays that no longer exist, the gate does not ask the new version to beat it (only to pass the
@@ -29,9 +33,10 @@ import time
 from flask import current_app
 
 from lti_app.extensions import db
+from lti_app.locking import for_update
 from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, ModelVersion, Submission, TrainingRun
 from lti_app.models.base import utcnow
-from worker.ml import gate, modelfiles, versions
+from worker.ml import gate, modelfiles, stored_comparison, trait_checks, versions
 from worker.ml.metrics import compute_metrics
 from worker.ml.run_identity import RunIdentity
 
@@ -234,6 +239,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         if len(examples) < needed:
             raise NotEnoughGrades(f"{len(examples)} graded essays, need {needed} to train")
         current, current_meta, unreadable = _current(app, assignment)
+        serving_at_start = assignment.current_model_id
         config = _train_config(app)
         report.epochs = config.epochs
         result = retrain(examples, config, seen_ids=(current_meta or {}).get("train_submission_ids"),
@@ -242,7 +248,10 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         metrics = result.metrics
         report("evaluation", 0, 1, None, "scoring held-out essays with the current model")
         current_metrics, current_error = None, unreadable
-        if current is not None:
+        # Held-out essays mostly the current model's own training essays (`result.fair` False): it
+        # is compared by its own test figure instead (`stored_comparison`), not scored again there.
+        rescore = current is not None and (result.fair or erased is not None)
+        if rescore:
             try:
                 cur_pred = [p.score for p in scorer.score(str(versions.model_dir(app, current)), held_set.texts)]
             except Exception as exc:  # noqa: BLE001  a broken current model must not block a new one
@@ -254,7 +263,12 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         # After an erasure the current model must go whatever it scores: the new version only has
         # to be valid on its own (QWK, SMD), not better than a model holding erased essays.
         decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None)
+        own_test = None
+        if current is not None and not rescore and current_error is None:
+            own_test = stored_comparison.compare(decision, metrics, current)
         decision["fair_holdout"] = result.fair
+        if examples.traits:
+            trait_checks.record(decision, [t["name"] for t in examples.traits], metrics.get("traits"))
         if current_error:
             decision["reasons"].append(current_error)
         trained = result.held_out_model
@@ -302,7 +316,8 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         mv = ModelVersion(
             assignment_id=assignment_id, version=version, status="candidate", approach=final.approach,
             path=str(model_dir), onnx_path=onnx_path, n_train=len(shipped_set),
-            metrics={"held_out": metrics, "current_on_held_out": current_metrics, "train": trained.info,
+            metrics={"held_out": metrics, "current_on_held_out": current_metrics, "current_own_test": own_test,
+                     "train": trained.info,
                      "refit_on_all": refit, "n_held_out": len(result.held), "n_examples": len(examples),
                      "parity": modelfiles.read_meta(model_dir).get("parity"),
                      "seconds": round(time.monotonic() - started, 1)},
@@ -313,6 +328,21 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         # delete the rows (or take their ids) between this check and the commit.
         if not identity.holds():
             raise AssignmentGone(f"assignment {assignment_id} was deleted during its training")
+        switched_note = ""
+        if decision["promote"]:
+            # Locked and read again: a teacher's rollback committed while this run trained would
+            # otherwise be overridden in silence (the gate compared this version with the one
+            # serving when the run started), and `promote` could miss the version it put in
+            # service, leaving two "promoted". After an erasure the old model must go anyway.
+            serving = db.session.scalar(for_update(db.select(Assignment.current_model_id)
+                                                   .where(Assignment.id == assignment_id)))
+            if serving != serving_at_start and erased_id is None:
+                decision["promote"] = False
+                now = db.session.get(ModelVersion, serving) if serving is not None else None
+                switched_note = (f" It passed the promotion gate, but {f'version {now.version}' if now else 'another version'}"
+                                 " was put in service while it trained, and that choice stands; the version history "
+                                 "can put this one in service.")
+                decision["reasons"].append("not put in service: the version in service changed while it trained")
         if decision["promote"]:
             versions.promote(assignment, mv)
         else:
@@ -338,7 +368,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         run.message = (f"Version {version} passed the promotion gate and is in service ({detail})."
                        if decision["promote"] else
                        f"Version {version} did not pass the promotion gate and is not in service: {detail}."
-                       ) + retired_note
+                       if not switched_note else f"Version {version} is not in service.{switched_note}") + retired_note
         db.session.commit()
         log.info("assignment %s: version %s %s (%s), n=%s", assignment_id, version, mv.status,
                  decision["reasons"], len(shipped_set))

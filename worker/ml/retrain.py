@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from worker.ml import trait_checks
 from worker.ml.examples import Examples
-from worker.ml.metrics import compute_metrics
+from worker.ml.metrics import compute_metrics, group_key
 from worker.ml.trainer import TrainConfig, TrainedModel, train
 
 HOLDOUT_SHARE = 0.2
@@ -79,7 +80,24 @@ def retrain(examples: Examples, config: TrainConfig, seen_ids=None, progress=Non
     held_ex = examples.subset(held)
     cache: dict = {}
     model = train(fit_set, config, progress=progress, embed_cache=cache)
-    pred = model.predict(held_ex.texts)[:, 0]
-    metrics = compute_metrics([int(s) for s in held_ex.scores], pred.tolist(), examples.score_min,
-                              examples.score_max, held_ex.groups or None)
+    scores = model.predict(held_ex.texts)
+    pred = scores[:, 0]
+    metrics = held_out_metrics(examples, held, pred.tolist())
+    if examples.traits:   # each trait against the teacher too (`trait_checks`: they hold auto-release)
+        metrics["traits"] = trait_checks.measure(held_ex, scores)
     return Retrained(model, held, fair, metrics, pred, time.monotonic() - started, cache)
+
+
+def held_out_metrics(examples: Examples, held: list[int], pred: list) -> dict:
+    """`compute_metrics` of the held-out essays' predictions `pred`. When the assignment has
+    group-labelled essays but none of them is held out (after the first version the held-out set
+    is this term's hand-ins, which no LMS labels; the labels sit on imports the models trained on),
+    `labelled_outside_held_out` counts them: the gate and the dashboard then say the group check
+    did not run, instead of passing in silence."""
+    held_ex = examples.subset(held)
+    metrics = compute_metrics([int(s) for s in held_ex.scores], pred, examples.score_min, examples.score_max,
+                              held_ex.groups or None)
+    labelled = sum(1 for g in examples.groups if group_key(g))
+    if labelled and "smd_by_group" not in metrics:
+        metrics["labelled_outside_held_out"] = labelled
+    return metrics

@@ -15,6 +15,13 @@ import numpy as np
 from worker.ml.metrics import qwk
 
 
+def half_up(values) -> np.ndarray:
+    """Teacher scores as whole scores, halves going up (3.5 -> 4, 4.5 -> 5), as
+    `training_set.whole_score` sends the overall score: `np.rint` rounds halves to even (2.5 -> 2,
+    4.5 -> 4), so a trait's half points pulled its cut points down."""
+    return np.floor(np.asarray(values, dtype=float) + 0.5).astype(int)
+
+
 def default_cuts(lo: int, hi: int) -> list[float]:
     return [k + 0.5 for k in range(lo, hi)]
 

@@ -106,7 +106,7 @@ def _cut_points(oof_norm, Y, targets):
     cuts, sigma = [], []
     for j, t in enumerate(targets):
         raw = t.denormalise(oof_norm[:, j])
-        y = np.rint(Y[:, j]).astype(int)
+        y = rounding.half_up(Y[:, j])
         cuts.append(rounding.fit_cuts(raw, y, t.lo, t.hi))
         sigma.append(float(np.std(raw - Y[:, j])) or 0.5)
     return cuts, sigma
@@ -114,7 +114,7 @@ def _cut_points(oof_norm, Y, targets):
 
 def _oof_qwk(oof_norm, Y, target: Target) -> float:
     pred = rounding.apply_cuts(target.denormalise(oof_norm[:, 0]), rounding.default_cuts(target.lo, target.hi), target.lo)
-    return qwk(np.rint(Y[:, 0]).astype(int), pred, target.lo, target.hi)
+    return qwk(rounding.half_up(Y[:, 0]), pred, target.lo, target.hi)
 
 
 def _module_with_head(encoder, head: LinearHead, n_features: int) -> ScoringModel:
@@ -149,7 +149,7 @@ def train(examples: Examples, config: TrainConfig, progress=None, embed_cache: d
     targets = examples.targets
     Y = examples.y_matrix()
     Yn = np.stack([t.normalise(Y[:, j]) for j, t in enumerate(targets)], axis=1)
-    y_int = np.rint(Y[:, 0]).astype(int)
+    y_int = rounding.half_up(Y[:, 0])
     weights = class_weights(y_int)
 
     progress("features", 0, len(examples), None, "encoding essays")

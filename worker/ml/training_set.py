@@ -3,8 +3,8 @@ as a teacher's judgement (teacher, import, AI approved/edited; never auto-releas
 paired with the text it was given on (a returned essay's grade keeps the version it graded).
 
 Grades given on another scale (the teacher changed the assignment's range later) are mapped
-linearly onto the current scale, and half points go up (4.5 trains as 5: Python's `round` sent
-3.5 and 4.5 both to 4). Needs an app context.
+linearly onto the current scale, and half points go up, trait scores' too (4.5 trains as 5:
+Python's `round` sent 3.5 and 4.5 both to 4). Needs an app context.
 """
 from __future__ import annotations
 
@@ -67,8 +67,9 @@ def load_examples(assignment_id: int) -> Examples:
         ex.texts.append(text)
         ex.scores.append(whole_score(score, lo, hi))
         # A trait's scale given at grading time is not stored: a score outside the trait's
-        # current range (the teacher narrowed it later) is clipped into it, not dropped.
-        ex.trait_scores.append({k: min(trait_scales[k][1], max(trait_scales[k][0], v))
+        # current range (the teacher narrowed it later) is clipped into it, not dropped. Its half
+        # points go up, as the overall score's do.
+        ex.trait_scores.append({k: whole_score(v, *trait_scales[k])
                                 for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None})
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)

@@ -309,6 +309,32 @@ def test_rollback_returns_to_the_version_in_service_before_the_current_one(cours
     assert versions.rollback(app, aid).version == 3
 
 
+def test_a_rollback_made_while_a_training_runs_stands(course, fake):
+    """The teacher puts v1 back in service while v3 trains (after its export, before its
+    promotion): v3 passes the gate but must not override that choice in silence, nor leave two
+    versions "promoted"; it can still be put in service from the version history."""
+    import threading
+
+    app, aid = course.app, course.aid
+    assert pipeline.train_assignment(app, aid).status == "promoted"
+    fake.new_qwk = 0.95
+    assert pipeline.train_assignment(app, aid).status == "promoted"      # v2 replaces v1
+    fake.new_qwk = 0.99
+
+    def teacher_rolls_back(model_dir):   # from another request, as the dashboard's button does
+        t = threading.Thread(target=versions.rollback, args=(app, aid), kwargs={"to_version": 1})
+        t.start()
+        t.join(30)
+
+    fake.on["export"] = teacher_rolls_back
+    v3 = pipeline.train_assignment(app, aid)
+    state = _state(app, aid)
+    assert v3.version == 3 and v3.status != "promoted"
+    assert state.current == 1 and list(state.versions.values()).count("promoted") == 1
+    assert "version 1 was put in service while it trained, and that choice stands" in state.message
+    assert versions.rollback(app, aid, to_version=3).version == 3     # the teacher may still choose it
+
+
 def test_an_assignment_deleted_during_its_training_ends_the_run_quietly(course, fake):
     """The teacher deletes the course's data while the worker trains: the run's row is gone with
     it. The pipeline says so (`AssignmentGone`, which the handler acknowledges) instead of failing
