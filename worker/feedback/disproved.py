@@ -116,7 +116,12 @@ _SAYS = {
         r"(essay|response|answer|piece|submission|paper|draft)\b"
         r"|\b(make|making)\s+" + _YOURS + r"\s+longer\b|\blengthen\s+" + _YOURS + r"\b", re.I),
 }
+# Advice that opens on what to do ("Check for small errors before you submit.", "Proofread carefully
+# to catch small mistakes.") tells the student to look for errors; it does not say theirs are few.
+_ADVICE = re.compile(r"^\W*(please\s+)?(check|double-check|proofread|re-?read|read|fix|correct|catch|look|watch|"
+                     r"review|edit|go\s+back|make|take|keep|remember|try|be|use|slow)\b", re.I)
 _ASKS_MORE = {
+    "few_errors": _ADVICE,
     "transitions": re.compile(r"\b(more|vary|varied|variety|different|better|stronger|other|new|fresh|"
                               r"too many|overus\w*|repeat\w*)\b[^.;:]{0,20}\btransitions?\b", re.I),
     "quotes": re.compile(r"\b(more|another|again|other)\b", re.I),
@@ -159,7 +164,9 @@ def faults_claimed(sentence: str) -> frozenset[str]:
 def minimises(sentence: str) -> bool:
     """Does the sentence make the essay's errors, of any kind, small ("a few grammar slips
     remain", "only small slips", "mostly clean")?"""
-    return bool(_MINIMISES.search(sentence))
+    if _ADVICE.search(sentence):
+        return False
+    return bool(_MINIMISES.search(sentence) or _SAYS["few_errors"].search(sentence))
 
 
 def disproved(sentence: str, issues: dict[str, float]) -> bool:

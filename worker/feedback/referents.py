@@ -85,8 +85,11 @@ def _ends_on_lost_object(s: str) -> bool:
     if not end:
         return False
     before = s[:end.start()]
+    # A second clause anywhere after the first thing named: `_NAMED.*_SECOND_CLAUSE` scanned the
+    # rest of the sentence again from every thing named, seconds on one long comment sentence.
+    named = re.search(_NAMED, before)
     return not (re.match(_NAMED, before)
-                or re.search(_NAMED + r".*" + _SECOND_CLAUSE, before))
+                or (named and re.compile(_SECOND_CLAUSE).search(before, named.end())))
 
 
 def leans_back(sentence: str) -> bool:

@@ -86,7 +86,17 @@ def _edits1(word: str) -> set[str]:
 
 def near_english(word: str) -> bool:
     english = english_words()
+    # One edit changes the length by one at most, so a longer word is near none; and its edits
+    # grow with the square of its length (a 4,000-letter "word" took 900 MB, 100,000 letters all
+    # the worker's memory).
+    if len(word) > _longest(english) + 1:
+        return False
     return any(e in english for e in _edits1(word))
+
+
+@lru_cache(maxsize=1)
+def _longest(english: frozenset[str]) -> int:
+    return max(map(len, english), default=0)
 
 
 def word_key(token: str) -> str:
@@ -172,6 +182,8 @@ def misspelled(text: str, course_words: frozenset[str] = frozenset()) -> list[st
         token = m.group(0)
         if len(token) < 2 or m.start() in joined:
             continue  # single letters; parts of a hyphenated word that are fine as written
+        if token.lower() in _PREFIXES and text[m.end():m.end() + 1] in "-\u2010":
+            continue  # a prefix left hanging before another word's: "pre- and post-tests"
         if capitals:
             if word_key(token) in _ACRONYMS:
                 continue

@@ -27,6 +27,8 @@ _LOWER_I = re.compile(r"(?<![^\W\d_'.])i(?!\.[a-z]\.)(?=(?:'[a-z]+)?(?![^\W\d_]|
 _DOUBLED = re.compile(r"\b([^\W\d_]+)[ \t]+\1\b", re.I)
 _NO_SPACE = re.compile(r"[a-z]{2}[.!?,][A-Za-z]{2}")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|u\.s|a\.m|p\.m)\.$", re.I)
+# Enough of a sentence's end for `_ABBREV`: its longest match ("e.g.") and the character before it.
+_ABBREV_CHARS = 8
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -83,14 +85,21 @@ def words(text: str) -> list[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    pieces, buf = [], ""
+    # A sentence cut after an abbreviation ("e.g.") is kept as its parts and only the last few
+    # characters are checked for another one: the sentence built up and searched whole at each
+    # part took over a minute on one essay of "e.g. e.g. ..." (the worker's heartbeats wait meanwhile).
+    pieces, buf, tail = [], [], ""
     for piece in _SENT_END.split((text or "").strip()):
-        buf = f"{buf} {piece}".strip() if buf else piece.strip()
-        if buf and not _ABBREV.search(buf):
-            pieces.append(buf)
-            buf = ""
+        piece = piece.rstrip() if buf else piece.strip()
+        if not piece:
+            continue
+        buf.append(piece)
+        tail = f"{tail} {piece}"[-_ABBREV_CHARS:] if len(buf) > 1 else piece[-_ABBREV_CHARS:]
+        if not _ABBREV.search(tail):
+            pieces.append(" ".join(buf))
+            buf = []
     if buf:
-        pieces.append(buf)
+        pieces.append(" ".join(buf))
     return [p for p in pieces if WORD.search(p)]
 
 

@@ -16,7 +16,8 @@ from worker.feedback.spelling import english_words
 from worker.ml.textfeatures import FEATURE_NAMES, feature_matrix
 
 _WORD = re.compile(r"[A-Za-z']+")
-_SENT = re.compile(r"[.!?]+(?:\s|$)")
+# As `textfeatures._SENT`: linear on a long run of . ! ? that ends on a letter.
+_SENT = re.compile(r"(?<![.!?])[.!?]++(?:\s|$)")
 _PARA = re.compile(r"\n\s*\n|\n")
 _NO_SPACE = re.compile(r"[a-z][.,!?][A-Za-z]")
 _LOWER_I = re.compile(r"\bi\b")
