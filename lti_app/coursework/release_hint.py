@@ -1,9 +1,9 @@
 """How the confidence threshold fares on the assignment's recent AI proposals: the line beside the
 threshold (settings page, dashboard). A course model on a few dozen grades is often less sure than
 the default 60%, and a teacher who switched auto-release on then saw nothing reach students and no
-reason why. While the model in service has trait scores that failed their check, or were never
-measured, auto-release holds every proposal whatever its confidence (`worker.ml.trait_checks`):
-`held_by_traits` says so, so the line does not promise what will not happen."""
+reason why. Auto-released grades leave out the trait scores of the model in service that did not
+pass their check, or were never measured (`worker.ml.trait_checks.withheld`): `withheld` names
+them, so the line does not promise trait scores students will not get."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ class ReleaseHint:
     proposals: int      # recent proposals looked at
     reached: int        # of those, usual essays at or above the threshold: auto-release sends these
     highest: float | None   # the highest confidence among the usual ones (0..1)
-    held_by_traits: bool = False   # auto-release holds every proposal: the trait scores are unchecked
+    withheld: tuple[str, ...] = ()   # traits whose scores auto-released grades leave out
 
 
 def release_hint(assignment: Assignment, threshold: float | None = None) -> ReleaseHint | None:
@@ -34,12 +34,11 @@ def release_hint(assignment: Assignment, threshold: float | None = None) -> Rele
         return None
     usual = [c for c, unusual in rows if not unusual]
     return ReleaseHint(proposals=len(rows), reached=sum(1 for c in usual if c >= threshold),
-                       highest=max(usual, default=None), held_by_traits=_held_by_traits(assignment))
+                       highest=max(usual, default=None), withheld=_withheld(assignment))
 
 
-def _held_by_traits(assignment: Assignment) -> bool:
-    from lti_app.dashboard.trait_report import has_traits
-    from worker.ml import trait_checks   # plain Python: no model code
+def _withheld(assignment: Assignment) -> tuple[str, ...]:
+    from lti_app.dashboard.trait_report import withheld
 
     current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
-    return has_traits(current) and trait_checks.holds_release(current.gate)
+    return tuple(withheld(assignment, current)) if current is not None else ()

@@ -142,8 +142,14 @@ SMD_NOTES = ("SMD: (mean AI score - mean teacher score) / pooled spread of the s
 GROUP_MIN_N = 5   # the gate's default (`worker.ml.gate.GROUP_MIN_N`) when a version has no thresholds
 
 
-def _limits(version: ModelVersion | None) -> dict:
-    return ((version.gate or {}).get("thresholds") or {}) if version is not None else {}
+# The gate's limits (`worker.ml.gate`) for a version stored without its thresholds.
+DEFAULT_LIMITS = {"min_qwk": 0.70, "max_smd": 0.15, "max_group_smd": 0.10, "group_min_n": GROUP_MIN_N}
+
+
+def limit(version: ModelVersion | None, name: str) -> float:
+    """The gate's limit `name` (a key of DEFAULT_LIMITS) that judged `version`."""
+    stored = ((version.gate or {}).get("thresholds") or {}) if version is not None else {}
+    return float(stored.get(name, DEFAULT_LIMITS[name]))
 
 
 def smd_rows(version: ModelVersion | None) -> tuple[dict, dict]:
@@ -151,10 +157,9 @@ def smd_rows(version: ModelVersion | None) -> tuple[dict, dict]:
     against the overall limit, each group against the group limit. A group smaller than the gate's
     minimum, or beyond the limit on too few essays for the gate to tell (`wording.too_few_to_tell`),
     is shown with its figure in words and no bar: on so few essays it may be chance, not a finding."""
-    m, limits = held_out(version), _limits(version)
-    max_smd = float(limits.get("max_smd", 0.15))
-    max_group = float(limits.get("max_group_smd", 0.10))
-    min_n = int(limits.get("group_min_n", GROUP_MIN_N))
+    m = held_out(version)
+    max_smd, max_group = limit(version, "max_smd"), limit(version, "max_group_smd")
+    min_n = int(limit(version, "group_min_n"))
     rows, row_limits = {}, {}
     if "smd" in m:
         rows["All students"] = m["smd"]
@@ -182,7 +187,7 @@ def smd_notes(version: ModelVersion | None, rows: dict) -> tuple[str, ...]:
         notes.append(f"{wording.TOO_FEW.capitalize()}: on so few essays the difference may be chance; "
                      "not held against it.")
     if not m.get("smd_by_group") and m.get("labelled_outside_held_out"):
-        notes.append("Group differences not checked: none of the essays kept back has a group label.")
+        notes.append(wording.NO_GROUP_LABELS)
     return tuple(notes)
 
 
@@ -211,5 +216,4 @@ def _confusion(m: dict, lo: int, hi: int) -> str:
 
 def _smd_band(version: ModelVersion | None, per_group: bool) -> float:
     """The gate's own limit (per group, else overall)."""
-    limits = _limits(version)
-    return float(limits.get("max_group_smd" if per_group else "max_smd", 0.10 if per_group else 0.15))
+    return limit(version, "max_group_smd" if per_group else "max_smd")

@@ -1,34 +1,46 @@
 """The dashboard's words on a course model's trait scores: how each trait agreed with the teacher on
-the essays kept back to test it (`metrics["held_out"]["traits"]`, judged by `worker.ml.trait_checks`
-and stored on the version's `gate["traits"]`), and why AI grades wait for review while a trait of the
-version in service fails or was never measured (auto-release holds them, `worker.handlers.scoring`).
-Versions trained before trait checks have neither key and still render."""
+the essays kept back to test it (judged by `worker.ml.trait_checks`, stored on the version's
+`gate["traits"]`; the figures are its training's `metrics["held_out"]["traits"]`, or a later
+training's `gate["traits_measured"]`), and which trait scores auto-released grades leave out, and
+why (`trait_checks.withheld`, the very list the scoring worker uses). Versions trained before trait
+checks have no verdicts: all their trait scores are left out until a training measures them."""
 from __future__ import annotations
 
+from lti_app.dashboard.report import limit
 from lti_app.models import Assignment, ModelVersion
+from worker.ml import trait_checks
+from worker.ml.trait_checks import MIN_ESSAYS
+
+# When a training can measure the version in use (`retrain.holdout_indices`' `fair`): on essays it
+# never learnt from, at least a fifth of the graded ones, and 20 suffice.
+NEW_ESSAYS = ("enough essays have been graded since it was trained: a fifth of all graded essays, or 20 when "
+              "there are more than 100")
 
 
-def has_traits(version: ModelVersion | None) -> bool:
-    """Whether the version gives trait scores (its trait figures, or, for a version trained before
-    trait checks, the export's per-trait parity check)."""
-    if version is None:
-        return False
-    metrics = version.metrics or {}
-    return bool((version.gate or {}).get("traits") or ((metrics.get("held_out") or {}).get("traits"))
-                or ((metrics.get("parity") or {}).get("traits")))
+def _names(assignment: Assignment) -> list[str]:
+    return [t["name"] for t in assignment.traits or []]
 
 
-def _limits(version: ModelVersion) -> tuple[float, float]:
-    limits = (version.gate or {}).get("thresholds") or {}
-    return float(limits.get("min_qwk", 0.70)), float(limits.get("max_smd", 0.15))
+def withheld(assignment: Assignment, version: ModelVersion | None) -> list[str]:
+    """The assignment's traits whose scores grades auto-released by `version` leave out."""
+    return trait_checks.withheld(version.gate if version is not None else None, _names(assignment))
 
 
-def _why_not(m: dict, min_qwk: float, max_smd: float) -> str:
-    """A failed trait's check in plain words, from its figures."""
-    if not m.get("n"):
-        return "not measured: none of the essays kept back to test it had your score for this trait"
+def _figures(version: ModelVersion) -> dict:
+    return trait_checks.figures(version.gate, version.metrics)
+
+
+def _why_not(name: str, m: dict, version: ModelVersion) -> str:
+    """A trait's failed check in plain words, from its figures."""
+    n = int(m.get("n") or 0)
+    more = f"score {name} on more of the essays you grade (the newest grades are kept back to test it)"
+    if not n:
+        return f"none of the essays kept back to test it had your score for {name}: {more}"
+    if n < MIN_ESSAYS:
+        return f"only {n} of the essays kept back had your score for {name} (at least {MIN_ESSAYS} are needed): {more}"
     if sum(1 for row in m.get("confusion") or [] if sum(row)) < 2:
         return "your scores for it on the essays kept back were all the same, so agreement cannot be measured yet"
+    min_qwk, max_smd = limit(version, "min_qwk"), limit(version, "max_smd")
     if m.get("qwk") is not None and m["qwk"] < min_qwk:
         return f"it agreed with your scores too little ({m['qwk']:.3f}; at least {min_qwk:.2f} is needed)"
     if m.get("smd") is not None and abs(m["smd"]) > max_smd:
@@ -41,33 +53,42 @@ def rows(version: ModelVersion | None) -> list[dict]:
     """One row per measured trait of `version`: name, n, qwk, smd, passed, and `check` in words."""
     if version is None:
         return []
-    figures = ((version.metrics or {}).get("held_out") or {}).get("traits") or {}
     verdicts = (version.gate or {}).get("traits") or {}
-    min_qwk, max_smd = _limits(version)
     out = []
-    for name, m in figures.items():
+    for name, m in _figures(version).items():
         passed = bool((verdicts.get(name) or {}).get("passed"))
         out.append({"name": name, "n": m.get("n") or 0, "qwk": m.get("qwk"), "smd": m.get("smd"), "passed": passed,
-                    "check": "passed" if passed else "did not pass: " + _why_not(m, min_qwk, max_smd)})
+                    "check": "passed" if passed else "did not pass: " + _why_not(name, m, version)})
     return out
 
 
-def release_held(assignment: Assignment, current: ModelVersion | None) -> str:
-    """Why AI grades wait for review whatever their confidence, "" when they do not (no trait
-    scores, every trait passed, or auto-release is off)."""
-    from worker.ml import trait_checks   # plain Python: no model code
+def never_measured(assignment: Assignment, version: ModelVersion | None) -> bool:
+    """Whether `version` gives trait scores (the assignment has traits) that were never measured."""
+    return version is not None and bool(_names(assignment)) and trait_checks.never_measured(version.gate)
 
-    if (current is None or assignment.feedback_mode.value != "auto" or not has_traits(current)
-            or not trait_checks.holds_release(current.gate)):
+
+def measured_later(version: ModelVersion | None) -> dict | None:
+    """{"at", "by_version"} when the version's traits were measured by a later training."""
+    later = ((version.gate or {}).get("traits_measured") if version is not None else None) or None
+    return {"at": later.get("at"), "by_version": later.get("by_version")} if later else None
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def withheld_notice(assignment: Assignment, current: ModelVersion | None) -> str:
+    """Which trait scores auto-released grades leave out, and why; "" when none is (no traits,
+    every trait passed, no model in service, or auto-release is off)."""
+    names = withheld(assignment, current)
+    if current is None or assignment.feedback_mode.value != "auto" or not names:
         return ""
-    failed = trait_checks.failing(current.gate)
-    lead = ("AI grades wait for your review, whatever their confidence, because students would see the trait "
-            f"scores of version {current.version}")
-    if failed is None:
-        return (f"{lead} and no one has measured how well they agree with yours: it was trained before Gradeloop "
-                "checked trait scores. The next training measures them (“Train now” starts one).")
-    figures = ((current.metrics or {}).get("held_out") or {}).get("traits") or {}
-    min_qwk, max_smd = _limits(current)
-    said = "; ".join(f"{name}: {_why_not(figures.get(name) or {}, min_qwk, max_smd)}" for name in failed)
-    return (f"{lead}, and not all of them agree well enough with yours ({said}). Confident grades go to students "
-            "again once a training gives a version whose trait scores all pass.")
+    lead = (f"Auto-released grades do not include the {_listed(names)} score{'s' if len(names) > 1 else ''} yet: ")
+    if trait_checks.never_measured(current.gate):
+        why = (f"version {current.version}, in use, was trained before Gradeloop checked trait scores; a training "
+               f"measures them once {NEW_ESSAYS} (“Train now” starts one then)")
+    else:
+        figures = _figures(current)
+        why = "; ".join(f"{name}: {_why_not(name, figures.get(name) or {}, current)}" for name in names)
+    return (f"{lead}{why}. You can add them on the grading page; they are included once a training shows they agree "
+            "with yours.")

@@ -127,7 +127,9 @@ def overview(assignment_id: int):
                            pending=len(pending_proposals(assignment.id)), hint=release_hint(assignment),
                            blocked=_rollback_blocked(versions, current),
                            no_worker=_no_worker_notice(assignment, training),
-                           trait_rows=trait_report.rows(shown), trait_hold=trait_report.release_held(assignment, current),
+                           trait_rows=trait_report.rows(shown), trait_min_n=trait_report.MIN_ESSAYS, trait_later=trait_report.measured_later(shown),
+                           traits_unmeasured=trait_report.never_measured(assignment, shown), new_essays=trait_report.NEW_ESSAYS,
+                           trait_withheld=trait_report.withheld_notice(assignment, current),
                            dead=dead, held=held, held_words=wording.held_grades(held, bool(dead)) if held else "")
 
 

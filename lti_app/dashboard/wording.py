@@ -6,6 +6,7 @@ from __future__ import annotations
 from lti_app import worker_presence
 from lti_app.coursework import grade_in_lms
 from lti_app.models import ModelVersion
+from worker.ml.gate import NO_GROUP_LABELS as _GATE_NO_GROUP_LABELS
 
 # Every phase the worker writes to TrainingRun.phase. One it adds later reads "under way" rather than
 # reaching the page as a developer's name.
@@ -110,8 +111,9 @@ def _group_refused(group: str, d: dict, limit: float) -> str:
 
 
 TOO_FEW = "too few essays to tell"
-NO_GROUP_LABELS = ("Differences between groups of students were not checked: none of the essays kept back to test "
-                   "it has a group label.")
+# The gate's own reason, as a sentence: the training message, the gate's reasons and the SMD
+# chart say the same words.
+NO_GROUP_LABELS = _GATE_NO_GROUP_LABELS[0].upper() + _GATE_NO_GROUP_LABELS[1:] + "."
 
 
 def too_few_to_tell(version: ModelVersion, group: str, d: dict) -> bool:

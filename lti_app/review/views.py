@@ -16,7 +16,7 @@ from lti_app.coursework import access, anonymity, grade_in_lms, lms_sync, notice
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.models import AiProposal, Submission, User
+from lti_app.models import AiProposal, ModelVersion, Submission, User
 from lti_app.review import bp
 from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
 from lti_app.routing import MAX_ID
@@ -41,6 +41,16 @@ def _revised(assignment, proposals: list[AiProposal]) -> set[int]:
     return roster.revised_essays(assignment.id) & {p.submission_id for p in proposals}
 
 
+def _unchecked(assignment) -> list[str]:
+    """The traits whose proposed scores the course model in use has not been shown to give as the
+    teacher does (auto-release leaves them out): marked on the queue and the proposal page, since
+    approving gives them to the student."""
+    from lti_app.dashboard.trait_report import withheld
+
+    current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
+    return withheld(assignment, current) if assignment.traits else []
+
+
 @bp.get("/a/<int:assignment_id>")
 @require_launch(grader=True)
 def queue(assignment_id: int):
@@ -50,7 +60,7 @@ def queue(assignment_id: int):
     # when a worker trains (`worker_presence`), so the page promises that only while one does.
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
                            names=_student_names(assignment, proposals), revised=_revised(assignment, proposals),
-                           trains=worker_presence.serves(worker_presence.TRAINING))
+                           trains=worker_presence.serves(worker_presence.TRAINING), unchecked=_unchecked(assignment))
 
 
 @bp.post("/a/<int:assignment_id>/approve")
@@ -164,6 +174,6 @@ def proposal(assignment_id: int, proposal_id: int):
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
                            student=_student_names(assignment, [item])[item.submission_id], values=values,
                            errors=errors, conflict=conflict, shown=shown,
-                           changes=version_diff.since_graded(earlier, submission.text, shown),
+                           changes=version_diff.since_graded(earlier, submission.text, shown), unchecked=_unchecked(assignment),
                            earlier=earlier if earlier is not None and earlier.on_earlier_version else None), \
         409 if conflict else 400 if errors else 200

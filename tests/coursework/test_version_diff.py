@@ -71,7 +71,7 @@ def _essay(words: int, seed: int) -> str:
 def test_the_largest_essays_are_compared_in_bounded_time(case):
     """Worst cases found for 100,000 characters (GRADELOOP_MAX_ESSAY_CHARS): an unbounded difflib
     took seconds to minutes on them, the bounded one about 0.1 s on a loaded 2-core machine; the
-    limit here leaves room for a slower CI runner."""
+    limit here leaves room for a slower CI runner (1 s failed once with four other test runs beside it)."""
     import random
 
     rng = random.Random(1)
@@ -86,7 +86,7 @@ def test_the_largest_essays_are_compared_in_bounded_time(case):
     old, new = old[:100_000].strip(), new[:100_000].strip()
     started = time.perf_counter()
     diff = compare(old, new)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0
     if not diff.too_large:
         assert _text(diff, SAME, INSERTED) == new
 

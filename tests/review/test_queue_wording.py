@@ -36,7 +36,7 @@ def test_without_a_worker_approving_does_not_promise_training(app, client):
     line = _queue_line(app, client)
     assert "sends it to the LMS gradebook" in line, "the page sends the grade itself"
     assert PROMISE not in line
-    assert "The course model learns from it once Gradeloop's background worker runs." in line
+    assert "The course model learns from it once a Gradeloop background worker that trains models is running." in line
 
 
 @pytest.mark.parametrize("kinds, promised", [

@@ -1,8 +1,9 @@
-"""Auto-release and trait scores: a proposal carries trait scores to the student, so it goes out
-on its own only when every trait of the version in service passed its check (measured at
-training, `worker.ml.trait_checks`), and only when its least sure part, overall or trait, is
-confident enough. A version trained before trait checks (no verdicts stored) holds them all.
-A real tiny ONNX model with a trait scores the essays (tests/worker/ml/tinymodel.py)."""
+"""Auto-release and trait scores: a confident proposal goes out on its overall confidence, but the
+grade carries only the trait scores that passed their check on the version in service (measured at
+training, `worker.ml.trait_checks`), and its written feedback has no line on the others; the
+proposal keeps every trait score for the teacher. A version trained before trait checks (no
+verdicts stored) has all of them left out. A real tiny ONNX model with traits scores the essays
+(tests/worker/ml/tinymodel.py)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -18,20 +19,21 @@ from worker.handlers.scoring import score_new_submission
 from worker.ml import rounding, versions
 
 ESSAY = "Phones distract students in class and at home. " * 12
-PASSED = {"content": {"passed": True, "reasons": []}}
-FAILED = {"content": {"passed": False, "reasons": ["QWK 0.040 is below 0.70"]}}
+PASSED = {"passed": True, "reasons": []}
+FAILED = {"passed": False, "reasons": ["QWK 0.040 is below 0.70"]}
 
 
-def _scored(app, gate: dict, threshold: float = 0.0, trait_sigma: float = 0.05) -> tuple[AiProposal, list]:
-    """A 1-6 course with the trait "content", served by a v1 answering 3 for both (raw 3.0, the
-    middle of its band: sure when sigma is small), whose stored gate is `gate`; one essay scored."""
+def _scored(app, gate: dict, threshold: float = 0.0, trait_sigma: float = 0.05,
+            traits=("content",)) -> tuple[AiProposal, list]:
+    """A 1-6 course with `traits`, served by a v1 answering 3 for each (raw 3.0, the middle of its
+    band: sure when sigma is small), whose stored gate is `gate`; one essay scored."""
     with app.app_context():
         a = make_assignment(feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=threshold,
-                            traits=[{"name": "content", "min": 1, "max": 6}])
+                            traits=[{"name": name, "min": 1, "max": 6} for name in traits])
         model_dir = tinymodel.make_version(
             versions.version_dir(app, a.id, 1), raw=0.4, assignment_id=a.id,
-            targets=[{"name": "overall", "lo": 1, "hi": 6}, {"name": "content", "lo": 1, "hi": 6}],
-            cuts=[rounding.default_cuts(1, 6)] * 2, sigma=[0.05, trait_sigma])
+            targets=[{"name": "overall", "lo": 1, "hi": 6}] + [{"name": name, "lo": 1, "hi": 6} for name in traits],
+            cuts=[rounding.default_cuts(1, 6)] * (1 + len(traits)), sigma=[0.05] + [trait_sigma] * len(traits))
         mv = ModelVersion(assignment_id=a.id, version=1, approach="frozen-ridge", path=str(model_dir),
                           onnx_path=str(model_dir / "model.onnx"), metrics={}, gate=gate)
         db.session.add(mv)
@@ -51,26 +53,35 @@ def _scored(app, gate: dict, threshold: float = 0.0, trait_sigma: float = 0.05) 
         return proposal, grades
 
 
-def test_a_version_whose_traits_all_passed_releases_confident_grades_with_their_trait_scores(app):
-    proposal, grades = _scored(app, {"promote": True, "traits": PASSED})
+def test_a_version_whose_traits_all_passed_releases_grades_with_their_trait_scores(app):
+    proposal, grades = _scored(app, {"promote": True, "traits": {"content": PASSED}})
     assert proposal.status == "released" and proposal.trait_scores == {"content": 3}
     assert [(g.score, g.trait_scores) for g in grades] == [(3, {"content": 3})]
+    assert "Content" in grades[0].comment, grades[0].comment
 
 
-@pytest.mark.parametrize("gate", [{"promote": True, "traits": FAILED}, {"promote": True}],
+@pytest.mark.parametrize("gate", [{"promote": True, "traits": {"content": FAILED}}, {"promote": True}],
                          ids=["a trait failed", "trained before trait checks"])
-def test_grades_wait_for_review_while_a_trait_failed_or_was_never_measured(app, gate):
-    """Threshold 0: only the traits' verdict can keep it back."""
+def test_the_grade_goes_out_without_the_trait_scores_that_did_not_pass(app, gate):
+    """Threshold 0: the grade is released; only its trait score and the feedback's trait line are left out."""
     proposal, grades = _scored(app, gate)
-    assert proposal.status == "pending" and proposal.trait_scores == {"content": 3}
-    assert grades == []
+    assert proposal.status == "released" and proposal.trait_scores == {"content": 3}, "the teacher's copy keeps it"
+    assert [(g.score, g.trait_scores) for g in grades] == [(3, {})]
+    assert "Content" not in grades[0].comment and "Content" not in proposal.feedback, proposal.feedback
 
 
-def test_a_proposal_is_as_sure_as_its_least_sure_trait(app):
-    """Overall sure (sigma 0.05), the trait not (sigma 2): the proposal's confidence is the trait's,
-    and at a 50% threshold it waits, though the overall score alone would have gone out."""
-    proposal, grades = _scored(app, {"promote": True, "traits": PASSED}, threshold=0.5, trait_sigma=2.0)
-    trait_confidence = rounding.confidence(3.0, rounding.default_cuts(1, 6), 1, 2.0)
-    assert rounding.confidence(3.0, rounding.default_cuts(1, 6), 1, 0.05) > 0.99
-    assert proposal.confidence == pytest.approx(trait_confidence) and trait_confidence < 0.5
-    assert proposal.status == "pending" and grades == []
+def test_only_the_traits_that_passed_go_to_the_student(app):
+    proposal, grades = _scored(app, {"promote": True, "traits": {"content": PASSED, "style": FAILED}},
+                               traits=("content", "style"))
+    assert proposal.trait_scores == {"content": 3, "style": 3}
+    assert [g.trait_scores for g in grades] == [{"content": 3}]
+    assert "Content" in grades[0].comment and "Style" not in grades[0].comment, grades[0].comment
+
+
+def test_an_unsure_trait_does_not_keep_a_confident_grade_back(app):
+    """Overall sure (sigma 0.05), the trait not (sigma 2): the proposal's confidence is the overall
+    score's, and at a 50% threshold the grade goes out (traits no longer gate release)."""
+    proposal, grades = _scored(app, {"promote": True, "traits": {"content": PASSED}}, threshold=0.5, trait_sigma=2.0)
+    assert rounding.confidence(3.0, rounding.default_cuts(1, 6), 1, 2.0) < 0.5
+    assert proposal.confidence == pytest.approx(rounding.confidence(3.0, rounding.default_cuts(1, 6), 1, 0.05))
+    assert proposal.status == "released" and len(grades) == 1

@@ -37,18 +37,18 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     A teacher's grade is never overwritten, and an essay unlike any the model learned from always
     waits, whatever the threshold (a teacher may set it to 0). So does the revision of an essay
     the teacher returned (it has the earlier version's grade): the teacher asked for it and reads
-    it, and a model that learned from the first version would mostly repeat that grade. Nor is a
-    proposal with trait scores from a version whose traits failed their checks or were never
-    measured (`trait_checks`): students would read trait scores no one has shown to agree with
-    the teacher's."""
+    it, and a model that learned from the first version would mostly repeat that grade. The grade
+    carries only the trait scores that passed their check on the proposal's version
+    (`trait_checks.withheld`): students never read a trait score no one has shown to agree with
+    the teacher's; the proposal keeps them all for the teacher."""
     if proposal.unusual or proposal.confidence < assignment.confidence_threshold:
-        return
-    if proposal.trait_scores and _traits_hold_release(proposal.model_version_id):
         return
     if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
         return
+    withheld = set(_withheld_traits(proposal.model_version_id, proposal.trait_scores or {}))
     grade = Grade(submission_id=proposal.submission_id, score=proposal.score,
-                  trait_scores=proposal.trait_scores, comment=proposal.feedback, source=GradeSource.AI_AUTO,
+                  trait_scores={k: v for k, v in (proposal.trait_scores or {}).items() if k not in withheld},
+                  comment=proposal.feedback, source=GradeSource.AI_AUTO,
                   score_min=assignment.score_min, score_max=assignment.score_max)
     db.session.add(grade)
     proposal.status, proposal.decided_at = "released", utcnow()
@@ -57,13 +57,16 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     record_event("gradebook.sync", {"assignment_id": assignment.id, "grade_id": grade.id})
 
 
-def _traits_hold_release(model_version_id: int | None) -> bool:
-    """Whether the proposal's model has trait checks that failed or never ran. A proposal made
-    without a model (by hand: every scored one names its version) has no verdict to consult."""
+def _withheld_traits(model_version_id: int | None, trait_scores: dict) -> list[str]:
+    """The traits of `trait_scores` that auto-released grades and their written feedback leave
+    out (`trait_checks.withheld`). A proposal made without a model (by hand: every scored one names
+    its version) has no verdict to consult."""
     from worker.ml import trait_checks   # plain Python, no model code
 
-    version = db.session.get(ModelVersion, model_version_id) if model_version_id is not None else None
-    return version is not None and trait_checks.holds_release(version.gate)
+    if not trait_scores or model_version_id is None:
+        return []
+    version = db.session.get(ModelVersion, model_version_id)
+    return trait_checks.withheld(version.gate if version is not None else None, list(trait_scores))
 
 
 FEEDBACK_MODES: dict[FeedbackMode, Callable] = {
@@ -143,14 +146,14 @@ def score_new_submission(job) -> None:
     except scorer.ModelMismatch as exc:
         raise PermanentError(str(exc)) from exc
     trait_scores = {name: t.get("score") for name, t in (prediction.traits or {}).items()}
-    # A proposal is as sure as its least sure part: auto-release hands the trait scores out too.
-    confidence = min([float(prediction.confidence)]
-                     + [float(t["confidence"]) for t in (prediction.traits or {}).values() if "confidence" in t])
     feedback = None
     if _feedback_writer is not None and assignment.feedback_mode != FeedbackMode.OFF:
         graded = _grades(assignment.id)
-        # Before the lock below: a course's feedback index can take a second or more to build.
-        feedback = _feedback_writer(assignment, submission, float(prediction.score), trait_scores,
+        # Before the lock below: a course's feedback index can take a second or more to build. Its
+        # trait lines leave out the traits whose scores students are not given (`_auto_release`).
+        withheld = set(_withheld_traits(model_id, trait_scores))
+        feedback = _feedback_writer(assignment, submission, float(prediction.score),
+                                    {k: v for k, v in trait_scores.items() if k not in withheld},
                                     list(prediction.unusual))
     # The student may have handed in a new version while this one was scored. Re-read the row
     # (locked on PostgreSQL until this transaction ends, so a hand-in now waits for the proposal
@@ -188,7 +191,7 @@ def score_new_submission(job) -> None:
         return
     proposal = AiProposal(submission_id=submission.id, model_version_id=model_id,
                           essay_submitted_at=handed_in, feedback=feedback,
-                          score=float(prediction.score), confidence=confidence,
+                          score=float(prediction.score), confidence=float(prediction.confidence),
                           trait_scores=trait_scores, unusual=list(prediction.unusual), status="pending")
     db.session.add(proposal)
     db.session.flush()

@@ -6,7 +6,8 @@ ONNX (promoted only) -> record the version. Progress goes to a `TrainingRun` row
 When too few held-out essays are new to the current model (`retrain.holdout_indices`' `fair`),
 it is not scored on essays it learnt from: the new model must beat the QWK it had on its own
 held-out essays when it was trained (`stored_comparison`). Trait scores are measured and judged
-too (`trait_checks`): they do not decide promotion, but while they fail auto-release waits.
+too (`trait_checks`), the current model's as well when it is scored again: they do not decide
+promotion, but auto-released grades leave out the scores of traits that did not pass.
 
 `reason="erasure"` (a data-protection erasure queued the run): when the current model learnt from
 essays that no longer exist, the gate does not ask the new version to beat it (only to pass the
@@ -162,6 +163,16 @@ def parity_indices(held: list[int], n_examples: int, limit: int = PARITY_ESSAYS)
     return (list(held) + [i for i in range(n_examples) if i not in held_ids])[:limit]
 
 
+def _current_traits(held_set, scored) -> dict | None:
+    """{trait: figures} of the current model's trait scores on the held-out essays (`trait_checks.measure`),
+    None when the assignment has no traits or the model does not give them all."""
+    names = [t.name for t in held_set.targets[1:]]
+    if not names or any(name not in (p.traits or {}) for p in scored for name in names):
+        return None
+    rows = [[p.score] + [p.traits[name]["score"] for name in names] for p in scored]
+    return trait_checks.measure(held_set, rows)
+
+
 def _current(app, assignment: Assignment):
     """(the current version, its meta.json, why it cannot be used). Files that cannot be read
     (missing, a meta.json truncated by a crash, a bad restore) make it "no usable current model":
@@ -251,15 +262,17 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         # Held-out essays mostly the current model's own training essays (`result.fair` False): it
         # is compared by its own test figure instead (`stored_comparison`), not scored again there.
         rescore = current is not None and (result.fair or erased is not None)
+        current_traits = None
         if rescore:
             try:
-                cur_pred = [p.score for p in scorer.score(str(versions.model_dir(app, current)), held_set.texts)]
+                cur_scored = scorer.score(str(versions.model_dir(app, current)), held_set.texts)
             except Exception as exc:  # noqa: BLE001  a broken current model must not block a new one
                 current_error = f"current model v{current.version} could not score: {exc}"
                 log.warning("assignment %s: %s", assignment_id, current_error)
             else:
-                current_metrics = compute_metrics([int(s) for s in held_set.scores], cur_pred,
+                current_metrics = compute_metrics([int(s) for s in held_set.scores], [p.score for p in cur_scored],
                                                   assignment.score_min, assignment.score_max, held_set.groups)
+                current_traits = _current_traits(held_set, cur_scored)
         # After an erasure the current model must go whatever it scores: the new version only has
         # to be valid on its own (QWK, SMD), not better than a model holding erased essays.
         decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None)
@@ -323,26 +336,34 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
                      "seconds": round(time.monotonic() - started, 1)},
             gate=decision)
         db.session.add(mv)
+        if current_traits is not None:
+            # The version in service judged on these new essays too: one trained before trait
+            # checks, or whose traits did not pass, has its trait scores in auto-released grades
+            # again once they agree with the teacher's, whether or not this version replaces it.
+            current.gate = trait_checks.remeasure(current.gate, list(current_traits), current_traits,
+                                                  utcnow().isoformat(), version)
         db.session.flush()
         # Checked after the flush: on SQLite this session now holds the write lock, so nothing can
         # delete the rows (or take their ids) between this check and the commit.
         if not identity.holds():
             raise AssignmentGone(f"assignment {assignment_id} was deleted during its training")
         switched_note = ""
-        if decision["promote"]:
-            # Locked and read again: a teacher's rollback committed while this run trained would
-            # otherwise be overridden in silence (the gate compared this version with the one
-            # serving when the run started), and `promote` could miss the version it put in
-            # service, leaving two "promoted". After an erasure the old model must go anyway.
-            serving = db.session.scalar(for_update(db.select(Assignment.current_model_id)
-                                                   .where(Assignment.id == assignment_id)))
-            if serving != serving_at_start and erased_id is None:
-                decision["promote"] = False
-                now = db.session.get(ModelVersion, serving) if serving is not None else None
-                switched_note = (f" It passed the promotion gate, but {f'version {now.version}' if now else 'another version'}"
-                                 " was put in service while it trained, and that choice stands; the version history "
-                                 "can put this one in service.")
-                decision["reasons"].append("not put in service: the version in service changed while it trained")
+        # Locked and read again: a teacher's rollback committed while this run trained would
+        # otherwise be overridden in silence (the gate compared this version with the one serving
+        # when the run started), and `promote` / `retire` could miss the version in service.
+        serving = db.session.scalar(for_update(db.select(Assignment.current_model_id)
+                                               .where(Assignment.id == assignment_id)))
+        db.session.refresh(assignment, ["current_model_id"])
+        # After an erasure the old model must go, so the new one replaces it, but only while it
+        # still serves: a rollback to a version that never saw the erased essays is the teacher's
+        # choice, and stands. Nothing serving (the versions were dropped meanwhile): no choice to respect.
+        if decision["promote"] and serving != serving_at_start and serving is not None and serving != erased_id:
+            decision["promote"] = False
+            now = db.session.get(ModelVersion, serving)
+            switched_note = (f" It passed the promotion gate, but version {now.version} was put in service "
+                             "while it trained, and that choice stands; the version history can put this one "
+                             "in service.")
+            decision["reasons"].append("not put in service: the version in service changed while it trained")
         if decision["promote"]:
             versions.promote(assignment, mv)
         else:
@@ -355,7 +376,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             versions.retire(assignment, old, RETIRED_FOR_ERASURE if not decision["promote"] else
                             "it was trained on essays that have since been deleted")
             scorer.forget(versions.model_dir(app, old))
-            if not decision["promote"]:
+            if not decision["promote"] and assignment.current_model_id is None:
                 retired_note = (f" Version {old.version} was trained on deleted essays and no longer scores: "
                                 "new essays wait for you until a version passes the gate.")
                 log.warning("event=model_retired reason=erasure assignment_id=%s version=%s gate=%r",

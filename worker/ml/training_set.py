@@ -4,7 +4,9 @@ paired with the text it was given on (a returned essay's grade keeps the version
 
 Grades given on another scale (the teacher changed the assignment's range later) are mapped
 linearly onto the current scale, and half points go up, trait scores' too (4.5 trains as 5:
-Python's `round` sent 3.5 and 4.5 both to 4). Needs an app context.
+Python's `round` sent 3.5 and 4.5 both to 4). Each essay also records which trait scores judge
+a trait (`Examples.trait_chosen`): not those of a proposal approved as it stood, the model's own. Needs an app
+context.
 """
 from __future__ import annotations
 
@@ -42,6 +44,16 @@ def _had_proposal(grade: Grade, first_proposal) -> bool:
         first_proposal is not None and first_proposal <= grade.created_at)
 
 
+def _trait_chosen(grade: Grade, given: dict) -> frozenset:
+    """The traits of `given` (the grade's trait scores) that judge a trait (`trait_checks.measure`):
+    all of a grade given by hand, imported, or an edited proposal's; none of a proposal approved as
+    it stood (the review form fills in the model's own trait scores, and "Approve the ticked
+    proposals" never shows them, so they would measure the model against itself). An edited
+    proposal counts whole, the trait values the teacher kept with those they changed: counting only
+    the changed ones judged the model on its mistakes alone (exact agreement 0 by construction)."""
+    return frozenset() if grade.source == GradeSource.AI_APPROVED else frozenset(given)
+
+
 def load_examples(assignment_id: int) -> Examples:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
@@ -69,8 +81,9 @@ def load_examples(assignment_id: int) -> Examples:
         # A trait's scale given at grading time is not stored: a score outside the trait's
         # current range (the teacher narrowed it later) is clipped into it, not dropped. Its half
         # points go up, as the overall score's do.
-        ex.trait_scores.append({k: whole_score(v, *trait_scales[k])
-                                for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None})
+        given = {k: v for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None}
+        ex.trait_scores.append({k: whole_score(v, *trait_scales[k]) for k, v in given.items()})
+        ex.trait_chosen.append(_trait_chosen(grade, given))
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)
         ex.had_proposal.append(_had_proposal(grade, proposed.get(sub_id)))

@@ -1,32 +1,49 @@
-"""Whether a course model's trait scores (Content, Organisation, ...) may reach students without
-the teacher.
+"""Which of a course model's trait scores (Content, Organisation, ...) may reach students in
+auto-released grades.
 
 The promotion gate judges the overall score (docs/models.md). Each trait is measured on the same
-held-out essays (`measure`, stored under `metrics["held_out"]["traits"]`) and judged by the very
-checks the overall score must pass (`judge`: `gate.decide` without a current model, so QWK at
-least `gate.MIN_QWK`, |SMD| at most `gate.MAX_SMD`, and the teacher's scores spread over two or
-more points). A trait that fails does not stop the version from serving, but while any trait of
-the version in service fails, or was never measured (versions trained before these checks), its
-proposals are never auto-released: they wait in the review queue (`holds_release`, read by
-`worker.handlers.scoring`; the dashboard says why). Plain Python: the scoring worker imports it.
+held-out essays (`measure`, stored under `metrics["held_out"]["traits"]`), counting only the trait
+scores the teacher chose (not an approved AI proposal's), and judged (`judge`, stored on
+`gate["traits"]`): at least `MIN_ESSAYS` such essays, and the overall score's validity checks
+(`gate.decide` without a current model: spread, QWK at least `gate.MIN_QWK`, |SMD| at most
+`gate.MAX_SMD`). A trait never decides promotion nor holds a grade back: an auto-released grade
+leaves out the scores of the traits that did not pass, or were never measured (versions trained
+before these checks), and so does its written feedback (`withheld`, read by
+`worker.handlers.scoring`, the dashboard and the settings hint). A false "not passed" on a
+few essays thus only withholds one trait score, which the teacher can add on the grading page.
+When a later training scores the serving version again on new held-out essays it measures its
+traits too (`remeasure`), so a version trained before these checks is not withheld for ever.
+Plain Python: the scoring worker imports it.
 """
 from __future__ import annotations
 
 from worker.ml import gate
-from worker.ml.metrics import compute_metrics
+from worker.ml.metrics import GROUP_MIN_N, compute_metrics
 from worker.ml.rounding import half_up
 
+# As few held-out essays as the overall score is ever judged on (`retrain.MIN_HOLDOUT`) and a
+# group gated on (`metrics.GROUP_MIN_N`): on 2 essays a model agrees with a teacher by chance.
+MIN_ESSAYS = GROUP_MIN_N
 NOT_MEASURED = "no essay kept back to test it has your score for this trait, so it could not be measured"
+
+
+def _chosen(held, i: int, name: str) -> bool:
+    """Whether the teacher chose essay i's score for trait `name` (`Examples.trait_chosen`; data
+    built without that list, as from a CSV file, is all the teacher's)."""
+    value = (held.trait_scores[i] or {}).get(name) if held.trait_scores else None
+    if value is None:
+        return False
+    return not held.trait_chosen or name in held.trait_chosen[i]
 
 
 def measure(held, predictions) -> dict:
     """{trait name: `compute_metrics`} of the model's trait columns (`predictions`: one row per
     held-out essay of `held`, an `Examples`, one column per target) against the teacher's trait
-    scores. Only essays the teacher gave that trait count: training borrows a missing trait score
-    from the overall one, which is not the teacher's judgement of the trait."""
+    scores. Only scores the teacher chose count: training borrows a missing trait score from the
+    overall one, and an approved proposal's trait score is the model's own, not a judgement of it."""
     out = {}
     for j, target in enumerate(held.targets[1:], 1):
-        rows = [i for i, given in enumerate(held.trait_scores or []) if (given or {}).get(target.name) is not None]
+        rows = [i for i in range(len(held)) if _chosen(held, i, target.name)]
         if not rows:
             out[target.name] = {"n": 0}
             continue
@@ -36,14 +53,19 @@ def measure(held, predictions) -> dict:
 
 
 def judge(names, trait_metrics: dict | None) -> dict:
-    """{trait name: {"passed": bool, "reasons": [why not]}} for each of `names`: each trait by the
-    overall score's validity checks (`gate.decide` with no model to beat); one without figures
-    fails as not measured."""
+    """{trait name: {"passed": bool, "reasons": [why not]}} for each of `names`: at least
+    MIN_ESSAYS essays with the teacher's score for it, then the overall score's validity checks
+    (`gate.decide` with no model to beat)."""
     verdicts = {}
     for name in names:
         m = (trait_metrics or {}).get(name) or {}
-        if not m.get("n"):
+        n = int(m.get("n") or 0)
+        if not n:
             verdicts[name] = {"passed": False, "reasons": [NOT_MEASURED]}
+            continue
+        if n < MIN_ESSAYS:
+            verdicts[name] = {"passed": False, "reasons": [f"only {n} of the essays kept back have your score for "
+                                                           f"this trait (at least {MIN_ESSAYS} are needed)"]}
             continue
         decision = gate.decide(m, None)
         verdicts[name] = {"passed": bool(decision["promote"]),
@@ -53,24 +75,45 @@ def judge(names, trait_metrics: dict | None) -> dict:
 
 def record(decision: dict, names, trait_metrics: dict | None) -> None:
     """Store the verdicts on the traits `names` on the gate's decision (`decision["traits"]`) and
-    add a reason for each failing one. The version is still promoted or refused on its overall score."""
+    add a reason for each trait that did not pass. The version is still promoted or refused on its
+    overall score."""
     verdicts = judge(names, trait_metrics)
     decision["traits"] = verdicts
     for name, v in verdicts.items():
         if not v["passed"]:
             decision["reasons"].append(f"trait {name!r}: " + "; ".join(v["reasons"])
-                                       + " (AI grades wait for review while a trait fails)")
+                                       + " (auto-released grades leave out its score)")
 
 
-def failing(gate_record: dict | None) -> dict[str, list[str]] | None:
-    """{trait: reasons} for the traits of a version that failed their checks ({} when all passed);
-    None when its traits were never measured (a version trained before trait checks)."""
+def remeasure(gate_record: dict | None, names, trait_metrics: dict, at: str, by_version: int) -> dict:
+    """The serving version's gate record with its trait verdicts replaced by those of a later
+    measurement (`trait_metrics`, on the held-out essays of the training of version `by_version`):
+    `gate["traits"]`, and `gate["traits_measured"]` = {"at", "by_version", "figures"} saying where
+    the figures come from (its own `metrics["held_out"]["traits"]` no longer judges it)."""
+    return {**(gate_record or {}), "traits": judge(names, trait_metrics),
+            "traits_measured": {"at": at, "by_version": by_version, "figures": trait_metrics}}
+
+
+def figures(gate_record: dict | None, metrics: dict | None) -> dict:
+    """{trait: figures} that the version's trait verdicts were judged on: a later measurement's
+    (`remeasure`), else its own training's."""
+    later = (gate_record or {}).get("traits_measured")
+    if later:
+        return later.get("figures") or {}
+    return ((metrics or {}).get("held_out") or {}).get("traits") or {}
+
+
+def withheld(gate_record: dict | None, names) -> list[str]:
+    """Of the traits `names`, those whose scores auto-released grades leave out: the ones that did
+    not pass their check on this version, all of them when it was never measured (no
+    `gate["traits"]`: trained before trait checks, or no version at all)."""
     verdicts = (gate_record or {}).get("traits")
     if verdicts is None:
-        return None
-    return {name: v.get("reasons") or [] for name, v in verdicts.items() if not v.get("passed")}
+        return list(names)
+    return [name for name in names if not (verdicts.get(name) or {}).get("passed")]
 
 
-def holds_release(gate_record: dict | None) -> bool:
-    """Whether a version with trait outputs must leave every proposal to the teacher."""
-    return failing(gate_record) != {}
+def never_measured(gate_record: dict | None) -> bool:
+    """Whether the version's traits were never measured (trained before trait checks, and no later
+    training scored it again on new essays)."""
+    return (gate_record or {}).get("traits") is None

@@ -12,6 +12,7 @@ import numpy as np
 from tests.worker.ml import tinymodel
 from worker.ml import gate, modelfiles, retrain as retrain_mod, rounding, trait_checks, trainer
 from worker.ml.examples import Examples, Target
+from worker.ml.metrics import compute_metrics
 
 
 def _course(n: int = 50, content=None) -> Examples:
@@ -56,15 +57,14 @@ def test_each_trait_is_measured_on_the_held_out_essays_and_judged_like_the_overa
     assert not decision["traits"]["content"]["passed"]
     assert "below 0.70" in decision["traits"]["content"]["reasons"][0]
     assert any(r.startswith("trait 'content': QWK") for r in decision["reasons"])
-    assert trait_checks.failing(decision) == {"content": decision["traits"]["content"]["reasons"]}
-    assert trait_checks.holds_release(decision)
+    assert trait_checks.withheld(decision, ["content", "style"]) == ["content"]
 
 
 def test_only_essays_the_teacher_scored_for_a_trait_count_and_none_means_not_measured(monkeypatch):
     """Training borrows a missing trait score from the overall one: that is not the teacher's
     judgement of the trait, so it is never judged on. A trait no held-out essay has fails as
-    not measured; a version with no trait figures at all (trained before these checks) holds
-    release too."""
+    not measured; a version with no trait figures at all (trained before these checks) has all its
+    trait scores withheld."""
     ex = _course(content=[{"content": 1 + i % 6} if i % 2 else {} for i in range(50)])
     lookup = _held_out_model(monkeypatch, lambda text, s: [s, s, s])
     lookup.update(zip(ex.texts, ex.scores))
@@ -75,8 +75,30 @@ def test_only_essays_the_teacher_scored_for_a_trait_count_and_none_means_not_mea
     verdicts = trait_checks.judge(["content", "style"], result.metrics["traits"])
     assert verdicts["content"]["passed"]
     assert verdicts["style"] == {"passed": False, "reasons": [trait_checks.NOT_MEASURED]}
-    assert trait_checks.failing({}) is None and trait_checks.holds_release({"promote": True})
-    assert not trait_checks.holds_release({"traits": {"content": {"passed": True, "reasons": []}}})
+    assert trait_checks.withheld({"promote": True}, ["content", "style"]) == ["content", "style"]
+    assert trait_checks.withheld(None, ["content"]) == ["content"]
+    assert trait_checks.withheld({"traits": {"content": {"passed": True, "reasons": []}}}, ["content"]) == []
+
+
+def test_a_trait_needs_five_essays_with_the_teachers_score():
+    """The overall score is never judged on fewer than 5 held-out essays, nor a group gated on
+    fewer: a trait the model matched on 2 essays is no evidence that it agrees with the teacher."""
+    two = trait_checks.judge(["content"], {"content": compute_metrics([2, 4], [2.0, 4.0], 1, 6)})
+    assert not two["content"]["passed"]
+    assert two["content"]["reasons"] == ["only 2 of the essays kept back have your score for this trait "
+                                         "(at least 5 are needed)"]
+    five = trait_checks.judge(["content"], {"content": compute_metrics([1, 2, 3, 4, 5], [1.0, 2, 3, 4, 5], 1, 6)})
+    assert five["content"] == {"passed": True, "reasons": []}
+
+
+def test_a_later_measurement_replaces_the_verdicts_and_says_where_its_figures_come_from():
+    figures = {"content": compute_metrics([1, 2, 3, 4, 5], [1.0, 2, 3, 4, 5], 1, 6)}
+    old = {"promote": True, "reasons": ["passed: QWK 0.810"]}
+    new = trait_checks.remeasure(old, ["content"], figures, "2026-01-01T00:00:00", 3)
+    assert new["traits"] == {"content": {"passed": True, "reasons": []}} and new["reasons"] == old["reasons"]
+    assert new["traits_measured"] == {"at": "2026-01-01T00:00:00", "by_version": 3, "figures": figures}
+    assert trait_checks.figures(new, {"held_out": {"traits": {"content": {"n": 0}}}}) == figures
+    assert not trait_checks.never_measured(new) and trait_checks.never_measured(old)
 
 
 def test_trait_half_points_go_up_in_the_cut_points(monkeypatch):
