@@ -107,24 +107,30 @@ def link_copied(peer, item, link_id="rl-copied"):
 
 def approve_while_the_lms_does_not_answer(peer, tool_server, essay: str):
     """A teacher approves an AI proposal while the LMS answers 503: the page after the approval."""
-    from lti_app.extensions import db
-    from lti_app.models import AiProposal, Submission
-
     item = create_by_deep_link(peer, tool_server)
     submit_essay(peer, tool_server, item["resource_link_id"], "student-1", essay, name="Ada Student")
     teacher, listing = open_assignment(peer, tool_server, role="Instructor", user_id="teacher-1",
                                        resource_link_id=item["resource_link_id"])
+    review = proposal_page(tool_server, teacher, score=4)
+    peer.fail_next(1, status=503, match="/scores")
+    return post_form(teacher, review, {"action": "approve"}, action_contains="/p/")
+
+
+def proposal_page(tool_server, teacher, score: float):
+    """A pending AI proposal (`score`, "Clear claim.") for the course's only essay, and its review
+    page as `teacher` opens it."""
+    from lti_app.extensions import db
+    from lti_app.models import AiProposal, Submission
+
     with tool_server.app.app_context():
         submission = db.session.scalar(db.select(Submission))
-        proposal = AiProposal(submission_id=submission.id, score=4, trait_scores={}, confidence=0.9,
+        proposal = AiProposal(submission_id=submission.id, score=score, trait_scores={}, confidence=0.9,
                               feedback="Clear claim.", status="pending", unusual=[],
                               essay_submitted_at=submission.submitted_at)
         db.session.add(proposal)
         db.session.commit()
         page_url = f"{tool_server.url}/review/a/{submission.assignment_id}/p/{proposal.id}"
-    review = teacher.get(page_url, timeout=30)
-    peer.fail_next(1, status=503, match="/scores")
-    return post_form(teacher, review, {"action": "approve"}, action_contains="/p/")
+    return teacher.get(page_url, timeout=30)
 
 
 def graded_while_lms_down(peer, tool, essay: str, names=("Ada Student",)):

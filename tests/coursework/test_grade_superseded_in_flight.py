@@ -18,7 +18,8 @@ from lti_app.coursework.grade_in_lms import superseded_words
 from lti_app.extensions import db
 from lti_app.lms.gradebook import SKIPPED, process_sync
 from lti_app.models import Grade, GradeSource, Submission
-from tests.coursework.flows import create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+from tests.coursework.flows import (create_by_deep_link, grade_page_for, open_assignment, post_form, proposal_page,
+                                    submit_essay)
 
 ESSAY = "Homework should be optional, because rest helps students learn better the next day. " * 3
 FAMILIES = [None, "moodle", "canvas"]   # the sandbox and Moodle refuse an older score with 409, Canvas with 400
@@ -128,19 +129,9 @@ def test_the_worker_does_not_send_an_ai_grade_the_teacher_corrected_on_its_way(t
 def test_an_approval_superseded_on_its_way_says_so(tool, make_peer, family):
     """The teacher approves the AI proposal while the TA grades the essay: the review queue must not
     say the approved grade was sent (nor that the LMS refused it); the TA's grade is in the LMS."""
-    from lti_app.models import AiProposal
-
     lms = make_peer(tool, product_family=family)
     item, teacher, listing = _graded_class(lms, tool)
-    with tool.app.app_context():
-        submission = db.session.scalar(db.select(Submission))
-        proposal = AiProposal(submission_id=submission.id, score=3, trait_scores={}, confidence=0.9,
-                              feedback="Clear claim.", status="pending", unusual=[],
-                              essay_submitted_at=submission.submitted_at)
-        db.session.add(proposal)
-        db.session.commit()
-        review_url = f"{tool.url}/review/a/{submission.assignment_id}/p/{proposal.id}"
-    review = teacher.get(review_url, timeout=30)
+    review = proposal_page(tool, teacher, score=3)
     ta, ta_listing = open_assignment(lms, tool, role="TeachingAssistant", user_id="ta-1",
                                      resource_link_id=item["resource_link_id"])
 
