@@ -23,15 +23,18 @@ class ReleaseHint:
 
 
 def release_hint(assignment: Assignment, threshold: float | None = None) -> ReleaseHint | None:
-    """None before the first proposal. Unusual essays count as not reached: they always wait for
-    the teacher, whatever the threshold (`worker.handlers.scoring._auto_release`)."""
+    """None before the first proposal, unless trait scores are left out (then `proposals` is 0: a
+    teacher switching auto-release on reads it at once, not after the first hand-ins). Unusual
+    essays count as not reached: they always wait for the teacher, whatever the threshold
+    (`worker.handlers.scoring._auto_release`)."""
     threshold = assignment.confidence_threshold if threshold is None else threshold
     rows = db.session.execute(db.select(AiProposal.confidence, AiProposal.unusual)
                               .join(Submission, AiProposal.submission_id == Submission.id)
                               .where(Submission.assignment_id == assignment.id)
                               .order_by(AiProposal.id.desc()).limit(RECENT)).all()
     if not rows:
-        return None
+        withheld = _withheld(assignment)
+        return ReleaseHint(proposals=0, reached=0, highest=None, withheld=withheld) if withheld else None
     usual = [c for c, unusual in rows if not unusual]
     return ReleaseHint(proposals=len(rows), reached=sum(1 for c in usual if c >= threshold),
                        highest=max(usual, default=None), withheld=_withheld(assignment))

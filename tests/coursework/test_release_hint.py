@@ -124,3 +124,24 @@ def test_the_hint_says_which_trait_scores_auto_released_grades_leave_out(app, cl
         db.session.commit()
     settings = client.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
     assert "2 reached 60% confidence and go to students at once" in settings and "leave out" not in settings
+
+
+def test_before_any_proposal_the_settings_say_which_trait_scores_are_left_out(app, client, world):
+    """A teacher switching auto-release on, before any essay was scored, read only "Settings saved."
+    (the line needs proposals to count): what auto-released grades will leave out is said at once."""
+    from lti_app.models import ModelVersion
+
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    with app.app_context():   # a version in use whose traits were never measured, no proposal yet
+        mv = ModelVersion(assignment_id=world.assignment_a, version=1, status="promoted", approach="frozen-ridge",
+                          path="/nowhere", n_train=80, metrics={}, gate={"promote": True, "reasons": []})
+        db.session.add(mv)
+        db.session.flush()
+        db.session.get(Assignment, world.assignment_a).current_model_id = mv.id
+        db.session.commit()
+    _set(app, world, feedback_mode=FeedbackMode.AUTO_RELEASE, confidence_threshold=0.6)
+    settings = client.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
+    hint = " ".join(re.search(r'<p class="muted" id="release-hint">(.*?)</p>', settings, re.S).group(1).split())
+    assert hint == ("Auto-released grades leave out the cohesion score for now: they have not yet been shown to "
+                    "agree with yours (the dashboard says why).")
