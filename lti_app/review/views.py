@@ -41,14 +41,22 @@ def _revised(assignment, proposals: list[AiProposal]) -> set[int]:
     return roster.revised_essays(assignment.id) & {p.submission_id for p in proposals}
 
 
-def _unchecked(assignment) -> list[str]:
-    """The traits whose proposed scores the course model in use has not been shown to give as the
-    teacher does (auto-release leaves them out): marked on the queue and the proposal page, since
-    approving gives them to the student."""
+def _unchecked(assignment, proposals: list[AiProposal]) -> dict[int, list[str]]:
+    """{proposal id: the traits whose scores the version that made it has not been shown to give as
+    the teacher does}: auto-release leaves those out (`worker.handlers.scoring`, which asks the
+    proposal's own version: a pending proposal outlives a new version or a rollback), while
+    approving gives them to the student, so the queue and the proposal page mark them."""
     from lti_app.dashboard.trait_report import withheld
 
-    current = db.session.get(ModelVersion, assignment.current_model_id) if assignment.current_model_id else None
-    return withheld(assignment, current) if assignment.traits else []
+    if not assignment.traits:
+        return {}
+    by_version: dict[int | None, list[str]] = {None: []}   # made by hand, no verdict (as the worker)
+    out = {}
+    for p in proposals:
+        if p.model_version_id not in by_version:
+            by_version[p.model_version_id] = withheld(assignment, db.session.get(ModelVersion, p.model_version_id))
+        out[p.id] = by_version[p.model_version_id] if p.trait_scores else []
+    return out
 
 
 @bp.get("/a/<int:assignment_id>")
@@ -60,7 +68,7 @@ def queue(assignment_id: int):
     # when a worker trains (`worker_presence`), so the page promises that only while one does.
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
                            names=_student_names(assignment, proposals), revised=_revised(assignment, proposals),
-                           trains=worker_presence.serves(worker_presence.TRAINING), unchecked=_unchecked(assignment))
+                           trains=worker_presence.serves(worker_presence.TRAINING), unchecked=_unchecked(assignment, proposals))
 
 
 @bp.post("/a/<int:assignment_id>/approve")
@@ -174,6 +182,6 @@ def proposal(assignment_id: int, proposal_id: int):
     return render_template("review/proposal.html", assignment=assignment, proposal=item, submission=submission,
                            student=_student_names(assignment, [item])[item.submission_id], values=values,
                            errors=errors, conflict=conflict, shown=shown,
-                           changes=version_diff.since_graded(earlier, submission.text, shown), unchecked=_unchecked(assignment),
+                           changes=version_diff.since_graded(earlier, submission.text, shown), unchecked=_unchecked(assignment, [item]).get(item.id, []),
                            earlier=earlier if earlier is not None and earlier.on_earlier_version else None), \
         409 if conflict else 400 if errors else 200

@@ -49,3 +49,21 @@ def test_a_trait_that_passed_its_check_is_not_marked(app, client):
                                        "traits": {"cohesion": {"passed": True, "reasons": []}}})
     assert "4 of 6; cohesion 2" in _plain(queue) and "(unchecked)" not in queue + page
     assert 'id="unchecked-traits"' not in queue + page
+
+
+def test_a_proposal_is_marked_by_the_version_that_made_it(app, client):
+    """A v1 proposal still pending after v2 (every trait passed) was put in service: auto-release
+    would leave its cohesion score out (the worker asks the proposal's version), so it stays marked."""
+    queue, page = _pages(app, client, {"promote": True, "reasons": []})   # v1: never measured
+    with app.app_context():
+        a = db.session.scalar(db.select(Assignment))
+        v2 = ModelVersion(assignment_id=a.id, version=2, status="promoted", approach="frozen-ridge", path="/nowhere2",
+                          metrics={}, gate={"promote": True, "reasons": [],
+                                            "traits": {"cohesion": {"passed": True, "reasons": []}}})
+        db.session.add(v2)
+        db.session.flush()
+        a.current_model_id = v2.id
+        db.session.commit()
+        assignment_id = a.id
+    queue = client.get(f"/review/a/{assignment_id}").get_data(as_text=True)
+    assert "cohesion 2 (unchecked)" in _plain(queue)

@@ -118,8 +118,12 @@ _SAYS = {
 }
 # Advice that opens on what to do ("Check for small errors before you submit.", "Proofread carefully
 # to catch small mistakes.") tells the student to look for errors; it does not say theirs are few.
-_ADVICE = re.compile(r"^\W*(please\s+)?(check|double-check|proofread|re-?read|read|fix|correct|catch|look|watch|"
-                     r"review|edit|go\s+back|make|take|keep|remember|try|be|use|slow)\b", re.I)
+# Only verbs of looking for errors, or a purpose "to fix mistakes": "Keep up the good work; only a
+# few small spelling errors." opens on a verb too, and does make them few.
+_ADVICE = re.compile(r"^\W*(please\s+)?(check|double-check|proofread|re-?read|fix|correct|catch|look\s+for|"
+                     r"watch\s+(out\s+)?for|review|edit|go\s+back)\b"
+                     r"|\bto\s+(fix|catch|find|correct|spot)\s+(any\s+|the\s+|those\s+|these\s+)?"
+                     r"(small\s+|little\s+|minor\s+)?(errors?|mistakes?|slips?|typos?)\b", re.I)
 _ASKS_MORE = {
     "few_errors": _ADVICE,
     "transitions": re.compile(r"\b(more|vary|varied|variety|different|better|stronger|other|new|fresh|"

@@ -340,7 +340,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             # The version in service judged on these new essays too: one trained before trait
             # checks, or whose traits did not pass, has its trait scores in auto-released grades
             # again once they agree with the teacher's, whether or not this version replaces it.
-            current.gate = trait_checks.remeasure(current.gate, list(current_traits), current_traits,
+            current.gate = trait_checks.remeasure(current.gate, current.metrics, list(current_traits), current_traits,
                                                   utcnow().isoformat(), version)
         db.session.flush()
         # Checked after the flush: on SQLite this session now holds the write lock, so nothing can

@@ -79,18 +79,38 @@ def record(decision: dict, names, trait_metrics: dict | None) -> None:
     overall score."""
     verdicts = judge(names, trait_metrics)
     decision["traits"] = verdicts
-    for name, v in verdicts.items():
-        if not v["passed"]:
-            decision["reasons"].append(f"trait {name!r}: " + "; ".join(v["reasons"])
-                                       + " (auto-released grades leave out its score)")
+    decision["reasons"].extend(_reasons(verdicts))
 
 
-def remeasure(gate_record: dict | None, names, trait_metrics: dict, at: str, by_version: int) -> dict:
+def _reasons(verdicts: dict) -> list[str]:
+    """The gate's reasons about traits that did not pass."""
+    return [f"trait {name!r}: " + "; ".join(v["reasons"]) + " (auto-released grades leave out its score)"
+            for name, v in verdicts.items() if not v["passed"]]
+
+
+def remeasure(gate_record: dict | None, metrics: dict | None, names, trait_metrics: dict, at: str,
+              by_version: int) -> dict:
     """The serving version's gate record with its trait verdicts replaced by those of a later
     measurement (`trait_metrics`, on the held-out essays of the training of version `by_version`):
-    `gate["traits"]`, and `gate["traits_measured"]` = {"at", "by_version", "figures"} saying where
-    the figures come from (its own `metrics["held_out"]["traits"]` no longer judges it)."""
-    return {**(gate_record or {}), "traits": judge(names, trait_metrics),
+    `gate["traits"]`, its reasons about traits, and `gate["traits_measured"]` = {"at",
+    "by_version", "figures"} saying where the figures come from. A trait measured on fewer than
+    MIN_ESSAYS essays keeps the verdict and figures it had: the newest grades are kept back, and
+    proposals approved as they stood do not count, so a teacher who agrees with the model would
+    otherwise see a trait that had passed left out again for want of essays. A version never
+    measured takes every new verdict (its trait scores were left out anyway)."""
+    record = dict(gate_record or {})
+    new = judge(names, trait_metrics)
+    old = record.get("traits")
+    if old is not None:
+        kept = figures(record, metrics)
+        enough = {name for name in names if int((trait_metrics.get(name) or {}).get("n") or 0) >= MIN_ESSAYS}
+        if not enough:
+            return record
+        new = {name: new[name] if name in enough or name not in old else old[name] for name in names}
+        trait_metrics = {name: trait_metrics.get(name) if name in enough or name not in kept else kept[name]
+                         for name in names}
+    reasons = [r for r in record.get("reasons") or [] if not r.startswith("trait ")]
+    return {**record, "traits": new, "reasons": reasons + _reasons(new),
             "traits_measured": {"at": at, "by_version": by_version, "figures": trait_metrics}}
 
 

@@ -39,3 +39,13 @@ def test_minimises_is_at_least_as_wide_as_few_errors():
 def test_a_suspended_prefix_is_not_flagged():
     """docs/feedback.md: 'a prefix before a hyphen is not checked on its own'."""
     assert misspelled("Students took the pre- and post-tests in May.") == []
+
+
+@pytest.mark.parametrize("praise", ["Keep up the good work; only a few small spelling errors.",
+                                    "Be proud: there are only a few minor typos.",
+                                    "Take a bow, only a couple of small mistakes.",
+                                    "Read it aloud once more; only a few small errors remain."])
+def test_praise_that_opens_on_a_verb_still_makes_errors_few(praise):
+    """Advice is recognised by verbs of looking for errors, not by any imperative."""
+    assert disproved(praise, MANY)
+    assert wrong_side(praise, source_level=4, target=3)

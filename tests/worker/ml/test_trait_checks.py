@@ -94,11 +94,35 @@ def test_a_trait_needs_five_essays_with_the_teachers_score():
 def test_a_later_measurement_replaces_the_verdicts_and_says_where_its_figures_come_from():
     figures = {"content": compute_metrics([1, 2, 3, 4, 5], [1.0, 2, 3, 4, 5], 1, 6)}
     old = {"promote": True, "reasons": ["passed: QWK 0.810"]}
-    new = trait_checks.remeasure(old, ["content"], figures, "2026-01-01T00:00:00", 3)
+    new = trait_checks.remeasure(old, {}, ["content"], figures, "2026-01-01T00:00:00", 3)
     assert new["traits"] == {"content": {"passed": True, "reasons": []}} and new["reasons"] == old["reasons"]
     assert new["traits_measured"] == {"at": "2026-01-01T00:00:00", "by_version": 3, "figures": figures}
     assert trait_checks.figures(new, {"held_out": {"traits": {"content": {"n": 0}}}}) == figures
     assert not trait_checks.never_measured(new) and trait_checks.never_measured(old)
+
+
+def test_a_later_measurement_on_too_few_essays_keeps_a_verdict_and_rewrites_the_reasons():
+    """The newest grades are kept back and approvals as proposed do not count: a trait that passed
+    must not be left out again because a later training found no essays to judge it on; a trait
+    the later one judged replaces its verdict, and the gate's reasons say the same as the verdicts
+    (the dashboard prints both)."""
+    good = compute_metrics([1, 2, 3, 4, 5, 6], [1.0, 2, 3, 4, 5, 6], 1, 6)
+    bad = compute_metrics([1, 2, 3, 4, 5, 6], [6.0, 5, 4, 3, 2, 1], 1, 6)
+    old = {"promote": True, "reasons": ["passed: QWK 0.810", "trait 'style': QWK -1.000 is below 0.70 (x)"],
+           "traits": {"content": {"passed": True, "reasons": []}, "style": {"passed": False, "reasons": ["x"]}}}
+    metrics = {"held_out": {"traits": {"content": good, "style": bad}}}
+    none_enough = trait_checks.remeasure(old, metrics, ["content", "style"], {"content": {"n": 0}, "style": {"n": 2}},
+                                         "2026-01-01T00:00:00", 3)
+    assert none_enough == old, "nothing measured on enough essays: nothing changes"
+    later = trait_checks.remeasure(old, metrics, ["content", "style"], {"content": {"n": 0}, "style": good},
+                                   "2026-01-01T00:00:00", 3)
+    assert later["traits"] == {"content": {"passed": True, "reasons": []}, "style": {"passed": True, "reasons": []}}
+    assert later["traits_measured"]["figures"] == {"content": good, "style": good}
+    assert later["reasons"] == ["passed: QWK 0.810"], "no reason left about a trait that now passes"
+    worse = trait_checks.remeasure(old, metrics, ["content", "style"], {"content": bad, "style": {"n": 1}},
+                                   "2026-01-01T00:00:00", 3)
+    assert not worse["traits"]["content"]["passed"] and not worse["traits"]["style"]["passed"]
+    assert [r.split(":")[0] for r in worse["reasons"][1:]] == ["trait 'content'", "trait 'style'"]
 
 
 def test_trait_half_points_go_up_in_the_cut_points(monkeypatch):
