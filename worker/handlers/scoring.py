@@ -46,12 +46,9 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
         return
     withheld = set(_withheld_traits(proposal.model_version_id, proposal.trait_scores or {}))
-    comment = proposal.feedback
-    if withheld and getattr(proposal, "released_feedback", None) is not None:
-        comment = proposal.released_feedback   # no lines on the trait scores left out
     grade = Grade(submission_id=proposal.submission_id, score=proposal.score,
                   trait_scores={k: v for k, v in (proposal.trait_scores or {}).items() if k not in withheld},
-                  comment=comment, source=GradeSource.AI_AUTO,
+                  comment=proposal.feedback, source=GradeSource.AI_AUTO,
                   score_min=assignment.score_min, score_max=assignment.score_max)
     db.session.add(grade)
     proposal.status, proposal.decided_at = "released", utcnow()
@@ -149,21 +146,21 @@ def score_new_submission(job) -> None:
     except scorer.ModelMismatch as exc:
         raise PermanentError(str(exc)) from exc
     trait_scores = {name: t.get("score") for name, t in (prediction.traits or {}).items()}
-    feedback = released_feedback = None
+    feedback = None
     if _feedback_writer is not None and assignment.feedback_mode != FeedbackMode.OFF:
         graded = _grades(assignment.id)
-        # Before the lock below: a course's feedback index can take a second or more to build. The
-        # proposal's feedback speaks of every trait (a teacher who approves gives the student every
-        # trait score); a grade auto-released without some trait scores gets feedback without
-        # lines on those (`_auto_release`), written now only when that may happen.
-        feedback = _feedback_writer(assignment, submission, float(prediction.score), trait_scores,
-                                    list(prediction.unusual))
+        # Before the lock below: a course's feedback index can take a second or more to build. A
+        # proposal the teacher reviews speaks of every trait (approving gives the student every
+        # trait score); one that will be auto-released without some trait scores has no lines on
+        # those (`_auto_release`). Written once: should the settings change before the decision
+        # below and keep it for review, its feedback just lacks those lines.
         withheld = set(_withheld_traits(model_id, trait_scores))
-        if (withheld and assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and not prediction.unusual
+        if not (withheld and assignment.feedback_mode == FeedbackMode.AUTO_RELEASE and not prediction.unusual
                 and float(prediction.confidence) >= assignment.confidence_threshold):
-            released_feedback = _feedback_writer(assignment, submission, float(prediction.score),
-                                                 {k: v for k, v in trait_scores.items() if k not in withheld},
-                                                 list(prediction.unusual))
+            withheld = set()
+        feedback = _feedback_writer(assignment, submission, float(prediction.score),
+                                    {k: v for k, v in trait_scores.items() if k not in withheld},
+                                    list(prediction.unusual))
     # The student may have handed in a new version while this one was scored. Re-read the row
     # (locked on PostgreSQL until this transaction ends, so a hand-in now waits for the proposal
     # and the auto-release below) and give up if it changed: the new version's own event scores it.
@@ -202,8 +199,6 @@ def score_new_submission(job) -> None:
                           essay_submitted_at=handed_in, feedback=feedback,
                           score=float(prediction.score), confidence=float(prediction.confidence),
                           trait_scores=trait_scores, unusual=list(prediction.unusual), status="pending")
-    # Not stored: what an auto-released grade's comment is when it leaves trait scores out.
-    proposal.released_feedback = released_feedback
     db.session.add(proposal)
     db.session.flush()
     _note_unreadable(model_id, None)   # restored files: the dashboard stops saying they cannot be read
