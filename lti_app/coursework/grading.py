@@ -67,8 +67,11 @@ def grade(assignment_id: int, submission_id: int):
         saved = save_grade(assignment, submission, data, access.launch().user_id,
                            source=_source_of_save(submission, data))
         db.session.commit()
-        problem = lms_sync.push_grade_now(saved.id) if submission.user_id is not None else None
-        saved = db.session.get(Grade, saved.id)
+        saved_id = saved.id
+        problem = lms_sync.push_grade_now(saved_id) if submission.user_id is not None else None
+        saved = db.session.get(Grade, saved_id)
+        if saved is None:
+            return deleted_meanwhile(assignment_id)
         newer = gradebook.latest_grade(submission.id)
         superseded = newer is not None and newer.id != saved.id   # what happened to this one no longer matters
         lms_state = grade_in_lms.state_of(saved) if problem and not superseded else None
@@ -110,6 +113,22 @@ def grade(assignment_id: int, submission_id: int):
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),
                            neighbours=_neighbours(assignment, submission)), (409 if conflict else 400) if errors else 200
+
+
+DELETED_MEANWHILE = ("This essay was deleted while its grade was being sent to the LMS gradebook (the "
+                     "student's data was erased, or the course's data deleted), so Gradeloop keeps neither the "
+                     "essay nor the grade. The LMS may show the grade all the same: remove it there if it should "
+                     "go too.")
+
+
+def deleted_meanwhile(assignment_id: int):
+    """Where a grader goes whose saved (or approved) grade was deleted, with its essay, while its
+    post waited on the LMS: the assignment's list, or the course's page once the assignment is
+    gone too (the grade's page would be a 404, and its words about the LMS are moot)."""
+    if db.session.get(Assignment, assignment_id) is None:
+        return notices.redirect_with("coursework.course_home", [("warning", DELETED_MEANWHILE)])
+    return notices.redirect_with("coursework.submissions", [("warning", DELETED_MEANWHILE)],
+                                 assignment_id=assignment_id)
 
 
 def _source_of_save(submission: Submission, data: dict) -> GradeSource:

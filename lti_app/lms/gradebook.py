@@ -9,7 +9,9 @@ event after the web request already pushed it synchronously):
   after the LMS took it), or that the LMS refused as older (409), is first looked up in the LMS
   (`held_score`): when the LMS holds it already it is not sent again. A grade superseded while
   its post is on its way (two graders or tabs at once) is never sent again after a refusal
-  (`_post_grade`): it would replace the newer grade in the LMS.
+  (`_post_grade`): it would replace the newer grade in the LMS. A grade whose essay is deleted
+  while its post is on its way (an erasure, a course's data deleted) ends as skipped, with
+  nothing stored (`_store_outcome`): no failure, no retry.
 - On Canvas every post but a hand-in says it is not a new submission (`not_a_new_submission`).
 - `push_submission_status` never posts "Pending" over a graded submission (a hand-in that no model
   will score is "PendingManual": it waits for the teacher); a new version of a
@@ -21,6 +23,8 @@ in words); `push_grade` also stores the message on `Grade.post_error` for the te
 from __future__ import annotations
 
 import logging
+
+from sqlalchemy import update
 
 from lti_app.events import record_event
 from lti_app.extensions import db
@@ -298,25 +302,32 @@ def push_grade(grade_id: int) -> str:
                 f"Not sent: {user.name or 'this student'} is no longer an active student of this course in the LMS "
                 "(the enrolment was ended or suspended there), so the LMS takes no grade for them. The grade "
                 "stays in Gradeloop; if they come back, use \"Send to the LMS again\".", status=exc.status, url=exc.url)
-        grade.post_error = str(exc)
-        grade.post_claimed_at = None
-        db.session.commit()
+        if not _store_outcome(grade_id, post_error=str(exc)):
+            return SKIPPED   # deleted on the way: nobody is left to tell of the refusal
         log.warning("grade %s not posted: %s", grade_id, exc)
         raise exc
     except Exception:
         db.session.rollback()
         post_claims.release_grade(grade_id)
         raise
-    grade.post_error = None
-    grade.post_claimed_at = None
-    if not sent:   # superseded: not a failure, and the newer grade's own post says how it went
-        db.session.commit()
+    # Superseded (not sent): not a failure, and the newer grade's own post says how it went.
+    if not _store_outcome(grade_id, post_error=None, **({"posted_at": utcnow()} if sent else {})) or not sent:
         return SKIPPED
-    grade.posted_at = utcnow()
-    db.session.commit()
     if submission.status == SubmissionStatus.RETURNED:   # returned before this post went out
         _note_return(submission.id)
     return POSTED
+
+
+def _store_outcome(grade_id: int, **values) -> bool:
+    """Store how the grade's post ended and drop its claim (commits); False when the grade is gone:
+    its essay was deleted while the post was on its way (the student's data erased, the course's
+    data deleted). The LMS's answer then changes nothing here, and is no failure to retry: the
+    conditional update stores nothing, where an update of the grade's loaded row failed the
+    commit, and the grading page with it."""
+    stored = db.session.execute(update(Grade).where(Grade.id == grade_id).values(post_claimed_at=None, **values),
+                                execution_options=post_claims.NO_SYNC).rowcount
+    db.session.commit()
+    return bool(stored)
 
 
 def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) -> bool:
@@ -358,7 +369,9 @@ def _post_grade(client: LmsClient, lineitem_url: str, body: dict, grade: Grade) 
     stamp = held_score.after_held(result)
     ags.post_score(client, lineitem_url, {**body, "timestamp": ags.iso(stamp)})
     # Later posts of this essay (notes, the next grade) must come after it (`grade_timestamp`).
-    db.session.get(Submission, grade.submission_id).lms_notice_at = stamp
+    # (An update by id: the essay may have been deleted while the post was on its way.)
+    db.session.execute(update(Submission).where(Submission.id == grade.submission_id).values(lms_notice_at=stamp),
+                       execution_options=post_claims.NO_SYNC)
     return True
 
 

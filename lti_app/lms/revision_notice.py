@@ -12,12 +12,16 @@ grade's feedback, so they get the note and the teacher's comment.
 
 `Submission.lms_notice` names the last note posted and is claimed with a conditional update
 before the post, so a redelivered event, or the web request's attempt racing the worker's, posts
-nothing twice (Canvas would show the comment twice). `lms_notice_at` is the note's AGS timestamp
-(or the later one `gradebook` gave a grade the LMS refused as older, when it sent it again):
-LMSs refuse a score older than the last one they hold (Moodle: one not in a later whole second),
-so `push_grade` posts a grade created before it or in the same second (clocks of two machines, or
-a save during the note's post) in the next whole second instead. On Canvas a note says it is no
-new submission (`gradebook.not_a_new_submission`): Canvas would open a new, empty attempt for it.
+nothing twice (Canvas would show the comment twice). A note whose post failed may have reached the
+LMS all the same (its answer came after the HTTP timeout): the student's result is read first, and
+when the LMS holds this grade's score with this note's words (the last comment it took), the note
+is in the LMS and is not sent again (without `result.readonly` it is sent, as before).
+`lms_notice_at` is the note's AGS timestamp (or the later one `gradebook` gave a grade the LMS
+refused as older, when it sent it again): LMSs refuse a score older than the last one they hold
+(Moodle: one not in a later whole second), so `push_grade` posts a grade created before it or in
+the same second (clocks of two machines, or a save during the note's post) in the next whole
+second instead. On Canvas a note says it is no new submission (`gradebook.not_a_new_submission`):
+Canvas would open a new, empty attempt for it.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from datetime import datetime, timezone
 from sqlalchemy import update
 
 from lti_app.extensions import db
-from lti_app.lms import ags
+from lti_app.lms import ags, held_score
 from lti_app.lms.held_score import next_second
 from lti_app.models import Course, Grade, Platform, Submission, SubmissionStatus
 from lti_app.models.base import utcnow
@@ -118,11 +122,15 @@ def push_revision_state(submission_id: int) -> str:
         lineitem_url = gradebook.ensure_line_item(assignment)
         course = db.session.get(Course, assignment.course_id)
         platform = db.session.get(Platform, course.platform_id)
+        note = comment(platform, state, teacher_comment)
+        client = gradebook.client_for_course(course)
+        if held_score.holds(held_score.result_of(client, lineitem_url, user.sub), score, score_max, note):
+            db.session.commit()   # an earlier attempt's note, its answer lost: the LMS shows it
+            return gradebook.POSTED
         body = ags.score_body(user_id=user.sub, timestamp=now, activity_progress=ACTIVITY[state],
                               grading_progress="FullyGraded", score_given=score, score_maximum=score_max,
-                              comment=comment(platform, state, teacher_comment),
-                              extensions=gradebook.not_a_new_submission(platform))
-        ags.post_score(gradebook.client_for_course(course), lineitem_url, body)
+                              comment=note, extensions=gradebook.not_a_new_submission(platform))
+        ags.post_score(client, lineitem_url, body)
     except Exception:
         db.session.rollback()
         db.session.execute(update(Submission).where(Submission.id == submission_id, Submission.lms_notice == marker)

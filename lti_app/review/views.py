@@ -13,10 +13,11 @@ from sqlalchemy.orm import load_only
 from lti_app import worker_presence
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, grade_in_lms, lms_sync, notices, roster, version_diff
+from lti_app.coursework.grading import deleted_meanwhile
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.models import AiProposal, ModelVersion, Submission, User
+from lti_app.models import AiProposal, Grade, ModelVersion, Submission, User
 from lti_app.review import bp
 from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals
 from lti_app.routing import MAX_ID
@@ -158,7 +159,10 @@ def proposal(assignment_id: int, proposal_id: int):
             db.session.refresh(item)
         else:
             db.session.commit()
-            problem = lms_sync.push_grade_now(grade.id)
+            grade_id = grade.id
+            problem = lms_sync.push_grade_now(grade_id)
+            if db.session.get(Grade, grade_id) is None:   # its essay was deleted meanwhile
+                return deleted_meanwhile(assignment_id)
             what = "approved" if item.status == "approved" else "saved with your changes"
             newer = gradebook.latest_grade(grade.submission_id)
             lms_state = grade_in_lms.state_of(grade) if problem else None

@@ -2,6 +2,8 @@
 (requests sessions carry the tool's cookies; forms are read from the pages and posted back)."""
 from __future__ import annotations
 
+import contextlib
+
 from lti_app.sandbox.forms import find_form, parse_forms
 
 COURSE = "course-1"
@@ -145,3 +147,36 @@ def graded_while_lms_down(peer, tool, essay: str, names=("Ada Student",)):
     saved = [post_form(teacher, grade_page_for(teacher, listing, name), {"score": "3"}, action_contains="/essays/")
              for name in names]
     return item, teacher, saved, teacher.get(listing.url, timeout=30)
+
+
+def graded_class(peer, tool, essay: str):
+    """A placed assignment, `essay` handed in by student-1 (Ada Student), and the teacher on the essay
+    list: (the deep-linked item, the teacher's browser, the list page)."""
+    item = create_by_deep_link(peer, tool)
+    submit_essay(peer, tool, item["resource_link_id"], "student-1", essay, name="Ada Student")
+    teacher, listing = open_assignment(peer, tool, role="Instructor", user_id="teacher-1",
+                                       resource_link_id=item["resource_link_id"])
+    return item, teacher, listing
+
+
+@contextlib.contextmanager
+def before_first_score_answered(peer, action, refuse: int | None = None):
+    """The first score post the LMS receives from now on runs `action()` before the LMS answers it (as
+    usual, or with HTTP `refuse`): a race with a post in flight, made to happen every time without
+    sleeps. Yields the list that receives what `action` returned."""
+    take_failure, started, ran = peer.state.take_failure, [], []
+
+    def hold(service, request_line=""):
+        if not started and request_line.startswith("POST ") and request_line.endswith("/scores"):
+            started.append(request_line)   # first: `action` may post a score itself, which must pass
+            ran.append(action())
+            if refuse:
+                peer.fail_next(1, status=refuse, services=("ags",), match="/scores")
+        return take_failure(service, request_line)
+
+    peer.state.take_failure = hold
+    try:
+        yield ran
+    finally:
+        peer.state.take_failure = take_failure
+    assert ran, "no grade was posted"

@@ -8,7 +8,6 @@ Made reproducible without waiting on a clock: the peer LMS, on receiving the old
 first lets the newer grade be saved and posted (`newer_grade_first`)."""
 from __future__ import annotations
 
-import contextlib
 import html
 from datetime import datetime, timezone
 
@@ -18,8 +17,8 @@ from lti_app.coursework.grade_in_lms import superseded_words
 from lti_app.extensions import db
 from lti_app.lms.gradebook import SKIPPED, process_sync
 from lti_app.models import Grade, GradeSource, Submission
-from tests.coursework.flows import (create_by_deep_link, grade_page_for, open_assignment, post_form, proposal_page,
-                                    submit_essay)
+from tests.coursework.flows import (before_first_score_answered, grade_page_for, graded_class, open_assignment,
+                                    post_form, proposal_page)
 
 ESSAY = "Homework should be optional, because rest helps students learn better the next day. " * 3
 FAMILIES = [None, "moodle", "canvas"]   # the sandbox and Moodle refuse an older score with 409, Canvas with 400
@@ -32,32 +31,10 @@ def tool(request, make_tool_server):
     return make_tool_server()
 
 
-@contextlib.contextmanager
 def newer_grade_first(lms, save_newer):
     """The first grade post the LMS receives from now on waits while `save_newer()` saves a newer
     grade through the tool (and so posts it): the older grade arrives second, as over a slow LMS."""
-    take_failure, held, answer = lms.state.take_failure, [], []
-
-    def hold(service, request_line=""):
-        if not held and request_line.startswith("POST ") and request_line.endswith("/scores"):
-            held.append(request_line)   # before the newer grade's own post comes in
-            answer.append(save_newer())
-        return take_failure(service, request_line)
-
-    lms.state.take_failure = hold
-    try:
-        yield answer
-    finally:
-        lms.state.take_failure = take_failure
-    assert answer, "no grade was posted"
-
-
-def _graded_class(lms, tool):
-    item = create_by_deep_link(lms, tool)
-    submit_essay(lms, tool, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
-    teacher, listing = open_assignment(lms, tool, role="Instructor", user_id="teacher-1",
-                                       resource_link_id=item["resource_link_id"])
-    return item, teacher, listing
+    return before_first_score_answered(lms, save_newer)
 
 
 def _held(lms, item) -> tuple[float, str]:
@@ -74,7 +51,7 @@ def _grades(tool):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_an_older_grade_refused_as_older_is_not_sent_again_over_the_newer_one(tool, make_peer, family):
     lms = make_peer(tool, **({"product_family": family} if family else {}))
-    item, teacher, listing = _graded_class(lms, tool)
+    item, teacher, listing = graded_class(lms, tool, ESSAY)
     ta, ta_listing = open_assignment(lms, tool, role="TeachingAssistant", user_id="ta-1",
                                      resource_link_id=item["resource_link_id"])
     teacher_page = grade_page_for(teacher, listing, "Ada Student")
@@ -101,7 +78,7 @@ def test_the_worker_does_not_send_an_ai_grade_the_teacher_corrected_on_its_way(t
     """An auto-released AI grade the worker is sending while the teacher corrects it: the worker's
     post, refused as older, ends as done (no retry, no error), and the LMS keeps the teacher's."""
     lms = make_peer(tool, product_family="moodle")
-    item, teacher, listing = _graded_class(lms, tool)
+    item, teacher, listing = graded_class(lms, tool, ESSAY)
     with tool.app.app_context():
         submission = db.session.scalar(db.select(Submission))
         ai = Grade(submission_id=submission.id, score=3, score_min=1, score_max=6, comment="Fair points.",
@@ -130,7 +107,7 @@ def test_an_approval_superseded_on_its_way_says_so(tool, make_peer, family):
     """The teacher approves the AI proposal while the TA grades the essay: the review queue must not
     say the approved grade was sent (nor that the LMS refused it); the TA's grade is in the LMS."""
     lms = make_peer(tool, product_family=family)
-    item, teacher, listing = _graded_class(lms, tool)
+    item, teacher, listing = graded_class(lms, tool, ESSAY)
     review = proposal_page(tool, teacher, score=3)
     ta, ta_listing = open_assignment(lms, tool, role="TeachingAssistant", user_id="ta-1",
                                      resource_link_id=item["resource_link_id"])
