@@ -84,7 +84,8 @@ _PRIVATE = re.compile(
 
 # What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
 _MACHINE = re.compile(
-    r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?)|is a single paragraph of \d+"
+    r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?|sentences?)"
+    r"|is a single (paragraph|sentence) of \d+"
     r"|is only a link|has no words|repeats the same passage"
     r"|does not quote the \w+|does not seem to address)"
     r"|\b\d+ (word looks|words look) misspelled:"
@@ -93,9 +94,13 @@ _MACHINE = re.compile(
     r"|^\W*it uses \d+ of the prompt's key terms"
     r"|\bessays graded [\d.]+ or higher\b"
     r"|\bthe course's \d+ graded essays?\b"
-    # A trait's name as set-up allows it (letters, digits, spaces, "-", "_", "&").
+    # A trait's name as set-up allows it (letters, digits, spaces, "-", "_", "&"). Trait lines as
+    # sent before: "(the course's 300 graded essays: ...)", "(about 4 in 10 essays graded for this
+    # assignment scored higher)"; they live on in LMS gradebooks and come back in CSV imports.
     r"|^\W*\w[\w &-]{0,48} \(\d+(\.\d+)? of \d+(\.\d+)?\):"
-    r"|^\W*\w[\w &-]{0,48}: \d+(\.\d+)?( of \d+(\.\d+)?)?(\.\s*$| \(the course's| \(\w.* graded for this assignment scored higher\))"
+    r"|^\W*\w[\w &-]{0,48}: \d+(\.\d+)?( of \d+(\.\d+)?)?(\.\s*$|\.\s+on an essay scored \d| \(the course's"
+    r"| \(\w.* graded for this assignment scored higher\))"
+    r"|^\W*on an essay scored \d+(\.\d+)?( of \d+(\.\d+)?)? for \w[\w &-]{0,48}, the teacher wrote:"
     r"|^\W*no essay text was received\b"
     r"|^\W*gradeloop gives written feedback\b", re.I | re.M)
 # A sentence-initial word followed by ", " is a vocative ("Mark, ...") unless it is one of these.

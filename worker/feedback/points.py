@@ -21,6 +21,11 @@ ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
 LONG_PARAGRAPH = 200
 RUN_ON = 40
 TOO_SHORT = 25            # words; below this no teacher sentence is matched to the essay
+# Fewer sentences than this is a stub however many words: a 40-word sentence predicted 6 was
+# told "The organization of your essay is purposeful, from the hook to the conclusion." Of
+# PERSUADE's 12,000 real essays, 41 have fewer (none scored above 2 by its teachers, all written
+# without full stops, which the point then tells them); every essay scored 5 or 6 has 10 or more.
+MIN_SENTENCES = 3
 SHOW_MISSPELLED = 6
 # Typing in capitals affects every sentence, so it weighs as much as several slips: enough to
 # make conventions a severe issue, so the teacher's praise of conventions is not chosen beside it.
@@ -91,6 +96,12 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
         # praise it either ("Conventions (4 of 4): Your conventions are mostly clean" on 19 words).
         return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
                      WHOLE_ESSAY, 1.0, words=n, too_short=True)
+    if 0 < stats.n_sentences < MIN_SENTENCES:
+        # Also an issue of the whole essay: no praise of any aspect, nothing from the top band.
+        k = stats.n_sentences
+        said = (f"The essay is a single sentence of {n} words." if k == 1
+                else f"The essay has only {k} sentences ({n} words).")
+        return _part("length", said, WHOLE_ESSAY, 1.0, words=n, sentences=k, few_sentences=True)
     if len(higher) < MIN_COMPARED or n == 0:
         return None
     lengths = [c.n_words for c in higher]

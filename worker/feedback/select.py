@@ -7,8 +7,10 @@ sentences are shown once. Praise of an aspect this essay has a severe measured i
 for the summary or for a trait's line; nor is criticism of a fault it measurably does not have,
 nor "a few spelling errors remain" beside a long list of them (`disproved`). A sentence from an
 essay scored one step off must fit this side of the score (`wrong_side`). An issue of the whole
-essay (`points.WHOLE_ESSAY`: one passage pasted again and again, a stub) rules out praise of
-every aspect and the top score band's sentences.
+essay (`points.WHOLE_ESSAY`: one passage pasted again and again, a stub, a single sentence)
+rules out praise of every aspect, the top score band's sentences and a weaker essay's. A trait
+line with no sentence of its own may show what the next score up on the trait looks like: a
+sentence from an essay scored higher on it, said to be from that essay (`next_step_sentence`).
 """
 from __future__ import annotations
 
@@ -60,10 +62,16 @@ def contradicts(cand: Candidate, issues: dict[str, float]) -> bool:
     return _praise(cand.text)
 
 
-def _whole_essay_issue(issues: dict[str, float] | None) -> bool:
-    """A pasted passage scored high must not be told what the best essays were told: their
-    praise is often in words `_PRAISE` does not know ("handled fairly", "builds on")."""
-    return (issues or {}).get(WHOLE_ESSAY, 0.0) >= SEVERE
+def _levels_open(issues: dict[str, float] | None, target: int, top: int | None) -> tuple[float, float]:
+    """(lowest, above highest) level whose sentences this essay may get: all, but with an issue of
+    the whole essay only its own level and those above it short of the top. A pasted passage
+    scored high must not be told what the best essays were told, nor a one-sentence essay scored
+    6 what an essay scored 5 was ("Your counterclaim about aliens is handled fairly ..."): a
+    weaker essay's sentence reaches a higher score only as praise (`wrong_side`), and praise is
+    often in words `_PRAISE` does not know ("handled fairly", "builds on")."""
+    if (issues or {}).get(WHOLE_ESSAY, 0.0) < SEVERE:
+        return -math.inf, math.inf
+    return target, math.inf if top is None else top
 
 
 def wrong_side(text: str, source_level: int, target: int) -> bool:
@@ -99,9 +107,9 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     the wrong direction, `wrong_side`)."""
     taken = list(taken or [])
     out = []
-    top = index.level(index.assignment.score_max) if _whole_essay_issue(issues) else None
+    low, high = _levels_open(issues, level, index.level(index.assignment.score_max))
     for tier in (0, 1):
-        pool = [c for c in index.candidates if abs(c.level - level) == tier and c.level != top
+        pool = [c for c in index.candidates if abs(c.level - level) == tier and low <= c.level < high
                 and not contradicts(c, issues) and not wrong_side(c.text, c.level, level)]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
@@ -128,29 +136,60 @@ def _trait_level(value, trait: dict) -> int | None:
     return int(whole_score(value, -math.inf if lo is None else lo, math.inf if hi is None else hi))
 
 
+def _naming(index: CourseIndex, trait: dict, refused) -> list[tuple[Candidate, float]]:
+    """The course's sentences that name `trait` (a word of its name, stemmed), each with its essay's
+    score on that trait, less those `refused(candidate)` rules out."""
+    name = trait["name"]
+    stems = {stem(w) for w in name.replace("_", " ").split()}
+    found = []
+    for c in index.candidates:
+        if stems & c.stems and not refused(c):
+            score = number((index.examples[c.example].trait_scores or {}).get(name))
+            if score is not None:
+                found.append((c, score))
+    return found
+
+
+def _most_similar(pool: list[Candidate], sims, taken: list[Candidate]) -> Candidate | None:
+    """The sentence of the essay most like this one, none near a sentence already shown."""
+    ranked = sorted(((float(sims[c.example]), c) for c in pool),
+                    key=lambda rc: (-rc[0], rc[1].example, rc[1].text))
+    picked = _pick(ranked, 1, taken)
+    return picked[0][1] if picked else None
+
+
 def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
                    issues: dict[str, float] | None = None):
     """The teacher's best sentence about `trait` from essays at this trait score (or one off;
     scores are whole levels, halves up, as in training: `_trait_level`),
     never praise of an aspect this essay has a severe measured issue with (`contradicts`), nor
     one off in the wrong direction (`wrong_side`): no sentence beats a wrong one."""
-    name = trait["name"]
-    stems = {stem(w) for w in name.replace("_", " ").split()}
-    mentions = [c for c in index.candidates if stems & c.stems and not contradicts(c, issues or {})]
-    if not mentions or number(trait_score) is None:
+    if number(trait_score) is None:
         return None
+    mentions = [(c, _trait_level(score, trait))
+                for c, score in _naming(index, trait, lambda c: contradicts(c, issues or {}))]
     target = _trait_level(trait_score, trait)
-    top = _trait_level(trait.get("max"), trait) if _whole_essay_issue(issues) else None
-
-    def trait_level(c: Candidate):
-        return _trait_level((index.examples[c.example].trait_scores or {}).get(name), trait)
-
+    low, high = _levels_open(issues, target, _trait_level(trait.get("max"), trait))
     for tier in (0, 1):
-        pool = [c for c in mentions if (lv := trait_level(c)) is not None and lv != top
+        pool = [c for c, lv in mentions if low <= lv < high
                 and abs(lv - target) == tier and not wrong_side(c.text, lv, target)]
-        ranked = sorted(((float(sims[c.example]), c) for c in pool),
-                        key=lambda rc: (-rc[0], rc[1].example, rc[1].text))
-        picked = _pick(ranked, 1, taken)
-        if picked:
-            return picked[0][1], tier
+        found = _most_similar(pool, sims, taken)
+        if found:
+            return found, tier
     return None
+
+
+def next_step_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
+                       issues: dict[str, float] | None = None):
+    """(sentence, that essay's trait score): what the next score up on `trait` looks like in the
+    teacher's own words, a sentence naming the trait on the most similar essay scored above this
+    one by at most one point; None at the trait's top or without one. It is shown as written on
+    another essay (`traits`), not said of this one, so a stronger essay's praise fits here; only
+    criticism this essay's measurements disprove is left out (`disproved`)."""
+    value = number(trait_score)
+    if value is None:
+        return None
+    above = {c: score for c, score in _naming(index, trait, lambda c: disproved(c.text, issues or {}))
+             if value < score <= value + 1}
+    found = _most_similar(list(above), sims, taken)
+    return (found, above[found]) if found else None

@@ -1,15 +1,20 @@
-"""One line per scored trait: the teacher's own sentence about it, else the course's numbers.
+"""One line per scored trait: the teacher's own sentence about it, else what the next score up
+looks like in the teacher's words, else the score alone.
 
 The sentence comes from a comment that names the trait, on an essay the teacher scored the
-same (or one off) on that trait. Without one, the line states the predicted trait score next
-to how many of the assignment's graded essays scored higher on it, in words. No trait score, no line.
+same (or one off) on that trait. Without one, the line states the predicted trait score on its
+scale and, where the course has it, quotes what the teacher wrote about the trait on a similar
+essay scored up to one point higher, said to be from that essay ("On an essay scored 3 of 5 for
+cohesion, the teacher wrote: ..."). Never how many graded essays scored higher: "all essays
+graded for this assignment scored higher" told the weakest writer in the class that every
+classmate did better, which feedback research finds discourages low achievers, and no teacher
+would write it. No trait score, no line.
 """
 from __future__ import annotations
 
-from worker.feedback.points import share_words
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex
-from worker.feedback.select import trait_sentence
+from worker.feedback.select import next_step_sentence, trait_sentence
 
 
 def _fmt(x) -> str:
@@ -17,10 +22,14 @@ def _fmt(x) -> str:
     return str(int(x)) if x.is_integer() else f"{x:.1f}"
 
 
+def _on_scale(x, top) -> str:
+    return f"{_fmt(x)} of {_fmt(top)}" if top is not None else _fmt(x)
+
+
 def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
                 taken: list[Candidate], *, teacher_voice: bool = True,
                 issues: dict[str, float] | None = None) -> list[dict]:
-    """`teacher_voice=False`: numbers only (an off-topic essay gets no teacher sentences).
+    """`teacher_voice=False`: scores only (an off-topic essay gets no teacher sentences).
     `issues`: the essay's measured issues, whose aspects' praise is never quoted."""
     parts = []
     for trait in traits:
@@ -29,28 +38,31 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
         if value is None:
             continue
         top = number(trait.get("max"))
-        scale = f"{_fmt(value)} of {_fmt(top)}" if top is not None else _fmt(value)
+        scale = _on_scale(value, top)
         title = name.replace("_", " ").capitalize()
+        evidence = {"trait": name, "score": value}
         found = trait_sentence(index, sims, trait, value, taken, issues) if teacher_voice else None
         if found:
             cand, tier = found
             taken.append(cand)
             parts.append({"kind": "trait", "text": f"{title} ({scale}): {cand.text}",
-                          "evidence": {"trait": name, "score": value, "source": "teacher_comment",
+                          "evidence": {**evidence, "source": "teacher_comment",
                                        "example": cand.example, "example_score": cand.score,
                                        "tier": tier, "sentence": cand.text}})
             continue
-        course = [v for v in (number((e.trait_scores or {}).get(name)) for e in index.examples)
-                  if v is not None]
-        if not course:
-            parts.append({"kind": "trait", "text": f"{title}: {scale}.",
-                          "evidence": {"trait": name, "score": value, "source": "prediction"}})
+        ahead = next_step_sentence(index, sims, trait, value, taken, issues) if teacher_voice else None
+        if ahead:
+            cand, there = ahead
+            taken.append(cand)
+            # Said to be another essay's comment: a stronger essay's "Your transitions are smooth"
+            # must not read as said of this one.
+            parts.append({"kind": "trait",
+                          "text": f"{title}: {scale}. On an essay scored {_on_scale(there, top)} for "
+                                  f"{name.replace('_', ' ')}, the teacher wrote: \"{cand.text}\"",
+                          "evidence": {**evidence, "source": "next_step", "example": cand.example,
+                                       "example_score": cand.score, "example_trait_score": there,
+                                       "sentence": cand.text}})
             continue
-        above = sum(1 for c in course if c > float(value)) / len(course)
-        # Words a student reads ("about 4 in 10 essays ... scored higher"), not "median 2, 40%".
-        parts.append({"kind": "trait",
-                      "text": f"{title}: {scale} ({share_words(above, 'essays')} graded for this "
-                              "assignment scored higher).",
-                      "evidence": {"trait": name, "score": value, "source": "course_trait_scores",
-                                   "graded": len(course), "share_higher": round(above, 3)}})
+        parts.append({"kind": "trait", "text": f"{title}: {scale}.",
+                      "evidence": {**evidence, "source": "prediction"}})
     return parts

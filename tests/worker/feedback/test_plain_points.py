@@ -49,7 +49,7 @@ def test_a_stub_is_told_the_usual_length_without_a_median():
 
 def test_every_better_essay_longer_is_all_of_them():
     higher = [ExampleCounts(5, n, 5, 100, 1, 5, 15.0) for n in (400, 420, 450, 480, 500)]
-    said = length(measure(" ".join(["word"] * 150)), higher, "5")["text"]
+    said = length(measure(" ".join(["Five words go right here."] * 30)), higher, "5")["text"]
     assert said.endswith(", and all of them are longer than this essay."), said
 
 

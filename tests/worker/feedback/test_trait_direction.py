@@ -1,7 +1,7 @@
 """A trait line quotes a sentence from an essay graded one off only when it fits this side of the
 score: a top trait score never gets the criticism written for a weaker essay ("Organization (4 of
 4): Decent start, but organize paragraphs better."), a bottom one never gets a stronger essay's
-praise. With nothing fitting, the line gives the course's numbers instead (found by a reviewer)."""
+praise. With nothing fitting, the line gives the score alone (found by a reviewer)."""
 from __future__ import annotations
 
 from worker.feedback.compose import compose_feedback
@@ -39,7 +39,7 @@ def test_a_top_trait_score_is_not_given_a_weaker_essays_criticism(course, held_o
                               generator=False)
         line = _organization_line(fb)
         assert "organize your paragraphs better" not in fb.text, line["text"]
-        assert line["evidence"]["source"] == "course_trait_scores", line["text"]
+        assert line["text"] == "Organization: 4 of 4.", line["text"]   # the top: no next step
         # one step below the top, the same sentence is that score's own teacher voice
         fb = compose_feedback(text, 4, {"Organization": 3}, _assignment(701), examples,
                               generator=False, max_sentences=0)

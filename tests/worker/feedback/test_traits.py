@@ -1,11 +1,11 @@
-"""One line per scored trait: the teacher's sentence naming it at that trait score, else the
-course's trait-score numbers; unscored traits get no line."""
+"""One line per scored trait: the teacher's sentence naming it at that trait score, else what
+the next score up looks like in the teacher's words, else the score alone; unscored traits get
+no line. Never how many graded essays scored higher."""
 from __future__ import annotations
 
 from worker.feedback.compose import compose_feedback
 
 from worker.feedback.disproved import disproved
-from worker.feedback.points import share_words
 
 from .conftest import TRAITS, absent_for
 
@@ -24,9 +24,18 @@ def test_every_scored_trait_gets_a_line(course, held_out, trait_assignment):
         for name in ("evidence", "organization", "conventions"):
             ev = lines[name]["evidence"]
             # This teacher has few sentences per trait; where this essay's measurements disprove
-            # them ("spelling errors" to an essay with none), the line gives the numbers.
+            # them ("spelling errors" to an essay with none), the line quotes one from an essay
+            # scored up to a point higher, said to be from it, or gives the score alone.
+            if ev["source"] == "next_step":
+                source = course[ev["example"]]
+                assert ev["sentence"] in source.comment
+                assert predicted[name] < source.trait_scores[name] == ev["example_trait_score"] <= predicted[name] + 1
+                assert lines[name]["text"] == (
+                    f"{name.capitalize()}: {predicted[name]} of 4. On an essay scored "
+                    f'{source.trait_scores[name]} of 4 for {name}, the teacher wrote: "{ev["sentence"]}"')
+                continue
             if ev["source"] != "teacher_comment":
-                assert ev["source"] == "course_trait_scores"
+                assert lines[name]["text"] == f"{name.capitalize()}: {predicted[name]} of 4."
                 continue
             quoted += 1
             assert not disproved(ev["sentence"], absent_for(text, course, trait_assignment))
@@ -36,15 +45,10 @@ def test_every_scored_trait_gets_a_line(course, held_out, trait_assignment):
             assert abs(source.trait_scores[name] - predicted[name]) == ev["tier"] <= 1
             assert lines[name]["text"].startswith(f"{name.capitalize()} ({predicted[name]} of 4): ")
             assert lines[name]["text"] in fb.text
-        # nobody ever commented on "voice": the line reports the course's numbers instead
+        # nobody ever commented on "voice": the score alone, not how many essays scored higher
         voice = lines["voice"]
-        scores = [ex.trait_scores["voice"] for ex in course]
-        higher = sum(1 for s in scores if s > 3) / len(scores)
-        assert voice["evidence"]["source"] == "course_trait_scores"
-        assert voice["evidence"]["share_higher"] == round(higher, 3)
-        # in words a student reads: no median, no percentage
-        assert voice["text"] == f"Voice: 3 of 4 ({share_words(higher, 'essays')} graded for this assignment scored higher)."
-        assert "%" not in voice["text"] and "median" not in voice["text"]
+        assert voice["evidence"] == {"trait": "voice", "score": 3, "source": "prediction"}
+        assert voice["text"] == "Voice: 3 of 4."
         teacher = {p["text"] for p in fb.parts if p["kind"] == "teacher"}
         assert not teacher & {p["evidence"].get("sentence") for p in lines.values()}
     assert quoted >= 30   # of 36 lines
