@@ -66,12 +66,13 @@ def review(job, assignment: Assignment, proposal: AiProposal) -> None:
 
 def auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     compose_for(assignment, proposal)
-    scoring._auto_release(job, assignment, proposal)   # threshold check, AI_AUTO grade, gradebook.sync
+    left_out = scoring._auto_release(job, assignment, proposal)   # threshold check, AI_AUTO grade, gradebook.sync
     if proposal.status == "pending":
         awaiting_teacher(assignment, proposal)
-    log.info("event=proposal_%s submission_id=%s score=%s confidence=%.3f threshold=%.2f",
+    log.info("event=proposal_%s submission_id=%s score=%s confidence=%.3f threshold=%.2f%s",
              "released" if proposal.status == "released" else "for_review", proposal.submission_id,
-             proposal.score, proposal.confidence, assignment.confidence_threshold)
+             proposal.score, proposal.confidence, assignment.confidence_threshold,
+             f" traits_left_out={left_out}" if proposal.status == "released" else "")
 
 
 def off(job, assignment: Assignment, proposal: AiProposal) -> None:

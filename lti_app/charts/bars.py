@@ -18,9 +18,10 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
               limits: dict | None = None, notes: list[str] | tuple = ()) -> str:
     """`groups`: {group label: SMD}. NaN/None values are listed as "no data" for that group; a
     string value is printed instead of a bar (e.g. "too few essays, not checked") and kept out of
-    the scale. `limits`: {group label: band} for rows judged against another limit than
-    `threshold` (each row then gets its own shaded band). `notes`: lines of explanation printed
-    under the chart and added to its description."""
+    the scale: its words run across the plot, where the zero line and the band leave a gap.
+    `limits`: {group label: band} for rows judged against another limit than `threshold` (each row
+    then gets its own shaded band). `notes`: lines of explanation printed under the chart and added
+    to its description."""
     items = [(str(k), v) for k, v in (groups or {}).items()]
     values = [float(v) for _, v in items if finite(v)]
     if not values:
@@ -41,6 +42,9 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
     foot = top + ROW * len(items) + 16
     height = foot + 24 + 16 * len(notes)
     parts = [text(8, 18, value_label, size=12, fill=MUTED)]
+    # Rows in words span the plot (their text is longer than half of it): the band and the zero
+    # line leave a gap there rather than run through the words.
+    spans = _scaled_spans(items)
     if mixed:
         for i, (name, value) in enumerate(items):
             b = row_band[name]
@@ -51,12 +55,15 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
                           + ", ".join(f"±{fmt(b)}" for b in sorted(set(bands), reverse=True) if b)
                           + ")", anchor="middle", size=11, fill=MUTED))
     elif common:
-        parts.append(rect(mid - common * scale, top - 6, 2 * common * scale, ROW * len(items) + 6, BAND,
-                          'class="gl-band"'))
+        for first, end in spans:
+            y0 = top - 6 if first == 0 else top + ROW * first
+            parts.append(rect(mid - common * scale, y0, 2 * common * scale, top + ROW * end - y0, BAND,
+                              'class="gl-band"'))
         parts.append(text(mid, foot, f"shaded band: ±{fmt(common)}", anchor="middle", size=11,
                           fill=MUTED))
-    parts.append(f'<line x1="{mid:.1f}" x2="{mid:.1f}" y1="{top - 8}" '
-                 f'y2="{top + ROW * len(items)}" stroke="{FG}"/>')
+    for first, end in spans:
+        parts.append(f'<line x1="{mid:.1f}" x2="{mid:.1f}" y1="{top - 8 if first == 0 else top + ROW * first}" '
+                     f'y2="{top + ROW * end}" stroke="{FG}"/>')
     parts.append(text(mid, top - 12, "0", anchor="middle", size=11, fill=MUTED))
     outside = []
     for i, (name, value) in enumerate(items):
@@ -97,6 +104,19 @@ def bar_chart(groups: dict, threshold: float = 0.10, *,
                else "All groups within the band.")
             + "".join(f" {line}" for line in notes))
     return document(title, desc, "".join(parts), height, kind="bars")
+
+
+def _scaled_spans(items: list[tuple[str, object]]) -> list[tuple[int, int]]:
+    """[(first row, row after the last)] of each run of rows drawn on the scale (not in words)."""
+    spans, first = [], None
+    for i, (_, value) in enumerate([*items, ("", "")]):
+        if isinstance(value, str):
+            if first is not None:
+                spans.append((first, i))
+            first = None
+        elif first is None:
+            first = i
+    return spans
 
 
 def agreement_bars(exact: float, adjacent: float, *,

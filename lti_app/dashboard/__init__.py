@@ -14,6 +14,14 @@ def percent(fraction) -> str:
     return pct(fraction)
 
 
+@bp.app_template_filter("version_status")
+def version_status(version, current) -> tuple[str, str]:
+    """The version history's badge for `version` and a note beside it (`wording.version_status`)."""
+    from lti_app.dashboard import wording
+
+    return wording.version_status(version, current)
+
+
 def init_app(app: Flask) -> None:
     from lti_app.dashboard import views  # noqa: F401  (routes register on `bp`)
 

@@ -82,7 +82,7 @@ def _rollback_blocked(versions: list[ModelVersion], current: ModelVersion | None
         problem = ml_versions.why_unusable(app, v)
         if not problem:
             continue
-        if v.status == "rejected":
+        if v.status == "rejected" and not wording.passed_but_not_chosen(v):
             blocked[v.id] = NOT_PASSED
         elif "no exported model" in problem:
             blocked[v.id] = FILES_MISSING

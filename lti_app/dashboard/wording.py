@@ -72,7 +72,8 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
             continue
         if check == "beats_current" and new.get("qwk") is not None and now.get("qwk") is not None:
             said.append(f"The new version agreed with your grades less than the one in use "
-                        f"({new['qwk']:.3f} vs {now['qwk']:.3f}), so the one in use stays.")
+                        f"({new['qwk']:.3f} vs {now['qwk']:.3f}), so the one in use stays."
+                        + _own_proposals(gate.get("held_out_on_own_proposals"), now.get("n")))
         elif check == "beats_current" and new.get("qwk") is not None and metrics.get("current_own_test"):
             # Too few essays were new to the one in use to test both on the same ones
             # (`worker.ml.stored_comparison`): each was tested on essays it did not learn from.
@@ -97,6 +98,15 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
     return said
 
 
+def _own_proposals(own: int | None, tested: int | None) -> str:
+    """Why the one in use is hard to beat when it was tested on its own proposals (`worker.ml.pipeline`)."""
+    if not own:
+        return ""
+    return (f" {own} of the {tested or own} essays it was tested on were graded with its proposals in front of you: "
+            "it agrees with every score you kept as it proposed, so a new version can only beat it where you "
+            "changed one. Change the proposals you disagree with rather than approving them as they are.")
+
+
 def _group_refused(group: str, d: dict, limit: float) -> str:
     """Why a group's difference refused the version. Versions gated before the interval rule (their
     figures have no `ci`) were refused on the figure alone, which on a few essays can be chance."""
@@ -108,6 +118,33 @@ def _group_refused(group: str, d: dict, limit: float) -> str:
     return (f"Its scores for {group} were on average {_above_or_below(smd)} yours by more than the {limit:.2f} "
             f"allowed ({figure}). That older check did not allow for chance: on few essays this may not be a real "
             "difference.")
+
+
+# The reason `worker.ml.pipeline` gives when a version passed the gate but the teacher put another
+# version in service while it trained: that choice stands, and the version is stored "rejected".
+CHOSEN_MEANWHILE = "not put in service: the version in service changed while it trained"
+PASSED_NOT_USED = ("passed, not put in service", "another version was put in service while it trained")
+
+
+def passed_but_not_chosen(version: ModelVersion) -> bool:
+    """Whether `version` passed the gate and was kept out of service only because another version
+    was put in service while it trained. The pipeline stores that as `gate["kept_out"]` with its
+    reason; versions stored before it kept the gate as it was before the switch (the column did not
+    see the change made in place): a "rejected" version whose gate says `promote` is that case."""
+    gate = version.gate or {}
+    said = (gate.get("promote") is True or bool(gate.get("kept_out"))
+            or CHOSEN_MEANWHILE in (gate.get("reasons") or []))
+    return version.status == "rejected" and said and False not in (gate.get("checks") or {}).values()
+
+
+def version_status(version: ModelVersion, current: ModelVersion | None) -> tuple[str, str]:
+    """The version history's badge for `version`, and a note beside it ("" for none). A version kept
+    out of service by the teacher's choice is not called "rejected": it passed."""
+    if current is not None and version.id == current.id:
+        return "in service", ""
+    if passed_but_not_chosen(version):
+        return PASSED_NOT_USED
+    return version.status, ""
 
 
 TOO_FEW = "too few essays to tell"

@@ -6,6 +6,7 @@ verdicts stored) has all of them left out. A real tiny ONNX model with traits sc
 (tests/worker/ml/tinymodel.py)."""
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -93,3 +94,31 @@ def test_an_unsure_trait_does_not_keep_a_confident_grade_back(app):
     assert rounding.confidence(3.0, rounding.default_cuts(1, 6), 1, 2.0) < 0.5
     assert proposal.confidence == pytest.approx(rounding.confidence(3.0, rounding.default_cuts(1, 6), 1, 0.05))
     assert proposal.status == "released" and len(grades) == 1
+
+
+def _logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("event=proposal_")]
+
+
+def test_the_release_log_line_names_the_trait_scores_left_out(app, caplog):
+    """An administrator answering "why has my student no Style score?" finds it in the worker's log."""
+    with caplog.at_level(logging.INFO, logger="gradeloop.worker"):
+        _scored(app, {"promote": True, "traits": {"content": PASSED, "style": FAILED, "voice": FAILED}},
+                traits=("content", "style", "voice"))
+    [line] = _logged(caplog)
+    assert line.startswith("event=proposal_released ") and " traits_left_out=['style', 'voice']" in line, line
+
+
+def test_a_release_with_every_trait_score_says_none_was_left_out(app, caplog):
+    with caplog.at_level(logging.INFO, logger="gradeloop.worker"):
+        _scored(app, {"promote": True, "traits": {"content": PASSED}})
+    [line] = _logged(caplog)
+    assert line.startswith("event=proposal_released ") and " traits_left_out=[]" in line, line
+
+
+def test_a_proposal_kept_for_review_leaves_nothing_out(app, caplog):
+    """Nothing reached the student: the line does not speak of left-out scores."""
+    with caplog.at_level(logging.INFO, logger="gradeloop.worker"):
+        _scored(app, {"promote": True, "traits": {"content": FAILED}}, threshold=1.5)
+    [line] = _logged(caplog)
+    assert line.startswith("event=proposal_for_review ") and "traits_left_out" not in line, line

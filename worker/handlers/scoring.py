@@ -32,7 +32,7 @@ def _keep_for_review(job, assignment: Assignment, proposal: AiProposal) -> None:
     """review (and off): the proposal waits for the teacher; nothing reaches the student."""
 
 
-def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
+def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> list[str] | None:
     """auto: a confident proposal becomes the grade and goes to the LMS; others wait for review.
     A teacher's grade is never overwritten, and an essay unlike any the model learned from always
     waits, whatever the threshold (a teacher may set it to 0). So does the revision of an essay
@@ -40,12 +40,14 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     it, and a model that learned from the first version would mostly repeat that grade. The grade
     carries only the trait scores that passed their check on the proposal's version
     (`trait_checks.withheld`): students never read a trait score no one has shown to agree with
-    the teacher's; the proposal keeps them all for the teacher."""
+    the teacher's; the proposal keeps them all for the teacher. Returns the traits whose scores the
+    grade left out (for the log), None when nothing was released."""
     if proposal.unusual or proposal.confidence < assignment.confidence_threshold:
-        return
+        return None
     if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):
-        return
-    withheld = set(_withheld_traits(proposal.model_version_id, proposal.trait_scores or {}))
+        return None
+    left_out = _withheld_traits(proposal.model_version_id, proposal.trait_scores or {})
+    withheld = set(left_out)
     grade = Grade(submission_id=proposal.submission_id, score=proposal.score,
                   trait_scores={k: v for k, v in (proposal.trait_scores or {}).items() if k not in withheld},
                   comment=proposal.feedback, source=GradeSource.AI_AUTO,
@@ -55,6 +57,7 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     db.session.get(Submission, proposal.submission_id).status = SubmissionStatus.GRADED
     db.session.flush()
     record_event("gradebook.sync", {"assignment_id": assignment.id, "grade_id": grade.id})
+    return left_out
 
 
 def _withheld_traits(model_version_id: int | None, trait_scores: dict) -> list[str]:

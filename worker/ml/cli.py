@@ -122,8 +122,8 @@ def model_list(assignment_id):
             click.echo("no course model versions yet")
     for aid in ids:
         rows = list_versions(current_app._get_current_object(), aid)
+        assignment = db.session.get(Assignment, aid)
         if assignment_id is None:
-            assignment = db.session.get(Assignment, aid)
             course = db.session.get(Course, assignment.course_id) if assignment else None
             click.echo(f"assignment {aid}: {assignment.title if assignment else '(deleted)'}"
                        + (f" (course {course.title or course.context_id})" if course else ""))
@@ -135,8 +135,27 @@ def model_list(assignment_id):
             line = (f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
                     f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}")
             pruned = (mv.gate or {}).get("pruned")
+            traits = _trait_verdicts(mv.gate, [t["name"] for t in (assignment.traits or [])] if assignment else [])
+            line += f"\ttraits: {traits}" if traits else ""
             line += f"\t{reasons}" if reasons else ""
             click.echo(line + (f"\tfiles pruned {pruned['at'][:10]}" if pruned else ""))
+
+
+def _trait_verdicts(gate: dict | None, names: list[str]) -> str:
+    """Which trait scores of a version passed their check and which auto-released grades leave out
+    (`trait_checks.withheld`), telling a failed check from a trait never measured; "" without traits.
+    The version's own traits when it was measured, else the assignment's (`names`)."""
+    from worker.ml import trait_checks
+
+    verdicts = (gate or {}).get("traits")
+    names = list(verdicts) if verdicts else names
+    withheld = trait_checks.withheld(gate, names)
+    unmeasured = [name for name in withheld if verdicts is None or name not in verdicts
+                  or trait_checks.NOT_MEASURED in verdicts[name].get("reasons", [])]
+    said = [("passed", [name for name in names if name not in withheld]),
+            ("withheld (did not pass)", [name for name in withheld if name not in unmeasured]),
+            ("not measured (withheld)", unmeasured)]
+    return "; ".join(f"{what}: {', '.join(listed)}" for what, listed in said if listed)
 
 
 @model_group.command("rollback")

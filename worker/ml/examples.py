@@ -38,6 +38,9 @@ class Examples:
     # per essay: a model proposed a score before the teacher graded it (whether the teacher kept
     # or changed it). Held out only when too few other essays are (`retrain.holdout_indices`).
     had_proposal: list[bool] = field(default_factory=list)
+    # per essay: the ids of the model versions whose proposal was in view when the teacher graded
+    # it. The version in service is not judged against its own proposals' grades (`pipeline`).
+    proposed_by: list[frozenset] = field(default_factory=list)
     # per essay: the traits whose score judges a trait: graded by hand, imported, or an edited
     # proposal's (kept and changed alike); an approved proposal's are the model's. Only these judge a trait
     # (`trait_checks.measure`); training uses every trait score. Empty list: all are the teacher's.
@@ -75,4 +78,4 @@ class Examples:
                         score_max=self.score_max, traits=self.traits,
                         trait_scores=pick(self.trait_scores), groups=pick(self.groups),
                         submission_ids=pick(self.submission_ids), had_proposal=pick(self.had_proposal),
-                        trait_chosen=pick(self.trait_chosen))
+                        proposed_by=pick(self.proposed_by), trait_chosen=pick(self.trait_chosen))

@@ -9,6 +9,10 @@ held-out essays when it was trained (`stored_comparison`). Trait scores are meas
 too (`trait_checks`), the current model's as well when it is scored again: they do not decide
 promotion, but auto-released grades leave out the scores of traits that did not pass.
 
+Held-out essays the teacher graded with the current model's own proposals in view (review mode) are
+still compared on (`gate["held_out_on_own_proposals"]` counts them, and a reason says so when the
+current model stays), but its trait scores are not judged again on them (`_current_traits`).
+
 `reason="erasure"` (a data-protection erasure queued the run): when the current model learnt from
 essays that no longer exist, the gate does not ask the new version to beat it (only to pass the
 validity checks), and if no new version gets into service (gate failed, too few grades left,
@@ -32,6 +36,7 @@ import shutil
 import time
 
 from flask import current_app
+from sqlalchemy.orm.attributes import flag_modified
 
 from lti_app.extensions import db
 from lti_app.locking import for_update
@@ -165,12 +170,32 @@ def parity_indices(held: list[int], n_examples: int, limit: int = PARITY_ESSAYS)
 
 def _current_traits(held_set, scored) -> dict | None:
     """{trait: figures} of the current model's trait scores on the held-out essays (`trait_checks.measure`),
-    None when the assignment has no traits or the model does not give them all."""
+    None when the assignment has no traits, there are no essays or the model does not give them all."""
     names = [t.name for t in held_set.targets[1:]]
-    if not names or any(name not in (p.traits or {}) for p in scored for name in names):
+    if not names or not scored or any(name not in (p.traits or {}) for p in scored for name in names):
         return None
     rows = [[p.score] + [p.traits[name]["score"] for name in names] for p in scored]
     return trait_checks.measure(held_set, rows)
+
+
+def _graded_on_proposals_of(current, held_set) -> list[int]:
+    """The held-out essays (indices) graded with a proposal of `current` (the version in service) in view."""
+    if current is None:
+        return []
+    return [i for i, seen in enumerate(held_set.proposed_by) if current.id in seen]
+
+
+def _note_own_proposals(decision: dict, own: int, held: int, compared: bool) -> None:
+    """Record how many held-out essays were graded on the current model's own proposals, and when it
+    stays because of them, say why a new version finds it hard to beat there. They are still
+    compared on: a teacher who changes the proposals they disagree with gives real grades (a
+    walkthrough's better v2 won there, 0.769 against 0.708, and lost against the current model's
+    stored own-test figure, 0.864, which won it its place); one who changes none gives the
+    current model's own scores, and nothing then shows that a new version would do better."""
+    decision["held_out_on_own_proposals"] = own
+    if own and compared and decision["checks"].get("beats_current") is False:
+        decision["reasons"].append(f"{own} of the {held} essays kept back were graded with the current model's own "
+                                   "proposals in view: it agrees by construction with every score kept as it proposed")
 
 
 def _current(app, assignment: Assignment):
@@ -262,6 +287,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         # Held-out essays mostly the current model's own training essays (`result.fair` False): it
         # is compared by its own test figure instead (`stored_comparison`), not scored again there.
         rescore = current is not None and (result.fair or erased is not None)
+        own_proposals = _graded_on_proposals_of(current, held_set)
         current_traits = None
         if rescore:
             try:
@@ -272,7 +298,11 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             else:
                 current_metrics = compute_metrics([int(s) for s in held_set.scores], [p.score for p in cur_scored],
                                                   assignment.score_min, assignment.score_max, held_set.groups)
-                current_traits = _current_traits(held_set, cur_scored)
+                # Not on essays graded with its own proposals in view: there the teacher's trait
+                # scores are its own where kept, and edited proposals are the ones it got wrong.
+                own = set(own_proposals)
+                others = [i for i in range(len(held_set)) if i not in own]
+                current_traits = _current_traits(held_set.subset(others), [cur_scored[i] for i in others])
         # After an erasure the current model must go whatever it scores: the new version only has
         # to be valid on its own (QWK, SMD), not better than a model holding erased essays.
         decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None)
@@ -280,6 +310,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         if current is not None and not rescore and current_error is None:
             own_test = stored_comparison.compare(decision, metrics, current)
         decision["fair_holdout"] = result.fair
+        _note_own_proposals(decision, len(own_proposals), len(held_set), compared=current_metrics is not None)
         if examples.traits:
             trait_checks.record(decision, [t["name"] for t in examples.traits], metrics.get("traits"))
         if current_error:
@@ -364,6 +395,8 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
                              "while it trained, and that choice stands; the version history can put this one "
                              "in service.")
             decision["reasons"].append("not put in service: the version in service changed while it trained")
+            decision["kept_out"] = {"why": "chosen_meanwhile", "serving_version": now.version}
+            flag_modified(mv, "gate")   # the JSON column does not see changes made in place
         if decision["promote"]:
             versions.promote(assignment, mv)
         else:

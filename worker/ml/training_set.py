@@ -5,8 +5,9 @@ paired with the text it was given on (a returned essay's grade keeps the version
 Grades given on another scale (the teacher changed the assignment's range later) are mapped
 linearly onto the current scale, and half points go up, trait scores' too (4.5 trains as 5:
 Python's `round` sent 3.5 and 4.5 both to 4). Each essay also records which trait scores judge
-a trait (`Examples.trait_chosen`): not those of a proposal approved as it stood, the model's own. Needs an app
-context.
+a trait (`Examples.trait_chosen`): not those of a proposal approved as it stood, the model's own;
+and which model versions' proposals were in view when it was graded (`Examples.proposed_by`).
+Needs an app context.
 """
 from __future__ import annotations
 
@@ -28,20 +29,23 @@ def whole_score(value: float, lo: int, hi: int) -> int:
     return min(hi, max(lo, math.floor(value + 0.5)))
 
 
-def _first_proposals(assignment_id: int) -> dict[int, object]:
-    """submission id -> when a model first proposed a score for it (the assignment's proposals)."""
-    rows = db.session.execute(db.select(AiProposal.submission_id, db.func.min(AiProposal.created_at))
+def _proposals(assignment_id: int) -> dict[int, list[tuple[int | None, object]]]:
+    """submission id -> [(model version id, when it proposed)] of the assignment's proposals."""
+    rows = db.session.execute(db.select(AiProposal.submission_id, AiProposal.model_version_id, AiProposal.created_at)
                               .join(Submission, Submission.id == AiProposal.submission_id)
-                              .where(Submission.assignment_id == assignment_id)
-                              .group_by(AiProposal.submission_id))
-    return dict(rows.all())
+                              .where(Submission.assignment_id == assignment_id))
+    out: dict[int, list] = {}
+    for sub_id, version_id, created in rows:
+        out.setdefault(sub_id, []).append((version_id, created))
+    return out
 
 
-def _had_proposal(grade: Grade, first_proposal) -> bool:
-    """The teacher graded with a model's proposal in front of them (approved, edited, or graded on
-    the grading page, which shows a queued proposal), whatever they did with its score."""
-    return grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or (
-        first_proposal is not None and first_proposal <= grade.created_at)
+def _in_view(grade: Grade, proposals) -> list:
+    """The proposals the teacher had in front of them for `grade`: every one made before it (the
+    grading page shows a queued proposal too); all of them for an approved or edited proposal."""
+    if grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED):
+        return list(proposals)
+    return [(version_id, created) for version_id, created in proposals if created <= grade.created_at]
 
 
 def _trait_chosen(grade: Grade, given: dict) -> frozenset:
@@ -67,7 +71,7 @@ def load_examples(assignment_id: int) -> Examples:
     latest: dict[int, tuple[Submission, Grade]] = {}
     for sub, grade in rows:
         latest[sub.id] = (sub, grade)  # ordered by time: the last one wins
-    proposed = _first_proposals(assignment_id)
+    proposals = _proposals(assignment_id)
     lo, hi = assignment.score_min, assignment.score_max
     ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
     trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
@@ -86,5 +90,7 @@ def load_examples(assignment_id: int) -> Examples:
         ex.trait_chosen.append(_trait_chosen(grade, given))
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub_id)
-        ex.had_proposal.append(_had_proposal(grade, proposed.get(sub_id)))
+        seen = _in_view(grade, proposals.get(sub_id, ()))
+        ex.had_proposal.append(grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or bool(seen))
+        ex.proposed_by.append(frozenset(version_id for version_id, _ in seen if version_id is not None))
     return ex

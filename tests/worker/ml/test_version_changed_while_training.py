@@ -39,6 +39,8 @@ def test_a_rollback_to_a_clean_version_during_an_erasure_run_stands(course, fake
         run = db.session.scalar(db.select(TrainingRun).order_by(TrainingRun.id.desc()).limit(1))
         assert db.session.get(ModelVersion, a.current_model_id).version == 1, "the teacher's rollback stands"
     assert v3.status == "rejected" and statuses == {1: "promoted", 2: "retired", 3: "rejected"}
+    # Stored as decided (the JSON column missed the change made in place, and kept `promote` True).
+    assert v3.gate["promote"] is False and v3.gate["kept_out"] == {"why": "chosen_meanwhile", "serving_version": 1}
     assert "version 1 was put in service while it trained" in run.message
     assert "new essays wait for you" not in run.message, "version 1 scores them"
 
