@@ -149,7 +149,7 @@ def graded_while_lms_down(peer, tool, essay: str, names=("Ada Student",)):
     return item, teacher, saved, teacher.get(listing.url, timeout=30)
 
 
-def graded_class(peer, tool, essay: str):
+def class_with_one_essay(peer, tool, essay: str):
     """A placed assignment, `essay` handed in by student-1 (Ada Student), and the teacher on the essay
     list: (the deep-linked item, the teacher's browser, the list page)."""
     item = create_by_deep_link(peer, tool)

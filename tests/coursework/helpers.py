@@ -76,6 +76,16 @@ def login(client, app, *, course_id: int, user_id: int, role: Role, resource_lin
     return hmac.new(app.config["SECRET_KEY"].encode(), f"csrf:{ctx.launch_id}".encode(), sha256).hexdigest()
 
 
+def teacher_dashboard(app, world) -> str:
+    """The dashboard of `world`'s assignment A as its teacher sees it (HTML)."""
+    client = app.test_client()
+    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
+          platform_id=world.platform)
+    page = client.get(f"/dashboard/a/{world.assignment_a}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 def docx_bytes(*paragraphs: str) -> bytes:
     import docx
 

@@ -9,9 +9,9 @@ import html
 import re
 
 from lti_app.extensions import db
-from lti_app.models import Assignment, FeedbackMode, ModelVersion, Role
+from lti_app.models import Assignment, FeedbackMode, ModelVersion
 from lti_app.models.base import utcnow
-from tests.coursework.helpers import build_world, login
+from tests.coursework.helpers import build_world, teacher_dashboard
 
 HELD_OUT = {"qwk": 0.81, "smd": 0.02, "n": 20, "exact": 0.6, "adjacent": 0.95, "scale": [1, 6],
             "confusion": [[1, 0, 0, 0, 0, 0], [0, 4, 0, 0, 0, 0], [0, 0, 5, 0, 0, 0], [0, 0, 0, 5, 0, 0],
@@ -41,12 +41,7 @@ def _dashboard(app, metrics: dict, gate: dict, mode=FeedbackMode.AUTO_RELEASE, t
         db.session.flush()
         a.current_model_id = mv.id
         db.session.commit()
-    client = app.test_client()
-    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
-          platform_id=world.platform)
-    page = client.get(f"/dashboard/a/{world.assignment_a}")
-    assert page.status_code == 200
-    return page.get_data(as_text=True)
+    return teacher_dashboard(app, world)
 
 
 def _by_id(page: str, element_id: str) -> str:

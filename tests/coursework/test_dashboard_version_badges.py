@@ -11,8 +11,8 @@ import shutil
 
 from lti_app.dashboard import wording
 from lti_app.extensions import db
-from lti_app.models import Assignment, ModelVersion, Role
-from tests.coursework.helpers import build_world, login
+from lti_app.models import Assignment, ModelVersion
+from tests.coursework.helpers import build_world, teacher_dashboard
 from tests.worker.coursework import add_graded
 from tests.worker.ml.test_pipeline_guards import fake  # noqa: F401  (a fixture)
 from worker.ml import pipeline, versions
@@ -55,18 +55,9 @@ def _three_versions(app, fake):  # noqa: F811
     return world, v3
 
 
-def _dashboard(app, world) -> str:
-    client = app.test_client()
-    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
-          platform_id=world.platform)
-    page = client.get(f"/dashboard/a/{world.assignment_a}")
-    assert page.status_code == 200
-    return page.get_data(as_text=True)
-
-
 def test_a_version_kept_out_of_service_by_a_rollback_reads_as_passed(app, fake):  # noqa: F811
     world, _ = _three_versions(app, fake)
-    row = _row(_dashboard(app, world), 3)
+    row = _row(teacher_dashboard(app, world), 3)
     assert "rejected" not in row, row
     assert "passed, not put in service" in row, row
     assert "another version was put in service while it trained" in row, row
@@ -78,7 +69,7 @@ def test_a_version_that_failed_the_gate_still_reads_rejected(app, fake):  # noqa
     assert pipeline.train_assignment(app, world.assignment_a).status == "promoted"
     fake.new_qwk = 0.5
     assert pipeline.train_assignment(app, world.assignment_a).status == "rejected"
-    row = _row(_dashboard(app, world), 2)
+    row = _row(teacher_dashboard(app, world), 2)
     assert "rejected" in row and "passed" not in row and "Not used: it did not pass the checks" in row, row
 
 
@@ -88,7 +79,7 @@ def test_its_files_gone_it_is_not_said_to_have_failed_the_checks(app, fake):  # 
     world, v3 = _three_versions(app, fake)
     with app.app_context():
         shutil.rmtree(versions.model_dir(app, db.session.get(ModelVersion, v3.id)))
-    row = _row(_dashboard(app, world), 3)
+    row = _row(teacher_dashboard(app, world), 3)
     assert "did not pass" not in row and "Cannot be used again: its saved files are missing" in row, row
 
 

@@ -18,7 +18,8 @@ from lti_app.erasure import erase_user
 from lti_app.extensions import db
 from lti_app.lms.gradebook import SKIPPED, process_sync
 from lti_app.models import Assignment, Course, Grade, GradeSource, Submission, User
-from tests.coursework.flows import before_first_score_answered, grade_page_for, graded_class, post_form, proposal_page
+from tests.coursework.flows import (before_first_score_answered, class_with_one_essay, grade_page_for, post_form,
+                                    proposal_page)
 
 ESSAY = "Homework should be optional, because rest helps students learn better the next day. " * 3
 
@@ -59,7 +60,7 @@ def _nothing_left(tool):
 @pytest.mark.parametrize("refuse", [None, 400])
 def test_the_grader_is_told_the_essay_was_deleted_meanwhile(tool, make_peer, delete, refuse):
     lms = make_peer(tool)
-    item, teacher, listing = graded_class(lms, tool, ESSAY)
+    item, teacher, listing = class_with_one_essay(lms, tool, ESSAY)
     page = grade_page_for(teacher, listing, "Ada Student")
     with deleted_while_posting(lms, lambda: delete(tool), refuse):
         answer = post_form(teacher, page, {"score": "4", "comment": "Good points."}, action_contains="/essays/")
@@ -77,7 +78,7 @@ def test_the_grader_is_told_the_essay_was_deleted_meanwhile(tool, make_peer, del
 @pytest.mark.parametrize("refuse", [None, 400])
 def test_the_worker_ends_a_grade_whose_essay_was_deleted_meanwhile(tool, make_peer, delete, refuse):
     lms = make_peer(tool)
-    graded_class(lms, tool, ESSAY)
+    class_with_one_essay(lms, tool, ESSAY)
     with tool.app.app_context():
         submission = db.session.scalar(db.select(Submission))
         ai = Grade(submission_id=submission.id, score=3, score_min=1, score_max=6, comment="Fair points.",
@@ -95,7 +96,7 @@ def test_the_worker_ends_a_grade_whose_essay_was_deleted_meanwhile(tool, make_pe
 @pytest.mark.parametrize("delete", DELETIONS)
 def test_the_teacher_approving_the_ai_grade_is_told_the_essay_was_deleted_meanwhile(tool, make_peer, delete):
     lms = make_peer(tool)
-    _, teacher, _ = graded_class(lms, tool, ESSAY)
+    _, teacher, _ = class_with_one_essay(lms, tool, ESSAY)
     review = proposal_page(tool, teacher, score=4)
     with deleted_while_posting(lms, lambda: delete(tool)):
         answer = post_form(teacher, review, {"action": "approve"}, action_contains="/p/")

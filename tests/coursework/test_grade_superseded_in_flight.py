@@ -17,7 +17,7 @@ from lti_app.coursework.grade_in_lms import superseded_words
 from lti_app.extensions import db
 from lti_app.lms.gradebook import SKIPPED, process_sync
 from lti_app.models import Grade, GradeSource, Submission
-from tests.coursework.flows import (before_first_score_answered, grade_page_for, graded_class, open_assignment,
+from tests.coursework.flows import (before_first_score_answered, class_with_one_essay, grade_page_for, open_assignment,
                                     post_form, proposal_page)
 
 ESSAY = "Homework should be optional, because rest helps students learn better the next day. " * 3
@@ -51,7 +51,7 @@ def _grades(tool):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_an_older_grade_refused_as_older_is_not_sent_again_over_the_newer_one(tool, make_peer, family):
     lms = make_peer(tool, **({"product_family": family} if family else {}))
-    item, teacher, listing = graded_class(lms, tool, ESSAY)
+    item, teacher, listing = class_with_one_essay(lms, tool, ESSAY)
     ta, ta_listing = open_assignment(lms, tool, role="TeachingAssistant", user_id="ta-1",
                                      resource_link_id=item["resource_link_id"])
     teacher_page = grade_page_for(teacher, listing, "Ada Student")
@@ -78,7 +78,7 @@ def test_the_worker_does_not_send_an_ai_grade_the_teacher_corrected_on_its_way(t
     """An auto-released AI grade the worker is sending while the teacher corrects it: the worker's
     post, refused as older, ends as done (no retry, no error), and the LMS keeps the teacher's."""
     lms = make_peer(tool, product_family="moodle")
-    item, teacher, listing = graded_class(lms, tool, ESSAY)
+    item, teacher, listing = class_with_one_essay(lms, tool, ESSAY)
     with tool.app.app_context():
         submission = db.session.scalar(db.select(Submission))
         ai = Grade(submission_id=submission.id, score=3, score_min=1, score_max=6, comment="Fair points.",
@@ -107,7 +107,7 @@ def test_an_approval_superseded_on_its_way_says_so(tool, make_peer, family):
     """The teacher approves the AI proposal while the TA grades the essay: the review queue must not
     say the approved grade was sent (nor that the LMS refused it); the TA's grade is in the LMS."""
     lms = make_peer(tool, product_family=family)
-    item, teacher, listing = graded_class(lms, tool, ESSAY)
+    item, teacher, listing = class_with_one_essay(lms, tool, ESSAY)
     review = proposal_page(tool, teacher, score=3)
     ta, ta_listing = open_assignment(lms, tool, role="TeachingAssistant", user_id="ta-1",
                                      resource_link_id=item["resource_link_id"])

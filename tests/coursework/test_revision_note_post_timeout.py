@@ -8,7 +8,7 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.lms.revision_notice import NOTES, RETURNED
 from lti_app.models import Submission
-from tests.coursework.flows import create_by_deep_link, grade_page_for, open_assignment, post_form, submit_essay
+from tests.coursework.flows import class_with_one_essay, grade_page_for, post_form
 from tests.worker.conftest import wait_for
 
 ESSAY = "Homework should be optional, because rest helps students learn better the next day."
@@ -18,10 +18,7 @@ def _returned(make_tool_server, make_peer, family, monkeypatch, **failure):
     """A graded essay returned for revision while the LMS fails its note as `failure` says."""
     tool = make_tool_server()
     lms = make_peer(tool, **({"product_family": family} if family else {}))
-    item = create_by_deep_link(lms, tool)
-    submit_essay(lms, tool, item["resource_link_id"], "student-1", ESSAY, name="Ada Student")
-    teacher, listing = open_assignment(lms, tool, role="Instructor", user_id="teacher-1",
-                                       resource_link_id=item["resource_link_id"])
+    item, teacher, listing = class_with_one_essay(lms, tool, ESSAY)
     graded = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"), {"score": "3", "comment": "Cite it."},
                        action_contains="/essays/")
     assert "sent to the LMS gradebook" in graded.text
