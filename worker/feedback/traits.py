@@ -15,15 +15,7 @@ from __future__ import annotations
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex
 from worker.feedback.select import next_step_sentence, trait_sentence
-
-
-def _fmt(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:.1f}"
-
-
-def _on_scale(x, top) -> str:
-    return f"{_fmt(x)} of {_fmt(top)}" if top is not None else _fmt(x)
+from worker.feedback.trait_line import on_scale, score_line, title as trait_title
 
 
 def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
@@ -38,8 +30,8 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
         if value is None:
             continue
         top = number(trait.get("max"))
-        scale = _on_scale(value, top)
-        title = name.replace("_", " ").capitalize()
+        scale = on_scale(value, top)
+        title = trait_title(name)
         evidence = {"trait": name, "score": value}
         found = trait_sentence(index, sims, trait, value, taken, issues) if teacher_voice else None
         if found:
@@ -57,12 +49,12 @@ def trait_lines(index: CourseIndex, sims, traits, trait_scores: dict,
             # Said to be another essay's comment: a stronger essay's "Your transitions are smooth"
             # must not read as said of this one.
             parts.append({"kind": "trait",
-                          "text": f"{title}: {scale}. On an essay scored {_on_scale(there, top)} for "
+                          "text": f"{title}: {scale}. On an essay scored {on_scale(there, top)} for "
                                   f"{name.replace('_', ' ')}, the teacher wrote: \"{cand.text}\"",
                           "evidence": {**evidence, "source": "next_step", "example": cand.example,
                                        "example_score": cand.score, "example_trait_score": there,
                                        "sentence": cand.text}})
             continue
-        parts.append({"kind": "trait", "text": f"{title}: {scale}.",
+        parts.append({"kind": "trait", "text": score_line(name, value, top),
                       "evidence": {**evidence, "source": "prediction"}})
     return parts
