@@ -14,6 +14,7 @@ from flask import render_template, request
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, bp, grade_in_lms, lms_sync, notices, version_diff
 from lti_app.coursework.ai_words import keeps_ai_words
+from lti_app.coursework.restated_traits import restated_trait_lines, restated_words
 from lti_app.coursework.revision import why_not_returnable
 from lti_app.coursework.schemas import grade_schema, load_posted_form
 from lti_app.coursework.submissions import AI_SOURCES
@@ -64,8 +65,9 @@ def grade(assignment_id: int, submission_id: int):
         db.session.rollback()
         data, errors = None, {"_schema": [conflict]}
     if data is not None:
-        saved = save_grade(assignment, submission, data, access.launch().user_id,
-                           source=_source_of_save(submission, data))
+        source = _source_of_save(submission, data)
+        data, restated = _restate_ai_trait_lines(assignment, submission, data, source)
+        saved = save_grade(assignment, submission, data, access.launch().user_id, source=source)
         db.session.commit()
         saved_id = saved.id
         problem = lms_sync.push_grade_now(saved_id) if submission.user_id is not None else None
@@ -85,8 +87,8 @@ def grade(assignment_id: int, submission_id: int):
             notice = ("warning", f"Grade saved. {saved.post_error}")
         else:
             notice = ("success", "Grade saved" + (" and sent to the LMS gradebook." if submission.user_id else "."))
-        return notices.redirect_with("coursework.grade", [notice], assignment_id=assignment.id,
-                                     submission_id=submission.id)
+        return notices.redirect_with("coursework.grade", [notice, *restated_words(restated)],
+                                     assignment_id=assignment.id, submission_id=submission.id)
     current = gradebook.latest_grade(submission.id)
     history = db.session.scalars(db.select(Grade).filter_by(submission_id=submission.id)
                                  .order_by(Grade.created_at.desc(), Grade.id.desc())).all()
@@ -152,6 +154,17 @@ def _source_of_save(submission: Submission, data: dict) -> GradeSource:
     if unchanged and current.source != GradeSource.AI_EDITED:
         return GradeSource.AI_APPROVED
     return GradeSource.AI_EDITED
+
+
+def _restate_ai_trait_lines(assignment, submission: Submission, data: dict, source: GradeSource):
+    """(`data`, []) unless the teacher kept an AI grade's words (`AI_EDITED`, so the form started
+    from the latest grade, an AI one): then its generated trait lines of the scores they changed are
+    restated (`restated_traits`), with what changed for the notice."""
+    if source != GradeSource.AI_EDITED:
+        return data, []
+    current = gradebook.latest_grade(submission.id)
+    comment, restated = restated_trait_lines(assignment.traits, current.trait_scores, current.comment, data)
+    return {**data, "comment": comment}, restated
 
 
 def seen_token(submission: Submission, current: Grade | None) -> str:

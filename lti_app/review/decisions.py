@@ -9,7 +9,7 @@ LMS through `coursework.grading.save_grade` (events `grade.created` and `gradebo
 A trait score changed while the AI's feedback is kept: the feedback's line for that trait, still as
 generated, states the proposed score ("Evidence (3 of 5): <a sentence chosen for a 3>"), beside the
 teacher's score on the student's page and in the LMS. That line becomes the plain "Evidence: 1 of
-5." (`restated_trait_lines`); a line the teacher edited is theirs and stays as it is.
+5." (`coursework.restated_traits`); a line the teacher edited is theirs and stays as it is.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submission, SubmissionStatus
 from lti_app.models.base import utcnow
 from lti_app.locking import for_update
-from worker.feedback import trait_line
+from lti_app.coursework.restated_traits import restated_trait_lines
 
 PENDING = "pending"
 # Nothing to decide: graded, or graded and returned to the student for revision.
@@ -73,33 +73,9 @@ def proposal_values(proposal: AiProposal) -> dict:
             "trait_scores": {k: v for k, v in (proposal.trait_scores or {}).items() if v is not None}}
 
 
-def restated_trait_lines(assignment: Assignment, proposal: AiProposal, data: dict) -> tuple[str, list[tuple]]:
-    """`data`'s comment with the generated line of each trait whose score the teacher changed
-    restated with their score, or left out when they gave none ("no trait score, no line", as the
-    composer does), and [(the trait's title, its new line or None), ...]. Only a line exactly as
-    the proposal's feedback has it counts as generated: its sentence was chosen for the proposed
-    score, so it goes too."""
-    proposed = {k: float(v) for k, v in (proposal.trait_scores or {}).items() if v is not None}
-    given = {k: float(v) for k, v in (data.get("trait_scores") or {}).items() if v is not None}
-    tops = {t["name"]: t.get("max") for t in assignment.traits or []}
-    generated = {line.strip() for line in (proposal.feedback or "").splitlines()}
-    lines = (data.get("comment") or "").splitlines(keepends=True)
-    restated = []
-    for name in proposed:
-        if given.get(name) == proposed[name]:
-            continue
-        line = trait_line.line_of(name)
-        new = trait_line.score_line(name, given[name], tops.get(name)) if name in given else None
-        found = False
-        for i, text in enumerate(lines):
-            said = text.strip()
-            if said in generated and line.match(said):
-                lines[i] = "" if new is None else new + text[len(text.rstrip("\r\n")):]
-                found = True
-        if found:
-            restated.append((trait_line.title(name), new))
-    comment = "".join(lines)
-    return (comment.rstrip() if any(new is None for _, new in restated) else comment), restated
+def restated(assignment: Assignment, proposal: AiProposal, data: dict) -> tuple[str, list[tuple]]:
+    """`restated_trait_lines` for a proposal saved with the teacher's values `data`."""
+    return restated_trait_lines(assignment.traits, proposal.trait_scores, proposal.feedback, data)
 
 
 def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teacher_id: int) -> Grade:
@@ -134,5 +110,5 @@ def decide(assignment: Assignment, proposal: AiProposal, data: dict | None, teac
     else:   # every word rewritten: the teacher's feedback, not to be labelled AI-assisted
         source = GradeSource.TEACHER
     if edited:   # after the source: the label follows what the teacher kept, not Gradeloop's restated line
-        values = {**values, "comment": restated_trait_lines(assignment, proposal, values)[0]}
+        values = {**values, "comment": restated(assignment, proposal, values)[0]}
     return save_grade(assignment, submission, values, teacher_id, source=source)

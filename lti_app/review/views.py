@@ -14,12 +14,13 @@ from lti_app import worker_presence
 from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, grade_in_lms, lms_sync, notices, roster, version_diff
 from lti_app.coursework.grading import deleted_meanwhile
+from lti_app.coursework.restated_traits import restated_words
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.models import AiProposal, Grade, ModelVersion, Submission, User
 from lti_app.review import bp
-from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals, restated_trait_lines
+from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals, restated
 from lti_app.routing import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -128,15 +129,6 @@ def approve_selected(assignment_id: int):
     return notices.redirect_with("review.queue", found, assignment_id=assignment.id)
 
 
-def _restated_words(restated: list[tuple]) -> list[tuple[str, str]]:
-    """What saving did to the feedback's trait lines (`decisions.restated_trait_lines`): the teacher
-    sees that words they did not type reached the student."""
-    said = [f"The feedback's {title} line now says “{new}”, the score you gave, instead of the line written "
-            "for the proposed score." if new else
-            f"The feedback's {title} line was taken out: you gave no {title} score." for title, new in restated]
-    return [("warning", " ".join(said))] if said else []
-
-
 def _proposal_in(assignment, proposal_id: int) -> AiProposal:
     proposal = db.session.get(AiProposal, proposal_id)
     submission = db.session.get(Submission, proposal.submission_id) if proposal else None
@@ -183,8 +175,8 @@ def proposal(assignment_id: int, proposal_id: int):
                 notice = ("error", f"Grade {what}, but the LMS gradebook did not take it: {problem}")
             else:
                 notice = ("warning", grade_in_lms.saved_words(lms_state))
-            restated = restated_trait_lines(assignment, item, data)[1] if data is not None else []
-            return notices.redirect_with("review.queue", [notice, *_restated_words(restated)],
+            changed = restated(assignment, item, data)[1] if data is not None else []
+            return notices.redirect_with("review.queue", [notice, *restated_words(changed)],
                                          assignment_id=assignment.id)
     submission = db.session.get(Submission, item.submission_id)
     writer = db.session.get(User, submission.user_id) if submission.user_id else None

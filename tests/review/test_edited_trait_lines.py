@@ -2,7 +2,8 @@
 line for that trait, still as Gradeloop wrote it, stated the proposed score ("Evidence (3 of 5):
 <a sentence chosen for a 3>") beside the teacher's score on the student's page and in the LMS
 gradebook's comment. It now states the teacher's score in the plain form ("Evidence: 1 of 5."); a
-line the teacher edited is theirs and is left alone (`review.decisions.restated_trait_lines`).
+line the teacher edited is theirs and is left alone (`coursework.restated_traits`). The same on the
+grading page, for an AI grade (approved or auto-released) whose trait score the teacher changes there.
 
 The proposal's feedback is the composer's own (`compose_feedback`), so each form of trait line it
 writes is the one found again: a teacher's sentence, another essay's comment, the score alone."""
@@ -16,7 +17,8 @@ import pytest
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Grade, GradeSource
 from tests.coursework.conftest import own_postgres  # noqa: F401  (fixture)
-from tests.coursework.flows import create_by_deep_link, open_assignment, post_form, proposal_page, submit_essay
+from tests.coursework.flows import (create_by_deep_link, grade_page_for, open_assignment, post_form, proposal_page,
+                                    submit_essay)
 from worker.feedback.compose import compose_feedback
 from worker.feedback.records import GradedExample
 
@@ -140,3 +142,24 @@ def test_unchanged_trait_scores_leave_every_line_as_proposed(tool, make_peer):
                        action_contains="/p/")
     assert answer.status_code == 200 and "line now says" not in answer.text
     assert _saved(tool).comment == feedback
+
+
+def test_the_grading_page_restates_an_ai_grades_line_too(tool, make_peer):
+    """Approved as proposed, then corrected on the grading page: its form starts from the AI grade."""
+    lms = make_peer(tool)
+    teacher, page, item, feedback = _review_page(lms, tool)
+    assert post_form(teacher, page, {"action": "approve"}, action_contains="/p/").status_code == 200
+    assert _saved(tool).source == GradeSource.AI_APPROVED
+    _, listing = open_assignment(lms, tool, role="Instructor", user_id="teacher-1", browser=teacher,
+                                 resource_link_id=item["resource_link_id"])
+    form = grade_page_for(teacher, listing, "Ada Student")
+    answer = post_form(teacher, form, {"trait:evidence": "1"}, action_contains="/essays/")
+    assert answer.status_code == 200
+    with tool.app.app_context():
+        grade = db.session.scalars(db.select(Grade).order_by(Grade.id.desc())).first()
+        assert grade.source == GradeSource.AI_EDITED and grade.trait_scores["evidence"] == 1
+        said = grade.comment.splitlines()
+    assert "Evidence: 1 of 5." in said and not any(line.startswith("Evidence (3 of 5)") for line in said)
+    assert [line for line in said if not line.startswith("Evidence")] == [
+        line for line in feedback.splitlines() if not line.startswith("Evidence")]
+    assert "The feedback's Evidence line now says" in " ".join(_plain(answer.text).split())
