@@ -72,7 +72,7 @@ def auto_release(job, assignment: Assignment, proposal: AiProposal) -> None:
     log.info("event=proposal_%s submission_id=%s score=%s confidence=%.3f threshold=%.2f%s",
              "released" if proposal.status == "released" else "for_review", proposal.submission_id,
              proposal.score, proposal.confidence, assignment.confidence_threshold,
-             f" traits_left_out={left_out}" if proposal.status == "released" else "")
+             f" traits_left_out={','.join(left_out or [])!r}" if proposal.status == "released" else "")
 
 
 def off(job, assignment: Assignment, proposal: AiProposal) -> None:

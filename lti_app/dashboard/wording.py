@@ -73,7 +73,7 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
         if check == "beats_current" and new.get("qwk") is not None and now.get("qwk") is not None:
             said.append(f"The new version agreed with your grades less than the one in use "
                         f"({new['qwk']:.3f} vs {now['qwk']:.3f}), so the one in use stays."
-                        + _own_proposals(gate.get("held_out_on_own_proposals"), now.get("n")))
+                        + _own_proposals(gate.get("held_out_kept_as_proposed"), now.get("n")))
         elif check == "beats_current" and new.get("qwk") is not None and metrics.get("current_own_test"):
             # Too few essays were new to the one in use to test both on the same ones
             # (`worker.ml.stored_comparison`): each was tested on essays it did not learn from.
@@ -98,13 +98,15 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
     return said
 
 
-def _own_proposals(own: int | None, tested: int | None) -> str:
-    """Why the one in use is hard to beat when it was tested on its own proposals (`worker.ml.pipeline`)."""
-    if not own:
+def _own_proposals(kept: int | None, tested: int | None) -> str:
+    """Why the one in use is hard to beat when it was tested on its own proposals, approved as they
+    stood (`worker.ml.pipeline`)."""
+    if not kept:
         return ""
-    return (f" {own} of the {tested or own} essays it was tested on were graded with its proposals in front of you: "
-            "it agrees with every score you kept as it proposed, so a new version can only beat it where you "
-            "changed one. Change the proposals you disagree with rather than approving them as they are.")
+    return (f" {kept} of the {tested or kept} essays it was tested on are its own proposals that you approved as "
+            "they were: it agrees with those by construction, so there a new version can only match it or fall "
+            "behind. Changing the proposals you disagree with, rather than approving them, lets a new version "
+            "show what it does better.")
 
 
 def _group_refused(group: str, d: dict, limit: float) -> str:

@@ -41,6 +41,8 @@ class Examples:
     # per essay: the ids of the model versions whose proposal was in view when the teacher graded
     # it. The version in service is not judged against its own proposals' grades (`pipeline`).
     proposed_by: list[frozenset] = field(default_factory=list)
+    # per essay: its grade is a proposal approved as it stood (the model's own score).
+    kept_proposal: list[bool] = field(default_factory=list)
     # per essay: the traits whose score judges a trait: graded by hand, imported, or an edited
     # proposal's (kept and changed alike); an approved proposal's are the model's. Only these judge a trait
     # (`trait_checks.measure`); training uses every trait score. Empty list: all are the teacher's.
@@ -78,4 +80,5 @@ class Examples:
                         score_max=self.score_max, traits=self.traits,
                         trait_scores=pick(self.trait_scores), groups=pick(self.groups),
                         submission_ids=pick(self.submission_ids), had_proposal=pick(self.had_proposal),
-                        proposed_by=pick(self.proposed_by), trait_chosen=pick(self.trait_chosen))
+                        proposed_by=pick(self.proposed_by), kept_proposal=pick(self.kept_proposal),
+                        trait_chosen=pick(self.trait_chosen))

@@ -42,10 +42,12 @@ def _proposals(assignment_id: int) -> dict[int, list[tuple[int | None, object]]]
 
 def _in_view(grade: Grade, proposals) -> list:
     """The proposals the teacher had in front of them for `grade`: every one made before it (the
-    grading page shows a queued proposal too); all of them for an approved or edited proposal."""
-    if grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED):
-        return list(proposals)
-    return [(version_id, created) for version_id, created in proposals if created <= grade.created_at]
+    grading page shows a queued proposal too; a later one, for a revision, was not there). An
+    approved or edited proposal's grade had at least the first, whatever two machines' clocks say."""
+    seen = [(version_id, created) for version_id, created in proposals if created <= grade.created_at]
+    if not seen and proposals and grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED):
+        return [min(proposals, key=lambda p: p[1])]
+    return seen
 
 
 def _trait_chosen(grade: Grade, given: dict) -> frozenset:
@@ -93,4 +95,5 @@ def load_examples(assignment_id: int) -> Examples:
         seen = _in_view(grade, proposals.get(sub_id, ()))
         ex.had_proposal.append(grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or bool(seen))
         ex.proposed_by.append(frozenset(version_id for version_id, _ in seen if version_id is not None))
+        ex.kept_proposal.append(grade.source == GradeSource.AI_APPROVED)
     return ex

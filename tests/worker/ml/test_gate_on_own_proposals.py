@@ -48,14 +48,16 @@ def test_the_current_model_is_judged_on_its_approved_proposals_and_the_teacher_i
     fake.new_qwk, fake.current_qwk = 0.85, 1.0   # every held-out score is v1's, approved as proposed
     v2 = pipeline.train_assignment(app, aid)
     assert v2.status == "rejected" and v2.gate["held_out_on_own_proposals"] == 5
+    assert v2.gate["held_out_kept_as_proposed"] == 5
     assert v2.metrics["current_on_held_out"]["qwk"] == 1.0 and v2.metrics["current_own_test"] is None
-    assert any(r.startswith("5 of the 5 essays kept back were graded with the current model's own proposals")
-               for r in v2.gate["reasons"]), v2.gate["reasons"]
+    assert any(r.startswith("5 of the 5 essays kept back are the current model's own proposals approved as they "
+                            "stood") for r in v2.gate["reasons"]), v2.gate["reasons"]
     with app.app_context():
         run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v2.id))
         said = wording.verdict(db.session.get(ModelVersion, v2.id), run.message)
-    assert "(0.850 vs 1.000)" in said and "5 of the 5 essays it was tested on were graded with its proposals" in said
-    assert "Change the proposals you disagree with" in said, said
+    assert "(0.850 vs 1.000)" in said and "5 of the 5 essays it was tested on are its own proposals that you " \
+        "approved as they were" in said
+    assert "Changing the proposals you disagree with" in said, said
 
 
 def test_a_better_model_wins_on_the_current_models_corrected_proposals(course, fake):
@@ -64,8 +66,22 @@ def test_a_better_model_wins_on_the_current_models_corrected_proposals(course, f
     fake.new_qwk, fake.current_qwk = 0.77, 0.71
     v2 = pipeline.train_assignment(app, aid)
     assert v2.status == "promoted", v2.gate["reasons"]
-    assert v2.gate["held_out_on_own_proposals"] == 5
+    assert v2.gate["held_out_on_own_proposals"] == 5 and v2.gate["held_out_kept_as_proposed"] == 0
     assert not any("own proposals" in r for r in v2.gate["reasons"]), v2.gate["reasons"]
+
+
+def test_no_note_when_the_teacher_changed_every_proposal(course, fake):
+    """Edited proposals are the teacher's grades: the current model has no edge there to explain."""
+    app, aid = course.app, course.aid
+    _review_mode_grades(app, aid, _v1(app, aid, fake), source=GradeSource.AI_EDITED)
+    fake.new_qwk, fake.current_qwk = 0.77, 0.80
+    v2 = pipeline.train_assignment(app, aid)
+    assert v2.status == "rejected" and v2.gate["held_out_kept_as_proposed"] == 0
+    assert not any("own proposals" in r for r in v2.gate["reasons"]), v2.gate["reasons"]
+    with app.app_context():
+        run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v2.id))
+        said = wording.verdict(db.session.get(ModelVersion, v2.id), run.message)
+    assert "approved as they were" not in said and "(0.770 vs 0.800)" in said, said
 
 
 def test_proposals_of_another_version_are_not_the_current_ones(course, fake):

@@ -44,3 +44,32 @@ def test_an_essay_graded_with_a_models_proposal_in_view_is_marked_whatever_the_t
         ex = load_examples(a.id)
         assert dict(zip(ex.submission_ids, ex.had_proposal)) == {kept: True, changed: True, later: False,
                                                                  approved: True, unproposed: False}
+
+
+def test_a_proposal_made_after_the_grade_was_not_in_view(app):
+    """A later proposal (for a revision the student handed in after the grade) was not in front of
+    the teacher when they approved the first one; only the proposals made before the grade count."""
+    from datetime import timedelta
+
+    from lti_app.models import AiProposal, ModelVersion
+    from lti_app.models.base import utcnow
+    from tests.worker.coursework import put_model_in_service
+
+    with app.app_context():
+        a = make_assignment()
+        first = put_model_in_service(a).id
+        later = ModelVersion(assignment_id=a.id, version=2, status="promoted", approach="frozen-ridge", path="/x/v2",
+                             onnx_path="/x/v2/model.onnx", metrics={}, gate={})
+        db.session.add(later)
+        db.session.flush()
+        [sub_id] = add_essays(a.id, [("Essay about phones.", None)])
+        db.session.add(AiProposal(submission_id=sub_id, model_version_id=first, score=4, trait_scores={},
+                                  confidence=0.9, feedback="Good.", unusual=[], status="approved",
+                                  created_at=utcnow() - timedelta(hours=2)))
+        db.session.add(Grade(submission_id=sub_id, score=4, source=GradeSource.AI_APPROVED, score_min=1, score_max=6,
+                             created_at=utcnow() - timedelta(hours=1)))
+        db.session.add(AiProposal(submission_id=sub_id, model_version_id=later.id, score=5, trait_scores={},
+                                  confidence=0.9, feedback="Good.", unusual=[], status="pending", created_at=utcnow()))
+        db.session.commit()
+        ex = load_examples(a.id)
+        assert ex.proposed_by == [frozenset({first})] and ex.kept_proposal == [True]
