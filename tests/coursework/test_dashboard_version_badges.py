@@ -83,9 +83,10 @@ def test_its_files_gone_it_is_not_said_to_have_failed_the_checks(app, fake):  # 
     assert "did not pass" not in row and "Cannot be used again: its saved files are missing" in row, row
 
 
-def test_the_pipeline_s_own_reason_marks_it_too():
-    """Should the pipeline store its changed decision (`promote` False, with its reason), the badge
-    still says it passed; a failed check or a plain refusal never does."""
+def test_every_stored_shape_of_the_case_reads_as_passed():
+    """As the pipeline stores it now (`kept_out`, with its reason) and as versions stored before it
+    kept the gate (`promote` still true), the badge says it passed; a failed check or a plain
+    refusal never does."""
     passed = {"spread": True, "qwk": True, "smd": True, "beats_current": True}
 
     def status(gate):
@@ -96,3 +97,6 @@ def test_the_pipeline_s_own_reason_marks_it_too():
                    "checks": {**passed, "qwk": False}}) == "rejected"
     assert status({"promote": False, "reasons": ["QWK 0.5 is below 0.70"], "checks": passed}) == "rejected"
     assert status({}) == "rejected"
+    assert status({"promote": True, "reasons": ["passed: QWK 0.812"], "checks": passed}) == "passed, not put in service"
+    assert status({"promote": False, "kept_out": {"why": "chosen_meanwhile", "serving_version": 1},
+                   "reasons": [], "checks": passed}) == "passed, not put in service"
