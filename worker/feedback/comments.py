@@ -85,7 +85,7 @@ _PRIVATE = re.compile(
 # What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
 _MACHINE = re.compile(
     r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?|sentences?)"
-    r"|is a single (paragraph|sentence) of \d+"
+    r"|is a single (paragraph|sentence) of \d+|is written as (a single sentence|\d+ sentences) of \d+"
     r"|is only a link|has no words|repeats the same passage"
     r"|does not quote the \w+|does not seem to address)"
     r"|\b\d+ (word looks|words look) misspelled:"

@@ -49,6 +49,15 @@ NO_RUN_ON = 25
 # the better-graded essays run longer: shorter than them is not "very short". With fewer graded
 # essays than this, what is usual is not known.
 MIN_GRADED = 5
+# "Try combining short sentences with because or although" was told an essay written as 2
+# sentences of 506 words. It is disproved by sentences of over 25 words on average with at most
+# 1 in 5 under 8 words (the `sentences` point's "choppy" average): on ELLIPSE, 2 in 5 English
+# learners' essays average over 25, and of those the sentences under 8 words are 4% on average.
+LONG_AVERAGE = 25
+# Fewer sentences than this have no variety to praise (`points.MIN_SENTENCES`).
+VARIED = 3
+SHORT_SENTENCE = 8
+FEW_SHORT = 0.2
 
 # "no spelling errors", "few typos" praise; "a few spelling errors remain" does not.
 _NEGATED = r"(?<!\bno )(?:(?<=\ba few )|(?<!\bfew ))(?<!\bwithout )(?<!\bany )"
@@ -95,6 +104,12 @@ _SAYS = {
         r"|" + _NEGATED + r"\bspelling(\s+and\s+\w+)?\s+(errors?|mistakes?|slips?|problems?|issues?)\b"
         r"|\b(watch|check|proofread|fix|correct|work on|careful with|improve)\b[^.;:]{0,30}\bspell\w*", re.I),
     "run_ons": re.compile(_NEGATED + r"\brun[- ]?on(s|\s+sentences?)?\b", re.I),
+    # Sentences said to be short, or advice to join them; not "no choppy sentences".
+    "choppy": re.compile(
+        r"(?<!\bnot )(?<!\bnever )(?<!\bwithout being )" + _NEGATED + r"\bchoppy\b"
+        r"|\b(combin\w*|join\w*|link\w*|connect\w*)\b[^.;:]{0,30}\b(short|small|simple|little)\s+sentences\b"
+        r"|" + _NEGATED + r"\b(too\s+many|lots\s+of|mostly|only|all)\s+(very\s+)?short\s+sentences\b"
+        r"|\bsentences\s+are\s+(all\s+|mostly\s+)?(too\s+|very\s+|quite\s+|really\s+|so\s+)?short\b", re.I),
     "quotes": re.compile(
         r"\b(no|never|without|missing|lacks?)\s+(direct\s+)?quot(es?|ations?)\b|\bdoes(n't| not)\s+quote\b"
         r"|\b(add|include|use|needs?)\s+(a\s+|at least one\s+|one\s+|some\s+)?(direct\s+)?quot(es?|ations?)\b"
@@ -106,6 +121,14 @@ _SAYS = {
         + "|" + _FEW + r"(\s+[\w'-]+){0,3}?\s+(spelling|misspell\w*|typos?)\b"
         r"|\b(spelling|conventions|mechanics)\b[^.;:]{0,30}" + _ALMOST_NONE
         + "|" + _ALMOST_NONE + r"\s+(spelling|conventions|mechanics)\b", re.I),
+    # Praise of sentence variety (reversed, like "few_errors"): no claim a count makes about 1 or 2
+    # sentences. "Your syntax is varied and you use complex sentences well." reached an essay
+    # written as one sentence of 544 words.
+    "varied_sentences": re.compile(
+        r"\b(syntax|sentences|sentence\s+(structures?|lengths?))\s+(is|are)\s+(\w+\s+)?"
+        r"(varied|sophisticated|controlled)\b"
+        r"|\b(use|write|build)\s+(varied|complex|sophisticated)\s+sentences\s+(well|effectively|skil+fully)\b"
+        r"|\b(good|nice|great|strong|excellent)\s+(sentence\s+)?variety\b", re.I),
     "length": re.compile(
         _WHOLE + r"(is|was|feels|seems|looks|reads)\s+((still|far|much|way|rather|quite|very|really|so"
         r"|extremely|too|a bit|a little)\s+){1,3}(short|brief)\b"
@@ -149,8 +172,11 @@ def absent_faults(text: str, stats: EssayStats, misspelled: list[str],
         "paragraphs": stats.n_paragraphs >= MIN_PARAGRAPHS,
         "spelling": not misspelled and stats.n_words > 0,
         "run_ons": 0 < max(stats.sentence_words, default=0) <= NO_RUN_ON,
+        "choppy": (stats.mean_sentence > LONG_AVERAGE and sum(
+            n < SHORT_SENTENCE for n in stats.sentence_words) <= FEW_SHORT * stats.n_sentences),
         "quotes": stats.n_quotes > 0,
         "few_errors": len(misspelled) >= MANY_MISSPELLED,   # absent: errors that are few
+        "varied_sentences": 0 < stats.n_sentences < VARIED,  # absent: variety
         "length": (len(graded_words) >= MIN_GRADED
                    and stats.shown_words >= statistics.median(graded_words)),
     }

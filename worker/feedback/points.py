@@ -11,7 +11,7 @@ import re
 import statistics
 from functools import lru_cache
 
-from worker.feedback.disproved import absent_faults
+from worker.feedback.disproved import MIN_GRADED, absent_faults
 from worker.feedback.retrieval import CourseIndex, ExampleCounts
 from worker.feedback.spelling import in_capitals, misspelled
 from worker.feedback.textstats import EssayStats, split_sentences, words
@@ -21,11 +21,18 @@ ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
 LONG_PARAGRAPH = 200
 RUN_ON = 40
 TOO_SHORT = 25            # words; below this no teacher sentence is matched to the essay
-# Fewer sentences than this is a stub however many words: a 40-word sentence predicted 6 was
-# told "The organization of your essay is purposeful, from the hook to the conclusion." Of
-# PERSUADE's 12,000 real essays, 41 have fewer (none scored above 2 by its teachers, all written
-# without full stops, which the point then tells them); every essay scored 5 or 6 has 10 or more.
+# Fewer sentences than this gets a point of its own: a 40-word sentence predicted 6 was told "The
+# organization of your essay is purposeful, from the hook to the conclusion." Of PERSUADE's
+# 12,000 real essays and ELLIPSE's 2,400, 59 of 25+ words have fewer (none scored above 2 by
+# PERSUADE's teachers or above 3 by ELLIPSE's); every PERSUADE essay scored 5 or 6 has 10 or more.
 MIN_SENTENCES = 3
+# All but one of those 59 average over `RUN_ON` words a sentence: their trouble is where sentences
+# end, so the point says to split them ("only 2 sentences (506 words)" read as "write more").
+# Shorter than half of the assignment's graded essays (`disproved.MIN_GRADED` or more of them,
+# as for "too short"), such an essay is a stub as well, an issue of the whole essay: 46 of the 59.
+# At the usual length (13 of them, 142-1,047 words, scored 1-3) its content may earn praise: a
+# score-3 learner's 506 words on distance learning in 2 sentences; praise of its sentences and
+# punctuation is ruled out.
 SHOW_MISSPELLED = 6
 # Typing in capitals affects every sentence, so it weighs as much as several slips: enough to
 # make conventions a severe issue, so the teacher's praise of conventions is not chosen beside it.
@@ -97,11 +104,7 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
         return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
                      WHOLE_ESSAY, 1.0, words=n, too_short=True)
     if 0 < stats.n_sentences < MIN_SENTENCES:
-        # Also an issue of the whole essay: no praise of any aspect, nothing from the top band.
-        k = stats.n_sentences
-        said = (f"The essay is a single sentence of {n} words." if k == 1
-                else f"The essay has only {k} sentences ({n} words).")
-        return _part("length", said, WHOLE_ESSAY, 1.0, words=n, sentences=k, few_sentences=True)
+        return _few_sentences(stats, [c.n_words for c in course])
     if len(higher) < MIN_COMPARED or n == 0:
         return None
     lengths = [c.n_words for c in higher]
@@ -111,17 +114,36 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     # was advice to an essay of 551 words whose peers ran 520-700.
     if longer < 0.5 or n >= q1:
         return None
-    # Students and parents read it: the quartiles are said as what they mean ("half of them
-    # have ..."), not as "their middle half runs ...". "For this assignment", not "in this course":
-    # the essays compared are this assignment's graded ones, imported or handed in, and "in this
-    # course" read as if classmates' grades were being shown.
+    # The standard, not a ranking: "and all of them are longer than this essay" told the weakest
+    # writers what the trait lines had stopped telling them (that everyone did better). The
+    # better essays' middle half, said as what is usual. "For this assignment", not "in this
+    # course": the essays compared are this assignment's graded ones, imported or handed in, and
+    # "in this course" read as if classmates' grades were being shown.
     return _part("length",
-                 f"This essay has {n} words. Half of the essays graded {label} or higher for this "
-                 f"assignment have {_range(q1, q3, 'word')}, and "
-                 f"{'all' if longer >= 1 else f'{round(100 * longer)}%'} of them are "
-                 "longer than this essay.", "development", 2 * (longer - 0.5),
+                 f"This essay has {n} words; essays graded {label} or higher for this assignment "
+                 f"usually have {_range(q1, q3, 'word')}.", "development", 2 * (longer - 0.5),
                  words=n, percentile=round(100 * (1 - longer)),
                  compared=len(lengths), higher_q1=q1, higher_q3=q3)
+
+
+def _few_sentences(stats: EssayStats, graded_words: list[int]) -> dict:
+    """An essay of 1 or 2 sentences: long ones are told to split (the `sentences` point, which
+    needs 3, is not shown), short ones only counted. Shorter than half of the graded essays
+    (`graded_words`), it is an issue of the whole essay (no praise of any aspect, nothing from the
+    top band); see `MIN_SENTENCES`."""
+    n, k = stats.shown_words, stats.n_sentences
+    if stats.mean_sentence > RUN_ON:
+        said = ((f"The essay is written as a single sentence of {n} words" if k == 1
+                 else f"The essay is written as {k} sentences of {n} words in all")
+                + ": split it into sentences that each make one point and end with a full stop.")
+    else:
+        said = (f"The essay is a single sentence of {n} words." if k == 1
+                else f"The essay has only {k} sentences ({n} words).")
+    if len(graded_words) < MIN_GRADED or n < statistics.median(graded_words):
+        return _part("length", said, WHOLE_ESSAY, 1.0, words=n, sentences=k, few_sentences=True)
+    # Sentence ends are punctuation too: "Your punctuation is correct" is as false here.
+    return _part("length", said, "sentences", 1.0, words=n, sentences=k, few_sentences=True,
+                 also_issues=["conventions"])
 
 
 def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
@@ -235,9 +257,9 @@ def _run_ons(run_ons: list[tuple[int, str]]) -> str:
 
 def sentences(stats: EssayStats, text: str = ""):
     """`text`: the essay, whose long sentences are quoted by their first words (without it, only
-    counted)."""
+    counted). Fewer than 3 sentences: the `length` point speaks of them (`_few_sentences`)."""
     lens = stats.sentence_words
-    if len(lens) < 3:
+    if len(lens) < MIN_SENTENCES:
         return None
     said = []
     run_ons = [n for n in lens if n > RUN_ON]
@@ -343,7 +365,8 @@ def essay_issues(points: list[dict], text: str, stats: EssayStats, index: Course
     issues: dict[str, float] = {}
     for p in points:
         ev = p["evidence"]
-        issues[ev["issue"]] = max(issues.get(ev["issue"], 0.0), ev["severity"])
+        for issue in (ev["issue"], *ev.get("also_issues", ())):
+            issues[issue] = max(issues.get(issue, 0.0), ev["severity"])
     issues.update(absent_faults(text, stats, list(_misspelled(text, index.course_words)),
                                 [c.n_words for c in index.counts]))
     return issues

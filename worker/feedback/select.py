@@ -11,6 +11,8 @@ essay (`points.WHOLE_ESSAY`: one passage pasted again and again, a stub, a singl
 rules out praise of every aspect, the top score band's sentences and a weaker essay's. A trait
 line with no sentence of its own may show what the next score up on the trait looks like: a
 sentence from an essay scored higher on it, said to be from that essay (`next_step_sentence`).
+No sentence about what one student wrote ("your story about working at the taco truck") is
+chosen for anyone else, by any of these (`own_content`).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import re
 from functools import lru_cache
 
 from worker.feedback.disproved import disproved, minimises
+from worker.feedback.own_content import reusable
 from worker.feedback.points import WHOLE_ESSAY
 from worker.feedback.records import number
 from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
@@ -109,7 +112,7 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     out = []
     low, high = _levels_open(issues, level, index.level(index.assignment.score_max))
     for tier in (0, 1):
-        pool = [c for c in index.candidates if abs(c.level - level) == tier and low <= c.level < high
+        pool = [c for c in reusable(index) if abs(c.level - level) == tier and low <= c.level < high
                 and not contradicts(c, issues) and not wrong_side(c.text, c.level, level)]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
@@ -142,7 +145,7 @@ def _naming(index: CourseIndex, trait: dict, refused) -> list[tuple[Candidate, f
     name = trait["name"]
     stems = {stem(w) for w in name.replace("_", " ").split()}
     found = []
-    for c in index.candidates:
+    for c in reusable(index):
         if stems & c.stems and not refused(c):
             score = number((index.examples[c.example].trait_scores or {}).get(name))
             if score is not None:
@@ -184,12 +187,19 @@ def next_step_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken
     """(sentence, that essay's trait score): what the next score up on `trait` looks like in the
     teacher's own words, a sentence naming the trait on the most similar essay scored above this
     one by at most one point; None at the trait's top or without one. It is shown as written on
-    another essay (`traits`), not said of this one, so a stronger essay's praise fits here; only
-    criticism this essay's measurements disprove is left out (`disproved`)."""
+    another essay (`traits`), not said of this one, so a stronger essay's praise fits here. Left
+    out: criticism this essay's measurements disprove (`disproved`), and words that make errors
+    small ("Only a few grammar slips remain", `minimises`), which a weak writer skimming the
+    frame reads as said of them. None for an issue of the whole essay (a stub, a single sentence,
+    one passage pasted again: `WHOLE_ESSAY`): its problem is the whole essay, and a stronger
+    essay's praise ("Excellent cohesion, every paragraph flows into the next") is no next step
+    for it."""
     value = number(trait_score)
-    if value is None:
+    issues = issues or {}
+    if value is None or issues.get(WHOLE_ESSAY, 0.0) >= SEVERE:
         return None
-    above = {c: score for c, score in _naming(index, trait, lambda c: disproved(c.text, issues or {}))
+    above = {c: score for c, score in _naming(index, trait, lambda c: disproved(c.text, issues)
+                                              or minimises(c.text))
              if value < score <= value + 1}
     found = _most_similar(list(above), sims, taken)
     return (found, above[found]) if found else None

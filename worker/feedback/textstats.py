@@ -18,15 +18,23 @@ LETTER = r"[^\W\d_][\u0300-\u036f]*"
 # Inner apostrophes join ("don't", "José's"); hyphens split ("well-known" is two words).
 WORD = re.compile(rf"(?:{LETTER})+(?:'(?:{LETTER})+)*")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
-# or at a line break: students often drop the final full stop of a paragraph.
-_SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+")
+# or at a line break: students often drop the final full stop of a paragraph. It also ends at a
+# stop typed with the space before it or with none ("c average .If you", "his test .I thing",
+# "OLDER PERSONS.I THINK"), a habit of English learners and weak typists, when a capitalised
+# word follows: "The essay has only 2 sentences" was told to an essay of 11 so typed. The stop
+# must follow a space or a word of 2+ letters, so initials and "U.S.A" stay whole (and "Mr.Smith"
+# is joined again as an abbreviation); both sides are a few characters wide, so it stays linear.
+_SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+|\n+"
+                       r"|(?:(?<= [.!?])|(?<=[^\W\d_]{2}[.!?]))(?=I\b|[A-Z][a-z]|[A-Z]{2})")
 _QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{3,400}?)[\"\u201d]")
 _LOWER_I = re.compile(r"(?<![^\W\d_'.])i(?!\.[a-z]\.)(?=(?:'[a-z]+)?(?![^\W\d_]|[\u0300-\u036f]))")
 # Same line only: a word that ends one paragraph and starts the next ("... as stated in\n\nIn
 # German Suburb") is no slip.
 _DOUBLED = re.compile(r"\b([^\W\d_]+)[ \t]+\1\b", re.I)
-_NO_SPACE = re.compile(r"[a-z]{2}[.!?,][A-Za-z]{2}")
+# No space after a mark: "word.Next", "test.I", and the space typed before it instead ("c average .If").
+_NO_SPACE = re.compile(r"[a-z]{2}[.!?,](?:[A-Za-z]{2}|I\b)| [.!?](?=[A-Z])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|u\.s|a\.m|p\.m)\.$", re.I)
+_ETC = re.compile(r"\betc\.$", re.I)
 # Enough of a sentence's end for `_ABBREV`: its longest match ("e.g.") and the character before it.
 _ABBREV_CHARS = 8
 
@@ -88,14 +96,19 @@ def split_sentences(text: str) -> list[str]:
     # A sentence cut after an abbreviation ("e.g.") is kept as its parts and only the last few
     # characters are checked for another one: the sentence built up and searched whole at each
     # part took over a minute on one essay of "e.g. e.g. ..." (the worker's heartbeats wait meanwhile).
+    # "etc." before a capitalised word ends its sentence ("sad and etc. The facial ..."); the
+    # other abbreviations there begin a name ("Mr. Smith") or an example ("e.g. Mars").
     pieces, buf, tail = [], [], ""
-    for piece in _SENT_END.split((text or "").strip()):
+    parts = _SENT_END.split((text or "").strip())
+    for i, piece in enumerate(parts):
         piece = piece.rstrip() if buf else piece.strip()
         if not piece:
             continue
         buf.append(piece)
         tail = f"{tail} {piece}"[-_ABBREV_CHARS:] if len(buf) > 1 else piece[-_ABBREV_CHARS:]
-        if not _ABBREV.search(tail):
+        ends = not _ABBREV.search(tail) or (
+            _ETC.search(tail) and i + 1 < len(parts) and parts[i + 1].lstrip()[:1].isupper())
+        if ends:
             pieces.append(" ".join(buf))
             buf = []
     if buf:

@@ -5,7 +5,8 @@ The sentence comes from a comment that names the trait, on an essay the teacher 
 same (or one off) on that trait. Without one, the line states the predicted trait score on its
 scale and, where the course has it, quotes what the teacher wrote about the trait on a similar
 essay scored up to one point higher, said to be from that essay ("On an essay scored 3 of 5 for
-cohesion, the teacher wrote: ..."). Never how many graded essays scored higher: "all essays
+cohesion, the teacher wrote: ..."; never for a stub or an essay of one or two sentences, never
+words that make errors small, never a remark about that essay's own content: `select`). Never how many graded essays scored higher: "all essays
 graded for this assignment scored higher" told the weakest writer in the class that every
 classmate did better, which feedback research finds discourages low achievers, and no teacher
 would write it. No trait score, no line.

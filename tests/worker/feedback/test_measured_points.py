@@ -49,9 +49,9 @@ def test_counts_for_a_constructed_one_paragraph_essay(course, assignment):
     length = parts["length"]
     assert length["evidence"]["words"] == total and length["evidence"]["compared"] == len(higher)
     assert length["evidence"]["percentile"] == round(100 * (1 - longer))
-    assert length["text"].startswith(f"This essay has {total} words. Half of the essays graded 3 or higher")
-    share = "all" if longer == 1 else f"{round(100 * longer)}%"
-    assert length["text"].endswith(f", and {share} of them are longer than this essay.")
+    q1, q3 = length["evidence"]["higher_q1"], length["evidence"]["higher_q3"]
+    assert length["text"] == (f"This essay has {total} words; essays graded 3 or higher for this "
+                              f"assignment usually have {q1}–{q3} words.")
 
     assert parts["paragraphs"]["evidence"]["paragraphs"] == 1
     assert parts["paragraphs"]["text"].startswith(f"The essay is a single paragraph of {total} words")

@@ -47,10 +47,15 @@ def test_a_stub_is_told_the_usual_length_without_a_median():
                     "assignment have more than 317 words."), said
 
 
-def test_every_better_essay_longer_is_all_of_them():
+def test_the_length_line_states_the_usual_length_not_a_ranking():
+    """"..., and all of them are longer than this essay." / "97% of them" told the weakest writers
+    what the trait lines no longer tell them, that every better essay beat theirs. The standard
+    describes the work; the ranking does not."""
     higher = [ExampleCounts(5, n, 5, 100, 1, 5, 15.0) for n in (400, 420, 450, 480, 500)]
     said = length(measure(" ".join(["Five words go right here."] * 30)), higher, "5")["text"]
-    assert said.endswith(", and all of them are longer than this essay."), said
+    assert said == ("This essay has 150 words; essays graded 5 or higher for this assignment "
+                    "usually have 420–480 words."), said
+    assert "longer than" not in said and "of them" not in said
 
 
 @pytest.mark.parametrize("text, heading", [

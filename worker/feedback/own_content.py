@@ -1,0 +1,115 @@
+"""Teacher sentences about what one student wrote: never shown to another student.
+
+"Your conclusion ties back to your story about working at the taco truck after school." is true
+of one essay. Reused, it names a story the reader never wrote (told as their own: "Your
+vocabulary about your soccer team is precise" reached essays about distance learning), and in a
+trait line's next step, beside that essay's score, it tells the class what a recognisable
+classmate scored. Such a sentence points at the student's content with "your ..." or
+"about ...", and what it points at is a word this course's essays rarely use: not a word of the
+prompt, used by fewer than `RARE_SHARE` of the graded essays, and no word about writing (the
+instruction words, the comment aspects, the assignment's trait names, `_WRITING`). "Your
+counterclaim about aliens", "examples from your life" and "your cohesion" name nothing of one
+essay and stay.
+
+A rule on wording, not on how often the teacher wrote the sentence: quoting only sentences the
+teacher wrote on two or more essays would keep a canned remark pasted onto a whole band (as the
+reviews' simulated courses do) and drop almost every sentence of a teacher who writes each
+comment afresh.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from collections import Counter
+
+from worker.feedback.retrieval import ASPECTS, Candidate, CourseIndex
+from worker.feedback.textstats import INSTRUCTION_WORDS, STOPWORDS, words
+
+# Share of the course's graded essays below which a word names one student's content. "soccer"
+# in 5 of 75 distance-learning essays (7%) is one student's team; "reasons" in 15% of them, or
+# "life", is everyone's. A course of 14 essays: a word of one essay.
+RARE_SHARE = 0.1
+# How far after "about" the thing pointed at may start ("about working at the taco truck").
+WINDOW = 5
+# A word right after one of these names a thing: "your soccer team", "about the taco truck".
+_DETERMINER = frozenset({"your", "the", "a", "an", "my", "his", "her", "their", "our"})
+# Where the phrase after "about" ends: its verb or the next clause ("about aliens | is handled").
+_PHRASE_END = frozenset("""
+is are was were be been being has have had do does did should could would will can may might
+must shall and but or so because if when while than then which that who
+""".split())
+# Words about writing that the instruction words and aspects lack.
+_WRITING = frozenset("""
+vocabulary grammar syntax cohesion phraseology conventions tone voice style hook reader readers
+audience story stories word words choice choices phrase phrases expression expressions idioms
+opinion point points topic argument writing ideas thoughts analysis focus purpose overall
+""".split())
+_CLAUSE_END = re.compile(r"[,;:.!?()\"\u201c\u201d]")
+
+
+def _about_writing(word: str, traits: frozenset[str]) -> bool:
+    return (word in INSTRUCTION_WORDS or word in _WRITING or word in traits
+            or any(word.startswith(p) for prefixes in ASPECTS.values() for p in prefixes))
+
+
+def pointed_at(sentence: str) -> list[str]:
+    """The things a sentence names in the student's content, lower case: the word after "your",
+    and after "about" the word itself or one after a determiner ("your story about working at
+    the taco truck" -> story, working, taco). Only the first word of a phrase: the second may be
+    a verb ("your transitions guide the reader")."""
+    found = []
+    for clause in _CLAUSE_END.split(sentence.lower()):
+        tokens = [w.lower() for w in words(clause)]
+        for i, tok in enumerate(tokens):
+            if tok == "your" and i + 1 < len(tokens) and tokens[i + 1] not in STOPWORDS:
+                found.append(tokens[i + 1])
+            elif tok == "about":
+                after = tokens[i + 1:i + 1 + WINDOW]
+                for j, nxt in enumerate(after):
+                    if nxt in _PHRASE_END:
+                        break
+                    if nxt not in STOPWORDS and (j == 0 or after[j - 1] in _DETERMINER):
+                        found.append(nxt)
+    return found
+
+
+class _Usual:
+    """The words of the course that are everyone's: the prompt's, those of at least
+    `RARE_SHARE` of the graded essays, and words about writing."""
+
+    def __init__(self, index: CourseIndex):
+        df = Counter()
+        for ex in index.examples:
+            df.update({w.lower() for w in words(ex.text or "")})
+        floor = RARE_SHARE * len(index.examples)
+        self.common = frozenset(w for w, n in df.items() if n >= floor and n >= 2)
+        self.prompt = frozenset(w.lower() for w in words(index.assignment.prompt))
+        self.traits = frozenset(w.lower() for t in index.assignment.traits
+                                for w in words(str(t["name"]).replace("_", " ")))
+
+    def names_content(self, sentence: str) -> bool:
+        return any(not (w in self.common or w in self.prompt or w.endswith("ly")
+                        or _about_writing(w, self.traits))
+                   for w in pointed_at(sentence))
+
+
+# Per course index (one per course state, `cache`): its usual words and the sentences kept.
+_SEEN: "weakref.WeakKeyDictionary[CourseIndex, tuple[_Usual, list[Candidate]]]" = weakref.WeakKeyDictionary()
+
+
+def _course(index: CourseIndex) -> tuple[_Usual, list[Candidate]]:
+    seen = _SEEN.get(index)
+    if seen is None:
+        usual = _Usual(index)
+        seen = _SEEN[index] = (usual, [c for c in index.candidates if not usual.names_content(c.text)])
+    return seen
+
+
+def names_content(index: CourseIndex, sentence: str) -> bool:
+    """True when `sentence` points at something of one essay of this course (see above)."""
+    return _course(index)[0].names_content(sentence)
+
+
+def reusable(index: CourseIndex) -> list[Candidate]:
+    """The course's candidate sentences less those about one student's own content."""
+    return _course(index)[1]
