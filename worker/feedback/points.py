@@ -33,6 +33,10 @@ MIN_SENTENCES = 3
 # At the usual length (13 of them, 142-1,047 words, scored 1-3) its content may earn praise: a
 # score-3 learner's 506 words on distance learning in 2 sentences; praise of its sentences and
 # punctuation is ruled out.
+# An assignment whose graded answers have a median of fewer sentences than this asks for short
+# answers (PERSUADE and ELLIPSE essays: a median of about 18), where the rule above would
+# call the best answer a stub.
+SHORT_ANSWER_SENTENCES = 2 * MIN_SENTENCES
 SHOW_MISSPELLED = 6
 # Typing in capitals affects every sentence, so it weighs as much as several slips: enough to
 # make conventions a severe issue, so the teacher's praise of conventions is not chosen beside it.
@@ -103,7 +107,7 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
         # praise it either ("Conventions (4 of 4): Your conventions are mostly clean" on 19 words).
         return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
                      WHOLE_ESSAY, 1.0, words=n, too_short=True)
-    if 0 < stats.n_sentences < MIN_SENTENCES:
+    if 0 < stats.n_sentences < MIN_SENTENCES and not _short_answers(course):
         return _few_sentences(stats, [c.n_words for c in course])
     if len(higher) < MIN_COMPARED or n == 0:
         return None
@@ -124,6 +128,16 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
                  f"usually have {_range(q1, q3, 'word')}.", "development", 2 * (longer - 0.5),
                  words=n, percentile=round(100 * (1 - longer)),
                  compared=len(lengths), higher_q1=q1, higher_q3=q3)
+
+
+def _short_answers(course: list[ExampleCounts]) -> bool:
+    """The assignment asks for a few sentences: half of its graded answers have fewer than
+    `SHORT_ANSWER_SENTENCES` (estimated from their words and mean sentence length). There a full-
+    marks answer of two sentences is what was asked, not a stub. Unknown (under `MIN_GRADED`
+    graded essays): not short answers."""
+    if len(course) < MIN_GRADED:
+        return False
+    return statistics.median(c.n_words / max(1.0, c.mean_sentence) for c in course) < SHORT_ANSWER_SENTENCES
 
 
 def _few_sentences(stats: EssayStats, graded_words: list[int]) -> dict:
