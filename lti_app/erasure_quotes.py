@@ -41,7 +41,7 @@ def _norm(text: str) -> str:
 
 def comment_sentences(submission_ids: list[int]) -> set[str]:
     """The sentences of every comment on these essays that the feedback package could reuse."""
-    from worker.feedback.comments import candidate_sentences
+    from worker.feedback.comments import candidate_sentences, machine_written
     from worker.feedback.loading import teacher_part
 
     ai_words: dict[int, list[str]] = {}
@@ -57,7 +57,8 @@ def comment_sentences(submission_ids: list[int]) -> set[str]:
         # which the package never takes from this essay: matching them would rewrite classmates'
         # feedback that owes nothing to this person.
         own = teacher_part(comment or "", ai_words.get(submission_id, []))
-        found.update(_norm(s) for s in candidate_sentences(own))
+        # Lines Gradeloop wrote (a trait line restated with the teacher's score) are no quote of them.
+        found.update(_norm(s) for s in candidate_sentences(own) if not machine_written(s))
     return found
 
 

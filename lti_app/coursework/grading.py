@@ -21,8 +21,9 @@ from lti_app.coursework.submissions import AI_SOURCES
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.models import Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
+from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
 from lti_app.locking import for_update
+from worker.feedback.trait_line import score_line
 
 
 def save_grade(assignment: Assignment, submission: Submission, data: dict, grader_id: int | None,
@@ -163,8 +164,23 @@ def _restate_ai_trait_lines(assignment, submission: Submission, data: dict, sour
     if source != GradeSource.AI_EDITED:
         return data, []
     current = gradebook.latest_grade(submission.id)
-    comment, restated = restated_trait_lines(assignment.traits, current.trait_scores, current.comment, data)
+    comment, restated = restated_trait_lines(assignment.traits, current.trait_scores,
+                                             _machine_words(assignment, current), data)
     return {**data, "comment": comment}, restated
+
+
+def _machine_words(assignment, grade: Grade) -> str:
+    """The lines of an AI grade's comment that Gradeloop wrote: all of an auto-released or approved
+    one's; of an edited one only the lines of the proposal it came from and the trait lines already
+    restated with its scores ("Evidence: 2 of 5."). A line the teacher rewrote there is theirs."""
+    if grade.source != GradeSource.AI_EDITED:
+        return grade.comment or ""
+    proposals = db.session.scalars(db.select(AiProposal.feedback).where(AiProposal.submission_id == grade.submission_id,
+                                                                         AiProposal.created_at <= grade.created_at))
+    tops = {t["name"]: t.get("max") for t in assignment.traits or []}
+    restated = [score_line(name, value, tops.get(name)) for name, value in (grade.trait_scores or {}).items()
+                if value is not None]
+    return "\n".join([*proposals, *restated])
 
 
 def seen_token(submission: Submission, current: Grade | None) -> str:

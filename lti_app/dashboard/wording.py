@@ -99,14 +99,13 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
 
 
 def _own_proposals(kept: int | None, tested: int | None) -> str:
-    """Why the one in use is hard to beat when it was tested on its own proposals, approved as they
-    stood (`worker.ml.pipeline`)."""
+    """Why the one in use is hard to beat when it was tested on its own proposals whose scores the
+    teacher kept (`worker.ml.pipeline`)."""
     if not kept:
         return ""
-    return (f" {kept} of the {tested or kept} essays it was tested on are its own proposals that you approved as "
-            "they were: it agrees with those by construction, so there a new version can only match it or fall "
-            "behind. Changing the proposals you disagree with, rather than approving them, lets a new version "
-            "show what it does better.")
+    return (f" You kept the score it proposed for {kept} of the {tested or kept} essays it was tested on: it agrees "
+            "with those by construction, so there a new version can only match it or fall behind. Changing the "
+            "scores you disagree with, rather than approving them, lets a new version show what it does better.")
 
 
 def _group_refused(group: str, d: dict, limit: float) -> str:

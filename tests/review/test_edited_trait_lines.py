@@ -163,3 +163,33 @@ def test_the_grading_page_restates_an_ai_grades_line_too(tool, make_peer):
     assert [line for line in said if not line.startswith("Evidence")] == [
         line for line in feedback.splitlines() if not line.startswith("Evidence")]
     assert "The feedback's Evidence line now says" in " ".join(_plain(answer.text).split())
+
+
+def _grading_page_save(lms, tool, teacher, item, values: dict) -> tuple[str, str]:
+    """The essay's grading page saved with `values`: (the saved comment, the page's words)."""
+    _, listing = open_assignment(lms, tool, role="Instructor", user_id="teacher-1", browser=teacher,
+                                 resource_link_id=item["resource_link_id"])
+    answer = post_form(teacher, grade_page_for(teacher, listing, "Ada Student"), values, action_contains="/essays/")
+    assert answer.status_code == 200
+    with tool.app.app_context():
+        return (db.session.scalars(db.select(Grade).order_by(Grade.id.desc())).first().comment,
+                " ".join(_plain(answer.text).split()))
+
+
+def test_an_edited_grades_restated_line_follows_the_next_change_and_the_teachers_own_line_stays(tool, make_peer):
+    """After an edit on the review page the grade's comment mixes Gradeloop's lines and the
+    teacher's: on the grading page only Gradeloop's are restated (the proposal's lines, and a line
+    already restated with the grade's score), never one the teacher rewrote in the same frame."""
+    lms = make_peer(tool)
+    teacher, page, item, feedback = _review_page(lms, tool)
+    mine = "Organization: 2 of 5. I liked how you ordered the photos, Ada."
+    organization = next(line for line in feedback.splitlines() if line.startswith("Organization: 2 of 5."))
+    typed = feedback.replace(organization, mine)
+    post_form(teacher, page, {"action": "edit", "score": "4", "trait:evidence": "1", "trait:organization": "2",
+                              "trait:voice": "3", "comment": typed}, action_contains="/p/")
+    assert _saved(tool).source == GradeSource.AI_EDITED
+    comment, said = _grading_page_save(lms, tool, teacher, item, {"trait:evidence": "2", "trait:organization": "3"})
+    lines = comment.splitlines()
+    assert "Evidence: 2 of 5." in lines and "Evidence: 1 of 5." not in lines, comment
+    assert mine in lines, comment
+    assert "The feedback's Evidence line now says" in said and "Organization line" not in said

@@ -259,6 +259,12 @@ def _ngrams(tokens: list[str], n: int = 5) -> set[tuple]:
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
+def machine_written(sentence: str) -> bool:
+    """A line Gradeloop composes itself (`_MACHINE`), never reused as a teacher's sentence: in an
+    edited grade's comment too (a trait line restated with the teacher's score)."""
+    return bool(_MACHINE.search(sentence))
+
+
 def candidate_sentences(comment: str) -> list[str]:
     """The sentences of `comment` long enough to be reused, before any of the filters below: the
     greeting cut off, fewer than `MIN_WORDS` words left out. The erasure looks for these in
@@ -281,7 +287,7 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
         tokens = [w.lower() for w in words(sentence)]
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
                 or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
-                or _MACHINE.search(sentence) or _OTHERS_WORK.search(sentence) or _PRIVATE.search(sentence)
+                or machine_written(sentence) or _OTHERS_WORK.search(sentence) or _PRIVATE.search(sentence)
                 or leans_back(sentence) or _names(sentence, known_words, names)
                 or (proper_nouns is not None and _stranger_named(sentence, proper_nouns))):
             continue

@@ -6,8 +6,10 @@ vocabulary about your soccer team is precise" reached essays about distance lear
 trait line's next step, beside that essay's score, it tells the class what a recognisable
 classmate scored. Such a sentence points at the student's content with "your ..." or
 "about ...", and what it points at is a word this course's essays rarely use: not a word of the
-prompt, used by fewer than `RARE_SHARE` of the graded essays, and no word about writing (the
-instruction words, the comment aspects, the assignment's trait names, `_WRITING`). "Your
+prompt, used by fewer than `RARE_SHARE` of the graded essays, no word about writing (the
+instruction words, the comment aspects, the assignment's trait names, `_WRITING`), and a word of
+the essay the comment was written on (a real teacher's "your counterargument is weak" or "your
+introduction about the author's point" names the writing, and was dropped before). "Your
 counterclaim about aliens", "examples from your life" and "your cohesion" name nothing of one
 essay and stay.
 
@@ -43,7 +45,13 @@ _WRITING = frozenset("""
 vocabulary grammar syntax cohesion phraseology conventions tone voice style hook reader readers
 audience story stories word words choice choices phrase phrases expression expressions idioms
 opinion point points topic argument writing ideas thoughts analysis focus purpose overall
+introduction intro conclusion counterargument counterarguments counterclaim counterclaims rebuttal
+reasoning main body opening final title work use thesis claim claims idea paragraph paragraphs
+sentence sentences run detail details example examples explanation response answer essay draft
+structure organization organisation transition transitions flow language spelling punctuation
+research source sources quote quotes quotation citation evidence author
 """.split())
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 _CLAUSE_END = re.compile(r"[,;:.!?()\"\u201c\u201d]")
 
 
@@ -59,7 +67,7 @@ def pointed_at(sentence: str) -> list[str]:
     a verb ("your transitions guide the reader")."""
     found = []
     for clause in _CLAUSE_END.split(sentence.lower()):
-        tokens = [w.lower() for w in words(clause)]
+        tokens = [_POSSESSIVE.sub("", w.lower()) for w in words(clause)]   # "the author's point": author
         for i, tok in enumerate(tokens):
             if tok == "your" and i + 1 < len(tokens) and tokens[i + 1] not in STOPWORDS:
                 found.append(tokens[i + 1])
@@ -79,17 +87,22 @@ class _Usual:
 
     def __init__(self, index: CourseIndex):
         df = Counter()
+        self.essay_words = []   # per graded essay: its words, lower case
         for ex in index.examples:
-            df.update({w.lower() for w in words(ex.text or "")})
+            self.essay_words.append(frozenset(w.lower() for w in words(ex.text or "")))
+            df.update(self.essay_words[-1])
         floor = RARE_SHARE * len(index.examples)
         self.common = frozenset(w for w, n in df.items() if n >= floor and n >= 2)
         self.prompt = frozenset(w.lower() for w in words(index.assignment.prompt))
         self.traits = frozenset(w.lower() for t in index.assignment.traits
                                 for w in words(str(t["name"]).replace("_", " ")))
 
-    def names_content(self, sentence: str) -> bool:
+    def names_content(self, sentence: str, essay_words: frozenset | None = None) -> bool:
+        """`essay_words`: the words of the essay the comment was written on; a thing of that essay
+        is named in it ("your taco truck" on an essay about the taco truck). A word it does not
+        use ("your counterargument", "your introduction") is about the writing, however rare."""
         return any(not (w in self.common or w in self.prompt or w.endswith("ly")
-                        or _about_writing(w, self.traits))
+                        or _about_writing(w, self.traits) or (essay_words is not None and w not in essay_words))
                    for w in pointed_at(sentence))
 
 
@@ -101,13 +114,16 @@ def _course(index: CourseIndex) -> tuple[_Usual, list[Candidate]]:
     seen = _SEEN.get(index)
     if seen is None:
         usual = _Usual(index)
-        seen = _SEEN[index] = (usual, [c for c in index.candidates if not usual.names_content(c.text)])
+        seen = _SEEN[index] = (usual, [c for c in index.candidates
+                                       if not usual.names_content(c.text, usual.essay_words[c.example])])
     return seen
 
 
-def names_content(index: CourseIndex, sentence: str) -> bool:
-    """True when `sentence` points at something of one essay of this course (see above)."""
-    return _course(index)[0].names_content(sentence)
+def names_content(index: CourseIndex, sentence: str, essay_text: str | None = None) -> bool:
+    """True when `sentence` points at something of one essay of this course (see above); with
+    `essay_text` (the essay it was written on), only at something that essay names."""
+    essay = None if essay_text is None else frozenset(w.lower() for w in words(essay_text))
+    return _course(index)[0].names_content(sentence, essay)
 
 
 def reusable(index: CourseIndex) -> list[Candidate]:

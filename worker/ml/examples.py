@@ -38,11 +38,10 @@ class Examples:
     # per essay: a model proposed a score before the teacher graded it (whether the teacher kept
     # or changed it). Held out only when too few other essays are (`retrain.holdout_indices`).
     had_proposal: list[bool] = field(default_factory=list)
-    # per essay: the ids of the model versions whose proposal was in view when the teacher graded
-    # it. The version in service is not judged against its own proposals' grades (`pipeline`).
-    proposed_by: list[frozenset] = field(default_factory=list)
-    # per essay: its grade is a proposal approved as it stood (the model's own score).
-    kept_proposal: list[bool] = field(default_factory=list)
+    # per essay: {model version id: the score it proposed} of the proposals in view when the teacher
+    # graded it. Where the teacher kept the version in service's score, it agrees by construction
+    # (`pipeline._note_own_proposals`); its traits are not judged again on these essays.
+    proposed_by: list[dict] = field(default_factory=list)
     # per essay: the traits whose score judges a trait: graded by hand, imported, or an edited
     # proposal's (kept and changed alike); an approved proposal's are the model's. Only these judge a trait
     # (`trait_checks.measure`); training uses every trait score. Empty list: all are the teacher's.
@@ -80,5 +79,4 @@ class Examples:
                         score_max=self.score_max, traits=self.traits,
                         trait_scores=pick(self.trait_scores), groups=pick(self.groups),
                         submission_ids=pick(self.submission_ids), had_proposal=pick(self.had_proposal),
-                        proposed_by=pick(self.proposed_by), kept_proposal=pick(self.kept_proposal),
-                        trait_chosen=pick(self.trait_chosen))
+                        proposed_by=pick(self.proposed_by), trait_chosen=pick(self.trait_chosen))

@@ -11,8 +11,8 @@ promotion, but auto-released grades leave out the scores of traits that did not 
 
 Held-out essays the teacher graded with the current model's own proposals in view (review mode) are
 still compared on (`gate["held_out_on_own_proposals"]` counts them, `held_out_kept_as_proposed` those
-approved as they stood, and a reason says so when the current model stays), but its trait scores are
-not judged again on them (`_current_traits`).
+whose score the teacher kept as proposed, and a reason says so when the current model stays), but its
+trait scores are not judged again on them (`_current_traits`).
 
 `reason="erasure"` (a data-protection erasure queued the run): when the current model learnt from
 essays that no longer exist, the gate does not ask the new version to beat it (only to pass the
@@ -46,6 +46,7 @@ from lti_app.models.base import utcnow
 from worker.ml import gate, modelfiles, stored_comparison, trait_checks, versions
 from worker.ml.metrics import compute_metrics
 from worker.ml.run_identity import RunIdentity
+from worker.ml.training_set import whole_score
 
 log = logging.getLogger(__name__)
 PARITY_ESSAYS = 100
@@ -186,19 +187,25 @@ def _graded_on_proposals_of(current, held_set) -> list[int]:
     return [i for i, seen in enumerate(held_set.proposed_by) if current.id in seen]
 
 
-def _note_own_proposals(decision: dict, own: list[int], held_set, compared: bool) -> None:
+def _kept(current, held_set, own: list[int]) -> int:
+    """How many of `own` have the teacher's score as `current` proposed it (approved as it stood, or
+    saved with other words or trait scores but its score): there it agrees by construction."""
+    lo, hi = held_set.score_min, held_set.score_max
+    return sum(1 for i in own if whole_score(held_set.proposed_by[i][current.id], lo, hi) == int(held_set.scores[i]))
+
+
+def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, compared: bool) -> None:
     """Record how many held-out essays were graded on the current model's own proposals (`own`) and
-    how many of those were approved as they stood; when it stays, say that it agrees with the
-    latter by construction. They are still compared on: a teacher who changes the proposals they
+    how many of those kept its score (`kept`); when it stays, say that it agrees with the latter by
+    construction. They are still compared on: a teacher who changes the proposals they
     disagree with gives real grades (a walkthrough's better v2 won there, 0.769 against 0.708, and
     lost against the current model's stored own-test figure, 0.864, which won it its place); one
     who changes none gives the current model's own scores, and nothing then shows that a new
     version would do better."""
-    kept = sum(1 for i in own if held_set.kept_proposal and held_set.kept_proposal[i])
     decision["held_out_on_own_proposals"], decision["held_out_kept_as_proposed"] = len(own), kept
     if kept and compared and decision["checks"].get("beats_current") is False:
-        decision["reasons"].append(f"{kept} of the {len(held_set)} essays kept back are the current model's own "
-                                   "proposals approved as they stood: it agrees with those by construction")
+        decision["reasons"].append(f"{kept} of the {held} essays kept back have the score the current model "
+                                   "proposed for them: it agrees with those by construction")
 
 
 def _current(app, assignment: Assignment):
@@ -313,7 +320,8 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         if current is not None and not rescore and current_error is None:
             own_test = stored_comparison.compare(decision, metrics, current)
         decision["fair_holdout"] = result.fair
-        _note_own_proposals(decision, own_proposals, held_set, compared=current_metrics is not None)
+        _note_own_proposals(decision, own_proposals, _kept(current, held_set, own_proposals), len(held_set),
+                            compared=current_metrics is not None)
         if examples.traits:
             trait_checks.record(decision, [t["name"] for t in examples.traits], metrics.get("traits"))
         if current_error:

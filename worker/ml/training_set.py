@@ -29,14 +29,17 @@ def whole_score(value: float, lo: int, hi: int) -> int:
     return min(hi, max(lo, math.floor(value + 0.5)))
 
 
-def _proposals(assignment_id: int) -> dict[int, list[tuple[int | None, object]]]:
-    """submission id -> [(model version id, when it proposed)] of the assignment's proposals."""
-    rows = db.session.execute(db.select(AiProposal.submission_id, AiProposal.model_version_id, AiProposal.created_at)
+def _proposals(assignment_id: int) -> dict[int, list[tuple[int | None, object, float]]]:
+    """submission id -> [(model version id, when it proposed, its score)] of the assignment's
+    proposals, oldest first."""
+    rows = db.session.execute(db.select(AiProposal.submission_id, AiProposal.model_version_id, AiProposal.created_at,
+                                        AiProposal.score)
                               .join(Submission, Submission.id == AiProposal.submission_id)
-                              .where(Submission.assignment_id == assignment_id))
+                              .where(Submission.assignment_id == assignment_id)
+                              .order_by(AiProposal.created_at, AiProposal.id))
     out: dict[int, list] = {}
-    for sub_id, version_id, created in rows:
-        out.setdefault(sub_id, []).append((version_id, created))
+    for sub_id, version_id, created, score in rows:
+        out.setdefault(sub_id, []).append((version_id, created, score))
     return out
 
 
@@ -44,7 +47,7 @@ def _in_view(grade: Grade, proposals) -> list:
     """The proposals the teacher had in front of them for `grade`: every one made before it (the
     grading page shows a queued proposal too; a later one, for a revision, was not there). An
     approved or edited proposal's grade had at least the first, whatever two machines' clocks say."""
-    seen = [(version_id, created) for version_id, created in proposals if created <= grade.created_at]
+    seen = [p for p in proposals if p[1] <= grade.created_at]
     if not seen and proposals and grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED):
         return [min(proposals, key=lambda p: p[1])]
     return seen
@@ -94,6 +97,6 @@ def load_examples(assignment_id: int) -> Examples:
         ex.submission_ids.append(sub_id)
         seen = _in_view(grade, proposals.get(sub_id, ()))
         ex.had_proposal.append(grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or bool(seen))
-        ex.proposed_by.append(frozenset(version_id for version_id, _ in seen if version_id is not None))
-        ex.kept_proposal.append(grade.source == GradeSource.AI_APPROVED)
+        # The latest of a version's proposals in view (a revision scored again) is the one graded on.
+        ex.proposed_by.append({version_id: float(proposed) for version_id, _, proposed in seen if version_id is not None})
     return ex

@@ -50,9 +50,31 @@ def test_a_sentence_about_one_students_content_is_known(course, sentence):
     "Write more about how the shadows made the mesa look like a face.",
     "Your phraseology sounds natural and you use idioms correctly.",
     "Tighten your conclusion so it restates the claim in a fresh way.",
+    # A real teacher's words about writing (a review found each of these dropped).
+    "Your introduction about the author's point is clear.",
+    "You wrote a strong paragraph about the author's point.",
+    "Your counterargument is weak, so answer it with a fact.",
+    "Think more about the counterargument before you answer it.",
+    "Be careful about run-on sentences.",
+    "Your reasoning is logical and easy to follow.",
+    "Your main idea is clear.",
+    "Your body paragraphs each need a topic sentence.",
+    "Your opening sentence is strong.",
+    "Your final sentence restates the claim.",
+    "Your rebuttal is convincing.",
+    "Your title is creative.",
+    "Your work is improving.",
 ])
 def test_a_sentence_about_writing_or_the_prompt_is_reused(course, sentence):
     assert not names_content(_index(course), sentence)
+
+
+def test_on_its_own_essay_only_what_that_essay_names_is_its_content(course):
+    """A rare word the commented essay never uses is about the writing, not a thing of that essay."""
+    index = _index(course)
+    remark = "Your anecdote about the lighthouse keeper is vivid."
+    assert names_content(index, remark, essay_text="My uncle was a lighthouse keeper on the coast.")
+    assert not names_content(index, remark, essay_text="The Face on Mars is a natural landform.")
 
 
 def test_the_rule_keeps_every_sentence_of_a_course_whose_teacher_writes_about_writing(course):
@@ -68,10 +90,12 @@ def _with(course, cohesion_comments) -> list[GradedExample]:
     out, specific = [], True
     for ex in course:
         level = 4 if ex.score >= 5 else 2
-        comment = ""
+        comment, text = "", ex.text
         if level == 4:
+            if specific:   # a remark about the essay's own story: the essay tells it
+                text += " I think of my job working at the taco truck after school."
             comment, specific = (TACO if specific else GENERIC), False
-        out.append(GradedExample(ex.text, ex.score, {"Cohesion": level}, comment))
+        out.append(GradedExample(text, ex.score, {"Cohesion": level}, comment))
     return out
 
 

@@ -20,9 +20,9 @@ from tests.worker.ml.test_pipeline_guards import course, fake  # noqa: F401  (fi
 from worker.ml import pipeline, scorer, trait_checks
 
 
-def _review_mode_grades(app, aid, version_id, source=GradeSource.AI_APPROVED, traits=None) -> None:
-    """The five essays FakeTraining holds out were proposed by `version_id` (None: a version since
-    deleted) and graded on the proposal (`source`), an hour later."""
+def _review_mode_grades(app, aid, version_id, source=GradeSource.AI_APPROVED, traits=None, score=3) -> None:
+    """The five essays FakeTraining holds out were proposed 3 by `version_id` (None: a version since
+    deleted) and graded `score` on the proposal (`source`), an hour later."""
     with app.app_context():
         subs = db.session.scalars(db.select(Submission.id).where(Submission.assignment_id == aid)
                                   .order_by(Submission.id).limit(5)).all()
@@ -30,7 +30,7 @@ def _review_mode_grades(app, aid, version_id, source=GradeSource.AI_APPROVED, tr
             db.session.add(AiProposal(submission_id=sub_id, model_version_id=version_id, score=3,
                                       trait_scores=traits or {}, confidence=0.9, feedback="Good.", unusual=[],
                                       status="approved", created_at=utcnow() - timedelta(hours=1)))
-            db.session.add(Grade(submission_id=sub_id, score=3, source=source, score_min=1, score_max=6,
+            db.session.add(Grade(submission_id=sub_id, score=score, source=source, score_min=1, score_max=6,
                                  trait_scores=traits or {}, created_at=utcnow()))
         db.session.commit()
 
@@ -50,19 +50,18 @@ def test_the_current_model_is_judged_on_its_approved_proposals_and_the_teacher_i
     assert v2.status == "rejected" and v2.gate["held_out_on_own_proposals"] == 5
     assert v2.gate["held_out_kept_as_proposed"] == 5
     assert v2.metrics["current_on_held_out"]["qwk"] == 1.0 and v2.metrics["current_own_test"] is None
-    assert any(r.startswith("5 of the 5 essays kept back are the current model's own proposals approved as they "
-                            "stood") for r in v2.gate["reasons"]), v2.gate["reasons"]
+    assert any(r.startswith("5 of the 5 essays kept back have the score the current model proposed for them")
+               for r in v2.gate["reasons"]), v2.gate["reasons"]
     with app.app_context():
         run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v2.id))
         said = wording.verdict(db.session.get(ModelVersion, v2.id), run.message)
-    assert "(0.850 vs 1.000)" in said and "5 of the 5 essays it was tested on are its own proposals that you " \
-        "approved as they were" in said
-    assert "Changing the proposals you disagree with" in said, said
+    assert "(0.850 vs 1.000)" in said and "You kept the score it proposed for 5 of the 5 essays it was tested on" in said
+    assert "Changing the scores you disagree with" in said, said
 
 
 def test_a_better_model_wins_on_the_current_models_corrected_proposals(course, fake):
     app, aid = course.app, course.aid
-    _review_mode_grades(app, aid, _v1(app, aid, fake), source=GradeSource.AI_EDITED)
+    _review_mode_grades(app, aid, _v1(app, aid, fake), source=GradeSource.AI_EDITED, score=4)
     fake.new_qwk, fake.current_qwk = 0.77, 0.71
     v2 = pipeline.train_assignment(app, aid)
     assert v2.status == "promoted", v2.gate["reasons"]
@@ -70,10 +69,10 @@ def test_a_better_model_wins_on_the_current_models_corrected_proposals(course, f
     assert not any("own proposals" in r for r in v2.gate["reasons"]), v2.gate["reasons"]
 
 
-def test_no_note_when_the_teacher_changed_every_proposal(course, fake):
-    """Edited proposals are the teacher's grades: the current model has no edge there to explain."""
+def test_no_note_when_the_teacher_changed_every_proposals_score(course, fake):
+    """Changed scores are the teacher's grades: the current model has no edge there to explain."""
     app, aid = course.app, course.aid
-    _review_mode_grades(app, aid, _v1(app, aid, fake), source=GradeSource.AI_EDITED)
+    _review_mode_grades(app, aid, _v1(app, aid, fake), source=GradeSource.AI_EDITED, score=4)
     fake.new_qwk, fake.current_qwk = 0.77, 0.80
     v2 = pipeline.train_assignment(app, aid)
     assert v2.status == "rejected" and v2.gate["held_out_kept_as_proposed"] == 0
@@ -81,7 +80,7 @@ def test_no_note_when_the_teacher_changed_every_proposal(course, fake):
     with app.app_context():
         run = db.session.scalar(db.select(TrainingRun).where(TrainingRun.model_version_id == v2.id))
         said = wording.verdict(db.session.get(ModelVersion, v2.id), run.message)
-    assert "approved as they were" not in said and "(0.770 vs 0.800)" in said, said
+    assert "You kept the score" not in said and "(0.770 vs 0.800)" in said, said
 
 
 def test_proposals_of_another_version_are_not_the_current_ones(course, fake):
@@ -123,3 +122,14 @@ def test_the_current_models_traits_are_not_judged_again_on_its_own_proposals(cou
         serving = db.session.get(ModelVersion, v1)
         assert "traits_measured" not in serving.gate, serving.gate
         assert trait_checks.withheld(serving.gate, ["content"]) == ["content"]
+
+
+def test_a_score_kept_with_other_words_counts_as_kept(course, fake):
+    """A teacher who rewrites every proposal's feedback but keeps its score gives the current model
+    its own scores all the same (an edited grade, `AI_EDITED`): the note is said."""
+    app, aid = course.app, course.aid
+    _review_mode_grades(app, aid, _v1(app, aid, fake), source=GradeSource.AI_EDITED, score=3)
+    fake.new_qwk, fake.current_qwk = 0.85, 1.0
+    v2 = pipeline.train_assignment(app, aid)
+    assert v2.status == "rejected" and v2.gate["held_out_kept_as_proposed"] == 5, v2.gate
+    assert any("have the score the current model proposed" in r for r in v2.gate["reasons"]), v2.gate["reasons"]

@@ -72,4 +72,4 @@ def test_a_proposal_made_after_the_grade_was_not_in_view(app):
                                   confidence=0.9, feedback="Good.", unusual=[], status="pending", created_at=utcnow()))
         db.session.commit()
         ex = load_examples(a.id)
-        assert ex.proposed_by == [frozenset({first})] and ex.kept_proposal == [True]
+        assert ex.proposed_by == [{first: 4.0}]
