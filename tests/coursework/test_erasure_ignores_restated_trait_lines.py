@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from lti_app.extensions import db
 from lti_app.erasure_quotes import withdraw_quoting_proposals
-from lti_app.models import AiProposal, FeedbackMode, Submission, User
+from lti_app.models import AiProposal, FeedbackMode
 from lti_app.review.decisions import decide
-from tests.worker.coursework import make_assignment
+from tests.worker.coursework import make_assignment, two_students_and_a_teacher
 
 ESSAY = "Cars are loud and the city should ban them from the centre on weekdays. " * 8
 TRAITS = [{"name": "ideas_and_content", "min": 1, "max": 6}]
@@ -19,13 +19,7 @@ def test_restated_trait_line_is_no_quote_of_the_erased_students_comment(make_app
     app = make_app()
     with app.app_context():
         a = make_assignment(feedback_mode=FeedbackMode.REVIEW, traits=TRAITS, score_min=1, score_max=6)
-        ada, bo, teacher = (User(platform_id=a.course.platform_id, sub=s) for s in ("ada", "bo", "t"))
-        db.session.add_all([ada, bo, teacher])
-        db.session.flush()
-        s1 = Submission(assignment_id=a.id, user_id=ada.id, text=ESSAY, word_count=120)
-        s2 = Submission(assignment_id=a.id, user_id=bo.id, text=ESSAY + " Mine.", word_count=121)
-        db.session.add_all([s1, s2])
-        db.session.flush()
+        s1, s2, teacher = two_students_and_a_teacher(a, ESSAY)
         mine = AiProposal(submission_id=s1.id, score=3, confidence=0.5, trait_scores={"ideas_and_content": 3},
                           feedback="Add a second reason.\n\nIdeas and content: 3 of 6.", status="pending",
                           essay_submitted_at=s1.submitted_at)

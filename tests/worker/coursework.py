@@ -63,3 +63,17 @@ def add_essays(assignment_id, essays, source=GradeSource.TEACHER) -> list[int]:
         ids.append(sub.id)
     db.session.commit()
     return ids
+
+
+def two_students_and_a_teacher(assignment: Assignment, essay: str) -> tuple[Submission, Submission, User]:
+    """Ada's essay `essay` and Bo's (the same, one word longer) in `assignment`, and their teacher
+    (users "ada", "bo", "teacher"): (Ada's submission, Bo's, the teacher)."""
+    ada, bo, teacher = (User(platform_id=assignment.course.platform_id, sub=s) for s in ("ada", "bo", "teacher"))
+    db.session.add_all([ada, bo, teacher])
+    db.session.flush()
+    n = len(essay.split())
+    first = Submission(assignment_id=assignment.id, user_id=ada.id, text=essay, word_count=n)
+    second = Submission(assignment_id=assignment.id, user_id=bo.id, text=essay + " Mine.", word_count=n + 1)
+    db.session.add_all([first, second])
+    db.session.flush()
+    return first, second, teacher

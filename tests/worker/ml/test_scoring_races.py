@@ -13,7 +13,7 @@ import pytest
 import worker.autofeedback  # noqa: F401  registers the real feedback modes
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, FeedbackMode, Grade, GradeSource, OutboxEvent, Submission, User
-from tests.worker.coursework import add_graded, make_assignment
+from tests.worker.coursework import add_graded, make_assignment, two_students_and_a_teacher
 from tests.worker.ml import tinymodel
 from worker.handlers.scoring import score_new_submission
 from worker.ml import scorer
@@ -182,13 +182,7 @@ def test_an_erasure_and_a_teacher_approving_a_quoting_proposal_both_finish(pg_ap
     story = "your story about your brother's accident moves the reader."
     with app.app_context():
         a = make_assignment(feedback_mode=FeedbackMode.REVIEW)
-        ada, bo, teacher = (User(platform_id=a.course.platform_id, sub=s) for s in ("ada", "bo", "teacher"))
-        db.session.add_all([ada, bo, teacher])
-        db.session.flush()
-        graded = Submission(assignment_id=a.id, user_id=ada.id, text=ESSAY, word_count=96)
-        waiting = Submission(assignment_id=a.id, user_id=bo.id, text=ESSAY + "Mine.", word_count=97)
-        db.session.add_all([graded, waiting])
-        db.session.flush()
+        graded, waiting, teacher = two_students_and_a_teacher(a, ESSAY)
         db.session.add(Grade(submission_id=graded.id, score=5, source=GradeSource.TEACHER, score_min=1,
                              score_max=6, comment=f"Dear Ada, {story}"))
         proposal = AiProposal(submission_id=waiting.id, score=4, confidence=0.5, trait_scores={},
@@ -196,7 +190,7 @@ def test_an_erasure_and_a_teacher_approving_a_quoting_proposal_both_finish(pg_ap
                               essay_submitted_at=waiting.submitted_at)
         db.session.add(proposal)
         db.session.commit()
-        ids = (a.id, proposal.id, teacher.id, ada.id)
+        ids = (a.id, proposal.id, teacher.id, graded.user_id)
     claimed, erasure_locked, outcome = threading.Event(), threading.Event(), {}
     real_save, real_withdraw = decisions.save_grade, erasure.withdraw_quoting_proposals
 
