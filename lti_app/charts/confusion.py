@@ -33,15 +33,19 @@ def _lower_first(label: str) -> str:
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
-def banded(matrix, lo: int, hi: int, max_cells: int = MAX_CELLS) -> tuple[list[list[float]], list[str], bool]:
+def banded(matrix, lo: int, hi: int, max_cells: int = MAX_CELLS,
+           step: float = 1) -> tuple[list[list[float]], list[str], bool]:
     """The lo..hi confusion `matrix` as it is best shown: exact cells when the scale has at most
     `max_cells` points, else summed into at most `max_cells` bands of a round width, labelled
-    "lo–hi" (a short last band is merged into the one before). Returns (matrix, labels, banded)."""
+    "lo–hi" (a short last band is merged into the one before). Returns (matrix, labels, banded).
+    `step`: what one row is worth in the assignment's units (a model of a teacher who grades in
+    half points stores its figures on the doubled scale, 2..12 with step 0.5: labelled 1, 1.5, ... 6)."""
     lo, hi = int(lo), int(hi)
     k = hi - lo + 1
     rows = [list(r) for r in matrix] if matrix is not None else []
+    label = lambda units: f"{units * step:g}"  # noqa: E731
     if k <= max_cells or len(rows) != k or any(len(r) != k for r in rows):
-        return rows, [str(x) for x in range(lo, hi + 1)], False
+        return rows, [label(x) for x in range(lo, hi + 1)], False
     width = next((w for w in NICE_WIDTHS if -(-k // w) <= max_cells), -(-k // max_cells))
     starts = list(range(0, k, width))
     if len(starts) > 1 and k - starts[-1] < width / 2:   # "100" alone after "90–99": merge
@@ -52,7 +56,7 @@ def banded(matrix, lo: int, hi: int, max_cells: int = MAX_CELLS) -> tuple[list[l
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
             out[index[i]][index[j]] += float(value) if finite(value) else float("nan")
-    labels = [f"{lo + a}\u2013{lo + z}" if z > a else str(lo + a) for a, z in bounds]
+    labels = [f"{label(lo + a)}\u2013{label(lo + z)}" if z > a else label(lo + a) for a, z in bounds]
     return out, labels, True
 
 

@@ -198,7 +198,7 @@ def quality_charts(assignment: Assignment, version: ModelVersion | None, version
     smd_groups, smd_limits = smd_rows(version)
     return {
         "agreement": charts.agreement_bars(m.get("exact", float("nan")), m.get("adjacent", float("nan"))),
-        "confusion": _confusion(m, int(lo), int(hi)),
+        "confusion": _confusion(m, int(lo), int(hi), float(m.get("step", 1))),
         "curve": charts.line_chart(qwk_curve(versions), "Graded essays", "QWK vs teacher",
                                    title="Agreement as more essays are graded", digits=3),
         "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, False), limits=smd_limits,
@@ -206,11 +206,12 @@ def quality_charts(assignment: Assignment, version: ModelVersion | None, version
     }
 
 
-def _confusion(m: dict, lo: int, hi: int) -> str:
-    """The matrix with exact cells on a short scale, in score bands on a wide one (0-100)."""
+def _confusion(m: dict, lo: int, hi: int, step: float = 1) -> str:
+    """The matrix with exact cells on a short scale, in score bands on a wide one (0-100); labelled
+    in the assignment's units (half points: `scale` is the doubled scale, `step` 0.5)."""
     if not m.get("confusion"):
         return charts.confusion_matrix([], [])
-    matrix, labels, bands = banded(m["confusion"], lo, hi)
+    matrix, labels, bands = banded(m["confusion"], lo, hi, step=step)
     return charts.confusion_matrix(matrix, labels, bands=bands)
 
 

@@ -48,7 +48,9 @@ def save_torch(trained: TrainedModel, model_dir: Path, extra_meta: dict | None =
         "approach": trained.approach,
         "lexical_file": lexical_file,
         "general_file": general_file,
-        "targets": [{"name": t.name, "lo": t.lo, "hi": t.hi} for t in trained.targets],
+        # lo/hi in training units; `step` what one unit is worth on the assignment's scale (the
+        # scorer halves a half-point target's scores; absent in older versions: 1)
+        "targets": [{"name": t.name, "lo": t.lo, "hi": t.hi, "step": t.step} for t in trained.targets],
         "cuts": trained.cuts,
         "sigma": trained.sigma,
         "max_length": trained.max_length,

@@ -50,10 +50,11 @@ def _group_checks(new: dict) -> tuple[dict, list[str], list[str]]:
     return checks, reasons, notes
 
 
-def _teacher_scores(metrics: dict) -> list[int]:
-    """The distinct teacher scores among the held-out essays (the confusion matrix's rows)."""
-    lo = (metrics.get("scale") or [0])[0]
-    return [lo + i for i, row in enumerate(metrics.get("confusion") or []) if sum(row)]
+def _teacher_scores(metrics: dict) -> list[float]:
+    """The distinct teacher scores among the held-out essays (the confusion matrix's rows), in the
+    assignment's units (a half-point course's rows are half points: `step`)."""
+    lo, step = (metrics.get("scale") or [0])[0], float(metrics.get("step", 1))
+    return [(lo + i) * step for i, row in enumerate(metrics.get("confusion") or []) if sum(row)]
 
 
 def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -> dict:
@@ -66,7 +67,7 @@ def decide(new: dict, current: dict | None, *, must_beat_current: bool = True) -
     if not checks["spread"]:
         # QWK is undefined then and reads 1.0 for a model that gives everyone that score, which
         # auto-release would hand out (a pass/fail course, or a first batch all graded alike).
-        reasons.append(f"the held-out essays all have the teacher's score {scores[0] if scores else '-'}: "
+        reasons.append(f"the held-out essays all have the teacher's score {f'{scores[0]:g}' if scores else '-'}: "
                        "agreement cannot be measured until essays across the scale are graded")
     checks["qwk"] = new["qwk"] >= MIN_QWK
     if not checks["qwk"]:

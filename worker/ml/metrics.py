@@ -64,12 +64,13 @@ def _pooled_sd(t: np.ndarray, p: np.ndarray) -> float:
     return float(np.sqrt((t.var(ddof=1) + p.var(ddof=1)) / 2.0)) if len(t) > 1 else 0.0
 
 
-def agreement(y_true: Sequence[int], y_pred: Sequence[int]) -> tuple[float, float]:
-    """(exact, adjacent) agreement rates; adjacent means |difference| <= 1."""
+def agreement(y_true: Sequence[int], y_pred: Sequence[int], step: float = 1.0) -> tuple[float, float]:
+    """(exact, adjacent) agreement rates; adjacent means within one point of the assignment's
+    scale: |difference| <= 1 unit, or <= 2 on a half-point target's doubled scale (`step` 0.5)."""
     d = np.abs(np.asarray(y_true, dtype=int) - np.asarray(y_pred, dtype=int))
     if len(d) == 0:
         return 0.0, 0.0
-    return float((d == 0).mean()), float((d <= 1).mean())
+    return float((d == 0).mean()), float((d <= round(1 / step)).mean())
 
 
 def group_key(label) -> str:
@@ -124,9 +125,11 @@ def group_smd(y_true, y_pred, groups, min_size: int = GROUP_MIN_N) -> dict[str, 
     return out
 
 
-def compute_metrics(y_true, y_pred, lo: int, hi: int, groups=None) -> dict:
-    """Every figure the gate and the reports need, JSON-ready."""
-    exact, adjacent = agreement(y_true, y_pred)
+def compute_metrics(y_true, y_pred, lo: int, hi: int, groups=None, step: float = 1.0) -> dict:
+    """Every figure the gate and the reports need, JSON-ready. Scores and lo..hi in training units;
+    `step`: what one unit is worth on the assignment's scale (0.5 for half points: `scale` 2..12
+    is 1-6), stored beside `scale` so that readers label the scale in the assignment's units."""
+    exact, adjacent = agreement(y_true, y_pred, step)
     metrics = {
         "n": int(len(y_true)),
         "qwk": qwk(y_true, y_pred, lo, hi),
@@ -135,6 +138,7 @@ def compute_metrics(y_true, y_pred, lo: int, hi: int, groups=None) -> dict:
         "smd": smd(y_true, y_pred),
         "confusion": confusion(y_true, y_pred, lo, hi),
         "scale": [lo, hi],
+        "step": step,
     }
     if groups is not None and any(group_key(x) for x in groups):
         metrics["smd_by_group"] = group_smd(y_true, y_pred, groups)

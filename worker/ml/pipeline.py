@@ -46,7 +46,6 @@ from lti_app.models.base import utcnow
 from worker.ml import gate, modelfiles, stored_comparison, trait_checks, versions
 from worker.ml.metrics import compute_metrics
 from worker.ml.run_identity import RunIdentity
-from worker.ml.training_set import whole_score
 
 log = logging.getLogger(__name__)
 PARITY_ESSAYS = 100
@@ -173,11 +172,21 @@ def parity_indices(held: list[int], n_examples: int, limit: int = PARITY_ESSAYS)
 def _current_traits(held_set, scored) -> dict | None:
     """{trait: figures} of the current model's trait scores on the held-out essays (`trait_checks.measure`),
     None when the assignment has no traits, there are no essays or the model does not give them all."""
-    names = [t.name for t in held_set.targets[1:]]
+    targets = held_set.targets
+    names = [t.name for t in targets[1:]]
     if not names or not scored or any(name not in (p.traits or {}) for p in scored for name in names):
         return None
-    rows = [[p.score] + [p.traits[name]["score"] for name in names] for p in scored]
+    rows = [_in_units(held_set, p) for p in scored]
     return trait_checks.measure(held_set, rows)
+
+
+def _in_units(held_set, prediction) -> list[int]:
+    """A prediction of the current model (the assignment's units: whole points, or halves) in the
+    held-out set's training units, one per target (overall, then traits): a whole-point version
+    judged on a half-point set, or the other way round, is measured on the same scale as the new one."""
+    targets = held_set.targets
+    return ([targets[0].units(prediction.score)]
+            + [t.units(prediction.traits[t.name]["score"]) for t in targets[1:] if t.name in (prediction.traits or {})])
 
 
 def _graded_on_proposals_of(current, held_set) -> list[int]:
@@ -190,8 +199,8 @@ def _graded_on_proposals_of(current, held_set) -> list[int]:
 def _kept(current, held_set, own: list[int]) -> int:
     """How many of `own` have the teacher's score as `current` proposed it (approved as it stood, or
     saved with other words or trait scores but its score): there it agrees by construction."""
-    lo, hi = held_set.score_min, held_set.score_max
-    return sum(1 for i in own if whole_score(held_set.proposed_by[i][current.id], lo, hi) == int(held_set.scores[i]))
+    overall = held_set.targets[0]
+    return sum(1 for i in own if overall.units(held_set.proposed_by[i][current.id]) == int(held_set.scores[i]))
 
 
 def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, compared: bool) -> None:
@@ -206,6 +215,20 @@ def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, co
     if kept and compared and decision["checks"].get("beats_current") is False:
         decision["reasons"].append(f"{kept} of the {held} essays kept back have the score the current model "
                                    "proposed for them: it agrees with those by construction")
+
+
+def _note_other_step(decision: dict, new: dict, current, own_test: dict | None) -> None:
+    """Say so when the figure compared with (`stored_comparison`: the current version's QWK on its
+    own held-out essays) was measured on a scale of another step: QWK on the doubled scale of a
+    teacher who grades in half points is not the same figure as on whole points."""
+    current_step = float(((current.metrics or {}).get("held_out") or {}).get("step", 1))
+    if own_test is None or current_step == float(new.get("step", 1)):
+        return
+    words = {1.0: "whole points", 0.5: "half points"}
+    decision["reasons"].append(
+        f"the current model v{current.version} was measured in {words.get(current_step, current_step)} and this one in "
+        f"{words.get(float(new['step']), new['step'])}: their QWKs are not on the same scale, so the comparison is "
+        "only a rough guide")
 
 
 def _current(app, assignment: Assignment):
@@ -306,8 +329,11 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
                 current_error = f"current model v{current.version} could not score: {exc}"
                 log.warning("assignment %s: %s", assignment_id, current_error)
             else:
-                current_metrics = compute_metrics([int(s) for s in held_set.scores], [p.score for p in cur_scored],
-                                                  assignment.score_min, assignment.score_max, held_set.groups)
+                # In the held-out set's units, the new version's: its scale may be doubled (half points).
+                overall = held_set.targets[0]
+                current_metrics = compute_metrics([int(s) for s in held_set.scores],
+                                                  [_in_units(held_set, p)[0] for p in cur_scored],
+                                                  overall.lo, overall.hi, held_set.groups, step=overall.step)
                 # Not on essays graded with its own proposals in view: there the teacher's trait
                 # scores are its own where kept, and edited proposals are the ones it got wrong.
                 own = set(own_proposals)
@@ -319,6 +345,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         own_test = None
         if current is not None and not rescore and current_error is None:
             own_test = stored_comparison.compare(decision, metrics, current)
+            _note_other_step(decision, metrics, current, own_test)
         decision["fair_holdout"] = result.fair
         _note_own_proposals(decision, own_proposals, _kept(current, held_set, own_proposals), len(held_set),
                             compared=current_metrics is not None)

@@ -95,8 +95,9 @@ def held_out_metrics(examples: Examples, held: list[int], pred: list) -> dict:
     `labelled_outside_held_out` counts them: the gate and the dashboard then say the group check
     did not run, instead of passing in silence."""
     held_ex = examples.subset(held)
-    metrics = compute_metrics([int(s) for s in held_ex.scores], pred, examples.score_min, examples.score_max,
-                              held_ex.groups or None)
+    overall = examples.targets[0]   # training units: a half-point course's doubled scale
+    metrics = compute_metrics([int(s) for s in held_ex.scores], pred, overall.lo, overall.hi, held_ex.groups or None,
+                              step=overall.step)
     labelled = sum(1 for g in examples.groups if group_key(g))
     if labelled and "smd_by_group" not in metrics:
         metrics["labelled_outside_held_out"] = labelled

@@ -24,6 +24,7 @@ import numpy as np
 import onnxruntime as ort
 
 from worker.ml import envelope, modelfiles, rounding
+from worker.ml.examples import Target
 from worker.ml.general import GeneralModel
 from worker.ml.headinputs import head_features
 from worker.ml.lexical import Lexical
@@ -47,8 +48,9 @@ class UnusableFiles(NoModel):
 
 @dataclass
 class Prediction:
-    score: int                      # on the assignment's integer scale
-    raw: float                      # regression value in score units, before the cut points
+    score: int | float              # on the assignment's scale: an int, or a float in halves (3.5) for a
+    #   model of a teacher who grades in half points (its meta.json target has "step": 0.5)
+    raw: float                      # regression value in the assignment's units, before the cut points
     traits: dict = field(default_factory=dict)   # {name: {"score", "raw", "confidence"}}
     confidence: float = 0.0         # 0..1: P(the score band survives the model's own error)
     unusual: list = field(default_factory=list)  # why the model never learned from an essay like
@@ -177,7 +179,8 @@ def forget(model_dir) -> None:
 
 
 def raw_predictions(model_dir, texts, onnx_file: str | None = None, batch_size: int = 8) -> np.ndarray:
-    """Raw predictions in score units, one column per target (overall first)."""
+    """Raw predictions in training units (a half-point target's doubled), one column per target
+    (overall first)."""
     return _raw_and_surface(model_dir, texts, onnx_file, batch_size)[0]
 
 
@@ -204,19 +207,21 @@ def _raw_and_surface(model_dir, texts, onnx_file: str | None = None, batch_size:
 
 
 def _predictions(meta: dict, raw: np.ndarray, surface: np.ndarray, texts: list[str]) -> list[Prediction]:
-    targets = meta["targets"]
+    """Scores in the assignment's units: the graph and cut points work in training units, which
+    for a half-point target (`step` 0.5; versions without a step are whole-point) are half points."""
+    targets = [Target(t["name"], t["lo"], t["hi"], float(t.get("step", 1))) for t in meta["targets"]]
     preds = []
     for row, features, text in zip(raw, surface, texts):
         unusual = envelope.reasons(meta.get("envelope"), features, text)
         parts = []
         for j, t in enumerate(targets):
-            value = float(np.clip(row[j], t["lo"], t["hi"]))
-            s = int(rounding.apply_cuts([value], meta["cuts"][j], t["lo"])[0])
-            conf = 0.0 if unusual else rounding.confidence(value, meta["cuts"][j], t["lo"], meta["sigma"][j])
-            parts.append({"score": s, "raw": value, "confidence": conf})
+            value = float(np.clip(row[j], t.lo, t.hi))
+            s = int(rounding.apply_cuts([value], meta["cuts"][j], t.lo)[0])
+            conf = 0.0 if unusual else rounding.confidence(value, meta["cuts"][j], t.lo, meta["sigma"][j])
+            parts.append({"score": t.in_scale(s), "raw": value * t.step, "confidence": conf})
         head = parts[0]
         preds.append(Prediction(score=head["score"], raw=head["raw"], confidence=head["confidence"],
-                                traits={t["name"]: p for t, p in zip(targets[1:], parts[1:])}, unusual=unusual))
+                                traits={t.name: p for t, p in zip(targets[1:], parts[1:])}, unusual=unusual))
     return preds
 
 

@@ -3,7 +3,9 @@ as a teacher's judgement (teacher, import, AI approved/edited; never auto-releas
 paired with the text it was given on (a returned essay's grade keeps the version it graded).
 
 Grades given on another scale (the teacher changed the assignment's range later) are mapped
-linearly onto the current scale, and half points go up, trait scores' too (4.5 trains as 5:
+linearly onto the current scale. A target (the overall score, each trait) whose grades are often
+in half points (`HALF_POINT_SHARE`) trains on the doubled scale (`Examples.steps`: 3.5 trains as 7
+on 2..12), so its model gives half points too; otherwise half points go up (4.5 trains as 5:
 Python's `round` sent 3.5 and 4.5 both to 4). Each essay also records which trait scores judge
 a trait (`Examples.trait_chosen`): not those of a proposal approved as it stood, the model's own;
 and which model versions' proposals were in view when it was graded (`Examples.proposed_by`).
@@ -15,7 +17,13 @@ import math
 
 from lti_app.extensions import db
 from lti_app.models import TRAINING_SOURCES, AiProposal, Assignment, Grade, GradeSource, Submission
-from worker.ml.examples import Examples
+from worker.ml.examples import Examples, Target
+
+# From this share of a target's grades in fractions (after the scale mapping) on, the teacher is
+# taken to grade that target in half points. ELLIPSE-style rubrics give 40% halves overall; a
+# teacher who grades in whole points and splits a rare borderline essay gives a few percent. At a
+# fifth, halves are a habit, and rounding them up moved the model about +0.3 SD above the teacher.
+HALF_POINT_SHARE = 0.2
 
 
 def rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
@@ -27,6 +35,17 @@ def rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
 def whole_score(value: float, lo: int, hi: int) -> int:
     """`value` as a whole score in lo..hi, halves going up (Python's `round` takes 3.5 and 4.5 to 4)."""
     return min(hi, max(lo, math.floor(value + 0.5)))
+
+
+def _is_fraction(value: float) -> bool:
+    return abs(value - round(value)) > 1e-9
+
+
+def _step(values) -> float:
+    """0.5 when at least `HALF_POINT_SHARE` of a target's `values` are not whole numbers, else 1."""
+    values = list(values)
+    fractions = sum(1 for v in values if _is_fraction(float(v)))
+    return 0.5 if values and fractions >= HALF_POINT_SHARE * len(values) else 1.0
 
 
 def _proposals(assignment_id: int) -> dict[int, list[tuple[int | None, object, float]]]:
@@ -78,25 +97,41 @@ def load_examples(assignment_id: int) -> Examples:
         latest[sub.id] = (sub, grade)  # ordered by time: the last one wins
     proposals = _proposals(assignment_id)
     lo, hi = assignment.score_min, assignment.score_max
-    ex = Examples(texts=[], scores=[], score_min=lo, score_max=hi, traits=list(assignment.traits or []))
-    trait_scales = {t["name"]: (t["min"], t["max"]) for t in ex.traits}
+    traits = list(assignment.traits or [])
+    trait_scales = {t["name"]: (t["min"], t["max"]) for t in traits}
+    kept = []   # (submission, grade, overall score on the current scale, {trait: given score})
     for sub_id, (sub, grade) in sorted(latest.items()):
-        text = grade.graded_text
-        if not (text or "").strip():
+        if not (grade.graded_text or "").strip():
             continue
-        score = rescale(grade.score, grade.score_min, grade.score_max, lo, hi)
-        ex.texts.append(text)
-        ex.scores.append(whole_score(score, lo, hi))
         # A trait's scale given at grading time is not stored: a score outside the trait's
-        # current range (the teacher narrowed it later) is clipped into it, not dropped. Its half
-        # points go up, as the overall score's do.
+        # current range (the teacher narrowed it later) is clipped into it, not dropped.
         given = {k: v for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None}
-        ex.trait_scores.append({k: whole_score(v, *trait_scales[k]) for k, v in given.items()})
+        kept.append((sub, grade, rescale(grade.score, grade.score_min, grade.score_max, lo, hi), given))
+    # Judged on the grades given on the current range: a range changed later (1-5 to 1-10) maps
+    # whole points to fractions (3 -> 5.5) that are no habit of the teacher's.
+    as_given = [score for _, grade, score, _ in kept if (grade.score_min, grade.score_max) == (lo, hi)]
+    steps = {"overall": _step(as_given or [score for _, _, score, _ in kept])}
+    steps.update({name: _step(g[name] for *_, g in kept if name in g) for name in trait_scales})
+    steps = {name: step for name, step in steps.items() if step != 1}
+    overall = _target("overall", lo, hi, steps)
+    targets = {name: _target(name, a, b, steps) for name, (a, b) in trait_scales.items()}
+    ex = Examples(texts=[], scores=[], score_min=overall.lo, score_max=overall.hi, steps=steps,
+                  traits=[{**t, "min": targets[t["name"]].lo, "max": targets[t["name"]].hi} for t in traits])
+    for sub, grade, score, given in kept:
+        ex.texts.append(grade.graded_text)
+        ex.scores.append(overall.units(score))
+        ex.trait_scores.append({k: targets[k].units(v) for k, v in given.items()})
         ex.trait_chosen.append(_trait_chosen(grade, given))
         ex.groups.append(sub.group_label)
-        ex.submission_ids.append(sub_id)
-        seen = _in_view(grade, proposals.get(sub_id, ()))
+        ex.submission_ids.append(sub.id)
+        seen = _in_view(grade, proposals.get(sub.id, ()))
         ex.had_proposal.append(grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or bool(seen))
         # The latest of a version's proposals in view (a revision scored again) is the one graded on.
         ex.proposed_by.append({version_id: float(proposed) for version_id, _, proposed in seen if version_id is not None})
     return ex
+
+
+def _target(name: str, lo: int, hi: int, steps: dict) -> Target:
+    """The target `name` of the assignment's range lo..hi, its range in training units."""
+    step = steps.get(name, 1.0)
+    return Target(name, round(lo / step), round(hi / step), step)

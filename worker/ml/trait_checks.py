@@ -48,7 +48,8 @@ def measure(held, predictions) -> dict:
             out[target.name] = {"n": 0}
             continue
         teacher = half_up([held.trait_scores[i][target.name] for i in rows]).tolist()
-        out[target.name] = compute_metrics(teacher, [float(predictions[i][j]) for i in rows], target.lo, target.hi)
+        out[target.name] = compute_metrics(teacher, [float(predictions[i][j]) for i in rows], target.lo, target.hi,
+                                           step=target.step)
     return out
 
 

@@ -9,12 +9,14 @@ from worker.ml.training_set import load_examples
 
 
 def test_half_points_train_as_the_next_whole_score(app):
-    """Python's round() sends halves to the even number: 3.5 and 4.5 both trained as 4."""
+    """Python's round() sends halves to the even number: 3.5 and 4.5 both trained as 4. (A course
+    whose grades are often halves trains on half points instead: tests/worker/ml/test_half_points.py.)"""
     with app.app_context():
         a = make_assignment()
         add_essays(a.id, [(f"Essay number {i} about phones at school.", s)
-                           for i, s in enumerate([1.5, 2.5, 3.5, 4.5, 5.5])])
-        assert load_examples(a.id).scores == [2, 3, 4, 5, 6]
+                           for i, s in enumerate([3.5, 4.5] + [1, 2, 3, 4, 5, 6] * 2)])
+        ex = load_examples(a.id)
+        assert ex.scores == [4, 5] + [1, 2, 3, 4, 5, 6] * 2 and ex.steps == {}
 
 
 def test_an_essay_graded_with_a_models_proposal_in_view_is_marked_whatever_the_teacher_did_with_it(app):
@@ -73,3 +75,18 @@ def test_a_proposal_made_after_the_grade_was_not_in_view(app):
         db.session.commit()
         ex = load_examples(a.id)
         assert ex.proposed_by == [{first: 4.0}]
+
+
+def test_grades_mapped_from_an_older_range_do_not_make_a_half_point_course(app):
+    """A teacher who widened the range from 1-5 to 1-10 grades in whole points: the old grades map
+    to fractions (3 -> 5.5) that say nothing of how they grade now."""
+    with app.app_context():
+        a = make_assignment(score_min=1, score_max=10)
+        ids = add_essays(a.id, [(f"Essay number {i} about phones at school.", None) for i in range(20)])
+        for i, sub_id in enumerate(ids):
+            old = i < 12   # most grades given on the old 1-5 range, in whole points
+            db.session.add(Grade(submission_id=sub_id, score=(2 + i % 3) if old else (4 + i % 5),
+                                 source=GradeSource.TEACHER, score_min=1, score_max=5 if old else 10))
+        db.session.commit()
+        ex = load_examples(a.id)
+        assert ex.steps == {} and (ex.score_min, ex.score_max) == (1, 10)
