@@ -65,16 +65,21 @@ def _phi(x: float) -> float:
 TOLERANCE = 0.05   # of the scale's range: how far off a score on a wide scale may be and still count
 
 
-def confidence(raw: float, cuts, lo: int, sigma: float) -> float:
+def confidence(raw: float, cuts, lo: int, sigma: float, step: float = 1.0) -> float:
     """P(raw + N(0, sigma) falls in the same score band as raw), or, on a wide scale, within
     `TOLERANCE` of its range from raw. One point of 0-100 is not what a teacher means by "sure":
     the exact-point probability stayed near 0.05 mid-scale, so with the default threshold
     (0.6) no essay of such an assignment was ever released. Scales up to 10 points wide (1-6,
-    2-10) keep the band exactly (their tolerance is at most half a point)."""
+    2-10) keep the band exactly (their tolerance is at most half a point). `step`: what one unit
+    is worth on the assignment's scale; a half-point target (0.5, its units are half points) is
+    sure within half a point of the assignment's scale, as a whole-point one is: its half-wide
+    bands made confidence collapse, and with it auto-release (0% of half-point proposals above 0.5
+    on ELLIPSE essays, 55% of whole-point ones)."""
     k = int(apply_cuts([raw], cuts, lo)[0]) - lo
     lower = cuts[k - 1] if k > 0 else -math.inf
     upper = cuts[k] if k < len(cuts) else math.inf
-    tolerance = TOLERANCE * len(cuts)   # len(cuts) = highest - lowest score
+    # len(cuts) = highest - lowest score; half a point is 1 unit on a doubled scale
+    tolerance = max(TOLERANCE * len(cuts), 0.5 / step if step < 1 else 0.0)
     if tolerance > 0.5:
         lower = lower if lower == -math.inf else min(lower, raw - tolerance)
         upper = upper if upper == math.inf else max(upper, raw + tolerance)

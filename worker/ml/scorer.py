@@ -217,7 +217,7 @@ def _predictions(meta: dict, raw: np.ndarray, surface: np.ndarray, texts: list[s
         for j, t in enumerate(targets):
             value = float(np.clip(row[j], t.lo, t.hi))
             s = int(rounding.apply_cuts([value], meta["cuts"][j], t.lo)[0])
-            conf = 0.0 if unusual else rounding.confidence(value, meta["cuts"][j], t.lo, meta["sigma"][j])
+            conf = 0.0 if unusual else rounding.confidence(value, meta["cuts"][j], t.lo, meta["sigma"][j], t.step)
             parts.append({"score": t.in_scale(s), "raw": value * t.step, "confidence": conf})
         head = parts[0]
         preds.append(Prediction(score=head["score"], raw=head["raw"], confidence=head["confidence"],

@@ -107,11 +107,15 @@ def load_examples(assignment_id: int) -> Examples:
         # current range (the teacher narrowed it later) is clipped into it, not dropped.
         given = {k: v for k, v in (grade.trait_scores or {}).items() if k in trait_scales and v is not None}
         kept.append((sub, grade, rescale(grade.score, grade.score_min, grade.score_max, lo, hi), given))
-    # Judged on the grades given on the current range: a range changed later (1-5 to 1-10) maps
-    # whole points to fractions (3 -> 5.5) that are no habit of the teacher's.
-    as_given = [score for _, grade, score, _ in kept if (grade.score_min, grade.score_max) == (lo, hi)]
-    steps = {"overall": _step(as_given or [score for _, _, score, _ in kept])}
-    steps.update({name: _step(g[name] for *_, g in kept if name in g) for name in trait_scales})
+    # Judged on the teacher's own choices (`_chosen`: not a model's proposal approved as it stood,
+    # a whole-point model's approvals made a half-point teacher whole and a half-point model's kept
+    # a course half-point), given on the current range (a range changed later, 1-5 to 1-10, maps
+    # whole points to fractions, 3 -> 5.5, that are no habit of the teacher's).
+    chosen = [(grade, score, given) for _, grade, score, given in kept
+              if _chosen(grade, proposals.get(grade.submission_id, ()))]
+    as_given = [score for grade, score, _ in chosen if (grade.score_min, grade.score_max) == (lo, hi)]
+    steps = {"overall": _step(as_given or [score for _, score, _ in chosen])}
+    steps.update({name: _step(g[name] for *_, g in chosen if name in g) for name in trait_scales})
     steps = {name: step for name, step in steps.items() if step != 1}
     overall = _target("overall", lo, hi, steps)
     targets = {name: _target(name, a, b, steps) for name, (a, b) in trait_scales.items()}
@@ -129,6 +133,15 @@ def load_examples(assignment_id: int) -> Examples:
         # The latest of a version's proposals in view (a revision scored again) is the one graded on.
         ex.proposed_by.append({version_id: float(proposed) for version_id, _, proposed in seen if version_id is not None})
     return ex
+
+
+def _chosen(grade: Grade, proposals) -> bool:
+    """The grade's score is the teacher's choice: not an approved proposal's, nor an edited one's
+    whose score the teacher kept (the latest proposal in view)."""
+    if grade.source == GradeSource.AI_APPROVED:
+        return False
+    seen = _in_view(grade, proposals)
+    return not (grade.source == GradeSource.AI_EDITED and seen and float(seen[-1][2]) == float(grade.score))
 
 
 def _target(name: str, lo: int, hi: int, steps: dict) -> Target:

@@ -210,20 +210,23 @@ def test_adjacent_agreement_is_one_point_of_the_assignments_scale():
     assert compute_metrics([3, 3, 3, 3], [3, 4, 5, 6], 1, 6)["adjacent"] == 0.5
 
 
-def test_a_stored_figure_of_another_step_is_said_to_be_a_rough_guide():
+def test_a_stored_figure_of_another_step_is_not_compared_with():
+    """QWK on the doubled scale is about 0.1 higher for the same model: "beats" would be decided by
+    the scale (the first half-point version promoted, a half-point one kept once halves grew rare)."""
     from worker.ml import gate, stored_comparison
-    from worker.ml.pipeline import _note_other_step
+    from worker.ml.pipeline import _other_step
 
-    new = compute_metrics([2, 4, 6, 8, 10, 3], [2, 4, 6, 8, 10, 3], 2, 10, step=0.5)
-    current = SimpleNamespace(version=3, gate={}, metrics={"held_out": {"qwk": 0.8, "n": 20, "scale": [1, 5]}})
+    new = compute_metrics([2, 4, 6, 8, 10, 3], [2, 4, 6, 8, 10, 4], 2, 10, step=0.5)
+    current = SimpleNamespace(version=3, gate={}, metrics={"held_out": {"qwk": 0.99, "n": 20, "scale": [1, 5]}})
     decision = gate.decide(new, None)
-    figure = stored_comparison.compare(decision, new, current)
-    _note_other_step(decision, new, current, figure)
-    assert any("measured in whole points and this one in half points" in r for r in decision["reasons"])
+    assert _other_step(decision, new, current)
+    assert decision["checks"]["beats_current"] is None and decision["promote"] is True
+    assert any("it gives whole points and this one half points" in r for r in decision["reasons"])
     same = gate.decide(new, None)
     current.metrics["held_out"]["step"] = 0.5
-    _note_other_step(same, new, current, stored_comparison.compare(same, new, current))
-    assert not any("rough guide" in r for r in same["reasons"])
+    assert not _other_step(same, new, current)
+    stored_comparison.compare(same, new, current)
+    assert same["checks"]["beats_current"] is False and same["promote"] is False
 
 
 def test_a_wide_half_point_scale_is_banded_in_the_assignments_units():
@@ -235,3 +238,22 @@ def test_a_wide_half_point_scale_is_banded_in_the_assignments_units():
     assert bands and labels[:2] == ["0\u20130.5", "1\u20131.5"] and labels[-2:] == ["9\u20139.5", "10"]
     assert banded(np.eye(9, dtype=int).tolist(), 2, 10, step=0.5)[1] == ["1", "1.5", "2", "2.5", "3", "3.5", "4",
                                                                          "4.5", "5"]
+
+
+def test_a_half_point_proposal_is_as_sure_as_a_whole_point_one_on_the_same_error():
+    """Confidence (what the auto-release threshold reads) on the same model error, 0.45 of a point:
+    a half-point band is half as wide, and on it no mid-scale proposal reached the default 0.6, so
+    auto-release all but stopped; it is measured within half a point of the scale, as a whole
+    point's is."""
+    from worker.ml import rounding
+
+    error = 0.45
+    whole = {"targets": [{"name": "overall", "lo": 1, "hi": 5}], "cuts": [rounding.default_cuts(1, 5)],
+             "sigma": [error]}
+    half = {"targets": [{"name": "overall", "lo": 2, "hi": 10, "step": 0.5}], "cuts": [rounding.default_cuts(2, 10)],
+            "sigma": [2 * error]}
+    raw = np.linspace(1.75, 4.25, 51)
+    blank = np.zeros((len(raw), 1))
+    sure_whole = [p.confidence >= 0.6 for p in scorer._predictions(whole, raw[:, None], blank, [""] * len(raw))]
+    sure_half = [p.confidence >= 0.6 for p in scorer._predictions(half, 2 * raw[:, None], blank, [""] * len(raw))]
+    assert sum(sure_half) >= sum(sure_whole) > 0
