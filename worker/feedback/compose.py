@@ -23,10 +23,9 @@ from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
 from worker.feedback.language import other_language
 from worker.feedback.misspelt_terms import misspelt_terms
-from worker.feedback.points import TOO_SHORT, WHOLE_ESSAY, essay_issues, measured_points
+from worker.feedback.points import TOO_SHORT, WHOLE_ESSAY, essay_issues, measured_points, misspelled_once
 from worker.feedback.records import AssignmentView, Feedback
 from worker.feedback.select import teacher_sentences
-from worker.feedback.spelling import misspelled
 from worker.feedback.textstats import measure, words
 from worker.feedback.traits import trait_lines
 
@@ -157,7 +156,7 @@ def _off_topic(text: str, index, sims) -> dict | None:
     used = {w.lower() for w in words(text)} & set(index.key_terms)
     unsure = top < OFF_TOPIC_UNSURE and len(index.key_terms) >= 6 and len(used) <= OFF_TOPIC_MAX_TERMS
     # A weak speller's "alieans" is the prompt's "aliens" (asked only in the unsure band).
-    spelt = misspelt_terms(misspelled(text, index.course_words), index.key_terms) if unsure else {}
+    spelt = misspelt_terms(misspelled_once(text, index.course_words), index.key_terms) if unsure else {}
     used |= set(spelt.values())
     if top < OFF_TOPIC_SIMILARITY or (unsure and len(used) <= OFF_TOPIC_MAX_TERMS):
         return {"top_similarity": round(top, 3), "key_terms_used": sorted(used),

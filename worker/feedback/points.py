@@ -197,14 +197,15 @@ def _long_paragraphs(long_ones: list[int], n: int, limit: int, higher: list[Exam
             f"paragraph longer than {limit} words")
 
 
-# The spelling point and `essay_issues` both need the list; one essay is checked once.
+# The spelling point, `essay_issues` and the off-topic check (`compose`) all need the list; one
+# essay is checked once.
 @lru_cache(maxsize=4)
-def _misspelled(text: str, course_words: frozenset[str]) -> tuple[str, ...]:
+def misspelled_once(text: str, course_words: frozenset[str]) -> tuple[str, ...]:
     return tuple(misspelled(text, course_words))
 
 
 def spelling(text: str, stats: EssayStats, index: CourseIndex):
-    wrong = list(_misspelled(text, index.course_words))
+    wrong = list(misspelled_once(text, index.course_words))
     if not wrong:
         return None
     shown = ", ".join(wrong[:SHOW_MISSPELLED])
@@ -381,6 +382,6 @@ def essay_issues(points: list[dict], text: str, stats: EssayStats, index: Course
         ev = p["evidence"]
         for issue in (ev["issue"], *ev.get("also_issues", ())):
             issues[issue] = max(issues.get(issue, 0.0), ev["severity"])
-    issues.update(absent_faults(text, stats, list(_misspelled(text, index.course_words)),
+    issues.update(absent_faults(text, stats, list(misspelled_once(text, index.course_words)),
                                 [c.n_words for c in index.counts]))
     return issues

@@ -217,28 +217,6 @@ def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, co
                                    "proposed for them: it agrees with those by construction")
 
 
-def _other_step(decision: dict, new: dict, current) -> bool:
-    """When the current version's own figure (`stored_comparison`) was measured on a scale of
-    another step, it is not compared (recorded as `checks["beats_current"] = None`, with the
-    reason): QWK on the doubled scale of a teacher who grades in half points is another figure
-    (about 0.1 higher for the same model), so "beats" would be decided by the scale, promoting the
-    first half-point version and keeping a half-point one once the teacher's halves grew rare.
-    The new version then has to pass the validity checks alone, as when the current model's
-    files cannot be read. True when so."""
-    current_step = float(((current.metrics or {}).get("held_out") or {}).get("step", 1))
-    new_step = float(new.get("step", 1))
-    if current_step == new_step:
-        return False
-    words = {1.0: "whole points", 0.5: "half points"}
-    decision["checks"]["beats_current"] = None
-    decision["reasons"].append(
-        f"not compared with the current model v{current.version}: it gives {words.get(current_step, current_step)} "
-        f"and this one {words.get(new_step, new_step)} (how often the teacher grades in halves changed), and too "
-        "few of the essays kept back are new to it to test both on the same essays; their QWKs on their own "
-        "essays are on different scales")
-    return True
-
-
 def _current(app, assignment: Assignment):
     """(the current version, its meta.json, why it cannot be used). Files that cannot be read
     (missing, a meta.json truncated by a crash, a bad restore) make it "no usable current model":
@@ -352,8 +330,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None)
         own_test = None
         if current is not None and not rescore and current_error is None:
-            if not _other_step(decision, metrics, current):
-                own_test = stored_comparison.compare(decision, metrics, current)
+            own_test = stored_comparison.compare(decision, metrics, current)
         decision["fair_holdout"] = result.fair
         _note_own_proposals(decision, own_proposals, _kept(current, held_set, own_proposals), len(held_set),
                             compared=current_metrics is not None)

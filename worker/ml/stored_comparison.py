@@ -26,10 +26,34 @@ def own_test(current) -> dict | None:
     return {"version": current.version, "qwk": float(held_out["qwk"]), "n": held_out.get("n")}
 
 
+def _other_step(decision: dict, new: dict, current) -> bool:
+    """When the current version's own figure was measured on a scale of another step, it is not
+    compared (recorded as `checks["beats_current"] = None`, with the reason): QWK on the doubled
+    scale of a teacher who grades in half points is another figure (about 0.1 higher for the same
+    model), so "beats" would be decided by the scale, promoting the first half-point version and
+    keeping a half-point one once the teacher's halves grew rare. The new version then has to pass
+    the validity checks alone, as when the current model's files cannot be read. True when so."""
+    current_step = float(((current.metrics or {}).get("held_out") or {}).get("step", 1))
+    new_step = float(new.get("step", 1))
+    if current_step == new_step:
+        return False
+    words = {1.0: "whole points", 0.5: "half points"}
+    decision["checks"]["beats_current"] = None
+    decision["reasons"].append(
+        f"not compared with the current model v{current.version}: it gives {words.get(current_step, current_step)} "
+        f"and this one {words.get(new_step, new_step)} (how often the teacher grades in halves changed), and too "
+        "few of the essays kept back are new to it to test both on the same essays; their QWKs on their own "
+        "essays are on different scales")
+    return True
+
+
 def compare(decision: dict, new: dict, current) -> dict | None:
     """Add the check to `decision` (`gate.decide(new, None)`: validity only) against the current
     version `current`; returns the figure compared with (stored as `metrics["current_own_test"]`),
-    None when there was none (then only the validity checks ran, and a reason says why)."""
+    None when there was none or it is on another scale (`_other_step`; then only the validity
+    checks ran, and a reason says why)."""
+    if _other_step(decision, new, current):
+        return None
     figure = own_test(current)
     if figure is None:
         decision["checks"]["beats_current"] = None

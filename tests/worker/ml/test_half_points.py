@@ -214,18 +214,16 @@ def test_a_stored_figure_of_another_step_is_not_compared_with():
     """QWK on the doubled scale is about 0.1 higher for the same model: "beats" would be decided by
     the scale (the first half-point version promoted, a half-point one kept once halves grew rare)."""
     from worker.ml import gate, stored_comparison
-    from worker.ml.pipeline import _other_step
 
     new = compute_metrics([2, 4, 6, 8, 10, 3], [2, 4, 6, 8, 10, 4], 2, 10, step=0.5)
     current = SimpleNamespace(version=3, gate={}, metrics={"held_out": {"qwk": 0.99, "n": 20, "scale": [1, 5]}})
     decision = gate.decide(new, None)
-    assert _other_step(decision, new, current)
+    assert stored_comparison.compare(decision, new, current) is None
     assert decision["checks"]["beats_current"] is None and decision["promote"] is True
     assert any("it gives whole points and this one half points" in r for r in decision["reasons"])
     same = gate.decide(new, None)
     current.metrics["held_out"]["step"] = 0.5
-    assert not _other_step(same, new, current)
-    stored_comparison.compare(same, new, current)
+    assert stored_comparison.compare(same, new, current)["qwk"] == 0.99
     assert same["checks"]["beats_current"] is False and same["promote"] is False
 
 
