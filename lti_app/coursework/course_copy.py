@@ -71,7 +71,7 @@ def copy_source(link: ResourceLink, resource_id: str | None, user_id: int) -> Co
 # Carried over to the copy: a teacher who graded anonymously, or chose review over auto-release,
 # last term expects the same this term rather than the defaults.
 SETTINGS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
-            "allow_resubmit", "anonymous_grading")
+            "allow_resubmit", "anonymous_grading", "blind_check")
 
 
 def copy_settings(source: Assignment, target: Assignment) -> None:

@@ -6,7 +6,9 @@ While Gradeloop's proposal for the essay waits in the review queue (`review.deci
 the page shows it, with why the essay is unusual and a link to its review page, but never fills
 the form in with it: the teacher's grade is their own judgement and trains the course model. A
 grade saved here settles the proposal: the essay is graded, so it leaves the queue and the
-proposal is never released."""
+proposal is never released. An essay of the blind check (`review.blind`) shows no proposal until
+the teacher saved a grade, which is then stored as given blind (`Grade.blind`), and afterwards
+what the model had proposed."""
 from __future__ import annotations
 
 from flask import render_template, request
@@ -23,11 +25,12 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.models import AiProposal, Assignment, Grade, GradeSource, Submission, SubmissionStatus, User
 from lti_app.locking import for_update
+from lti_app.review import blind
 from worker.feedback.trait_line import score_line
 
 
 def save_grade(assignment: Assignment, submission: Submission, data: dict, grader_id: int | None,
-               source: GradeSource = GradeSource.TEACHER) -> Grade:
+               source: GradeSource = GradeSource.TEACHER, given_blind: bool = False) -> Grade:
     """Store a grade on the assignment's current scale and record its events (caller commits).
     The assignment's row is share-locked first (FOR KEY SHARE: graders never wait for each other)
     and its scale read again, so a scale edit, which may only happen before the first grade and
@@ -37,7 +40,7 @@ def save_grade(assignment: Assignment, submission: Submission, data: dict, grade
                                     .execution_options(populate_existing=True)).one()
     grade = Grade(submission_id=submission.id, score=data["score"], trait_scores=data.get("trait_scores") or {},
                   comment=data.get("comment") or "", grader_id=grader_id, source=source,
-                  score_min=assignment.score_min, score_max=assignment.score_max)
+                  score_min=assignment.score_min, score_max=assignment.score_max, blind=given_blind)
     db.session.add(grade)
     # A returned essay stays returned: a changed grade or comment on it is more feedback for the
     # revision the student was asked for, not a reason to take the return back.
@@ -68,7 +71,10 @@ def grade(assignment_id: int, submission_id: int):
     if data is not None:
         source = _source_of_save(submission, data)
         data, restated = _restate_ai_trait_lines(assignment, submission, data, source)
-        saved = save_grade(assignment, submission, data, access.launch().user_id, source=source)
+        # A form started from an AI grade had that grade's words in view: not blind.
+        hidden = source == GradeSource.TEACHER and blind.graded_blind(assignment, submission.id,
+                                                                      request.form.get("hidden_proposal"))
+        saved = save_grade(assignment, submission, data, access.launch().user_id, source=source, given_blind=hidden)
         db.session.commit()
         saved_id = saved.id
         problem = lms_sync.push_grade_now(saved_id) if submission.user_id is not None else None
@@ -106,13 +112,15 @@ def grade(assignment_id: int, submission_id: int):
     graders = {g.grader_id: db.session.get(User, g.grader_id) for g in history if g.grader_id}
     shown = anonymity.redactor(assignment, student)
     from lti_app.review.decisions import queued_proposal   # here: decisions imports this module
+    proposal = queued_proposal(submission.id)
     return render_template("coursework/grade.html", assignment=assignment, submission=submission, heading=heading,
                            hide_names=anonymity.hides_names(assignment), shown=shown,
                            changes=version_diff.since_graded(current, submission.text, shown),
                            current=current, history=history, lms_state=current and grade_in_lms.state_of(current),
                            lms_words=grade_in_lms.WORDS, values=values, errors=errors,
                            graders=graders,
-                           proposal=queued_proposal(submission.id),
+                           proposal=proposal, hidden_proposal=blind.hides(assignment, proposal),
+                           revealed=blind.revealed(current),
                            seen=seen_token(submission, current),
                            return_problem=why_not_returnable(assignment, submission),
                            neighbours=_neighbours(assignment, submission)), (409 if conflict else 400) if errors else 200

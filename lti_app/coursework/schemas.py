@@ -186,11 +186,12 @@ class SettingsSchema(Schema):
     show_ai_label = fields.Boolean(load_default=False)
     allow_resubmit = fields.Boolean(load_default=False)
     anonymous_grading = fields.Boolean(load_default=False)
+    blind_check = fields.Boolean(load_default=False)
 
     @pre_load
     def _checkboxes(self, data, **kwargs):
         data = dict(data)
-        for name in ("show_ai_label", "allow_resubmit", "anonymous_grading"):
+        for name in ("show_ai_label", "allow_resubmit", "anonymous_grading", "blind_check"):
             data[name] = name in data and data[name] not in ("", "0", "false", "off")
         return data
 

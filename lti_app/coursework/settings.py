@@ -1,6 +1,6 @@
 """Per-assignment settings: feedback mode (off / review / auto-release), training threshold,
 retraining cadence, confidence threshold, AI label for students, resubmission, anonymous
-grading; and editing the
+grading, the blind check of the model (`review.blind`); and editing the
 assignment itself (title and instructions always, scale and traits until the first grade)."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from lti_app.lms import gradebook
 from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, FeedbackMode, Grade, ModelVersion, Submission
 
 FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
-          "allow_resubmit", "anonymous_grading")
+          "allow_resubmit", "anonymous_grading", "blind_check")
 
 
 @bp.route("/a/<int:assignment_id>/settings", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from lti_app.auth import require_launch
 from lti_app.coursework import access, anonymity, notices, roster
 from lti_app.coursework.release_hint import release_hint
 from lti_app.dashboard import bp, report, trait_report, wording
+from lti_app.review import blind
 from lti_app.events import record_event
 from lti_app.extensions import db
 from lti_app.locking import for_update
@@ -130,7 +131,8 @@ def overview(assignment_id: int):
                            trait_rows=trait_report.rows(shown), trait_min_n=trait_report.MIN_ESSAYS, trait_later=trait_report.measured_later(shown),
                            traits_unmeasured=trait_report.never_measured(assignment, shown), new_essays=trait_report.NEW_ESSAYS,
                            trait_withheld=trait_report.withheld_notice(assignment, current),
-                           dead=dead, held=held, held_words=wording.held_grades(held, bool(dead)) if held else "")
+                           dead=dead, held=held, held_words=wording.held_grades(held, bool(dead)) if held else "",
+                           blind_words=blind.dashboard_words(assignment))
 
 
 @bp.get("/a/<int:assignment_id>/training.json")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, or_, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_app.extensions import db
@@ -69,6 +69,8 @@ class Assignment(db.Model):
     allow_resubmit: Mapped[bool] = mapped_column(Boolean, default=True)
     # Graders see "Essay #12", not the student's name (lti_app/coursework/anonymity.py).
     anonymous_grading: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # About 1 essay in 5 with a proposal is graded before the proposal is shown (lti_app/review/blind.py).
+    blind_check: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     current_model_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", use_alter=True, ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = created_at_column()
@@ -145,6 +147,9 @@ class Grade(db.Model):
     # The essay this grade was given on, copied here when a returned essay is replaced by the
     # student's revision (NULL: the submission's current text). Training pairs a grade with this.
     essay_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Given on the grading page while it hid the essay's proposal (lti_app/review/blind.py): the
+    # teacher's own judgement of an essay the model scored, which training tests models on first.
+    blind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     submission = relationship("Submission")
 

@@ -1,6 +1,8 @@
 """Review pages: the queue of pending AI proposals (several can be approved at once) and one
 proposal with approve / edit forms; for a revised essay that page also shows the grade and
-comment the earlier version got, as the grading page does."""
+comment the earlier version got, as the grading page does. An essay of the blind check
+(`review.blind`) is listed without its proposal and sent to the grading page: the teacher grades
+it first, so it is never approved from the list or its own page."""
 from __future__ import annotations
 
 import logging
@@ -18,12 +20,15 @@ from lti_app.coursework.restated_traits import restated_words
 from lti_app.coursework.schemas import grade_schema
 from lti_app.extensions import db
 from lti_app.lms import gradebook
-from lti_app.models import AiProposal, Grade, ModelVersion, Submission, User
-from lti_app.review import bp
-from lti_app.review.decisions import AlreadyDecided, decide, pending_proposals, restated
+from lti_app.models import AiProposal, Assignment, Grade, ModelVersion, Submission, User
+from lti_app.review import blind, bp
+from lti_app.review.decisions import PENDING, AlreadyDecided, decide, pending_proposals, restated
 from lti_app.routing import MAX_ID
 
 log = logging.getLogger(__name__)
+
+BLIND_FIRST = ("Grade this essay yourself first: it is one of the essays you grade without seeing Gradeloop's "
+               "proposal, a blind check of the model. The proposal shows here once your grade is saved.")
 
 
 def _student_names(assignment, proposals: list[AiProposal]) -> dict[int, str]:
@@ -69,6 +74,7 @@ def queue(assignment_id: int):
     # The page sends an approved grade to the LMS itself; the course model learns from it only
     # when a worker trains (`worker_presence`), so the page promises that only while one does.
     return render_template("review/queue.html", assignment=assignment, proposals=proposals,
+                           blind={p.id for p in proposals if blind.hides(assignment, p)},
                            names=_student_names(assignment, proposals), revised=_revised(assignment, proposals),
                            trains=worker_presence.serves(worker_presence.TRAINING), unchecked=_unchecked(assignment, proposals))
 
@@ -78,7 +84,8 @@ def queue(assignment_id: int):
 def approve_selected(assignment_id: int):
     """Approve the ticked proposals as proposed, each exactly as its own page's "Approve" would (so
     one decided meanwhile, or made for an older version, is skipped and said). An essay flagged as
-    unusual is never approved from the list: it has to be opened and read."""
+    unusual is never approved from the list: it has to be opened and read, nor one of the blind
+    check: the teacher grades it first."""
     assignment = access.assignment_in_course(assignment_id)
     teacher_id = access.launch().user_id
     raw_ids = request.form.getlist("proposal")
@@ -90,8 +97,9 @@ def approve_selected(assignment_id: int):
     # every id checked before any proposal is decided: a foreign one changes nothing
     items = [_proposal_in(assignment, pid) for pid in dict.fromkeys(int(raw) for raw in raw_ids)]
     approved, skipped, failed = [], 0, 0
-    to_decide = [item for item in items if not item.unusual]
-    unusual = len(items) - len(to_decide)
+    hidden = [item for item in items if blind.hides(assignment, item)]
+    to_decide = [item for item in items if not item.unusual and item not in hidden]
+    unusual = len(items) - len(to_decide) - len(hidden)
     ids = [item.id for item in to_decide]   # read now: after a failed statement the rows are expired
     for done, item in enumerate(to_decide):
         try:
@@ -118,6 +126,10 @@ def approve_selected(assignment_id: int):
     if unusual:
         words.append(f"{unusual} unusual essay{'s were' if unusual != 1 else ' was'} not approved: open "
                      f"{'them' if unusual != 1 else 'it'} to read first.")
+    if hidden:
+        words.append(f"{len(hidden)} essay{'s' if len(hidden) != 1 else ''} of the blind check "
+                     f"{'were' if len(hidden) != 1 else 'was'} not approved: grade {'them' if len(hidden) != 1 else 'it'} "
+                     "yourself first.")
     found = [("error" if failed else "success" if approved else "warning", " ".join(words))]
     if failed:  # the database is failing: the worker sends the approved grades from the outbox
         return notices.redirect_with("review.queue", found, assignment_id=assignment.id)
@@ -125,8 +137,10 @@ def approve_selected(assignment_id: int):
     just_approved = set(approved)
     for_lms = [g.id for g in gradebook.unposted_grades(assignment.id) if g.id in just_approved]
     if for_lms:
-        found.append(lms_sync.push_grades_now(assignment.id, for_lms).notice())
-    return notices.redirect_with("review.queue", found, assignment_id=assignment.id)
+        found.append(lms_sync.push_grades_now(assignment_id, for_lms).notice())
+        if db.session.get(Assignment, assignment_id) is None:   # the course's data deleted meanwhile
+            return deleted_meanwhile(assignment_id)
+    return notices.redirect_with("review.queue", found, assignment_id=assignment_id)
 
 
 def _proposal_in(assignment, proposal_id: int) -> AiProposal:
@@ -142,6 +156,9 @@ def _proposal_in(assignment, proposal_id: int) -> AiProposal:
 def proposal(assignment_id: int, proposal_id: int):
     assignment = access.assignment_in_course(assignment_id)
     item = _proposal_in(assignment, proposal_id)
+    if blind.hides(assignment, item) and item.status == PENDING:
+        return notices.redirect_with("coursework.grade", [("warning", BLIND_FIRST)], assignment_id=assignment.id,
+                                     submission_id=item.submission_id)
     errors: dict = {}
     conflict = None
     if request.method == "POST":

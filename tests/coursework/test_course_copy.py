@@ -16,7 +16,8 @@ from tests.coursework.flows import ESSAYS, NEW_COURSE, graded_two_essays, link_c
 def test_copied_link_fills_in_the_original_and_brings_its_graded_essays(peer, tool_server):
     item = link_copied(peer, graded_two_essays(peer, tool_server))
     settings = {"feedback_mode": FeedbackMode.OFF, "min_graded": 40, "retrain_every": 7, "confidence_threshold": 0.8,
-                "show_ai_label": False, "allow_resubmit": False, "anonymous_grading": True}
+                "show_ai_label": False, "allow_resubmit": False, "anonymous_grading": True,
+                "blind_check": False}
     with tool_server.app.app_context():
         (original,) = db.session.scalars(db.select(Assignment)).all()
         for name, value in settings.items():

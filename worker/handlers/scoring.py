@@ -40,8 +40,10 @@ def _auto_release(job, assignment: Assignment, proposal: AiProposal) -> list[str
     it, and a model that learned from the first version would mostly repeat that grade. The grade
     carries only the trait scores that passed their check on the proposal's version
     (`trait_checks.withheld`): students never read a trait score no one has shown to agree with
-    the teacher's; the proposal keeps them all for the teacher. Returns the traits whose scores the
-    grade left out (for the log), None when nothing was released."""
+    the teacher's; the proposal keeps them all for the teacher. An essay of the blind check
+    (`review.blind`) is released like any other: the check hides proposals only from the teacher
+    who grades them anyway, it adds no grading to auto-release. Returns the traits whose scores
+    the grade left out (for the log), None when nothing was released."""
     if proposal.unusual or proposal.confidence < assignment.confidence_threshold:
         return None
     if db.session.scalar(select(Grade.id).where(Grade.submission_id == proposal.submission_id).limit(1)):

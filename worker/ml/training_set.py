@@ -24,6 +24,11 @@ from worker.ml.examples import Examples, Target
 # teacher who grades in whole points and splits a rare borderline essay gives a few percent. At a
 # fifth, halves are a habit, and rounding them up moved the model about +0.3 SD above the teacher.
 HALF_POINT_SHARE = 0.2
+# A target whose model in service gives half points goes back to whole points only below this
+# share: deciding afresh at 20% each time flipped a teacher near the line between trainings (one
+# with 15% halves, retrained every 20 grades, changed step at 9% of trainings, 18% of courses back
+# and forth; with 10% here 1.7% and none back and forth: docs/models.md, "Half-point scales").
+WHOLE_POINT_SHARE = 0.1
 
 
 def rescale(value: float, lo: int, hi: int, new_lo: int, new_hi: int) -> float:
@@ -41,11 +46,23 @@ def _is_fraction(value: float) -> bool:
     return abs(value - round(value)) > 1e-9
 
 
-def _step(values) -> float:
-    """0.5 when at least `HALF_POINT_SHARE` of a target's `values` are not whole numbers, else 1."""
+def _step(values, current: float | None = None) -> float:
+    """0.5 when the teacher grades a target in half points, else 1: from `HALF_POINT_SHARE` of its
+    `values` not whole numbers on, or, when the model in service gives half points (`current` 0.5),
+    until fewer than `WHOLE_POINT_SHARE` are (no values: the model in service's step stays)."""
     values = list(values)
-    fractions = sum(1 for v in values if _is_fraction(float(v)))
-    return 0.5 if values and fractions >= HALF_POINT_SHARE * len(values) else 1.0
+    if not values:
+        return 1.0 if current is None else float(current)
+    share = sum(1 for v in values if _is_fraction(float(v))) / len(values)
+    return 0.5 if share >= (WHOLE_POINT_SHARE if current == 0.5 else HALF_POINT_SHARE) else 1.0
+
+
+def steps_in_service(meta: dict | None) -> dict | None:
+    """{target name: step} of the version in service (its meta.json; a target without a step is
+    whole-point), None without one: what `load_examples`' `current_steps` takes."""
+    if not meta:
+        return None
+    return {str(t["name"]): float(t.get("step", 1)) for t in meta.get("targets") or []}
 
 
 def _proposals(assignment_id: int) -> dict[int, list[tuple[int | None, object, float]]]:
@@ -82,7 +99,10 @@ def _trait_chosen(grade: Grade, given: dict) -> frozenset:
     return frozenset() if grade.source == GradeSource.AI_APPROVED else frozenset(given)
 
 
-def load_examples(assignment_id: int) -> Examples:
+def load_examples(assignment_id: int, current_steps: dict | None = None) -> Examples:
+    """The course's training set. `current_steps`: {target name: step} of the model in service
+    (`steps_in_service`), which a target keeps unless its share of halves is clearly past the line
+    (`_step`); None, or a target it does not name: the `HALF_POINT_SHARE` rule alone."""
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
         raise LookupError(f"assignment {assignment_id} does not exist")
@@ -114,8 +134,10 @@ def load_examples(assignment_id: int) -> Examples:
     chosen = [(grade, score, given) for _, grade, score, given in kept
               if _chosen(grade, proposals.get(grade.submission_id, ()))]
     as_given = [score for grade, score, _ in chosen if (grade.score_min, grade.score_max) == (lo, hi)]
-    steps = {"overall": _step(as_given or [score for _, score, _ in chosen])}
-    steps.update({name: _step(g[name] for *_, g in chosen if name in g) for name in trait_scales})
+    current = current_steps or {}
+    steps = {"overall": _step(as_given or [score for _, score, _ in chosen], current.get("overall"))}
+    steps.update({name: _step((g[name] for *_, g in chosen if name in g), current.get(name))
+                  for name in trait_scales})
     steps = {name: step for name, step in steps.items() if step != 1}
     overall = _target("overall", lo, hi, steps)
     targets = {name: _target(name, a, b, steps) for name, (a, b) in trait_scales.items()}
@@ -128,7 +150,8 @@ def load_examples(assignment_id: int) -> Examples:
         ex.trait_chosen.append(_trait_chosen(grade, given))
         ex.groups.append(sub.group_label)
         ex.submission_ids.append(sub.id)
-        seen = _in_view(grade, proposals.get(sub.id, ()))
+        # A grade given blind (lti_app/review/blind.py): the grading page hid the proposals.
+        seen = [] if grade.blind else _in_view(grade, proposals.get(sub.id, ()))
         ex.had_proposal.append(grade.source in (GradeSource.AI_APPROVED, GradeSource.AI_EDITED) or bool(seen))
         # The latest of a version's proposals in view (a revision scored again) is the one graded on.
         ex.proposed_by.append({version_id: float(proposed) for version_id, _, proposed in seen if version_id is not None})
