@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from lti_app.charts.svg import (ACCENT, LINE, MUTED, WIDTH, document, finite, fmt, no_data,
+from lti_app.charts.svg import (ACCENT, LINE, MUTED, WIDTH, document, esc, finite, fmt, no_data,
                                 text)
 
 MAX_LABELLED = 12
@@ -47,11 +47,15 @@ def _pairs(points) -> list:
 
 
 def line_chart(points, x_label: str, y_label: str, *, title: str = "Agreement with the teacher",
-               y_unit_interval: bool = True, digits: int = 2) -> str:
+               y_unit_interval: bool = True, digits: int = 2, marked=(), mark_label: str = "") -> str:
     """`points`: iterable of (x, y). `y_unit_interval` pins the y axis to 0..1 when values fit.
     `digits`: decimals of the values written next to the points (3 for a QWK, which is judged
-    against 0.70: 0.696 must not read as 0.70)."""
+    against 0.70: 0.696 must not read as 0.70). `marked`: the points (x, y) of another kind,
+    drawn hollow and named `mark_label` in a legend, their titles and the description (a QWK of a
+    half-point version is on another scale); none: the chart as without them."""
     valid = sorted((float(x), float(y)) for x, y in _pairs(points) if finite(x) and finite(y))
+    marked = {(float(x), float(y)) for x, y in _pairs(marked)}
+    note = lambda p: f" ({mark_label})" if p in marked else ""  # noqa: E731
     if not valid:
         return no_data(title, f"{y_label} appears after the first model is trained.", kind="line")
     xs, ys = [p[0] for p in valid], [p[1] for p in valid]
@@ -89,13 +93,18 @@ def line_chart(points, x_label: str, y_label: str, *, title: str = "Agreement wi
     labelled = (set(range(len(valid))) if len(valid) <= MAX_LABELLED
                 else {0, best, len(valid) - 1})
     for k, (x, y) in enumerate(valid):
+        fill = f'fill="white" stroke="{ACCENT}" stroke-width="2"' if (x, y) in marked else f'fill="{ACCENT}"'
         parts.append(f'<circle class="gl-point" cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" '
-                     f'fill="{ACCENT}"><title>{fmt(x)}: {fmt(y, digits)}</title></circle>')
+                     f'{fill}><title>{fmt(x)}: {fmt(y, digits)}{esc(note((x, y)))}</title></circle>')
         if k in labelled:
             parts.append(text(px(x), py(y) - 9, fmt(y, digits), anchor="middle", size=11,
                               extra='class="gl-value"'))
+    if marked & set(valid):
+        parts.append(f'<circle cx="{LEFT + plot_w - 8:.1f}" cy="{TOP - 12}" r="4" fill="white" stroke="{ACCENT}" '
+                     'stroke-width="2"/>')
+        parts.append(text(LEFT + plot_w - 16, TOP - 8, mark_label, anchor="end", size=11, fill=MUTED))
     desc = (f"{y_label} by {x_label.lower()}: "
-            + "; ".join(f"{fmt(x)}: {fmt(y, digits)}" for x, y in valid) + ".")
+            + "; ".join(f"{fmt(x)}: {fmt(y, digits)}{note((x, y))}" for x, y in valid) + ".")
     if len(valid) > 1:
         desc += (f" From {fmt(ys[0], digits)} to {fmt(ys[-1], digits)}; best {fmt(ys[best], digits)} "
                  f"at {fmt(xs[best])}.")

@@ -126,15 +126,26 @@ def held_out(version: ModelVersion | None) -> dict:
     return ((version.metrics or {}).get("held_out") or {}) if version is not None else {}
 
 
-def qwk_curve(versions: list[ModelVersion]) -> list[tuple[float, float]]:
-    """(graded essays the version learned from, its held-out QWK), one point per version."""
+def qwk_curve(versions: list[ModelVersion], *, in_halves: bool = False) -> list[tuple[float, float]]:
+    """(graded essays the version learned from, its held-out QWK), one point per version; with
+    `in_halves`, only the points of half-point versions (`HALF_POINTS`)."""
     points = []
     for v in versions:
         m = held_out(v)
         n = (v.metrics or {}).get("n_examples") or v.n_train
-        if "qwk" in m and n:
+        if "qwk" in m and n and (not in_halves or in_half_points(v)):
             points.append((float(n), float(m["qwk"])))
     return sorted(points)
+
+
+# Beside a half-point version's figures: its QWK and exact agreement are on the doubled scale
+# (exact means the same half point), another figure than a whole-point version's.
+HALF_POINTS = "in half points"
+
+
+def in_half_points(version: ModelVersion | None) -> bool:
+    """The version's figures were measured in half points (`compute_metrics`' `step` 0.5)."""
+    return float(held_out(version).get("step", 1)) == 0.5
 
 
 SMD_NOTES = ("SMD: (mean AI score - mean teacher score) / pooled spread of the scores.",
@@ -197,10 +208,13 @@ def quality_charts(assignment: Assignment, version: ModelVersion | None, version
     lo, hi = (m.get("scale") or [assignment.score_min, assignment.score_max])[:2]
     smd_groups, smd_limits = smd_rows(version)
     return {
-        "agreement": charts.agreement_bars(m.get("exact", float("nan")), m.get("adjacent", float("nan"))),
+        "agreement": charts.agreement_bars(m.get("exact", float("nan")), m.get("adjacent", float("nan")),
+                                           **({"title": f"Agreement with the teacher's scores ({HALF_POINTS})"}
+                                              if in_half_points(version) else {})),
         "confusion": _confusion(m, int(lo), int(hi), float(m.get("step", 1))),
         "curve": charts.line_chart(qwk_curve(versions), "Graded essays", "QWK vs teacher",
-                                   title="Agreement as more essays are graded", digits=3),
+                                   title="Agreement as more essays are graded", digits=3,
+                                   marked=qwk_curve(versions, in_halves=True), mark_label=HALF_POINTS),
         "smd": charts.bar_chart(smd_groups, threshold=_smd_band(version, False), limits=smd_limits,
                                 notes=smd_notes(version, smd_groups)),
     }

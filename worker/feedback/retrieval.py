@@ -51,7 +51,7 @@ class Candidate:
     tokens: frozenset
     aspects: frozenset
     stems: frozenset
-    level: int            # the example's score in scale steps
+    level: float          # the example's score in scale steps (`CourseIndex.level`)
 
 
 @dataclass
@@ -141,29 +141,34 @@ class CourseIndex:
         q = self.vectorizer.transform([essay_text]).toarray().ravel()
         return np.asarray(self.matrix @ q).ravel()
 
-    def level(self, score: float) -> int:
-        """Score as a whole number of scale steps (a 0-100 scale steps by 10)."""
+    def level(self, score: float) -> float:
+        """Score in scale steps (a 0-100 scale steps by 10, to the nearest step). On a scale that
+        steps by one point a half point stays half a step (3.5 on 1-6 is 2.5, quarters going up):
+        a half-point model's 3.5 is compared with the teacher's 3.5s, else with 3s and 4s alike
+        (`DISTANCES`), not as a 4. Whole points give whole steps, as before."""
         a = self.assignment
         step = max(1.0, (a.score_max - a.score_min) / 10)
-        return math.floor((float(score) - a.score_min) / step + 0.5)
+        per_step = 2 if step == 1 else 1
+        steps = math.floor((float(score) - a.score_min) / step * per_step + 0.5) / per_step
+        return int(steps) if float(steps).is_integer() else steps
 
-    def step_label(self, level: int) -> str:
+    def step_label(self, level: float) -> str:
         a = self.assignment
         step = max(1.0, (a.score_max - a.score_min) / 10)
         value = a.score_min + level * step
         return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
-    def higher_than(self, level: int) -> list[ExampleCounts]:
+    def higher_than(self, level: float) -> list[ExampleCounts]:
         return [c for c in self.counts if self.level(c.score) > level]
 
-    def higher_label(self, higher: list[ExampleCounts], level: int) -> str:
+    def higher_label(self, higher: list[ExampleCounts], level: float) -> str:
         """The score in "essays graded N or higher" for the essays `higher_than(level)` returns.
 
         The lowest score among them, not the next step's nominal score: steps are rounded, so on
         a 0-100 scale the essays above a 55 start at 65 (not 70), and on a 1-100 scale the next
         step (90.1) is a score nobody gives."""
         if not higher:
-            return self.step_label(level + 1)
+            return self.step_label(math.floor(level) + 1)
         low = min(c.score for c in higher)
         if float(low).is_integer():
             return str(int(low))
@@ -171,6 +176,15 @@ class CourseIndex:
         # cut, not rounded up, so that the lowest essay compared is still "N or higher".
         return f"{math.floor(low * 100 + 1e-9) / 100:g}"
 
+
+# How far (in scale steps) a teacher's sentence's essay may be from this one, nearest first: the
+# same score (tier 0), then a half point off (a 3.5's 3s and 4s alike; tier 1), then a point off (tier 1).
+DISTANCES = (0, 0.5, 1)
+
+
+def tier(distance: float) -> int:
+    """A `DISTANCES` entry as the tier recorded with a sentence: 0 the same score, 1 near it."""
+    return math.ceil(distance)
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:

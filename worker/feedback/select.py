@@ -24,7 +24,7 @@ from worker.feedback.disproved import disproved, minimises
 from worker.feedback.own_content import reusable
 from worker.feedback.points import WHOLE_ESSAY
 from worker.feedback.records import number
-from worker.feedback.retrieval import Candidate, CourseIndex, jaccard, stem
+from worker.feedback.retrieval import DISTANCES, Candidate, CourseIndex, jaccard, stem, tier
 
 DUPLICATE = 0.6
 ASPECT_BONUS = 0.3
@@ -111,32 +111,29 @@ def teacher_sentences(index: CourseIndex, sims, level: int, issues: dict[str, fl
     taken = list(taken or [])
     out = []
     low, high = _levels_open(issues, level, index.level(index.assignment.score_max))
-    for tier in (0, 1):
-        pool = [c for c in reusable(index) if abs(c.level - level) == tier and low <= c.level < high
+    for distance in DISTANCES:
+        pool = [c for c in reusable(index) if abs(c.level - level) == distance and low <= c.level < high
                 and not contradicts(c, issues) and not wrong_side(c.text, c.level, level)]
         ranked = sorted(
             ((float(sims[c.example]) + _bonus(c, issues), c) for c in pool),
             key=lambda rc: (-rc[0], rc[1].example, rc[1].text))
         for rank, cand in _pick(ranked, limit - len(out), taken):
-            out.append((rank, cand, tier))
+            out.append((rank, cand, tier(distance)))
             taken.append(cand)
         if len(out) >= limit:
             break
     return out
 
 
-def _trait_level(value, trait: dict) -> int | None:
-    """A trait score as the whole level training counts it as: halves go up (4.5 is 5; Python's
-    `round` took 4.5 to 4 and 3.5 to 4) and the trait's range bounds it."""
-    # Imported here: training_set's module brings the database models, which composing feedback
-    # does not otherwise need.
-    from worker.ml.training_set import whole_score
-
+def _trait_level(value, trait: dict) -> float | None:
+    """A trait score to the nearest half point (quarters up; a half-point model's 3.5 is no 4:
+    `DISTANCES`), bounded by the trait's range."""
     value = number(value)
     if value is None:
         return None
     lo, hi = number(trait.get("min")), number(trait.get("max"))
-    return int(whole_score(value, -math.inf if lo is None else lo, math.inf if hi is None else hi))
+    half = math.floor(value * 2 + 0.5) / 2
+    return min(math.inf if hi is None else hi, max(-math.inf if lo is None else lo, half))
 
 
 def _naming(index: CourseIndex, trait: dict, refused) -> list[tuple[Candidate, float]]:
@@ -163,8 +160,8 @@ def _most_similar(pool: list[Candidate], sims, taken: list[Candidate]) -> Candid
 
 def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
                    issues: dict[str, float] | None = None):
-    """The teacher's best sentence about `trait` from essays at this trait score (or one off;
-    scores are whole levels, halves up, as in training: `_trait_level`),
+    """The teacher's best sentence about `trait` from essays at this trait score (else half a point
+    off, else one off: `DISTANCES`; scores to the nearest half, `_trait_level`),
     never praise of an aspect this essay has a severe measured issue with (`contradicts`), nor
     one off in the wrong direction (`wrong_side`): no sentence beats a wrong one."""
     if number(trait_score) is None:
@@ -173,12 +170,12 @@ def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: li
                 for c, score in _naming(index, trait, lambda c: contradicts(c, issues or {}))]
     target = _trait_level(trait_score, trait)
     low, high = _levels_open(issues, target, _trait_level(trait.get("max"), trait))
-    for tier in (0, 1):
+    for distance in DISTANCES:
         pool = [c for c, lv in mentions if low <= lv < high
-                and abs(lv - target) == tier and not wrong_side(c.text, lv, target)]
+                and abs(lv - target) == distance and not wrong_side(c.text, lv, target)]
         found = _most_similar(pool, sims, taken)
         if found:
-            return found, tier
+            return found, tier(distance)
     return None
 
 
@@ -201,5 +198,7 @@ def next_step_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken
     above = {c: score for c, score in _naming(index, trait, lambda c: disproved(c.text, issues)
                                               or minimises(c.text))
              if value < score <= value + 1}
-    found = _most_similar(list(above), sims, taken)
+    # The next score up the teacher gave (from 3.5: 4 where they use it, not 4.5 beside it).
+    next_up = min(above.values(), default=None)
+    found = _most_similar([c for c, score in above.items() if score == next_up], sims, taken)
     return (found, above[found]) if found else None

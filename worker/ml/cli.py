@@ -134,6 +134,8 @@ def model_list(assignment_id):
             reasons = "; ".join((mv.gate or {}).get("reasons", []))
             line = (f"v{mv.version}\t{mv.status}\t{mv.approach}\tn={mv.n_train}\t"
                     f"QWK {held.get('qwk', float('nan')):.3f}\tSMD {held.get('smd', float('nan')):+.3f}")
+            # A QWK on the doubled scale of a half-point version is another figure than a whole-point one's.
+            line += "\tin half points" if float(held.get("step", 1)) == 0.5 else ""
             pruned = (mv.gate or {}).get("pruned")
             traits = _trait_verdicts(mv.gate, [t["name"] for t in (assignment.traits or [])] if assignment else [])
             line += f"\ttraits: {traits}" if traits else ""

@@ -272,7 +272,7 @@ def train_assignment(app, assignment_id: int, *, progress=None, reason: str | No
 def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelVersion:
     from worker.ml import scorer
     from worker.ml.export import export_model, save_torch
-    from worker.ml.training_set import load_examples
+    from worker.ml.training_set import load_examples, steps_in_service
     from worker.ml.retrain import retrain
 
     assignment = db.session.get(Assignment, assignment_id)
@@ -288,12 +288,13 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         started = time.monotonic()
         erased = _erased_current(app, assignment, reason)
         erased_id = erased.id if erased is not None else None
-        examples = load_examples(assignment_id)
+        current, current_meta, unreadable = _current(app, assignment)
+        # A target keeps the step of the model in service unless the teacher's halves clearly changed.
+        examples = load_examples(assignment_id, current_steps=steps_in_service(current_meta))
         run.n_examples = len(examples)
         needed = needed_grades(assignment)
         if len(examples) < needed:
             raise NotEnoughGrades(f"{len(examples)} graded essays, need {needed} to train")
-        current, current_meta, unreadable = _current(app, assignment)
         serving_at_start = assignment.current_model_id
         config = _train_config(app)
         report.epochs = config.epochs
