@@ -23,7 +23,7 @@ from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
 from worker.feedback.language import other_language
 from worker.feedback.misspelt_terms import misspelt_terms
-from worker.feedback.points import TOO_SHORT, WHOLE_ESSAY, essay_issues, measured_points, misspelled_once
+from worker.feedback.points import WHOLE_ESSAY, essay_issues, measured_points, misspelled_once, stub
 from worker.feedback.records import AssignmentView, Feedback
 from worker.feedback.select import teacher_sentences
 from worker.feedback.textstats import measure, words
@@ -103,11 +103,12 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     level = index.level(predicted_score)
     points = measured_points(text, stats, index, level, max(0, max_points))
     issues = essay_issues(points, text, stats, index)
-    if stats.shown_words < TOO_SHORT:   # a stub is one, its length point shown or not (`max_points`)
+    too_short = stub(stats.shown_words, index, level)   # the count the length point states
+    if too_short:   # a stub is one, its length point shown or not (`max_points`)
         issues[WHOLE_ESSAY] = max(issues.get(WHOLE_ESSAY, 0.0), 1.0)
     # A few words give no basis for matching the teacher's comments on real essays (and a
     # mis-scored stub must not collect praise written for a full essay).
-    voice = max(0, max_sentences) if stats.shown_words >= TOO_SHORT else 0   # the count "too short" states
+    voice = 0 if too_short else max(0, max_sentences)
     elsewhere = [r for r in unusual or [] if NOT_AN_ANSWER.search(r)]
     off_topic = {"unusual": elsewhere} if elsewhere else _off_topic(text, index, sims)
     if off_topic:

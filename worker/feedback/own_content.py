@@ -12,6 +12,12 @@ the essay the comment was written on (a real teacher's "your counterargument is 
 introduction about the author's point" names the writing, and was dropped before). "Your
 counterclaim about aliens", "examples from your life" and "your cohesion" name nothing of one
 essay and stay.
+Teachers point at content in other words as well, and the same test applies to what follows
+them: a piece of the essay and "of"/"on" ("your example of the hurricane", "the section on
+volcanoes", "the story of your dog getting lost"), and "you" with a verb of telling ("the
+paragraph where you describe the treehouse"). "The part where you talk about the
+counterargument", "your example is strong", "the section on evidence" and "you tell a vivid
+story" (a judgement, `_JUDGING`) still name the writing.
 
 A rule on wording, not on how often the teacher wrote the sentence: quoting only sentences the
 teacher wrote on two or more essays would keep a canned remark pasted onto a whole band (as the
@@ -35,6 +41,30 @@ RARE_SHARE = 0.1
 WINDOW = 5
 # A word right after one of these names a thing: "your soccer team", "about the taco truck".
 _DETERMINER = frozenset({"your", "the", "a", "an", "my", "his", "her", "their", "our"})
+# A piece of the essay: with "of" or "on" after it, what follows is what that piece is about
+# ("your example of the hurricane", "the section on volcanoes", "the story of your dog").
+_PIECES = frozenset("""
+part parts section sections bit paragraph paragraphs example examples story stories description
+descriptions discussion account anecdote anecdotes memory mention picture
+""".split())
+_OF = frozenset({"of", "on"})
+# "you" and one of these: what follows is what the student told ("where you describe the
+# treehouse", "when you mention skateboarding").
+_TELLING = frozenset("""
+talk talks talked talking describe describes described describing discuss discusses discussed
+discussing mention mentions mentioned mentioning tell tells told telling explain explains explained
+share shared recount recounts recounted
+""".split())
+# A teacher's judgement of what follows, no thing of the essay: "you tell a vivid story", "your
+# example of a strong hook".
+_JUDGING = frozenset("""
+strong stronger strongest weak weaker clear clearer vivid good better best great powerful
+convincing specific detailed short long interesting engaging effective real fair
+""".split())
+_ORDINALS = frozenset("first second third fourth fifth last next".split())
+# Words of a phrase taken in a row: "the taco truck", "going fishing", "the science fair" (the
+# first alone was "going", everyone's word, and "broken" of "the broken bicycle").
+RUN = 2
 # Where the phrase after "about" ends: its verb or the next clause ("about aliens | is handled").
 _PHRASE_END = frozenset("""
 is are was were be been being has have had do does did should could would will can may might
@@ -50,34 +80,54 @@ reasoning main body opening final title work use thesis claim claims idea paragr
 sentence sentences run detail details example examples explanation response answer essay draft
 structure organization organisation transition transitions flow language spelling punctuation
 research source sources quote quotes quotation citation evidence author
+description descriptions discussion account anecdote anecdotes personal experience experiences
 """.split())
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _CLAUSE_END = re.compile(r"[,;:.!?()\"\u201c\u201d]")
 
 
 def _about_writing(word: str, traits: frozenset[str]) -> bool:
-    return (word in INSTRUCTION_WORDS or word in _WRITING or word in traits
+    return (word in INSTRUCTION_WORDS or word in _WRITING or word in _JUDGING or word in traits
             or any(word.startswith(p) for prefixes in ASPECTS.values() for p in prefixes))
 
 
 def pointed_at(sentence: str) -> list[str]:
     """The things a sentence names in the student's content, lower case: the word after "your",
-    and after "about" the word itself or one after a determiner ("your story about working at
-    the taco truck" -> story, working, taco). Only the first word of a phrase: the second may be
-    a verb ("your transitions guide the reader")."""
+    and the phrase after "about", after a piece of the essay with "of"/"on" and after "you" with
+    a verb of telling (`_phrase`): "your story about working at the taco truck" -> story,
+    working, taco, truck. After "your", only the first word: the second may be a verb ("your
+    transitions guide the reader")."""
     found = []
     for clause in _CLAUSE_END.split(sentence.lower()):
         tokens = [_POSSESSIVE.sub("", w.lower()) for w in words(clause)]   # "the author's point": author
         for i, tok in enumerate(tokens):
-            if tok == "your" and i + 1 < len(tokens) and tokens[i + 1] not in STOPWORDS:
-                found.append(tokens[i + 1])
-            elif tok == "about":
-                after = tokens[i + 1:i + 1 + WINDOW]
-                for j, nxt in enumerate(after):
-                    if nxt in _PHRASE_END:
-                        break
-                    if nxt not in STOPWORDS and (j == 0 or after[j - 1] in _DETERMINER):
-                        found.append(nxt)
+            if tok == "your":
+                # "your second body paragraph": the word after the ordinal is the thing.
+                k = i + 2 if tokens[i + 1:i + 2] and tokens[i + 1] in _ORDINALS else i + 1
+                if k < len(tokens) and tokens[k] not in STOPWORDS:
+                    found.append(tokens[k])
+            elif (tok == "about" or (tok in _OF and i > 0 and tokens[i - 1] in _PIECES)
+                    or (tok in _TELLING and i > 0 and tokens[i - 1] == "you")):
+                found += _phrase(tokens[i + 1:i + 1 + WINDOW])
+    return found
+
+
+def _phrase(after: list[str]) -> list[str]:
+    """The words of a phrase that may name a thing: the first, one after a determiner, and up to
+    `RUN` in a row from there ("going fishing", "the broken bicycle"); it ends at a verb or a
+    clause word ("about aliens | is handled")."""
+    found, run = [], 0
+    for j, word in enumerate(after):
+        if word in _PHRASE_END:
+            break
+        # A word in -s after the first is more often the verb than a noun's second part ("the
+        # evidence needs", "skateboarding shows"; "the soccer games" is still found by "soccer").
+        follows = 0 < run < RUN and not word.endswith("s")
+        if word not in STOPWORDS and (j == 0 or after[j - 1] in _DETERMINER or follows):
+            found.append(word)
+            run += 1
+        else:
+            run = 0
     return found
 
 

@@ -20,7 +20,10 @@ MIN_COMPARED = 3          # fewer higher-graded essays than this: no comparison 
 ONE_BLOCK_WORDS = 120     # a single paragraph this long is "one block"
 LONG_PARAGRAPH = 200
 RUN_ON = 40
-TOO_SHORT = 25            # words; below this no teacher sentence is matched to the essay
+# Words; below this an essay is a stub (no teacher sentence is matched to it, no praise reaches
+# it), except in an assignment that asks for short answers, where the course's own answers
+# decide (`stub`).
+TOO_SHORT = 25
 # Fewer sentences than this gets a point of its own: a 40-word sentence predicted 6 was told "The
 # organization of your essay is purposeful, from the hook to the conclusion." Of PERSUADE's
 # 12,000 real essays and ELLIPSE's 2,400, 59 of 25+ words have fewer (none scored above 2 by
@@ -37,6 +40,10 @@ MIN_SENTENCES = 3
 # answers (PERSUADE and ELLIPSE essays: a median of about 18), where the rule above would
 # call the best answer a stub.
 SHORT_ANSWER_SENTENCES = 2 * MIN_SENTENCES
+# There an answer under `TOO_SHORT` words is a stub only when shorter than this share of the
+# usual answer at its level or above: "shorter than most (3 in 4) of them" made a full-marks
+# answer of 18 words a stub where the teacher's own full-marks answers ran 16-35 words.
+STUB_SHARE = 0.5
 SHOW_MISSPELLED = 6
 # Typing in capitals affects every sentence, so it weighs as much as several slips: enough to
 # make conventions a severe issue, so the teacher's praise of conventions is not chosen beside it.
@@ -93,13 +100,31 @@ def _part(kind: str, text: str, issue: str, severity: float, **evidence) -> dict
                          **evidence}}
 
 
+def stub(n_words: int, index: CourseIndex, level: int) -> bool:
+    """Too short to be judged as an answer: an issue of the whole essay (no teacher sentences, no
+    praise). Under `TOO_SHORT` words, except in an assignment that asks for short answers
+    (`_short_answers`): there a full-marks answer of 15-24 words can be what was asked, and an
+    answer is a stub when it has under `STUB_SHARE` of the usual length (median) of the graded
+    answers at its predicted level or above (all graded answers when fewer than `MIN_GRADED` are).
+    Not its level alone: the answers graded 0 are often a word or two, and 3 words are no answer."""
+    if not 0 < n_words < TOO_SHORT:
+        return False
+    if not _short_answers(index.counts):
+        return True
+    peers = [c.n_words for c in index.counts if index.level(c.score) >= level]
+    if len(peers) < MIN_GRADED:
+        peers = [c.n_words for c in index.counts]
+    return n_words < STUB_SHARE * statistics.median(peers)
+
+
 def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
-           course: list[ExampleCounts] = ()):
+           course: list[ExampleCounts] = (), too_short: bool | None = None):
     """Counts are the hand-in page's (`shown_words`), both stated and judged, so the student reads
     the same number twice and it agrees with the verdict (judged on A-Z words, 28 words with ten
-    years among them were "only 28 words")."""
+    years among them were "only 28 words"). `too_short`: whether it is a stub (`stub`); None:
+    under `TOO_SHORT` words."""
     n = stats.shown_words
-    if 0 < n < TOO_SHORT:
+    if too_short if too_short is not None else 0 < n < TOO_SHORT:
         # The median, said as what it means: "a median of 317" is statistics to a 12-year-old.
         typical = (f"; about half of the graded essays for this assignment have more than "
                    f"{_q([c.n_words for c in course], 0.5)} words" if course else "")
@@ -364,7 +389,8 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
     """The `limit` most severe points, shown in a fixed reading order."""
     higher = index.higher_than(level)
     label = index.higher_label(higher, level)
-    found = [repetition(text), length(stats, higher, label, index.counts),
+    found = [repetition(text), length(stats, higher, label, index.counts,
+                                      stub(stats.shown_words, index, level)),
              paragraphs(stats, higher, label),
              spelling(text, stats, index), mechanics(stats, in_capitals(text)), sentences(stats, text),
              evidence(stats, index, higher, label)]
