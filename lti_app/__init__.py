@@ -18,6 +18,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app.extensions["gradeloop_config"] = cfg
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from lti_app import db_error_log
+    db_error_log.install()   # no DETAIL values of a database error in the log (web and worker)
 
     from lti_app.extensions import db, migrate
     from lti_app import models  # noqa: F401  (registers tables)

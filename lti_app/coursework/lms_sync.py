@@ -20,7 +20,7 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.lms.errors import LmsError, LmsTemporaryError
 from lti_app.lms.post_claims import BeingPosted
-from lti_app.models import Assignment, Submission
+from lti_app.models import Assignment, Grade, Submission
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +145,14 @@ def sync_line_item_now(assignment_id: int) -> str | None:
 
 @dataclass
 class Resent:
-    """What `push_grades_now` did: `sent` posted, `refused` the LMS's words for each grade it
-    refused for good, `queued` grades handed to the worker, `problem` the temporary failure that
-    stopped the loop (None when the time budget did, or nothing did)."""
+    """What `push_grades_now` did: `sent` posted, `deleted` grades whose essay was deleted while
+    they were being sent (an erasure, a course's data deleted), `refused` the LMS's words for each
+    grade it refused for good, `queued` grades handed to the worker, `problem` the temporary failure
+    that stopped the loop (None when the time budget did, or nothing did)."""
 
     total: int
     sent: int = 0
+    deleted: int = 0
     refused: list[str] = field(default_factory=list)
     queued: int = 0
     problem: str | None = None
@@ -161,6 +163,8 @@ class Resent:
             return "success", f"{self.sent} grade{'s' if self.sent != 1 else ''} sent to the LMS gradebook."
         # One grade, not sent: "0 of 1 grades sent" said it in numbers a teacher has to decode.
         words = [f"{self.sent} of {self.total} grades sent." if self.total != 1 else "The grade was not sent."]
+        if self.deleted:
+            words.append(self._deleted_words())
         if self.refused:
             words.append("The LMS said: " + self.refused[0])
         if self.problem:   # a temporary failure: its words are for the log, not a next step
@@ -168,6 +172,19 @@ class Resent:
         if self.queued:   # "keeps sending" only while a worker does
             words.append(grade_in_lms.queued_words(self.queued, rest=self.queued < self.total))
         return ("error" if self.refused else "warning"), " ".join(words)
+
+    def _deleted_words(self) -> str:
+        """Why `deleted` grades were not sent: Gradeloop keeps neither essay nor grade now, though the
+        LMS may have taken the post that was on its way (as the grading page says, `DELETED_MEANWHILE`)."""
+        one = self.deleted == 1
+        if self.total == 1:
+            which = "Its essay was deleted while it was being sent"
+        else:
+            whose = "its essay was" if one else "their essays were"
+            which = f"{self.deleted} {'was' if one else 'were'} not sent: {whose} deleted while on the way"
+        it, they = ("it", "it") if one else ("them", "they")
+        return (f"{which} (the student's data was erased, or the course's data deleted). The LMS may show {it} "
+                f"all the same: remove {it} there if {they} should go too.")
 
 
 def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | None = None) -> Resent:
@@ -187,7 +204,12 @@ def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | 
     for index, grade_id in enumerate(grade_ids):
         problem = failure(gradebook.push_grade, grade_id, platform_id=platform_id)
         if problem is None:
-            result.sent += 1
+            # A grade deleted with its essay while its post was on its way ends without a failure
+            # (`gradebook._store_outcome`): gone from the database, it was not sent.
+            if db.session.get(Grade, grade_id) is None:
+                result.deleted += 1
+            else:
+                result.sent += 1
         elif problem.temporary:
             result.problem = str(problem)
             rest = grade_ids[index:]

@@ -15,7 +15,9 @@ event after the web request already pushed it synchronously):
 - On Canvas every post but a hand-in says it is not a new submission (`not_a_new_submission`).
 - `push_submission_status` never posts "Pending" over a graded submission (a hand-in that no model
   will score is "PendingManual": it waits for the teacher); a new version of a
-  graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`).
+  graded essay (a revision) gets the grade re-posted with a note instead (`revision_notice`). A
+  hand-in whose earlier post got no answer is read back first on Canvas (`held_score.holds_hand_in`):
+  told twice, it would be a second submission attempt there.
 Two attempts at once (the web request and the worker) are settled by claims (`post_claims`):
 only one posts. Failures raise `LmsTemporaryError` (retry later) or `LmsPermanentError` (the LMS refused, message
 in words); `push_grade` also stores the message on `Grade.post_error` for the teacher's page.
@@ -448,6 +450,9 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
     hand_in = grading_progress == "Pending"
     if hand_in and not model_scores(assignment):
         grading_progress = "PendingManual"   # nothing but the teacher will grade it: say so from the start
+    # An earlier attempt failed unrefused, or died mid-post (its claim is taken over below): the
+    # LMS may have taken the hand-in, its answer lost.
+    uncertain = hand_in and submission.lms_submit_claimed_at is not None
     if hand_in and not post_claims.claim_hand_in(submission_id, submitted_at):
         if post_claims.hand_in_told(submission_id, submitted_at):
             return SKIPPED
@@ -458,10 +463,15 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         course = db.session.get(Course, assignment.course_id)
         platform = db.session.get(Platform, course.platform_id)
         client = LmsClient.for_platform(platform)
+        extensions = _canvas_extension(platform, submission) if hand_in else not_a_new_submission(platform)
+        # On Canvas, told twice is a second submission attempt; its results show the hand-in it took.
+        if uncertain and extensions and held_score.holds_hand_in(
+                held_score.result_of(client, lineitem_url, user.sub), submitted_at):
+            _told(hand_in, submission_id, submitted_at)
+            return POSTED
         body = ags.score_body(user_id=user.sub, timestamp=submitted_at,
                               activity_progress=activity_progress, grading_progress=grading_progress,
-                              extensions=(_canvas_extension(platform, submission) if hand_in
-                                          else not_a_new_submission(platform)))
+                              extensions=extensions)
         ags.post_score(client, lineitem_url, body)
     except LmsPermanentError as exc:
         if exc.status != 409 and not (exc.status == 400 and not hand_in and client is not None
@@ -473,13 +483,20 @@ def push_submission_status(submission_id: int, activity_progress: str = "Submitt
         # 409: the LMS already holds a newer score (e.g. the grade): nothing to tell it.
         _told(hand_in, submission_id, submitted_at)
         return SKIPPED
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
         if hand_in:
-            post_claims.end_hand_in(submission_id, None)
+            post_claims.end_hand_in(submission_id, None, maybe_taken=_answer_lost(exc))
         raise
     _told(hand_in, submission_id, submitted_at)
     return POSTED
+
+
+def _answer_lost(exc: Exception) -> bool:
+    """Whether a post that failed may have reached the LMS all the same: no answer came (a timeout,
+    a dropped connection), or a gateway's in its place (502, 504: the LMS behind it may have taken
+    it). An LMS that answered itself (503, 429) did not take it."""
+    return getattr(exc, "status", None) in (None, 502, 504)
 
 
 def _graded_there(client: LmsClient, lineitem_url: str, user_sub: str) -> bool:

@@ -56,6 +56,25 @@ def holds(result: dict | None, score: float, score_max: float, comment: str) -> 
             and _text(result.get("comment")) == _text(comment))
 
 
+def holds_hand_in(result: dict | None, submitted_at: datetime) -> bool:
+    """Whether the LMS's result is the hand-in of the version handed in at `submitted_at`, as
+    Canvas shows it: its results carry the Canvas submission extension of the last score it took
+    (`Lti::Result#extensions`, merged in by `Lti::IMS::ResultsSerializer`), with the version's
+    `submitted_at`. Any later post replaces it (a grade says `new_submission: false`), and other LMSs
+    show no such thing: then False, and the hand-in is told again, as before."""
+    ext = result.get(ags.CANVAS_SUBMISSION_EXT) if isinstance(result, dict) else None
+    if not isinstance(ext, dict) or ext.get("new_submission") not in (True, "true") \
+            or not isinstance(ext.get("submitted_at"), str):
+        return False
+    try:
+        told = datetime.fromisoformat(ext["submitted_at"].replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    mine = submitted_at if submitted_at.tzinfo is not None else submitted_at.replace(tzinfo=timezone.utc)
+    # Sent in milliseconds (`ags.iso`): the stored version's time may have more digits.
+    return told.tzinfo is not None and abs((told - mine).total_seconds()) < 0.001
+
+
 def after_held(result: dict | None, now: datetime | None = None) -> datetime:
     """A timestamp the LMS takes as newer than what it holds: the next whole second after now,
     or after the time the LMS gives for its grade (Moodle does, on its own clock)."""

@@ -12,7 +12,8 @@ new submission attempt. Each claim is a conditional UPDATE committed before the 
   defers its event (worker/handlers/gradebook.py) and then finds the post done, or takes it over;
   the web request counts it as sent (lms_sync).
 - `Submission.lms_submitted_at` (the version's `submitted_at`, set when the LMS took the hand-in)
-  records that the LMS was told about that version: later attempts skip it.
+  records that the LMS was told about that version: later attempts skip it. A hand-in whose post
+  failed without a refusal keeps a stale claim (`end_hand_in`): its answer may have been lost.
 """
 from __future__ import annotations
 
@@ -79,10 +80,14 @@ def hand_in_told(submission_id: int, submitted_at: datetime) -> bool:
     return told is not None and told == submitted_at
 
 
-def end_hand_in(submission_id: int, told: datetime | None) -> None:
+def end_hand_in(submission_id: int, told: datetime | None, *, maybe_taken: bool = False) -> None:
     """Drop the hand-in's claim; `told`: the version the LMS now has (None: the post failed, and
-    the caller rolled back). Commits, with whatever else the caller's session holds."""
-    values = {"lms_submit_claimed_at": None, **({"lms_submitted_at": told} if told is not None else {})}
+    the caller rolled back). `maybe_taken`: the post failed without the LMS refusing it (a timeout,
+    an outage), so it may have reached the LMS: the claim is left, already stale, as a dead
+    process's would be, which tells the next attempt to read the LMS back first
+    (`gradebook.push_submission_status`). Commits, with whatever else the caller's session holds."""
+    claim = utcnow() - stale_after() - timedelta(seconds=1) if maybe_taken else None
+    values = {"lms_submit_claimed_at": claim, **({"lms_submitted_at": told} if told is not None else {})}
     db.session.execute(update(Submission).where(Submission.id == submission_id).values(**values),
                        execution_options=NO_SYNC)
     db.session.commit()

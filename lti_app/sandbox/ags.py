@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import Blueprint, request
 from lti1p3platform.score import ActivityProgress, GradeProgress
 
-from lti_app.sandbox.lms_rules import take_score
+from lti_app.sandbox.lms_rules import CANVAS_SUBMISSION, take_score
 from lti_app.sandbox.services import ServiceError, json_response, page, require_json, require_token, state
 from lti_app.sandbox.state import PlatformState, is_learner
 
@@ -193,6 +193,8 @@ def result_json(st: PlatformState, course_id: str, item_id: int, record: dict) -
         result["resultScore"] = round(record["scoreGiven"] / record["scoreMaximum"] * item_max, 6)
     if record.get("comment"):
         result["comment"] = record["comment"]
+    if st.product_family == "canvas" and isinstance(record.get(CANVAS_SUBMISSION), dict):
+        result[CANVAS_SUBMISSION] = record[CANVAS_SUBMISSION]   # the last score's (`Lti::ResultsSerializer`)
     if st.product_family == "moodle" and "resultScore" in result:   # Moodle's grade time, whole seconds
         result["timestamp"] = record["_when"].replace(microsecond=0).isoformat()
     return result
