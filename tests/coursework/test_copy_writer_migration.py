@@ -12,7 +12,7 @@ from lti_app import create_app
 from lti_app.extensions import db
 from lti_app.models import Course, User
 from tests.e2e.conftest import scratch_postgres
-from tests.worker.coursework import make_assignment
+from tests.worker.coursework import make_assignment_row
 
 BEFORE = "0011_resource_link_custom_kept"
 ADA, REVISED, FIRST = "Ada's essay, handed in.", "Bo's revised essay.", "Bo's first version, graded."
@@ -29,7 +29,7 @@ def _essay(conn, assignment_id: int, user_id: int | None, text: str) -> int:
 def _writers_after_upgrade(app) -> dict:
     with app.app_context():
         upgrade(revision=BEFORE)
-        original, later = make_assignment(), make_assignment()
+        original, later = make_assignment_row(), make_assignment_row()
         platform_id = db.session.get(Course, original.course_id).platform_id
         ada, bo = (User(platform_id=platform_id, sub=sub, name=name) for sub, name in (("s1", "Ada"), ("s2", "Bo")))
         db.session.add_all([ada, bo])

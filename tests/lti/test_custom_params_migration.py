@@ -10,7 +10,7 @@ from lti_app import create_app
 from lti_app.extensions import db
 from lti_app.models import ResourceLink
 from tests.e2e.conftest import scratch_postgres
-from tests.worker.coursework import make_assignment
+from tests.worker.coursework import make_assignment_row
 
 BEFORE = "0010_lms_post_claims"
 STORED = {   # resource_link_id: (custom before, custom after)
@@ -25,7 +25,7 @@ STORED = {   # resource_link_id: (custom before, custom after)
 def _links_after_upgrade(app) -> dict:
     with app.app_context():
         upgrade(revision=BEFORE)
-        course_id = make_assignment().course_id   # the models of 0010 and of head are the same here
+        course_id = make_assignment_row().course_id   # the assignments table as 0010 has it
         db.session.add_all(ResourceLink(course_id=course_id, resource_link_id=name, custom=before)
                            for name, (before, _) in STORED.items())
         db.session.commit()

@@ -10,7 +10,7 @@ from lti_app import create_app
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Submission
 from tests.e2e.conftest import scratch_postgres
-from tests.worker.coursework import make_assignment
+from tests.worker.coursework import make_assignment_row
 
 BEFORE = "0014_blind_check"
 OLD = ("Your claim is clear and you keep to it.\n"
@@ -28,7 +28,7 @@ NEW = ("Your claim is clear and you keep to it.\n"
 def _feedback_after_upgrade(app) -> dict:
     with app.app_context():
         upgrade(revision=BEFORE)
-        assignment = make_assignment()   # the models of 0014 and of head are the same
+        assignment = make_assignment_row()
         found = {}
         for status in ("pending", "approved"):
             sub = Submission(assignment_id=assignment.id, text="An essay. " * 30, word_count=60)
