@@ -253,13 +253,16 @@ def submissions(assignment_id: int):
     held = sum(1 for r in rows if r.sync == grade_in_lms.HELD)
     returnable = sum(1 for r in rows if r.status == "Graded" and r.gradable and r.submission.user_id is not None)
     from lti_app.review.decisions import pending_proposals   # review builds on coursework: import late
+    from lti_app.review import blind
     proposals = {p.submission_id: p for p in pending_proposals(assignment.id)}
+    # The blind check: the list says a proposal waits, never its score, until the teacher grades.
+    blind_ids = {sub_id for sub_id, p in proposals.items() if blind.hides(assignment, p)}
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,
                            counts=counts,
                            lms_banner=grade_in_lms.banner(unsent, waiting, held, model_scores(assignment)),
                            lms_words=grade_in_lms.WORDS, total=len(rows),
-                           returnable=returnable, proposals=proposals,
+                           returnable=returnable, proposals=proposals, blind_ids=blind_ids,
                            gradebook_off=not has_gradebook(assignment),
                            roster_age=int(time.time() - roster_read_at) if course.nrps_url else None)

@@ -71,10 +71,14 @@ def _unchecked(assignment, proposals: list[AiProposal]) -> dict[int, list[str]]:
 def queue(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     proposals = pending_proposals(assignment.id)
+    hidden = {p.id for p in proposals if blind.hides(assignment, p)}
+    # Blind essays last, in the order they came: the queue's order (least confident first) would
+    # otherwise tell the teacher how sure the model is about them before they grade.
+    proposals = ([p for p in proposals if p.id not in hidden]
+                 + sorted((p for p in proposals if p.id in hidden), key=lambda p: (p.created_at, p.id)))
     # The page sends an approved grade to the LMS itself; the course model learns from it only
     # when a worker trains (`worker_presence`), so the page promises that only while one does.
-    return render_template("review/queue.html", assignment=assignment, proposals=proposals,
-                           blind={p.id for p in proposals if blind.hides(assignment, p)},
+    return render_template("review/queue.html", assignment=assignment, proposals=proposals, blind=hidden,
                            names=_student_names(assignment, proposals), revised=_revised(assignment, proposals),
                            trains=worker_presence.serves(worker_presence.TRAINING), unchecked=_unchecked(assignment, proposals))
 

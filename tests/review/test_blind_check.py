@@ -122,6 +122,17 @@ def test_the_queue_hides_a_blind_essays_proposal_and_sends_the_teacher_to_grade_
     assert 'name="proposal"' in other and FEEDBACK[:20] in other
 
 
+def test_blind_essays_come_last_so_the_order_tells_nothing_of_the_models_confidence(app):
+    """The queue lists the least confident first: a blind essay there would say how unsure the model is."""
+    world = build_world(app)
+    version = _version(app, world)
+    sure, unsure = _essay(app, world, blind_one=False), _essay(app, world, blind_one=True)
+    sure_p, unsure_p = _propose(app, sure, version, confidence=0.95), _propose(app, unsure, version, confidence=0.2)
+    client, _ = _teacher(app, world)
+    page = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    assert page.index(f'data-proposal="{sure_p}"') < page.index(f'data-proposal="{unsure_p}"')
+
+
 def test_bulk_approval_never_approves_a_blind_essay(app):
     world, _, shown, hidden, shown_p, hidden_p = _setup(app)
     client, csrf = _teacher(app, world)
