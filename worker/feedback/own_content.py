@@ -7,8 +7,9 @@ trait line's next step, beside that essay's score, it tells the class what a rec
 classmate scored. Such a sentence points at the student's content with "your ..." or
 "about ...", and what it points at is a word this course's essays rarely use: not a word of the
 prompt, used by fewer than `RARE_SHARE` of the graded essays, no word about writing (the
-instruction words, the comment aspects, the assignment's trait names, `_WRITING`), and a word of
-the essay the comment was written on (a real teacher's "your counterargument is weak" or "your
+instruction words, the comment aspects, the assignment's trait names, `_WRITING` with the words
+of an argument, "the opposing view", and an ordinal, "your second reason"), and a word of the
+essay the comment was written on (a real teacher's "your counterargument is weak" or "your
 introduction about the author's point" names the writing, and was dropped before). "Your
 counterclaim about aliens", "examples from your life" and "your cohesion" name nothing of one
 essay and stay.
@@ -70,7 +71,9 @@ _PHRASE_END = frozenset("""
 is are was were be been being has have had do does did should could would will can may might
 must shall and but or so because if when while than then which that who
 """.split())
-# Words about writing that the instruction words and aspects lack.
+# Words about writing that the instruction words and aspects lack, and those of an argument: a
+# remark on "the opposing view" or "the theory" is written on the essay that argues it, which
+# uses the word ("Your example of the opposing view is answered well.").
 _WRITING = frozenset("""
 vocabulary grammar syntax cohesion phraseology conventions tone voice style hook reader readers
 audience story stories word words choice choices phrase phrases expression expressions idioms
@@ -81,13 +84,17 @@ sentence sentences run detail details example examples explanation response answ
 structure organization organisation transition transitions flow language spelling punctuation
 research source sources quote quotes quotation citation evidence author
 description descriptions discussion account anecdote anecdotes personal experience experiences
+view views viewpoint viewpoints side sides opposing opposite opponent opponents perspective
+perspectives position stance belief beliefs cause causes effect effects question questions
+rhetorical theory theories reason reasons fact facts statement statements logic appeal appeals
 """.split())
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _CLAUSE_END = re.compile(r"[,;:.!?()\"\u201c\u201d]")
 
 
 def _about_writing(word: str, traits: frozenset[str]) -> bool:
-    return (word in INSTRUCTION_WORDS or word in _WRITING or word in _JUDGING or word in traits
+    return (word in INSTRUCTION_WORDS or word in _WRITING or word in _JUDGING or word in _ORDINALS
+            or word in traits
             or any(word.startswith(p) for prefixes in ASPECTS.values() for p in prefixes))
 
 

@@ -182,8 +182,9 @@ def trait_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: li
 def next_step_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken: list[Candidate],
                        issues: dict[str, float] | None = None):
     """(sentence, that essay's trait score): what the next score up on `trait` looks like in the
-    teacher's own words, a sentence naming the trait on the most similar essay scored above this
-    one by at most one point; None at the trait's top or without one. It is shown as written on
+    teacher's own words, a sentence naming the trait on the most similar essay at the next score up
+    the teacher gave, within one point (the next after it where all of that score's sentences are
+    shown already); None at the trait's top or without one. It is shown as written on
     another essay (`traits`), not said of this one, so a stronger essay's praise fits here. Left
     out: criticism this essay's measurements disprove (`disproved`), and words that make errors
     small ("Only a few grammar slips remain", `minimises`), which a weak writer skimming the
@@ -198,7 +199,10 @@ def next_step_sentence(index: CourseIndex, sims, trait: dict, trait_score, taken
     above = {c: score for c, score in _naming(index, trait, lambda c: disproved(c.text, issues)
                                               or minimises(c.text))
              if value < score <= value + 1}
-    # The next score up the teacher gave (from 3.5: 4 where they use it, not 4.5 beside it).
-    next_up = min(above.values(), default=None)
-    found = _most_similar([c for c, score in above.items() if score == next_up], sims, taken)
-    return (found, above[found]) if found else None
+    # The next score up the teacher gave (from 3.5: 4 where they use it, not 4.5 beside it); where
+    # its sentences are all shown already, the next after it, not the bare score.
+    for next_up in sorted(set(above.values())):
+        found = _most_similar([c for c, score in above.items() if score == next_up], sims, taken)
+        if found:
+            return found, next_up
+    return None
