@@ -256,7 +256,8 @@ def submissions(assignment_id: int):
     from lti_app.review import blind
     proposals = {p.submission_id: p for p in pending_proposals(assignment.id)}
     # The blind check: the list says a proposal waits, never its score, until the teacher grades.
-    blind_ids = {sub_id for sub_id, p in proposals.items() if blind.hides(assignment, p)}
+    hidden = blind.hidden(assignment, proposals.values())
+    blind_ids = {sub_id for sub_id, p in proposals.items() if p.id in hidden}
     return render_template("coursework/submissions.html", assignment=assignment, rows=rows[(page - 1) * per_page:
                            page * per_page], page=page, pages=pages, per_page=per_page, sort=sort,
                            descending=descending, roster_problem=roster_problem, imported=imported,

@@ -14,9 +14,12 @@ from lti_app.extensions import db
 from lti_app.locking import for_update
 from lti_app.lms import gradebook
 from lti_app.models import MIN_TRAINING_ESSAYS, Assignment, FeedbackMode, Grade, ModelVersion, Submission
+from lti_app.models.base import utcnow
 
 FIELDS = ("feedback_mode", "min_graded", "retrain_every", "confidence_threshold", "show_ai_label",
           "allow_resubmit", "anonymous_grading", "blind_check")
+# Only the course's instructors (and admins) change these: a TA sees them disabled.
+ADMIN_ONLY = ("anonymous_grading", "blind_check")
 
 
 @bp.route("/a/<int:assignment_id>/settings", methods=["GET", "POST"])
@@ -26,9 +29,13 @@ def settings(assignment_id: int):
     data, errors = load_posted_form(SettingsSchema())
     if data is not None:
         if not access.is_course_admin():
-            # Anonymous grading protects students from their graders: a TA grading the essays
-            # cannot switch it off (the checkbox is shown disabled, so it is never posted).
-            data["anonymous_grading"] = assignment.anonymous_grading
+            # Anonymous grading protects students from their graders, the blind check the course
+            # model from their approvals: a TA grading the essays cannot switch either off (the
+            # checkboxes are shown disabled, so they are never posted).
+            data.update({name: getattr(assignment, name) for name in ADMIN_ONLY})
+        if data["blind_check"] and not assignment.blind_check:
+            # Proposals made before were in view: the check hides only those made from now on.
+            assignment.blind_check_since = utcnow()
         for name in FIELDS:
             setattr(assignment, name, data[name])
         db.session.commit()
@@ -37,12 +44,12 @@ def settings(assignment_id: int):
         return notices.redirect_with("coursework.settings", [notice], assignment_id=assignment.id)
     values = dict(request.form) if errors else {name: getattr(assignment, name) for name in FIELDS}
     if errors and not access.is_course_admin():   # never posted (disabled): show what is stored
-        values["anonymous_grading"] = assignment.anonymous_grading
+        values.update({name: getattr(assignment, name) for name in ADMIN_ONLY})
     if not errors:
         values["feedback_mode"] = assignment.feedback_mode.value
         values["confidence_threshold"] = as_percent(assignment.confidence_threshold)   # as the dashboard says it
     return render_template("coursework/settings.html", assignment=assignment, values=values, errors=errors,
-                           min_training_essays=MIN_TRAINING_ESSAYS, can_set_anonymity=access.is_course_admin(),
+                           min_training_essays=MIN_TRAINING_ESSAYS, instructor=access.is_course_admin(),
                            modes=FeedbackMode, traits=traits_text(assignment.traits),
                            hint=release_hint(assignment), no_model=no_model_words(assignment)), 400 if errors else 200
 

@@ -71,6 +71,9 @@ class Assignment(db.Model):
     anonymous_grading: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # About 1 essay in 5 with a proposal is graded before the proposal is shown (lti_app/review/blind.py).
     blind_check: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When it was last turned on: a proposal made before was in view already, so it is not hidden.
+    # None: on since always (a row written without it).
+    blind_check_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=True)
     current_model_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", use_alter=True, ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = created_at_column()

@@ -9,8 +9,16 @@ them, `worker.ml.training_set`) and the dashboard can say how well the model agr
 
 Which essays are blind is a keyed hash of the assignment and the submission: the same on every page
 load and in the worker, and a revision of a blind essay stays blind; nothing about the essay (its
-score, its confidence) decides it, so the sample is a fair one. A proposal made without a model
-version (by hand) measures no model: nothing to hide. `Assignment.blind_check` turns it off per assignment.
+score, its confidence) decides it, so in review mode the sample is a fair one. With auto-release a
+confident blind essay is still released (the check adds no grading), so the teacher grades blind
+only the essays below the release threshold (or unusual ones): fair between two models, harder than
+average, and the dashboard says so. A proposal made without a model version (by hand) measures no
+model: nothing to hide. `Assignment.blind_check` turns it off per assignment.
+
+Only what the teacher has not seen can be hidden: a proposal made before the check was last turned
+on (`Assignment.blind_check_since`: the upgrade that brought the check, or a teacher ticking the
+box mid-term) was in the queue already, and an essay whose earlier version got an AI grade
+(auto-released, or approved while the check was off) shows that grade on the grading page.
 
 Whether a grade was given blind is stored on it (`Grade.blind`), set only when the grading page
 hid the proposal and still would on saving: turning the setting off or on later never changes
@@ -20,8 +28,10 @@ from __future__ import annotations
 
 import hashlib
 
+from lti_app.coursework.submissions import AI_SOURCES
 from lti_app.extensions import db
-from lti_app.models import AiProposal, Assignment, Grade, Submission
+from lti_app.models import AiProposal, Assignment, FeedbackMode, Grade, Submission
+from lti_app.timestamps import as_utc
 
 SHARE = 0.2
 _KEY = b"gradeloop-blind-check"
@@ -33,12 +43,35 @@ def chosen(assignment_id: int, submission_id: int) -> bool:
     return int.from_bytes(digest, "big") < SHARE * 2 ** 64
 
 
+def hidden(assignment: Assignment, proposals) -> set[int]:
+    """The ids of `proposals` whose essay the teacher must grade before seeing them: no review page,
+    no bulk approval (one query for a whole queue, `_model_graded`). Auto-release still sends a
+    confident one (`worker.handlers.scoring._auto_release`): the check changes what the teacher
+    sees of essays they grade anyway, never how many they grade."""
+    candidates = [p for p in proposals if p is not None and assignment.blind_check and p.model_version_id is not None
+                  and chosen(assignment.id, p.submission_id) and _made_since_on(assignment, p)]
+    shown = _model_graded({p.submission_id for p in candidates})
+    return {p.id for p in candidates if p.submission_id not in shown}
+
+
 def hides(assignment: Assignment, proposal: AiProposal | None) -> bool:
-    """The teacher must grade `proposal`'s essay before seeing it: no review page, no bulk approval.
-    Auto-release still sends a confident one (`worker.handlers.scoring._auto_release`): the check
-    changes what the teacher sees of essays they grade anyway, never how many they grade."""
-    return (proposal is not None and bool(assignment.blind_check) and proposal.model_version_id is not None
-            and chosen(assignment.id, proposal.submission_id))
+    """`hidden` for one proposal."""
+    return proposal is not None and proposal.id in hidden(assignment, [proposal])
+
+
+def _made_since_on(assignment: Assignment, proposal: AiProposal) -> bool:
+    """The proposal was made at or after the check was last turned on (one not yet saved is new)."""
+    since = assignment.blind_check_since
+    return since is None or proposal.created_at is None or as_utc(proposal.created_at) >= as_utc(since)
+
+
+def _model_graded(submission_ids: set[int]) -> set[int]:
+    """Those of the essays that have an AI grade (of an earlier version, as a rule): the grading
+    page shows it, so the model's view of the essay is in front of the teacher already."""
+    if not submission_ids:
+        return set()
+    return set(db.session.scalars(db.select(Grade.submission_id).where(Grade.submission_id.in_(submission_ids),
+                                                                       Grade.source.in_(AI_SOURCES))))
 
 
 def graded_blind(assignment: Assignment, submission_id: int, hidden_id: str | None) -> bool:
@@ -106,5 +139,9 @@ def dashboard_words(assignment: Assignment) -> str:
     if found["compared"] < MIN_COMPARED:
         return said + f" With {MIN_COMPARED} from the model in service, this page says how well it agrees with you."
     exact, near = (f"{round(100 * found[n] / found['compared'])}%" for n in ("exact", "near"))
-    return (said + f" On the {found['compared']} the model in service proposed a score for, it gave your score on "
-            f"{exact} and was within one point on {near}.")
+    said += (f" On the {found['compared']} the model in service proposed a score for, it gave your score on "
+             f"{exact} and was within one point on {near}.")
+    if assignment.feedback_mode == FeedbackMode.AUTO_RELEASE:   # the confident ones went out unseen
+        said += (" With auto-release, these are only the essays it was less sure of, those below your release "
+                 "threshold: it sent the others itself, so this says little about those.")
+    return said

@@ -22,7 +22,7 @@ from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.models import AiProposal, Assignment, Grade, ModelVersion, Submission, User
 from lti_app.review import blind, bp
-from lti_app.review.decisions import PENDING, AlreadyDecided, decide, pending_proposals, restated
+from lti_app.review.decisions import PENDING, AlreadyDecided, decide, pending_proposals, queued_proposal, restated
 from lti_app.routing import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def _unchecked(assignment, proposals: list[AiProposal]) -> dict[int, list[str]]:
 def queue(assignment_id: int):
     assignment = access.assignment_in_course(assignment_id)
     proposals = pending_proposals(assignment.id)
-    hidden = {p.id for p in proposals if blind.hides(assignment, p)}
+    hidden = blind.hidden(assignment, proposals)
     # Blind essays last, in the order they came: the queue's order (least confident first) would
     # otherwise tell the teacher how sure the model is about them before they grade.
     proposals = ([p for p in proposals if p.id not in hidden]
@@ -101,7 +101,8 @@ def approve_selected(assignment_id: int):
     # every id checked before any proposal is decided: a foreign one changes nothing
     items = [_proposal_in(assignment, pid) for pid in dict.fromkeys(int(raw) for raw in raw_ids)]
     approved, skipped, failed = [], 0, 0
-    hidden = [item for item in items if blind.hides(assignment, item)]
+    hidden_ids = blind.hidden(assignment, items)
+    hidden = [item for item in items if item.id in hidden_ids]
     to_decide = [item for item in items if not item.unusual and item not in hidden]
     unusual = len(items) - len(to_decide) - len(hidden)
     ids = [item.id for item in to_decide]   # read now: after a failed statement the rows are expired
@@ -160,7 +161,9 @@ def _proposal_in(assignment, proposal_id: int) -> AiProposal:
 def proposal(assignment_id: int, proposal_id: int):
     assignment = access.assignment_in_course(assignment_id)
     item = _proposal_in(assignment, proposal_id)
-    if blind.hides(assignment, item) and item.status == PENDING:
+    # Only while the essay waits for its grade: once graded (here or on the grading page, which
+    # leaves the proposal pending) the proposal is no secret, and the link shows it as any other.
+    if blind.hides(assignment, item) and item.status == PENDING and queued_proposal(item.submission_id) is not None:
         return notices.redirect_with("coursework.grade", [("warning", BLIND_FIRST)], assignment_id=assignment.id,
                                      submission_id=item.submission_id)
     errors: dict = {}

@@ -4,7 +4,10 @@ queue lists it without the proposal and links to the grading page, never approve
 review page sends the teacher to grade it, auto-release treats it as any other; the grading page hides
 the proposal until a grade is saved, and that grade trains as one given without a proposal in
 view (`Examples.had_proposal` false, no `proposed_by`), so training tests models on it first.
-Turning the setting off shows every proposal again (Flask test client, on SQLite and PostgreSQL)."""
+Turning the setting off shows every proposal again. Only what the teacher has not seen is hidden: not a
+proposal made before the check was turned on, nor one of an essay with an AI grade; a graded essay's
+review link shows its proposal; only the course's instructors switch the check (Flask test client, on
+SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import itertools
@@ -18,6 +21,7 @@ from lti_app.models import (AiProposal, Assignment, FeedbackMode, Grade, GradeSo
                             Submission, SubmissionStatus, User)
 from lti_app.models.base import utcnow
 from lti_app.review import blind
+from lti_app.timestamps import as_utc
 from tests.coursework.conftest import own_postgres  # noqa: F401  (a fixture: a database of the test's own)
 from tests.coursework.helpers import build_world, login
 
@@ -259,3 +263,165 @@ def test_the_dashboard_counts_blind_grades_and_says_how_the_model_agreed_from_te
     client, _ = _teacher(app, world)
     page = client.get(f"/dashboard/a/{world.assignment_a}").get_data(as_text=True)
     assert words in " ".join(page.split())
+
+
+def test_the_essay_list_shows_no_proposed_score_for_a_blind_essay(app):
+    """The essay list is the usual way to open an essay: a score there would anchor the blind grade."""
+    world, _, shown, hidden, shown_p, hidden_p = _setup(app)
+    client, _ = _teacher(app, world)
+    page = client.get(f"/coursework/a/{world.assignment_a}").get_data(as_text=True)
+    links = dict((href.split("?")[0], words) for href, words in
+                 re.findall(r'<a class="muted proposal-link" href="([^"]*)">([^<]*)</a>', page))
+    assert links[f"/review/a/{world.assignment_a}/p/{shown_p}"] == "Proposed 5/6, to review"
+    assert links[_grade_url(world, hidden)] == "Proposal hidden: grade it first (blind check)"
+    assert not any(f"/p/{hidden_p}" in href for href in links)
+
+
+def _settings_form(csrf, **extra) -> dict:
+    return {"csrf_token": csrf, "feedback_mode": "review", "min_graded": "30", "retrain_every": "20",
+            "confidence_threshold": "60%", "show_ai_label": "on", "allow_resubmit": "on", **extra}
+
+
+def test_a_proposal_made_before_the_check_was_turned_on_stays_in_view(app):
+    """Its score was in the queue already: a grade given on it is no blind one. A proposal made
+    after the teacher turned the check on is hidden."""
+    world, version, shown, hidden, shown_p, hidden_p = _setup(app)
+    client, csrf = _teacher(app, world)
+    assert client.post(f"/coursework/a/{world.assignment_a}/settings", data=_settings_form(csrf)).status_code == 303
+    assert 'name="proposal"' in _row(client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True), hidden_p)
+    before = utcnow()
+    response = client.post(f"/coursework/a/{world.assignment_a}/settings",
+                           data=_settings_form(csrf, blind_check="on"))
+    assert response.status_code == 303
+    with app.app_context():
+        since = db.session.get(Assignment, world.assignment_a).blind_check_since
+        assert as_utc(since) >= before
+    queue = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    assert 'name="proposal"' in _row(queue, hidden_p) and "blind check" not in _row(queue, hidden_p)
+    page = _save_grade(client, csrf, world, hidden, "5")
+    assert 'id="proposal"' in page and 'name="hidden_proposal"' not in page
+    later = _essay(app, world, blind_one=True)
+    later_p = _propose(app, later, version)
+    assert "Grade this one yourself first" in _row(client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True),
+                                                   later_p)
+    # saving the settings again with the box still ticked keeps the time it was turned on
+    assert client.post(f"/coursework/a/{world.assignment_a}/settings",
+                       data=_settings_form(csrf, blind_check="on")).status_code == 303
+    with app.app_context():
+        assert db.session.get(Assignment, world.assignment_a).blind_check_since == since
+        assert db.session.scalars(db.select(Grade.blind).filter_by(submission_id=hidden)).all() == [False]
+
+
+def test_a_check_turned_on_since_always_hides_every_proposal(app):
+    """No time stored (a row written without the column): the check counts as on since always."""
+    world, _, _, hidden, _, hidden_p = _setup(app)
+    with app.app_context():
+        db.session.get(Assignment, world.assignment_a).blind_check_since = None
+        db.session.commit()
+    client, _ = _teacher(app, world)
+    assert "Grade this one yourself first" in _row(client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True),
+                                                   hidden_p)
+
+
+def test_the_review_link_of_an_essay_already_graded_blind_shows_the_proposal(app):
+    """Browser history or a bookmark: once the teacher's grade is saved, the proposal is no secret."""
+    world, _, _, hidden, _, hidden_p = _setup(app)
+    client, csrf = _teacher(app, world)
+    _save_grade(client, csrf, world, hidden, "3")
+    response = client.get(f"/review/a/{world.assignment_a}/p/{hidden_p}")
+    assert response.status_code == 200
+    assert "Grade this essay yourself first" not in response.get_data(as_text=True)
+    assert FEEDBACK in response.get_data(as_text=True)
+
+
+def test_a_revision_of_an_essay_the_model_graded_is_not_hidden(app):
+    """The earlier version's AI grade (auto-released, or approved while the check was off) is on the
+    grading page: the model's view of the essay is in front of the teacher, so nothing is blind."""
+    world, version, _, hidden, _, hidden_p = _setup(app)
+    with app.app_context():
+        db.session.get(AiProposal, hidden_p).status = "released"
+        db.session.add(Grade(submission_id=hidden, score=5, comment=FEEDBACK, source=GradeSource.AI_AUTO,
+                             score_min=1, score_max=6, essay_text="The first version.",
+                             created_at=utcnow() - timedelta(minutes=1)))
+        submission = db.session.get(Submission, hidden)
+        submission.status, submission.submitted_at = SubmissionStatus.SUBMITTED, utcnow()
+        db.session.commit()
+    revision_p = _propose(app, hidden, version, score=4)
+    client, csrf = _teacher(app, world)
+    queue = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    assert 'name="proposal"' in _row(queue, revision_p)
+    page = _save_grade(client, csrf, world, hidden, "3")
+    assert 'id="proposal"' in page and 'id="blind"' not in page
+    with app.app_context():
+        assert db.session.scalars(db.select(Grade.blind).filter_by(submission_id=hidden)
+                                  .order_by(Grade.id)).all() == [False, False]
+
+
+def test_the_dashboard_says_with_auto_release_the_blind_essays_are_the_doubtful_ones(app):
+    """A confident blind essay is released, so only those below the threshold are graded blind."""
+    world = build_world(app)
+    version = _version(app, world)
+    with app.app_context():
+        assignment = db.session.get(Assignment, world.assignment_a)
+        assignment.feedback_mode = FeedbackMode.AUTO_RELEASE
+        then = utcnow() - timedelta(hours=1)
+        for _ in range(10):
+            sub_id = _essay(app, world, blind_one=True)
+            db.session.add(AiProposal(submission_id=sub_id, model_version_id=version, score=4, trait_scores={},
+                                      confidence=0.3, feedback="Good.", unusual=[], status="pending", created_at=then))
+            db.session.add(Grade(submission_id=sub_id, score=4, blind=True, source=GradeSource.TEACHER,
+                                 score_min=1, score_max=6))
+        db.session.commit()
+        words = blind.dashboard_words(db.session.get(Assignment, world.assignment_a))
+    assert "gave your score on 100%" in words
+    assert "less sure of, those below your release threshold" in words
+
+
+def test_a_teaching_assistant_cannot_switch_the_check_off(app):
+    """As anonymous grading: the check guards the course model against approvals, the course's
+    instructors decide it."""
+    world = build_world(app)
+    ta = app.test_client()
+    csrf = login(ta, app, course_id=world.course_a, user_id=world.ta_a, role=Role.TA, platform_id=world.platform)
+    page = ta.get(f"/coursework/a/{world.assignment_a}/settings").get_data(as_text=True)
+    box = re.search(r'<input type="checkbox" name="blind_check"[^>]*>.*?</label>', page, re.S).group(0)
+    assert "disabled" in box and "the course’s instructors set this" in box
+    assert ta.post(f"/coursework/a/{world.assignment_a}/settings", data=_settings_form(csrf)).status_code == 303
+    refused = ta.post(f"/coursework/a/{world.assignment_a}/settings", data=_settings_form(csrf, min_graded=""))
+    assert refused.status_code == 400
+    assert re.search(r'<input type="checkbox" name="blind_check"[^>]*checked', refused.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.get(Assignment, world.assignment_a).blind_check is True
+
+
+def _statements(app, client, url: str) -> int:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    client.get(url)   # fills the caches of the first request
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_queue_and_the_essay_list_ask_once_which_essays_the_model_graded(app):
+    """Whether an essay shows an AI grade is one query for the page, however many blind essays wait."""
+    world = build_world(app)
+    version = _version(app, world)
+    client, _ = _teacher(app, world)
+    urls = (f"/review/a/{world.assignment_a}", f"/coursework/a/{world.assignment_a}")
+    for _ in range(3):
+        _propose(app, _essay(app, world, blind_one=True), version)
+    few = [_statements(app, client, url) for url in urls]
+    for _ in range(12):
+        _propose(app, _essay(app, world, blind_one=True), version)
+    assert [_statements(app, client, url) for url in urls] == few
