@@ -114,12 +114,17 @@ def comparison_note(newest: ModelVersion | None, current: ModelVersion | None) -
     if current.promoted_at is None or newest.created_at is None or current.promoted_at > newest.created_at:
         return ""   # put in service after the comparison (a rollback): another model was compared
     again, own = (newest.metrics or {}).get("current_on_held_out") or {}, held_out(current)
+    compared = (newest.gate or {}).get("compared_on")   # those essays alone decided (`worker.ml.gate.compared_on`)
+    if compared:
+        again = {"qwk": compared["current_qwk"], "n": compared["essays"]}
     if again.get("qwk") is None or own.get("qwk") is None:
         return ""
+    which = (f"the {again['n']} essays held back to test version {newest.version} that you graded without seeing "
+             "its proposal" if compared else f"the {again.get('n') or 'same'} essays held back to test version "
+             f"{newest.version}")
     return (f"Why two numbers: for this check the model in service (version {current.version}) was scored "
-            f"again on the {again.get('n') or 'same'} essays held back to test version {newest.version}, and got "
-            f"{again['qwk']:.3f} there. The {own['qwk']:.3f} in the quality report is from its own test "
-            "essays, when it was trained.")
+            f"again on {which}, and got {again['qwk']:.3f} there. The {own['qwk']:.3f} in the quality report "
+            "is from its own test essays, when it was trained.")
 
 
 def held_out(version: ModelVersion | None) -> dict:

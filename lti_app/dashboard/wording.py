@@ -6,6 +6,7 @@ from __future__ import annotations
 from lti_app import worker_presence
 from lti_app.coursework import grade_in_lms
 from lti_app.models import ModelVersion
+from lti_app.review import blind
 from worker.ml.gate import NO_GROUP_LABELS as _GATE_NO_GROUP_LABELS
 
 # Every phase the worker writes to TrainingRun.phase. One it adds later reads "under way" rather than
@@ -70,10 +71,12 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
     for check, passed in (gate.get("checks") or {}).items():
         if passed is not False:
             continue
-        if check == "beats_current" and new.get("qwk") is not None and now.get("qwk") is not None:
+        if check == "beats_current" and gate.get("compared_on"):
+            said.append(_own_proposals(gate, metrics.get("n_held_out") or now.get("n")))
+        elif check == "beats_current" and new.get("qwk") is not None and now.get("qwk") is not None:
             said.append(f"The new version agreed with your grades less than the one in use "
                         f"({new['qwk']:.3f} vs {now['qwk']:.3f}), so the one in use stays."
-                        + _own_proposals(gate.get("held_out_kept_as_proposed"), now.get("n")))
+                        + _own_proposals(gate, metrics.get("n_held_out") or now.get("n")))
         elif check == "beats_current" and new.get("qwk") is not None and metrics.get("current_own_test"):
             # Too few essays were new to the one in use to test both on the same ones
             # (`worker.ml.stored_comparison`): each was tested on essays it did not learn from.
@@ -98,14 +101,31 @@ def _failed_checks(version: ModelVersion) -> list[str] | None:
     return said
 
 
-def _own_proposals(kept: int | None, tested: int | None) -> str:
-    """Why the one in use is hard to beat when it was tested on its own proposals whose scores the
-    teacher kept (`worker.ml.pipeline`)."""
+def _own_proposals(gate: dict, tested: int | None) -> str:
+    """Which essays decided that the one in use stays (`worker.ml.gate.compared_on`): the essays the
+    teacher graded without seeing its proposal, when there were enough; otherwise why it is hard to
+    beat when it was tested on its own proposals whose scores the teacher kept, and how many more
+    essays graded without its proposal would let those decide (the blind check gives about one
+    hand-in in `blind.SHARE`)."""
+    compared = gate.get("compared_on")
+    if compared:
+        return (f"On the {compared['essays']} essays you graded without seeing its proposal, the new version agreed "
+                f"with your grades less than the one in use ({compared['new_qwk']:.3f} vs "
+                f"{compared['current_qwk']:.3f}), so the one in use stays. Those essays decided: where you approved "
+                "its proposal, the one in use agrees with you by construction.")
+    kept = gate.get("held_out_kept_as_proposed")
     if not kept:
         return ""
-    return (f" You kept the score it proposed for {kept} of the {tested or kept} essays it was tested on: it agrees "
+    said = (f" You kept the score it proposed for {kept} of the {tested or kept} essays it was tested on: it agrees "
             "with those by construction, so there a new version can only match it or fall behind. Changing the "
             "scores you disagree with, rather than approving them, lets a new version show what it does better.")
+    needed = (gate.get("thresholds") or {}).get("compared_min")
+    without = (tested or 0) - (gate.get("held_out_on_own_proposals") or 0)
+    if needed and tested and without < needed:
+        said += (f" {without} of them you graded without seeing its proposal; from {needed}, those alone decide "
+                 f"which version is better, so {needed - without} more would do. With the blind check on, you grade "
+                 f"about one essay in {round(1 / blind.SHARE)} handed in that way.")
+    return said
 
 
 def _group_refused(group: str, d: dict, limit: float) -> str:
@@ -178,6 +198,10 @@ def group_notes(version: ModelVersion) -> list[str]:
 def _passed(version: ModelVersion) -> str:
     qwk = ((version.metrics or {}).get("held_out") or {}).get("qwk")
     agreed = f" It agreed with your grades {qwk:.3f} on essays kept back to test it." if qwk is not None else ""
+    compared = (version.gate or {}).get("compared_on")
+    if compared:   # these essays decided that it beats the one it replaced (`worker.ml.gate.compared_on`)
+        agreed += (f" On the {compared['essays']} of them you graded without seeing a proposal of the version it "
+                   f"replaced, it agreed {compared['new_qwk']:.3f} and that version {compared['current_qwk']:.3f}.")
     return f"Version {version.version} passed the quality checks and scores new essays.{agreed}"
 
 

@@ -135,6 +135,7 @@ def test_blind_essays_come_last_so_the_order_tells_nothing_of_the_models_confide
     client, _ = _teacher(app, world)
     page = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
     assert page.index(f'data-proposal="{sure_p}"') < page.index(f'data-proposal="{unsure_p}"')
+    assert "the essays you grade blind (without seeing the proposal) come last" in page
 
 
 def test_bulk_approval_never_approves_a_blind_essay(app):

@@ -9,10 +9,12 @@ held-out essays when it was trained (`stored_comparison`). Trait scores are meas
 too (`trait_checks`), the current model's as well when it is scored again: they do not decide
 promotion, but auto-released grades leave out the scores of traits that did not pass.
 
-Held-out essays the teacher graded with the current model's own proposals in view (review mode) are
-still compared on (`gate["held_out_on_own_proposals"]` counts them, `held_out_kept_as_proposed` those
-whose score the teacher kept as proposed, and a reason says so when the current model stays), but its
-trait scores are not judged again on them (`_current_traits`).
+Held-out essays the teacher graded with the current model's own proposals in view (review mode):
+`gate["held_out_on_own_proposals"]` counts them, `held_out_kept_as_proposed` those whose score the
+teacher kept as proposed. When at least `gate.COMPARED_MIN` held-out essays were graded without its
+proposal in view (blind grades, held out first by `retrain.holdout_indices`), both models are compared
+on those alone (`gate["compared_on"]`); below that they are still compared on, and a reason says so
+when the current model stays. Its trait scores are never judged again on them (`_current_traits`).
 
 `reason="erasure"` (a data-protection erasure queued the run): when the current model learnt from
 essays that no longer exist, the gate does not ask the new version to beat it (only to pass the
@@ -205,16 +207,20 @@ def _kept(current, held_set, own: list[int]) -> int:
 
 def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, compared: bool) -> None:
     """Record how many held-out essays were graded on the current model's own proposals (`own`) and
-    how many of those kept its score (`kept`); when it stays, say that it agrees with the latter by
-    construction. They are still compared on: a teacher who changes the proposals they
-    disagree with gives real grades (a walkthrough's better v2 won there, 0.769 against 0.708, and
-    lost against the current model's stored own-test figure, 0.864, which won it its place); one
-    who changes none gives the current model's own scores, and nothing then shows that a new
-    version would do better."""
+    how many of those kept its score (`kept`); when it stays on the whole held-out set, say that it
+    agrees with the latter by construction, and how many more essays graded without its proposal
+    would let those alone decide (`gate.compared_on`). Below that they are still compared on: a
+    teacher who changes the proposals they disagree with gives real grades (a walkthrough's better
+    v2 won there, 0.769 against 0.708, and lost against the current model's stored own-test figure,
+    0.864, which won it its place); one who changes none gives the current model's own scores, and
+    nothing then shows that a new version would do better."""
     decision["held_out_on_own_proposals"], decision["held_out_kept_as_proposed"] = len(own), kept
-    if kept and compared and decision["checks"].get("beats_current") is False:
+    if kept and compared and decision["checks"].get("beats_current") is False and "compared_on" not in decision:
+        without = held - len(own)
         decision["reasons"].append(f"{kept} of the {held} essays kept back have the score the current model "
-                                   "proposed for them: it agrees with those by construction")
+                                   "proposed for them: it agrees with those by construction; "
+                                   f"{without} were graded without its proposal in view, and from "
+                                   f"{gate.COMPARED_MIN} those alone decide the comparison")
 
 
 def _current(app, assignment: Assignment):
@@ -308,7 +314,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
         # is compared by its own test figure instead (`stored_comparison`), not scored again there.
         rescore = current is not None and (result.fair or erased is not None)
         own_proposals = _graded_on_proposals_of(current, held_set)
-        current_traits = None
+        current_traits, compared = None, None
         if rescore:
             try:
                 cur_scored = scorer.score(str(versions.model_dir(app, current)), held_set.texts)
@@ -318,9 +324,11 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             else:
                 # In the held-out set's units, the new version's: its scale may be doubled (half points).
                 overall = held_set.targets[0]
-                current_metrics = compute_metrics([int(s) for s in held_set.scores],
-                                                  [_in_units(held_set, p)[0] for p in cur_scored],
+                cur_units = [_in_units(held_set, p)[0] for p in cur_scored]
+                current_metrics = compute_metrics([int(s) for s in held_set.scores], cur_units,
                                                   overall.lo, overall.hi, held_set.groups, step=overall.step)
+                # Enough essays graded without its proposal in view: they alone decide which is better.
+                compared = gate.compared_on(held_set, result.held_out_scores, cur_units, own_proposals)
                 # Not on essays graded with its own proposals in view: there the teacher's trait
                 # scores are its own where kept, and edited proposals are the ones it got wrong.
                 own = set(own_proposals)
@@ -328,7 +336,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
                 current_traits = _current_traits(held_set.subset(others), [cur_scored[i] for i in others])
         # After an erasure the current model must go whatever it scores: the new version only has
         # to be valid on its own (QWK, SMD), not better than a model holding erased essays.
-        decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None)
+        decision = gate.decide(metrics, current_metrics, must_beat_current=erased is None, compared=compared)
         own_test = None
         if current is not None and not rescore and current_error is None:
             own_test = stored_comparison.compare(decision, metrics, current)

@@ -44,11 +44,15 @@ class Retrained:
 
 def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int], bool]:
     """~20% held out, spread over the score range; preferably essays the current model never
-    trained on (`seen_ids`), so comparing the two is fair, and among those preferably essays the
-    teacher graded without a model's proposal (`Examples.had_proposal`). Where a proposal was
-    shown, a score the teacher kept is the current model's own (it agrees there by construction)
-    and one they changed is where it was wrong: both, or neither, are judged on, never one side,
-    or the comparison would lean towards one model."""
+    trained on (`seen_ids`), so comparing the two is fair, and among those every essay the teacher
+    graded without a model's proposal in view (`Examples.had_proposal` False: blind grades, grades
+    given before any model) first, the rest of the held-out share filled from the others. Where a
+    proposal was shown, a score the teacher kept is the current model's own (it agrees there by
+    construction) and one they changed is where it was wrong: both, or neither, are judged on,
+    never one side, or the comparison would lean towards one model. The essays graded without its
+    proposal are the ones the comparison can be decided on (`gate.compared_on`); in review mode the
+    blind check gives about one hand-in in five, so all of them are needed, not only when they
+    alone fill the held-out share."""
     n = len(examples)
     k = max(MIN_HOLDOUT, int(round(n * HOLDOUT_SHARE)))
     rng = np.random.default_rng(seed)
@@ -65,11 +69,22 @@ def holdout_indices(examples: Examples, seen_ids, seed: int) -> tuple[list[int],
     else:
         pool = list(range(n))
     unprompted = [i for i in pool if not proposed[i]]
-    pool = unprompted if len(unprompted) >= k else pool
+    if len(unprompted) >= k:
+        return _spread(examples, unprompted, k, rng), fair
+    unprompted_set = set(unprompted)
+    rest = [i for i in pool if i not in unprompted_set]
+    return sorted(unprompted + _spread(examples, rest, k - len(unprompted), rng)), fair
+
+
+def _spread(examples: Examples, pool: list[int], k: int, rng) -> list[int]:
+    """`k` of `pool` (sorted indices), one drawn at random from each of k equal slices of the pool
+    ordered by score: spread over the score range."""
+    if k <= 0:
+        return []
     order = sorted(rng.permutation(pool).tolist(), key=lambda i: examples.scores[i])
     step = len(order) / k
     return sorted({order[min(len(order) - 1, int(j * step + rng.integers(0, max(1, int(step)))))]
-                   for j in range(k)}), fair
+                   for j in range(k)})
 
 
 def retrain(examples: Examples, config: TrainConfig, seen_ids=None, progress=None) -> Retrained:

@@ -56,7 +56,7 @@ class FakeTraining:
             progress("features", 1, 1)
         model = SimpleNamespace(approach="frozen-ridge", info={})
         return SimpleNamespace(held=list(range(5)), fair=True, metrics=self._metrics(self.new_qwk),
-                               held_out_model=model,
+                               held_out_model=model, held_out_scores=[3] * 5,
                                refit=lambda ex, cfg, progress=None: (SimpleNamespace(approach="frozen-ridge",
                                                                                      info={}), 0.0))
 
