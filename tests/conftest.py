@@ -30,6 +30,24 @@ def require_service(env_var: str, what: str) -> str:
     pytest.skip(f"{what} not available ({env_var} unset)")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_app(request, tmp_path):
+    """An app on an empty database of its own, SQLite or a scratch PostgreSQL one (the session's is
+    at head already): for a migration test that starts from an older revision. The test disposes
+    of the engine when it is done with it."""
+    from lti_app import create_app
+
+    def app_on(url: str):
+        return create_app(env="test", data_dir=str(tmp_path), secret_key="x", database_url=url)
+
+    if request.param == "sqlite":
+        yield app_on(f"sqlite:///{tmp_path / 'm.db'}")
+        return
+    from tests.e2e.conftest import scratch_postgres   # imported here: it pulls in the e2e fixtures' modules
+    with scratch_postgres(request.getfixturevalue("postgres_url")) as url:
+        yield app_on(url)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """URL of an empty scratch PostgreSQL database (created per session, dropped after)."""

@@ -122,12 +122,19 @@ def _tab_to(page, text: str = "", *, id: str = "", limit: int = 40) -> list[dict
     raise AssertionError(f"Tab never reached {text or id!r}: {stops}")
 
 
-def test_the_blind_check_by_keyboard_alone(app, client, world, browser):
-    shown, hidden, shown_p, hidden_p = _queue(app, world)
+def _teacher_opens(app, client, world, browser, path: str):
+    """The teacher signed in, `path` open at desktop width: (the page, `_queue`'s ids)."""
+    ids = _queue(app, world)
     login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
           platform_id=world.platform)
     page = open_page(browser, client, width=DESKTOP)
-    page.goto(f"{BASE}/review/a/{world.assignment_a}")
+    page.goto(f"{BASE}{path}")
+    return page, ids
+
+
+def test_the_blind_check_by_keyboard_alone(app, client, world, browser):
+    page, (shown, hidden, shown_p, hidden_p) = _teacher_opens(app, client, world, browser,
+                                                              f"/review/a/{world.assignment_a}")
     stops = _tab_to(page, "Grade Blair Waldorf")
     assert [s for s in stops if s["row"] == str(hidden_p)] == [stops[-1]], "the blind row's one stop is its link"
     page.keyboard.press("Enter")
@@ -158,11 +165,7 @@ def test_the_blind_check_by_keyboard_alone(app, client, world, browser):
 
 
 def test_the_essay_list_keeps_a_blind_essays_proposal_hidden(app, client, world, browser):
-    shown, hidden, shown_p, hidden_p = _queue(app, world)
-    login(client, app, course_id=world.course_a, user_id=world.teacher_a, role=Role.INSTRUCTOR,
-          platform_id=world.platform)
-    page = open_page(browser, client, width=DESKTOP)
-    page.goto(f"{BASE}/coursework/a/{world.assignment_a}")
+    page, _ = _teacher_opens(app, client, world, browser, f"/coursework/a/{world.assignment_a}")
     assert "Proposed 5/6" in page.get_by_role("row").filter(has_text="Ada Lovelace").inner_text()
     blind_row = page.get_by_role("row").filter(has_text="Blair Waldorf")
     assert "5/6" not in blind_row.inner_text(), blind_row.inner_text()

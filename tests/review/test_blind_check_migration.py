@@ -3,16 +3,13 @@ as when it was turned on: the proposals already in their queues were in view, so
 one made after the upgrade is hidden. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import pytest
 from flask_migrate import upgrade
 
-from lti_app import create_app
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Assignment, ModelVersion, Submission, User
 from lti_app.models.base import utcnow
 from lti_app.review import blind
 from lti_app.timestamps import as_utc
-from tests.e2e.conftest import scratch_postgres
 from tests.worker.coursework import make_assignment_row
 
 BEFORE = "0013_lookup_indexes"
@@ -60,12 +57,5 @@ def _check(app) -> None:
         db.engine.dispose()
 
 
-def test_existing_assignments_get_the_upgrades_time_sqlite(tmp_path):
-    _check(create_app(env="test", data_dir=str(tmp_path), secret_key="x",
-                      database_url=f"sqlite:///{tmp_path / 'm.db'}"))
-
-
-@pytest.mark.postgres
-def test_existing_assignments_get_the_upgrades_time_postgres(tmp_path, postgres_url):
-    with scratch_postgres(postgres_url) as url:
-        _check(create_app(env="test", data_dir=str(tmp_path), secret_key="x", database_url=url))
+def test_existing_assignments_get_the_upgrades_time(empty_database_app):
+    _check(empty_database_app)

@@ -3,13 +3,10 @@ the student against the class (approving one sent "8% scored higher" to the stud
 decided proposals and every other line stay as they were. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import pytest
 from flask_migrate import downgrade, upgrade
 
-from lti_app import create_app
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Submission
-from tests.e2e.conftest import scratch_postgres
 from tests.worker.coursework import make_assignment_row
 
 BEFORE = "0014_blind_check"
@@ -51,14 +48,5 @@ def _check(found: dict) -> None:
     assert found["approved"] == OLD   # what was sent is history
 
 
-def test_pending_proposals_lose_ranked_trait_lines_sqlite(tmp_path):
-    app = create_app(env="test", data_dir=str(tmp_path), secret_key="x",
-                     database_url=f"sqlite:///{tmp_path / 'm.db'}")
-    _check(_feedback_after_upgrade(app))
-
-
-@pytest.mark.postgres
-def test_pending_proposals_lose_ranked_trait_lines_postgres(tmp_path, postgres_url):
-    with scratch_postgres(postgres_url) as url:
-        app = create_app(env="test", data_dir=str(tmp_path), secret_key="x", database_url=url)
-        _check(_feedback_after_upgrade(app))
+def test_pending_proposals_lose_ranked_trait_lines(empty_database_app):
+    _check(_feedback_after_upgrade(empty_database_app))
