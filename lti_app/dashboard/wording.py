@@ -120,7 +120,9 @@ def _own_proposals(gate: dict, tested: int | None) -> str:
             "with those by construction, so there a new version can only match it or fall behind. Changing the "
             "scores you disagree with, rather than approving them, lets a new version show what it does better.")
     needed = (gate.get("thresholds") or {}).get("compared_min")
-    without = (tested or 0) - (gate.get("held_out_on_own_proposals") or 0)
+    without = gate.get("held_out_without_proposal")
+    if without is None:   # a version from before it was recorded
+        without = (tested or 0) - (gate.get("held_out_on_own_proposals") or 0)
     if needed and tested and without < needed:
         said += (f" {without} of them you graded without seeing its proposal; from {needed}, those alone decide "
                  f"which version is better, so {needed - without} more would do. With the blind check on, you grade "

@@ -8,7 +8,8 @@ essays the model scored, so training holds them out first (`Examples.had_proposa
 them, `worker.ml.training_set`) and the dashboard can say how well the model agreed with them.
 
 Which essays are blind is a keyed hash of the assignment and the submission: the same on every page
-load and in the worker, and a revision of a blind essay stays blind; nothing about the essay (its
+load and in the worker (a revision of an essay already graded blind is not hidden again: its page
+showed the model's proposal once the grade was saved); nothing about the essay (its
 score, its confidence) decides it, so in review mode the sample is a fair one. With auto-release a
 confident blind essay is still released (the check adds no grading), so the teacher grades blind
 only the essays below the release threshold (or unusual ones): fair between two models, harder than
@@ -67,11 +68,13 @@ def _made_since_on(assignment: Assignment, proposal: AiProposal) -> bool:
 
 def _model_graded(submission_ids: set[int]) -> set[int]:
     """Those of the essays that have an AI grade (of an earlier version, as a rule): the grading
-    page shows it, so the model's view of the essay is in front of the teacher already."""
+    page shows it, so the model's view of the essay is in front of the teacher already. Or a
+    grade given blind: once saved, its page showed what the model proposed, and a revision is
+    nearly the same text."""
     if not submission_ids:
         return set()
-    return set(db.session.scalars(db.select(Grade.submission_id).where(Grade.submission_id.in_(submission_ids),
-                                                                       Grade.source.in_(AI_SOURCES))))
+    return set(db.session.scalars(db.select(Grade.submission_id).where(
+        Grade.submission_id.in_(submission_ids), db.or_(Grade.source.in_(AI_SOURCES), Grade.blind.is_(True)))))
 
 
 def graded_blind(assignment: Assignment, submission_id: int, hidden_id: str | None) -> bool:

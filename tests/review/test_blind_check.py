@@ -358,6 +358,26 @@ def test_a_revision_of_an_essay_the_model_graded_is_not_hidden(app):
                                   .order_by(Grade.id)).all() == [False, False]
 
 
+def test_a_revision_of_an_essay_graded_blind_is_not_hidden_again(app):
+    """Once the blind grade was saved, its page showed what the model proposed; the revision is
+    nearly the same text, so its grade would not be the teacher's unprompted judgement."""
+    world, version, _, hidden, _, hidden_p = _setup(app)
+    client, csrf = _teacher(app, world)
+    _save_grade(client, csrf, world, hidden, "3")
+    with app.app_context():
+        submission = db.session.get(Submission, hidden)
+        submission.status, submission.submitted_at = SubmissionStatus.SUBMITTED, utcnow()
+        db.session.commit()
+    revision_p = _propose(app, hidden, version, score=4)
+    queue = client.get(f"/review/a/{world.assignment_a}").get_data(as_text=True)
+    assert 'name="proposal"' in _row(queue, revision_p)
+    page = _save_grade(client, csrf, world, hidden, "4")
+    assert 'id="blind"' not in page
+    with app.app_context():
+        assert db.session.scalars(db.select(Grade.blind).filter_by(submission_id=hidden)
+                                  .order_by(Grade.id)).all() == [True, False]
+
+
 def test_the_dashboard_says_with_auto_release_the_blind_essays_are_the_doubtful_ones(app):
     """A confident blind essay is released, so only those below the threshold are graded blind."""
     world = build_world(app)

@@ -69,15 +69,24 @@ def _teacher_scores(metrics: dict) -> list[float]:
     return [(lo + i) * step for i, row in enumerate(metrics.get("confusion") or []) if sum(row)]
 
 
-def compared_on(held_set, new_pred, current_pred, own) -> dict | None:
-    """Both models' QWK on the held-out essays (`held_set`, an `Examples`) NOT graded with the
-    current model's proposal in view (`own`: indices of those that were), when there are at least
-    COMPARED_MIN of them and their teacher scores differ; None otherwise (the whole set decides).
-    `new_pred` / `current_pred`: each model's prediction per held-out essay, in training units."""
-    own = set(own)
-    kept = [i for i in range(len(held_set)) if i not in own]
+def without_proposal(held_set) -> list[int]:
+    """The held-out essays (indices) the teacher graded with no model's proposal in view
+    (`Examples.had_proposal` false: blind grades, imports, grades given before any proposal). Not
+    only those without the current model's: a proposal of the version before it, approved after
+    the current one went into service, is a model's score all the same."""
+    proposed = held_set.had_proposal or [False] * len(held_set)
+    return [i for i in range(len(held_set)) if not proposed[i]]
+
+
+def compared_on(held_set, new_pred, current_pred) -> dict | None:
+    """Both models' QWK on the held-out essays (`held_set`, an `Examples`) graded with no proposal
+    in view (`without_proposal`), when there are at least COMPARED_MIN of them, their teacher
+    scores differ and some other held-out essay had a proposal (else they are the whole set, which
+    decides anyway); None otherwise. `new_pred` / `current_pred`: each model's prediction per
+    held-out essay, in training units."""
+    kept = without_proposal(held_set)
     teacher = [int(held_set.scores[i]) for i in kept]
-    if len(kept) < COMPARED_MIN or len(set(teacher)) < 2:
+    if len(kept) < COMPARED_MIN or len(kept) == len(held_set) or len(set(teacher)) < 2:
         return None
     overall = held_set.targets[0]
 

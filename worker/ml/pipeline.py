@@ -205,7 +205,8 @@ def _kept(current, held_set, own: list[int]) -> int:
     return sum(1 for i in own if overall.units(held_set.proposed_by[i][current.id]) == int(held_set.scores[i]))
 
 
-def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, compared: bool) -> None:
+def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, compared: bool,
+                        without: int) -> None:
     """Record how many held-out essays were graded on the current model's own proposals (`own`) and
     how many of those kept its score (`kept`); when it stays on the whole held-out set, say that it
     agrees with the latter by construction, and how many more essays graded without its proposal
@@ -215,12 +216,14 @@ def _note_own_proposals(decision: dict, own: list[int], kept: int, held: int, co
     0.864, which won it its place); one who changes none gives the current model's own scores, and
     nothing then shows that a new version would do better."""
     decision["held_out_on_own_proposals"], decision["held_out_kept_as_proposed"] = len(own), kept
+    decision["held_out_without_proposal"] = without
     if kept and compared and decision["checks"].get("beats_current") is False and "compared_on" not in decision:
-        without = held - len(own)
-        decision["reasons"].append(f"{kept} of the {held} essays kept back have the score the current model "
-                                   "proposed for them: it agrees with those by construction; "
-                                   f"{without} were graded without its proposal in view, and from "
-                                   f"{gate.COMPARED_MIN} those alone decide the comparison")
+        said = (f"{kept} of the {held} essays kept back have the score the current model proposed for them: "
+                "it agrees with those by construction")
+        if without < gate.COMPARED_MIN:   # at or above, their scores were all one: no comparison to make
+            said += (f"; {without} were graded with no proposal in view, and from {gate.COMPARED_MIN} those "
+                     "alone decide the comparison")
+        decision["reasons"].append(said)
 
 
 def _current(app, assignment: Assignment):
@@ -328,7 +331,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
                 current_metrics = compute_metrics([int(s) for s in held_set.scores], cur_units,
                                                   overall.lo, overall.hi, held_set.groups, step=overall.step)
                 # Enough essays graded without its proposal in view: they alone decide which is better.
-                compared = gate.compared_on(held_set, result.held_out_scores, cur_units, own_proposals)
+                compared = gate.compared_on(held_set, result.held_out_scores, cur_units)
                 # Not on essays graded with its own proposals in view: there the teacher's trait
                 # scores are its own where kept, and edited proposals are the ones it got wrong.
                 own = set(own_proposals)
@@ -342,7 +345,7 @@ def _train(app, assignment_id: int, progress, reason=None, lease=None) -> ModelV
             own_test = stored_comparison.compare(decision, metrics, current)
         decision["fair_holdout"] = result.fair
         _note_own_proposals(decision, own_proposals, _kept(current, held_set, own_proposals), len(held_set),
-                            compared=current_metrics is not None)
+                            compared=current_metrics is not None, without=len(gate.without_proposal(held_set)))
         if examples.traits:
             trait_checks.record(decision, [t["name"] for t in examples.traits], metrics.get("traits"))
         if current_error:

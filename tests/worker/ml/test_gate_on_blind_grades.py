@@ -22,18 +22,18 @@ from worker.ml import gate, pipeline, scorer
 from worker.ml.examples import Examples
 
 
-def _held(n: int) -> Examples:
+def _held(n: int, proposed: int = 0) -> Examples:
+    """`n` held-out essays, the first `proposed` graded with a model's proposal in view."""
     return Examples(texts=[f"essay {i}" for i in range(n)], scores=[1 + i % 6 for i in range(n)],
-                    score_min=1, score_max=6)
+                    score_min=1, score_max=6, had_proposal=[i < proposed for i in range(n)])
 
 
 def test_the_essays_graded_without_its_proposal_are_compared_on_alone():
-    held = _held(30)
-    own = list(range(10))   # approved proposals: the current model's own scores
+    held = _held(30, proposed=10)   # approved proposals: the current model's own scores
     teacher = [int(s) for s in held.scores]
     new = teacher[:]                         # right on every essay
     current = teacher[:10] + [3] * 20        # right where approved, a constant 3 elsewhere
-    compared = gate.compared_on(held, new, current, own)
+    compared = gate.compared_on(held, new, current)
     assert compared["essays"] == 20 and compared["new_qwk"] == pytest.approx(1.0)
     assert compared["current_qwk"] < 0.1 and compared["why"] == "graded without its proposal"
     whole = {"qwk": 0.85, "smd": 0.0, "scale": [1, 6], "confusion": [[1], [1]]}
@@ -43,17 +43,35 @@ def test_the_essays_graded_without_its_proposal_are_compared_on_alone():
 
 
 def test_below_compared_min_the_whole_held_out_set_decides():
-    held = _held(30)
-    assert gate.compared_on(held, held.scores, held.scores, list(range(30 - gate.COMPARED_MIN + 1))) is None
+    held = _held(30, proposed=30 - gate.COMPARED_MIN + 1)
+    assert gate.compared_on(held, held.scores, held.scores) is None
     whole = {"qwk": 0.85, "smd": 0.0, "scale": [1, 6], "confusion": [[1], [1]]}
     decision = gate.decide(whole, {"qwk": 0.95}, compared=None)
     assert not decision["promote"] and "compared_on" not in decision
     assert "on the same held-out essays" in decision["reasons"][-1]
 
 
-def test_an_erasure_run_is_not_compared_on_them_either():
+def test_a_course_without_proposals_or_with_one_teacher_score_gets_no_comparison_of_its_own():
+    """No held-out essay had a proposal: the whole set is those essays, and no wording about
+    approved proposals applies; all one teacher score: no QWK to compare."""
     held = _held(30)
-    compared = gate.compared_on(held, [3] * 30, held.scores, [])
+    assert gate.compared_on(held, [3] * 30, held.scores) is None
+    same = Examples(texts=[f"essay {i}" for i in range(30)], scores=[4] * 30, score_min=1, score_max=6,
+                    had_proposal=[i < 5 for i in range(30)])
+    assert gate.compared_on(same, [4] * 30, [3] * 30) is None
+
+
+def test_an_older_versions_approved_proposal_is_no_essay_graded_without_a_proposal():
+    """A proposal of the version before the one in service, approved after it went into service,
+    had a model's score in view: it does not count among the essays that decide alone."""
+    held = _held(30, proposed=11)   # 11 approved, whichever version proposed them: 19 without
+    assert gate.without_proposal(held) == list(range(11, 30))
+    assert gate.compared_on(held, held.scores, [3] * 30) is None
+
+
+def test_an_erasure_run_is_not_compared_on_them_either():
+    held = _held(30, proposed=5)
+    compared = gate.compared_on(held, [3] * 30, held.scores)
     whole = {"qwk": 0.85, "smd": 0.0, "scale": [1, 6], "confusion": [[1], [1]]}
     decision = gate.decide(whole, {"qwk": 0.95}, must_beat_current=False, compared=compared)
     assert decision["promote"] and decision["checks"]["beats_current"] is None and "compared_on" not in decision
@@ -143,7 +161,7 @@ def test_a_worse_version_loses_on_them_and_the_teacher_is_told_which_essays_deci
 def test_too_few_of_them_leave_the_whole_set_deciding_and_say_how_many_more(term, monkeypatch):
     v2 = _blind_run(term, monkeypatch, held=16, new_right=True, v1_right=False)
     assert v2.status == "rejected" and "compared_on" not in v2.gate
-    assert any("11 were graded without its proposal in view, and from 20 those alone decide" in r
+    assert any("11 were graded with no proposal in view, and from 20 those alone decide" in r
                for r in v2.gate["reasons"]), v2.gate["reasons"]
     said = _said(term.app, v2.id)
     assert "(0.850 vs 1.000)" in said and "11 of them you graded without seeing its proposal" in said, said
