@@ -128,9 +128,18 @@ def _migrations() -> tuple[set[str], object]:
 
 
 def pending_migrations() -> list[str]:
-    """Alembic heads the database has not reached yet (inside an app context)."""
+    """Every revision `db upgrade` would apply, oldest first (inside an app context): a database
+    several releases behind misses all of them, not only the newest (the heads)."""
     current, script = _migrations()
-    return sorted(set(script.get_heads()) - current)
+    missing = script.iterate_revisions("heads", tuple(current) or "base")
+    return [revision.revision for revision in reversed(list(missing))]
+
+
+def missing_words(pending: list[str]) -> str:
+    """`pending_migrations` in words: how many, and from which to which."""
+    if len(pending) == 1:
+        return f"missing migration {pending[0]}"
+    return f"missing {len(pending)} migrations, {pending[0]} to {pending[-1]}"
 
 
 def newer_migrations() -> list[str]:
@@ -171,7 +180,7 @@ def schema_problem() -> str | None:
         return newer_database_message(newer)
     pending = pending_migrations() if recorded else []
     if pending:
-        return (f"The database is behind this version of Gradeloop (missing migration {', '.join(pending)}): "
+        return (f"The database is behind this version of Gradeloop ({missing_words(pending)}): "
                 "run `gradeloop db upgrade` first.")
     return None
 
@@ -191,10 +200,10 @@ def serve(host: str, port: int, *, workers: int | None = None, threads: int = 4,
     with app.app_context():
         if newer := newer_migrations():
             raise SystemExit(newer_database_message(newer))
-        if pending_migrations():
+        if pending := pending_migrations():
             if not migrate:
-                raise SystemExit("The database is not migrated yet: run `gradeloop db upgrade` "
-                                 "(or `gradeloop serve --migrate`) first.")
+                raise SystemExit(f"The database is not migrated yet ({missing_words(pending)}): run "
+                                 "`gradeloop db upgrade` (or `gradeloop serve --migrate`) first.")
             upgrade_database()
 
     class _Gunicorn(BaseApplication):

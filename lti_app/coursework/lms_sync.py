@@ -146,13 +146,15 @@ def sync_line_item_now(assignment_id: int) -> str | None:
 @dataclass
 class Resent:
     """What `push_grades_now` did: `sent` posted, `deleted` grades whose essay was deleted while
-    they were being sent (an erasure, a course's data deleted), `refused` the LMS's words for each
-    grade it refused for good, `queued` grades handed to the worker, `problem` the temporary failure
-    that stopped the loop (None when the time budget did, or nothing did)."""
+    they were being sent (an erasure, a course's data deleted), `replaced` grades a newer grade of
+    their essay replaced while they were being sent (another grader, another tab), `refused` the
+    LMS's words for each grade it refused for good, `queued` grades handed to the worker, `problem`
+    the temporary failure that stopped the loop (None when the time budget did, or nothing did)."""
 
     total: int
     sent: int = 0
     deleted: int = 0
+    replaced: int = 0
     refused: list[str] = field(default_factory=list)
     queued: int = 0
     problem: str | None = None
@@ -161,10 +163,16 @@ class Resent:
         """(category, words) for the teacher."""
         if self.sent == self.total:
             return "success", f"{self.sent} grade{'s' if self.sent != 1 else ''} sent to the LMS gradebook."
-        # One grade, not sent: "0 of 1 grades sent" said it in numbers a teacher has to decode.
-        words = [f"{self.sent} of {self.total} grades sent." if self.total != 1 else "The grade was not sent."]
+        # One grade, not sent: "0 of 1 grades sent" said it in numbers a teacher has to decode. One
+        # replaced may have reached the LMS before the newer one: its own words say what the LMS keeps.
+        if self.total != 1:
+            words = [f"{self.sent} of {self.total} grades sent."]
+        else:
+            words = [] if self.replaced else ["The grade was not sent."]
         if self.deleted:
             words.append(self._deleted_words())
+        if self.replaced:
+            words.append(self._replaced_words())
         if self.refused:
             words.append("The LMS said: " + self.refused[0])
         if self.problem:   # a temporary failure: its words are for the log, not a next step
@@ -186,6 +194,21 @@ class Resent:
         return (f"{which} (the student's data was erased, or the course's data deleted). The LMS may show {it} "
                 f"all the same: remove {it} there if {they} should go too.")
 
+    def _replaced_words(self) -> str:
+        """Why `replaced` grades do not count as sent: the newer grade is the essay's grade, and the
+        one the LMS keeps (`gradebook._post_grade`), as the grading page says (`superseded_words`)."""
+        if self.total == 1:
+            return ("A newer grade for this essay was saved meanwhile (by another grader, or in another tab). The "
+                    "newer grade is now the essay's grade, and the one Gradeloop sends to the LMS gradebook; this "
+                    "one is kept under \u201cEarlier grades\u201d on the essay's page.")
+        if self.replaced == 1:
+            return ("1 was replaced by a newer grade saved meanwhile (by another grader, or in another tab): that "
+                    "newer grade is now the essay's grade, and the one Gradeloop sends to the LMS gradebook; the "
+                    "replaced one is kept under \u201cEarlier grades\u201d on the essay's page.")
+        return (f"{self.replaced} were replaced by newer grades saved meanwhile (by another grader, or in another "
+                "tab): the newer grades are now their essays' grades, and the ones Gradeloop sends to the LMS "
+                "gradebook; the replaced ones are kept under \u201cEarlier grades\u201d on each essay's page.")
+
 
 def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | None = None) -> Resent:
     """Post grades now, but only while that makes sense: stop at the first temporary LMS failure
@@ -205,9 +228,13 @@ def push_grades_now(assignment_id: int, grade_ids: list[int], budget_s: float | 
         problem = failure(gradebook.push_grade, grade_id, platform_id=platform_id)
         if problem is None:
             # A grade deleted with its essay while its post was on its way ends without a failure
-            # (`gradebook._store_outcome`): gone from the database, it was not sent.
-            if db.session.get(Grade, grade_id) is None:
+            # (`gradebook._store_outcome`): gone from the database, it was not sent. One a newer
+            # grade replaced (before its post, or on its way) ends so too: the newer one is the LMS's.
+            grade = db.session.get(Grade, grade_id)
+            if grade is None:
                 result.deleted += 1
+            elif gradebook.latest_grade(grade.submission_id).id != grade_id:
+                result.replaced += 1
             else:
                 result.sent += 1
         elif problem.temporary:
