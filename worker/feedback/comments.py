@@ -7,7 +7,8 @@ that is part of a course member's name; in lower case, a word of a course member
 is no common English word: "nina"; a word in capitals that is no acronym the course or
 English knows; a first word addressed to the student: "Mark, ...", "Priya: ...", "Priya - ...", or a first word
 that is neither a common English word nor a course word followed by a verb: "Jordan did ..."),
-sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph",
+sentences tied to the commented essay: quoted text, "you wrote ...", "your second paragraph"
+(not advice in a "when/if you mention ..." frame: "When you mention a source, name it."),
 or a five-word run copied from that essay, sentences about another student's work or
 misconduct ("handed in", "both of you", "plagiarism"), sentences about the reader's private
 circumstances ("your dyslexia accommodations", "hard at home", "after your detention", "as we
@@ -46,6 +47,13 @@ _YOU_WROTE = re.compile(
     r"\byou\s+(wrote|said|say|state|stated|mention|mentioned|claim|claimed|called|described)\b"
     r"|\b(your|the)\s+(first|second|third|fourth|fifth|last|final|opening|closing|\d+(st|nd|rd|th))"
     r"\s+(paragraph|sentence|line|point|example)\b", re.I)
+# "When you mention the article, quote it.", "If you state a claim, back it up.": advice on a move
+# any essay makes, not a report of what one essay says, so this frame is no "you wrote" (a thing
+# of one essay after it, "when you mention kayaking on the lake", is `own_content`'s). Present
+# tense only ("when you mentioned ..." is one essay), never with "that" ("if you say that ...").
+_ADVICE_FRAME = re.compile(
+    r"\b(when|whenever|if|each time|every time|any time|anytime|before|once|make sure|be sure)"
+    r"\s+you\s+(say|state|mention|claim)\b(?!\s+that\b)", re.I)
 _TITLE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z]")
 # A sentence about another student's work or about misconduct concerns people other than the
 # reader; shown to another student verbatim it discloses it (or accuses them), names or not.
@@ -84,7 +92,7 @@ _PRIVATE = re.compile(
 
 # What Gradeloop itself composes (points.py, traits.py, compose.py): never a teacher sentence.
 _MACHINE = re.compile(
-    r"^\W*(the|this) essay (has (only )?\d+ (words?|paragraphs?|sentences?)"
+    r"^\W*(the|this) (essay|answer) (has (only )?\d+ (words?|paragraphs?|sentences?)"
     r"|is a single (paragraph|sentence) of \d+|is written as (a single sentence|\d+ sentences) of \d+"
     r"|is only a link|has no words|repeats the same passage"
     r"|does not quote the \w+|does not seem to address)"
@@ -92,7 +100,7 @@ _MACHINE = re.compile(
     r"|^\W*(mechanics|capital letters|capital letters and typos|typos|sentences|not used):"
     r"|\b\d+ of its \d+ paragraphs? (runs? over \d+ words|(is|are) very long \()"
     r"|^\W*it uses \d+ of the prompt's key terms"
-    r"|\bessays graded [\d.]+ or higher\b"
+    r"|\b(essays|answers) graded [\d.]+ or higher\b"
     r"|\bthe course's \d+ graded essays?\b"
     # A trait's name as set-up allows it (letters, digits, spaces, "-", "_", "&"). Trait lines as
     # sent before: "(the course's 300 graded essays: ...)", "(about 4 in 10 essays graded for this
@@ -286,7 +294,7 @@ def reusable_sentences(comment: str, essay_text: str, known_words: frozenset[str
     for sentence in candidate_sentences(comment):
         tokens = [w.lower() for w in words(sentence)]
         if (_GREETING.search(sentence) or _BARE_PRAISE.search(sentence) or _QUOTED.search(sentence)
-                or _YOU_WROTE.search(sentence) or _TITLE.search(sentence)
+                or _YOU_WROTE.search(_ADVICE_FRAME.sub(" ", sentence)) or _TITLE.search(sentence)
                 or machine_written(sentence) or _OTHERS_WORK.search(sentence) or _PRIVATE.search(sentence)
                 or leans_back(sentence) or _names(sentence, known_words, names)
                 or (proper_nouns is not None and _stranger_named(sentence, proper_nouns))):

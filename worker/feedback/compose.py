@@ -23,7 +23,8 @@ from worker.feedback import generator as gen
 from worker.feedback.cache import course_index
 from worker.feedback.language import other_language
 from worker.feedback.misspelt_terms import misspelt_terms
-from worker.feedback.points import WHOLE_ESSAY, essay_issues, measured_points, misspelled_once, stub
+from worker.feedback.points import (WHOLE_ESSAY, essay_issues, measured_points, misspelled_once, stub,
+                                    work_noun)
 from worker.feedback.records import AssignmentView, Feedback
 from worker.feedback.select import teacher_sentences
 from worker.feedback.textstats import measure, words
@@ -45,7 +46,9 @@ NO_WORDS_TEXT = "The essay has no words, only numbers or symbols."
 _URL = re.compile(r"(?:https?://|www\.)\S+|(?<![a-z0-9.-])(?:[a-z0-9-]++\.)+[a-z]{2,}/\S*", re.I)
 # Students read it (a teacher may approve the proposal as it stands): a fact about the essay, not
 # an instruction to the teacher, whose review page lists the reasons itself.
+# "answer" where the assignment asks for short answers (`points.work_noun`), as the points say.
 OFF_TOPIC_TEXT = "This essay does not seem to address the assignment's prompt."
+OFF_TOPIC_ANSWER = OFF_TOPIC_TEXT.replace("This essay", "This answer")
 # The reason of the course model's topic check (worker/ml/topic.py) says the text is no answer to
 # this assignment. The others (much longer or shorter, run-on sentences, repetition, many unknown
 # words: a weak speller's too) describe an answer unlike the graded ones: it gets ordinary
@@ -122,7 +125,8 @@ def compose_feedback(essay_text: str, predicted_score: float, trait_scores: dict
     traits = trait_lines(index, sims, a.traits, trait_scores or {}, [c for _, c, _ in chosen],
                          teacher_voice=not off_topic, issues=issues)
     if off_topic:
-        flag = [{"kind": "off_topic", "text": OFF_TOPIC_TEXT, "evidence": off_topic}]
+        said = OFF_TOPIC_ANSWER if work_noun(index.counts) == "answer" else OFF_TOPIC_TEXT
+        flag = [{"kind": "off_topic", "text": said, "evidence": off_topic}]
         return _assemble(flag + points + traits)
     summary = _generated(generator, predicted_score, a, teacher, points, max_sentences) or teacher
     return _assemble(summary + points + traits)

@@ -123,14 +123,14 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     the same number twice and it agrees with the verdict (judged on A-Z words, 28 words with ten
     years among them were "only 28 words"). `too_short`: whether it is a stub (`stub`); None:
     under `TOO_SHORT` words."""
-    n = stats.shown_words
+    n, noun = stats.shown_words, work_noun(course)
     if too_short if too_short is not None else 0 < n < TOO_SHORT:
         # The median, said as what it means: "a median of 317" is statistics to a 12-year-old.
-        typical = (f"; about half of the graded essays for this assignment have more than "
+        typical = (f"; about half of the graded {noun}s for this assignment have more than "
                    f"{_q([c.n_words for c in course], 0.5)} words" if course else "")
         # An issue of the whole essay: a stub gets no teacher block, and its trait lines must not
         # praise it either ("Conventions (4 of 4): Your conventions are mostly clean" on 19 words).
-        return _part("length", f"The essay has only {n} word{'s' if n != 1 else ''}{typical}.",
+        return _part("length", f"The {noun} has only {n} word{'s' if n != 1 else ''}{typical}.",
                      WHOLE_ESSAY, 1.0, words=n, too_short=True)
     if 0 < stats.n_sentences < MIN_SENTENCES and not _short_answers(course):
         return _few_sentences(stats, [c.n_words for c in course])
@@ -149,10 +149,17 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
     # course": the essays compared are this assignment's graded ones, imported or handed in, and
     # "in this course" read as if classmates' grades were being shown.
     return _part("length",
-                 f"This essay has {n} words; essays graded {label} or higher for this assignment "
+                 f"This {noun} has {n} words; {noun}s graded {label} or higher for this assignment "
                  f"usually have {_range(q1, q3, 'word')}.", "development", 2 * (longer - 0.5),
                  words=n, percentile=round(100 * (1 - longer)),
                  compared=len(lengths), higher_q1=q1, higher_q3=q3)
+
+
+def work_noun(course: list[ExampleCounts]) -> str:
+    """What the points call the student's work and the graded ones: "answer" where the assignment
+    asks for short answers (`_short_answers`), else "essay". "The essay has only 3 words" told a
+    student asked for one or two sentences that an essay was expected."""
+    return "answer" if _short_answers(course) else "essay"
 
 
 def _short_answers(course: list[ExampleCounts]) -> bool:
@@ -185,20 +192,26 @@ def _few_sentences(stats: EssayStats, graded_words: list[int]) -> dict:
                  also_issues=["conventions"])
 
 
-def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
+def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str, noun: str = "essay",
+               course: list[ExampleCounts] = ()):
+    """`noun`: what the student's work is called (`work_noun`); `course`: all graded essays."""
     n, said = stats.n_paragraphs, []
     typical = [c.n_paragraphs for c in higher] if len(higher) >= MIN_COMPARED else []
-    if n == 1 and stats.shown_words >= ONE_BLOCK_WORDS:
-        said.append(f"The essay is a single paragraph of {stats.shown_words} words")
+    # Where the better ones (too few of them: all graded ones) are mostly one paragraph too, as
+    # short answers are, one block is no fault: "The answer is a single paragraph of 130 words;
+    # answers graded 3 or higher here usually have 1 paragraph" contradicted itself.
+    usual = typical or ([c.n_paragraphs for c in course] if len(course) >= MIN_GRADED else [])
+    if n == 1 and stats.shown_words >= ONE_BLOCK_WORDS and not (usual and _q(usual, 0.75) <= 1):
+        said.append(f"The {noun} is a single paragraph of {stats.shown_words} words")
     elif typical and n < _q(typical, 0.25):
-        said.append(f"The essay has {n} paragraph{'s' if n != 1 else ''}")
+        said.append(f"The {noun} has {n} paragraph{'s' if n != 1 else ''}")
     if said and typical:
-        said[-1] += (f"; essays graded {label} or higher here usually have "
+        said[-1] += (f"; {noun}s graded {label} or higher here usually have "
                      f"{_range(_q(typical, 0.25), _q(typical, 0.75), 'paragraph')}")
     limit = max(LONG_PARAGRAPH, _q([c.longest_paragraph for c in higher], 0.9) if typical else 0)
     long_ones = [w for w in stats.paragraph_words if w > limit]
     if n > 1 and long_ones:
-        said.append(_long_paragraphs(long_ones, n, limit, higher if typical else [], label))
+        said.append(_long_paragraphs(long_ones, n, limit, higher if typical else [], label, noun))
     if not said:
         return None
     severity = 1.0 if n == 1 else 0.6
@@ -208,7 +221,7 @@ def paragraphs(stats: EssayStats, higher: list[ExampleCounts], label: str):
 
 
 def _long_paragraphs(long_ones: list[int], n: int, limit: int, higher: list[ExampleCounts],
-                     label: str) -> str:
+                     label: str, noun: str = "essay") -> str:
     """Where the limit comes from, in words: "runs over 253 words" left students asking what 253
     was. It is the better essays' longest paragraphs (nearly all of them stay under it), or the
     fixed floor when there are too few of them to say."""
@@ -218,7 +231,7 @@ def _long_paragraphs(long_ones: list[int], n: int, limit: int, higher: list[Exam
     if not higher:
         return f"{start} ({sizes}; a paragraph of over {limit} words is hard to follow)"
     within = sum(1 for c in higher if c.longest_paragraph <= limit) / len(higher)
-    return (f"{start} ({sizes}); {share_words(within, 'essays')} graded {label} or higher have no "
+    return (f"{start} ({sizes}); {share_words(within, noun + 's')} graded {label} or higher have no "
             f"paragraph longer than {limit} words")
 
 
@@ -241,10 +254,10 @@ def spelling(text: str, stats: EssayStats, index: CourseIndex):
                  rate / 3, count=len(wrong), words=wrong, per_100_words=round(rate, 1))
 
 
-def mechanics(stats: EssayStats, capitals: bool = False):
+def mechanics(stats: EssayStats, capitals: bool = False, noun: str = "essay"):
     said = []
     if capitals:
-        said.append("most of the essay is typed in capital letters (capitals belong at the start "
+        said.append(f"most of the {noun} is typed in capital letters (capitals belong at the start "
                     "of sentences and in names)")
     if stats.lower_i:
         times = "once" if stats.lower_i == 1 else f"{stats.lower_i} times"
@@ -324,7 +337,7 @@ def sentences(stats: EssayStats, text: str = ""):
                  spread=round(spread, 1), run_ons=len(run_ons))
 
 
-def repetition(text: str):
+def repetition(text: str, noun: str = "essay"):
     """The same passage pasted again: long paragraphs were all such an essay was told."""
     seen, copies, sents = set(), 0, split_sentences(text)
     for sent in sents:
@@ -334,7 +347,7 @@ def repetition(text: str):
             seen.add(key)
     if copies < MIN_COPIES or copies < COPY_SHARE * len(sents):
         return None
-    return _part("repetition", f"The essay repeats the same passage: {copies} of its {len(sents)} "
+    return _part("repetition", f"The {noun} repeats the same passage: {copies} of its {len(sents)} "
                  "sentences are word-for-word copies of earlier ones.", WHOLE_ESSAY, 1.0,
                  copies=copies, sentences=len(sents))
 
@@ -352,15 +365,16 @@ def _source(prompt: str) -> str:
     return m.group(1).lower() if m else "source"
 
 
-def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts], label: str):
+def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts], label: str,
+             noun: str = "essay"):
     if not index.assignment.text_dependent:
         return None
     said = []
     compared = len(higher) >= MIN_COMPARED
     quoting = sum(1 for c in higher if c.n_quotes > 0) / len(higher) if compared else 0.0
     if stats.n_quotes == 0 and (not compared or quoting >= 0.3):
-        said.append(f"The essay does not quote the {_source(index.assignment.prompt)}"
-                    + (f"; {share_words(quoting, 'essays')} graded {label} or higher quote it at least "
+        said.append(f"The {noun} does not quote the {_source(index.assignment.prompt)}"
+                    + (f"; {share_words(quoting, noun + 's')} graded {label} or higher quote it at least "
                        "once" if compared else ""))
     used = sorted({w.lower() for w in stats.word_list} & set(index.key_terms))
     typical = statistics.median(c.key_terms_used for c in higher) if compared else None
@@ -374,7 +388,7 @@ def evidence(stats: EssayStats, index: CourseIndex, higher: list[ExampleCounts],
         # A median of 6.5 terms is said as 7: half of those essays use 7 or more.
         said.append(f"It uses {len(used) or 'none'} of the prompt's key terms"
                     + (f" ({', '.join(shown[t] for t in shown if t in used)})" if used else "")
-                    + f"; essays graded {label} or higher typically use {math.ceil(typical)}. "
+                    + f"; {noun}s graded {label} or higher typically use {math.ceil(typical)}. "
                     f"Not used: {', '.join(shown[t] for t in missing)}")
     if not said:
         return None
@@ -389,11 +403,13 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
     """The `limit` most severe points, shown in a fixed reading order."""
     higher = index.higher_than(level)
     label = index.higher_label(higher, level)
-    found = [repetition(text), length(stats, higher, label, index.counts,
-                                      stub(stats.shown_words, index, level)),
-             paragraphs(stats, higher, label),
-             spelling(text, stats, index), mechanics(stats, in_capitals(text)), sentences(stats, text),
-             evidence(stats, index, higher, label)]
+    noun = work_noun(index.counts)
+    found = [repetition(text, noun), length(stats, higher, label, index.counts,
+                                            stub(stats.shown_words, index, level)),
+             paragraphs(stats, higher, label, noun, index.counts),
+             spelling(text, stats, index), mechanics(stats, in_capitals(text), noun),
+             sentences(stats, text),
+             evidence(stats, index, higher, label, noun)]
     found = [p for p in found if p]
     keep = sorted(range(len(found)), key=lambda i: (-found[i]["evidence"]["severity"], i))[:limit]
     return [found[i] for i in sorted(keep)]

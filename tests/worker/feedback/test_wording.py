@@ -69,7 +69,8 @@ def test_key_term_counts_are_whole_numbers_and_zero_reads_as_none():
     fb = compose_feedback("The volcano was hot and loud.", 2, {}, assignment, examples, max_points=6)
     [ev] = [p for p in fb.parts if p["kind"] == "evidence"]
     assert ev["evidence"]["typical_key_terms"] == 3.5
-    assert ev["text"].startswith("It uses 1 of the prompt's key terms (volcano); essays graded 5 "
+    # Graded texts of one sentence each: the course asks for short answers (`points.work_noun`).
+    assert ev["text"].startswith("It uses 1 of the prompt's key terms (volcano); answers graded 5 "
                                  "or higher typically use 4. Not used: "), ev["text"]
     assert "Pompeii" in ev["text"] and "pompeii" not in ev["text"]
     fb = compose_feedback("The mountain was hot and loud.", 2, {}, assignment, examples, max_points=6)
