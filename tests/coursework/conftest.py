@@ -33,3 +33,12 @@ def locking_app(request, make_app):
     if request.param == "postgres":
         return make_app(database_url=request.getfixturevalue("own_postgres"))
     return make_app()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def tool(request, make_tool_server):
+    """The tool served over HTTP on each database (SQLite, and a PostgreSQL of the test's own), for
+    races with the LMS that must hold on both."""
+    if request.param == "postgres":
+        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
+    return make_tool_server()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import html
 
-import pytest
-
 from lti_app.erasure import erase_user
 from lti_app.extensions import db
 from lti_app.coursework.data_admin import delete_course_data
@@ -19,13 +17,6 @@ from tests.coursework.flows import (before_first_score_answered, create_by_deep_
 
 ESSAY = "Homework should be optional, because rest helps students learn better the next day. " * 3
 STUDENTS = {"student-1": "Ada Student", "student-2": "Bo Student"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tool(request, make_tool_server):
-    if request.param == "postgres":
-        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
-    return make_tool_server()
 
 
 def _queue_with_proposals(lms, tool, students: dict):

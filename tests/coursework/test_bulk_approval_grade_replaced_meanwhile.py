@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import html
 
-import pytest
-
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Grade, Submission, User
 from tests.coursework.flows import COURSE, before_first_score_answered, grade_page_for, open_assignment, post_form
 from tests.coursework.test_bulk_approval_essay_deleted_meanwhile import STUDENTS, _queue_with_proposals
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tool(request, make_tool_server):
-    if request.param == "postgres":
-        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
-    return make_tool_server()
 
 
 def _approve_all_while_the_ta_grades(lms, tool, students: dict):

@@ -24,13 +24,6 @@ from tests.coursework.flows import (before_first_score_answered, class_with_one_
 ESSAY = "Homework should be optional, because rest helps students learn better the next day. " * 3
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tool(request, make_tool_server):
-    if request.param == "postgres":
-        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
-    return make_tool_server()
-
-
 def erase_the_student(tool):
     with tool.app.app_context():
         erase_user(db.session.scalar(db.select(User).filter_by(sub="student-1")))

@@ -24,13 +24,6 @@ ESSAY = "Homework should be optional, because rest helps students learn better t
 FAMILIES = [None, "moodle", "canvas"]   # the sandbox and Moodle refuse an older score with 409, Canvas with 400
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tool(request, make_tool_server):
-    if request.param == "postgres":
-        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
-    return make_tool_server()
-
-
 def newer_grade_first(lms, save_newer):
     """The first grade post the LMS receives from now on waits while `save_newer()` saves a newer
     grade through the tool (and so posts it): the older grade arrives second, as over a slow LMS."""

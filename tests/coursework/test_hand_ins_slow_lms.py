@@ -7,8 +7,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from lti_app.extensions import db
 from lti_app.lms import gradebook
 from lti_app.models import OutboxEvent, Submission, User
@@ -18,13 +16,6 @@ from tests.coursework.flows import create_by_deep_link, open_assignment, post_fo
 HELD = 2         # hand-ins that may wait on the LMS at once in this process
 LMS_DELAY = 8.0  # seconds the LMS takes to answer a score post
 SCORES = "/scores"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tool(request, make_tool_server):
-    if request.param == "postgres":
-        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
-    return make_tool_server()
 
 
 def _score_posts(lms) -> int:

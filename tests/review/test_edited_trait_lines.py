@@ -12,11 +12,9 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
-
 from lti_app.extensions import db
 from lti_app.models import AiProposal, Grade, GradeSource
-from tests.coursework.conftest import own_postgres  # noqa: F401  (fixture)
+from tests.coursework.conftest import own_postgres, tool  # noqa: F401  (fixtures)
 from tests.coursework.flows import (create_by_deep_link, grade_page_for, open_assignment, post_form, proposal_page,
                                     submit_essay)
 from worker.feedback.compose import compose_feedback
@@ -34,13 +32,6 @@ SAID = ["Explain how each piece of evidence supports your claim about the shorte
         "Link every piece of evidence back to the claim in your introduction.",
         "Your organization is clear and each paragraph builds well on the one before."]
 TOPICS = ["rest", "family", "sport", "reading", "money", "sleep", "travel", "music", "jobs", "health", "school", "friends"]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tool(request, make_tool_server):
-    if request.param == "postgres":
-        return make_tool_server(database_url=request.getfixturevalue("own_postgres"))
-    return make_tool_server()
 
 
 def _composed() -> str:
