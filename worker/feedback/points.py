@@ -118,12 +118,12 @@ def stub(n_words: int, index: CourseIndex, level: int) -> bool:
 
 
 def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
-           course: list[ExampleCounts] = (), too_short: bool | None = None):
+           course: list[ExampleCounts] = (), too_short: bool | None = None, noun: str | None = None):
     """Counts are the hand-in page's (`shown_words`), both stated and judged, so the student reads
     the same number twice and it agrees with the verdict (judged on A-Z words, 28 words with ten
     years among them were "only 28 words"). `too_short`: whether it is a stub (`stub`); None:
-    under `TOO_SHORT` words."""
-    n, noun = stats.shown_words, work_noun(course)
+    under `TOO_SHORT` words. `noun`: `work_noun(course)`, when the caller has it already."""
+    n, noun = stats.shown_words, noun or work_noun(course)
     if too_short if too_short is not None else 0 < n < TOO_SHORT:
         # The median, said as what it means: "a median of 317" is statistics to a 12-year-old.
         typical = (f"; about half of the graded {noun}s for this assignment have more than "
@@ -132,7 +132,7 @@ def length(stats: EssayStats, higher: list[ExampleCounts], label: str,
         # praise it either ("Conventions (4 of 4): Your conventions are mostly clean" on 19 words).
         return _part("length", f"The {noun} has only {n} word{'s' if n != 1 else ''}{typical}.",
                      WHOLE_ESSAY, 1.0, words=n, too_short=True)
-    if 0 < stats.n_sentences < MIN_SENTENCES and not _short_answers(course):
+    if 0 < stats.n_sentences < MIN_SENTENCES and noun != "answer":
         return _few_sentences(stats, [c.n_words for c in course])
     if len(higher) < MIN_COMPARED or n == 0:
         return None
@@ -405,7 +405,7 @@ def measured_points(text: str, stats: EssayStats, index: CourseIndex, level: int
     label = index.higher_label(higher, level)
     noun = work_noun(index.counts)
     found = [repetition(text, noun), length(stats, higher, label, index.counts,
-                                            stub(stats.shown_words, index, level)),
+                                            stub(stats.shown_words, index, level), noun),
              paragraphs(stats, higher, label, noun, index.counts),
              spelling(text, stats, index), mechanics(stats, in_capitals(text), noun),
              sentences(stats, text),
